@@ -1,0 +1,134 @@
+# hvmd: one plain GNU Makefile for the device model (hvmd), the toolstack (hvmctl), the tests
+# and the nested-Xen test bed.
+#
+#   make                 build build/hvmd and build/hvmctl
+#   make check           everything: unit tests (plain and ASan+UBSan), fuzz smoke runs, host
+#                        tests, boot scenarios; ends with "N passed, N failed"
+#   make check-unit      only the unit tests (seconds)
+#   make bed             the nested-Xen test bed under build/bed (Debian packages only)
+#   make boot S="a b"    boot scenarios on the bed (default: all)
+#   make demo            boot an HVM guest from an ISO on real Xen nested in QEMU, live
+#   make bench           the figures (hvmd / qemu-xen ratios) into build/bench
+#   make install         PREFIX=/usr/local DESTDIR=
+# Sources are found by directory: dm/ devices/ pvdrivers/ make hvmd (dm/main.c holds main),
+# toolstack/ makes hvmctl (toolstack/hvmctl.c holds main); tests/unit/test_*.c are cmocka
+# tests, tests/fuzz/fuzz_*.c libFuzzer targets.
+
+CC      ?= gcc
+CLANG   ?= clang
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       := build
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wvla -Wundef -Wwrite-strings -Wimplicit-fallthrough \
+        -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+ifdef WERROR
+WARN += -Werror
+endif
+
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -I. -Idm
+BASEFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
+SANFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+HVMD_PKGS   := xencontrol xendevicemodel xenevtchn xenforeignmemory xengnttab xenstore xentoolcore xentoollog
+HVMCTL_PKGS := xenlight xlutil xentoollog xenstore libmnl libnftables
+HVMD_LIBS   = $(shell pkg-config --libs $(HVMD_PKGS) 2>/dev/null) -laio -lseccomp -lutil
+HVMCTL_LIBS = $(shell pkg-config --libs $(HVMCTL_PKGS) 2>/dev/null)
+PKG_CFLAGS  = $(shell pkg-config --cflags $(HVMD_PKGS) $(HVMCTL_PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+DM_SRCS  := $(sort $(wildcard dm/*.c devices/*.c pvdrivers/*.c))
+LIB_SRCS := $(filter-out dm/main.c,$(DM_SRCS))
+TS_SRCS  := $(sort $(wildcard toolstack/*.c))
+TSLIB_SRCS := $(filter-out toolstack/hvmctl.c,$(TS_SRCS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+# unit tests named test_ts_* exercise the toolstack, the others hvmd
+unit_libsrcs = $(if $(findstring test_ts_,$(1)),$(TSLIB_SRCS),$(LIB_SRCS))
+unit_libs    = $(if $(findstring test_ts_,$(1)),$(HVMCTL_LIBS),$(HVMD_LIBS))
+
+BINS := $(if $(wildcard dm/main.c),$(B)/hvmd) $(if $(wildcard toolstack/hvmctl.c),$(B)/hvmctl)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
+ASAN_BINS := $(patsubst tests/unit/%.c,$(B)/asan/%,$(UNIT_SRCS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps check check-unit check-fuzz check-host check-boot bed boot demo bench install clean distclean
+all: $(BINS)
+
+deps:
+	@images/deps build
+
+# ---- objects: one tree per flavour (plain, asan) ------------------------------------------
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+$(B)/asan-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
+-include $(shell find $(B)/obj $(B)/asan-obj -name '*.d' 2>/dev/null)
+
+$(B)/hvmd: $(patsubst %.c,$(B)/obj/%.o,$(DM_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(HVMD_LIBS)
+$(B)/hvmctl: $(patsubst %.c,$(B)/obj/%.o,$(TS_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(HVMCTL_LIBS)
+
+.SECONDEXPANSION:
+$(B)/unit/%: $(B)/obj/tests/unit/%.o $$(patsubst %.c,$(B)/obj/%.o,$$(call unit_libsrcs,$$*))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
+$(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(patsubst %.c,$(B)/asan-obj/%.o,$$(call unit_libsrcs,$$*))
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
+# libFuzzer targets: clang, the hvmd library sources compiled in, ASan+UBSan
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  $(CPPFLAGS) $(PKG_CFLAGS) $^ -o $@ $(HVMD_LIBS)
+
+# ---- tests --------------------------------------------------------------------------------
+check-unit: deps $(UNIT_BINS) $(ASAN_BINS)
+	@tests/check unit
+
+check-fuzz: deps $(FUZZ_BINS)
+	@tests/check fuzz
+
+check-host: deps all
+	@tests/check host
+
+# the bed's overlay carries the project's binaries, installed as `make install` would
+bed: all
+	@images/deps bed
+	@rm -rf $(B)/stage && $(MAKE) -s install DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
+	@images/bed.sh $(CURDIR)/$(B)/stage
+
+check-boot: bed
+	@tests/check boot $(S)
+
+boot: bed
+	@tests/boot/run $(S)
+
+check: deps all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) bed
+	@tests/check all
+
+demo: bed
+	@tests/demo
+
+bench: bed
+	@tests/bench/run $(S)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/hvmd $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1
+	$(if $(wildcard $(B)/hvmd),install -m 755 $(B)/hvmd $(DESTDIR)$(PREFIX)/lib/hvmd/hvmd)
+	$(if $(wildcard $(B)/hvmctl),install -m 755 $(B)/hvmctl $(DESTDIR)$(PREFIX)/sbin/hvmctl)
+	$(foreach m,$(wildcard man/*.1 dm/*.1 toolstack/*.1),install -m 644 $(m) $(DESTDIR)$(PREFIX)/share/man/man1/;)
+
+clean:
+	rm -rf $(B)/obj $(B)/asan-obj $(B)/unit $(B)/asan $(B)/fuzz $(B)/hvmd $(B)/hvmctl $(B)/stage
+distclean:
+	rm -rf $(B)

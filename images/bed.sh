@@ -1,0 +1,163 @@
+#!/bin/bash
+# images/bed.sh: build the nested-Xen test bed and the guest media under build/bed, from
+# Debian packages only (apt-get download + dpkg -x; nothing goes into the host's system paths).
+#   build/bed/xen.elf            Xen 4.17 (xen-hypervisor-4.17-amd64, gunzipped for QEMU -kernel)
+#   build/bed/vmlinuz            Debian's kernel (dom0 and guests)
+#   build/bed/dom0-base.cpio     dom0: busybox, bash, Xen's tools + libraries, hvmloader, SeaBIOS,
+#                                qemu-system-xen (the anchor), kernel modules
+#   build/bed/media/             guest media: linux.iso, guest-initrd.gz, grub-rescue-cdrom.iso, ipxe.iso
+#   build/bed/dom0-media.cpio    the media, as /media in dom0
+#   build/bed/dom0.cpio          base + media + overlay (the project's init, scenarios and binaries,
+#                                repacked on every run: it is the only part that follows project code)
+# Usage: images/bed.sh [STAGING]  (STAGING: a `make install DESTDIR=` tree of the project's binaries)
+set -euo pipefail
+export PATH=$PATH:/usr/sbin:/sbin
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+out=${HVMD_BED:-$top/build/bed}
+staging=${1:-}
+root=$out/root
+mkdir -p "$out"
+log() { echo "bed: $*"; }
+
+"$here/fetch-debs" "$out" \
+    xen-hypervisor-4.17-amd64 linux-image-amd64 busybox-static bash util-linux mount iproute2 \
+    xen-utils-4.17 xen-utils-common xenstore-utils qemu-system-xen qemu-system-data ipxe-qemu \
+    seabios isolinux syslinux-common grub-rescue-pc ipxe
+kver=$(cd "$root/lib/modules" && ls | sort -V | tail -1)
+[ -n "$kver" ] || { echo "bed: no kernel modules unpacked" >&2; exit 1; }
+# The .deb leaves modules.dep to depmod at install time: make it inside the unpacked tree.
+[ -s "$root/lib/modules/$kver/modules.dep" ] || depmod -b "$root" "$kver"
+
+newer() { # newer TARGET SOURCES...: true if TARGET is missing or older than a source
+    local t=$1; shift
+    [ -e "$t" ] || return 0
+    for s in "$@"; do [ "$s" -nt "$t" ] && return 0; done
+    return 1
+}
+
+# Kernel modules NAME... with their dependencies (modules.dep), as paths relative to root.
+modclosure() {
+    local dep=$root/lib/modules/$kver/modules.dep
+    python3 - "$dep" "$kver" "$@" <<'PY'
+import sys
+dep, kver, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+deps, byname = {}, {}
+for line in open(dep):
+    mod, _, rest = line.partition(":")
+    deps[mod] = rest.split()
+    byname[mod.rsplit("/", 1)[-1].split(".ko")[0].replace("-", "_")] = mod
+builtin = open(dep.replace("modules.dep", "modules.builtin")).read().replace("-", "_")
+out, todo = [], []
+for n in names:
+    key = n.replace("-", "_")
+    if key in byname: todo.append(byname[key])
+    elif "/" + key + ".ko" not in builtin: sys.exit(f"bed: no kernel module {n}")
+while todo:
+    m = todo.pop()
+    if m in out: continue
+    out.append(m); todo += deps[m]
+for m in out: print(f"lib/modules/{kver}/{m}")
+PY
+}
+
+cpio_of() { # cpio_of DIR OUT: a newc archive of DIR, reproducible order
+    (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$2.tmp"
+    mv "$2.tmp" "$2"
+}
+
+# --- Xen and the kernel -----------------------------------------------------------------------
+if newer "$out/xen.elf" "$root/boot/xen-4.17-amd64.gz"; then
+    gunzip -c "$root/boot/xen-4.17-amd64.gz" > "$out/xen.elf"
+fi
+cp -u "$root/boot/vmlinuz-$kver" "$out/vmlinuz"
+
+# --- guest media ------------------------------------------------------------------------------
+media=$out/media
+mkdir -p "$media"
+guest_src=("$here/guest/init" "$here/guest/pattern" "$here/guest/checks"/* "$here/bed.sh" "$root.stamp")
+if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
+    log "guest initramfs"
+    g=$out/guest-root; rm -rf "$g"; mkdir -p "$g"/{bin,sbin,etc,proc,sys,dev,tmp,checks}
+    cp "$root/bin/busybox" "$g/bin/busybox"; ln -s busybox "$g/bin/sh"
+    cp "$here/guest/init" "$g/init"
+    cp "$here/guest/pattern" "$g/bin/hvmd-pattern"
+    cp "$here/guest/checks"/* "$g/checks/"
+    guest_mods="ata_piix sd_mod sr_mod e1000 xen-blkfront xen-netfront"
+    echo "$guest_mods" > "$g/etc/modules"
+    for m in $(modclosure $guest_mods); do
+        mkdir -p "$g/$(dirname "$m")"; cp "$root/$m" "$g/$m"
+    done
+    cp "$root/lib/modules/$kver"/modules.{dep,builtin,order} "$g/lib/modules/$kver/"
+    (cd "$g" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -9 > "$media/guest-initrd.gz"
+fi
+cp -u "$out/vmlinuz" "$media/guest-vmlinuz"
+if newer "$media/linux.iso" "$media/guest-initrd.gz" "$out/vmlinuz" "$here/bed.sh"; then
+    log "linux.iso (isolinux + xorriso)"
+    iso=$out/iso-root; rm -rf "$iso"; mkdir -p "$iso/isolinux"
+    cp "$root/usr/lib/ISOLINUX/isolinux.bin" "$root/usr/lib/syslinux/modules/bios/ldlinux.c32" "$iso/isolinux/"
+    cp "$out/vmlinuz" "$iso/vmlinuz"; cp "$media/guest-initrd.gz" "$iso/initrd.gz"
+    cat > "$iso/isolinux/isolinux.cfg" <<'CFG'
+DEFAULT linux
+PROMPT 0
+TIMEOUT 0
+LABEL linux
+  KERNEL /vmlinuz
+  APPEND initrd=/initrd.gz console=ttyS0,115200 xen_emul_unplug=never quiet
+CFG
+    xorriso -as mkisofs -quiet -o "$media/linux.iso.tmp" -V HVMD_TEST \
+        -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 \
+        -boot-info-table "$iso" 2>/dev/null
+    mv "$media/linux.iso.tmp" "$media/linux.iso"
+fi
+cp -u "$root/usr/lib/grub-rescue/grub-rescue-cdrom.iso" "$media/grub-rescue-cdrom.iso"
+cp -u "$root/usr/lib/ipxe/ipxe.iso" "$media/ipxe.iso"
+if newer "$out/dom0-media.cpio" "$media"/*; then
+    log "dom0-media.cpio"
+    m=$out/media-stage; rm -rf "$m"; mkdir -p "$m"; cp -al "$media" "$m/media"
+    cpio_of "$m" "$out/dom0-media.cpio"; rm -rf "$m"
+fi
+
+# --- dom0 base --------------------------------------------------------------------------------
+dom0_bins=(bin/busybox bin/bash usr/bin/flock sbin/losetup bin/ip
+    usr/lib/xen-4.17/bin/xl usr/lib/xen-4.17/bin/xenstored usr/lib/xen-4.17/bin/xenconsoled
+    usr/lib/xen-4.17/bin/xenconsole usr/lib/xen-4.17/bin/xen-init-dom0
+    usr/lib/xen-4.17/bin/libxl-save-helper usr/lib/xen-4.17/bin/xentrace
+    usr/bin/xenstore-read usr/bin/xenstore-write usr/bin/xenstore-ls usr/bin/xenstore-rm
+    usr/bin/xenstore-exists usr/bin/xenstore-list usr/bin/xenstore-chmod usr/bin/xenstore-watch
+    usr/bin/xenstore
+    usr/libexec/xen-qemu-system-i386)
+dom0_mods="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs bridge tun loop xen-blkback
+    xen-netback virtio_pci virtio_blk"
+if newer "$out/dom0-base.cpio" "$root.stamp" "$here/bed.sh" "$here/elfclosure.py"; then
+    log "dom0-base.cpio"
+    b=$out/dom0-base; rm -rf "$b"; mkdir -p "$b"
+    {
+        python3 "$here/elfclosure.py" "$root" "${dom0_bins[@]}"
+        modclosure $dom0_mods
+        echo "lib/modules/$kver/modules.dep"; echo "lib/modules/$kver/modules.builtin"
+        echo "lib/modules/$kver/modules.order"
+        echo usr/lib/xen-4.17/boot/hvmloader
+        (cd "$root" && find etc/xen usr/share/seabios usr/share/qemu/keymaps usr/lib/ipxe/qemu \
+            -type f -o -type l)
+        (cd "$root" && ls usr/share/qemu/*.bin usr/share/qemu/*.rom 2>/dev/null)
+    } | sort -u | (cd "$root" && cpio --quiet -pdm "$b")
+    # Debian's xenstore-utils ships one binary under several names: keep the links.
+    cpio_of "$b" "$out/dom0-base.cpio"
+    du -sh "$b" | sed 's/^/bed: dom0 base /'
+    rm -rf "$b"
+fi
+
+# --- overlay: the project's init, scenario scripts and binaries ------------------------------
+o=$out/overlay; rm -rf "$o"; mkdir -p "$o"/{scenarios,bin,etc}
+ln -s busybox "$o/bin/sh"
+cp "$here/dom0-init" "$o/init"
+echo $dom0_mods > "$o/etc/dom0-modules"
+cp "$top/tests/boot/lib.sh" "$o/etc/hvmd-lib.sh"
+cp "$top"/tests/boot/scenarios/*.sh "$o/scenarios/"
+cp "$here/guest/pattern" "$o/bin/hvmd-pattern"
+if [ -n "$staging" ] && [ -d "$staging" ]; then cp -a "$staging"/. "$o/"; fi
+cpio_of "$o" "$out/dom0-overlay.cpio"
+cat "$out/dom0-base.cpio" "$out/dom0-media.cpio" "$out/dom0-overlay.cpio" > "$out/dom0.cpio.tmp"
+mv "$out/dom0.cpio.tmp" "$out/dom0.cpio"
+log "ready: $(du -h "$out/dom0.cpio" | cut -f1) dom0 initramfs, kernel $kver"

@@ -1,0 +1,26 @@
+# about: the bed works: a PVH guest (Debian kernel, busybox initramfs) boots under stock xl to its marker, and xl destroy leaves nothing
+# step: guest-up 180
+# step: destroyed 60
+. /etc/hvmd-lib.sh
+cat > /tmp/pvh.cfg <<CFG
+name = "pvh"
+type = "pvh"
+kernel = "/media/guest-vmlinuz"
+ramdisk = "/media/guest-initrd.gz"
+cmdline = "console=hvc0 quiet"
+memory = 256
+vcpus = 1
+tsc_mode = "native"
+on_poweroff = "destroy"
+CFG
+log=/var/log/xen/console/guest-pvh.log
+t0=$(now)
+xl create /tmp/pvh.cfg || fail "xl create /tmp/pvh.cfg"
+relay "$log" pvh
+wait_re "$log" HVMD-GUEST-DONE 170 || fail "no HVMD-GUEST-DONE on the PVH guest's console"
+metric create_to_marker_s "$(elapsed "$t0")" s
+step guest-up
+xl destroy pvh || fail "xl destroy"
+sleep 1
+nothing_left || fail "xl destroy left something behind"
+step destroyed
