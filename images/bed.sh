@@ -105,6 +105,8 @@ if newer "$media/linux.iso" "$media/guest-initrd.gz" "$out/vmlinuz" "$here/bed.s
     cp "$root/usr/lib/ISOLINUX/isolinux.bin" "$root/usr/lib/syslinux/modules/bios/ldlinux.c32" "$iso/isolinux/"
     cp "$out/vmlinuz" "$iso/vmlinuz"; cp "$media/guest-initrd.gz" "$iso/initrd.gz"
     cat > "$iso/isolinux/isolinux.cfg" <<'CFG'
+SERIAL 0 115200
+SAY isolinux: booting the hvmd test ISO (loading /vmlinuz and /initrd.gz from the CD)
 DEFAULT linux
 PROMPT 0
 TIMEOUT 0
