@@ -6,7 +6,7 @@ secs() { local u _r; read -r u _r < /proc/uptime; echo "${u%.*}"; }
 # step NAME: this scenario step is done (the runner times each step against its timeout)
 step() { echo "@@HVMD-STEP $1 uptime $(now)${2:+ $2}"; }
 # metric KEY VALUE [UNIT]: a figure for result.json and make bench
-metric() { echo "@@HVMD-METRIC $1 $2${3:+ $3}"; }
+metric() { [ -n "$2" ] || fail "metric $1 has no value"; echo "@@HVMD-METRIC $1 $2${3:+ $3}"; }
 fail() { echo "@@HVMD-FAIL $*"; exit 1; }
 info() { echo "== $*"; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
