@@ -52,6 +52,9 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # unit tests named test_ts_* exercise the toolstack, the others hvmd
 unit_libsrcs = $(if $(findstring test_ts_,$(1)),$(TSLIB_SRCS),$(LIB_SRCS))
 unit_libs    = $(if $(findstring test_ts_,$(1)),$(HVMCTL_LIBS),$(HVMD_LIBS))
+# objects of those sources in tree $(1) (obj, asan-obj) for test $(2); a function, because a
+# literal % in a pattern rule's prerequisites would be taken for the rule's stem
+unit_objs    = $(patsubst %.c,$(B)/$(1)/%.o,$(call unit_libsrcs,$(2)))
 
 BINS := $(if $(wildcard dm/main.c),$(B)/hvmd) $(if $(wildcard toolstack/hvmctl.c),$(B)/hvmctl)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
@@ -78,11 +81,12 @@ $(B)/hvmd: $(patsubst %.c,$(B)/obj/%.o,$(DM_SRCS))
 $(B)/hvmctl: $(patsubst %.c,$(B)/obj/%.o,$(TS_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(HVMCTL_LIBS)
 
+.SECONDARY:
 .SECONDEXPANSION:
-$(B)/unit/%: $(B)/obj/tests/unit/%.o $$(patsubst %.c,$(B)/obj/%.o,$$(call unit_libsrcs,$$*))
+$(B)/unit/%: $(B)/obj/tests/unit/%.o $$(call unit_objs,obj,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
-$(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(patsubst %.c,$(B)/asan-obj/%.o,$$(call unit_libsrcs,$$*))
+$(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(call unit_objs,asan-obj,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
 # libFuzzer targets: clang, the hvmd library sources compiled in, ASan+UBSan
