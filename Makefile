@@ -79,10 +79,15 @@ $(B)/hvmctl: $(patsubst %.c,$(B)/obj/%.o,$(TS_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(HVMCTL_LIBS)
 
 .SECONDEXPANSION:
-$(B)/unit/%: $(B)/obj/tests/unit/%.o $$(patsubst %.c,$(B)/obj/%.o,$$(call unit_libsrcs,$$*))
+# A pattern rule puts its stem in place of every % of its prerequisites, also inside the
+# patsubst below; the library objects' pattern reaches patsubst through $(PCT) instead.
+PCT := %
+# keep the objects of chained pattern rules (no rebuild of every object on each make)
+.SECONDARY:
+$(B)/unit/%: $(B)/obj/tests/unit/%.o $$(patsubst $$(PCT).c,$(B)/obj/$$(PCT).o,$$(call unit_libsrcs,$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
-$(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(patsubst %.c,$(B)/asan-obj/%.o,$$(call unit_libsrcs,$$*))
+$(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(patsubst $$(PCT).c,$(B)/asan-obj/$$(PCT).o,$$(call unit_libsrcs,$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
 # libFuzzer targets: clang, the hvmd library sources compiled in, ASan+UBSan
