@@ -1,6 +1,7 @@
 /* hvmctl: the hvmd toolstack's command line. One row per command in the table below; each
- * command lives in its own files and gets argv with argv[0] = its name. Return 0 on success,
- * 1 on failure, 2 on a usage error. */
+ * command lives in its own files (net.h: network and vifs; domains.h: domains and consoles) and
+ * gets argv with argv[0] = its name. Return 0 on success, 1 on failure, 2 on a usage error. */
+#include "toolstack/domains.h"
 #include "toolstack/net.h"
 
 #include <stdio.h>
@@ -14,6 +15,17 @@ struct hvmctl_cmd {
 };
 
 static const struct hvmctl_cmd commands[] = {
+    { "create", cmd_create, "CFG [KEY=VALUE...] [-c]", "build a guest from an xl.cfg file (PV, PVH, HVM)" },
+    { "list", cmd_list, "[--json]", "the domains, their state and device model" },
+    { "console", cmd_console, "DOM [--type serial|pv]", "attach to a guest's serial or PV console" },
+    { "pause", cmd_pause, "DOM", "pause a guest" },
+    { "unpause", cmd_unpause, "DOM", "resume a paused guest" },
+    { "shutdown", cmd_shutdown, "DOM [-F]", "ask a guest to power off" },
+    { "reboot", cmd_reboot, "DOM", "ask a guest to reboot" },
+    { "destroy", cmd_destroy, "DOM", "end a guest at once" },
+    { "cd-insert", cmd_cd_insert, "DOM VDEV FILE", "put an image into a guest's CD-ROM drive" },
+    { "cd-eject", cmd_cd_eject, "DOM VDEV", "empty a guest's CD-ROM drive" },
+    { "log", cmd_log, "DOM", "print a guest's device model log" },
     { "network", net_cmd_main, "up|down|show|check [NAME...]", "dom0's network: bridge, route and NAT topologies" },
     { "vif", vif_cmd_main, "add|remove|list|hotplug ...", "plumb a guest's vif or tap into a network" },
 };
