@@ -11,6 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 HVMCTL=${HVMCTL:-$PWD/build/hvmctl}
 HOSTDIR=$PWD/tests/host
 T=$(mktemp -d /tmp/hvmd-host.XXXXXX)
+chmod 755 "$T"               # as /run/hvmd: dnsmasq rereads its hosts file after dropping root
 P=hv$$                       # namespace name prefix, unique per test run
 NSES=()
 npass=0
@@ -45,6 +46,13 @@ mkns() {   # mkns NAME: a namespace $P-NAME with lo up
     ip netns add "$P-$1" || return 1
     NSES+=("$P-$1")
     ip -n "$P-$1" link set lo up
+}
+# delns NAME: end its processes and delete it (its veths go with it)
+delns() {
+    local pid
+    for pid in $(ip netns pids "$P-$1" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    for _ in $(seq 20); do [ -z "$(ip netns pids "$P-$1" 2>/dev/null)" ] && break; sleep 0.1; done
+    ip netns del "$P-$1"
 }
 in_ns() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }
 

@@ -63,6 +63,7 @@ backend/vif/9/0/bridge=xenbr0
 backend/vif/9/0/script=$T/vif-hvmctl
 EOF
 python3 "$HOSTDIR/fake-xenstored.py" "$T/xs.sock" "$T/xs.dump" "$T/xs-preload" &
+disown
 for _ in $(seq 50); do [ -S "$T/xs.sock" ] && break; sleep 0.1; done
 # libxl: script online type_if=vif, env script XENBUS_TYPE XENBUS_PATH XENBUS_BASE_PATH netdev
 # INTERFACE (vif_ioemu) vif; stdin /dev/null
@@ -115,7 +116,7 @@ else
 fi
 check vifs-released "a vif is still a port of xenbr0" \
     bash -c "! ip -n $P-dom0 -o link show | grep -v '^[0-9]*: eth0' | grep -q 'master xenbr0'"
-ip netns del "$P-g5"; ip netns del "$P-g7"; ip -n "$P-dom0" tuntap del dev vif7.0-emu mode tap
+delns g5; delns g7; ip -n "$P-dom0" tuntap del dev vif7.0-emu mode tap
 if hv dom0 network down 2>"$T/err"; then pass down; else fail down "$(cat "$T/err")"; fi
 check down-restores-all "after down, dom0 is not as it was before up" same_as dom0 "$T/pristine"
 check dom0-reaches-lan-after "dom0 cannot ping the LAN after down" can dom0 10.213.1.1
