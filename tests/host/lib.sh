@@ -52,6 +52,9 @@ delns() {
     local pid
     for pid in $(ip netns pids "$P-$1" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
     for _ in $(seq 20); do [ -z "$(ip netns pids "$P-$1" 2>/dev/null)" ] && break; sleep 0.1; done
+    # deleting the veths here is synchronous (a namespace's own teardown is not)
+    ip -n "$P-$1" -o link show | awk -F'[:@ ]+' '$2 != "lo" {print $2}' |
+        while read -r l; do ip -n "$P-$1" link del "$l" 2>/dev/null; done
     ip netns del "$P-$1"
 }
 in_ns() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }
