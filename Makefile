@@ -52,6 +52,9 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # unit tests named test_ts_* exercise the toolstack, the others hvmd
 unit_libsrcs = $(if $(findstring test_ts_,$(1)),$(TSLIB_SRCS),$(LIB_SRCS))
 unit_libs    = $(if $(findstring test_ts_,$(1)),$(HVMCTL_LIBS),$(HVMD_LIBS))
+# (a literal % in a pattern rule's prerequisites is the stem, so the patsubst lives here)
+objs_of      = $(patsubst %.c,$(B)/obj/%.o,$(1))
+asan_objs_of = $(patsubst %.c,$(B)/asan-obj/%.o,$(1))
 
 BINS := $(if $(wildcard dm/main.c),$(B)/hvmd) $(if $(wildcard toolstack/hvmctl.c),$(B)/hvmctl)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
@@ -79,10 +82,10 @@ $(B)/hvmctl: $(patsubst %.c,$(B)/obj/%.o,$(TS_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(HVMCTL_LIBS)
 
 .SECONDEXPANSION:
-$(B)/unit/%: $(B)/obj/tests/unit/%.o $$(patsubst %.c,$(B)/obj/%.o,$$(call unit_libsrcs,$$*))
+$(B)/unit/%: $(B)/obj/tests/unit/%.o $$(call objs_of,$$(call unit_libsrcs,$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
-$(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(patsubst %.c,$(B)/asan-obj/%.o,$$(call unit_libsrcs,$$*))
+$(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(call asan_objs_of,$$(call unit_libsrcs,$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
 # libFuzzer targets: clang, the hvmd library sources compiled in, ASan+UBSan
@@ -99,6 +102,7 @@ check-fuzz: deps $(FUZZ_BINS)
 	@tests/check fuzz
 
 check-host: deps all
+	@images/deps host
 	@tests/check host
 
 # the bed's overlay carries the project's binaries, installed as `make install` would
@@ -114,6 +118,7 @@ boot: bed
 	@tests/boot/run $(S)
 
 check: deps all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) bed
+	@images/deps host
 	@tests/check all
 
 demo: bed
@@ -126,6 +131,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/hvmd $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1
 	$(if $(wildcard $(B)/hvmd),install -m 755 $(B)/hvmd $(DESTDIR)$(PREFIX)/lib/hvmd/hvmd)
 	$(if $(wildcard $(B)/hvmctl),install -m 755 $(B)/hvmctl $(DESTDIR)$(PREFIX)/sbin/hvmctl)
+	$(if $(wildcard $(B)/hvmctl),ln -sf ../../sbin/hvmctl $(DESTDIR)$(PREFIX)/lib/hvmd/vif-hvmctl)
 	$(foreach m,$(wildcard man/*.1 dm/*.1 toolstack/*.1),install -m 644 $(m) $(DESTDIR)$(PREFIX)/share/man/man1/;)
 
 clean:
