@@ -18,10 +18,14 @@
  * cannot hold more without crossing the 64 KiB boundary the spec forbids) and every entry
  * moves at least two bytes; PIO moves at most what the current DRQ block holds. */
 #include "ide.h"
+#include "config.h"
+#include "device.h"
 #include "log.h"
 #include "pci.h"
+#include "qmp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1114,3 +1118,236 @@ fail:
     ide_free(s);
     return r;
 }
+
+/* ---- the machine's IDE device: drives from the command line, QMP ---- */
+
+/* What -drive may say: libxl's keys, and readonly / id / aio. */
+static const char *const drive_keys[] = { "file", "if", "index", "media", "format", "cache",
+                                          "readonly", "id", "aio" };
+
+static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
+{
+    const struct cfg_opt *o = p->drive;
+    const char *cache_s = cfg_get(o, "cache"), *aio = cfg_get(o, "aio");
+    enum blk_cache cache = BLK_CACHE_WRITEBACK;
+    char err[300];
+
+    *out = NULL;
+    for (unsigned i = 0; i < o->n_kv; i++) {
+        unsigned k;
+        for (k = 0; k < ARRAY_SIZE(drive_keys) && strcmp(o->kv[i].key, drive_keys[k]); k++)
+            ;
+        if (k == ARRAY_SIZE(drive_keys)) {
+            log_err("-drive %s: %s= is not supported by hvmd", o->raw, o->kv[i].key);
+            return -EINVAL;
+        }
+    }
+    if (cache_s && blk_parse_cache(cache_s, &cache) < 0) {
+        log_err("-drive %s: cache=%s: hvmd knows writeback, none, writethrough, directsync and "
+                "unsafe", o->raw, cache_s);
+        return -EINVAL;
+    }
+    if (aio && strcmp(aio, "native") && strcmp(aio, "threads")) {
+        log_err("-drive %s: aio=%s: hvmd knows native and threads (it uses libaio either way)",
+                o->raw, aio);
+        return -EINVAL;
+    }
+    if (!p->file) {
+        if (p->media == CFG_MEDIA_CDROM)
+            return 0; /* an empty drive */
+        log_err("-drive %s: a disk needs file=", o->raw);
+        return -EINVAL;
+    }
+    struct blk_opts bo = { .path = p->file, .fd = -1, .readonly = p->readonly, .cache = cache };
+    if (!strncmp(p->file, "/dev/fdset/", 11)) {
+        bo.fd = qmp_open(vm->qmp, p->file, p->readonly ? O_RDONLY : O_RDWR, err, sizeof(err));
+        if (bo.fd < 0) {
+            log_err("-drive %s: %s", o->raw, err);
+            return bo.fd;
+        }
+    }
+    int r = blk_open(out, vm->loop, &bo, err, sizeof(err));
+    if (r < 0) {
+        log_err("-drive %s: %s", o->raw, err);
+        return r;
+    }
+    log_info("ide: %s: %s, %llu bytes, %s%s", p->file,
+             p->media == CFG_MEDIA_CDROM ? "CD-ROM" : "disk",
+             (unsigned long long)blk_size(*out), blk_readonly(*out) ? "read-only, " : "",
+             blk_direct(*out) ? "O_DIRECT + libaio" : "page cache");
+    return 0;
+}
+
+static void qmp_tray(void *opaque, const char *id, int open)
+{
+    struct ide *s = opaque;
+    char data[400], name[160];
+    qmp_json_str(name, sizeof(name), id);
+    snprintf(data, sizeof(data), "{\"device\": %s, \"tray-open\": %s, \"id\": %s}", name,
+             open ? "true" : "false", name);
+    qmp_event(s->vm->qmp, "DEVICE_TRAY_MOVED", data);
+}
+
+static const char *qmp_drive_name(struct qmp_req *r)
+{
+    const char *id = qmp_arg_str(r, "id");
+    return id ? id : qmp_arg_str(r, "device");
+}
+
+static void qmp_eject(void *opaque, struct qmp_req *r)
+{
+    struct ide *s = opaque;
+    char err[300];
+    const char *id = qmp_drive_name(r);
+    if (!id) {
+        qmp_req_error(r, "GenericError", "Parameter 'id' is missing");
+        return;
+    }
+    if (ide_eject(s, id, qmp_arg_bool(r, "force", 0), err, sizeof(err)) < 0)
+        qmp_req_error(r, "GenericError", "%s", err);
+}
+
+static void qmp_change_medium(void *opaque, struct qmp_req *r)
+{
+    struct ide *s = opaque;
+    char err[300];
+    const char *id = qmp_drive_name(r), *file = qmp_arg_str(r, "filename");
+    const char *fmt = qmp_arg_str(r, "format"), *mode = qmp_arg_str(r, "read-only-mode");
+    struct blk *b;
+
+    if (!id || !file) {
+        qmp_req_error(r, "GenericError", "Parameter '%s' is missing", id ? "filename" : "id");
+        return;
+    }
+    if (fmt && strcmp(fmt, "raw")) {
+        qmp_req_error(r, "GenericError", "format '%s': hvmd reads raw images only", fmt);
+        return;
+    }
+    if (mode && strcmp(mode, "retain") && strcmp(mode, "read-only")) {
+        qmp_req_error(r, "GenericError", "read-only-mode '%s': a CD-ROM is read-only", mode);
+        return;
+    }
+    int fd = qmp_open(s->vm->qmp, file, O_RDONLY, err, sizeof(err));
+    if (fd < 0) {
+        qmp_req_error(r, "GenericError", "%s", err);
+        return;
+    }
+    struct blk_opts bo = { .path = file, .fd = fd, .readonly = 1 };
+    if (blk_open(&b, s->vm->loop, &bo, err, sizeof(err)) < 0) {
+        qmp_req_error(r, "GenericError", "%s", err);
+        return;
+    }
+    if (ide_change_medium(s, id, b, err, sizeof(err)) < 0) {
+        qmp_req_error(r, "GenericError", "%s", err);
+        return;
+    }
+    log_info("ide: %s: new medium %s", id, file);
+}
+
+static void qmp_query_block(void *opaque, struct qmp_req *r)
+{
+    struct ide *s = opaque;
+    char out[4096], name[160], file[600];
+    size_t n = 0;
+    n += (size_t)snprintf(out + n, sizeof(out) - n, "[");
+    for (unsigned i = 0; i < 4 && n < sizeof(out); i++) {
+        struct ide_drive_info info;
+        if (ide_drive_info(s, i, &info) < 0 || info.kind == IDE_NONE)
+            continue;
+        qmp_json_str(name, sizeof(name), info.id ? info.id : "");
+        n += (size_t)snprintf(out + n, sizeof(out) - n,
+                              "%s{\"device\": %s, \"qdev\": %s, \"removable\": %s, "
+                              "\"locked\": %s, \"type\": \"unknown\"",
+                              n > 1 ? ", " : "", name, name,
+                              info.kind == IDE_CD ? "true" : "false",
+                              info.locked ? "true" : "false");
+        if (info.kind == IDE_CD && n < sizeof(out))
+            n += (size_t)snprintf(out + n, sizeof(out) - n, ", \"tray_open\": %s",
+                                  info.tray_open ? "true" : "false");
+        if (info.present && n < sizeof(out)) {
+            qmp_json_str(file, sizeof(file), info.file);
+            n += (size_t)snprintf(out + n, sizeof(out) - n,
+                                  ", \"inserted\": {\"file\": %s, \"ro\": %s, \"drv\": \"raw\"}",
+                                  file, info.readonly ? "true" : "false");
+        }
+        if (n < sizeof(out))
+            n += (size_t)snprintf(out + n, sizeof(out) - n, "}");
+    }
+    if (n < sizeof(out))
+        n += (size_t)snprintf(out + n, sizeof(out) - n, "]");
+    if (n >= sizeof(out)) {
+        qmp_req_error(r, "GenericError", "answer too long");
+        return;
+    }
+    qmp_req_return(r, out);
+}
+
+static void dev_ide_destroy(void *state)
+{
+    struct ide *s = state;
+    if (!s)
+        return;
+    if (s->vm->qmp)
+        qmp_unregister(s->vm->qmp, s);
+    ide_free(s);
+}
+
+static int dev_ide_create(struct vm *vm, void **state)
+{
+    struct config *cfg = (struct config *)vm->cfg;
+    struct cfg_ide pos[4];
+    struct ide_drive_conf conf[4];
+    struct ide *s;
+    char err[300];
+    int r;
+
+    *state = NULL;
+    memset(pos, 0, sizeof(pos));
+    memset(conf, 0, sizeof(conf));
+    if (cfg && cfg_ide(cfg, pos, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        if (pos[i].media == CFG_MEDIA_NONE)
+            continue;
+        r = open_drive(vm, &pos[i], &conf[i].blk);
+        if (r < 0)
+            goto fail;
+        conf[i].kind = pos[i].media == CFG_MEDIA_CDROM ? IDE_CD : IDE_DISK;
+        conf[i].id = pos[i].id;
+    }
+    r = ide_new(vm, conf, &s, err, sizeof(err));
+    if (r < 0) {
+        log_err("%s", err);
+        return r; /* ide_new closed the media */
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        if (pos[i].drive)
+            pos[i].drive->claimed = 1;
+        if (pos[i].device)
+            pos[i].device->claimed = 1;
+    }
+    if (vm->qmp) {
+        ide_set_tray_cb(s, qmp_tray, s);
+        if (qmp_register(vm->qmp, "eject", qmp_eject, s) < 0 ||
+            qmp_register(vm->qmp, "blockdev-change-medium", qmp_change_medium, s) < 0 ||
+            qmp_register(vm->qmp, "query-block", qmp_query_block, s) < 0) {
+            log_err("ide: cannot register its QMP commands");
+            dev_ide_destroy(s);
+            return -EEXIST;
+        }
+    }
+    *state = s;
+    return 0;
+fail:
+    for (unsigned i = 0; i < 4; i++)
+        blk_close(conf[i].blk);
+    return r;
+}
+
+const struct device dev_ide = {
+    .name = "ide",
+    .create = dev_ide_create,
+    .destroy = dev_ide_destroy,
+};
