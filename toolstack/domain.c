@@ -131,7 +131,8 @@ static int create_once(struct mon *m, bool paused)
 
     rc = libxl_domain_create_new(m->x.ctx, &m->cfg.dc, &domid, NULL, NULL);
     if (rc) {
-        if (libxl_domid_valid_guest(domid))
+        /* libxl destroys what it built when it fails; anything still there goes here */
+        if (libxl_domid_valid_guest(domid) && !libxl_domain_info(m->x.ctx, NULL, domid))
             libxl_domain_destroy(m->x.ctx, domid, NULL);
         return rc;
     }

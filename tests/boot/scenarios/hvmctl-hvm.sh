@@ -22,13 +22,17 @@ hvmctl create -p /tmp/iso.cfg > /tmp/create.out 2>&1 || { cat /tmp/create.out; f
 cat /tmp/create.out
 dm=$(sed -n 's/^hvmctl: iso: device model //p' /tmp/create.out)
 [ -n "$dm" ] || fail "hvmctl did not say which device model the HVM guest gets"
-info "device model: $dm"
-case $dm in *hvmd*) metric dm_is_hvmd 1 ;; *) metric dm_is_hvmd 0 ;; esac
+info "hvmctl says: device model $dm"
 hvmctl console iso > /tmp/iso-serial.log 2>&1 < /dev/null &
 hvmctl unpause iso || fail "hvmctl unpause iso"
 relay /tmp/iso-serial.log iso
-d=$(domid iso); pid=$(dm_pid "$d")
-info "domain $d, device model pid $pid ($(readlink /proc/$pid/exe))"
+d=$(domid iso); pid=$(dm_pid "$d"); exe=$(readlink "/proc/$pid/exe")
+info "domain $d, device model pid $pid: $exe"
+case $exe in
+    */hvmd) metric dm_is_hvmd 1; case $dm in /*hvmd*) ;; *) fail "hvmctl said '$dm' but runs $exe" ;; esac ;;
+    *qemu*) metric dm_is_hvmd 0; case $dm in qemu-xen*) ;; *) fail "hvmctl said '$dm' but runs $exe" ;; esac ;;
+    *) fail "an unknown device model runs: $exe" ;;
+esac
 hvmctl list
 wait_re /tmp/iso-serial.log HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port (hvmctl console)"
 metric create_to_marker_s "$(elapsed "$t0")" s
