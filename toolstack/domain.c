@@ -178,7 +178,7 @@ static int recreate(struct mon *m)
 {
     struct ts_diag d = { .out = stderr };
     char *file = ts_strdup(m->cfg.file);
-    int rc;
+    int rc, lock;
 
     ts_config_free(&m->cfg);
     rc = ts_config_parse(&m->cfg, file, m->text, m->text_len, m->overrides, m->n_overrides,
@@ -188,7 +188,10 @@ static int recreate(struct mon *m)
         mlog("cannot restart: the configuration no longer parses");
         return rc;
     }
+    lock = take_lock(m->s);
     rc = create_once(m, false);
+    if (lock >= 0)
+        close(lock);
     if (rc) {
         mlog("cannot restart: libxl_domain_create_new: %s", ts_libxl_strerror(rc));
         return rc;
