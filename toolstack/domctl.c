@@ -159,7 +159,7 @@ int cmd_list(int argc, char **argv)
         char *name = libxl_domid_to_name(x.ctx, info[i].domid);
         char st[7], dm[PATH_MAX];
         const char *type = info[i].domid == 0 ? "pv"
-                           : libxl_domain_type_to_string(info[i].domain_type);
+                           : libxl_domain_type_to_string(ts_domain_type(&x, info[i].domid));
         long dmpid = info[i].domid ? dm_of(xs, info[i].domid, dm, sizeof(dm)) : 0;
         long mon = info[i].domid ? monitor_of(&x, info[i].domid) : 0;
         bool wanted = optind >= argc;
