@@ -26,7 +26,8 @@ kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-im
 "$here/fetch-debs" "$out" \
     xen-hypervisor-4.17-amd64 "$kpkg" busybox bash util-linux mount iproute2 \
     xen-utils-4.17 xen-utils-common xenstore-utils qemu-system-xen qemu-system-data ipxe-qemu \
-    seabios isolinux syslinux-common grub-rescue-pc ipxe
+    seabios isolinux syslinux-common grub-rescue-pc ipxe \
+    dnsmasq-base libmnl0 libnftables1 libaio1 libseccomp2 libyajl2
 # The guest's initramfs takes busybox-static; dom0 takes Debian's dynamic busybox: under Xen PV
 # nested in TCG, the static one has crashed about once in a thousand execs while an HVM guest
 # ran (TLS read as zero in __ctype_init), the dynamic one never did (3000 execs).
@@ -128,7 +129,7 @@ if newer "$out/dom0-media.cpio" "$media"/*; then
 fi
 
 # --- dom0 base --------------------------------------------------------------------------------
-dom0_bins=(bin/busybox bin/bash usr/bin/flock sbin/losetup bin/ip
+dom0_bins=(bin/busybox bin/bash usr/bin/flock sbin/losetup bin/ip usr/sbin/dnsmasq
     usr/lib/xen-4.17/bin/xl usr/lib/xen-4.17/bin/xenstored usr/lib/xen-4.17/bin/xenconsoled
     usr/lib/xen-4.17/bin/xenconsole usr/lib/xen-4.17/bin/xen-init-dom0
     usr/lib/xen-4.17/bin/libxl-save-helper usr/lib/xen-4.17/bin/xentrace
@@ -165,7 +166,17 @@ echo $dom0_mods > "$o/etc/dom0-modules"
 cp "$top/tests/boot/lib.sh" "$o/etc/hvmd-lib.sh"
 cp "$top"/tests/boot/scenarios/*.sh "$o/scenarios/"
 cp "$here/guest/pattern" "$o/bin/hvmd-pattern"
-if [ -n "$staging" ] && [ -d "$staging" ]; then cp -a "$staging"/. "$o/"; fi
+if [ -n "$staging" ] && [ -d "$staging" ]; then
+    cp -a "$staging"/. "$o/"
+    # the libraries the project's binaries need (libmnl, libnftables, libaio, ...), from the
+    # Debian packages: those the base already has are skipped
+    elfs=$(find "$staging" -type f -exec sh -c 'head -c4 "$1" | grep -q ELF && echo "$1"' _ {} \;)
+    if [ -n "$elfs" ]; then
+        cpio -t --quiet < "$out/dom0-base.cpio" | sed 's|^\./||' | sort > "$out/base.list"
+        python3 "$here/elfclosure.py" "$root" $elfs | sort | comm -23 - "$out/base.list" |
+            (cd "$root" && cpio --quiet -pdm "$o")
+    fi
+fi
 cpio_of "$o" "$out/dom0-overlay.cpio"
 cat "$out/dom0-base.cpio" "$out/dom0-media.cpio" "$out/dom0-overlay.cpio" > "$out/dom0.cpio.tmp"
 mv "$out/dom0.cpio.tmp" "$out/dom0.cpio"

@@ -54,22 +54,21 @@ int net_nft_ruleset(const struct net_conf *n, char *buf, size_t len)
     buf[0] = 0;
     rc |= add(buf, len, &used, "add table ip %s\n", NET_NFT_TABLE);
     rc |= add(buf, len, &used,
-              "add chain ip %s \"%s-post\" { type nat hook postrouting priority srcnat; "
-              "policy accept; comment \"hvmctl nat %s\"; }\n", NET_NFT_TABLE, n->name, n->name);
+              "add chain ip %s post-%s { type nat hook postrouting priority srcnat; "
+              "policy accept; }\n", NET_NFT_TABLE, n->name);
     rc |= add(buf, len, &used,
-              "add rule ip %s \"%s-post\" ip saddr %s/%d ip daddr != %s/%d %s masquerade\n",
+              "add rule ip %s post-%s ip saddr %s/%d ip daddr != %s/%d %s masquerade\n",
               NET_NFT_TABLE, n->name, sub, n->plen, sub, n->plen, oif);
     if (n->nfwd) {
         rc |= add(buf, len, &used,
-                  "add chain ip %s \"%s-pre\" { type nat hook prerouting priority dstnat; "
-                  "policy accept; comment \"hvmctl port forwards %s\"; }\n", NET_NFT_TABLE,
-                  n->name, n->name);
+                  "add chain ip %s pre-%s { type nat hook prerouting priority dstnat; "
+                  "policy accept; }\n", NET_NFT_TABLE, n->name);
         for (i = 0; i < n->nfwd; i++) {
             const struct net_fwd *f = &n->fwd[i];
             const char *p = f->proto == IPPROTO_UDP ? "udp" : "tcp";
             inet_ntop(AF_INET, &f->to, to, sizeof(to));
             rc |= add(buf, len, &used,
-                      "add rule ip %s \"%s-pre\" %s fib daddr type local %s dport %u "
+                      "add rule ip %s pre-%s %s fib daddr type local %s dport %u "
                       "dnat to %s:%u\n", NET_NFT_TABLE, n->name, iif, p, f->port, to, f->to_port);
         }
     }
@@ -91,6 +90,7 @@ static int run(struct net_ctx *c, const char *cmd, char **out, const char *what)
         char msg[600];
         size_t l;
         snprintf(msg, sizeof(msg), "%s", e ? e : "");
+        msg[strcspn(msg, "\n")] = 0;            /* the first line says it; the rest is context */
         l = strlen(msg);
         while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
             msg[--l] = 0;
@@ -131,14 +131,11 @@ int net_nft_list(struct net_ctx *c, char **out)
     return rc ? -ENOENT : 0;
 }
 
-static bool has_chain(const char *text, const char *name, const char *suffix)
+static bool has_chain(const char *text, const char *name, const char *kind)
 {
     char pat[64];
 
-    snprintf(pat, sizeof(pat), "chain %s-%s {", name, suffix);
-    if (strstr(text, pat))
-        return true;
-    snprintf(pat, sizeof(pat), "chain \"%s-%s\" {", name, suffix);
+    snprintf(pat, sizeof(pat), "chain %s-%s {", kind, name);
     return strstr(text, pat) != NULL;
 }
 
@@ -157,11 +154,11 @@ int net_nft_down(struct net_ctx *c, const char *name)
     cmd[0] = 0;
     if (has_chain(text, name, "post")) {
         ours++;
-        add(cmd, sizeof(cmd), &used, "delete chain ip %s \"%s-post\"\n", NET_NFT_TABLE, name);
+        add(cmd, sizeof(cmd), &used, "delete chain ip %s post-%s\n", NET_NFT_TABLE, name);
     }
     if (has_chain(text, name, "pre")) {
         ours++;
-        add(cmd, sizeof(cmd), &used, "delete chain ip %s \"%s-pre\"\n", NET_NFT_TABLE, name);
+        add(cmd, sizeof(cmd), &used, "delete chain ip %s pre-%s\n", NET_NFT_TABLE, name);
     }
     if (chains == ours) {               /* ours were the last: the table goes too */
         used = 0;

@@ -39,7 +39,8 @@ static int nl_talk(struct net_ctx *c, struct nlmsghdr *nlh, mnl_cb_t cb, void *d
         return -ENOMEM;
     seq = ++c->seq;
     nlh->nlmsg_seq = seq;
-    if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+    /* NLM_F_DUMP shares its bits with NLM_F_REPLACE|NLM_F_EXCL: only an RTM_GET* is a dump */
+    if (!((nlh->nlmsg_type & 3) == 2 && (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP))
         nlh->nlmsg_flags |= NLM_F_ACK;
     if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0) {
         ret = -errno;

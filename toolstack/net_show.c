@@ -57,33 +57,52 @@ static int port_cb(const struct nl_link *l, void *data)
     return 0;
 }
 
+#define SHOW_MAX 512
+
+/* dump callbacks only collect: a netlink request made inside a dump would read its replies */
 struct fdb_walk {
-    int br;
-    struct net_ctx *c;
-    int n;
+    int br, n;
+    struct nl_fdb e[SHOW_MAX];
 };
 
 static int fdb_cb(const struct nl_fdb *f, void *data)
 {
     struct fdb_walk *w = data;
-    struct nl_link port;
-    char m[18];
 
     if (f->master != w->br || (f->flags & NTF_SELF) || f->ifindex == w->br)
         return 0;
     if (f->mac[0] & 1)                       /* multicast entries are not learned stations */
         return 0;
-    if (nl_link_get(w->c, NULL, f->ifindex, &port) < 0)
-        snprintf(port.name, sizeof(port.name), "#%d", f->ifindex);
-    net_format_mac(f->mac, m);
-    if (!w->n++)
-        printf("  learned MACs:\n    %-16s %-18s %-6s %s\n", "PORT", "MAC", "LOCAL", "AGEING");
-    if (f->state & NUD_PERMANENT)
-        printf("    %-16s %-18s %-6s %s\n", port.name, m, "yes", "-");
-    else
-        printf("    %-16s %-18s %-6s %u s\n", port.name, m, "no",
-               f->has_updated ? f->updated_s : 0);
+    if (w->n < SHOW_MAX)
+        w->e[w->n++] = *f;
     return 0;
+}
+
+static void show_fdb(struct net_ctx *c, int br)
+{
+    struct fdb_walk *w = calloc(1, sizeof(*w));
+    struct nl_link port;
+    char m[18];
+    int i;
+
+    if (!w)
+        return;
+    w->br = br;
+    nl_fdb_dump(c, fdb_cb, w);
+    for (i = 0; i < w->n; i++) {
+        const struct nl_fdb *f = &w->e[i];
+        if (nl_link_get(c, NULL, f->ifindex, &port) < 0)
+            snprintf(port.name, sizeof(port.name), "#%d", f->ifindex);
+        net_format_mac(f->mac, m);
+        if (!i)
+            printf("  learned MACs:\n    %-16s %-18s %-6s %s\n", "PORT", "MAC", "LOCAL", "AGEING");
+        if (f->state & NUD_PERMANENT)
+            printf("    %-16s %-18s %-6s %s\n", port.name, m, "yes", "-");
+        else
+            printf("    %-16s %-18s %-6s %u s\n", port.name, m, "no",
+                   f->has_updated ? f->updated_s : 0);
+    }
+    free(w);
 }
 
 struct addr_walk {
@@ -102,33 +121,46 @@ static int addr_cb(const struct nl_addr *a, void *data)
 }
 
 struct route_walk {
-    struct net_ctx *c;
     int n;
-    const char *network;
+    struct nl_route r[SHOW_MAX];
 };
 
 static int route_cb(const struct nl_route *r, void *data)
 {
     struct route_walk *w = data;
+
+    if (r->family == AF_INET && r->protocol == NET_RTPROT && w->n < SHOW_MAX)
+        w->r[w->n++] = *r;
+    return 0;
+}
+
+static void show_routes(struct net_ctx *c, const char *network)
+{
+    struct route_walk *w = calloc(1, sizeof(*w));
     struct nl_link l;
     struct vif_state v;
     char d[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN];
+    int i, shown = 0;
 
-    if (r->family != AF_INET || r->protocol != NET_RTPROT)
-        return 0;
-    if (nl_link_get(w->c, NULL, r->oif, &l) < 0)
-        snprintf(l.name, sizeof(l.name), "#%d", r->oif);
-    if (vif_state_read(w->c, l.name, &v) < 0 || strcmp(v.network, w->network))
-        return 0;
-    if (!w->n++)
-        printf("  routes (protocol %d):\n", NET_RTPROT);
-    printf("    %s/%u dev %s", inet_ntop(AF_INET, r->dst, d, sizeof(d)), r->dst_len, l.name);
-    if (r->has_prefsrc)
-        printf(" src %s", inet_ntop(AF_INET, r->prefsrc, s, sizeof(s)));
-    if (r->has_priority)
-        printf(" metric %u", r->priority);
-    printf("\n");
-    return 0;
+    if (!w)
+        return;
+    nl_route_dump(c, AF_INET, route_cb, w);
+    for (i = 0; i < w->n; i++) {
+        const struct nl_route *r = &w->r[i];
+        if (nl_link_get(c, NULL, r->oif, &l) < 0)
+            snprintf(l.name, sizeof(l.name), "#%d", r->oif);
+        if (vif_state_read(c, l.name, &v) < 0 || strcmp(v.network, network))
+            continue;
+        if (!shown++)
+            printf("  routes (protocol %d):\n", NET_RTPROT);
+        printf("    %s/%u dev %s", inet_ntop(AF_INET, r->dst, d, sizeof(d)), r->dst_len, l.name);
+        if (r->has_prefsrc)
+            printf(" src %s", inet_ntop(AF_INET, r->prefsrc, s, sizeof(s)));
+        if (r->has_priority)
+            printf(" metric %u", r->priority);
+        printf("\n");
+    }
+    free(w);
 }
 
 static void show_leases(struct net_ctx *c, const char *name)
@@ -184,10 +216,7 @@ static void show_one(struct net_ctx *c, const struct net_state *s)
             struct port_walk w = { br.ifindex, c };
             nl_link_dump(c, port_cb, &w);
         }
-        {
-            struct fdb_walk w = { br.ifindex, c, 0 };
-            nl_fdb_dump(c, fdb_cb, &w);
-        }
+        show_fdb(c, br.ifindex);
     }
     if (n->mode == NET_MODE_ROUTE) {
         char v[8] = "?";
@@ -208,10 +237,7 @@ static void show_one(struct net_ctx *c, const struct net_state *s)
                 printf(" %s", inet_ntop(AF_INET, &vs.ips[j], a, sizeof(a)));
             printf("\n");
         }
-        {
-            struct route_walk w = { c, 0, n->name };
-            nl_route_dump(c, AF_INET, route_cb, &w);
-        }
+        show_routes(c, n->name);
     }
     if (n->mode == NET_MODE_NAT) {
         printf("  subnet %s/%d", inet_ntop(AF_INET, &n->gw, a, sizeof(a)), n->plen);

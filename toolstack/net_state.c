@@ -162,9 +162,9 @@ int net_state_format(const struct net_state *s, char *buf, size_t len)
     put(&o, "stp %d\nforward_delay %u\nageing %u\nmtu %u\n", n->stp, n->fwd_delay, n->ageing,
         n->mtu);
     if (n->mode == NET_MODE_NAT) {
-        put(&o, "subnet %s/%d\ndhcp %d\ndns %d\ndhcp_range %s %s\nlease %u\ndnsmasq %s\n",
-            ip(n->gw, a), n->plen, n->dhcp, n->dns, ip(n->dhcp_lo, a), ip(n->dhcp_hi, b), n->lease,
-            n->dnsmasq);
+        put(&o, "subnet %s/%d\ndhcp %d\ndns %d\n", ip(n->gw, a), n->plen, n->dhcp, n->dns);
+        put(&o, "dhcp_range %s %s\nlease %u\ndnsmasq %s\n", ip(n->dhcp_lo, a), ip(n->dhcp_hi, b),
+            n->lease, n->dnsmasq);
         for (i = 0; i < n->nfwd; i++)
             put(&o, "forward %s %u %s %u\n", n->fwd[i].proto == IPPROTO_UDP ? "udp" : "tcp",
                 n->fwd[i].port, ip(n->fwd[i].to, a), n->fwd[i].to_port);

@@ -728,6 +728,7 @@ int net_topo_down(struct net_ctx *c, const char *name, bool force)
         nusers = net_network_vifs(c, name, users, 64);
     }
     if (nusers > 0 && !force) {
+        qsort(users, (size_t)nusers, IFNAMSIZ, (int (*)(const void *, const void *))strcmp);
         join(users, nusers, list, sizeof(list));
         rc = net_fail(c, -EBUSY, "network %s is in use by %s (remove %s first, or use --force)",
                       name, list, nusers > 1 ? "them" : "it");
