@@ -36,7 +36,7 @@ BASEFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SANFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 HVMD_PKGS   := xencontrol xendevicemodel xenevtchn xenforeignmemory xengnttab xenstore xentoolcore xentoollog yajl
-HVMCTL_PKGS := xenlight xlutil xentoollog xenstore libmnl libnftables
+HVMCTL_PKGS := xenlight xlutil xentoollog xenstore xencontrol libmnl libnftables
 HVMD_LIBS   = $(shell pkg-config --libs $(HVMD_PKGS) 2>/dev/null) -laio -lseccomp -lutil
 HVMCTL_LIBS = $(shell pkg-config --libs $(HVMCTL_PKGS) 2>/dev/null)
 PKG_CFLAGS  = $(shell pkg-config --cflags $(HVMD_PKGS) $(HVMCTL_PKGS) 2>/dev/null)
@@ -63,9 +63,6 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps check check-unit check-fuzz check-host check-boot bed boot demo bench install clean distclean
 all: $(BINS)
-
-deps:
-	@images/deps build
 
 # ---- objects: one tree per flavour (plain, asan) ------------------------------------------
 $(B)/obj/%.o: %.c
@@ -95,19 +92,27 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  $(CPPFLAGS) $(PKG_CFLAGS) $^ -o $@ $(HVMD_LIBS)
 
-# ---- tests --------------------------------------------------------------------------------
-check-unit: deps $(UNIT_BINS) $(ASAN_BINS)
+# ---- tests ----------------------------------------------------------------------------------
+# The targets a person starts on a fresh machine install what they need first (images/deps),
+# then build in a sub-make, so nothing is compiled before the compilers and libraries are there.
+deps:
+	@images/deps all
+
+check-unit: deps
+	@$(MAKE) -s $(UNIT_BINS) $(ASAN_BINS)
 	@tests/check unit
 
-check-fuzz: deps $(FUZZ_BINS)
+check-fuzz: deps
+	@$(MAKE) -s $(FUZZ_BINS)
 	@tests/check fuzz
 
-check-host: deps all
+check-host: deps
+	@$(MAKE) -s all
 	@tests/check host
 
 # the bed's overlay carries the project's binaries, installed as `make install` would
-bed: all
-	@images/deps bed
+bed: deps
+	@$(MAKE) -s all
 	@rm -rf $(B)/stage && $(MAKE) -s install DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
 	@images/bed.sh $(CURDIR)/$(B)/stage
 
@@ -117,7 +122,9 @@ check-boot: bed
 boot: bed
 	@tests/boot/run $(S)
 
-check: deps all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) bed
+check: deps
+	@$(MAKE) -s all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS)
+	@$(MAKE) -s bed
 	@tests/check all
 
 demo: bed
@@ -130,7 +137,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/hvmd $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1
 	$(if $(wildcard $(B)/hvmd),install -m 755 $(B)/hvmd $(DESTDIR)$(PREFIX)/lib/hvmd/hvmd)
 	$(if $(wildcard $(B)/hvmctl),install -m 755 $(B)/hvmctl $(DESTDIR)$(PREFIX)/sbin/hvmctl)
+	$(if $(wildcard $(B)/hvmctl),ln -sf ../../sbin/hvmctl $(DESTDIR)$(PREFIX)/lib/hvmd/vif-hvmctl)
 	$(foreach m,$(wildcard man/*.1 dm/*.1 toolstack/*.1),install -m 644 $(m) $(DESTDIR)$(PREFIX)/share/man/man1/;)
+	install -d $(DESTDIR)/etc/hvmd
+	test -e $(DESTDIR)/etc/hvmd/hvmctl.conf || install -m 644 toolstack/hvmctl.conf $(DESTDIR)/etc/hvmd/hvmctl.conf
 
 clean:
 	rm -rf $(B)/obj $(B)/asan-obj $(B)/unit $(B)/asan $(B)/fuzz $(B)/hvmd $(B)/hvmctl $(B)/stage

@@ -11,17 +11,18 @@
 #include <string.h>
 
 extern const struct device dev_i440fx, dev_piix3, dev_piix4_acpi, dev_xen_platform, dev_uart,
-    dev_i8042, dev_debugport, dev_fw_cfg;
+    dev_i8042, dev_debugport, dev_fw_cfg, dev_ide;
 
 static const struct device *const devices[] = {
     &dev_i440fx,       /* 00:00.0 */
     &dev_piix3,        /* 00:01.0, and the reset control register 0xcf9 */
+    &dev_ide,          /* 00:01.1, ports 0x1f0, 0x3f6, 0x170, 0x376; -drive, -device ide-* */
     &dev_piix4_acpi,   /* 00:01.3 */
     &dev_xen_platform, /* 00:03.0, ports 0x10-0x13 */
     &dev_uart,         /* COM1-4 from -serial */
     &dev_i8042,        /* 0x60, 0x64, 0x92 */
     &dev_debugport,    /* 0x402 */
-    /* IDE (00:01.1), VGA (00:02.0) and NICs (00:04.0 on) come here */
+    /* VGA (00:02.0) and NICs (00:04.0 on) come here */
     &dev_fw_cfg,       /* last: its boot order lists the NICs found on the bus */
 };
 
@@ -31,8 +32,8 @@ _Static_assert(sizeof(devices) / sizeof(devices[0]) <= MACHINE_MAX_DEVICES, "dev
 static const char *why_not(const struct cfg_opt *o)
 {
     static const char *const vga[] = { "VGA", "cirrus-vga", "qxl-vga", "secondary-vga" };
-    if (!strcmp(o->option, "-drive") || !strcmp(o->first, "ide-cd") || !strcmp(o->first, "ide-hd"))
-        return " yet (no IDE controller)";
+    if (!strcmp(o->option, "-drive"))
+        return " (only if=ide, or if=none with -device ide-cd / ide-hd)";
     if (!strcmp(o->option, "-netdev") || !strcmp(o->first, "e1000") ||
         !strcmp(o->first, "rtl8139"))
         return " yet (no emulated NIC)";

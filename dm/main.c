@@ -229,6 +229,7 @@ int main(int argc, char **argv)
         log_err("%s", err);
         goto out;
     }
+    a.vm.qmp = a.qmp;
     if (machine_create(&a.m, &a.vm, err, sizeof(err)) < 0) {
         log_err("%s", err);
         goto out;
@@ -254,6 +255,7 @@ out:
         log_stats(&a);
     xen_stop(a.xen);
     qmp_free(a.qmp);
+    a.vm.qmp = NULL;
     if (a.m_up)
         machine_destroy(&a.m);
     if (a.vm_up)

@@ -9,6 +9,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -24,6 +26,10 @@
 #define QMP_MAX_DEPTH 32
 #define QMP_MAX_LISTEN 4
 #define QMP_MAX_CONNS 8
+#define QMP_MAX_CMDS 16      /* commands devices register */
+#define QMP_MAX_PASSED 8     /* descriptors received, waiting for add-fd, per connection */
+#define QMP_MAX_FDSETS 16
+#define QMP_FDSET_FDS 4
 
 struct listener {
     struct qmp *q;
@@ -43,6 +49,29 @@ struct qmp_conn {
     int depth, in_string, escape;
     int negotiated;
     int closing;
+    int passed[QMP_MAX_PASSED]; /* SCM_RIGHTS descriptors not yet taken by add-fd */
+    unsigned n_passed;
+};
+
+struct qmp_cmd {
+    char name[48];
+    qmp_cmd_fn *fn;
+    void *opaque;
+};
+
+struct fdset {
+    int used;
+    int64_t id;
+    int fd[QMP_FDSET_FDS];
+    char *opaque[QMP_FDSET_FDS];
+    unsigned n;
+};
+
+struct qmp_req {
+    struct qmp_conn *c;
+    yajl_val id;
+    yajl_val args;
+    int answered;
 };
 
 struct qmp {
@@ -53,6 +82,9 @@ struct qmp {
     struct listener lis[QMP_MAX_LISTEN];
     unsigned n_lis;
     struct qmp_conn *conns[QMP_MAX_CONNS];
+    struct qmp_cmd cmds[QMP_MAX_CMDS];
+    unsigned n_cmds;
+    struct fdset sets[QMP_MAX_FDSETS];
 };
 
 /* ---- output ---- */
@@ -210,7 +242,8 @@ static void greet(struct qmp_conn *c)
 
 static const char *const commands[] = { "qmp_capabilities", "query-status", "stop", "cont",
                                         "query-chardev", "query-vnc", "query-version",
-                                        "query-commands", "quit" };
+                                        "query-commands", "quit", "add-fd", "remove-fd",
+                                        "query-fdsets" };
 
 static void cmd_query_status(struct qmp_conn *c, yajl_val id)
 {
@@ -292,6 +325,12 @@ static void cmd_query_commands(struct qmp_conn *c, yajl_val id)
         gstr(g, commands[i]);
         yajl_gen_map_close(g);
     }
+    for (unsigned i = 0; i < c->q->n_cmds; i++) {
+        yajl_gen_map_open(g);
+        gstr(g, "name");
+        gstr(g, c->q->cmds[i].name);
+        yajl_gen_map_close(g);
+    }
     yajl_gen_array_close(g);
     reply_finish(c, g, id);
 }
@@ -308,10 +347,12 @@ static void cmd_query_vnc(struct qmp_conn *c, yajl_val id)
     reply_finish(c, g, id);
 }
 
+static void fd_commands(struct qmp_conn *c, const char *name, struct qmp_req *r);
+
 static void execute(struct qmp_conn *c, yajl_val msg)
 {
     struct qmp *q = c->q;
-    yajl_val id = NULL, exec = NULL;
+    yajl_val id = NULL, exec = NULL, args = NULL;
 
     if (!YAJL_IS_OBJECT(msg)) {
         reply_error(c, NULL, "GenericError", "QMP input must be a JSON object");
@@ -323,6 +364,8 @@ static void execute(struct qmp_conn *c, yajl_val msg)
             id = msg->u.object.values[i];
         else if (!strcmp(k, "execute"))
             exec = msg->u.object.values[i];
+        else if (!strcmp(k, "arguments"))
+            args = msg->u.object.values[i];
     }
     if (!exec) {
         reply_error(c, id, "GenericError", "QMP input lacks member 'execute'");
@@ -371,8 +414,22 @@ static void execute(struct qmp_conn *c, yajl_val msg)
         if (q->ops && q->ops->quit)
             q->ops->quit(q->opaque);
     } else {
-        log_info("QMP: %s is not implemented", name);
-        reply_error(c, id, "CommandNotFound", "The command %s has not been found", name);
+        struct qmp_req r = { c, id, YAJL_IS_OBJECT(args) ? args : NULL, 0 };
+        if (!strcmp(name, "add-fd") || !strcmp(name, "remove-fd") || !strcmp(name, "query-fdsets")) {
+            fd_commands(c, name, &r);
+        } else {
+            unsigned i;
+            for (i = 0; i < q->n_cmds && strcmp(q->cmds[i].name, name); i++)
+                ;
+            if (i == q->n_cmds) {
+                log_info("QMP: %s is not implemented", name);
+                reply_error(c, id, "CommandNotFound", "The command %s has not been found", name);
+                return;
+            }
+            q->cmds[i].fn(q->cmds[i].opaque, &r);
+        }
+        if (!r.answered)
+            reply_empty(c, id);
     }
 }
 
@@ -474,7 +531,19 @@ void qmp_conn_free(struct qmp_conn *c)
     for (unsigned i = 0; i < QMP_MAX_CONNS; i++)
         if (c->q->conns[i] == c)
             c->q->conns[i] = NULL;
+    for (unsigned i = 0; i < c->n_passed; i++)
+        close(c->passed[i]);
     free(c);
+}
+
+void qmp_conn_pass_fd(struct qmp_conn *c, int fd)
+{
+    if (c->n_passed == QMP_MAX_PASSED) {
+        log_warn("QMP: more than %d descriptors passed and not taken; closing one", QMP_MAX_PASSED);
+        close(fd);
+        return;
+    }
+    c->passed[c->n_passed++] = fd;
 }
 
 /* ---- sockets ---- */
@@ -483,7 +552,27 @@ static void on_conn(void *opaque, uint32_t events)
 {
     struct qmp_conn *c = opaque;
     char buf[4096];
-    ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int) * QMP_MAX_PASSED)];
+    } ctl;
+    struct iovec iov = { buf, sizeof(buf) };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                         .msg_controllen = sizeof(ctl.b) };
+    ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+    /* descriptors passed with SCM_RIGHTS (libxl's add-fd sends the file on the first byte) */
+    for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < nfd; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+            qmp_conn_pass_fd(c, fd);
+        }
+    }
+    if (mh.msg_flags & MSG_CTRUNC)
+        log_warn("QMP: descriptors passed beyond %d were dropped", QMP_MAX_PASSED);
     if (n > 0) {
         if (qmp_conn_input(c, buf, (size_t)n) < 0)
             qmp_conn_free(c);
@@ -537,6 +626,11 @@ void qmp_free(struct qmp *q)
         close(q->lis[i].fd);
         unlink(q->lis[i].path);
     }
+    for (unsigned i = 0; i < QMP_MAX_FDSETS; i++)
+        for (unsigned k = 0; k < q->sets[i].n; k++) {
+            close(q->sets[i].fd[k]);
+            free(q->sets[i].opaque[k]);
+        }
     free(q);
 }
 
@@ -618,4 +712,327 @@ struct qmp *qmp_new(struct vm *vm, struct config *cfg, const struct qmp_ops *ops
 fail:
     qmp_free(q);
     return NULL;
+}
+
+/* ---- commands and events of devices, descriptor sets ---- */
+
+int qmp_register(struct qmp *q, const char *name, qmp_cmd_fn *fn, void *opaque)
+{
+    for (unsigned i = 0; i < q->n_cmds; i++)
+        if (!strcmp(q->cmds[i].name, name))
+            return -EEXIST;
+    if (q->n_cmds == QMP_MAX_CMDS || strlen(name) >= sizeof(q->cmds[0].name))
+        return -ENOSPC;
+    struct qmp_cmd *c = &q->cmds[q->n_cmds++];
+    strcpy(c->name, name);
+    c->fn = fn;
+    c->opaque = opaque;
+    return 0;
+}
+
+void qmp_unregister(struct qmp *q, void *opaque)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < q->n_cmds; i++)
+        if (q->cmds[i].opaque != opaque)
+            q->cmds[k++] = q->cmds[i];
+    q->n_cmds = k;
+}
+
+static yajl_val arg(const struct qmp_req *r, const char *key)
+{
+    if (!r->args)
+        return NULL;
+    for (size_t i = 0; i < r->args->u.object.len; i++)
+        if (!strcmp(r->args->u.object.keys[i], key))
+            return r->args->u.object.values[i];
+    return NULL;
+}
+
+const char *qmp_arg_str(const struct qmp_req *r, const char *key)
+{
+    return YAJL_GET_STRING(arg(r, key));
+}
+
+int qmp_arg_bool(const struct qmp_req *r, const char *key, int dflt)
+{
+    yajl_val v = arg(r, key);
+    return YAJL_IS_TRUE(v) ? 1 : YAJL_IS_FALSE(v) ? 0 : dflt;
+}
+
+void qmp_req_error(struct qmp_req *r, const char *cls, const char *fmt, ...)
+{
+    char desc[256];
+    va_list ap;
+    if (r->answered)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof(desc), fmt, ap);
+    va_end(ap);
+    r->answered = 1;
+    reply_error(r->c, r->id, cls, "%s", desc);
+}
+
+void qmp_req_return(struct qmp_req *r, const char *json)
+{
+    char errbuf[128];
+    if (r->answered)
+        return;
+    yajl_val v = yajl_tree_parse(json, errbuf, sizeof(errbuf));
+    if (!v) {
+        log_err("QMP: a device's answer is not JSON: %s", json);
+        qmp_req_error(r, "GenericError", "internal error");
+        return;
+    }
+    yajl_gen g = reply_open();
+    if (g) {
+        gen_value(g, v, 0);
+        reply_finish(r->c, g, r->id);
+    }
+    yajl_tree_free(v);
+    r->answered = 1;
+}
+
+void qmp_event(struct qmp *q, const char *event, const char *data)
+{
+    char errbuf[128];
+    struct timespec ts;
+    yajl_val v = NULL;
+    if (!q)
+        return;
+    if (data && !(v = yajl_tree_parse(data, errbuf, sizeof(errbuf)))) {
+        log_err("QMP: event %s: data is not JSON: %s", event, data);
+        return;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    for (unsigned i = 0; i < QMP_MAX_CONNS; i++) {
+        struct qmp_conn *c = q->conns[i];
+        if (!c || !c->negotiated)
+            continue;
+        yajl_gen g = yajl_gen_alloc(NULL);
+        if (!g)
+            break;
+        yajl_gen_map_open(g);
+        gstr(g, "timestamp");
+        yajl_gen_map_open(g);
+        gstr(g, "seconds");
+        yajl_gen_integer(g, (long long)ts.tv_sec);
+        gstr(g, "microseconds");
+        yajl_gen_integer(g, ts.tv_nsec / 1000);
+        yajl_gen_map_close(g);
+        gstr(g, "event");
+        gstr(g, event);
+        if (v) {
+            gstr(g, "data");
+            gen_value(g, v, 0);
+        }
+        yajl_gen_map_close(g);
+        send_gen(c, g);
+    }
+    if (v)
+        yajl_tree_free(v);
+}
+
+size_t qmp_json_str(char *out, size_t len, const char *s)
+{
+    size_t n = 0;
+#define PUT(ch) do { if (n + 1 < len) out[n] = (ch); n++; } while (0)
+    PUT('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            PUT('\\');
+            PUT((char)*p);
+        } else if (*p < 0x20) {
+            char e[8];
+            snprintf(e, sizeof(e), "\\u%04x", *p);
+            for (char *x = e; *x; x++)
+                PUT(*x);
+        } else {
+            PUT((char)*p);
+        }
+    }
+    PUT('"');
+#undef PUT
+    if (len)
+        out[n < len ? n : len - 1] = 0;
+    return n;
+}
+
+static struct fdset *fdset_find(struct qmp *q, int64_t id)
+{
+    for (unsigned i = 0; i < QMP_MAX_FDSETS; i++)
+        if (q->sets[i].used && q->sets[i].id == id)
+            return &q->sets[i];
+    return NULL;
+}
+
+static int64_t arg_int(const struct qmp_req *r, const char *key, int64_t dflt, int *present)
+{
+    yajl_val v = arg(r, key);
+    *present = YAJL_IS_INTEGER(v);
+    return *present ? YAJL_GET_INTEGER(v) : dflt;
+}
+
+static void add_fd(struct qmp_conn *c, struct qmp_req *r)
+{
+    struct qmp *q = c->q;
+    int have_id;
+    int64_t id = arg_int(r, "fdset-id", 0, &have_id);
+    const char *opaque = qmp_arg_str(r, "opaque");
+    struct fdset *set;
+    char out[96];
+
+    if (c->n_passed == 0) {
+        qmp_req_error(r, "GenericError", "No file descriptor supplied via SCM_RIGHTS");
+        return;
+    }
+    if (have_id && id < 0) {
+        qmp_req_error(r, "GenericError", "Parameter 'fdset-id' expects a non-negative value");
+        return;
+    }
+    if (!have_id) /* the lowest free set number */
+        for (id = 0; fdset_find(q, id); id++)
+            ;
+    set = fdset_find(q, id);
+    if (!set) {
+        for (unsigned i = 0; i < QMP_MAX_FDSETS && !set; i++)
+            if (!q->sets[i].used)
+                set = &q->sets[i];
+        if (!set) {
+            qmp_req_error(r, "GenericError", "too many descriptor sets (at most %d)", QMP_MAX_FDSETS);
+            return;
+        }
+        memset(set, 0, sizeof(*set));
+        set->used = 1;
+        set->id = id;
+    }
+    if (set->n == QMP_FDSET_FDS) {
+        qmp_req_error(r, "GenericError", "descriptor set %lld is full", (long long)id);
+        return;
+    }
+    int fd = c->passed[0];
+    memmove(c->passed, c->passed + 1, (c->n_passed - 1) * sizeof(int));
+    c->n_passed--;
+    set->fd[set->n] = fd;
+    set->opaque[set->n] = opaque ? strdup(opaque) : NULL;
+    set->n++;
+    log_info("QMP add-fd: descriptor %d in set %lld%s%s", fd, (long long)id,
+             opaque ? ", " : "", opaque ? opaque : "");
+    snprintf(out, sizeof(out), "{\"fdset-id\": %lld, \"fd\": %d}", (long long)id, fd);
+    qmp_req_return(r, out);
+}
+
+static void remove_fd(struct qmp_conn *c, struct qmp_req *r)
+{
+    int have_id, have_fd;
+    int64_t id = arg_int(r, "fdset-id", 0, &have_id), fd = arg_int(r, "fd", -1, &have_fd);
+    struct fdset *set = have_id ? fdset_find(c->q, id) : NULL;
+    if (!set) {
+        qmp_req_error(r, "GenericError", "File descriptor named 'fdset-id:%lld' not found",
+                      (long long)id);
+        return;
+    }
+    unsigned k = 0, removed = 0;
+    for (unsigned i = 0; i < set->n; i++) {
+        if (!have_fd || set->fd[i] == fd) {
+            close(set->fd[i]);
+            free(set->opaque[i]);
+            removed++;
+        } else {
+            set->fd[k] = set->fd[i];
+            set->opaque[k++] = set->opaque[i];
+        }
+    }
+    set->n = k;
+    if (!removed) {
+        qmp_req_error(r, "GenericError", "File descriptor named 'fdset-id:%lld, fd:%lld' not found",
+                      (long long)id, (long long)fd);
+        return;
+    }
+    if (k == 0)
+        set->used = 0;
+}
+
+static void query_fdsets(struct qmp_conn *c, struct qmp_req *r)
+{
+    yajl_gen g = reply_open();
+    if (!g)
+        return;
+    yajl_gen_array_open(g);
+    for (unsigned i = 0; i < QMP_MAX_FDSETS; i++) {
+        struct fdset *set = &c->q->sets[i];
+        if (!set->used)
+            continue;
+        yajl_gen_map_open(g);
+        gstr(g, "fdset-id");
+        yajl_gen_integer(g, set->id);
+        gstr(g, "fds");
+        yajl_gen_array_open(g);
+        for (unsigned k = 0; k < set->n; k++) {
+            yajl_gen_map_open(g);
+            gstr(g, "fd");
+            yajl_gen_integer(g, set->fd[k]);
+            if (set->opaque[k]) {
+                gstr(g, "opaque");
+                gstr(g, set->opaque[k]);
+            }
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    reply_finish(c, g, r->id);
+    r->answered = 1;
+}
+
+static void fd_commands(struct qmp_conn *c, const char *name, struct qmp_req *r)
+{
+    if (!strcmp(name, "add-fd"))
+        add_fd(c, r);
+    else if (!strcmp(name, "remove-fd"))
+        remove_fd(c, r);
+    else
+        query_fdsets(c, r);
+}
+
+int qmp_open(struct qmp *q, const char *path, int flags, char *err, size_t errlen)
+{
+    static const char pre[] = "/dev/fdset/";
+    if (strncmp(path, pre, sizeof(pre) - 1) != 0) {
+        int fd = open(path, flags | O_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            snprintf(err, errlen, "Could not open '%s': %s", path, strerror(e));
+            return -e;
+        }
+        return fd;
+    }
+    char *end;
+    errno = 0;
+    long long id = strtoll(path + sizeof(pre) - 1, &end, 10);
+    struct fdset *set = q && !errno && *end == 0 && end != path + sizeof(pre) - 1
+                            ? fdset_find(q, id) : NULL;
+    if (!set) {
+        snprintf(err, errlen, "Could not open '%s': no such descriptor set", path);
+        return -ENOENT;
+    }
+    for (unsigned i = 0; i < set->n; i++) {
+        int fl = fcntl(set->fd[i], F_GETFL);
+        if (fl < 0)
+            continue;
+        int want = flags & O_ACCMODE, have = fl & O_ACCMODE;
+        if (have == want || (have == O_RDWR && want == O_RDONLY)) {
+            int fd = fcntl(set->fd[i], F_DUPFD_CLOEXEC, 0);
+            if (fd < 0) {
+                int e = errno;
+                snprintf(err, errlen, "Could not open '%s': %s", path, strerror(e));
+                return -e;
+            }
+            return fd;
+        }
+    }
+    snprintf(err, errlen, "Could not open '%s': no descriptor in the set with a matching access mode",
+             path);
+    return -EACCES;
 }

@@ -31,6 +31,32 @@ struct qmp *qmp_new(struct vm *vm, struct config *cfg, const struct qmp_ops *ops
 /* Close every connection and listening socket and remove the socket files. */
 void qmp_free(struct qmp *q);
 
+/* ---- commands and events of devices (added for the IDE CD-ROM: eject, blockdev-change-medium,
+ * DEVICE_TRAY_MOVED), and file descriptors passed with add-fd ----
+ * A device finds the server at vm->qmp (NULL: no QMP, e.g. in tests). */
+struct qmp_req;
+typedef void qmp_cmd_fn(void *opaque, struct qmp_req *req);
+/* Serve command NAME with FN. 0, -EEXIST (taken), -ENOSPC. */
+int qmp_register(struct qmp *q, const char *name, qmp_cmd_fn *fn, void *opaque) WUR;
+/* Drop every command registered with OPAQUE. */
+void qmp_unregister(struct qmp *q, void *opaque);
+/* The command's arguments: a string (NULL if absent or not a string), a boolean. */
+const char *qmp_arg_str(const struct qmp_req *r, const char *key);
+int qmp_arg_bool(const struct qmp_req *r, const char *key, int dflt);
+/* The answer: {"return": {}} unless the handler calls one of these (once). JSON: the value of
+ * "return" as JSON text. */
+void qmp_req_error(struct qmp_req *r, const char *cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void qmp_req_return(struct qmp_req *r, const char *json);
+/* Send EVENT to every client that negotiated capabilities; DATA: a JSON object's text, or NULL. */
+void qmp_event(struct qmp *q, const char *event, const char *data);
+/* Open PATH for a device, as QEMU does: "/dev/fdset/N" is a duplicate of a descriptor that
+ * add-fd put in set N with the access mode FLAGS asks for; anything else is opened.
+ * A descriptor (close-on-exec), or a negative errno with ERR set. */
+int qmp_open(struct qmp *q, const char *path, int flags, char *err, size_t errlen);
+/* Write S as a JSON string (quoted, escaped) into OUT. The length it needs, as snprintf. */
+size_t qmp_json_str(char *out, size_t len, const char *s);
+
 /* A connection without a socket (tests, fuzzing): OUT receives what would be sent. */
 typedef void qmp_out_fn(void *opaque, const char *data, size_t n);
 struct qmp_conn *qmp_conn_new(struct qmp *q, qmp_out_fn *out, void *out_opaque);
@@ -38,5 +64,7 @@ struct qmp_conn *qmp_conn_new(struct qmp *q, qmp_out_fn *out, void *out_opaque);
  * or too deeply nested). */
 int qmp_conn_input(struct qmp_conn *c, const char *data, size_t n);
 void qmp_conn_free(struct qmp_conn *c);
+/* As if FD came with the next message through SCM_RIGHTS (tests). The connection owns it. */
+void qmp_conn_pass_fd(struct qmp_conn *c, int fd);
 
 #endif

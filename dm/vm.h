@@ -15,6 +15,7 @@
 #include "util.h"
 
 struct config;
+struct qmp;
 struct chardev;
 
 #define VM_MAX_CHARDEVS 8
@@ -55,6 +56,7 @@ struct vm {
     struct vm_hook *unplug_hooks;
     struct chardev *chardevs[VM_MAX_CHARDEVS]; /* the guest's character devices, for QMP */
     unsigned n_chardevs;
+    struct qmp *qmp;             /* where devices register QMP commands and send events (or NULL) */
 };
 
 /* Set up VM's bus, PCI bus, memory (RAM [0, lowmem_end) and [4 GiB, highmem_end)) and IRQs.

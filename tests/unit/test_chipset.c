@@ -70,6 +70,10 @@ static void test_bus_scan(void **state)
             assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(1, 0), 0x0a, 2), 0x0601);
             assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(1, 0), PCI_HEADER_TYPE, 1), 0x80);
             break;
+        case PCI_DEVFN(1, 1): /* IDE, present with no drives too (as under qemu-xen) */
+            assert_int_equal(id, 0x70108086);
+            assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(1, 1), 0x0a, 2), 0x0101);
+            break;
         case PCI_DEVFN(1, 3):
             assert_int_equal(id, 0x71138086);
             assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(1, 3), 0x0a, 2), 0x0680);
@@ -83,7 +87,7 @@ static void test_bus_scan(void **state)
             fail_msg("unexpected function %02x.%x", devfn >> 3, devfn & 7);
         }
     }
-    assert_int_equal(found, 4);
+    assert_int_equal(found, 5);
     /* what SeaBIOS's qemu_detect reads */
     assert_int_equal(ts_cfg_read(b.ts, 0, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4);
     assert_int_equal(ts_cfg_read(b.ts, 0, PCI_SUBSYSTEM_ID, 2), 0x1100);
@@ -202,10 +206,13 @@ static void test_unserved_options_refused(void **state)
     const char *vga[] = { "-device", "cirrus-vga,vgamem_mb=8" };
     assert_int_equal(bed_up(&b, vga, 2, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "-device cirrus-vga,vgamem_mb=8: not supported by hvmd yet (no VGA"));
-    const char *disk[] = { "-drive", "file=/tmp/d,if=ide,index=0,media=disk,format=raw" };
-    assert_int_equal(bed_up(&b, disk, 2, err, sizeof(err)), -EINVAL);
-    assert_non_null(strstr(err, "-drive file=/tmp/d"));
-    assert_non_null(strstr(err, "no IDE controller"));
+    /* a disk image that is not there: the IDE device refuses to start (it logs the path) */
+    const char *disk[] = { "-drive", "file=/nonexistent-dir/d,if=ide,index=0,media=disk,format=raw" };
+    assert_int_equal(bed_up(&b, disk, 2, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "device ide"));
+    const char *floppy[] = { "-drive", "file=/tmp/f,if=floppy,index=0" };
+    assert_int_equal(bed_up(&b, floppy, 2, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "-drive file=/tmp/f,if=floppy"));
     const char *nic[] = { "-device", "e1000,id=nic0,netdev=net0,mac=00:16:3e:00:00:01",
                           "-netdev", "type=tap,id=net0,ifname=vif1.0-emu" };
     assert_int_equal(bed_up(&b, nic, 4, err, sizeof(err)), -EINVAL);
