@@ -196,8 +196,8 @@ int blk_open(struct blk **out, struct loop *loop, const struct blk_opts *o, char
             snprintf(err, errlen, "%s: watching the aio eventfd: %s", name, strerror(-r));
             goto fail;
         }
-        /* Direct I/O for writable images, where the file system allows it. */
-        if (!b->readonly && b->cache != BLK_CACHE_UNSAFE && b->cache != BLK_CACHE_WRITETHROUGH) {
+        /* Direct I/O where the cache mode asks for it and the file system allows it. */
+        if (!b->readonly && (b->cache == BLK_CACHE_NONE || b->cache == BLK_CACHE_DIRECTSYNC)) {
             int fl = fcntl(b->fd, F_GETFL);
             if (fl >= 0 && fcntl(b->fd, F_SETFL, fl | O_DIRECT) == 0)
                 b->direct = 1;
