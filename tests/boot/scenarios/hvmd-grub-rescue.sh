@@ -1,7 +1,7 @@
 # about: the untouched grub-rescue-cdrom.iso boots from hvmd's IDE CD-ROM under stock xl to GRUB's menu, seen on the serial port through SeaBIOS's sercon
 # step: dm-running 90
 # step: booting-cd 120
-# step: grub 300
+# step: grub 540
 # step: destroyed 60
 . /etc/hvmd-lib.sh
 # text_re FILE REGEX TIMEOUT: like wait_re, on FILE's text without the ANSI escapes sercon
@@ -46,7 +46,7 @@ metric create_to_cd_boot_s "$(elapsed "$t0")" s
 step booting-cd
 text_re "$log" "GNU GRUB +version" 290 || fail "no GRUB banner on the serial port"
 metric create_to_grub_s "$(elapsed "$t0")" s
-text_re "$log" "Use the .* keys to select which entry" 60 || fail "no GRUB menu on the serial port"
+text_re "$log" "Use the .* keys to select which entry" 240 || fail "no GRUB menu on the serial port"
 set -- $(dm_mem_kb "$pid"); metric dm_rss_kb "$1" kB; metric dm_hwm_kb "$2" kB
 metric dm_cpu_s "$(dm_cpu_s "$pid")" s
 step grub
