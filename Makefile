@@ -36,7 +36,7 @@ BASEFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SANFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 HVMD_PKGS   := xencontrol xendevicemodel xenevtchn xenforeignmemory xengnttab xenstore xentoolcore xentoollog yajl
-HVMCTL_PKGS := xenlight xlutil xentoollog xenstore libmnl libnftables
+HVMCTL_PKGS := xenlight xlutil xentoollog xenstore xencontrol libmnl libnftables
 HVMD_LIBS   = $(shell pkg-config --libs $(HVMD_PKGS) 2>/dev/null) -laio -lseccomp -lutil
 HVMCTL_LIBS = $(shell pkg-config --libs $(HVMCTL_PKGS) 2>/dev/null)
 PKG_CFLAGS  = $(shell pkg-config --cflags $(HVMD_PKGS) $(HVMCTL_PKGS) 2>/dev/null)
@@ -139,6 +139,8 @@ install: all
 	$(if $(wildcard $(B)/hvmctl),install -m 755 $(B)/hvmctl $(DESTDIR)$(PREFIX)/sbin/hvmctl)
 	$(if $(wildcard $(B)/hvmctl),ln -sf ../../sbin/hvmctl $(DESTDIR)$(PREFIX)/lib/hvmd/vif-hvmctl)
 	$(foreach m,$(wildcard man/*.1 dm/*.1 toolstack/*.1),install -m 644 $(m) $(DESTDIR)$(PREFIX)/share/man/man1/;)
+	install -d $(DESTDIR)/etc/hvmd
+	test -e $(DESTDIR)/etc/hvmd/hvmctl.conf || install -m 644 toolstack/hvmctl.conf $(DESTDIR)/etc/hvmd/hvmctl.conf
 
 clean:
 	rm -rf $(B)/obj $(B)/asan-obj $(B)/unit $(B)/asan $(B)/fuzz $(B)/hvmd $(B)/hvmctl $(B)/stage

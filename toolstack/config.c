@@ -14,6 +14,7 @@
 #include "ts.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -730,6 +731,94 @@ bad_value:
     return -1;
 }
 
+/*
+ * The hvmctl network (`hvmctl network up`, the network side of hvmctl) keeps one state file per
+ * network that is up in RUN_DIR/net/NAME (RUN_DIR: $HVMD_RUN_DIR or /run/hvmd), with lines
+ * "name NAME", "mode bridge|route|nat" and "default 0|1". When one is up, a vif that names no
+ * bridge and no script goes to the default network's bridge through hvmctl's own hotplug entry
+ * (vif-hvmctl beside hvmd, or hvmctl itself, which answers libxl's hotplug calls).
+ */
+struct net_defaults {
+    bool up;
+    char bridge[32];            /* the default network's bridge ("" in route mode) */
+    char *script;
+};
+
+static char *default_vif_script(void)
+{
+    char *hvmd = ts_default_hvmd_path(), *slash = strrchr(hvmd, '/'), *script, self[PATH_MAX];
+    ssize_t n;
+
+    if (slash) {
+        *slash = '\0';
+        script = ts_asprintf("%s/vif-hvmctl", hvmd);
+        free(hvmd);
+        if (access(script, X_OK) == 0)
+            return script;
+        free(script);
+    } else {
+        free(hvmd);
+    }
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = '\0';
+    return ts_strdup(self);
+}
+
+static void read_net_defaults(struct net_defaults *nd)
+{
+    const char *run = getenv("HVMD_RUN_DIR");
+    char dir[PATH_MAX], path[PATH_MAX + 256], line[256];
+    char first[32] = "", first_mode[16] = "";
+    int networks = 0;
+    struct dirent *de;
+    DIR *dp;
+
+    memset(nd, 0, sizeof(*nd));
+    snprintf(dir, sizeof(dir), "%s/net", run && *run ? run : "/run/hvmd");
+    dp = opendir(dir);
+    if (!dp)
+        return;
+    while ((de = readdir(dp))) {
+        char name[32] = "", mode[16] = "";
+        int is_default = 0;
+        FILE *f;
+
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        while (fgets(line, sizeof(line), f)) {
+            if (sscanf(line, "name %31s", name) == 1 || sscanf(line, "mode %15s", mode) == 1)
+                continue;
+            sscanf(line, "default %d", &is_default);
+        }
+        fclose(f);
+        if (!name[0])
+            continue;
+        networks++;
+        if (!first[0] || strcmp(name, first) < 0) {
+            snprintf(first, sizeof(first), "%s", name);
+            snprintf(first_mode, sizeof(first_mode), "%s", mode);
+        }
+        if (is_default) {
+            nd->up = true;
+            snprintf(nd->bridge, sizeof(nd->bridge), "%s", strcmp(mode, "route") ? name : "");
+        }
+    }
+    closedir(dp);
+    if (!nd->up && networks > 0) {
+        /* none marked default: the first by name, as `hvmctl network` takes it */
+        nd->up = true;
+        snprintf(nd->bridge, sizeof(nd->bridge), "%s", strcmp(first_mode, "route") ? first : "");
+    }
+    if (nd->up)
+        nd->script = default_vif_script();
+}
+
 static void parse_nics(struct pctx *p)
 {
     libxl_domain_config *dc = &p->c->dc;
@@ -738,8 +827,11 @@ static void parse_nics(struct pctx *p)
     const char *spec;
     int n, i;
 
+    struct net_defaults nd;
+
     if (get_list(p, "vif", &l, &n) != 1)
         return;
+    read_net_defaults(&nd);
     for (i = 0; (spec = xlu_cfg_get_listitem(l, i)); i++) {
         libxl_device_nic *nic;
         libxl_device_nic *nn = realloc(dc->nics, (size_t)(dc->num_nics + 1) * sizeof(*nn));
@@ -753,10 +845,15 @@ static void parse_nics(struct pctx *p)
         nic = &dc->nics[dc->num_nics];
         libxl_device_nic_init(nic);
         nic->devid = dc->num_nics++;
+        /* defaults: hvmctl's settings, else the hvmctl network when it is up, else libxl's */
         if (p->s->vif_bridge)
             nic->bridge = ts_strdup(p->s->vif_bridge);
+        else if (nd.up && nd.bridge[0])
+            nic->bridge = ts_strdup(nd.bridge);
         if (p->s->vif_script)
             nic->script = ts_strdup(p->s->vif_script);
+        else if (nd.up && nd.script)
+            nic->script = ts_strdup(nd.script);
         buf = ts_strdup(spec);
         for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             while (*tok == ' ' || *tok == '\t')
@@ -771,6 +868,7 @@ static void parse_nics(struct pctx *p)
         if (hvm && !nic->model)
             nic->model = ts_strdup("e1000");
     }
+    free(nd.script);
 }
 
 /* ---- PV framebuffer from top-level vnc= (as xl does for PV guests) -------------------------- */

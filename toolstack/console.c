@@ -223,7 +223,7 @@ int cmd_console(int argc, char **argv)
     bool quiet = false;
     int opt, rc;
 
-    optind = 1;
+    optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "t:n:w:qh", opts, NULL)) != -1) {
         switch (opt) {
         case 't':
@@ -267,16 +267,9 @@ int cmd_console(int argc, char **argv)
         return 1;
     rc = ts_find_domain(&x, argv[optind], &domid);
     if (rc == 0) {
-        if (type == LIBXL_CONSOLE_TYPE_UNKNOWN) {
-            libxl_dominfo info;
-
-            libxl_dominfo_init(&info);
-            type = LIBXL_CONSOLE_TYPE_PV;
-            if (!libxl_domain_info(x.ctx, &info, domid) &&
-                info.domain_type == LIBXL_DOMAIN_TYPE_HVM)
-                type = LIBXL_CONSOLE_TYPE_SERIAL;
-            libxl_dominfo_dispose(&info);
-        }
+        if (type == LIBXL_CONSOLE_TYPE_UNKNOWN)
+            type = ts_domain_type(&x, domid) == LIBXL_DOMAIN_TYPE_HVM ? LIBXL_CONSOLE_TYPE_SERIAL
+                                                                       : LIBXL_CONSOLE_TYPE_PV;
         rc = ts_console_run(&x, domid, type, (int)num, (int)wait_s, quiet);
     }
     ts_xl_close(&x);

@@ -131,7 +131,8 @@ static int create_once(struct mon *m, bool paused)
 
     rc = libxl_domain_create_new(m->x.ctx, &m->cfg.dc, &domid, NULL, NULL);
     if (rc) {
-        if (libxl_domid_valid_guest(domid))
+        /* libxl destroys what it built when it fails; anything still there goes here */
+        if (libxl_domid_valid_guest(domid) && !libxl_domain_info(m->x.ctx, NULL, domid))
             libxl_domain_destroy(m->x.ctx, domid, NULL);
         return rc;
     }
@@ -177,7 +178,7 @@ static int recreate(struct mon *m)
 {
     struct ts_diag d = { .out = stderr };
     char *file = ts_strdup(m->cfg.file);
-    int rc;
+    int rc, lock;
 
     ts_config_free(&m->cfg);
     rc = ts_config_parse(&m->cfg, file, m->text, m->text_len, m->overrides, m->n_overrides,
@@ -187,7 +188,10 @@ static int recreate(struct mon *m)
         mlog("cannot restart: the configuration no longer parses");
         return rc;
     }
+    lock = take_lock(m->s);
     rc = create_once(m, false);
+    if (lock >= 0)
+        close(lock);
     if (rc) {
         mlog("cannot restart: libxl_domain_create_new: %s", ts_libxl_strerror(rc));
         return rc;
@@ -367,7 +371,7 @@ int cmd_create(int argc, char **argv)
     char *logpath = NULL;
     pid_t child;
 
-    optind = 1;
+    optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "cpFnqvh", opts, NULL)) != -1) {
         switch (opt) {
         case 'c': console = true; break;

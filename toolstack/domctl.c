@@ -124,7 +124,7 @@ int cmd_list(int argc, char **argv)
     bool json = false;
     int opt, n, i, k, printed = 0, status = 0;
 
-    optind = 1;
+    optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
         switch (opt) {
         case 'j': json = true; break;
@@ -159,7 +159,7 @@ int cmd_list(int argc, char **argv)
         char *name = libxl_domid_to_name(x.ctx, info[i].domid);
         char st[7], dm[PATH_MAX];
         const char *type = info[i].domid == 0 ? "pv"
-                           : libxl_domain_type_to_string(info[i].domain_type);
+                           : libxl_domain_type_to_string(ts_domain_type(&x, info[i].domid));
         long dmpid = info[i].domid ? dm_of(xs, info[i].domid, dm, sizeof(dm)) : 0;
         long mon = info[i].domid ? monitor_of(&x, info[i].domid) : 0;
         bool wanted = optind >= argc;
@@ -322,7 +322,7 @@ static int shutdown_or_reboot(int argc, char **argv, bool reboot)
     long timeout = 60;
     int opt, rc, status = 1;
 
-    optind = 1;
+    optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "Fwt:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'F': force = true; break;
@@ -500,7 +500,7 @@ int cmd_log(int argc, char **argv)
     int opt, fd = -1, status = 1;
     long idl;
 
-    optind = 1;
+    optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
         switch (opt) {
         case 'f': follow = true; break;

@@ -3,6 +3,7 @@
  * gets argv with argv[0] = its name. Return 0 on success, 1 on failure, 2 on a usage error. */
 #include "toolstack/domains.h"
 #include "toolstack/net.h"
+#include "toolstack/run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,7 @@ static const struct hvmctl_cmd commands[] = {
     { "cd-insert", cmd_cd_insert, "DOM VDEV FILE", "put an image into a guest's CD-ROM drive" },
     { "cd-eject", cmd_cd_eject, "DOM VDEV", "empty a guest's CD-ROM drive" },
     { "log", cmd_log, "DOM", "print a guest's device model log" },
+    { "run", cmd_run, "CFG... --expect REGEX...", "boot test for CI: a verdict from the guest's consoles" },
     { "network", net_cmd_main, "up|down|show|check [NAME...]", "dom0's network: bridge, route and NAT topologies" },
     { "vif", vif_cmd_main, "add|remove|list|hotplug ...", "plumb a guest's vif or tap into a network" },
 };

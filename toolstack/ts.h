@@ -112,6 +112,8 @@ void ts_xl_close(struct ts_xl *x);
 /* DOM is a name or a domid; prints the error and returns -ENOENT if there is no such domain */
 int ts_find_domain(struct ts_xl *x, const char *dom, uint32_t *domid) TS_MUST_CHECK;
 const char *ts_libxl_strerror(int rc);
+/* PV, PVH or HVM (INVALID if the domain is gone) */
+libxl_domain_type ts_domain_type(struct ts_xl *x, uint32_t domid);
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 char *ts_strdup(const char *s);

@@ -103,3 +103,36 @@ const char *ts_libxl_strerror(int rc)
     default: return "error";
     }
 }
+
+/* PV, PVH or HVM: Xen's domain info says only PV or HVM (a PVH guest is an HVM container), so
+ * the type comes from the configuration libxl keeps for each domain it built. */
+libxl_domain_type ts_domain_type(struct ts_xl *x, uint32_t domid)
+{
+    libxl_domain_type t = LIBXL_DOMAIN_TYPE_INVALID;
+    libxl_domain_config dc;
+    libxl_dominfo info;
+    uint8_t *data = NULL;
+    int len = 0;
+
+    if (!libxl_userdata_retrieve(x->ctx, domid, "libxl-json", &data, &len) && data && len > 0) {
+        char *json = malloc((size_t)len + 1);
+
+        if (json) {
+            memcpy(json, data, (size_t)len);
+            json[len] = '\0';
+            libxl_domain_config_init(&dc);
+            if (!libxl_domain_config_from_json(x->ctx, &dc, json))
+                t = dc.c_info.type;
+            libxl_domain_config_dispose(&dc);
+            free(json);
+        }
+    }
+    free(data);
+    if (t != LIBXL_DOMAIN_TYPE_INVALID)
+        return t;
+    libxl_dominfo_init(&info);
+    if (!libxl_domain_info(x->ctx, &info, domid))
+        t = info.domain_type;
+    libxl_dominfo_dispose(&info);
+    return t;
+}

@@ -8,6 +8,13 @@ step() { echo "@@HVMD-STEP $1 uptime $(now)${2:+ $2}"; }
 # metric KEY VALUE [UNIT]: a figure for result.json and make bench
 metric() { [ -n "$2" ] || fail "metric $1 has no value"; echo "@@HVMD-METRIC $1 $2${3:+ $3}"; }
 fail() { echo "@@HVMD-FAIL $*"; exit 1; }
+# export_file PATH [NAME]: hand a text file to the host (build/boot/SCENARIO/files/NAME); the
+# runner checks that a .json or .xml one parses
+export_file() {
+    local n=${2:-${1##*/}} l
+    [ -f "$1" ] || fail "export_file: no $1"
+    while IFS= read -r l || [ -n "$l" ]; do echo "@@HVMD-FILE $n $l"; done < "$1"
+}
 info() { echo "== $*"; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 

@@ -426,6 +426,62 @@ static void test_settings(void **state)
     unlink(path);
 }
 
+/* with the hvmctl network up, a vif goes to its default bridge through hvmctl's hotplug entry */
+static void test_vif_network_defaults(void **state)
+{
+    char *t = pv_cfg("vif = [ \"mac=00:16:3e:00:00:01\", \"bridge=other,script=vif-bridge\" ]\n");
+    char dir[160], path[200];
+    struct run r;
+    FILE *f;
+
+    (void)state;
+    /* no network up: libxl's defaults (xenbr0, vif-bridge) */
+    snprintf(dir, sizeof(dir), "%s/run", tmpdir);
+    setenv("HVMD_RUN_DIR", dir, 1);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_null(r.c.dc.nics[0].bridge);
+    assert_null(r.c.dc.nics[0].script);
+    done(&r);
+
+    /* two networks up, the second by name the default */
+    mkdir(dir, 0755);
+    snprintf(path, sizeof(path), "%s/net", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/net/abr", dir);
+    f = fopen(path, "w");
+    fputs("# hvmctl network state\nname abr\nmode nat\ndefault 0\n", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/net/xenbr5", dir);
+    f = fopen(path, "w");
+    fputs("# hvmctl network state\nname xenbr5\nmode bridge\nnetdev eth0\ndefault 1\n", f);
+    fclose(f);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.c.dc.nics[0].bridge, "xenbr5");
+    assert_non_null(r.c.dc.nics[0].script);
+    /* the vif spec's own bridge= and script= win */
+    assert_string_equal(r.c.dc.nics[1].bridge, "other");
+    assert_string_equal(r.c.dc.nics[1].script, "vif-bridge");
+    done(&r);
+
+    /* hvmctl's settings win over the network's defaults */
+    parse_with(&r, t, NULL, 0, "vif_bridge = \"br9\"\nvif_script = \"/etc/xen/scripts/vif-route\"\n");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.c.dc.nics[0].bridge, "br9");
+    assert_string_equal(r.c.dc.nics[0].script, "/etc/xen/scripts/vif-route");
+    done(&r);
+
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/net/abr", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/net", dir);
+    rmdir(path);
+    rmdir(dir);
+    unsetenv("HVMD_RUN_DIR");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_warnings),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_vif_network_defaults),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,62 @@
+# about: hvmctl boots the test ISO from the emulated CD-ROM of an HVM guest with its default device model (it says which: qemu-xen until hvmd boots ISOs), the guest's serial port reaches hvmctl console, ata_piix sees disk and CD, hvmctl log shows the device model's log, cd-eject and cd-insert change the medium, hvmctl shutdown -w powers the guest off through its PV control interface and nothing is left
+# step: guest-up 360
+# step: checks 240
+# step: cd 120
+# step: powered-off 120
+. /etc/hvmd-lib.sh
+check_disk /tmp/disk.img 64 ata-piix
+cat > /tmp/iso.cfg <<CFG
+name = "iso"
+type = "hvm"
+memory = 256
+vcpus = 1
+tsc_mode = "native"
+cpuid = "host,family=0x17"
+disk = [ "format=raw,vdev=hda,access=rw,target=/tmp/disk.img",
+         "format=raw,vdev=hdc,access=ro,devtype=cdrom,target=/media/linux.iso" ]
+boot = "d"
+vnc = 0
+CFG
+# paused, so that the console is attached before the first byte on the serial port
+t0=$(now)
+hvmctl create -p /tmp/iso.cfg > /tmp/create.out 2>&1 || { cat /tmp/create.out; fail "hvmctl create /tmp/iso.cfg"; }
+cat /tmp/create.out
+dm=$(sed -n 's/^hvmctl: iso: device model //p' /tmp/create.out)
+[ -n "$dm" ] || fail "hvmctl did not say which device model the HVM guest gets"
+info "hvmctl says: device model $dm"
+hvmctl console iso > /tmp/iso-serial.log 2>&1 < /dev/null &
+hvmctl unpause iso || fail "hvmctl unpause iso"
+relay /tmp/iso-serial.log iso
+d=$(domid iso); pid=$(dm_pid "$d"); exe=$(readlink "/proc/$pid/exe")
+info "domain $d, device model pid $pid: $exe"
+case $exe in
+    */hvmd) metric dm_is_hvmd 1; case $dm in /*hvmd*) ;; *) fail "hvmctl said '$dm' but runs $exe" ;; esac ;;
+    *qemu*) metric dm_is_hvmd 0; case $dm in qemu-xen*) ;; *) fail "hvmctl said '$dm' but runs $exe" ;; esac ;;
+    *) fail "an unknown device model runs: $exe" ;;
+esac
+hvmctl list
+wait_re /tmp/iso-serial.log HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port (hvmctl console)"
+metric create_to_marker_s "$(elapsed "$t0")" s
+step guest-up
+wait_re /tmp/iso-serial.log HVMD-GUEST-DONE 230 || fail "the guest's checks did not finish"
+guest_checks_passed /tmp/iso-serial.log ata-piix || fail "in-guest checks failed"
+step checks
+# the device model's log, under its guest's name
+hvmctl log iso > /tmp/dm.log || fail "hvmctl log iso"
+info "device model log: $(wc -l < /tmp/dm.log) lines"
+# the CD-ROM: the kernel and initrd are in RAM by now, so the medium may come and go
+be=$(xenstore-read "/local/domain/$d/device/vbd/5632/backend") || fail "no vbd 5632 (hdc) for iso"
+info "hdc: $be = $(xenstore-read "$be/params")"
+hvmctl cd-eject iso hdc || fail "hvmctl cd-eject iso hdc"
+case $(xenstore-read "$be/params") in *linux.iso*) fail "hdc still holds linux.iso after cd-eject" ;; esac
+hvmctl cd-insert iso hdc /media/grub-rescue-cdrom.iso || fail "hvmctl cd-insert iso hdc"
+case $(xenstore-read "$be/params") in *grub-rescue-cdrom.iso*) ;; *) fail "hdc does not hold the new image: $(xenstore-read "$be/params")" ;; esac
+hvmctl cd-insert iso hdc /media/no-such.iso 2> /tmp/err.out && fail "cd-insert of a missing file succeeded"
+grep -q "no-such.iso: No such file" /tmp/err.out || fail "no message for a missing image"
+step cd
+# a clean poweroff, asked through the guest's PV control interface (xenbus of the platform device)
+hvmctl shutdown -w --timeout 100 iso || fail "hvmctl shutdown -w iso"
+grep -q "shut down (poweroff): destroy" /var/log/xen/hvmctl-iso.log || { cat /var/log/xen/hvmctl-iso.log; fail "the monitor did not log the poweroff"; }
+sleep 1
+nothing_left || fail "the poweroff left something behind"
+step powered-off
