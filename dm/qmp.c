@@ -516,6 +516,12 @@ struct qmp_conn *qmp_conn_new(struct qmp *q, qmp_out_fn *out, void *out_opaque)
     c->fd = -1;
     c->out = out;
     c->out_opaque = out_opaque;
+    /* in the table too, so that events reach it (a full table: commands only) */
+    for (unsigned i = 0; i < QMP_MAX_CONNS; i++)
+        if (!q->conns[i]) {
+            q->conns[i] = c;
+            break;
+        }
     greet(c);
     return c;
 }
