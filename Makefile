@@ -35,8 +35,8 @@ CPPFLAGS += -D_GNU_SOURCE -I. -Idm
 BASEFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SANFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-HVMD_PKGS   := xencontrol xendevicemodel xenevtchn xenforeignmemory xengnttab xenstore xentoolcore xentoollog
-HVMCTL_PKGS := xenlight xlutil xentoollog xenstore libmnl libnftables
+HVMD_PKGS   := xencontrol xendevicemodel xenevtchn xenforeignmemory xengnttab xenstore xentoolcore xentoollog yajl
+HVMCTL_PKGS := xenlight xlutil xentoollog xenstore xencontrol libmnl libnftables
 HVMD_LIBS   = $(shell pkg-config --libs $(HVMD_PKGS) 2>/dev/null) -laio -lseccomp -lutil
 HVMCTL_LIBS = $(shell pkg-config --libs $(HVMCTL_PKGS) 2>/dev/null)
 PKG_CFLAGS  = $(shell pkg-config --cflags $(HVMD_PKGS) $(HVMCTL_PKGS) 2>/dev/null)
@@ -52,6 +52,9 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # unit tests named test_ts_* exercise the toolstack, the others hvmd
 unit_libsrcs = $(if $(findstring test_ts_,$(1)),$(TSLIB_SRCS),$(LIB_SRCS))
 unit_libs    = $(if $(findstring test_ts_,$(1)),$(HVMCTL_LIBS),$(HVMD_LIBS))
+# objects of those sources in tree $(1) (obj, asan-obj) for test $(2); a function, because a
+# literal % in a pattern rule's prerequisites would be taken for the rule's stem
+unit_objs    = $(patsubst %.c,$(B)/$(1)/%.o,$(call unit_libsrcs,$(2)))
 
 BINS := $(if $(wildcard dm/main.c),$(B)/hvmd) $(if $(wildcard toolstack/hvmctl.c),$(B)/hvmctl)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
@@ -60,9 +63,6 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps check check-unit check-fuzz check-host check-boot bed boot demo bench install clean distclean
 all: $(BINS)
-
-deps:
-	@images/deps build
 
 # ---- objects: one tree per flavour (plain, asan) ------------------------------------------
 $(B)/obj/%.o: %.c
@@ -78,16 +78,12 @@ $(B)/hvmd: $(patsubst %.c,$(B)/obj/%.o,$(DM_SRCS))
 $(B)/hvmctl: $(patsubst %.c,$(B)/obj/%.o,$(TS_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(HVMCTL_LIBS)
 
-.SECONDEXPANSION:
-# A pattern rule puts its stem in place of every % of its prerequisites, also inside the
-# patsubst below; the library objects' pattern reaches patsubst through $(PCT) instead.
-PCT := %
-# keep the objects of chained pattern rules (no rebuild of every object on each make)
 .SECONDARY:
-$(B)/unit/%: $(B)/obj/tests/unit/%.o $$(patsubst $$(PCT).c,$(B)/obj/$$(PCT).o,$$(call unit_libsrcs,$$*))
+.SECONDEXPANSION:
+$(B)/unit/%: $(B)/obj/tests/unit/%.o $$(call unit_objs,obj,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
-$(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(patsubst $$(PCT).c,$(B)/asan-obj/$$(PCT).o,$$(call unit_libsrcs,$$*))
+$(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(call unit_objs,asan-obj,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
 # libFuzzer targets: clang, the hvmd library sources compiled in, ASan+UBSan
@@ -96,19 +92,27 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  $(CPPFLAGS) $(PKG_CFLAGS) $^ -o $@ $(HVMD_LIBS)
 
-# ---- tests --------------------------------------------------------------------------------
-check-unit: deps $(UNIT_BINS) $(ASAN_BINS)
+# ---- tests ----------------------------------------------------------------------------------
+# The targets a person starts on a fresh machine install what they need first (images/deps),
+# then build in a sub-make, so nothing is compiled before the compilers and libraries are there.
+deps:
+	@images/deps all
+
+check-unit: deps
+	@$(MAKE) -s $(UNIT_BINS) $(ASAN_BINS)
 	@tests/check unit
 
-check-fuzz: deps $(FUZZ_BINS)
+check-fuzz: deps
+	@$(MAKE) -s $(FUZZ_BINS)
 	@tests/check fuzz
 
-check-host: deps all
+check-host: deps
+	@$(MAKE) -s all
 	@tests/check host
 
 # the bed's overlay carries the project's binaries, installed as `make install` would
-bed: all
-	@images/deps bed
+bed: deps
+	@$(MAKE) -s all
 	@rm -rf $(B)/stage && $(MAKE) -s install DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
 	@images/bed.sh $(CURDIR)/$(B)/stage
 
@@ -118,7 +122,9 @@ check-boot: bed
 boot: bed
 	@tests/boot/run $(S)
 
-check: deps all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) bed
+check: deps
+	@$(MAKE) -s all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS)
+	@$(MAKE) -s bed
 	@tests/check all
 
 demo: bed
@@ -131,6 +137,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/hvmd $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1
 	$(if $(wildcard $(B)/hvmd),install -m 755 $(B)/hvmd $(DESTDIR)$(PREFIX)/lib/hvmd/hvmd)
 	$(if $(wildcard $(B)/hvmctl),install -m 755 $(B)/hvmctl $(DESTDIR)$(PREFIX)/sbin/hvmctl)
+	$(if $(wildcard $(B)/hvmctl),ln -sf ../../sbin/hvmctl $(DESTDIR)$(PREFIX)/lib/hvmd/vif-hvmctl)
 	$(foreach m,$(wildcard man/*.1 dm/*.1 toolstack/*.1),install -m 644 $(m) $(DESTDIR)$(PREFIX)/share/man/man1/;)
 	install -d $(DESTDIR)/etc/hvmd
 	test -e $(DESTDIR)/etc/hvmd/hvmctl.conf || install -m 644 toolstack/hvmctl.conf $(DESTDIR)/etc/hvmd/hvmctl.conf

@@ -20,10 +20,18 @@ root=$out/root
 mkdir -p "$out"
 log() { echo "bed: $*"; }
 
+# linux-image-amd64 is a metapackage: take the kernel package it points at today.
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+[ -n "$kpkg" ] || { echo "bed: apt-cache knows no linux-image-amd64 (run apt-get update)" >&2; exit 1; }
 "$here/fetch-debs" "$out" \
-    xen-hypervisor-4.17-amd64 linux-image-amd64 busybox-static bash util-linux mount iproute2 \
+    xen-hypervisor-4.17-amd64 "$kpkg" busybox bash util-linux mount iproute2 \
     xen-utils-4.17 xen-utils-common xenstore-utils qemu-system-xen qemu-system-data ipxe-qemu \
-    seabios isolinux syslinux-common grub-rescue-pc ipxe
+    seabios isolinux syslinux-common grub-rescue-pc ipxe \
+    dnsmasq-base libmnl0 libnftables1 libaio1 libseccomp2 libyajl2
+# The guest's initramfs takes busybox-static; dom0 takes Debian's dynamic busybox: under Xen PV
+# nested in TCG, the static one has crashed about once in a thousand execs while an HVM guest
+# ran (TLS read as zero in __ctype_init), the dynamic one never did (3000 execs).
+"$here/fetch-debs" "$out/guest-pkgs" busybox-static
 kver=$(cd "$root/lib/modules" && ls | sort -V | tail -1)
 [ -n "$kver" ] || { echo "bed: no kernel modules unpacked" >&2; exit 1; }
 # The .deb leaves modules.dep to depmod at install time: make it inside the unpacked tree.
@@ -79,7 +87,7 @@ guest_src=("$here/guest/init" "$here/guest/pattern" "$here/guest/checks"/* "$her
 if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     log "guest initramfs"
     g=$out/guest-root; rm -rf "$g"; mkdir -p "$g"/{bin,sbin,etc,proc,sys,dev,tmp,checks}
-    cp "$root/bin/busybox" "$g/bin/busybox"; ln -s busybox "$g/bin/sh"
+    cp "$out/guest-pkgs/root/bin/busybox" "$g/bin/busybox"; ln -s busybox "$g/bin/sh"
     cp "$here/guest/init" "$g/init"
     cp "$here/guest/pattern" "$g/bin/hvmd-pattern"
     cp "$here/guest/checks"/* "$g/checks/"
@@ -98,6 +106,8 @@ if newer "$media/linux.iso" "$media/guest-initrd.gz" "$out/vmlinuz" "$here/bed.s
     cp "$root/usr/lib/ISOLINUX/isolinux.bin" "$root/usr/lib/syslinux/modules/bios/ldlinux.c32" "$iso/isolinux/"
     cp "$out/vmlinuz" "$iso/vmlinuz"; cp "$media/guest-initrd.gz" "$iso/initrd.gz"
     cat > "$iso/isolinux/isolinux.cfg" <<'CFG'
+SERIAL 0 115200
+SAY isolinux: booting the hvmd test ISO (loading /vmlinuz and /initrd.gz from the CD)
 DEFAULT linux
 PROMPT 0
 TIMEOUT 0
@@ -119,7 +129,7 @@ if newer "$out/dom0-media.cpio" "$media"/*; then
 fi
 
 # --- dom0 base --------------------------------------------------------------------------------
-dom0_bins=(bin/busybox bin/bash usr/bin/flock sbin/losetup bin/ip
+dom0_bins=(bin/busybox bin/bash usr/bin/flock sbin/losetup bin/ip usr/sbin/dnsmasq
     usr/lib/xen-4.17/bin/xl usr/lib/xen-4.17/bin/xenstored usr/lib/xen-4.17/bin/xenconsoled
     usr/lib/xen-4.17/bin/xenconsole usr/lib/xen-4.17/bin/xen-init-dom0
     usr/lib/xen-4.17/bin/libxl-save-helper usr/lib/xen-4.17/bin/xentrace
@@ -156,7 +166,17 @@ echo $dom0_mods > "$o/etc/dom0-modules"
 cp "$top/tests/boot/lib.sh" "$o/etc/hvmd-lib.sh"
 cp "$top"/tests/boot/scenarios/*.sh "$o/scenarios/"
 cp "$here/guest/pattern" "$o/bin/hvmd-pattern"
-if [ -n "$staging" ] && [ -d "$staging" ]; then cp -a "$staging"/. "$o/"; fi
+if [ -n "$staging" ] && [ -d "$staging" ]; then
+    cp -a "$staging"/. "$o/"
+    # the libraries the project's binaries need (libmnl, libnftables, libaio, ...), from the
+    # Debian packages: those the base already has are skipped
+    elfs=$(find "$staging" -type f -exec sh -c 'head -c4 "$1" | grep -q ELF && echo "$1"' _ {} \;)
+    if [ -n "$elfs" ]; then
+        cpio -t --quiet < "$out/dom0-base.cpio" | sed 's|^\./||' | sort > "$out/base.list"
+        python3 "$here/elfclosure.py" "$root" $elfs | sort | comm -23 - "$out/base.list" |
+            (cd "$root" && cpio --quiet -pdm "$o")
+    fi
+fi
 cpio_of "$o" "$out/dom0-overlay.cpio"
 cat "$out/dom0-base.cpio" "$out/dom0-media.cpio" "$out/dom0-overlay.cpio" > "$out/dom0.cpio.tmp"
 mv "$out/dom0.cpio.tmp" "$out/dom0.cpio"

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """elfclosure.py ROOT PATH...: print PATH... and every shared library they need (DT_NEEDED,
 recursively), resolved inside ROOT the way ld.so would in the standard Debian directories.
+A PATH given as an absolute path outside ROOT (a binary the project built) is read for what it
+needs but not printed itself.
 Symlinks are printed along with what they point at, so a cpio of the list is self-contained.
 A library that cannot be found is an error: a dom0 that fails at exec is worse than a build
 that stops here."""
@@ -37,18 +39,25 @@ def add_with_links(root, rel, out):
 def main():
     root, paths = sys.argv[1], sys.argv[2:]
     out, todo, done = set(), [], set()
+    external = []
     for p in paths:
+        if os.path.isabs(p) and not p.startswith(os.path.abspath(root) + "/"):
+            external.append(p)
+            continue
         p = p.lstrip("/")
         if not os.path.lexists(os.path.join(root, p)):
             sys.exit(f"elfclosure: {p} is not in {root}")
         todo.append(add_with_links(root, p, out))
     add_with_links(root, "lib64/ld-linux-x86-64.so.2", out)
-    while todo:
-        rel = todo.pop()
-        if rel in done:
-            continue
-        done.add(rel)
-        full = os.path.join(root, rel)
+    while todo or external:
+        if external:
+            full = rel = external.pop()
+        else:
+            rel = todo.pop()
+            if rel in done:
+                continue
+            done.add(rel)
+            full = os.path.join(root, rel)
         if not is_elf(full):
             continue
         for lib in needed(full):

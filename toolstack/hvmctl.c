@@ -1,54 +1,68 @@
-/*
- * hvmctl.c: the entry point: one table of commands, dispatch by name, nothing else.
- * The commands live in their own files (domains.h: domains, consoles).
- */
+/* hvmctl: the hvmd toolstack's command line. One row per command in the table below; each
+ * command lives in its own files (net.h: network and vifs; domains.h: domains and consoles) and
+ * gets argv with argv[0] = its name. Return 0 on success, 1 on failure, 2 on a usage error. */
+#include "toolstack/domains.h"
+#include "toolstack/net.h"
+#include "toolstack/run.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "toolstack/domains.h"
-
-struct command {
+struct hvmctl_cmd {
     const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
+    int (*main)(int argc, char **argv);
+    const char *synopsis;
+    const char *help;
 };
 
-static const struct command commands[] = {
-    { "create", cmd_create, "build a guest from an xl.cfg file (PV, PVH, HVM)" },
-    { "list", cmd_list, "the domains, their state and device model" },
-    { "console", cmd_console, "attach to a guest's serial or PV console" },
-    { "pause", cmd_pause, "pause a guest" },
-    { "unpause", cmd_unpause, "resume a paused guest" },
-    { "shutdown", cmd_shutdown, "ask a guest to power off" },
-    { "reboot", cmd_reboot, "ask a guest to reboot" },
-    { "destroy", cmd_destroy, "end a guest at once" },
-    { "cd-insert", cmd_cd_insert, "put an image into a guest's CD-ROM drive" },
-    { "cd-eject", cmd_cd_eject, "empty a guest's CD-ROM drive" },
-    { "log", cmd_log, "print a guest's device model log" },
+static const struct hvmctl_cmd commands[] = {
+    { "create", cmd_create, "CFG [KEY=VALUE...] [-c]", "build a guest from an xl.cfg file (PV, PVH, HVM)" },
+    { "list", cmd_list, "[--json]", "the domains, their state and device model" },
+    { "console", cmd_console, "DOM [--type serial|pv]", "attach to a guest's serial or PV console" },
+    { "pause", cmd_pause, "DOM", "pause a guest" },
+    { "unpause", cmd_unpause, "DOM", "resume a paused guest" },
+    { "shutdown", cmd_shutdown, "DOM [-F]", "ask a guest to power off" },
+    { "reboot", cmd_reboot, "DOM", "ask a guest to reboot" },
+    { "destroy", cmd_destroy, "DOM", "end a guest at once" },
+    { "cd-insert", cmd_cd_insert, "DOM VDEV FILE", "put an image into a guest's CD-ROM drive" },
+    { "cd-eject", cmd_cd_eject, "DOM VDEV", "empty a guest's CD-ROM drive" },
+    { "log", cmd_log, "DOM", "print a guest's device model log" },
+    { "run", cmd_run, "CFG... --expect REGEX...", "boot test for CI: a verdict from the guest's consoles" },
+    { "network", net_cmd_main, "up|down|show|check [NAME...]", "dom0's network: bridge, route and NAT topologies" },
+    { "vif", vif_cmd_main, "add|remove|list|hotplug ...", "plumb a guest's vif or tap into a network" },
 };
 
 static void usage(FILE *f)
 {
     size_t i;
 
-    fputs("usage: hvmctl COMMAND [ARGS]   (hvmctl COMMAND --help for its own)\n", f);
+    fprintf(f, "usage: hvmctl COMMAND [ARGS...]    (hvmctl COMMAND --help for more)\n\n");
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-9s %-30s %s\n", commands[i].name, commands[i].synopsis, commands[i].help);
+    fprintf(f, "\nSee hvmctl(1).\n");
 }
 
 int main(int argc, char **argv)
 {
+    const char *base = strrchr(argv[0], '/');
     size_t i;
 
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-        !strcmp(argv[1], "help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    base = base ? base + 1 : argv[0];
+    /* as a libxl vif script: /usr/lib/hvmd/vif-hvmctl, or hvmctl itself given as script= */
+    if (!strcmp(base, "vif-hvmctl") || vif_is_hotplug_call(argc, argv))
+        return vif_hotplug_main(argc, argv);
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
     }
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "hvmctl: no command '%s'\n", argv[1]);
+            return commands[i].main(argc - 1, argv + 1);
+    fprintf(stderr, "hvmctl: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
 }

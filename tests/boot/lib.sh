@@ -6,8 +6,15 @@ secs() { local u _r; read -r u _r < /proc/uptime; echo "${u%.*}"; }
 # step NAME: this scenario step is done (the runner times each step against its timeout)
 step() { echo "@@HVMD-STEP $1 uptime $(now)${2:+ $2}"; }
 # metric KEY VALUE [UNIT]: a figure for result.json and make bench
-metric() { echo "@@HVMD-METRIC $1 $2${3:+ $3}"; }
+metric() { [ -n "$2" ] || fail "metric $1 has no value"; echo "@@HVMD-METRIC $1 $2${3:+ $3}"; }
 fail() { echo "@@HVMD-FAIL $*"; exit 1; }
+# export_file PATH [NAME]: hand a text file to the host (build/boot/SCENARIO/files/NAME); the
+# runner checks that a .json or .xml one parses
+export_file() {
+    local n=${2:-${1##*/}} l
+    [ -f "$1" ] || fail "export_file: no $1"
+    while IFS= read -r l || [ -n "$l" ]; do echo "@@HVMD-FILE $n $l"; done < "$1"
+}
 info() { echo "== $*"; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
@@ -64,6 +71,8 @@ domid() { xl domid "$1" 2>/dev/null; }
 dm_pid() { xenstore-read "/local/domain/$1/image/device-model-pid" 2>/dev/null; }
 # dm_mem_kb PID: resident (VmRSS) and peak (VmHWM) memory of a process, "rss hwm" in kB
 dm_mem_kb() { awk '/^VmRSS/ { r = $2 } /^VmHWM/ { h = $2 } END { print r, h }' "/proc/$1/status"; }
+# dm_cpu_s PID: user+system CPU time the process has used, in seconds
+dm_cpu_s() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 # wait_gone NAME TIMEOUT: the domain has left xl list
 wait_gone() {
     local end=$(( $(secs) + $2 ))

@@ -29,9 +29,11 @@ d=$(domid iso); pid=$(dm_pid "$d")
 info "domain $d, device model pid $pid"
 wait_re "$log" HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port"
 metric create_to_marker_s "$(elapsed "$t0")" s
+# the device model's figures at the marker (the guest powers off right after its checks)
+set -- $(dm_mem_kb "$pid"); metric dm_rss_kb "$1" kB; metric dm_hwm_kb "$2" kB
+metric dm_cpu_s "$(dm_cpu_s "$pid")" s
 step guest-up
 wait_re "$log" HVMD-GUEST-DONE 230 || fail "the guest's checks did not finish"
-set -- $(dm_mem_kb "$pid"); metric dm_rss_kb "$1" kB; metric dm_hwm_kb "$2" kB
 guest_checks_passed "$log" ata-piix disk-pattern || fail "in-guest checks failed"
 step checks
 wait_gone iso 110 || fail "the guest did not power off"

@@ -1,0 +1,43 @@
+/* The hypervisor as the device model sees it: a small interface with two implementations,
+ * dm/xen.c (libxendevicemodel, libxenforeignmemory: the real thing) and dm/testsrc.c (an
+ * in-process stand-in that unit tests and fuzzers drive as Xen would). Everything in dm/ and
+ * devices/ reaches the hypervisor through this, never through a Xen library directly. */
+#ifndef HVMD_HV_H
+#define HVMD_HV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum hv_space {
+    HV_PIO = 0,  /* port range [start, end] */
+    HV_MMIO = 1, /* guest-physical range [start, end] */
+    HV_PCI = 2,  /* one PCI function: start = end = segment << 16 | bus << 8 | devfn */
+};
+
+/* Reasons for hv_ops.shutdown, the values of Xen's SHUTDOWN_* (sched.h). */
+enum hv_shutdown { HV_POWEROFF = 0, HV_REBOOT = 1, HV_CRASH = 3 };
+
+struct hv_ops {
+    /* Route guest accesses in [start, end] of SPACE to this device model, or stop routing. */
+    int (*map_range)(void *be, enum hv_space space, uint64_t start, uint64_t end);
+    int (*unmap_range)(void *be, enum hv_space space, uint64_t start, uint64_t end);
+    /* Interrupt lines. */
+    int (*set_isa_irq)(void *be, unsigned irq, unsigned level);
+    int (*set_pci_intx)(void *be, unsigned slot, unsigned intx, unsigned level);
+    int (*set_pci_link)(void *be, unsigned link, unsigned irq);
+    int (*inject_msi)(void *be, uint64_t addr, uint32_t data);
+    int (*shutdown)(void *be, enum hv_shutdown reason);
+    /* Guest memory: map N pages from guest frame GFN on, readable and writable, at *ADDR.
+     * ERR[i] is 0 for a page that is mapped, a negative errno for one that is not (a hole,
+     * MMIO): touching such a page would fault, so callers check ERR. Fails (nothing mapped)
+     * only if the call as a whole fails. */
+    int (*map_gfn)(void *be, uint64_t gfn, size_t n, void **addr, int *err);
+    void (*unmap_gfn)(void *be, void *addr, size_t n);
+};
+
+struct hv {
+    const struct hv_ops *ops;
+    void *be;
+};
+
+#endif

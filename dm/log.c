@@ -1,0 +1,83 @@
+/* Logging to stderr with a level, a sink for tests, and a per-source rate limit for guest input. */
+#include "log.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static enum log_level cur_level = LOG_INFO;
+static log_sink_fn *sink_fn;
+static void *sink_opaque;
+
+void log_set_level(enum log_level level) { cur_level = level; }
+enum log_level log_get_level(void) { return cur_level; }
+
+void log_set_sink(log_sink_fn *fn, void *opaque)
+{
+    sink_fn = fn;
+    sink_opaque = opaque;
+}
+
+static const char *const level_name[] = { "error", "warning", "info", "debug" };
+
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+    char line[1024];
+    int n;
+
+    if (level > cur_level)
+        return;
+    n = vsnprintf(line, sizeof(line), fmt, ap);
+    if (n < 0)
+        return;
+    if (sink_fn) {
+        sink_fn(sink_opaque, level, line);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    fprintf(stderr, "%02d:%02d:%02d.%03ld hvmd %s: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+            ts.tv_nsec / 1000000, level_name[level], line);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vmsg(level, fmt, ap);
+    va_end(ap);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void log_guest(struct ratelimit *rl, const char *dev, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    uint64_t t = now_ms();
+
+    if (LOG_WARN > cur_level)
+        return;
+    if (t - rl->window_start_ms >= LOG_WINDOW_MS || rl->window_start_ms == 0) {
+        if (rl->dropped)
+            log_msg(LOG_WARN, "guest: %s: %u more messages dropped", dev, rl->dropped);
+        rl->window_start_ms = t ? t : 1;
+        rl->printed = 0;
+        rl->dropped = 0;
+    }
+    if (rl->printed >= LOG_BURST) {
+        rl->dropped++;
+        return;
+    }
+    rl->printed++;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_msg(LOG_WARN, "guest: %s: %s", dev, msg);
+}

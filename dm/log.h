@@ -1,0 +1,39 @@
+/* Logging: one line per message to stderr (libxl points it at /var/log/xen/qemu-dm-NAME.log).
+ * Guest mistakes go through log_guest(), rate-limited per device so a hostile guest cannot fill
+ * the disk. Tests can take the lines instead (log_set_sink). */
+#ifndef HVMD_LOG_H
+#define HVMD_LOG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+
+/* Messages above LEVEL are dropped. Default LOG_INFO. */
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Send every line that passes the level to FN instead of stderr (NULL: back to stderr). */
+typedef void log_sink_fn(void *opaque, enum log_level level, const char *line);
+void log_set_sink(log_sink_fn *fn, void *opaque);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(enum log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+#define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* Rate limit for one source of guest-caused messages: at most LOG_BURST lines per
+ * LOG_WINDOW_MS, then one line saying how many were dropped. Zero-initialise it. */
+#define LOG_BURST 10
+#define LOG_WINDOW_MS 5000
+struct ratelimit {
+    uint64_t window_start_ms;
+    unsigned printed;
+    unsigned dropped;
+};
+/* A guest did something wrong: "guest: DEV: message", rate-limited through RL. */
+void log_guest(struct ratelimit *rl, const char *dev, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,40 @@
+/* One epoll loop per process: file descriptors (event channels, QMP sockets, ptys, tap, aio
+ * eventfd) and one-shot timers (each a timerfd, so an idle guest costs no wake-up at all).
+ * Callbacks run on the loop's thread; a callback may add or remove any fd or timer, itself too. */
+#ifndef HVMD_LOOP_H
+#define HVMD_LOOP_H
+
+#include <stdint.h>
+#include <sys/epoll.h>
+#include "util.h"
+
+struct loop;
+struct loop_timer;
+
+/* EVENTS: the epoll bits that fired (EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR). */
+typedef void loop_fd_fn(void *opaque, uint32_t events);
+typedef void loop_timer_fn(void *opaque);
+
+struct loop *loop_new(void);
+void loop_free(struct loop *loop);
+
+/* Watch FD for EVENTS (EPOLLIN / EPOLLOUT). One watch per fd. */
+int loop_add_fd(struct loop *loop, int fd, uint32_t events, loop_fd_fn *fn, void *opaque) WUR;
+int loop_mod_fd(struct loop *loop, int fd, uint32_t events) WUR;
+/* Stop watching FD (it is not closed). No callback for it runs after this returns. */
+void loop_del_fd(struct loop *loop, int fd);
+
+struct loop_timer *loop_timer_new(struct loop *loop, loop_timer_fn *fn, void *opaque);
+/* Fire once, NS nanoseconds from now (0: disarm). */
+void loop_timer_arm(struct loop_timer *t, uint64_t ns);
+void loop_timer_free(struct loop_timer *t);
+
+/* Wait up to TIMEOUT_MS (-1: forever) and run the callbacks that are due. Returns the number
+ * of callbacks run, or a negative errno. */
+int loop_run_once(struct loop *loop, int timeout_ms);
+/* Run until loop_quit(); returns the code given to it. */
+int loop_run(struct loop *loop);
+void loop_quit(struct loop *loop, int code);
+int loop_quitting(const struct loop *loop);
+
+#endif

@@ -1,0 +1,60 @@
+/* Guest memory: the one accessor every device uses for guest RAM (DESIGN.md rule 3).
+ * Every access is bounds-checked against the guest's RAM ([0, lowmem_end) and
+ * [4 GiB, highmem_end)) and against what the hypervisor would map; an access outside RAM fails
+ * with -EFAULT and touches nothing, so DMA can target guest RAM only. Since guest memory is
+ * never a device, a device doing DMA never re-enters a device.
+ *
+ * Behind it, a map cache: 1 MiB buckets of foreign mappings, mapped on first use, at most
+ * MEM_MAX_BUCKETS at once (the least recently used goes), all dropped on INVALIDATE (the
+ * guest's memory map changed, e.g. ballooning). */
+#ifndef HVMD_MEM_H
+#define HVMD_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hv.h"
+#include "util.h"
+
+#define MEM_PAGE_SHIFT 12
+#define MEM_PAGE_SIZE (1u << MEM_PAGE_SHIFT)
+#define MEM_BUCKET_SHIFT 20
+#define MEM_BUCKET_PAGES (1u << (MEM_BUCKET_SHIFT - MEM_PAGE_SHIFT))
+#define MEM_MAX_BUCKETS 64
+#define MEM_4G (1ull << 32)
+
+struct mem;
+
+/* RAM below 4 GiB ends at LOWMEM_END; RAM above, if any, is [4 GiB, HIGHMEM_END)
+ * (HIGHMEM_END <= 4 GiB: none). */
+struct mem *mem_new(const struct hv *hv, uint64_t lowmem_end, uint64_t highmem_end);
+void mem_free(struct mem *mem);
+
+/* Copy LEN bytes from / to guest-physical GPA. 0, or -EFAULT if any byte is not guest RAM
+ * (then nothing is copied for a read... and for a write, nothing written). */
+int mem_read(struct mem *mem, uint64_t gpa, void *buf, size_t len) WUR;
+int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len) WUR;
+/* Is [GPA, GPA+LEN) inside guest RAM? (Bounds only; mapping may still fail.) */
+int mem_is_ram(const struct mem *mem, uint64_t gpa, size_t len);
+
+/* Drop every cached mapping (IOREQ_TYPE_INVALIDATE). Pins stay valid. */
+void mem_invalidate(struct mem *mem);
+
+/* A mapping of [gpa, gpa+len) of its own, for a transfer that outlives one request (async disk
+ * I/O straight into guest memory). PTR stays valid until mem_unpin, whatever the map cache does. */
+struct mem_pin {
+    void *ptr;
+    void *base;
+    size_t npages;
+};
+int mem_pin(struct mem *mem, uint64_t gpa, size_t len, struct mem_pin *pin) WUR;
+void mem_unpin(struct mem *mem, struct mem_pin *pin);
+
+struct mem_stats {
+    uint64_t maps;       /* buckets mapped */
+    uint64_t evictions;  /* buckets unmapped to make room */
+    uint64_t invalidations;
+    uint64_t faults;     /* accesses refused */
+};
+const struct mem_stats *mem_stats(const struct mem *mem);
+
+#endif

@@ -1,0 +1,85 @@
+/* An in-process stand-in for Xen, for unit tests and fuzzers (DESIGN.md: "Unit tests drive a
+ * device by port and MMIO accesses, as a guest would, through an in-process ioreq source").
+ *
+ * It implements the hypervisor interface (hv.h) over plain memory and plays Xen's part of
+ * every guest access: it routes a port / MMIO access to hvmd only if hvmd claimed that range
+ * (otherwise a read is all-ones, as under Xen), latches 0xcf8 and turns 0xcfc-0xcff into
+ * PCI_CONFIG requests for the functions hvmd claimed, writes the request into a vCPU slot of
+ * a shared ioreq page exactly as Xen does, lets hvmd serve it (ioreq_serve_slot), and checks
+ * the answer's state. Guest RAM is a buffer; interrupt lines, MSIs and shutdown requests are
+ * recorded for the test to look at. */
+#ifndef HVMD_TESTSRC_H
+#define HVMD_TESTSRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ioreq.h"
+#include "vm.h"
+
+#define TS_MAX_RANGES 512
+#define TS_MAX_MSI 64
+
+struct ts_range {
+    enum hv_space space;
+    uint64_t start, end;
+};
+
+struct testsrc {
+    struct vm vm;
+    struct hv hv;
+    struct loop *loop;
+    uint8_t *ram;            /* guest RAM, ram_size bytes (allocation rounded up to 1 MiB) */
+    size_t ram_size;
+    uint8_t *hole;           /* per page: 1 = the hypervisor refuses to map it */
+    struct ts_range ranges[TS_MAX_RANGES];
+    unsigned n_ranges;
+    uint8_t isa[16];
+    uint8_t intx[32][4];
+    uint8_t link[4];
+    unsigned isa_changes[16];    /* how often each ISA line changed level */
+    struct { uint64_t addr; uint32_t data; } msi[TS_MAX_MSI];
+    unsigned n_msi;
+    int shutdown_reason;         /* -1: none asked */
+    unsigned shutdowns;
+    uint32_t cf8;                /* as Xen latches it */
+    shared_iopage_t *iopage;     /* one vCPU */
+    buffered_iopage_t *bufpage;
+    unsigned maps, unmaps;       /* map_gfn / unmap_gfn calls */
+    uint64_t forwarded;          /* accesses that reached hvmd */
+    uint64_t absorbed;           /* accesses Xen answered itself (nobody claimed them) */
+};
+
+/* A fresh source with RAM_SIZE bytes of guest RAM (< 4 GiB), a vm on it, and a loop.
+ * NULL on allocation failure. */
+struct testsrc *ts_new(size_t ram_size);
+void ts_free(struct testsrc *ts);
+static inline struct vm *ts_vm(struct testsrc *ts) { return &ts->vm; }
+
+/* Mark guest page GFN as one the hypervisor will not map (a hole). */
+void ts_set_hole(struct testsrc *ts, uint64_t gfn);
+
+/* Guest port and MMIO accesses. */
+uint32_t ts_in(struct testsrc *ts, uint16_t port, unsigned size);
+void ts_out(struct testsrc *ts, uint16_t port, unsigned size, uint32_t val);
+uint64_t ts_mmio_read(struct testsrc *ts, uint64_t addr, unsigned size);
+void ts_mmio_write(struct testsrc *ts, uint64_t addr, unsigned size, uint64_t val);
+/* rep insX / outsX: COUNT items of SIZE between PORT and guest memory at GPA (DF: downwards). */
+void ts_rep_in(struct testsrc *ts, uint16_t port, unsigned size, uint32_t count, uint64_t gpa, int df);
+void ts_rep_out(struct testsrc *ts, uint16_t port, unsigned size, uint32_t count, uint64_t gpa, int df);
+/* PCI config cycles through 0xcf8 / 0xcfc, as firmware makes them. */
+uint32_t ts_cfg_read(struct testsrc *ts, uint8_t devfn, unsigned reg, unsigned size);
+void ts_cfg_write(struct testsrc *ts, uint8_t devfn, unsigned reg, unsigned size, uint32_t val);
+
+/* Send REQ through the vCPU slot as Xen would (state READY), let hvmd serve it, and copy the
+ * answer back into REQ. Returns 0 if hvmd answered with IORESP_READY, -EPROTO otherwise. */
+int ts_request(struct testsrc *ts, ioreq_t *req);
+/* Queue a buffered request as Xen's ioreq_send_buffered does (8 bytes: two slots). Returns 0,
+ * or -ENOSPC if the ring is full (Xen would then send it synchronously). */
+int ts_buffered_push(struct testsrc *ts, uint8_t type, uint32_t addr, unsigned size, uint64_t data);
+/* Let hvmd drain the ring; returns what ioreq_serve_buffered returned. */
+int ts_buffered_serve(struct testsrc *ts);
+
+/* Is [start, end] of SPACE claimed by hvmd (whole, within one claim)? */
+int ts_claimed(const struct testsrc *ts, enum hv_space space, uint64_t start, uint64_t end);
+
+#endif

@@ -1,0 +1,82 @@
+# about: hvmctl run passes a PV guest (two ordered markers on its PV console, then its own poweroff) and an HVM guest booting the test ISO under qemu-xen (SeaBIOS on Xen's console, then two markers on its emulated serial port); exit 0, the JSON and JUnit files hold each step's time and parse on the host; nothing is left
+# step: pv-pass 240
+# step: hvm-pass 420
+# step: reports 30
+. /etc/hvmd-lib.sh
+# run LOG ARGS...: hvmctl run, its output relayed with a "<run> " prefix (the bed's runner
+# must not take a guest's console line for dom0's); the exit status in $RC
+run() {
+    local log=$1; shift
+    hvmctl run "$@" > "$log" 2>&1 &
+    local pid=$!
+    relay "$log" run
+    wait "$pid"; RC=$?
+    sleep 0.3
+}
+# json_num FILE KEY: the first number after "KEY": in FILE
+json_num() { grep -o "\"$2\": [0-9.]*" "$1" | head -1 | awk '{ print $2 }'; }
+
+cat > /tmp/runpv.cfg <<CFG
+name = "runpv"
+type = "pv"
+kernel = "/media/guest-vmlinuz"
+ramdisk = "/media/guest-initrd.gz"
+cmdline = "console=hvc0 quiet hvmd.checks=poweroff"
+memory = 256
+vcpus = 1
+tsc_mode = "native"
+CFG
+run /tmp/pv.out /tmp/runpv.cfg --step-timeout 170 --expect 'pv:^HVMD-GUEST-UP kernel' \
+    --expect 'pv:^HVMD-GUEST-DONE$' --wait-poweroff --artifacts /tmp/art \
+    --json /tmp/pv.json --junit /tmp/pv.xml
+[ "$RC" = 0 ] || fail "hvmctl run of the PV guest exited with $RC, not 0: $(tail -1 /tmp/pv.out)"
+tail -1 /tmp/pv.out | grep -q '^PASS runpv (domain [0-9]*): 3 steps in ' || fail "summary line: $(tail -1 /tmp/pv.out)"
+grep -q '"verdict": "pass"' /tmp/pv.json || fail "pv.json has no pass verdict"
+[ "$(grep -c '"status": "pass", "at_s": ' /tmp/pv.json)" = 3 ] || fail "pv.json: not 3 timed steps"
+[ "$(grep -c '<testcase ' /tmp/pv.xml)" = 5 ] || fail "pv.xml: not 5 test cases (create, 3 steps, teardown)"
+grep -qE '<failure|<error|<skipped' /tmp/pv.xml && fail "pv.xml reports a problem"
+# the artifacts: the PV console with timestamps, the merged log
+grep -qE '^\[ *[0-9]+\.[0-9]{3}\] HVMD-GUEST-UP kernel' /tmp/art/runpv/pv.log || fail "no timestamped marker in pv.log"
+grep -q '| HVMD-GUEST-DONE' /tmp/art/runpv/console.log || fail "console.log lacks the marker"
+metric pv_marker_s "$(grep -o '"step": 1, [^}]*' /tmp/pv.json | grep -o '"at_s": [0-9.]*' | awk '{print $2}')" s
+metric pv_run_s "$(json_num /tmp/pv.json duration_s)" s
+metric pv_teardown_s "$(grep -o '"teardown": {"ok": true, "s": [0-9.]*' /tmp/pv.json | awk '{print $NF}')" s
+nothing_left || fail "hvmctl run left something behind (PV)"
+step pv-pass
+
+# HVM: the ISO from the CD-ROM under qemu-xen (until hvmd boots ISOs), serial on a pty
+echo 'device_model = "qemu-xen"' > /tmp/hvmctl.conf
+cat > /tmp/runhvm.cfg <<CFG
+name = "runhvm"
+type = "hvm"
+memory = 256
+vcpus = 1
+tsc_mode = "native"
+cpuid = "host,family=0x17"
+disk = [ "format=raw,vdev=hdc,access=ro,devtype=cdrom,target=/media/linux.iso" ]
+boot = "d"
+serial = "pty"
+vnc = 0
+CFG
+HVMCTL_CONF=/tmp/hvmctl.conf run /tmp/hvm.out /tmp/runhvm.cfg --timeout 400 --step-timeout 60 \
+    --expect 'xen:SeaBIOS' --step-timeout 350 --expect 'serial:^HVMD-GUEST-UP kernel' \
+    --step-timeout 120 --expect 'serial:^HVMD-GUEST-DONE$' --artifacts /tmp/art \
+    --json /tmp/hvm.json --junit /tmp/hvm.xml
+[ "$RC" = 0 ] || fail "hvmctl run of the HVM guest exited with $RC, not 0: $(tail -1 /tmp/hvm.out)"
+grep -q '"verdict": "pass"' /tmp/hvm.json || fail "hvm.json has no pass verdict"
+grep -q '"device_model": "qemu-xen' /tmp/hvm.json || fail "hvm.json does not say qemu-xen"
+[ "$(grep -c '"status": "pass", "at_s": ' /tmp/hvm.json)" = 3 ] || fail "hvm.json: not 3 timed steps"
+grep -q '"source": "xen", "line": "SeaBIOS' /tmp/hvm.json || fail "step 1 did not come from Xen's console"
+grep -q '"source": "serial", "line": "HVMD-GUEST-UP' /tmp/hvm.json || fail "step 2 did not come from the serial port"
+[ -s /tmp/art/runhvm/dm.log ] || fail "the device model's log was not followed"
+grep -q 'isolinux' /tmp/art/runhvm/serial.log || fail "serial.log lacks isolinux's line"
+metric hvm_marker_s "$(grep -o '"step": 2, [^}]*' /tmp/hvm.json | grep -o '"at_s": [0-9.]*' | awk '{print $2}')" s
+metric hvm_run_s "$(json_num /tmp/hvm.json duration_s)" s
+nothing_left || fail "hvmctl run left something behind (HVM)"
+step hvm-pass
+
+export_file /tmp/pv.json run-pass-pv.json
+export_file /tmp/pv.xml run-pass-pv.xml
+export_file /tmp/hvm.json run-pass-hvm.json
+export_file /tmp/hvm.xml run-pass-hvm.xml
+step reports
