@@ -35,7 +35,7 @@ CFG
 verdict() {
     [ "$RC" = "$2" ] || fail "$1: exit status $RC, not $2: $(tail -1 /tmp/$1.out)"
     [ "$(jget /tmp/$1.json kind)" = "$3" ] || fail "$1: kind '$(jget /tmp/$1.json kind)', not $3"
-    info "$1: $(tail -1 /tmp/$1.out)"
+    echo "<run> $1: $(tail -1 /tmp/$1.out)"
     nothing_left || fail "$1: hvmctl run left something behind"
 }
 
