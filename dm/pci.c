@@ -76,7 +76,7 @@ void pci_bus_free(struct pci_bus *pb)
 
 void pci_set_wmask(struct pci_dev *d, unsigned reg, unsigned n, uint32_t mask)
 {
-    for (unsigned i = 0; i < n && reg + i < PCI_CFG_SIZE; i++)
+    for (unsigned i = 0; i < n && i < 4 && reg + i < PCI_CFG_SIZE; i++)
         d->wmask[reg + i] = (uint8_t)(mask >> (8 * i));
 }
 

@@ -124,7 +124,7 @@ static inline void pci_set32(struct pci_dev *d, unsigned reg, uint32_t v) { st32
 static inline uint8_t pci_get8(const struct pci_dev *d, unsigned reg) { return d->cfg[reg]; }
 static inline uint16_t pci_get16(const struct pci_dev *d, unsigned reg) { return ld16(&d->cfg[reg]); }
 static inline uint32_t pci_get32(const struct pci_dev *d, unsigned reg) { return ld32(&d->cfg[reg]); }
-/* Which bits of [REG, REG+N) the guest may write. */
+/* Which bits of [REG, REG+N) the guest may write (N <= 4, MASK little-endian). */
 void pci_set_wmask(struct pci_dev *d, unsigned reg, unsigned n, uint32_t mask);
 
 /* Where BAR I decodes now (0 if it does not). */

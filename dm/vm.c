@@ -78,3 +78,22 @@ void vm_unplug(struct vm *vm, unsigned mask)
     for (struct vm_hook *h = vm->unplug_hooks; h; h = h->next)
         h->fn(h->opaque, mask);
 }
+
+int vm_add_chardev(struct vm *vm, struct chardev *c)
+{
+    if (vm->n_chardevs == VM_MAX_CHARDEVS)
+        return -ENOSPC;
+    vm->chardevs[vm->n_chardevs++] = c;
+    return 0;
+}
+
+void vm_del_chardev(struct vm *vm, struct chardev *c)
+{
+    for (unsigned i = 0; i < vm->n_chardevs; i++)
+        if (vm->chardevs[i] == c) {
+            memmove(&vm->chardevs[i], &vm->chardevs[i + 1],
+                    (vm->n_chardevs - i - 1) * sizeof(vm->chardevs[0]));
+            vm->n_chardevs--;
+            return;
+        }
+}

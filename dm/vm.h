@@ -15,6 +15,10 @@
 #include "util.h"
 
 struct config;
+struct qmp;
+struct chardev;
+
+#define VM_MAX_CHARDEVS 8
 
 /* Bits of the Xen platform device's unplug request (docs/misc/hvm-emulated-unplug.pandoc). */
 #define VM_UNPLUG_IDE_DISKS 0x1   /* all IDE disks, not CD-ROMs */
@@ -50,6 +54,9 @@ struct vm {
     enum hv_shutdown shutdown;   /* what the guest last asked for, when shutdown_requested */
     int shutdown_requested;
     struct vm_hook *unplug_hooks;
+    struct chardev *chardevs[VM_MAX_CHARDEVS]; /* the guest's character devices, for QMP */
+    unsigned n_chardevs;
+    struct qmp *qmp;             /* where devices register QMP commands and send events (or NULL) */
 };
 
 /* Set up VM's bus, PCI bus, memory (RAM [0, lowmem_end) and [4 GiB, highmem_end)) and IRQs.
@@ -64,5 +71,9 @@ void vm_shutdown(struct vm *vm, enum hv_shutdown reason);
 /* FN(OPAQUE, mask) runs when a guest driver asks the platform device to unplug devices. */
 int vm_on_unplug(struct vm *vm, void (*fn)(void *opaque, unsigned mask), void *opaque) WUR;
 void vm_unplug(struct vm *vm, unsigned mask);
+
+/* List C among the guest's character devices (QMP query-chardev), or take it off. */
+int vm_add_chardev(struct vm *vm, struct chardev *c) WUR;
+void vm_del_chardev(struct vm *vm, struct chardev *c);
 
 #endif

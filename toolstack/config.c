@@ -362,11 +362,10 @@ static void parse_memory_vcpus(struct pctx *p)
     libxl_domain_build_info *bi = &p->c->dc.b_info;
     long mem = -1, maxmem = -1, vcpus = 1, maxvcpus = -1, l;
 
-    /* 1 TiB as a bound on what the file can say; the host's own limit is checked later */
+    /* 1 TiB as a bound on what the file can say; the host's own limit is checked later.
+     * Without memory= libxl's default applies (32 MB), as with xl. */
     if (get_long(p, "memory", 1, 1L << 20, &l) == 1)
         mem = l;
-    else if (!present(p, "memory"))
-        mem = 128;  /* libxl's default too */
     if (get_long(p, "maxmem", 1, 1L << 20, &l) == 1)
         maxmem = l;
     if (mem > 0) {
@@ -374,6 +373,8 @@ static void parse_memory_vcpus(struct pctx *p)
         bi->max_memkb = (uint64_t)(maxmem > 0 ? maxmem : mem) * 1024;
         if (maxmem > 0 && maxmem < mem)
             perr(p, "maxmem", "%ld MB is less than memory = %ld", maxmem, mem);
+    } else if (maxmem > 0) {
+        bi->max_memkb = (uint64_t)maxmem * 1024;
     }
     if (get_long(p, "vcpus", 1, 4096, &l) == 1)
         vcpus = l;
@@ -1335,7 +1336,7 @@ int ts_config_check_host(struct ts_config *c, libxl_ctx *ctx, struct ts_diag *d)
         line = ts_config_key_line(c, "memory", &file);
         ts_error_at(d, file, line, "memory",
                     "%" PRIu64 " MB (%" PRIu64 " MB with Xen's overhead) is more than the %"
-                    PRIu64 " MB the host has free", c->dc.b_info.target_memkb / 1024,
+                    PRIu64 " MB the host has free", copy.b_info.target_memkb / 1024,
                     (need_kb + 1023) / 1024, free_kb / 1024);
         rc = -EINVAL;
     }

@@ -223,7 +223,7 @@ int cmd_console(int argc, char **argv)
     bool quiet = false;
     int opt, rc;
 
-    optind = 1;
+    optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "t:n:w:qh", opts, NULL)) != -1) {
         switch (opt) {
         case 't':

@@ -371,7 +371,7 @@ int cmd_create(int argc, char **argv)
     char *logpath = NULL;
     pid_t child;
 
-    optind = 1;
+    optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "cpFnqvh", opts, NULL)) != -1) {
         switch (opt) {
         case 'c': console = true; break;

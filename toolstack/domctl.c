@@ -124,7 +124,7 @@ int cmd_list(int argc, char **argv)
     bool json = false;
     int opt, n, i, k, printed = 0, status = 0;
 
-    optind = 1;
+    optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
         switch (opt) {
         case 'j': json = true; break;
@@ -322,7 +322,7 @@ static int shutdown_or_reboot(int argc, char **argv, bool reboot)
     long timeout = 60;
     int opt, rc, status = 1;
 
-    optind = 1;
+    optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "Fwt:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'F': force = true; break;
@@ -500,7 +500,7 @@ int cmd_log(int argc, char **argv)
     int opt, fd = -1, status = 1;
     long idl;
 
-    optind = 1;
+    optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
         switch (opt) {
         case 'f': follow = true; break;

@@ -18,11 +18,18 @@ export_file() {
 info() { echo "== $*"; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
+# _up: whole seconds of uptime into UP, in this shell: a $(secs) subshell has come back empty
+# under load here, which ended waits at once ("[: : integer expression expected")
+_up() { local u _r; read -r u _r < /proc/uptime; UP=${u%.*}; }
+# _before END: the uptime has not reached END (a clock read that failed is not the deadline)
+_before() { _up; [ -z "$UP" ] || [ "$UP" -lt "$1" ]; }
+# _deadline SECONDS: END = the uptime SECONDS from now
+_deadline() { _up; while [ -z "$UP" ]; do sleep 0.1; _up; done; END=$(( UP + $1 )); }
 # wait_re FILE REGEX TIMEOUT: wait until FILE has a line matching REGEX (extended)
 wait_re() {
     local f=$1 re=$2 t=$3 end
-    end=$(( $(secs) + t ))
-    while [ "$(secs)" -lt "$end" ]; do
+    _deadline "$t"; end=$END
+    while _before "$end"; do
         grep -qE "$re" "$f" 2>/dev/null && return 0
         sleep 0.5
     done
@@ -75,8 +82,9 @@ dm_mem_kb() { awk '/^VmRSS/ { r = $2 } /^VmHWM/ { h = $2 } END { print r, h }' "
 dm_cpu_s() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 # wait_gone NAME TIMEOUT: the domain has left xl list
 wait_gone() {
-    local end=$(( $(secs) + $2 ))
-    while [ "$(secs)" -lt "$end" ]; do
+    local end
+    _deadline "$2"; end=$END
+    while _before "$end"; do
         xl list "$1" >/dev/null 2>&1 || return 0
         sleep 0.5
     done

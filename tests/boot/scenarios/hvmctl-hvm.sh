@@ -19,7 +19,7 @@ vnc = 0
 CFG
 # paused, so that the console is attached before the first byte on the serial port
 t0=$(now)
-hvmctl create -p /tmp/iso.cfg > /tmp/create.out 2>&1 || { cat /tmp/create.out; fail "hvmctl create /tmp/iso.cfg"; }
+hvmctl create -p /tmp/iso.cfg > /tmp/create.out 2>&1 || { cat /tmp/create.out; hvmctl log iso; fail "hvmctl create /tmp/iso.cfg"; }
 cat /tmp/create.out
 dm=$(sed -n 's/^hvmctl: iso: device model //p' /tmp/create.out)
 [ -n "$dm" ] || fail "hvmctl did not say which device model the HVM guest gets"
@@ -33,6 +33,11 @@ case $exe in
     */hvmd) metric dm_is_hvmd 1; case $dm in /*hvmd*) ;; *) fail "hvmctl said '$dm' but runs $exe" ;; esac ;;
     *qemu*) metric dm_is_hvmd 0; case $dm in qemu-xen*) ;; *) fail "hvmctl said '$dm' but runs $exe" ;; esac ;;
     *) fail "an unknown device model runs: $exe" ;;
+esac
+# a variant that switched hvmctl.conf (hvmctl-hvm-hvmd) says which one it must be
+case ${HVMCTL_EXPECT_DM:-any}:$exe in
+    any:*|hvmd:*/hvmd|qemu-xen:*qemu*) ;;
+    *) fail "expected device model $HVMCTL_EXPECT_DM, runs $exe" ;;
 esac
 hvmctl list
 wait_re /tmp/iso-serial.log HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port (hvmctl console)"

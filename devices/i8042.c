@@ -1,0 +1,401 @@
+/* Intel 8042 keyboard controller with a PS/2 keyboard and mouse behind it (no key or motion
+ * source yet: the devices answer commands), plus System Control Port A (0x92).
+ * Spec: IBM PS/2 Hardware Interface Technical Reference, "Keyboard/Auxiliary Device
+ * Controller" (status, command byte, controller commands 0x20-0xff) and "Keyboard" /
+ * "Pointing Device" (device commands and replies).
+ * Emulated: status register, command byte, the controller commands firmware and drivers use
+ * (read/write command byte, self tests 0xaa/0xab/0xa9, enable/disable keyboard and aux,
+ * read/write output port, write keyboard/aux output buffer 0xd2/0xd3, write to aux 0xd4,
+ * pulse output lines 0xf0-0xff), the keyboard commands (reset, identify, LEDs, scan code set,
+ * typematic, enable/disable, defaults, echo) and the mouse commands (reset, identify, rates,
+ * resolution, scaling, status, stream/remote mode). Replies wait in a queue; each reaches
+ * the output buffer as soon as the previous one is read, raising IRQ 1 or 12 when the command
+ * byte enables it, so a driver's first poll of the status register already sees it.
+ * The reset line: command 0xfe (pulse bit 0) or an output-port write with bit 0 clear, and
+ * port 0x92 bit 0, ask Xen to reboot the domain. A20 is always on under Xen (bit 1 stored).
+ * Left out: scan code translation (no keys arrive yet), the password and test-input
+ * commands, the keyboard's scan code sets beyond reporting set 2. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "device.h"
+#include "log.h"
+
+#define DATA 0x60
+#define CMD 0x64 /* status on read */
+
+#define ST_OBF 0x01
+#define ST_SYS 0x04
+#define ST_CMD 0x08   /* last write was to the command port */
+#define ST_UNLOCKED 0x10
+#define ST_AUXB 0x20
+
+#define CCB_KBD_INT 0x01
+#define CCB_AUX_INT 0x02
+#define CCB_SYS 0x04
+#define CCB_KBD_DISABLE 0x10
+#define CCB_AUX_DISABLE 0x20
+#define CCB_XLATE 0x40
+
+#define ACK 0xfa
+#define QLEN 64
+
+struct i8042 {
+    struct vm *vm;
+    struct io_region *r_data, *r_cmd, *r_92;
+    uint8_t status, ccb, outport, port92;
+    uint8_t obuf;            /* the output buffer (valid when ST_OBF) */
+    int obuf_aux;
+    struct { uint8_t b; uint8_t aux; } q[QLEN];
+    unsigned q_head, q_len;
+    uint8_t pending_cmd;     /* controller command waiting for its data byte */
+    uint8_t kbd_cmd;         /* keyboard command waiting for its parameter */
+    uint8_t aux_cmd;         /* mouse command waiting for its parameter */
+    int kbd_enabled, aux_enabled;
+    uint8_t aux_rate, aux_res, aux_scaling, aux_stream;
+    struct ratelimit rl;
+};
+
+static void update_irq(struct i8042 *s)
+{
+    int kbd = 0, aux = 0;
+    if (s->status & ST_OBF) {
+        if (s->obuf_aux)
+            aux = !!(s->ccb & CCB_AUX_INT);
+        else
+            kbd = !!(s->ccb & CCB_KBD_INT);
+    }
+    irq_isa_set(&s->vm->irq, 1, kbd);
+    irq_isa_set(&s->vm->irq, 12, aux);
+}
+
+/* Move the next queued byte into the empty output buffer. */
+static void refill(struct i8042 *s)
+{
+    if (!(s->status & ST_OBF) && s->q_len) {
+        s->obuf = s->q[s->q_head].b;
+        s->obuf_aux = s->q[s->q_head].aux;
+        s->q_head = (s->q_head + 1) % QLEN;
+        s->q_len--;
+        s->status |= ST_OBF;
+        if (s->obuf_aux)
+            s->status |= ST_AUXB;
+        else
+            s->status &= (uint8_t)~ST_AUXB;
+    }
+    update_irq(s);
+}
+
+static void queue(struct i8042 *s, uint8_t b, int aux)
+{
+    if (s->q_len == QLEN) {
+        log_guest(&s->rl, "i8042", "reply queue full, byte %#x dropped", b);
+        return;
+    }
+    s->q[(s->q_head + s->q_len) % QLEN].b = b;
+    s->q[(s->q_head + s->q_len) % QLEN].aux = (uint8_t)aux;
+    s->q_len++;
+}
+
+static void reset_line(struct i8042 *s)
+{
+    vm_shutdown(s->vm, HV_REBOOT);
+}
+
+/* ---- the keyboard ---- */
+
+static void kbd_write(struct i8042 *s, uint8_t v)
+{
+    if (s->kbd_cmd) {
+        uint8_t c = s->kbd_cmd;
+        s->kbd_cmd = 0;
+        if (c == 0xf0 && v == 0) {
+            queue(s, ACK, 0);
+            queue(s, 0x02, 0); /* current scan code set: 2 */
+            return;
+        }
+        queue(s, ACK, 0); /* LEDs, scan code set, typematic: parameter taken */
+        return;
+    }
+    switch (v) {
+    case 0xed: /* set LEDs */
+    case 0xf0: /* scan code set */
+    case 0xf3: /* typematic rate */
+        s->kbd_cmd = v;
+        queue(s, ACK, 0);
+        break;
+    case 0xee: /* echo */
+        queue(s, 0xee, 0);
+        break;
+    case 0xf2: /* identify: MF2 keyboard */
+        queue(s, ACK, 0);
+        queue(s, 0xab, 0);
+        queue(s, 0x83, 0);
+        break;
+    case 0xf4:
+        s->kbd_enabled = 1;
+        queue(s, ACK, 0);
+        break;
+    case 0xf5:
+        s->kbd_enabled = 0;
+        queue(s, ACK, 0);
+        break;
+    case 0xff: /* reset: ack, then self-test passed */
+        s->kbd_enabled = 1;
+        queue(s, ACK, 0);
+        queue(s, 0xaa, 0);
+        break;
+    default: /* 0xf6 defaults, 0xf7-0xfd set modes, anything else: acknowledged */
+        queue(s, ACK, 0);
+        break;
+    }
+}
+
+/* ---- the mouse ---- */
+
+static void aux_write(struct i8042 *s, uint8_t v)
+{
+    if (s->aux_cmd) {
+        uint8_t c = s->aux_cmd;
+        s->aux_cmd = 0;
+        if (c == 0xf3)
+            s->aux_rate = v;
+        else if (c == 0xe8)
+            s->aux_res = v & 3;
+        queue(s, ACK, 1);
+        return;
+    }
+    switch (v) {
+    case 0xe6: s->aux_scaling = 1; queue(s, ACK, 1); break;
+    case 0xe7: s->aux_scaling = 2; queue(s, ACK, 1); break;
+    case 0xe8: /* resolution */
+    case 0xf3: /* sample rate */
+        s->aux_cmd = v;
+        queue(s, ACK, 1);
+        break;
+    case 0xe9: /* status request */
+        queue(s, ACK, 1);
+        queue(s, (uint8_t)((s->aux_stream ? 0 : 0x40) | (s->aux_enabled ? 0x20 : 0) |
+                           (s->aux_scaling == 2 ? 0x10 : 0)), 1);
+        queue(s, s->aux_res, 1);
+        queue(s, s->aux_rate, 1);
+        break;
+    case 0xea: s->aux_stream = 1; queue(s, ACK, 1); break;
+    case 0xf0: s->aux_stream = 0; queue(s, ACK, 1); break;
+    case 0xeb: /* read data: an empty packet */
+        queue(s, ACK, 1);
+        queue(s, 0x08, 1);
+        queue(s, 0, 1);
+        queue(s, 0, 1);
+        break;
+    case 0xf2: /* identify: standard PS/2 mouse */
+        queue(s, ACK, 1);
+        queue(s, 0x00, 1);
+        break;
+    case 0xf4: s->aux_enabled = 1; queue(s, ACK, 1); break;
+    case 0xf5: s->aux_enabled = 0; queue(s, ACK, 1); break;
+    case 0xf6:
+        s->aux_rate = 100;
+        s->aux_res = 2;
+        s->aux_scaling = 1;
+        queue(s, ACK, 1);
+        break;
+    case 0xff:
+        s->aux_enabled = 0;
+        s->aux_rate = 100;
+        s->aux_res = 2;
+        s->aux_scaling = 1;
+        s->aux_stream = 1;
+        queue(s, ACK, 1);
+        queue(s, 0xaa, 1);
+        queue(s, 0x00, 1);
+        break;
+    default:
+        queue(s, ACK, 1);
+        break;
+    }
+}
+
+/* ---- the controller ---- */
+
+static void controller_cmd(struct i8042 *s, uint8_t c)
+{
+    switch (c) {
+    case 0x20: /* read command byte */
+        queue(s, s->ccb, 0);
+        break;
+    case 0x60: /* write command byte */
+    case 0xd1: /* write output port */
+    case 0xd2: /* write keyboard output buffer */
+    case 0xd3: /* write aux output buffer */
+    case 0xd4: /* write to aux device */
+        s->pending_cmd = c;
+        break;
+    case 0xa7: s->ccb |= CCB_AUX_DISABLE; break;
+    case 0xa8: s->ccb &= (uint8_t)~CCB_AUX_DISABLE; break;
+    case 0xa9: queue(s, 0x00, 0); break; /* aux interface test: OK */
+    case 0xaa:                          /* self test */
+        s->status |= ST_SYS;
+        queue(s, 0x55, 0);
+        break;
+    case 0xab: queue(s, 0x00, 0); break; /* keyboard interface test: OK */
+    case 0xad: s->ccb |= CCB_KBD_DISABLE; break;
+    case 0xae: s->ccb &= (uint8_t)~CCB_KBD_DISABLE; break;
+    case 0xc0: queue(s, 0x80, 0); break; /* input port: keyboard not inhibited */
+    case 0xd0: queue(s, s->outport, 0); break;
+    case 0xe0: queue(s, 0x00, 0); break; /* test inputs */
+    default:
+        if (c >= 0xf0) {
+            /* pulse output port bits whose mask bit is 0; bit 0 is the reset line */
+            if (!(c & 1))
+                reset_line(s);
+        } else {
+            log_guest(&s->rl, "i8042", "unknown controller command %#x", c);
+        }
+        break;
+    }
+}
+
+static void data_write(struct i8042 *s, uint8_t v)
+{
+    uint8_t c = s->pending_cmd;
+    s->pending_cmd = 0;
+    switch (c) {
+    case 0x60:
+        s->ccb = v;
+        if (v & CCB_SYS)
+            s->status |= ST_SYS;
+        else
+            s->status &= (uint8_t)~ST_SYS;
+        break;
+    case 0xd1:
+        s->outport = v;
+        if (!(v & 1))
+            reset_line(s);
+        break;
+    case 0xd2:
+        queue(s, v, 0);
+        break;
+    case 0xd3:
+        queue(s, v, 1);
+        break;
+    case 0xd4:
+        aux_write(s, v);
+        break;
+    default:
+        kbd_write(s, v);
+        break;
+    }
+}
+
+static uint64_t data_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct i8042 *s = opaque;
+    if (size != 1)
+        return ones(size);
+    uint8_t v = s->obuf;
+    s->status &= (uint8_t)~(ST_OBF | ST_AUXB);
+    refill(s);
+    return v;
+}
+
+static void data_port_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+    struct i8042 *s = opaque;
+    if (size != 1)
+        return;
+    s->status &= (uint8_t)~ST_CMD;
+    data_write(s, (uint8_t)val);
+    refill(s);
+}
+
+static uint64_t status_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct i8042 *s = opaque;
+    if (size != 1)
+        return ones(size);
+    return s->status;
+}
+
+static void cmd_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+    struct i8042 *s = opaque;
+    if (size != 1)
+        return;
+    s->status |= ST_CMD;
+    s->pending_cmd = 0;
+    controller_cmd(s, (uint8_t)val);
+    refill(s);
+}
+
+static const struct io_ops data_ops = { .read = data_read, .write = data_port_write };
+static const struct io_ops cmd_ops = { .read = status_read, .write = cmd_write };
+
+/* ---- System Control Port A ---- */
+
+static uint64_t port92_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct i8042 *s = opaque;
+    return size == 1 ? s->port92 : ones(size);
+}
+
+static void port92_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+    struct i8042 *s = opaque;
+    if (size != 1)
+        return;
+    s->port92 = (uint8_t)(val & 0x02); /* A20 gate stored; bit 0 is a pulse */
+    if (val & 1)
+        reset_line(s);
+}
+
+static const struct io_ops port92_ops = { .read = port92_read, .write = port92_write };
+
+static void i8042_destroy(void *state)
+{
+    struct i8042 *s = state;
+    if (!s)
+        return;
+    bus_del(s->vm->bus, s->r_data);
+    bus_del(s->vm->bus, s->r_cmd);
+    bus_del(s->vm->bus, s->r_92);
+    irq_isa_set(&s->vm->irq, 1, 0);
+    irq_isa_set(&s->vm->irq, 12, 0);
+    free(s);
+}
+
+static int i8042_create(struct vm *vm, void **state)
+{
+    struct i8042 *s = calloc(1, sizeof(*s));
+    int r;
+    if (!s)
+        return -ENOMEM;
+    s->vm = vm;
+    s->status = ST_UNLOCKED;
+    s->ccb = CCB_KBD_INT | CCB_AUX_INT | CCB_XLATE;
+    s->outport = 0x03; /* reset line high (not resetting), A20 on */
+    s->port92 = 0x02;
+    s->kbd_enabled = 1;
+    s->aux_rate = 100;
+    s->aux_res = 2;
+    s->aux_scaling = 1;
+    s->aux_stream = 1;
+    r = bus_add_pio(vm->bus, "i8042-data", DATA, 1, &data_ops, s, &s->r_data);
+    if (r == 0)
+        r = bus_add_pio(vm->bus, "i8042-cmd", CMD, 1, &cmd_ops, s, &s->r_cmd);
+    if (r == 0)
+        r = bus_add_pio(vm->bus, "port92", 0x92, 1, &port92_ops, s, &s->r_92);
+    if (r < 0) {
+        i8042_destroy(s);
+        return r;
+    }
+    *state = s;
+    return 0;
+}
+
+const struct device dev_i8042 = {
+    .name = "i8042",
+    .create = i8042_create,
+    .destroy = i8042_destroy,
+};

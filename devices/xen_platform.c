@@ -1,0 +1,163 @@
+/* The Xen platform PCI device (5853:0001) at 00:03.0 and its fixed I/O ports 0x10-0x13.
+ * Spec: Xen's docs/misc/hvm-emulated-unplug.pandoc (the unplug protocol, the driver log port)
+ * and include/public/hvm/pvdrivers.h (product numbers).
+ * Emulated: the header (class ff80, subsystem 5853:0001, INTA, revision 1); BAR 0, 256 bytes
+ * of I/O (offset 0: platform flags, offset 8: driver log bytes); BAR 1, 16 MiB of prefetchable
+ * memory that PV drivers use as address space for grant table and shared-info mappings (Xen
+ * maps pages there; reads of the rest are 0, writes are dropped).
+ * Fixed ports: 0x10 (2 bytes) reads the magic 0x49d2; a 2-byte write there is the unplug
+ * mask (bit 0 IDE disks, 1 NICs, 2 IDE disks but the primary master, 3 NVMe), passed to the
+ * devices that registered for it (vm_on_unplug); a 4-byte write is the driver build number;
+ * 0x10 (1 byte) the platform flags; 0x12 (1 byte) reads the protocol version 1, a 1-byte
+ * write logs one byte of the drivers' log (a line per newline, rate-limited), a 2-byte write
+ * is the product number.
+ * Left out: the driver blacklist (/mh/driver-blacklist in xenstore: the magic never changes
+ * to 0xd249), the ROM-lock platform flag (stored, the ROM area stays writable), the old
+ * SUSE/Novell unplug writes into BAR 1. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "device.h"
+#include "log.h"
+
+#define FIXED_BASE 0x10
+#define MAGIC 0x49d2
+
+struct xen_platform {
+    struct vm *vm;
+    struct pci_dev *pci;
+    struct io_region *fixed;
+    uint8_t flags;
+    uint16_t product;
+    uint32_t build;
+    unsigned unplugged;
+    char logbuf[256];
+    unsigned loglen;
+    struct ratelimit rl, rl_log;
+};
+
+static void log_byte(struct xen_platform *s, uint8_t c)
+{
+    if (c == '\n' || s->loglen == sizeof(s->logbuf) - 1) {
+        s->logbuf[s->loglen] = 0;
+        log_guest(&s->rl_log, "xen-platform", "driver log: %s", s->logbuf);
+        s->loglen = 0;
+        if (c == '\n')
+            return;
+    }
+    s->logbuf[s->loglen++] = (char)((c >= 0x20 && c < 0x7f) ? c : '.');
+}
+
+static uint64_t fixed_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct xen_platform *s = opaque;
+    if (off == 0 && size == 2)
+        return MAGIC;
+    if (off == 0 && size == 1)
+        return s->flags;
+    if (off == 2 && size == 1)
+        return 1; /* protocol version */
+    return ones(size);
+}
+
+static void fixed_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+    struct xen_platform *s = opaque;
+    if (off == 0 && size == 2) {
+        unsigned mask = (unsigned)val & 0xf;
+        s->unplugged |= mask;
+        vm_unplug(s->vm, mask);
+    } else if (off == 0 && size == 4) {
+        s->build = (uint32_t)val;
+        log_info("xen-platform: PV drivers, product %u build %u", s->product, s->build);
+    } else if (off == 0 && size == 1) {
+        s->flags = (uint8_t)(val & 1);
+    } else if (off == 2 && size == 1) {
+        log_byte(s, (uint8_t)val);
+    } else if (off == 2 && size == 2) {
+        s->product = (uint16_t)val;
+    } else {
+        log_guest(&s->rl, "xen-platform", "%u-byte write of %#llx to port %#x ignored", size,
+                  (unsigned long long)val, (unsigned)(FIXED_BASE + off));
+    }
+}
+
+static const struct io_ops fixed_ops = { .read = fixed_read, .write = fixed_write };
+
+static uint64_t bar0_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct xen_platform *s = opaque;
+    return off == 0 && size == 1 ? s->flags : ones(size);
+}
+
+static void bar0_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+    struct xen_platform *s = opaque;
+    if (size != 1)
+        return;
+    if (off == 0)
+        s->flags = (uint8_t)(val & 1);
+    else if (off == 8)
+        log_byte(s, (uint8_t)val);
+}
+
+static const struct io_ops bar0_ops = { .read = bar0_read, .write = bar0_write };
+
+static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size) { return 0; }
+static void mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+    struct xen_platform *s = opaque;
+    log_guest(&s->rl, "xen-platform", "write to BAR 1 offset %#llx ignored",
+              (unsigned long long)off);
+}
+static const struct io_ops mmio_ops = { .read = mmio_read, .write = mmio_write };
+
+static void platform_destroy(void *state)
+{
+    struct xen_platform *s = state;
+    if (!s)
+        return;
+    bus_del(s->vm->bus, s->fixed);
+    pci_dev_del(s->pci);
+    free(s);
+}
+
+static int platform_create(struct vm *vm, void **state)
+{
+    int r = -ENOMEM;
+    *state = NULL;
+    if (vm->cfg && !vm->cfg->xen_platform)
+        return 0; /* -machine pc: no platform device (xen_platform_pci=0) */
+    struct xen_platform *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->vm = vm;
+    s->pci = pci_dev_new(vm->pci, PCI_DEVFN(3, 0), "xen-platform", 0x5853, 0x0001, 0xff8000, 1,
+                         NULL, NULL);
+    if (!s->pci)
+        goto fail;
+    pci_set16(s->pci, PCI_SUBSYSTEM_VENDOR_ID, 0x5853);
+    pci_set16(s->pci, PCI_SUBSYSTEM_ID, 0x0001);
+    pci_set8(s->pci, PCI_INTERRUPT_PIN, 1);
+    r = pci_bar_init(s->pci, 0, PCI_BAR_IO, 0x100, &bar0_ops, s);
+    if (r == 0)
+        r = pci_bar_init(s->pci, 1, PCI_BAR_MEM32_PREF, 0x1000000, &mmio_ops, s);
+    if (r == 0)
+        r = pci_dev_add(s->pci);
+    if (r == 0)
+        r = bus_add_pio(vm->bus, "xen-platform-fixed", FIXED_BASE, 4, &fixed_ops, s, &s->fixed);
+    if (r < 0)
+        goto fail;
+    *state = s;
+    return 0;
+fail:
+    platform_destroy(s);
+    return r;
+}
+
+const struct device dev_xen_platform = {
+    .name = "xen-platform",
+    .create = platform_create,
+    .destroy = platform_destroy,
+};

@@ -1,0 +1,515 @@
+/* Block media (see block.h). */
+#include "block.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+struct blk {
+    struct loop *loop;
+    char *path;
+    int fd;
+    int bfd;              /* buffered fd for what O_DIRECT refuses (direct media), lazily */
+    int direct;
+    int readonly;
+    enum blk_cache cache;
+    int nowait_ok;        /* RWF_NOWAIT reads still worth trying */
+    int aio_fsync_ok;     /* IOCB_CMD_FDSYNC accepted by the kernel */
+    uint64_t size;
+    io_context_t ctx;
+    int efd;
+    unsigned inflight;
+    struct blk_req *flying;    /* requests in the kernel */
+    struct blk_req *parked;    /* flushes waiting for earlier writes, in order */
+    uint64_t seq;
+    struct blk_stats st;
+};
+
+static void on_event(void *opaque, uint32_t events);
+
+int blk_parse_cache(const char *s, enum blk_cache *out)
+{
+    static const char *const names[] = {
+        [BLK_CACHE_WRITEBACK] = "writeback", [BLK_CACHE_NONE] = "none",
+        [BLK_CACHE_WRITETHROUGH] = "writethrough", [BLK_CACHE_DIRECTSYNC] = "directsync",
+        [BLK_CACHE_UNSAFE] = "unsafe",
+    };
+    for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+        if (s && strcmp(s, names[i]) == 0) {
+            *out = (enum blk_cache)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+void *blk_buf_alloc(size_t len)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, BLK_BUF_ALIGN, len ? len : BLK_BUF_ALIGN) != 0)
+        return NULL;
+    return p;
+}
+
+uint64_t blk_size(const struct blk *b) { return b->size; }
+int blk_readonly(const struct blk *b) { return b->readonly; }
+int blk_direct(const struct blk *b) { return b->direct; }
+const char *blk_path(const struct blk *b) { return b->path; }
+unsigned blk_inflight(const struct blk *b) { return b->inflight; }
+const struct blk_stats *blk_stats(const struct blk *b) { return &b->st; }
+
+int blk_write_cache(const struct blk *b)
+{
+    return !b->readonly && (b->cache == BLK_CACHE_WRITEBACK || b->cache == BLK_CACHE_NONE ||
+                            b->cache == BLK_CACHE_UNSAFE);
+}
+
+/* Writes durable one by one (O_DSYNC semantics, per request). */
+static int write_through(const struct blk *b)
+{
+    return b->cache == BLK_CACHE_WRITETHROUGH || b->cache == BLK_CACHE_DIRECTSYNC;
+}
+
+int blk_open(struct blk **out, struct loop *loop, const struct blk_opts *o, char *err,
+             size_t errlen)
+{
+    const char *name = o->path ? o->path : "(fd)";
+    struct blk *b = calloc(1, sizeof(*b));
+    struct stat st;
+    int r;
+
+    *out = NULL;
+    if (!b) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        if (o->fd >= 0)
+            close(o->fd);
+        return -ENOMEM;
+    }
+    b->fd = o->fd;
+    b->bfd = -1;
+    b->efd = -1;
+    b->loop = loop;
+    b->readonly = o->readonly;
+    b->cache = o->cache;
+    b->nowait_ok = 1;
+    b->aio_fsync_ok = 1;
+    b->path = strdup(name);
+    if (!b->path) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        r = -ENOMEM;
+        goto fail;
+    }
+    if (b->fd < 0) {
+        if (!o->path) {
+            snprintf(err, errlen, "no file given");
+            r = -EINVAL;
+            goto fail;
+        }
+        b->fd = open(o->path, (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        if (b->fd < 0) {
+            r = -errno;
+            if (r == -EROFS || (r == -EACCES && !o->readonly && access(o->path, R_OK) == 0))
+                snprintf(err, errlen, "%s: cannot open for writing (%s); give readonly=on "
+                         "for read-only media", name, strerror(-r));
+            else
+                snprintf(err, errlen, "%s: cannot open: %s", name, strerror(-r));
+            goto fail;
+        }
+    } else {
+        int fl = fcntl(b->fd, F_GETFL);
+        if (fl < 0) {
+            r = -errno;
+            snprintf(err, errlen, "%s: bad file descriptor: %s", name, strerror(-r));
+            goto fail;
+        }
+        if (!o->readonly && (fl & O_ACCMODE) == O_RDONLY) {
+            snprintf(err, errlen, "%s: the file was opened read-only, but the drive is writable",
+                     name);
+            r = -EBADF;
+            goto fail;
+        }
+        if ((fl & O_ACCMODE) == O_WRONLY) {
+            snprintf(err, errlen, "%s: the file was opened write-only", name);
+            r = -EBADF;
+            goto fail;
+        }
+    }
+    if (fstat(b->fd, &st) < 0) {
+        r = -errno;
+        snprintf(err, errlen, "%s: cannot stat: %s", name, strerror(-r));
+        goto fail;
+    }
+    if (S_ISREG(st.st_mode)) {
+        b->size = (uint64_t)st.st_size;
+    } else if (S_ISBLK(st.st_mode)) {
+        if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0) {
+            r = -errno;
+            snprintf(err, errlen, "%s: cannot get the block device's size: %s", name, strerror(-r));
+            goto fail;
+        }
+    } else {
+        snprintf(err, errlen, "%s: neither a regular file nor a block device", name);
+        r = -EINVAL;
+        goto fail;
+    }
+    if (b->size < BLK_SECTOR) {
+        snprintf(err, errlen, "%s: the image is empty (%llu bytes; a disk needs at least one "
+                 "512-byte sector)", name, (unsigned long long)b->size);
+        r = -EINVAL;
+        goto fail;
+    }
+    /* Is it readable at all? (A directory slips through open; an unreadable device fails
+     * here rather than at the guest's first read.) */
+    {
+        uint8_t probe[BLK_SECTOR];
+        ssize_t n = pread(b->fd, probe, sizeof(probe), 0);
+        if (n != (ssize_t)sizeof(probe)) {
+            r = n < 0 ? -errno : -EIO;
+            snprintf(err, errlen, "%s: cannot read the first sector: %s", name, strerror(-r));
+            goto fail;
+        }
+    }
+    if (loop) {
+        r = io_setup(BLK_QUEUE_DEPTH, &b->ctx);
+        if (r < 0) {
+            snprintf(err, errlen, "%s: io_setup: %s", name, strerror(-r));
+            b->ctx = 0;
+            goto fail;
+        }
+        b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (b->efd < 0) {
+            r = -errno;
+            snprintf(err, errlen, "%s: eventfd: %s", name, strerror(-r));
+            goto fail;
+        }
+        r = loop_add_fd(loop, b->efd, EPOLLIN, on_event, b);
+        if (r < 0) {
+            snprintf(err, errlen, "%s: watching the aio eventfd: %s", name, strerror(-r));
+            goto fail;
+        }
+        /* Direct I/O for writable images, where the file system allows it. */
+        if (!b->readonly && b->cache != BLK_CACHE_UNSAFE && b->cache != BLK_CACHE_WRITETHROUGH) {
+            int fl = fcntl(b->fd, F_GETFL);
+            if (fl >= 0 && fcntl(b->fd, F_SETFL, fl | O_DIRECT) == 0)
+                b->direct = 1;
+            else
+                log_info("%s: the file system refuses O_DIRECT; using the page cache", name);
+        }
+    }
+    *out = b;
+    return 0;
+fail:
+    /* the caller's fd is ours from the start: close it on failure too */
+    if (b->fd >= 0)
+        close(b->fd);
+    if (b->efd >= 0)
+        close(b->efd);
+    if (b->ctx)
+        io_destroy(b->ctx);
+    free(b->path);
+    free(b);
+    return r;
+}
+
+static void flying_del(struct blk *b, struct blk_req *req)
+{
+    for (struct blk_req **p = &b->flying; *p; p = &(*p)->next) {
+        if (*p == req) {
+            *p = req->next;
+            req->next = NULL;
+            return;
+        }
+    }
+}
+
+/* A buffered fd on the same file, for requests O_DIRECT refuses. */
+static int buffered_fd(struct blk *b)
+{
+    if (!b->direct)
+        return b->fd;
+    if (b->bfd < 0) {
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/self/fd/%d", b->fd);
+        b->bfd = open(p, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        if (b->bfd < 0)
+            log_warn("%s: cannot reopen without O_DIRECT: %s", b->path, strerror(errno));
+    }
+    return b->bfd;
+}
+
+/* Synchronous read / write of the whole request through FD. Bytes, or a negative errno. */
+static int rw_sync(struct blk *b, int fd, struct blk_req *req, size_t done)
+{
+    uint8_t *p = req->buf;
+    int flags = req->op == BLK_WRITE && (req->fua || write_through(b)) ? RWF_DSYNC : 0;
+    if (fd < 0)
+        return -EIO;
+    while (done < req->len) {
+        struct iovec iov = { p + done, req->len - done };
+        ssize_t n = req->op == BLK_READ ? preadv2(fd, &iov, 1, (off_t)(req->off + done), 0)
+                                        : pwritev2(fd, &iov, 1, (off_t)(req->off + done), flags);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -EIO; /* the file shrank under us */
+        done += (size_t)n;
+    }
+    return (int)req->len;
+}
+
+static void account(struct blk *b, struct blk_req *req, int ret)
+{
+    if (ret < 0) {
+        b->st.errors++;
+        log_warn("%s: %s at %llu+%zu failed: %s", b->path,
+                 req->op == BLK_READ ? "read" : req->op == BLK_WRITE ? "write" : "flush",
+                 (unsigned long long)req->off, req->len, strerror(-ret));
+        return;
+    }
+    switch (req->op) {
+    case BLK_READ:
+        b->st.reads++;
+        b->st.bytes_read += req->len;
+        break;
+    case BLK_WRITE:
+        b->st.writes++;
+        b->st.bytes_written += req->len;
+        break;
+    case BLK_FLUSH:
+        b->st.flushes++;
+        break;
+    }
+}
+
+static int kernel_submit(struct blk *b, struct blk_req *req)
+{
+    struct iocb *cbs[1] = { &req->iocb };
+    memset(&req->iocb, 0, sizeof(req->iocb));
+    switch (req->op) {
+    case BLK_READ:
+        io_prep_pread(&req->iocb, b->fd, req->buf, req->len, (long long)req->off);
+        break;
+    case BLK_WRITE:
+        io_prep_pwrite(&req->iocb, b->fd, req->buf, req->len, (long long)req->off);
+        if (req->fua || write_through(b))
+            req->iocb.aio_rw_flags = RWF_DSYNC;
+        break;
+    case BLK_FLUSH:
+        io_prep_fdsync(&req->iocb, b->fd);
+        break;
+    }
+    req->iocb.data = req;
+    io_set_eventfd(&req->iocb, b->efd);
+    int r = io_submit(b->ctx, 1, cbs);
+    if (r != 1)
+        return r < 0 ? r : -EIO;
+    req->next = b->flying;
+    b->flying = req;
+    b->inflight++;
+    return 0;
+}
+
+/* Is a write older than SEQ still in flight? */
+static int older_writes(const struct blk *b, uint64_t seq)
+{
+    for (const struct blk_req *r = b->flying; r; r = r->next)
+        if (r->op == BLK_WRITE && r->seq < seq)
+            return 1;
+    return 0;
+}
+
+/* Start a flush whose earlier writes are done. 1: done at once (ret set), 0: in flight. */
+static int flush_start(struct blk *b, struct blk_req *req)
+{
+    if (b->cache == BLK_CACHE_UNSAFE) {
+        req->ret = 0;
+        return 1;
+    }
+    if (b->loop && b->aio_fsync_ok) {
+        int r = kernel_submit(b, req);
+        if (r == 0)
+            return 0;
+        if (r != -EINVAL && r != -EOPNOTSUPP) {
+            req->ret = r;
+            return 1;
+        }
+        b->aio_fsync_ok = 0;
+        log_info("%s: no asynchronous fdatasync here; flushing synchronously", b->path);
+    }
+    req->ret = fdatasync(b->fd) < 0 ? -errno : 0;
+    return 1;
+}
+
+/* Flushes parked behind writes that have now completed go on. */
+static void release_parked(struct blk *b)
+{
+    while (b->parked && !older_writes(b, b->parked->seq)) {
+        struct blk_req *req = b->parked;
+        b->parked = req->next;
+        req->next = NULL;
+        b->inflight--; /* it was counted while parked */
+        if (flush_start(b, req)) {
+            account(b, req, req->ret);
+            b->st.async_done++;
+            req->done(req, req->ret);
+        }
+    }
+}
+
+int blk_submit(struct blk *b, struct blk_req *req)
+{
+    req->b = b;
+    req->next = NULL;
+    req->ret = 0;
+    if (b->inflight >= BLK_QUEUE_DEPTH)
+        return -EBUSY;
+    req->seq = ++b->seq;
+    if (req->op == BLK_FLUSH) {
+        if (b->readonly) {
+            req->ret = 0;
+            b->st.sync_done++;
+            b->st.flushes++;
+            return 1;
+        }
+        if (older_writes(b, req->seq) || b->parked) {
+            /* keep flushes in order behind the writes they cover */
+            struct blk_req **p = &b->parked;
+            while (*p)
+                p = &(*p)->next;
+            *p = req;
+            b->inflight++;
+            return 0;
+        }
+        if (flush_start(b, req)) {
+            account(b, req, req->ret);
+            b->st.sync_done++;
+            return 1;
+        }
+        return 0;
+    }
+    if (req->op != BLK_READ && req->op != BLK_WRITE)
+        return -EINVAL;
+    if (req->len == 0 || req->len > BLK_MAX_REQ || !req->buf || req->off > b->size ||
+        req->len > b->size - req->off)
+        return -EINVAL;
+    if (req->op == BLK_WRITE && b->readonly)
+        return -EROFS;
+
+    if (b->direct) {
+        int aligned = (req->off % BLK_SECTOR) == 0 && (req->len % BLK_SECTOR) == 0 &&
+                      ((uintptr_t)req->buf % BLK_BUF_ALIGN) == 0;
+        if (aligned) {
+            int r = kernel_submit(b, req);
+            if (r == 0)
+                return 0;
+            if (r != -EINVAL)
+                return r;
+        }
+        /* what O_DIRECT cannot take goes through the page cache, synchronously */
+        req->ret = rw_sync(b, buffered_fd(b), req, 0);
+        account(b, req, req->ret);
+        b->st.sync_done++;
+        return 1;
+    }
+
+    size_t done = 0;
+    if (req->op == BLK_READ && b->nowait_ok) {
+        struct iovec iov = { req->buf, req->len };
+        ssize_t n = preadv2(b->fd, &iov, 1, (off_t)req->off, RWF_NOWAIT);
+        if (n > 0)
+            done = (size_t)n;
+        else if (n < 0 && errno == EOPNOTSUPP)
+            b->nowait_ok = 0;
+        if (done < req->len)
+            b->st.cache_misses++;
+    }
+    req->ret = rw_sync(b, b->fd, req, done);
+    account(b, req, req->ret);
+    b->st.sync_done++;
+    return 1;
+}
+
+/* Take completions: at least MIN of them (0: only what is there). */
+static void reap(struct blk *b, long min)
+{
+    struct io_event ev[BLK_QUEUE_DEPTH];
+    struct timespec zero = { 0, 0 };
+    int n;
+
+    do {
+        n = io_getevents(b->ctx, min, BLK_QUEUE_DEPTH, ev, min ? NULL : &zero);
+    } while (n == -EINTR);
+    if (n < 0) {
+        log_err("%s: io_getevents: %s", b->path, strerror(-n));
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        struct blk_req *req = ev[i].data;
+        long res = (long)ev[i].res;
+        int ret;
+        flying_del(b, req);
+        b->inflight--;
+        if (req->op == BLK_FLUSH)
+            ret = res < 0 ? (int)res : 0;
+        else if (res == (long)req->len)
+            ret = (int)req->len;
+        else if (res == -EINVAL)
+            ret = rw_sync(b, buffered_fd(b), req, 0); /* alignment O_DIRECT refused */
+        else
+            ret = res < 0 ? (int)res : -EIO;
+        req->ret = ret;
+        account(b, req, ret);
+        b->st.async_done++;
+        release_parked(b);
+        req->done(req, ret);
+    }
+}
+
+static void on_event(void *opaque, uint32_t events)
+{
+    struct blk *b = opaque;
+    uint64_t cnt;
+    if (read(b->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+        log_warn("%s: reading the aio eventfd: %s", b->path, strerror(errno));
+    reap(b, 0);
+}
+
+void blk_drain(struct blk *b)
+{
+    while (b->inflight) {
+        if (b->flying)
+            reap(b, 1);
+        else
+            release_parked(b); /* only parked flushes left: nothing older can hold them */
+    }
+}
+
+void blk_close(struct blk *b)
+{
+    if (!b)
+        return;
+    blk_drain(b);
+    if (b->efd >= 0)
+        loop_del_fd(b->loop, b->efd);
+    if (b->efd >= 0)
+        close(b->efd);
+    if (b->ctx)
+        io_destroy(b->ctx);
+    if (b->bfd >= 0)
+        close(b->bfd);
+    close(b->fd);
+    free(b->path);
+    free(b);
+}

@@ -1,0 +1,122 @@
+/* Block media for the emulated disks and CD-ROMs (and later the PV block backend): raw images,
+ * regular files or block devices, read-write or read-only.
+ *
+ * Two ways to the data, chosen when the medium is opened:
+ *   direct    O_DIRECT, asynchronous through libaio (one io context, a bounded queue of
+ *             BLK_QUEUE_DEPTH requests, completions through an eventfd on the loop). Used for
+ *             writable images whose file system allows it (cache=writeback|none|directsync),
+ *             so dom0's page cache does not hold a second copy of what the guest caches.
+ *   buffered  the page cache. Reads are tried with RWF_NOWAIT first and complete at once when
+ *             the data is cached (an ISO read by firmware a sector at a time: the guest's first
+ *             status poll sees the data); a miss is read synchronously. Writes are synchronous
+ *             (a copy into the page cache). Used for read-only media, for files whose file
+ *             system refuses O_DIRECT (tmpfs), and for cache=unsafe|writethrough.
+ * Flushes go through libaio (IOCB_CMD_FDSYNC, so a slow fdatasync does not stall the loop),
+ * falling back to a synchronous fdatasync where the kernel refuses that.
+ *
+ * Durability: a request's completion means the kernel holds the data (page cache or device),
+ * never a buffer of this process; a flush completes only after every write that completed
+ * before it was submitted, and every write still in flight when it was submitted, and then
+ * an fdatasync. So a write the guest saw complete before a flush it saw complete survives
+ * hvmd being killed (and, for the flush, the host losing power). cache=unsafe turns flushes
+ * into no-ops; cache=writethrough|directsync make every write durable (O_DSYNC) and report
+ * no volatile write cache.
+ *
+ * Single-threaded: the loop's thread is the only user. */
+#ifndef HVMD_BLOCK_H
+#define HVMD_BLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libaio.h>
+#include "loop.h"
+#include "util.h"
+
+#define BLK_QUEUE_DEPTH 64
+/* Buffers handed to blk_submit must be aligned to this for direct I/O (blk_buf_alloc). */
+#define BLK_BUF_ALIGN 4096
+#define BLK_SECTOR 512
+
+enum blk_cache {
+    BLK_CACHE_WRITEBACK = 0, /* the default, and what libxl passes */
+    BLK_CACHE_NONE,
+    BLK_CACHE_WRITETHROUGH,
+    BLK_CACHE_DIRECTSYNC,
+    BLK_CACHE_UNSAFE,
+};
+
+struct blk_opts {
+    const char *path;     /* what to open (if fd < 0), and the name in messages */
+    int fd;               /* an open file to take over (QMP add-fd), or -1 */
+    int readonly;
+    enum blk_cache cache;
+};
+
+/* "writeback", "none", "writethrough", "directsync", "unsafe" -> *OUT. 0 or -EINVAL. */
+int blk_parse_cache(const char *s, enum blk_cache *out) WUR;
+
+struct blk;
+
+/* Open a medium. LOOP carries the completions (NULL: everything synchronous, for tools and
+ * fuzzers). A missing, unreadable or empty image, or something that is neither a regular
+ * file nor a block device, fails with a negative errno and a message naming the file in ERR.
+ * On success the medium owns O->fd if one was given. */
+int blk_open(struct blk **out, struct loop *loop, const struct blk_opts *o, char *err,
+             size_t errlen) WUR;
+/* Wait for every request in flight (their callbacks run), then close. */
+void blk_close(struct blk *b);
+
+uint64_t blk_size(const struct blk *b);          /* bytes */
+int blk_readonly(const struct blk *b);
+int blk_direct(const struct blk *b);             /* O_DIRECT in use */
+int blk_write_cache(const struct blk *b);        /* writes need a flush to be durable */
+const char *blk_path(const struct blk *b);
+
+enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH };
+
+struct blk_req;
+/* RET: bytes moved (== len) or 0 for a flush, or a negative errno. */
+typedef void blk_done_fn(struct blk_req *req, int ret);
+
+struct blk_req {
+    enum blk_op op;
+    uint64_t off;         /* bytes; READ / WRITE */
+    void *buf;            /* BLK_BUF_ALIGN-aligned if the medium is direct */
+    size_t len;           /* > 0, <= BLK_MAX_REQ */
+    int fua;              /* WRITE: durable when it completes */
+    blk_done_fn *done;
+    void *opaque;
+    int ret;              /* the result, when blk_submit returned 1 */
+    /* private */
+    struct blk *b;
+    struct iocb iocb;
+    uint64_t seq;
+    struct blk_req *next;
+};
+#define BLK_MAX_REQ (64u << 20)
+
+/* Start REQ. Returns 1 if it completed at once (REQ->ret holds the result, DONE is not
+ * called), 0 if it is in flight (DONE runs later from the loop, or from blk_drain), or a
+ * negative errno if it was refused and nothing was done: -EINVAL (length, alignment, range
+ * past the end), -EROFS (a write to read-only media), -EBUSY (BLK_QUEUE_DEPTH in flight).
+ * REQ and its buffer must stay untouched until it completes. */
+int blk_submit(struct blk *b, struct blk_req *req) WUR;
+
+/* Run completions until nothing is in flight. */
+void blk_drain(struct blk *b);
+unsigned blk_inflight(const struct blk *b);
+
+/* An aligned buffer for requests (free with free()). NULL on failure. */
+void *blk_buf_alloc(size_t len);
+
+struct blk_stats {
+    uint64_t reads, writes, flushes;   /* requests completed */
+    uint64_t bytes_read, bytes_written;
+    uint64_t sync_done;                /* completed inside blk_submit */
+    uint64_t async_done;               /* completed later through libaio */
+    uint64_t cache_misses;             /* buffered reads that had to wait for the disk */
+    uint64_t errors;
+};
+const struct blk_stats *blk_stats(const struct blk *b);
+
+#endif

@@ -1,0 +1,38 @@
+/* Character backends for serial ports: a pty (what libxl asks for; QMP query-chardev reports
+ * its path), file:PATH (output only), stdio, null, a host tty (/dev/...), or a pair of fds
+ * (tests). Output never blocks the loop: what the backend cannot take now is dropped and
+ * counted, like a serial line with nobody listening. Input is read only while the frontend
+ * has room (chardev_ops.can_receive), so a full UART FIFO pushes back instead of losing bytes. */
+#ifndef HVMD_CHARDEV_H
+#define HVMD_CHARDEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "loop.h"
+
+struct chardev;
+
+struct chardev_ops {
+    size_t (*can_receive)(void *opaque);
+    void (*receive)(void *opaque, const uint8_t *buf, size_t n);
+};
+
+/* SPEC: pty | stdio | null | file:PATH | /dev/TTY. LABEL: QMP's name for it ("serial0").
+ * NULL with ERR set on failure. */
+struct chardev *chardev_open(struct loop *loop, const char *spec, const char *label, char *err,
+                             size_t errlen);
+/* Over existing fds (IN_FD may be -1: no input). The chardev does not close them. */
+struct chardev *chardev_open_fds(struct loop *loop, int in_fd, int out_fd, const char *label);
+void chardev_close(struct chardev *c);
+
+void chardev_set_frontend(struct chardev *c, const struct chardev_ops *ops, void *opaque);
+/* The frontend has room again: resume reading input. */
+void chardev_input_ready(struct chardev *c);
+void chardev_write(struct chardev *c, const void *buf, size_t n);
+
+const char *chardev_label(const struct chardev *c);
+/* As QMP query-chardev reports it: "pty:/dev/pts/3", "file:/tmp/x", "stdio", "null". */
+const char *chardev_filename(const struct chardev *c);
+uint64_t chardev_dropped(const struct chardev *c);
+
+#endif

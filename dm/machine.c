@@ -1,0 +1,78 @@
+/* The device table (DESIGN.md rule 2: no constructors, no linker sets; init order readable).
+ * PCI layout as under qemu-xen: 00:00.0 i440FX, 00:01.0 PIIX3, 00:01.1 IDE, 00:01.3 PIIX4 PM,
+ * 00:02.0 VGA, 00:03.0 Xen platform device, 00:04.0 on: NICs. */
+#include "machine.h"
+#include "config.h"
+#include "device.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+extern const struct device dev_i440fx, dev_piix3, dev_piix4_acpi, dev_xen_platform, dev_uart,
+    dev_i8042, dev_debugport, dev_fw_cfg, dev_ide;
+
+static const struct device *const devices[] = {
+    &dev_i440fx,       /* 00:00.0 */
+    &dev_piix3,        /* 00:01.0, and the reset control register 0xcf9 */
+    &dev_ide,          /* 00:01.1, ports 0x1f0, 0x3f6, 0x170, 0x376; -drive, -device ide-* */
+    &dev_piix4_acpi,   /* 00:01.3 */
+    &dev_xen_platform, /* 00:03.0, ports 0x10-0x13 */
+    &dev_uart,         /* COM1-4 from -serial */
+    &dev_i8042,        /* 0x60, 0x64, 0x92 */
+    &dev_debugport,    /* 0x402 */
+    /* VGA (00:02.0) and NICs (00:04.0 on) come here */
+    &dev_fw_cfg,       /* last: its boot order lists the NICs found on the bus */
+};
+
+_Static_assert(sizeof(devices) / sizeof(devices[0]) <= MACHINE_MAX_DEVICES, "device table");
+
+/* Why an option nobody claimed is refused: the devices that will serve it are not there yet. */
+static const char *why_not(const struct cfg_opt *o)
+{
+    static const char *const vga[] = { "VGA", "cirrus-vga", "qxl-vga", "secondary-vga" };
+    if (!strcmp(o->option, "-drive"))
+        return " (only if=ide, or if=none with -device ide-cd / ide-hd)";
+    if (!strcmp(o->option, "-netdev") || !strcmp(o->first, "e1000") ||
+        !strcmp(o->first, "rtl8139"))
+        return " yet (no emulated NIC)";
+    for (unsigned i = 0; i < ARRAY_SIZE(vga); i++)
+        if (!strcmp(o->first, vga[i]))
+            return " yet (no VGA; vga=\"none\" in xl.cfg)";
+    return "";
+}
+
+void machine_destroy(struct machine *m)
+{
+    while (m->n > 0) {
+        m->n--;
+        if (devices[m->n]->destroy)
+            devices[m->n]->destroy(m->state[m->n]);
+        m->state[m->n] = NULL;
+    }
+}
+
+int machine_create(struct machine *m, struct vm *vm, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof(*m));
+    m->vm = vm;
+    for (unsigned i = 0; i < ARRAY_SIZE(devices); i++) {
+        int r = devices[i]->create(vm, &m->state[i]);
+        if (r < 0) {
+            snprintf(err, errlen, "device %s: %s", devices[i]->name, strerror(-r));
+            machine_destroy(m);
+            return r;
+        }
+        m->n = i + 1;
+    }
+    if (vm->cfg) {
+        const struct cfg_opt *o = cfg_unclaimed(vm->cfg);
+        if (o) {
+            snprintf(err, errlen, "%s %s: not supported by hvmd%s", o->option, o->raw, why_not(o));
+            machine_destroy(m);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}

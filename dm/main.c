@@ -1,0 +1,269 @@
+/* hvmd: a device model for Xen HVM guests, started by libxl in qemu-xen's place
+ * (device_model_override = "/usr/lib/hvmd/hvmd", device_model_version = "qemu-xen").
+ * Order of start-up: parse the command line (refusing what hvmd cannot do), create and map
+ * the ioreq server, listen on the QMP sockets, create the devices (which route their ranges to
+ * us), serve requests, and only then tell libxl "running" through xenstore. SIGHUP (libxl's
+ * way to end a device model), SIGTERM and SIGINT end it promptly; so does QMP quit. */
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "machine.h"
+#include "qmp.h"
+#include "vm.h"
+#include "xen.h"
+#include "xs.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HVMD_VERSION "0.1"
+
+static const char usage[] =
+"Usage: hvmd -xen-domid D -m MiB [OPTION]...\n"
+"A device model for Xen HVM guests, started by libxl (xl) in place of qemu-xen:\n"
+"  device_model_override = \"/usr/lib/hvmd/hvmd\"\n"
+"  device_model_version  = \"qemu-xen\"\n"
+"It takes the command line libxl 4.17 builds for qemu-xen and refuses, naming it, any option\n"
+"it cannot serve.\n"
+"\n"
+"Options (as libxl passes them):\n"
+"  -xen-domid D             the HVM domain to serve (required)\n"
+"  -m MiB                   guest RAM in MiB, without video RAM (required)\n"
+"  -name NAME               the guest's name (for logs)\n"
+"  -smp N[,maxcpus=M]       vCPUs online / in total\n"
+"  -machine xenfv|pc[,max-ram-below-4g=B]\n"
+"                           xenfv: with the Xen platform PCI device; pc: without\n"
+"  -serial pty|file:PATH|stdio|null|none|/dev/TTY\n"
+"                           a 16550 UART per option: COM1 0x3f8 IRQ 4, COM2 0x2f8 IRQ 3, ...\n"
+"  -kernel F -initrd F -append CMDLINE\n"
+"                           direct Linux boot (bzImage) through fw_cfg DMA\n"
+"  -boot order=[acdn]       boot order for SeaBIOS (a bootorder file in fw_cfg)\n"
+"  -chardev socket,id=ID,path=P,server=on,wait=off -mon chardev=ID,mode=control\n"
+"                           a QMP socket\n"
+"  -no-shutdown -nodefaults -no-user-config -display none -vnc none -net none -acpi\n"
+"                           accepted; hvmd behaves so anyway\n"
+"  -nographic               tell the firmware there is no display\n"
+"  -no-acpi                 no PIIX4 power management function\n"
+"  -S                       start with emulation stopped until QMP cont\n"
+"hvmd's own:\n"
+"  -L DIR                   where option ROMs are (default /usr/share/qemu)\n"
+"  --log-level error|warning|info|debug\n"
+"  --help, --version\n"
+"\n"
+"Not yet: VGA and VNC (use vga=\"none\", vnc=0), IDE disks and CD-ROMs, emulated NICs, USB,\n"
+"sound, PV-only guests (-machine xenpv), migration (-incoming), deprivileging (dm_restrict).\n"
+"\n"
+"Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX4 power management\n"
+"00:01.3, Xen platform device 00:03.0, 16550 UARTs, i8042, fw_cfg (with DMA), debug port\n"
+"0x402. Logs go to stderr (libxl: /var/log/xen/qemu-dm-NAME.log). See hvmd(1).\n";
+
+struct app {
+    struct config cfg;
+    struct loop *loop;
+    struct xen *xen;
+    struct vm vm;
+    int vm_up;
+    struct machine m;
+    int m_up;
+    struct qmp *qmp;
+    int state_written;
+    struct timespec t0;
+};
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void write_running(struct app *a)
+{
+    if (a->state_written)
+        return;
+    if (xs_dm_state(a->cfg.domid, "running") == 0) {
+        a->state_written = 1;
+        log_info("running, %.1f ms after start", ms_since(&a->t0));
+    }
+}
+
+static void qmp_stop(void *opaque)
+{
+    struct app *a = opaque;
+    if (xen_set_enabled(a->xen, 0) < 0)
+        log_warn("QMP stop: disabling the ioreq server failed");
+}
+
+static void qmp_cont(void *opaque)
+{
+    struct app *a = opaque;
+    if (xen_set_enabled(a->xen, 1) < 0)
+        log_warn("QMP cont: enabling the ioreq server failed");
+    write_running(a);
+}
+
+static void qmp_quit(void *opaque)
+{
+    struct app *a = opaque;
+    log_info("QMP quit");
+    loop_quit(a->loop, 0);
+}
+
+static const struct qmp_ops app_qmp_ops = { .stop = qmp_stop, .cont = qmp_cont, .quit = qmp_quit };
+
+struct sigwatch {
+    struct app *a;
+    int fd;
+};
+
+static void on_signal(void *opaque, uint32_t events)
+{
+    struct sigwatch *w = opaque;
+    struct signalfd_siginfo si;
+    if (read(w->fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+        return;
+    log_info("signal %u: exiting", si.ssi_signo);
+    loop_quit(w->a->loop, 0);
+}
+
+static void log_region(void *opaque, const struct io_region *r)
+{
+    if (r->reads || r->writes)
+        log_info("  %-20s %s %#llx+%#llx: %llu reads, %llu writes", r->name,
+                 r->space == HV_PIO ? "port" : "mmio", (unsigned long long)r->base,
+                 (unsigned long long)r->len, (unsigned long long)r->reads,
+                 (unsigned long long)r->writes);
+}
+
+static void log_pci(void *opaque, struct pci_dev *d)
+{
+    if (d->cfg_reads || d->cfg_writes)
+        log_info("  %-20s pci %02x.%x: %llu config reads, %llu config writes", d->name,
+                 PCI_SLOT(d->devfn), PCI_FN(d->devfn), (unsigned long long)d->cfg_reads,
+                 (unsigned long long)d->cfg_writes);
+}
+
+static void log_stats(struct app *a)
+{
+    const struct ioreq_stats *s = &a->vm.ioreq;
+    log_info("requests served: %llu pio, %llu mmio, %llu pci-config, %llu invalidate, "
+             "%llu timeoffset (%llu buffered), %llu rep items, %llu refused",
+             (unsigned long long)s->pio, (unsigned long long)s->mmio,
+             (unsigned long long)s->pci_config, (unsigned long long)s->invalidate,
+             (unsigned long long)s->timeoffset, (unsigned long long)s->buffered,
+             (unsigned long long)s->rep_items, (unsigned long long)s->bad);
+    bus_for_each(a->vm.bus, log_region, NULL);
+    pci_for_each(a->vm.pci, log_pci, NULL);
+    const struct mem_stats *m = mem_stats(a->vm.mem);
+    log_info("guest memory: %llu buckets mapped, %llu evicted, %llu invalidations, %llu refused; "
+             "%llu interrupt hypercalls",
+             (unsigned long long)m->maps, (unsigned long long)m->evictions,
+             (unsigned long long)m->invalidations, (unsigned long long)m->faults,
+             (unsigned long long)a->vm.irq.calls);
+}
+
+int main(int argc, char **argv)
+{
+    struct app a;
+    char err[512];
+    int rc = 1, sfd = -1;
+
+    memset(&a, 0, sizeof(a));
+    clock_gettime(CLOCK_MONOTONIC, &a.t0);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("hvmd %s\n", HVMD_VERSION);
+            return 0;
+        }
+    }
+    if (config_parse(&a.cfg, argc - 1, (const char *const *)argv + 1, err, sizeof(err)) < 0) {
+        fprintf(stderr, "hvmd: %s\n", err);
+        fprintf(stderr, "hvmd: see hvmd --help\n");
+        return 1;
+    }
+    if (a.cfg.log_level >= 0)
+        log_set_level((enum log_level)a.cfg.log_level);
+    log_info("hvmd %s for domain %u (%s), %llu MiB", HVMD_VERSION, a.cfg.domid,
+             a.cfg.name ? a.cfg.name : "unnamed", (unsigned long long)a.cfg.mem_mb);
+
+    /* signals arrive through the loop */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    struct sigwatch sw = { &a, sfd };
+    a.loop = loop_new();
+    if (sfd < 0 || !a.loop || loop_add_fd(a.loop, sfd, EPOLLIN, on_signal, &sw) < 0) {
+        log_err("setting up the event loop: %s", strerror(errno));
+        goto out;
+    }
+
+    a.xen = xen_open(a.cfg.domid, err, sizeof(err));
+    if (!a.xen) {
+        log_err("%s", err);
+        goto out;
+    }
+    uint64_t lowmem, highmem;
+    cfg_ram_layout(&a.cfg, &lowmem, &highmem);
+    if (vm_init(&a.vm, xen_hv(a.xen), a.loop, &a.cfg, a.cfg.domid, lowmem, highmem) < 0) {
+        log_err("out of memory");
+        goto out;
+    }
+    a.vm_up = 1;
+    a.qmp = qmp_new(&a.vm, &a.cfg, &app_qmp_ops, &a, err, sizeof(err));
+    if (!a.qmp) {
+        log_err("%s", err);
+        goto out;
+    }
+    a.vm.qmp = a.qmp;
+    if (machine_create(&a.m, &a.vm, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        goto out;
+    }
+    a.m_up = 1;
+    if (xen_attach(a.xen, &a.vm, a.loop) < 0) {
+        log_err("watching the event channels: %s", strerror(errno));
+        goto out;
+    }
+    if (a.cfg.start_stopped) {
+        a.vm.running = 0;
+        if (xen_set_enabled(a.xen, 0) < 0)
+            log_warn("-S: disabling the ioreq server failed");
+    } else {
+        write_running(&a);
+        if (!a.state_written)
+            goto out;
+    }
+    rc = loop_run(a.loop);
+    log_info("stopping");
+out:
+    if (a.vm_up)
+        log_stats(&a);
+    xen_stop(a.xen);
+    qmp_free(a.qmp);
+    a.vm.qmp = NULL;
+    if (a.m_up)
+        machine_destroy(&a.m);
+    if (a.vm_up)
+        vm_fini(&a.vm);
+    xen_close(a.xen);
+    loop_free(a.loop);
+    if (sfd >= 0)
+        close(sfd);
+    config_free(&a.cfg);
+    return rc;
+}

@@ -1,0 +1,1038 @@
+/* QMP server (see qmp.h). Framing: a message is one top-level JSON object; the reader tracks
+ * strings and nesting to find its end, refusing more than QMP_MAX_DEPTH levels or
+ * QMP_MAX_INPUT bytes, then yajl parses it (yajl_tree) and replies are built with yajl_gen. */
+#include "qmp.h"
+#include "chardev.h"
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#define QMP_MAX_INPUT 65536
+#define QMP_MAX_DEPTH 32
+#define QMP_MAX_LISTEN 4
+#define QMP_MAX_CONNS 8
+#define QMP_MAX_CMDS 16      /* commands devices register */
+#define QMP_MAX_PASSED 8     /* descriptors received, waiting for add-fd, per connection */
+#define QMP_MAX_FDSETS 16
+#define QMP_FDSET_FDS 4
+
+struct listener {
+    struct qmp *q;
+    int fd;
+    char id[64];
+    char path[108];
+};
+
+struct qmp_conn {
+    struct qmp *q;
+    int fd;                  /* -1: no socket (qmp_conn_new) */
+    qmp_out_fn *out;
+    void *out_opaque;
+    char buf[QMP_MAX_INPUT + 1];
+    size_t len;
+    size_t scan;             /* how far the framing has looked */
+    int depth, in_string, escape;
+    int negotiated;
+    int closing;
+    int passed[QMP_MAX_PASSED]; /* SCM_RIGHTS descriptors not yet taken by add-fd */
+    unsigned n_passed;
+};
+
+struct qmp_cmd {
+    char name[48];
+    qmp_cmd_fn *fn;
+    void *opaque;
+};
+
+struct fdset {
+    int used;
+    int64_t id;
+    int fd[QMP_FDSET_FDS];
+    char *opaque[QMP_FDSET_FDS];
+    unsigned n;
+};
+
+struct qmp_req {
+    struct qmp_conn *c;
+    yajl_val id;
+    yajl_val args;
+    int answered;
+};
+
+struct qmp {
+    struct vm *vm;
+    struct loop *loop;
+    const struct qmp_ops *ops;
+    void *opaque;
+    struct listener lis[QMP_MAX_LISTEN];
+    unsigned n_lis;
+    struct qmp_conn *conns[QMP_MAX_CONNS];
+    struct qmp_cmd cmds[QMP_MAX_CMDS];
+    unsigned n_cmds;
+    struct fdset sets[QMP_MAX_FDSETS];
+};
+
+/* ---- output ---- */
+
+static void send_raw(struct qmp_conn *c, const char *data, size_t n)
+{
+    if (c->out) {
+        c->out(c->out_opaque, data, n);
+        return;
+    }
+    while (n && c->fd >= 0) {
+        ssize_t w = send(c->fd, data, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            data += w;
+            n -= (size_t)w;
+        } else if (w < 0 && errno == EINTR) {
+            continue;
+        } else {
+            c->closing = 1; /* peer gone, or not reading: give up on it */
+            return;
+        }
+    }
+}
+
+static void send_gen(struct qmp_conn *c, yajl_gen g)
+{
+    const unsigned char *buf;
+    size_t len;
+    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
+        send_raw(c, (const char *)buf, len);
+        send_raw(c, "\r\n", 2);
+    }
+    yajl_gen_free(g);
+}
+
+static void gstr(yajl_gen g, const char *s) { yajl_gen_string(g, (const unsigned char *)s, strlen(s)); }
+
+/* Echo a JSON value (the command's id) as it came. */
+static void gen_value(yajl_gen g, yajl_val v, int depth)
+{
+    if (!v || depth > QMP_MAX_DEPTH) {
+        yajl_gen_null(g);
+        return;
+    }
+    switch (v->type) {
+    case yajl_t_string: gstr(g, v->u.string); break;
+    case yajl_t_number: yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)); break;
+    case yajl_t_true: yajl_gen_bool(g, 1); break;
+    case yajl_t_false: yajl_gen_bool(g, 0); break;
+    case yajl_t_object:
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            gstr(g, v->u.object.keys[i]);
+            gen_value(g, v->u.object.values[i], depth + 1);
+        }
+        yajl_gen_map_close(g);
+        break;
+    case yajl_t_array:
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < v->u.array.len; i++)
+            gen_value(g, v->u.array.values[i], depth + 1);
+        yajl_gen_array_close(g);
+        break;
+    default: yajl_gen_null(g); break;
+    }
+}
+
+/* Start {"return": ...; the caller fills the value and calls finish(). */
+static yajl_gen reply_open(void)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return NULL;
+    yajl_gen_map_open(g);
+    gstr(g, "return");
+    return g;
+}
+
+static void reply_finish(struct qmp_conn *c, yajl_gen g, yajl_val id)
+{
+    if (id) {
+        gstr(g, "id");
+        gen_value(g, id, 0);
+    }
+    yajl_gen_map_close(g);
+    send_gen(c, g);
+}
+
+static void reply_empty(struct qmp_conn *c, yajl_val id)
+{
+    yajl_gen g = reply_open();
+    if (!g)
+        return;
+    yajl_gen_map_open(g);
+    yajl_gen_map_close(g);
+    reply_finish(c, g, id);
+}
+
+static void reply_error(struct qmp_conn *c, yajl_val id, const char *cls, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void reply_error(struct qmp_conn *c, yajl_val id, const char *cls, const char *fmt, ...)
+{
+    char desc[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof(desc), fmt, ap);
+    va_end(ap);
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return;
+    yajl_gen_map_open(g);
+    gstr(g, "error");
+    yajl_gen_map_open(g);
+    gstr(g, "class");
+    gstr(g, cls);
+    gstr(g, "desc");
+    gstr(g, desc);
+    yajl_gen_map_close(g);
+    reply_finish(c, g, id);
+}
+
+static void greet(struct qmp_conn *c)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return;
+    yajl_gen_map_open(g);
+    gstr(g, "QMP");
+    yajl_gen_map_open(g);
+    gstr(g, "version");
+    yajl_gen_map_open(g);
+    gstr(g, "qemu");
+    yajl_gen_map_open(g);
+    /* libxl picks commands by the QEMU version it is told: say what we answer like */
+    gstr(g, "micro");
+    yajl_gen_integer(g, 0);
+    gstr(g, "minor");
+    yajl_gen_integer(g, 2);
+    gstr(g, "major");
+    yajl_gen_integer(g, 7);
+    yajl_gen_map_close(g);
+    gstr(g, "package");
+    gstr(g, "hvmd");
+    yajl_gen_map_close(g);
+    gstr(g, "capabilities");
+    yajl_gen_array_open(g);
+    gstr(g, "oob");
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+    send_gen(c, g);
+}
+
+/* ---- commands ---- */
+
+static const char *const commands[] = { "qmp_capabilities", "query-status", "stop", "cont",
+                                        "query-chardev", "query-vnc", "query-version",
+                                        "query-commands", "quit", "add-fd", "remove-fd",
+                                        "query-fdsets" };
+
+static void cmd_query_status(struct qmp_conn *c, yajl_val id)
+{
+    int running = c->q->vm->running;
+    yajl_gen g = reply_open();
+    if (!g)
+        return;
+    yajl_gen_map_open(g);
+    gstr(g, "status");
+    gstr(g, running ? "running" : "paused");
+    gstr(g, "singlestep");
+    yajl_gen_bool(g, 0);
+    gstr(g, "running");
+    yajl_gen_bool(g, running);
+    yajl_gen_map_close(g);
+    reply_finish(c, g, id);
+}
+
+static void chardev_entry(yajl_gen g, const char *label, const char *filename)
+{
+    yajl_gen_map_open(g);
+    gstr(g, "frontend-open");
+    yajl_gen_bool(g, 1);
+    gstr(g, "filename");
+    gstr(g, filename);
+    gstr(g, "label");
+    gstr(g, label);
+    yajl_gen_map_close(g);
+}
+
+static void cmd_query_chardev(struct qmp_conn *c, yajl_val id)
+{
+    struct qmp *q = c->q;
+    yajl_gen g = reply_open();
+    if (!g)
+        return;
+    yajl_gen_array_open(g);
+    for (unsigned i = 0; i < q->vm->n_chardevs; i++)
+        chardev_entry(g, chardev_label(q->vm->chardevs[i]), chardev_filename(q->vm->chardevs[i]));
+    for (unsigned i = 0; i < q->n_lis; i++) {
+        char fn[160];
+        snprintf(fn, sizeof(fn), "unix:%s,server=on", q->lis[i].path);
+        chardev_entry(g, q->lis[i].id, fn);
+    }
+    yajl_gen_array_close(g);
+    reply_finish(c, g, id);
+}
+
+static void cmd_query_version(struct qmp_conn *c, yajl_val id)
+{
+    yajl_gen g = reply_open();
+    if (!g)
+        return;
+    yajl_gen_map_open(g);
+    gstr(g, "qemu");
+    yajl_gen_map_open(g);
+    gstr(g, "micro");
+    yajl_gen_integer(g, 0);
+    gstr(g, "minor");
+    yajl_gen_integer(g, 2);
+    gstr(g, "major");
+    yajl_gen_integer(g, 7);
+    yajl_gen_map_close(g);
+    gstr(g, "package");
+    gstr(g, "hvmd");
+    yajl_gen_map_close(g);
+    reply_finish(c, g, id);
+}
+
+static void cmd_query_commands(struct qmp_conn *c, yajl_val id)
+{
+    yajl_gen g = reply_open();
+    if (!g)
+        return;
+    yajl_gen_array_open(g);
+    for (unsigned i = 0; i < ARRAY_SIZE(commands); i++) {
+        yajl_gen_map_open(g);
+        gstr(g, "name");
+        gstr(g, commands[i]);
+        yajl_gen_map_close(g);
+    }
+    for (unsigned i = 0; i < c->q->n_cmds; i++) {
+        yajl_gen_map_open(g);
+        gstr(g, "name");
+        gstr(g, c->q->cmds[i].name);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    reply_finish(c, g, id);
+}
+
+static void cmd_query_vnc(struct qmp_conn *c, yajl_val id)
+{
+    yajl_gen g = reply_open();
+    if (!g)
+        return;
+    yajl_gen_map_open(g);
+    gstr(g, "enabled");
+    yajl_gen_bool(g, 0);
+    yajl_gen_map_close(g);
+    reply_finish(c, g, id);
+}
+
+static void fd_commands(struct qmp_conn *c, const char *name, struct qmp_req *r);
+
+static void execute(struct qmp_conn *c, yajl_val msg)
+{
+    struct qmp *q = c->q;
+    yajl_val id = NULL, exec = NULL, args = NULL;
+
+    if (!YAJL_IS_OBJECT(msg)) {
+        reply_error(c, NULL, "GenericError", "QMP input must be a JSON object");
+        return;
+    }
+    for (size_t i = 0; i < msg->u.object.len; i++) {
+        const char *k = msg->u.object.keys[i];
+        if (!strcmp(k, "id"))
+            id = msg->u.object.values[i];
+        else if (!strcmp(k, "execute"))
+            exec = msg->u.object.values[i];
+        else if (!strcmp(k, "arguments"))
+            args = msg->u.object.values[i];
+    }
+    if (!exec) {
+        reply_error(c, id, "GenericError", "QMP input lacks member 'execute'");
+        return;
+    }
+    const char *name = YAJL_GET_STRING(exec);
+    if (!name) {
+        reply_error(c, id, "GenericError", "QMP input member 'execute' must be a string");
+        return;
+    }
+    if (!c->negotiated) {
+        if (strcmp(name, "qmp_capabilities")) {
+            reply_error(c, id, "CommandNotFound",
+                        "Expecting capabilities negotiation with 'qmp_capabilities'");
+            return;
+        }
+        c->negotiated = 1;
+        reply_empty(c, id);
+        return;
+    }
+    if (!strcmp(name, "qmp_capabilities")) {
+        reply_error(c, id, "CommandNotFound",
+                    "Capabilities negotiation is already complete, command ignored");
+    } else if (!strcmp(name, "query-status")) {
+        cmd_query_status(c, id);
+    } else if (!strcmp(name, "stop")) {
+        if (q->vm->running && q->ops && q->ops->stop)
+            q->ops->stop(q->opaque);
+        q->vm->running = 0;
+        reply_empty(c, id);
+    } else if (!strcmp(name, "cont")) {
+        if (!q->vm->running && q->ops && q->ops->cont)
+            q->ops->cont(q->opaque);
+        q->vm->running = 1;
+        reply_empty(c, id);
+    } else if (!strcmp(name, "query-chardev")) {
+        cmd_query_chardev(c, id);
+    } else if (!strcmp(name, "query-vnc")) {
+        cmd_query_vnc(c, id);
+    } else if (!strcmp(name, "query-version")) {
+        cmd_query_version(c, id);
+    } else if (!strcmp(name, "query-commands")) {
+        cmd_query_commands(c, id);
+    } else if (!strcmp(name, "quit")) {
+        reply_empty(c, id);
+        if (q->ops && q->ops->quit)
+            q->ops->quit(q->opaque);
+    } else {
+        struct qmp_req r = { c, id, YAJL_IS_OBJECT(args) ? args : NULL, 0 };
+        if (!strcmp(name, "add-fd") || !strcmp(name, "remove-fd") || !strcmp(name, "query-fdsets")) {
+            fd_commands(c, name, &r);
+        } else {
+            unsigned i;
+            for (i = 0; i < q->n_cmds && strcmp(q->cmds[i].name, name); i++)
+                ;
+            if (i == q->n_cmds) {
+                log_info("QMP: %s is not implemented", name);
+                reply_error(c, id, "CommandNotFound", "The command %s has not been found", name);
+                return;
+            }
+            q->cmds[i].fn(q->cmds[i].opaque, &r);
+        }
+        if (!r.answered)
+            reply_empty(c, id);
+    }
+}
+
+/* ---- framing ---- */
+
+static void handle_message(struct qmp_conn *c, char *text)
+{
+    char errbuf[128];
+    yajl_val v = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+    if (!v) {
+        char *nl = strchr(errbuf, '\n');
+        if (nl)
+            *nl = 0;
+        reply_error(c, NULL, "GenericError", "JSON parse error, %s", errbuf);
+        return;
+    }
+    execute(c, v);
+    yajl_tree_free(v);
+}
+
+int qmp_conn_input(struct qmp_conn *c, const char *data, size_t n)
+{
+    while (n) {
+        size_t take = MIN(n, (size_t)QMP_MAX_INPUT - c->len);
+        if (take == 0) {
+            log_warn("QMP: a message longer than %d bytes; closing the connection", QMP_MAX_INPUT);
+            return -1;
+        }
+        memcpy(c->buf + c->len, data, take);
+        c->len += take;
+        data += take;
+        n -= take;
+        /* find complete top-level values */
+        size_t start = 0;
+        for (; c->scan < c->len; c->scan++) {
+            char ch = c->buf[c->scan];
+            if (c->in_string) {
+                if (c->escape)
+                    c->escape = 0;
+                else if (ch == '\\')
+                    c->escape = 1;
+                else if (ch == '"')
+                    c->in_string = 0;
+                continue;
+            }
+            if (ch == '"') {
+                c->in_string = 1;
+            } else if (ch == '{' || ch == '[') {
+                if (c->depth == 0)
+                    start = c->scan; /* a message starts at its opening bracket */
+                if (++c->depth > QMP_MAX_DEPTH) {
+                    log_warn("QMP: input nested deeper than %d; closing the connection", QMP_MAX_DEPTH);
+                    return -1;
+                }
+            } else if (ch == '}' || ch == ']') {
+                if (c->depth > 0 && --c->depth == 0) {
+                    char save = c->buf[c->scan + 1];
+                    c->buf[c->scan + 1] = 0;
+                    handle_message(c, c->buf + start);
+                    c->buf[c->scan + 1] = save;
+                    start = c->scan + 1;
+                } else if (c->depth == 0) {
+                    start = c->scan + 1; /* a stray closing bracket: drop it */
+                }
+            } else if (c->depth == 0) {
+                start = c->scan + 1; /* blanks, or a scalar at top level: not a command, dropped */
+            }
+        }
+        if (c->depth == 0 && !c->in_string)
+            start = c->scan; /* only blanks left over */
+        memmove(c->buf, c->buf + start, c->len - start);
+        c->len -= start;
+        c->scan -= start;
+    }
+    return c->closing ? -1 : 0;
+}
+
+struct qmp_conn *qmp_conn_new(struct qmp *q, qmp_out_fn *out, void *out_opaque)
+{
+    struct qmp_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->q = q;
+    c->fd = -1;
+    c->out = out;
+    c->out_opaque = out_opaque;
+    greet(c);
+    return c;
+}
+
+void qmp_conn_free(struct qmp_conn *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0) {
+        loop_del_fd(c->q->loop, c->fd);
+        close(c->fd);
+    }
+    for (unsigned i = 0; i < QMP_MAX_CONNS; i++)
+        if (c->q->conns[i] == c)
+            c->q->conns[i] = NULL;
+    for (unsigned i = 0; i < c->n_passed; i++)
+        close(c->passed[i]);
+    free(c);
+}
+
+void qmp_conn_pass_fd(struct qmp_conn *c, int fd)
+{
+    if (c->n_passed == QMP_MAX_PASSED) {
+        log_warn("QMP: more than %d descriptors passed and not taken; closing one", QMP_MAX_PASSED);
+        close(fd);
+        return;
+    }
+    c->passed[c->n_passed++] = fd;
+}
+
+/* ---- sockets ---- */
+
+static void on_conn(void *opaque, uint32_t events)
+{
+    struct qmp_conn *c = opaque;
+    char buf[4096];
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int) * QMP_MAX_PASSED)];
+    } ctl;
+    struct iovec iov = { buf, sizeof(buf) };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                         .msg_controllen = sizeof(ctl.b) };
+    ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+    /* descriptors passed with SCM_RIGHTS (libxl's add-fd sends the file on the first byte) */
+    for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < nfd; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+            qmp_conn_pass_fd(c, fd);
+        }
+    }
+    if (mh.msg_flags & MSG_CTRUNC)
+        log_warn("QMP: descriptors passed beyond %d were dropped", QMP_MAX_PASSED);
+    if (n > 0) {
+        if (qmp_conn_input(c, buf, (size_t)n) < 0)
+            qmp_conn_free(c);
+        return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    qmp_conn_free(c); /* closed by the peer */
+}
+
+static void on_accept(void *opaque, uint32_t events)
+{
+    struct listener *l = opaque;
+    struct qmp *q = l->q;
+    int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+        return;
+    unsigned slot;
+    for (slot = 0; slot < QMP_MAX_CONNS && q->conns[slot]; slot++)
+        ;
+    if (slot == QMP_MAX_CONNS) {
+        log_warn("QMP: too many connections; refusing one on %s", l->path);
+        close(fd);
+        return;
+    }
+    struct qmp_conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->q = q;
+    c->fd = fd;
+    if (loop_add_fd(q->loop, fd, EPOLLIN, on_conn, c) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
+    q->conns[slot] = c;
+    greet(c);
+}
+
+void qmp_free(struct qmp *q)
+{
+    if (!q)
+        return;
+    for (unsigned i = 0; i < QMP_MAX_CONNS; i++)
+        if (q->conns[i])
+            qmp_conn_free(q->conns[i]);
+    for (unsigned i = 0; i < q->n_lis; i++) {
+        loop_del_fd(q->loop, q->lis[i].fd);
+        close(q->lis[i].fd);
+        unlink(q->lis[i].path);
+    }
+    for (unsigned i = 0; i < QMP_MAX_FDSETS; i++)
+        for (unsigned k = 0; k < q->sets[i].n; k++) {
+            close(q->sets[i].fd[k]);
+            free(q->sets[i].opaque[k]);
+        }
+    free(q);
+}
+
+static int listen_on(struct qmp *q, const char *id, const char *path, char *err, size_t errlen)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct stat st;
+    if (q->n_lis == QMP_MAX_LISTEN) {
+        snprintf(err, errlen, "-mon chardev=%s: at most %d monitors", id, QMP_MAX_LISTEN);
+        return -EINVAL;
+    }
+    if (strlen(path) >= sizeof(sa.sun_path) || strlen(id) >= sizeof(q->lis[0].id)) {
+        snprintf(err, errlen, "-chardev id=%s: path %s too long", id, path);
+        return -EINVAL;
+    }
+    strcpy(sa.sun_path, path);
+    /* a stale socket from an earlier device model for this domain id */
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+        snprintf(err, errlen, "-chardev id=%s: cannot listen on %s: %s", id, path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -EINVAL;
+    }
+    struct listener *l = &q->lis[q->n_lis];
+    l->q = q;
+    l->fd = fd;
+    strcpy(l->id, id);
+    strcpy(l->path, path);
+    if (loop_add_fd(q->loop, fd, EPOLLIN, on_accept, l) < 0) {
+        close(fd);
+        unlink(path);
+        snprintf(err, errlen, "-chardev id=%s: loop: out of memory", id);
+        return -ENOMEM;
+    }
+    q->n_lis++;
+    return 0;
+}
+
+struct qmp *qmp_new(struct vm *vm, struct config *cfg, const struct qmp_ops *ops, void *opaque,
+                    char *err, size_t errlen)
+{
+    struct qmp *q = calloc(1, sizeof(*q));
+    if (!q) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    q->vm = vm;
+    q->loop = vm->loop;
+    q->ops = ops;
+    q->opaque = opaque;
+    for (unsigned i = 0; cfg; i++) {
+        struct cfg_opt *mon = cfg_nth(cfg, "-mon", i);
+        if (!mon)
+            break;
+        const char *chr = cfg_get(mon, "chardev");
+        const char *mode = cfg_get(mon, "mode");
+        struct cfg_opt *cd = chr ? cfg_by_id(cfg, "-chardev", chr) : NULL;
+        if (!cd || !mode || strcmp(mode, "control")) {
+            snprintf(err, errlen, "-mon %s: hvmd serves control monitors (mode=control) on a "
+                     "-chardev socket only", mon->raw);
+            goto fail;
+        }
+        const char *path = cfg_get(cd, "path");
+        const char *server = cfg_get(cd, "server");
+        if (strcmp(cd->first, "socket") || !path || cfg_get(cd, "fd") || !server ||
+            (strcmp(server, "on") && strcmp(server, ""))) {
+            snprintf(err, errlen, "-chardev %s: hvmd serves QMP only as a UNIX socket server "
+                     "(socket,path=...,server=on)", cd->raw);
+            goto fail;
+        }
+        if (listen_on(q, chr, path, err, errlen) < 0)
+            goto fail;
+        mon->claimed = cd->claimed = 1;
+    }
+    return q;
+fail:
+    qmp_free(q);
+    return NULL;
+}
+
+/* ---- commands and events of devices, descriptor sets ---- */
+
+int qmp_register(struct qmp *q, const char *name, qmp_cmd_fn *fn, void *opaque)
+{
+    for (unsigned i = 0; i < q->n_cmds; i++)
+        if (!strcmp(q->cmds[i].name, name))
+            return -EEXIST;
+    if (q->n_cmds == QMP_MAX_CMDS || strlen(name) >= sizeof(q->cmds[0].name))
+        return -ENOSPC;
+    struct qmp_cmd *c = &q->cmds[q->n_cmds++];
+    strcpy(c->name, name);
+    c->fn = fn;
+    c->opaque = opaque;
+    return 0;
+}
+
+void qmp_unregister(struct qmp *q, void *opaque)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < q->n_cmds; i++)
+        if (q->cmds[i].opaque != opaque)
+            q->cmds[k++] = q->cmds[i];
+    q->n_cmds = k;
+}
+
+static yajl_val arg(const struct qmp_req *r, const char *key)
+{
+    if (!r->args)
+        return NULL;
+    for (size_t i = 0; i < r->args->u.object.len; i++)
+        if (!strcmp(r->args->u.object.keys[i], key))
+            return r->args->u.object.values[i];
+    return NULL;
+}
+
+const char *qmp_arg_str(const struct qmp_req *r, const char *key)
+{
+    return YAJL_GET_STRING(arg(r, key));
+}
+
+int qmp_arg_bool(const struct qmp_req *r, const char *key, int dflt)
+{
+    yajl_val v = arg(r, key);
+    return YAJL_IS_TRUE(v) ? 1 : YAJL_IS_FALSE(v) ? 0 : dflt;
+}
+
+void qmp_req_error(struct qmp_req *r, const char *cls, const char *fmt, ...)
+{
+    char desc[256];
+    va_list ap;
+    if (r->answered)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof(desc), fmt, ap);
+    va_end(ap);
+    r->answered = 1;
+    reply_error(r->c, r->id, cls, "%s", desc);
+}
+
+void qmp_req_return(struct qmp_req *r, const char *json)
+{
+    char errbuf[128];
+    if (r->answered)
+        return;
+    yajl_val v = yajl_tree_parse(json, errbuf, sizeof(errbuf));
+    if (!v) {
+        log_err("QMP: a device's answer is not JSON: %s", json);
+        qmp_req_error(r, "GenericError", "internal error");
+        return;
+    }
+    yajl_gen g = reply_open();
+    if (g) {
+        gen_value(g, v, 0);
+        reply_finish(r->c, g, r->id);
+    }
+    yajl_tree_free(v);
+    r->answered = 1;
+}
+
+void qmp_event(struct qmp *q, const char *event, const char *data)
+{
+    char errbuf[128];
+    struct timespec ts;
+    yajl_val v = NULL;
+    if (!q)
+        return;
+    if (data && !(v = yajl_tree_parse(data, errbuf, sizeof(errbuf)))) {
+        log_err("QMP: event %s: data is not JSON: %s", event, data);
+        return;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    for (unsigned i = 0; i < QMP_MAX_CONNS; i++) {
+        struct qmp_conn *c = q->conns[i];
+        if (!c || !c->negotiated)
+            continue;
+        yajl_gen g = yajl_gen_alloc(NULL);
+        if (!g)
+            break;
+        yajl_gen_map_open(g);
+        gstr(g, "timestamp");
+        yajl_gen_map_open(g);
+        gstr(g, "seconds");
+        yajl_gen_integer(g, (long long)ts.tv_sec);
+        gstr(g, "microseconds");
+        yajl_gen_integer(g, ts.tv_nsec / 1000);
+        yajl_gen_map_close(g);
+        gstr(g, "event");
+        gstr(g, event);
+        if (v) {
+            gstr(g, "data");
+            gen_value(g, v, 0);
+        }
+        yajl_gen_map_close(g);
+        send_gen(c, g);
+    }
+    if (v)
+        yajl_tree_free(v);
+}
+
+size_t qmp_json_str(char *out, size_t len, const char *s)
+{
+    size_t n = 0;
+#define PUT(ch) do { if (n + 1 < len) out[n] = (ch); n++; } while (0)
+    PUT('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            PUT('\\');
+            PUT((char)*p);
+        } else if (*p < 0x20) {
+            char e[8];
+            snprintf(e, sizeof(e), "\\u%04x", *p);
+            for (char *x = e; *x; x++)
+                PUT(*x);
+        } else {
+            PUT((char)*p);
+        }
+    }
+    PUT('"');
+#undef PUT
+    if (len)
+        out[n < len ? n : len - 1] = 0;
+    return n;
+}
+
+static struct fdset *fdset_find(struct qmp *q, int64_t id)
+{
+    for (unsigned i = 0; i < QMP_MAX_FDSETS; i++)
+        if (q->sets[i].used && q->sets[i].id == id)
+            return &q->sets[i];
+    return NULL;
+}
+
+static int64_t arg_int(const struct qmp_req *r, const char *key, int64_t dflt, int *present)
+{
+    yajl_val v = arg(r, key);
+    *present = YAJL_IS_INTEGER(v);
+    return *present ? YAJL_GET_INTEGER(v) : dflt;
+}
+
+static void add_fd(struct qmp_conn *c, struct qmp_req *r)
+{
+    struct qmp *q = c->q;
+    int have_id;
+    int64_t id = arg_int(r, "fdset-id", 0, &have_id);
+    const char *opaque = qmp_arg_str(r, "opaque");
+    struct fdset *set;
+    char out[96];
+
+    if (c->n_passed == 0) {
+        qmp_req_error(r, "GenericError", "No file descriptor supplied via SCM_RIGHTS");
+        return;
+    }
+    if (have_id && id < 0) {
+        qmp_req_error(r, "GenericError", "Parameter 'fdset-id' expects a non-negative value");
+        return;
+    }
+    if (!have_id) /* the lowest free set number */
+        for (id = 0; fdset_find(q, id); id++)
+            ;
+    set = fdset_find(q, id);
+    if (!set) {
+        for (unsigned i = 0; i < QMP_MAX_FDSETS && !set; i++)
+            if (!q->sets[i].used)
+                set = &q->sets[i];
+        if (!set) {
+            qmp_req_error(r, "GenericError", "too many descriptor sets (at most %d)", QMP_MAX_FDSETS);
+            return;
+        }
+        memset(set, 0, sizeof(*set));
+        set->used = 1;
+        set->id = id;
+    }
+    if (set->n == QMP_FDSET_FDS) {
+        qmp_req_error(r, "GenericError", "descriptor set %lld is full", (long long)id);
+        return;
+    }
+    int fd = c->passed[0];
+    memmove(c->passed, c->passed + 1, (c->n_passed - 1) * sizeof(int));
+    c->n_passed--;
+    set->fd[set->n] = fd;
+    set->opaque[set->n] = opaque ? strdup(opaque) : NULL;
+    set->n++;
+    log_info("QMP add-fd: descriptor %d in set %lld%s%s", fd, (long long)id,
+             opaque ? ", " : "", opaque ? opaque : "");
+    snprintf(out, sizeof(out), "{\"fdset-id\": %lld, \"fd\": %d}", (long long)id, fd);
+    qmp_req_return(r, out);
+}
+
+static void remove_fd(struct qmp_conn *c, struct qmp_req *r)
+{
+    int have_id, have_fd;
+    int64_t id = arg_int(r, "fdset-id", 0, &have_id), fd = arg_int(r, "fd", -1, &have_fd);
+    struct fdset *set = have_id ? fdset_find(c->q, id) : NULL;
+    if (!set) {
+        qmp_req_error(r, "GenericError", "File descriptor named 'fdset-id:%lld' not found",
+                      (long long)id);
+        return;
+    }
+    unsigned k = 0, removed = 0;
+    for (unsigned i = 0; i < set->n; i++) {
+        if (!have_fd || set->fd[i] == fd) {
+            close(set->fd[i]);
+            free(set->opaque[i]);
+            removed++;
+        } else {
+            set->fd[k] = set->fd[i];
+            set->opaque[k++] = set->opaque[i];
+        }
+    }
+    set->n = k;
+    if (!removed) {
+        qmp_req_error(r, "GenericError", "File descriptor named 'fdset-id:%lld, fd:%lld' not found",
+                      (long long)id, (long long)fd);
+        return;
+    }
+    if (k == 0)
+        set->used = 0;
+}
+
+static void query_fdsets(struct qmp_conn *c, struct qmp_req *r)
+{
+    yajl_gen g = reply_open();
+    if (!g)
+        return;
+    yajl_gen_array_open(g);
+    for (unsigned i = 0; i < QMP_MAX_FDSETS; i++) {
+        struct fdset *set = &c->q->sets[i];
+        if (!set->used)
+            continue;
+        yajl_gen_map_open(g);
+        gstr(g, "fdset-id");
+        yajl_gen_integer(g, set->id);
+        gstr(g, "fds");
+        yajl_gen_array_open(g);
+        for (unsigned k = 0; k < set->n; k++) {
+            yajl_gen_map_open(g);
+            gstr(g, "fd");
+            yajl_gen_integer(g, set->fd[k]);
+            if (set->opaque[k]) {
+                gstr(g, "opaque");
+                gstr(g, set->opaque[k]);
+            }
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    reply_finish(c, g, r->id);
+    r->answered = 1;
+}
+
+static void fd_commands(struct qmp_conn *c, const char *name, struct qmp_req *r)
+{
+    if (!strcmp(name, "add-fd"))
+        add_fd(c, r);
+    else if (!strcmp(name, "remove-fd"))
+        remove_fd(c, r);
+    else
+        query_fdsets(c, r);
+}
+
+int qmp_open(struct qmp *q, const char *path, int flags, char *err, size_t errlen)
+{
+    static const char pre[] = "/dev/fdset/";
+    if (strncmp(path, pre, sizeof(pre) - 1) != 0) {
+        int fd = open(path, flags | O_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            snprintf(err, errlen, "Could not open '%s': %s", path, strerror(e));
+            return -e;
+        }
+        return fd;
+    }
+    char *end;
+    errno = 0;
+    long long id = strtoll(path + sizeof(pre) - 1, &end, 10);
+    struct fdset *set = q && !errno && *end == 0 && end != path + sizeof(pre) - 1
+                            ? fdset_find(q, id) : NULL;
+    if (!set) {
+        snprintf(err, errlen, "Could not open '%s': no such descriptor set", path);
+        return -ENOENT;
+    }
+    for (unsigned i = 0; i < set->n; i++) {
+        int fl = fcntl(set->fd[i], F_GETFL);
+        if (fl < 0)
+            continue;
+        int want = flags & O_ACCMODE, have = fl & O_ACCMODE;
+        if (have == want || (have == O_RDWR && want == O_RDONLY)) {
+            int fd = fcntl(set->fd[i], F_DUPFD_CLOEXEC, 0);
+            if (fd < 0) {
+                int e = errno;
+                snprintf(err, errlen, "Could not open '%s': %s", path, strerror(e));
+                return -e;
+            }
+            return fd;
+        }
+    }
+    snprintf(err, errlen, "Could not open '%s': no descriptor in the set with a matching access mode",
+             path);
+    return -EACCES;
+}

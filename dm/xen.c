@@ -1,0 +1,352 @@
+/* The Xen backend (see xen.h). The order follows what Xen expects: the pages are mapped
+ * before the server is enabled (legacy frames are taken out of the guest's physmap at enable),
+ * event channels bound before any range is registered, and requests are answered with the
+ * slot's state set last. A buffered request that was queued before a synchronous one must be
+ * handled first, so every wake-up drains the buffered ring before looking at the vCPU slots. */
+#include <xenctrl.h> /* first: it defines __XEN_TOOLS__ for the public headers below */
+#include <xendevicemodel.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+
+#include "xen.h"
+#include "ioreq.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define PAGE 4096
+#define MAX_VCPUS (PAGE / sizeof(ioreq_t))
+
+struct xen {
+    uint32_t domid;
+    ioservid_t id;
+    int have_server;
+    int dead;                       /* server destroyed: range releases are no-ops */
+    xendevicemodel_handle *dmod;
+    xenforeignmemory_handle *fmem;
+    xenevtchn_handle *xce;
+    xenforeignmemory_resource_handle *res;
+    void *pages;                    /* resource mapping: buffered page, then shared page */
+    void *legacy_shared, *legacy_buf;
+    shared_iopage_t *shared;
+    buffered_iopage_t *buffered;
+    unsigned nr_vcpus;
+    evtchn_port_t *local_port;      /* per vCPU */
+    evtchn_port_t buf_port;
+    int buf_bound;
+    struct vm *vm;
+    struct loop *loop;
+    struct hv hv;
+};
+
+/* ---- hv.h ---- */
+
+static int err_of(int r)
+{
+    return r < 0 ? (errno ? -errno : -EIO) : r;
+}
+
+static int x_map_range(void *be, enum hv_space space, uint64_t start, uint64_t end)
+{
+    struct xen *x = be;
+    int r;
+    if (space == HV_PCI)
+        r = xendevicemodel_map_pcidev_to_ioreq_server(x->dmod, (domid_t)x->domid, x->id,
+                                                      (uint16_t)(start >> 16),
+                                                      (uint8_t)(start >> 8), (uint8_t)((start >> 3) & 0x1f),
+                                                      (uint8_t)(start & 7));
+    else
+        r = xendevicemodel_map_io_range_to_ioreq_server(x->dmod, (domid_t)x->domid, x->id,
+                                                        space == HV_MMIO, start, end);
+    return err_of(r);
+}
+
+static int x_unmap_range(void *be, enum hv_space space, uint64_t start, uint64_t end)
+{
+    struct xen *x = be;
+    int r;
+    if (x->dead)
+        return 0;
+    if (space == HV_PCI)
+        r = xendevicemodel_unmap_pcidev_from_ioreq_server(x->dmod, (domid_t)x->domid, x->id,
+                                                          (uint16_t)(start >> 16),
+                                                          (uint8_t)(start >> 8),
+                                                          (uint8_t)((start >> 3) & 0x1f),
+                                                          (uint8_t)(start & 7));
+    else
+        r = xendevicemodel_unmap_io_range_from_ioreq_server(x->dmod, (domid_t)x->domid, x->id,
+                                                            space == HV_MMIO, start, end);
+    return err_of(r);
+}
+
+static int x_set_isa_irq(void *be, unsigned irq, unsigned level)
+{
+    struct xen *x = be;
+    if (x->dead)
+        return 0;
+    return err_of(xendevicemodel_set_isa_irq_level(x->dmod, (domid_t)x->domid, (uint8_t)irq, level));
+}
+
+static int x_set_pci_intx(void *be, unsigned slot, unsigned intx, unsigned level)
+{
+    struct xen *x = be;
+    if (x->dead)
+        return 0;
+    return err_of(xendevicemodel_set_pci_intx_level(x->dmod, (domid_t)x->domid, 0, 0,
+                                                    (uint8_t)slot, (uint8_t)intx, level));
+}
+
+static int x_set_pci_link(void *be, unsigned link, unsigned irq)
+{
+    struct xen *x = be;
+    return err_of(xendevicemodel_set_pci_link_route(x->dmod, (domid_t)x->domid, (uint8_t)link,
+                                                    (uint8_t)irq));
+}
+
+static int x_inject_msi(void *be, uint64_t addr, uint32_t data)
+{
+    struct xen *x = be;
+    return err_of(xendevicemodel_inject_msi(x->dmod, (domid_t)x->domid, addr, data));
+}
+
+static int x_shutdown(void *be, enum hv_shutdown reason)
+{
+    struct xen *x = be;
+    return err_of(xendevicemodel_shutdown(x->dmod, (domid_t)x->domid, (unsigned)reason));
+}
+
+static int x_map_gfn(void *be, uint64_t gfn, size_t n, void **addr, int *err)
+{
+    struct xen *x = be;
+    xen_pfn_t *pfns = malloc(n * sizeof(*pfns));
+    if (!pfns)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        pfns[i] = (xen_pfn_t)(gfn + i);
+    void *va = xenforeignmemory_map(x->fmem, x->domid, PROT_READ | PROT_WRITE, n, pfns, err);
+    int r = va ? 0 : (errno ? -errno : -EFAULT);
+    free(pfns);
+    if (va)
+        *addr = va;
+    return r;
+}
+
+static void x_unmap_gfn(void *be, void *addr, size_t n)
+{
+    struct xen *x = be;
+    xenforeignmemory_unmap(x->fmem, addr, n);
+}
+
+static const struct hv_ops xen_ops = {
+    .map_range = x_map_range,
+    .unmap_range = x_unmap_range,
+    .set_isa_irq = x_set_isa_irq,
+    .set_pci_intx = x_set_pci_intx,
+    .set_pci_link = x_set_pci_link,
+    .inject_msi = x_inject_msi,
+    .shutdown = x_shutdown,
+    .map_gfn = x_map_gfn,
+    .unmap_gfn = x_unmap_gfn,
+};
+
+const struct hv *xen_hv(struct xen *x) { return &x->hv; }
+unsigned xen_vcpus(const struct xen *x) { return x->nr_vcpus; }
+
+/* ---- serving requests ---- */
+
+static void on_event(void *opaque, uint32_t events)
+{
+    struct xen *x = opaque;
+    for (;;) {
+        xenevtchn_port_or_error_t port = xenevtchn_pending(x->xce);
+        if (port < 0)
+            return; /* nothing more (the fd is non-blocking) */
+        if (xenevtchn_unmask(x->xce, (evtchn_port_t)port) < 0)
+            log_warn("unmasking event channel %d: %s", port, strerror(errno));
+        if (x->buffered && ioreq_serve_buffered(x->vm, x->buffered) < 0)
+            log_err("the buffered ioreq ring is corrupt; requests in it are lost");
+        if (x->buf_bound && (evtchn_port_t)port == x->buf_port)
+            continue;
+        for (unsigned i = 0; i < x->nr_vcpus; i++) {
+            if (x->local_port[i] != (evtchn_port_t)port)
+                continue;
+            if (ioreq_serve_slot(x->vm, &x->shared->vcpu_ioreq[i]) == 1 &&
+                xenevtchn_notify(x->xce, x->local_port[i]) < 0)
+                log_err("notifying vCPU %u: %s", i, strerror(errno));
+            break;
+        }
+    }
+}
+
+int xen_attach(struct xen *x, struct vm *vm, struct loop *loop)
+{
+    x->vm = vm;
+    x->loop = loop;
+    int fd = xenevtchn_fd(x->xce);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return loop_add_fd(loop, fd, EPOLLIN, on_event, x);
+}
+
+int xen_set_enabled(struct xen *x, int enabled)
+{
+    return err_of(xendevicemodel_set_ioreq_server_state(x->dmod, (domid_t)x->domid, x->id, enabled));
+}
+
+/* ---- setting up and tearing down ---- */
+
+static int map_pages(struct xen *x, char *err, size_t errlen)
+{
+    void *addr = NULL;
+    x->res = xenforeignmemory_map_resource(x->fmem, (domid_t)x->domid, XENMEM_resource_ioreq_server,
+                                           x->id, XENMEM_resource_ioreq_server_frame_bufioreq, 2,
+                                           &addr, PROT_READ | PROT_WRITE, 0);
+    if (x->res) {
+        x->pages = addr;
+        x->buffered = addr;
+        x->shared = (shared_iopage_t *)((char *)addr + PAGE);
+        if (xendevicemodel_get_ioreq_server_info(x->dmod, (domid_t)x->domid, x->id, NULL, NULL,
+                                                 &x->buf_port) < 0) {
+            snprintf(err, errlen, "get_ioreq_server_info: %s", strerror(errno));
+            return -errno;
+        }
+        return 0;
+    }
+    /* Xen or the kernel without the resource interface: the legacy frames */
+    int saved = errno;
+    xen_pfn_t ioreq_gfn, buf_gfn;
+    if (xendevicemodel_get_ioreq_server_info(x->dmod, (domid_t)x->domid, x->id, &ioreq_gfn,
+                                             &buf_gfn, &x->buf_port) < 0) {
+        snprintf(err, errlen, "mapping the ioreq pages: map_resource: %s; get_ioreq_server_info: %s",
+                 strerror(saved), strerror(errno));
+        return -errno;
+    }
+    x->legacy_shared = xenforeignmemory_map(x->fmem, x->domid, PROT_READ | PROT_WRITE, 1,
+                                            &ioreq_gfn, NULL);
+    x->legacy_buf = xenforeignmemory_map(x->fmem, x->domid, PROT_READ | PROT_WRITE, 1, &buf_gfn, NULL);
+    if (!x->legacy_shared || !x->legacy_buf) {
+        snprintf(err, errlen, "mapping the legacy ioreq frames: %s", strerror(errno));
+        return -EIO;
+    }
+    x->shared = x->legacy_shared;
+    x->buffered = x->legacy_buf;
+    log_info("ioreq pages mapped through the legacy frames (resource mapping: %s)", strerror(saved));
+    return 0;
+}
+
+void xen_stop(struct xen *x)
+{
+    if (!x || x->dead)
+        return;
+    if (x->loop && x->xce)
+        loop_del_fd(x->loop, xenevtchn_fd(x->xce));
+    x->loop = NULL;
+    if (x->have_server) {
+        if (xendevicemodel_destroy_ioreq_server(x->dmod, (domid_t)x->domid, x->id) < 0 &&
+            errno != ESRCH)
+            log_warn("destroying the ioreq server: %s", strerror(errno));
+        x->have_server = 0;
+    }
+    x->dead = 1;
+}
+
+void xen_close(struct xen *x)
+{
+    if (!x)
+        return;
+    xen_stop(x);
+    if (x->xce) {
+        for (unsigned i = 0; x->local_port && i < x->nr_vcpus; i++)
+            if (x->local_port[i])
+                xenevtchn_unbind(x->xce, x->local_port[i]);
+        if (x->buf_bound)
+            xenevtchn_unbind(x->xce, x->buf_port);
+        xenevtchn_close(x->xce);
+    }
+    if (x->res)
+        xenforeignmemory_unmap_resource(x->fmem, x->res);
+    if (x->legacy_shared)
+        xenforeignmemory_unmap(x->fmem, x->legacy_shared, 1);
+    if (x->legacy_buf)
+        xenforeignmemory_unmap(x->fmem, x->legacy_buf, 1);
+    if (x->fmem)
+        xenforeignmemory_close(x->fmem);
+    if (x->dmod)
+        xendevicemodel_close(x->dmod);
+    free(x->local_port);
+    free(x);
+}
+
+struct xen *xen_open(uint32_t domid, char *err, size_t errlen)
+{
+    struct xen *x = calloc(1, sizeof(*x));
+    if (!x) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    x->domid = domid;
+    x->hv.ops = &xen_ops;
+    x->hv.be = x;
+    x->dmod = xendevicemodel_open(NULL, 0);
+    x->fmem = xenforeignmemory_open(NULL, 0);
+    x->xce = xenevtchn_open(NULL, 0);
+    if (!x->dmod || !x->fmem || !x->xce) {
+        snprintf(err, errlen, "opening Xen's device model, foreign memory and event channel "
+                 "interfaces: %s (is this dom0, with xen-privcmd and xen-evtchn loaded?)",
+                 strerror(errno));
+        goto fail;
+    }
+    if (xendevicemodel_nr_vcpus(x->dmod, (domid_t)domid, &x->nr_vcpus) < 0) {
+        snprintf(err, errlen, "domain %u: %s", domid, strerror(errno));
+        goto fail;
+    }
+    if (x->nr_vcpus == 0 || x->nr_vcpus > MAX_VCPUS) {
+        snprintf(err, errlen, "domain %u has %u vCPUs (1-%zu supported)", domid, x->nr_vcpus,
+                 (size_t)MAX_VCPUS);
+        goto fail;
+    }
+    if (xendevicemodel_create_ioreq_server(x->dmod, (domid_t)domid, HVM_IOREQSRV_BUFIOREQ_ATOMIC,
+                                           &x->id) < 0) {
+        snprintf(err, errlen, "creating an ioreq server for domain %u: %s", domid, strerror(errno));
+        goto fail;
+    }
+    x->have_server = 1;
+    if (map_pages(x, err, errlen) < 0)
+        goto fail;
+    if (xen_set_enabled(x, 1) < 0) {
+        snprintf(err, errlen, "enabling the ioreq server: %s", strerror(errno));
+        goto fail;
+    }
+    x->local_port = calloc(x->nr_vcpus, sizeof(*x->local_port));
+    if (!x->local_port) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (unsigned i = 0; i < x->nr_vcpus; i++) {
+        xenevtchn_port_or_error_t p =
+            xenevtchn_bind_interdomain(x->xce, domid, x->shared->vcpu_ioreq[i].vp_eport);
+        if (p < 0) {
+            snprintf(err, errlen, "binding vCPU %u's event channel %u: %s", i,
+                     x->shared->vcpu_ioreq[i].vp_eport, strerror(errno));
+            goto fail;
+        }
+        x->local_port[i] = (evtchn_port_t)p;
+    }
+    xenevtchn_port_or_error_t bp = xenevtchn_bind_interdomain(x->xce, domid, x->buf_port);
+    if (bp < 0) {
+        snprintf(err, errlen, "binding the buffered ioreq event channel %u: %s", x->buf_port,
+                 strerror(errno));
+        goto fail;
+    }
+    x->buf_port = (evtchn_port_t)bp;
+    x->buf_bound = 1;
+    log_info("ioreq server %u for domain %u: %u vCPU(s)", x->id, domid, x->nr_vcpus);
+    return x;
+fail:
+    xen_close(x);
+    return NULL;
+}

@@ -1,0 +1,190 @@
+/* devices/i8042: the keyboard controller through ports 0x60 / 0x64, in the order SeaBIOS and
+ * Linux's i8042 driver talk to it, and its reset line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "log.h"
+#include "machine.h"
+#include "testsrc.h"
+
+struct bed {
+    struct testsrc *ts;
+    struct machine m;
+};
+
+static int setup(void **state)
+{
+    struct bed *b = calloc(1, sizeof(*b));
+    char err[256];
+    b->ts = ts_new(16 << 20);
+    assert_int_equal(machine_create(&b->m, &b->ts->vm, err, sizeof(err)), 0);
+    *state = b;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct bed *b = *state;
+    machine_destroy(&b->m);
+    ts_free(b->ts);
+    free(b);
+    return 0;
+}
+
+static uint8_t status(struct bed *b) { return (uint8_t)ts_in(b->ts, 0x64, 1); }
+static void cmd(struct bed *b, uint8_t c) { ts_out(b->ts, 0x64, 1, c); }
+static void data(struct bed *b, uint8_t d) { ts_out(b->ts, 0x60, 1, d); }
+
+/* Read a reply as a driver does: the first status poll must already show it. */
+static uint8_t reply(struct bed *b, int aux)
+{
+    uint8_t st = status(b);
+    assert_true(st & 0x01);
+    assert_int_equal(!!(st & 0x20), aux);
+    return (uint8_t)ts_in(b->ts, 0x60, 1);
+}
+
+static void test_controller_selftest_and_ccb(void **state)
+{
+    struct bed *b = *state;
+    assert_int_equal(status(b) & 0x01, 0);      /* nothing waiting */
+    assert_int_not_equal(status(b), 0xff);      /* there is a controller */
+    cmd(b, 0xaa);
+    assert_int_equal(reply(b, 0), 0x55);
+    assert_true(status(b) & 0x04);              /* system flag after the self test */
+    cmd(b, 0xab);
+    assert_int_equal(reply(b, 0), 0x00);
+    cmd(b, 0x20);
+    uint8_t ccb = reply(b, 0);
+    assert_int_equal(ccb, 0x43);
+    /* write the command byte: interrupts off, translation on */
+    cmd(b, 0x60);
+    assert_true(status(b) & 0x08);              /* last write was a command */
+    data(b, 0x44);
+    cmd(b, 0x20);
+    assert_int_equal(reply(b, 0), 0x44);
+    /* read the output port, then an empty buffer stays empty */
+    cmd(b, 0xd0);
+    assert_int_equal(reply(b, 0), 0x03);
+    assert_int_equal(status(b) & 0x01, 0);
+}
+
+static void test_keyboard_commands_and_irq1(void **state)
+{
+    struct bed *b = *state;
+    /* IRQ 1 follows the output buffer when the command byte enables it */
+    data(b, 0xff);                              /* keyboard reset */
+    assert_int_equal(b->ts->isa[1], 1);
+    assert_int_equal(reply(b, 0), 0xfa);
+    assert_int_equal(b->ts->isa[1], 1);         /* next byte loaded at once */
+    assert_int_equal(reply(b, 0), 0xaa);
+    assert_int_equal(b->ts->isa[1], 0);
+    data(b, 0xf2);                              /* identify */
+    assert_int_equal(reply(b, 0), 0xfa);
+    assert_int_equal(reply(b, 0), 0xab);
+    assert_int_equal(reply(b, 0), 0x83);
+    data(b, 0xed);                              /* LEDs, then the parameter */
+    assert_int_equal(reply(b, 0), 0xfa);
+    data(b, 0x07);
+    assert_int_equal(reply(b, 0), 0xfa);
+    data(b, 0xf0);                              /* get scan code set */
+    assert_int_equal(reply(b, 0), 0xfa);
+    data(b, 0x00);
+    assert_int_equal(reply(b, 0), 0xfa);
+    assert_int_equal(reply(b, 0), 0x02);
+    data(b, 0xee);
+    assert_int_equal(reply(b, 0), 0xee);
+    /* with keyboard interrupts off, no IRQ */
+    cmd(b, 0x60);
+    data(b, 0x40);
+    data(b, 0xf4);
+    assert_int_equal(b->ts->isa[1], 0);
+    assert_int_equal(reply(b, 0), 0xfa);
+}
+
+static void test_aux_port(void **state)
+{
+    struct bed *b = *state;
+    /* Linux's aux detection: loop a byte through the aux output buffer, expecting IRQ 12 */
+    cmd(b, 0xa9);
+    assert_int_equal(reply(b, 0), 0x00);
+    cmd(b, 0xd3);
+    data(b, 0x5a);
+    assert_int_equal(b->ts->isa[12], 1);
+    assert_int_equal(reply(b, 1), 0x5a);
+    assert_int_equal(b->ts->isa[12], 0);
+    /* mouse reset and identify through 0xd4 */
+    cmd(b, 0xd4);
+    data(b, 0xff);
+    assert_int_equal(reply(b, 1), 0xfa);
+    assert_int_equal(reply(b, 1), 0xaa);
+    assert_int_equal(reply(b, 1), 0x00);
+    cmd(b, 0xd4);
+    data(b, 0xf3);
+    assert_int_equal(reply(b, 1), 0xfa);
+    cmd(b, 0xd4);
+    data(b, 40);
+    assert_int_equal(reply(b, 1), 0xfa);
+    cmd(b, 0xd4);
+    data(b, 0xe9);                              /* status: rate comes back */
+    assert_int_equal(reply(b, 1), 0xfa);
+    reply(b, 1);
+    reply(b, 1);
+    assert_int_equal(reply(b, 1), 40);
+    cmd(b, 0xd4);
+    data(b, 0xf2);
+    assert_int_equal(reply(b, 1), 0xfa);
+    assert_int_equal(reply(b, 1), 0x00);
+}
+
+static void test_reset_line(void **state)
+{
+    struct bed *b = *state;
+    cmd(b, 0xff);                               /* pulse nothing */
+    assert_int_equal(b->ts->shutdowns, 0);
+    cmd(b, 0xd1);                               /* output port with the reset bit high */
+    data(b, 0x03);
+    assert_int_equal(b->ts->shutdowns, 0);
+    cmd(b, 0xfe);                               /* pulse the reset line */
+    assert_int_equal(b->ts->shutdowns, 1);
+    assert_int_equal(b->ts->shutdown_reason, HV_REBOOT);
+    cmd(b, 0xd1);
+    data(b, 0x02);
+    assert_int_equal(b->ts->shutdowns, 2);
+}
+
+static void test_odd_accesses(void **state)
+{
+    struct bed *b = *state;
+    assert_int_equal(ts_in(b->ts, 0x60, 2) & 0xff00, 0xff00); /* 0x61 is Xen's, not ours */
+    assert_int_equal(ts_in(b->ts, 0x64, 4), 0xffffffff);      /* not claimed as a dword */
+    /* an unknown controller command is ignored, and a flood of replies is bounded */
+    cmd(b, 0xc8);
+    for (int i = 0; i < 200; i++)
+        data(b, 0xf2);
+    int n = 0;
+    while ((status(b) & 1) && n < 1000) {
+        ts_in(b->ts, 0x60, 1);
+        n++;
+    }
+    assert_true(n <= 65);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_controller_selftest_and_ccb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keyboard_commands_and_irq1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aux_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_odd_accesses, setup, teardown),
+    };
+    log_set_level(LOG_ERR);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
