@@ -26,7 +26,7 @@ relay /tmp/par.out run
 wait "$pid"; rc=$?
 wall=$(elapsed "$t0")
 sleep 0.3
-[ "$rc" = 1 ] || fail "exit status $rc, not 1 (one guest fails)"
+[ "$rc" = 1 ] || { for f in /tmp/art/par-*/hvmctl.log; do sed "s|^|<$f> |" "$f"; done; fail "exit status $rc, not 1 (one guest fails)"; }
 grep -q '^PASS par-a (domain [0-9]*): 3 steps' /tmp/par.out || fail "par-a did not pass"
 grep -q '^FAIL par-b (domain [0-9]*): Kernel panic on pv' /tmp/par.out || fail "par-b did not fail with a Kernel panic"
 grep -q '^PASS par-c (domain [0-9]*): 3 steps' /tmp/par.out || fail "par-c did not pass"
