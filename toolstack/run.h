@@ -185,6 +185,11 @@ void run_engine_tail(const struct run_engine *e,
                      void (*fn)(void *opaque, double t, enum run_src src, const char *text),
                      void *opaque);
 
+/* Xen's console ring holds every domain's lines and Xen's own: for a line of it, where the
+ * part about domain domid starts ("(dN) text" gives text; a Xen line naming dN, dNvM or
+ * "Domain N" is kept whole), or -1 if the line is not about that domain */
+long run_xen_line_of(const char *line, uint32_t domid);
+
 /* ---- the loop ------------------------------------------------------------------------------- */
 struct run_fd {
     int fd;                 /* -1: not open (closed at EOF) */

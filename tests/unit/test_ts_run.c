@@ -660,6 +660,38 @@ static void test_followed_log_file(void **state)
     run_free(&r);
 }
 
+static void test_xen_lines_of_a_domain(void **state)
+{
+    static const struct {
+        const char *line;
+        long off;
+    } cases[] = {
+        { "(d5) SeaBIOS (version 1.16.2)", 5 },
+        { "(d5) ", 5 },
+        { "(XEN) d5v0 Triple fault - invoking HVM shutdown action 1", 0 },
+        { "(XEN) HVM d5 save: PIC", 0 },
+        { "(XEN) Domain 5 (vcpu#0) crashed on cpu#0:", 0 },
+        { "(XEN) domain_crash called from p2m.c:123: d5", 0 },
+        /* other domains, and dom0's own lines */
+        { "(d50) SeaBIOS", -1 },
+        { "(d4) (d5) forged", -1 },
+        { "(XEN) d50v0 Triple fault", -1 },
+        { "(XEN) d5x is not a domain", -1 },
+        { "(XEN) Domain 50 crashed", -1 },
+        { "(XEN) subdomain 5", -1 },
+        { "[    1.0] Kernel panic - not syncing (d5)", -1 },
+        { "", -1 },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long got = run_xen_line_of(cases[i].line, 5);
+        if (got != cases[i].off)
+            fail_msg("'%s': %ld, wanted %ld", cases[i].line, got, cases[i].off);
+    }
+}
+
 /* ---- reports ------------------------------------------------------------------------------------ */
 
 static const char validator[] =
@@ -853,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_signal_interrupts),
         cmocka_unit_test(test_escapes_and_long_lines),
         cmocka_unit_test(test_followed_log_file),
+        cmocka_unit_test(test_xen_lines_of_a_domain),
         cmocka_unit_test(test_reports_validate),
     };
 
