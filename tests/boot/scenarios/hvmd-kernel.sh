@@ -25,10 +25,16 @@ on_crash = "destroy"
 CFG
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
+# when the device model's xenstore state turns "running" (to time exec -> running)
+( until [ "$(xenstore-read /local/domain/0/device-model/1/state 2>/dev/null)" = running ]; do sleep 0.05; done
+  now > /tmp/dm-running.t ) &
 t0=$(now)
 xl create /tmp/kern.cfg || { cat "$dmlog"; fail "xl create /tmp/kern.cfg"; }
 d=$(domid kern); pid=$(dm_pid "$d")
 relay "$dmlog" hvmd
+[ "$d" = 1 ] || fail "expected domain 1 (the watch above looks there), got $d"
+wait_re /tmp/dm-running.t . 10 || fail "did not see device-model/$d/state turn running"
+metric exec_to_running_s "$(awk -v s="$(awk '{ print $22 }' /proc/$pid/stat)" '{ printf "%.2f", $1 - s / 100 }' /tmp/dm-running.t)" s
 [ "$(xenstore-read /local/domain/0/device-model/$d/state)" = running ] || fail "device-model state is not running"
 tty=$(xenstore-read /local/domain/$d/serial/0/tty) || fail "libxl wrote no serial/0/tty (QMP query-chardev)"
 info "domain $d, hvmd pid $pid, serial console $tty"
