@@ -84,14 +84,14 @@ static void do_rep(struct vm *vm, ioreq_t *req, int pio)
     uint8_t buf[REP_CHUNK];
     const unsigned size = req->size;
     const uint32_t per_chunk = REP_CHUNK / size;
-    struct io_region *r = pio ? bus_find_pio(vm->bus, (uint16_t)req->addr) : NULL;
-    /* The device's bulk hooks only for a port FIFO the whole item fits in. */
-    int bulk = r && req->addr - r->base + size <= r->len;
-
     for (uint32_t done = 0; done < req->count;) {
         uint32_t n = MIN(req->count - done, per_chunk);
         uint64_t lo = rep_mem_lo(req, done, n);
         uint32_t k = 0;
+        /* The device's bulk hooks, for a port FIFO the whole item fits in. Looked up per chunk:
+         * an access may change what the bus holds (an unplug, say). */
+        struct io_region *r = pio ? bus_find_pio(vm->bus, (uint16_t)req->addr) : NULL;
+        int bulk = r && req->addr - r->base + size <= r->len;
 
         if (req->dir == IOREQ_READ) {
             /* device -> guest memory */
