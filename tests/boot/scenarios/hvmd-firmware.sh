@@ -1,4 +1,4 @@
-# about: hvmloader and SeaBIOS run under hvmd (their (dN) lines on Xen's console), SeaBIOS's console reaches hvmd's serial port through sercon and reports no bootable device, and xl destroy leaves no hvmd process and no device-model xenstore node behind
+# about: hvmloader and SeaBIOS run under hvmd (2 vCPUs, an event channel each) (their (dN) lines on Xen's console), SeaBIOS's console reaches hvmd's serial port through sercon and reports no bootable device, and xl destroy leaves no hvmd process and no device-model xenstore node behind
 # step: dm-running 90
 # step: hvmloader 60
 # step: seabios 60
@@ -9,7 +9,7 @@ cat > /tmp/fw.cfg <<CFG
 name = "fw"
 type = "hvm"
 memory = 64
-vcpus = 1
+vcpus = 2
 tsc_mode = "native"
 cpuid = "host,family=0x17"
 device_model_version = "qemu-xen"
@@ -31,6 +31,7 @@ relay "$dmlog" hvmd
 d=$(domid fw); pid=$(dm_pid "$d")
 info "domain $d, device model pid $pid: $(tr '\0' ' ' < /proc/$pid/cmdline)"
 [ "$(xenstore-read /local/domain/0/device-model/$d/state)" = running ] || fail "device-model state is not running"
+grep -q "2 vCPU(s)" "$dmlog" || fail "hvmd did not serve both vCPUs"
 metric create_to_dm_running_s "$(elapsed "$t0")" s
 step dm-running
 # Xen's console: hvmloader's and SeaBIOS's (dN) lines (guest_loglvl=all)
