@@ -3,7 +3,7 @@
 # step: guest-up 360
 # step: synced 240
 # step: killed 60
-# step: host-image 30
+# step: host-image 90
 # step: destroyed 60
 . /etc/hvmd-lib.sh
 # the guest writes the pattern, reads it back, and then waits (no poweroff)
