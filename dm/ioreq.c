@@ -193,7 +193,8 @@ int ioreq_handle(struct vm *vm, ioreq_t *req)
         return 0;
     case IOREQ_TYPE_TIMEOFFSET:
         vm->ioreq.timeoffset++;
-        vm->rtc_offset += (int64_t)req->data;
+        /* wraps rather than overflows: the sum of a hostile guest's RTC moves is only a figure */
+        vm->rtc_offset = (int64_t)((uint64_t)vm->rtc_offset + req->data);
         log_debug("guest moved its RTC by %lld s (total %lld s)", (long long)(int64_t)req->data,
                   (long long)vm->rtc_offset);
         return 0;
