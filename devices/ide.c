@@ -1314,6 +1314,13 @@ static void dev_ide_destroy(void *state)
     struct ide *s = state;
     if (!s)
         return;
+    log_info("ide: %llu ATA commands, %llu ATAPI packets, %llu bytes by PIO, %llu by DMA; "
+             "medium requests: %llu done at once, %llu asynchronously; %llu interrupts, "
+             "%llu errors",
+             (unsigned long long)s->st.commands, (unsigned long long)s->st.packets,
+             (unsigned long long)s->st.pio_bytes, (unsigned long long)s->st.dma_bytes,
+             (unsigned long long)s->st.sync_io, (unsigned long long)s->st.async_io,
+             (unsigned long long)s->st.irqs, (unsigned long long)s->st.errors);
     if (s->vm->qmp)
         qmp_unregister(s->vm->qmp, s);
     ide_free(s);
