@@ -7,7 +7,7 @@
  * Windows' cdrom.sys issue: TEST UNIT READY, REQUEST SENSE, INQUIRY, MODE SENSE (6/10: pages
  * 01h, 2Ah, 3Fh), MODE SELECT (accepted, ignored), START STOP UNIT (tray), PREVENT ALLOW MEDIUM
  * REMOVAL, READ CAPACITY, READ (10/12), READ CD (user data), SEEK, VERIFY, READ TOC/PMA/ATIP
- * (formats 0, 1, 2), READ DISC INFORMATION, GET CONFIGURATION, GET EVENT STATUS NOTIFICATION
+ * (formats 0, 1, 2), READ DISC / TRACK INFORMATION, GET CONFIGURATION, GET EVENT STATUS NOTIFICATION
  * (media class, polled), MECHANISM STATUS, SET CD SPEED, SYNCHRONIZE CACHE; 2048-byte
  * sectors of a single data track; unit attention after a medium change; the tray (opened by
  * the guest or by QMP eject, closed by the guest or by a new medium).
@@ -447,6 +447,30 @@ static void disc_info(struct ide_drive *d, const uint8_t *cdb)
     reply(d, 34, be16(cdb + 7));
 }
 
+/* READ TRACK INFORMATION: the one data track (by LBA inside it, by track 1, or session 1). */
+static void track_info(struct ide_drive *d, const uint8_t *cdb)
+{
+    uint8_t *b = d->buf;
+    unsigned type = cdb[1] & 3;
+    uint32_t v = be32(cdb + 2);
+    if (!medium_ready(d))
+        return;
+    if ((type == 0 && v >= d->sectors) || (type != 0 && v != 1) || type == 3) {
+        illegal(d, ASC_INVALID_FIELD);
+        return;
+    }
+    uint32_t n = (uint32_t)MIN(d->sectors, (uint64_t)UINT32_MAX);
+    memset(b, 0, 36);
+    put16(b, 34);
+    b[2] = 1;      /* track */
+    b[3] = 1;      /* session */
+    b[5] = 0x04;   /* data track, recorded uninterrupted */
+    b[6] = 0x01;   /* data mode 1 */
+    put32(b + 24, n);          /* track size */
+    put32(b + 28, n - 1);      /* last recorded address */
+    reply(d, 36, be16(cdb + 7));
+}
+
 /* GET CONFIGURATION: the features of a read-only CD/DVD drive. */
 static size_t feature(uint8_t *p, uint16_t code, int current, const uint8_t *data, size_t len)
 {
@@ -566,6 +590,7 @@ static void packet(struct ide_drive *d, int err)
         return;
     case 0x43: read_toc(d, cdb); return;
     case 0x51: disc_info(d, cdb); return;
+    case 0x52: track_info(d, cdb); return;
     case 0x46: get_configuration(d, cdb); return;
     case 0x4a: event_status(d, cdb); return;
     case 0xbd: mechanism_status(d, cdb); return;

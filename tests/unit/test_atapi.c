@@ -235,6 +235,12 @@ static void test_informational_commands(void **state)
     uint8_t di[12] = { 0x51, 0, 0, 0, 0, 0, 0, 0, 34 };
     assert_int_equal(cmd_in(g, di, 0xfffe, NULL), 34);
     assert_int_equal(b[2] & 3, 2);
+    uint8_t ti[12] = { 0x52, 1, 0, 0, 0, 1, 0, 0, 36 };
+    assert_int_equal(cmd_in(g, ti, 0xfffe, NULL), 36);
+    assert_int_equal(b[2], 1);
+    assert_int_equal(rd32(b + 24), CD_SECTORS);
+    ti[5] = 2; /* no track 2 */
+    assert_int_equal(cmd_sense(g, ti), 0x052400);
     uint8_t mech[12] = { 0xbd, 0, 0, 0, 0, 0, 0, 0, 0, 8 };
     assert_int_equal(cmd_in(g, mech, 0xfffe, NULL), 8);
     uint8_t speed[12] = { 0xbb, 0, 0xff, 0xff };
