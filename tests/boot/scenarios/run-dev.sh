@@ -1,6 +1,7 @@
-# about: development scratch for hvmctl run -j (manual)
+# about: development scratch (manual): does plain xl create fail to decompress the kernel while another PV guest boots?
 # option: manual = yes
-# step: dev 400
+# option: qemu-cpu = max,-pclmulqdq
+# step: dev 900
 . /etc/hvmd-lib.sh
 pv_cfg() {
     cat <<CFG
@@ -12,15 +13,19 @@ cmdline = "console=hvc0 $2"
 memory = 256
 vcpus = 1
 tsc_mode = "native"
+on_poweroff = "destroy"
 CFG
 }
-pv_cfg par-a "quiet hvmd.checks=poweroff" > /tmp/par-a.cfg
-pv_cfg par-b "quiet hvmd.checks=poweroff" > /tmp/par-b.cfg
-xl info | grep -E "memory|nr_cpus" | sed 's/^/<info> /'
-hvmctl run -v -j 2 /tmp/par-a.cfg /tmp/par-b.cfg --step-timeout 170 \
-    --expect 'pv:^HVMD-GUEST-UP' --artifacts /tmp/art > /tmp/par.out 2>&1
-echo "rc=$?"
-sed 's/^/<out> /' /tmp/par.out
-for f in /tmp/art/*/hvmctl.log; do sed "s|^|<$f> |" "$f"; done
-xl list | sed 's/^/<xl> /'
+grep -o 'xsave[a-z]*\|clmul\|pclmulqdq' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/^/<cpu> /'; echo
+xl dmesg | grep -i xsave | sed 's/^/<xen> /'
+bad=0
+for i in 1 2 3 4 5 6 7 8; do
+    pv_cfg xa$i "quiet" > /tmp/xa.cfg
+    pv_cfg xb$i "quiet hvmd.checks=poweroff" > /tmp/xb.cfg
+    xl create /tmp/xa.cfg > /dev/null 2>&1
+    sleep 6
+    xl create /tmp/xb.cfg > /tmp/xb.out 2>&1 || { bad=$((bad+1)); grep xc: /tmp/xb.out | head -1 | sed 's/^/<xlb> /'; }
+    xl destroy xa$i; wait_gone xb$i 200; xl destroy xb$i 2>/dev/null
+done
+metric xz_failures "$bad"
 step dev
