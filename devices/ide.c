@@ -387,7 +387,7 @@ void ide_xfer(struct ide_drive *d, unsigned flags, uint64_t pos, uint64_t total,
         return;
     }
     if (out || !medium)
-        pio_block(d, !out); /* data-out: the first block without an interrupt */
+        pio_block(d, !out || x->atapi); /* ATA data-out: the first block without an interrupt */
     else
         load(d);
 }

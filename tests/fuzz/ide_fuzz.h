@@ -19,7 +19,7 @@
 #include "log.h"
 #include "testsrc.h"
 
-#define FZ_RAM (4u << 20)
+#define FZ_RAM (1u << 20)
 #define FZ_BM 0xc000
 
 struct fz {

@@ -218,8 +218,8 @@ static void test_informational_commands(void **state)
     assert_int_equal(b[9], 20);
     assert_int_equal(b[8 + 6] & 0x08, 0x08); /* eject supported */
     ms[2] = 0x3f;
-    assert_int_equal(cmd_in(g, ms, 0xfffe, NULL), 8 + 8 + 22);
-    assert_int_equal(rd16(b), 8 + 8 + 22 - 2);
+    assert_int_equal(cmd_in(g, ms, 0xfffe, NULL), 8 + 8 + 16 + 22);
+    assert_int_equal(rd16(b), 8 + 8 + 16 + 22 - 2);
     uint8_t ms6[12] = { 0x1a, 0, 0x01, 0, 255 };
     assert_int_equal(cmd_in(g, ms6, 0xfffe, NULL), 4 + 8);
     /* GET CONFIGURATION: current profile CD-ROM; one feature with RT=2 */
@@ -250,6 +250,7 @@ static void test_informational_commands(void **state)
     /* MODE SELECT(10): the parameter list is taken (PIO data-out) and ignored */
     uint8_t msel[12] = { 0x55, 0x10, 0, 0, 0, 0, 0, 0, 16 };
     assert_int_equal(ideg_packet(g, SEC, 0, msel, 16, 0) & 0x89, 0x08);
+    assert_int_equal(ideg_irq(g, SEC), 1);         /* every packet data block interrupts */
     assert_int_equal(ideg_in(g, SEC + 2), 0x00); /* data out */
     ideg_outsw(g, SEC, G_BUF, 8);
     assert_int_equal(ideg_wait(g, SEC), 0x50);
@@ -424,6 +425,49 @@ static void test_empty_drive(void **state)
     ideg_free(g);
 }
 
+/* A medium above 80 minutes' worth of sectors is a DVD: profile, READ DVD STRUCTURE. */
+static void test_dvd(void **state)
+{
+    struct ideg *g = *state;
+    char err[256];
+    uint8_t *b = buf(g);
+    int fd = open(g->iso2, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 400000ll * 2048), 0); /* sparse */
+    close(fd);
+    uint8_t ds[12] = { 0xad, 0, 0, 0, 0, 0, 0, 0x00, 0x08, 0x04 };
+    /* a CD: no DVD structures */
+    assert_int_equal(cmd_sense(g, ds), 0x053002);
+    struct blk *nb;
+    struct blk_opts o = { .path = g->iso2, .fd = -1, .readonly = 1 };
+    assert_int_equal(blk_open(&nb, g->ts->loop, &o, err, sizeof(err)), 0);
+    assert_int_equal(ide_change_medium(g->ide, "ide-5632", nb, err, sizeof(err)), 0);
+    uint8_t tur[12] = { 0 };
+    assert_int_equal(cmd_sense(g, tur), 0x062800);
+    uint8_t gc[12] = { 0x46, 0, 0, 0, 0, 0, 0, 0, 64 };
+    assert_true(cmd_in(g, gc, 0xfffe, NULL) > 8);
+    assert_int_equal(rd16(b + 6), 0x0010); /* DVD-ROM */
+    assert_int_equal(cmd_in(g, ds, 0xfffe, NULL), 4 + 2048);
+    assert_int_equal(rd16(b), 2050);
+    assert_int_equal(b[4], 0x01);
+    assert_int_equal(rd32(b + 8), 0x30000);
+    assert_int_equal(rd32(b + 12), 0x30000 + 400000 - 1);
+    ds[7] = 0x01;
+    assert_int_equal(cmd_in(g, ds, 0xfffe, NULL), 8);
+    ds[7] = 0xff;
+    assert_int_equal(cmd_in(g, ds, 0xfffe, NULL), 4 + 16);
+    assert_int_equal(b[4 + 12], 0xff);
+    ds[7] = 0x02; /* no such structure here */
+    assert_int_equal(cmd_sense(g, ds), 0x052400);
+    ds[7] = 0x00;
+    ds[6] = 1; /* no second layer */
+    assert_int_equal(cmd_sense(g, ds), 0x052400);
+    /* the audio control page */
+    uint8_t ms[12] = { 0x5a, 0, 0x0e, 0, 0, 0, 0, 0, 64 };
+    assert_int_equal(cmd_in(g, ms, 0xfffe, NULL), 8 + 16);
+    assert_int_equal(b[8], 0x0e);
+}
+
 /* A CD-ROM as primary slave next to no master: firmware finds it by its signature. */
 static void test_cd_as_primary_slave(void **state)
 {
@@ -454,6 +498,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_packets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_medium_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_attention_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dvd, setup, teardown),
         cmocka_unit_test(test_empty_drive),
         cmocka_unit_test(test_cd_as_primary_slave),
     };
