@@ -1,6 +1,6 @@
 # about: development scratch (manual): does plain xl create fail to decompress the kernel while another PV guest boots?
 # option: manual = yes
-# option: qemu-cpu = max,-avx,-avx2
+# option: qemu-cpu = max,-pcid,-invpcid
 # step: dev 900
 . /etc/hvmd-lib.sh
 pv_cfg() {
