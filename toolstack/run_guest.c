@@ -83,7 +83,7 @@ static int mkdir_p(const char *dir)
 
 static const char *const artifact_files[] = {
     "serial.log", "pv.log", "xen.log", "dm.log", "console.log", "result.json", "junit.xml",
-    "domain.json", NULL,
+    "domain.json", "vga.txt", NULL,
 };
 
 /* a run's folder: made, and cleared of what an earlier run left in it (our files only) */
@@ -466,6 +466,34 @@ static void teardown(struct guest *g)
     }
 }
 
+/* the VGA text screen, while the device model still runs: what BIOS, a boot loader or an
+ * installer showed last */
+static void capture_vga(struct guest *g)
+{
+    const libxl_domain_config *dc = &g->cfg.dc;
+    char why[300], *text = NULL;
+    FILE *f;
+
+    if (dc->c_info.type != LIBXL_DOMAIN_TYPE_HVM ||
+        dc->b_info.u.hvm.vga.kind == LIBXL_VGA_INTERFACE_TYPE_NONE)
+        return;
+    if (g->dm_pid <= 0 || !pid_alive(g->dm_pid)) {
+        g->r->vga_note = ts_strdup("the device model was gone before the screen could be read");
+        return;
+    }
+    if (run_vga_text(g->domid, &text, why, sizeof(why)) < 0) {
+        g->r->vga_note = ts_strdup(why);
+        ts_info("run: %s: no VGA text screen: %s", g->r->name, why);
+        return;
+    }
+    f = open_artifact(g, "vga.txt");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    g->r->vga = text;
+}
+
 /* ---- one run ------------------------------------------------------------------------------------ */
 
 static void set_error(struct run_result *r, const char *kind, const char *fmt, ...) TS_PRINTF(3, 4);
@@ -736,6 +764,7 @@ void run_guest(const char *cfg_file, const struct run_opts *o, int stop_fd, stru
             xs_unwatch(g.xs, "@releaseDomain", "run");
     }
     run_result_take(r, &e);
+    capture_vga(&g);
 
 out:
     if (lock >= 0)

@@ -1,6 +1,6 @@
 # about: development scratch (manual): does plain xl create fail to decompress the kernel while another PV guest boots?
 # option: manual = yes
-# option: qemu-cpu = max,-pclmulqdq
+# option: qemu-cpu = max,-pcid,-invpcid
 # step: dev 900
 . /etc/hvmd-lib.sh
 pv_cfg() {
@@ -16,7 +16,7 @@ tsc_mode = "native"
 on_poweroff = "destroy"
 CFG
 }
-grep -o 'xsave[a-z]*\|clmul\|pclmulqdq' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/^/<cpu> /'; echo
+grep -ow 'xsave[a-z]*\|pclmulqdq\|avx\|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/^/<cpu> /'; echo
 xl dmesg | grep -i xsave | sed 's/^/<xen> /'
 bad=0
 for i in 1 2 3 4 5 6 7 8; do

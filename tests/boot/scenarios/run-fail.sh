@@ -69,6 +69,8 @@ HVMCTL_CONF=/tmp/hvmctl.conf run /tmp/noboot.out /tmp/noboot.cfg --step-timeout 
 verdict noboot 1 check:no-boot-device
 grep -q '"source": "xen", "at_s": [0-9.]*, "line": "No bootable device' /tmp/noboot.json || fail "noboot: not seen on Xen's console"
 metric noboot_decided_s "$(jnum /tmp/noboot.json boot_s)" s
+sed 's/^/<vga> /' hvmctl-run/noboot/vga.txt 2>/dev/null
+grep -q 'No bootable device' hvmctl-run/noboot/vga.txt || fail "noboot: the VGA text screen does not show SeaBIOS's message"
 step no-boot-device
 
 # 3. a marker that never comes: the step's own timeout, counted from the step before

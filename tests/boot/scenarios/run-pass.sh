@@ -71,6 +71,11 @@ grep -q '"device_model": "qemu-xen' /tmp/hvm.json || fail "hvm.json does not say
 grep -q '"source": "xen", "line": "SeaBIOS (version' /tmp/hvm.json || fail "step 1 did not come from Xen's console"
 grep -q '"source": "serial", "line": "HVMD-GUEST-UP' /tmp/hvm.json || fail "step 3 did not come from the serial port"
 [ -s /tmp/art/runhvm/dm.log ] || fail "the device model's log was not followed"
+# the VGA text screen at the end: what SeaBIOS and isolinux drew on it
+[ -s /tmp/art/runhvm/vga.txt ] || fail "no VGA text screen in the artifacts"
+sed 's/^/<vga> /' /tmp/art/runhvm/vga.txt
+grep -q 'ISOLINUX 6.04' /tmp/art/runhvm/vga.txt || fail "the VGA text screen lacks isolinux's banner"
+grep -q '"vga": {"file": "vga.txt"' /tmp/hvm.json || fail "hvm.json does not name vga.txt"
 metric hvm_marker_s "$(grep -o '"step": 3, [^}]*' /tmp/hvm.json | grep -o '"at_s": [0-9.]*' | awk '{print $2}')" s
 metric hvm_run_s "$(json_num /tmp/hvm.json duration_s)" s
 nothing_left || fail "hvmctl run left something behind (HVM)"
