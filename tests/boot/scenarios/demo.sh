@@ -3,11 +3,12 @@
 # step: guest-up 400
 # step: guest-done 240
 . /etc/hvmd-lib.sh
-dm=${HVMD_DEMO_DM:-qemu-xen}
+dm=${HVMD_DEMO_DM:-hvmd}
 for w in $(cat /proc/cmdline); do case $w in hvmd.demo-dm=*) dm=${w#hvmd.demo-dm=} ;; esac; done
 case $dm in
-    hvmd) override='device_model_override = "/usr/lib/hvmd/hvmd"'; what="hvmd (/usr/lib/hvmd/hvmd)" ;;
-    *) override=''; what="Debian's qemu-xen (the anchor): hvmd cannot boot an ISO yet" ;;
+    qemu-xen) override=''; what="Debian's qemu-xen (the anchor)" ;;
+    *) override='device_model_override = "/usr/lib/hvmd/hvmd"
+vga = "none"'; what="hvmd (/usr/lib/hvmd/hvmd; no VGA yet: SeaBIOS's console goes to the serial port)" ;;
 esac
 info "dom0 is up: Xen 4.17, xl, xenstored; the device model for this guest is $what"
 check_disk /tmp/disk.img 64 ata-piix disk-pattern
