@@ -36,7 +36,7 @@ BASEFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SANFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 HVMD_PKGS   := xencontrol xendevicemodel xenevtchn xenforeignmemory xengnttab xenstore xentoolcore xentoollog yajl
-HVMCTL_PKGS := xenlight xlutil xentoollog xenstore xencontrol libmnl libnftables
+HVMCTL_PKGS := xenlight xlutil xentoollog xenstore xencontrol yajl libmnl libnftables
 HVMD_LIBS   = $(shell pkg-config --libs $(HVMD_PKGS) 2>/dev/null) -laio -lseccomp -lutil
 HVMCTL_LIBS = $(shell pkg-config --libs $(HVMCTL_PKGS) 2>/dev/null)
 PKG_CFLAGS  = $(shell pkg-config --cflags $(HVMD_PKGS) $(HVMCTL_PKGS) 2>/dev/null)

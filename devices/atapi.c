@@ -5,14 +5,16 @@
  * PACKET DEVICE, IDENTIFY DEVICE aborted with the ATAPI signature, DEVICE RESET in ide.c,
  * SET FEATURES, the power commands), and the packet commands SeaBIOS, Linux's sr/cdrom and
  * Windows' cdrom.sys issue: TEST UNIT READY, REQUEST SENSE, INQUIRY, MODE SENSE (6/10: pages
- * 01h, 2Ah, 3Fh), MODE SELECT (accepted, ignored), START STOP UNIT (tray), PREVENT ALLOW MEDIUM
- * REMOVAL, READ CAPACITY, READ (10/12), READ CD (user data), SEEK, VERIFY, READ TOC/PMA/ATIP
- * (formats 0, 1, 2), READ DISC INFORMATION, GET CONFIGURATION, GET EVENT STATUS NOTIFICATION
- * (media class, polled), MECHANISM STATUS, SET CD SPEED, SYNCHRONIZE CACHE; 2048-byte
- * sectors of a single data track; unit attention after a medium change; the tray (opened by
- * the guest or by QMP eject, closed by the guest or by a new medium).
+ * 01h, 0Eh, 2Ah, 3Fh), MODE SELECT (accepted, ignored), START STOP UNIT (tray), PREVENT ALLOW
+ * MEDIUM REMOVAL, READ CAPACITY, READ (10/12), READ CD (user data), SEEK, VERIFY, READ
+ * TOC/PMA/ATIP (formats 0, 1, 2), READ DISC / TRACK INFORMATION, GET CONFIGURATION, GET EVENT
+ * STATUS NOTIFICATION (media class, polled), READ DVD STRUCTURE (physical, copyright,
+ * manufacturing, list), MECHANISM STATUS, SET CD SPEED, SYNCHRONIZE CACHE; 2048-byte sectors
+ * of a single data track, a CD-ROM or (above 80 minutes' worth) a single-layer DVD-ROM; unit
+ * attention after a medium change; the tray (opened by the guest or by QMP eject, closed by
+ * the guest or by a new medium).
  * Left out: audio (PLAY, READ SUB-CHANNEL), raw sectors (READ CD other than user data),
- * writing, DVD structures and CSS keys, changers, asynchronous event notification. */
+ * writing, CSS keys (REPORT / SEND KEY), changers, asynchronous event notification. */
 #include "ide.h"
 #include "log.h"
 
@@ -31,6 +33,7 @@
 #define ASC_LBA_OUT_OF_RANGE 0x21
 #define ASC_INVALID_FIELD 0x24
 #define ASC_MEDIUM_CHANGED 0x28
+#define ASC_INCOMPATIBLE_FORMAT 0x30
 #define ASC_SAVING_NOT_SUPPORTED 0x39
 #define ASC_MEDIUM_NOT_PRESENT 0x3a
 #define ASC_REMOVAL_PREVENTED 0x53
@@ -271,6 +274,20 @@ static size_t mode_pages(struct ide_drive *d, uint8_t *p, unsigned page, unsigne
             p[n + 3] = 5; /* read retry count */
         n += 8;
     }
+    if (page == 0x0e || page == 0x3f) {
+        /* CD audio control: ports 0 and 1 on channels 1 and 2, full volume */
+        memset(p + n, 0, 16);
+        p[n] = 0x0e;
+        p[n + 1] = 14;
+        if (pc != 1) {
+            p[n + 2] = 0x04;
+            p[n + 8] = 0x01;
+            p[n + 9] = 0xff;
+            p[n + 10] = 0x02;
+            p[n + 11] = 0xff;
+        }
+        n += 16;
+    }
     if (page == 0x2a || page == 0x3f) {
         /* CD/DVD capabilities and mechanical status */
         memset(p + n, 0, 22);
@@ -447,6 +464,93 @@ static void disc_info(struct ide_drive *d, const uint8_t *cdb)
     reply(d, 34, be16(cdb + 7));
 }
 
+/* READ TRACK INFORMATION: the one data track (by LBA inside it, by track 1, or session 1). */
+static void track_info(struct ide_drive *d, const uint8_t *cdb)
+{
+    uint8_t *b = d->buf;
+    unsigned type = cdb[1] & 3;
+    uint32_t v = be32(cdb + 2);
+    if (!medium_ready(d))
+        return;
+    if ((type == 0 && v >= d->sectors) || (type != 0 && v != 1) || type == 3) {
+        illegal(d, ASC_INVALID_FIELD);
+        return;
+    }
+    uint32_t n = (uint32_t)MIN(d->sectors, (uint64_t)UINT32_MAX);
+    memset(b, 0, 36);
+    put16(b, 34);
+    b[2] = 1;      /* track */
+    b[3] = 1;      /* session */
+    b[5] = 0x04;   /* data track, recorded uninterrupted */
+    b[6] = 0x01;   /* data mode 1 */
+    put32(b + 24, n);          /* track size */
+    put32(b + 28, n - 1);      /* last recorded address */
+    reply(d, 36, be16(cdb + 7));
+}
+
+/* READ DVD STRUCTURE: the physical format, copyright and manufacturing structures of a
+ * single-layer DVD-ROM, and the list of them. */
+static void dvd_structure(struct ide_drive *d, const uint8_t *cdb)
+{
+    uint8_t *b = d->buf;
+    unsigned format = cdb[7];
+    size_t n;
+    if (cdb[1] & 0x0f) {
+        illegal(d, ASC_INVALID_FIELD); /* only DVD media (not BD) */
+        return;
+    }
+    if (format != 0xff) {
+        if (!medium_ready(d))
+            return;
+        if (!is_dvd(d)) {
+            check(d, SK_ILLEGAL_REQUEST, ASC_INCOMPATIBLE_FORMAT, 0x02);
+            return;
+        }
+        if (cdb[6] != 0) {
+            illegal(d, ASC_INVALID_FIELD); /* one layer */
+            return;
+        }
+    }
+    switch (format) {
+    case 0x00: { /* physical format information */
+        uint32_t first = 0x30000, last = first + (uint32_t)MIN(d->sectors, (uint64_t)0xffffff) - 1;
+        memset(b, 0, 4 + 2048);
+        b[4] = 0x01;   /* DVD-ROM, part version 1 */
+        b[5] = 0x0f;   /* 120 mm, maximum rate not specified */
+        b[6] = 0x01;   /* one layer, embossed (read-only) */
+        put32(b + 8, first);
+        put32(b + 12, last);
+        n = 4 + 2048;
+        break;
+    }
+    case 0x01: /* copyright: no protection, all regions */
+        memset(b, 0, 8);
+        n = 8;
+        break;
+    case 0x04: /* disc manufacturing information: nothing to say */
+        memset(b, 0, 4 + 2048);
+        n = 4 + 2048;
+        break;
+    case 0xff: { /* the structures there are */
+        static const uint8_t list[][2] = { { 0x00, 8 }, { 0x01, 0 }, { 0x04, 8 }, { 0xff, 0 } };
+        memset(b, 0, 4 + 4 * ARRAY_SIZE(list));
+        for (unsigned i = 0; i < ARRAY_SIZE(list); i++) {
+            uint8_t *e = b + 4 + 4 * i;
+            e[0] = list[i][0];
+            e[1] = 0x40; /* readable with READ DVD STRUCTURE */
+            put16(e + 2, list[i][0] == 0x01 ? 4 : list[i][0] == 0xff ? 16 : 2048 + 4);
+        }
+        n = 4 + 4 * ARRAY_SIZE(list);
+        break;
+    }
+    default:
+        illegal(d, ASC_INVALID_FIELD);
+        return;
+    }
+    put16(b, (uint16_t)(n - 2));
+    reply(d, n, be16(cdb + 8));
+}
+
 /* GET CONFIGURATION: the features of a read-only CD/DVD drive. */
 static size_t feature(uint8_t *p, uint16_t code, int current, const uint8_t *data, size_t len)
 {
@@ -566,8 +670,10 @@ static void packet(struct ide_drive *d, int err)
         return;
     case 0x43: read_toc(d, cdb); return;
     case 0x51: disc_info(d, cdb); return;
+    case 0x52: track_info(d, cdb); return;
     case 0x46: get_configuration(d, cdb); return;
     case 0x4a: event_status(d, cdb); return;
+    case 0xad: dvd_structure(d, cdb); return;
     case 0xbd: mechanism_status(d, cdb); return;
     case 0xbb: /* SET CD SPEED */
     case 0x35: /* SYNCHRONIZE CACHE */

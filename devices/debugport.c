@@ -27,7 +27,7 @@ static void dbg_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
         uint8_t c = (uint8_t)(val >> (8 * i));
         if (c == '\n' || s->len == sizeof(s->line) - 1) {
             s->line[s->len] = 0;
-            log_guest(&s->rl, "debugcon", "%s", s->line);
+            log_guest_at(&s->rl, LOG_INFO, "debugcon", "%s", s->line);
             s->len = 0;
             if (c == '\n')
                 continue;

@@ -11,6 +11,7 @@
  *   - bootorder from -boot order=... (IDE disks, CD-ROMs, NICs found on PCI bus 0);
  *   - etc/sercon-port = 0x3f8 when there is no display but a COM1: SeaBIOS's text console,
  *     its messages and option ROMs' output go to the serial port;
+ *   - etc/e820 (see add_e820: without it SeaBIOS invents RAM above 4 GiB from Xen's CMOS);
  *   - NOGRAPHIC, NB_CPUS, MAX_CPUS, an empty E820 reservation table;
  * and with -kernel: the kernel, initrd and command line items and the option ROM
  * genroms/linuxboot_dma.bin (Debian's qemu-system-data, from -L DIR, default /usr/share/qemu)
@@ -418,10 +419,12 @@ static int vga_mode(const char *cmdline, uint16_t *mode)
     return 1;
 }
 
-static int load_linux(struct fw_cfg *s, const struct config *cfg, int *kfd, int *ifd)
+#define SETUP_MAX ((255 + 1) * 512) /* setup_sects is a byte */
+
+static int load_linux_into(struct fw_cfg *s, const struct config *cfg, int *kfd, int *ifd,
+                           uint8_t *hdr)
 {
     uint64_t ksize, isize = 0, lowmem, highmem;
-    uint8_t hdr[8192];
     const char *cmdline = cfg->append ? cfg->append : "";
     int r;
 
@@ -432,8 +435,7 @@ static int load_linux(struct fw_cfg *s, const struct config *cfg, int *kfd, int 
         log_err("-kernel %s: too large", cfg->kernel);
         return -EFBIG;
     }
-    memset(hdr, 0, sizeof(hdr));
-    uint32_t hlen = (uint32_t)MIN(ksize, (uint64_t)sizeof(hdr));
+    uint32_t hlen = (uint32_t)MIN(ksize, (uint64_t)SETUP_MAX);
     if (pread(*kfd, hdr, hlen, 0) != (ssize_t)hlen) {
         log_err("-kernel %s: cannot read its header", cfg->kernel);
         return -EIO;
@@ -524,7 +526,7 @@ static int load_linux(struct fw_cfg *s, const struct config *cfg, int *kfd, int 
             return r;
     }
     uint32_t setup_size = ((uint32_t)(hdr[0x1f1] ? hdr[0x1f1] : 4) + 1) * 512;
-    if (setup_size > ksize || setup_size > sizeof(hdr)) {
+    if (setup_size > ksize) {
         log_err("-kernel %s: invalid setup size", cfg->kernel);
         return -EINVAL;
     }
@@ -566,6 +568,17 @@ static int load_linux(struct fw_cfg *s, const struct config *cfg, int *kfd, int 
     if (r == 0)
         log_info("direct kernel boot: %s (%llu bytes, protocol %x), initrd %llu bytes",
                  cfg->kernel, (unsigned long long)ksize, protocol, (unsigned long long)isize);
+    return r;
+}
+
+/* The real-mode part (setup) of the kernel, patched, is held in memory: up to 128 KiB. */
+static int load_linux(struct fw_cfg *s, const struct config *cfg, int *kfd, int *ifd)
+{
+    uint8_t *hdr = calloc(1, SETUP_MAX);
+    if (!hdr)
+        return -ENOMEM;
+    int r = load_linux_into(s, cfg, kfd, ifd, hdr);
+    free(hdr);
     return r;
 }
 
@@ -623,6 +636,29 @@ static int build_bootorder(struct fw_cfg *s, struct config *cfg)
     return add_named(s, "bootorder", b.buf, (uint32_t)b.len);
 }
 
+/* etc/e820: guest RAM, {u64 address, u64 length, u32 type} little-endian per entry. SeaBIOS
+ * under Xen takes its memory map from hvmloader, but without this file its qemu_cfg_e820
+ * adds "RAM above 4 GiB" from CMOS registers 0x5b-0x5d, which Xen's RTC does not hold (they
+ * read 0xff: a terabyte of RAM that is not there, and a kernel that dies on it). */
+static int add_e820(struct fw_cfg *s, const struct config *cfg)
+{
+    uint8_t e[2][20];
+    uint64_t lowmem, highmem;
+    unsigned n = 0;
+    cfg_ram_layout(cfg, &lowmem, &highmem);
+    st64(e[n], 0);
+    st64(e[n] + 8, lowmem);
+    st32(e[n] + 16, 1); /* E820_RAM */
+    n++;
+    if (highmem > (1ull << 32)) {
+        st64(e[n], 1ull << 32);
+        st64(e[n] + 8, highmem - (1ull << 32));
+        st32(e[n] + 16, 1);
+        n++;
+    }
+    return add_named(s, "etc/e820", e, 20 * n);
+}
+
 /* ---- the device ---- */
 
 static void fw_cfg_destroy(void *state)
@@ -671,6 +707,9 @@ static int fw_cfg_create(struct vm *vm, void **state)
             }
         }
         r = build_bootorder(s, cfg);
+        if (r < 0)
+            goto fail;
+        r = add_e820(s, cfg);
         if (r < 0)
             goto fail;
         /* no display: SeaBIOS's console (and iPXE's, GRUB's through the BIOS) on COM1 */

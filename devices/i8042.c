@@ -1,5 +1,5 @@
 /* Intel 8042 keyboard controller with a PS/2 keyboard and mouse behind it (no key or motion
- * source yet: the devices answer commands), plus System Control Port A (0x92).
+ * source yet: the devices answer commands).
  * Spec: IBM PS/2 Hardware Interface Technical Reference, "Keyboard/Auxiliary Device
  * Controller" (status, command byte, controller commands 0x20-0xff) and "Keyboard" /
  * "Pointing Device" (device commands and replies).
@@ -11,8 +11,12 @@
  * resolution, scaling, status, stream/remote mode). Replies wait in a queue; each reaches
  * the output buffer as soon as the previous one is read, raising IRQ 1 or 12 when the command
  * byte enables it, so a driver's first poll of the status register already sees it.
- * The reset line: command 0xfe (pulse bit 0) or an output-port write with bit 0 clear, and
- * port 0x92 bit 0, ask Xen to reboot the domain. A20 is always on under Xen (bit 1 stored).
+ * The reset line: command 0xfe (pulse bit 0) or an output-port write with bit 0 clear asks
+ * Xen to reboot the domain. A20 is always on under Xen (the output port's bit 1 is stored).
+ * System Control Port A (0x92) is left unclaimed on purpose: A20 cannot be off under Xen,
+ * SeaBIOS reads it on every switch between 16 and 32 bits (about 300 round trips per boot,
+ * measured), and an unclaimed port reads 0xff, which says "A20 on" and makes SeaBIOS write
+ * nothing.
  * Left out: scan code translation (no keys arrive yet), the password and test-input
  * commands, the keyboard's scan code sets beyond reporting set 2. */
 #include <errno.h>
@@ -43,8 +47,8 @@
 
 struct i8042 {
     struct vm *vm;
-    struct io_region *r_data, *r_cmd, *r_92;
-    uint8_t status, ccb, outport, port92;
+    struct io_region *r_data, *r_cmd;
+    uint8_t status, ccb, outport;
     uint8_t obuf;            /* the output buffer (valid when ST_OBF) */
     int obuf_aux;
     struct { uint8_t b; uint8_t aux; } q[QLEN];
@@ -332,26 +336,6 @@ static void cmd_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 static const struct io_ops data_ops = { .read = data_read, .write = data_port_write };
 static const struct io_ops cmd_ops = { .read = status_read, .write = cmd_write };
 
-/* ---- System Control Port A ---- */
-
-static uint64_t port92_read(void *opaque, uint64_t off, unsigned size)
-{
-    struct i8042 *s = opaque;
-    return size == 1 ? s->port92 : ones(size);
-}
-
-static void port92_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
-{
-    struct i8042 *s = opaque;
-    if (size != 1)
-        return;
-    s->port92 = (uint8_t)(val & 0x02); /* A20 gate stored; bit 0 is a pulse */
-    if (val & 1)
-        reset_line(s);
-}
-
-static const struct io_ops port92_ops = { .read = port92_read, .write = port92_write };
-
 static void i8042_destroy(void *state)
 {
     struct i8042 *s = state;
@@ -359,7 +343,6 @@ static void i8042_destroy(void *state)
         return;
     bus_del(s->vm->bus, s->r_data);
     bus_del(s->vm->bus, s->r_cmd);
-    bus_del(s->vm->bus, s->r_92);
     irq_isa_set(&s->vm->irq, 1, 0);
     irq_isa_set(&s->vm->irq, 12, 0);
     free(s);
@@ -375,7 +358,6 @@ static int i8042_create(struct vm *vm, void **state)
     s->status = ST_UNLOCKED;
     s->ccb = CCB_KBD_INT | CCB_AUX_INT | CCB_XLATE;
     s->outport = 0x03; /* reset line high (not resetting), A20 on */
-    s->port92 = 0x02;
     s->kbd_enabled = 1;
     s->aux_rate = 100;
     s->aux_res = 2;
@@ -384,8 +366,6 @@ static int i8042_create(struct vm *vm, void **state)
     r = bus_add_pio(vm->bus, "i8042-data", DATA, 1, &data_ops, s, &s->r_data);
     if (r == 0)
         r = bus_add_pio(vm->bus, "i8042-cmd", CMD, 1, &cmd_ops, s, &s->r_cmd);
-    if (r == 0)
-        r = bus_add_pio(vm->bus, "port92", 0x92, 1, &port92_ops, s, &s->r_92);
     if (r < 0) {
         i8042_destroy(s);
         return r;

@@ -387,7 +387,7 @@ void ide_xfer(struct ide_drive *d, unsigned flags, uint64_t pos, uint64_t total,
         return;
     }
     if (out || !medium)
-        pio_block(d, !out); /* data-out: the first block without an interrupt */
+        pio_block(d, !out || x->atapi); /* ATA data-out: the first block without an interrupt */
     else
         load(d);
 }
@@ -976,6 +976,28 @@ int ide_drive_info(struct ide *s, unsigned n, struct ide_drive_info *info)
     return 0;
 }
 
+void ide_unplug(struct ide *s, unsigned mask)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        struct ide_drive *d = &s->ch[i / 2].drive[i % 2];
+        if (d->kind != IDE_DISK)
+            continue;
+        if (!(mask & VM_UNPLUG_IDE_DISKS) && !((mask & VM_UNPLUG_AUX_IDE_DISKS) && i != 0))
+            continue;
+        log_info("ide: the guest's PV driver unplugs the disk %s (%s)", blk_path(d->blk),
+                 i == 0 ? "primary master" : i == 1 ? "primary slave" : i == 2 ? "secondary master"
+                                                                        : "secondary slave");
+        io_quiesce(d);
+        xfer_stop(d);
+        blk_close(d->blk);
+        d->blk = NULL;
+        d->kind = IDE_NONE;
+        d->status = 0;
+        if (channel_empty(d->ch))
+            clear_irq(d->ch);
+    }
+}
+
 void ide_set_tray_cb(struct ide *s, ide_tray_fn *fn, void *opaque)
 {
     s->tray_fn = fn;
@@ -1282,11 +1304,23 @@ static void qmp_query_block(void *opaque, struct qmp_req *r)
     qmp_req_return(r, out);
 }
 
+static void unplug_hook(void *opaque, unsigned mask)
+{
+    ide_unplug(opaque, mask);
+}
+
 static void dev_ide_destroy(void *state)
 {
     struct ide *s = state;
     if (!s)
         return;
+    log_info("ide: %llu ATA commands, %llu ATAPI packets, %llu bytes by PIO, %llu by DMA; "
+             "medium requests: %llu done at once, %llu asynchronously; %llu interrupts, "
+             "%llu errors",
+             (unsigned long long)s->st.commands, (unsigned long long)s->st.packets,
+             (unsigned long long)s->st.pio_bytes, (unsigned long long)s->st.dma_bytes,
+             (unsigned long long)s->st.sync_io, (unsigned long long)s->st.async_io,
+             (unsigned long long)s->st.irqs, (unsigned long long)s->st.errors);
     if (s->vm->qmp)
         qmp_unregister(s->vm->qmp, s);
     ide_free(s);
@@ -1327,6 +1361,11 @@ static int dev_ide_create(struct vm *vm, void **state)
             pos[i].drive->claimed = 1;
         if (pos[i].device)
             pos[i].device->claimed = 1;
+    }
+    r = vm_on_unplug(vm, unplug_hook, s);
+    if (r < 0) {
+        ide_free(s);
+        return r;
     }
     if (vm->qmp) {
         ide_set_tray_cb(s, qmp_tray, s);

@@ -40,6 +40,9 @@ int ide_eject(struct ide *s, const char *id, int force, char *err, size_t errlen
  * and close the tray; the guest sees a unit attention and a new-media event. */
 int ide_change_medium(struct ide *s, const char *id, struct blk *blk, char *err,
                       size_t errlen) WUR;
+/* The Xen platform device's unplug request (VM_UNPLUG_* of vm.h): the IDE disks it names
+ * leave the bus (a PV driver takes over their images); CD-ROMs stay. */
+void ide_unplug(struct ide *s, unsigned mask);
 /* What QMP query-block reports for the drive named ID (or position N when ID is NULL). */
 struct ide_drive_info {
     const char *id;

@@ -41,7 +41,7 @@ static void log_byte(struct xen_platform *s, uint8_t c)
 {
     if (c == '\n' || s->loglen == sizeof(s->logbuf) - 1) {
         s->logbuf[s->loglen] = 0;
-        log_guest(&s->rl_log, "xen-platform", "driver log: %s", s->logbuf);
+        log_guest_at(&s->rl_log, LOG_INFO, "xen-platform", "driver log: %s", s->logbuf);
         s->loglen = 0;
         if (c == '\n')
             return;

@@ -178,32 +178,13 @@ int blk_open(struct blk **out, struct loop *loop, const struct blk_opts *o, char
             goto fail;
         }
     }
-    if (loop) {
-        r = io_setup(BLK_QUEUE_DEPTH, &b->ctx);
-        if (r < 0) {
-            snprintf(err, errlen, "%s: io_setup: %s", name, strerror(-r));
-            b->ctx = 0;
-            goto fail;
-        }
-        b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (b->efd < 0) {
-            r = -errno;
-            snprintf(err, errlen, "%s: eventfd: %s", name, strerror(-r));
-            goto fail;
-        }
-        r = loop_add_fd(loop, b->efd, EPOLLIN, on_event, b);
-        if (r < 0) {
-            snprintf(err, errlen, "%s: watching the aio eventfd: %s", name, strerror(-r));
-            goto fail;
-        }
-        /* Direct I/O for writable images, where the file system allows it. */
-        if (!b->readonly && b->cache != BLK_CACHE_UNSAFE && b->cache != BLK_CACHE_WRITETHROUGH) {
-            int fl = fcntl(b->fd, F_GETFL);
-            if (fl >= 0 && fcntl(b->fd, F_SETFL, fl | O_DIRECT) == 0)
-                b->direct = 1;
-            else
-                log_info("%s: the file system refuses O_DIRECT; using the page cache", name);
-        }
+    /* Direct I/O where the cache mode asks for it and the file system allows it. */
+    if (loop && !b->readonly && (b->cache == BLK_CACHE_NONE || b->cache == BLK_CACHE_DIRECTSYNC)) {
+        int fl = fcntl(b->fd, F_GETFL);
+        if (fl >= 0 && fcntl(b->fd, F_SETFL, fl | O_DIRECT) == 0)
+            b->direct = 1;
+        else
+            log_info("%s: the file system refuses O_DIRECT; using the page cache", name);
     }
     *out = b;
     return 0;
@@ -293,8 +274,45 @@ static void account(struct blk *b, struct blk_req *req, int ret)
     }
 }
 
+/* The io context and its eventfd on the loop, made on first use: media that never need them
+ * (read-only, page cache without flushes) do not pay for io_setup / io_destroy. */
+static int aio_ready(struct blk *b)
+{
+    int r;
+    if (b->ctx)
+        return 0;
+    if (!b->loop)
+        return -EINVAL;
+    r = io_setup(BLK_QUEUE_DEPTH, &b->ctx);
+    if (r < 0) {
+        b->ctx = 0;
+        log_err("%s: io_setup: %s", b->path, strerror(-r));
+        return r;
+    }
+    b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (b->efd < 0) {
+        r = -errno;
+        goto fail;
+    }
+    r = loop_add_fd(b->loop, b->efd, EPOLLIN, on_event, b);
+    if (r < 0)
+        goto fail;
+    return 0;
+fail:
+    log_err("%s: setting up asynchronous I/O: %s", b->path, strerror(-r));
+    if (b->efd >= 0)
+        close(b->efd);
+    b->efd = -1;
+    io_destroy(b->ctx);
+    b->ctx = 0;
+    return r;
+}
+
 static int kernel_submit(struct blk *b, struct blk_req *req)
 {
+    int ar = aio_ready(b);
+    if (ar < 0)
+        return ar;
     struct iocb *cbs[1] = { &req->iocb };
     memset(&req->iocb, 0, sizeof(req->iocb));
     switch (req->op) {
@@ -341,12 +359,11 @@ static int flush_start(struct blk *b, struct blk_req *req)
         int r = kernel_submit(b, req);
         if (r == 0)
             return 0;
-        if (r != -EINVAL && r != -EOPNOTSUPP) {
-            req->ret = r;
-            return 1;
+        if (r == -EINVAL || r == -EOPNOTSUPP) {
+            b->aio_fsync_ok = 0;
+            log_info("%s: no asynchronous fdatasync here; flushing synchronously", b->path);
         }
-        b->aio_fsync_ok = 0;
-        log_info("%s: no asynchronous fdatasync here; flushing synchronously", b->path);
+        /* (any other failure to submit: this one flush synchronously) */
     }
     req->ret = fdatasync(b->fd) < 0 ? -errno : 0;
     return 1;

@@ -1,16 +1,18 @@
 /* Block media for the emulated disks and CD-ROMs (and later the PV block backend): raw images,
  * regular files or block devices, read-write or read-only.
  *
- * Two ways to the data, chosen when the medium is opened:
- *   direct    O_DIRECT, asynchronous through libaio (one io context, a bounded queue of
- *             BLK_QUEUE_DEPTH requests, completions through an eventfd on the loop). Used for
- *             writable images whose file system allows it (cache=writeback|none|directsync),
- *             so dom0's page cache does not hold a second copy of what the guest caches.
- *   buffered  the page cache. Reads are tried with RWF_NOWAIT first and complete at once when
- *             the data is cached (an ISO read by firmware a sector at a time: the guest's first
- *             status poll sees the data); a miss is read synchronously. Writes are synchronous
- *             (a copy into the page cache). Used for read-only media, for files whose file
- *             system refuses O_DIRECT (tmpfs), and for cache=unsafe|writethrough.
+ * Two ways to the data, chosen from the cache mode when the medium is opened (the modes mean
+ * what they mean to QEMU, whose -drive options libxl passes):
+ *   direct    cache=none|directsync on a writable image whose file system allows it: O_DIRECT,
+ *             asynchronous through libaio (one io context, a bounded queue of BLK_QUEUE_DEPTH
+ *             requests, completions through an eventfd on the loop). dom0's page cache holds no
+ *             second copy of what the guest caches itself.
+ *   buffered  cache=writeback (libxl's choice for every disk), writethrough and unsafe, read-only
+ *             media, and files whose file system refuses O_DIRECT (tmpfs): the page cache. Reads
+ *             are tried with RWF_NOWAIT first and complete at once when the data is cached (an
+ *             ISO read by firmware a sector at a time: the guest's first status poll sees the
+ *             data); a miss is read synchronously. Writes are synchronous copies into the page
+ *             cache.
  * Flushes go through libaio (IOCB_CMD_FDSYNC, so a slow fdatasync does not stall the loop),
  * falling back to a synchronous fdatasync where the kernel refuses that.
  *

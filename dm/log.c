@@ -56,17 +56,19 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void log_guest(struct ratelimit *rl, const char *dev, const char *fmt, ...)
+static void guest_v(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 4, 0)));
+static void guest_v(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt,
+                    va_list ap)
 {
     char msg[512];
-    va_list ap;
     uint64_t t = now_ms();
 
-    if (LOG_WARN > cur_level)
+    if (level > cur_level)
         return;
     if (t - rl->window_start_ms >= LOG_WINDOW_MS || rl->window_start_ms == 0) {
         if (rl->dropped)
-            log_msg(LOG_WARN, "guest: %s: %u more messages dropped", dev, rl->dropped);
+            log_msg(level, "guest: %s: %u more messages dropped", dev, rl->dropped);
         rl->window_start_ms = t ? t : 1;
         rl->printed = 0;
         rl->dropped = 0;
@@ -76,8 +78,22 @@ void log_guest(struct ratelimit *rl, const char *dev, const char *fmt, ...)
         return;
     }
     rl->printed++;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    log_msg(level, "guest: %s: %s", dev, msg);
+}
+
+void log_guest(struct ratelimit *rl, const char *dev, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    guest_v(rl, LOG_WARN, dev, fmt, ap);
     va_end(ap);
-    log_msg(LOG_WARN, "guest: %s: %s", dev, msg);
+}
+
+void log_guest_at(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    guest_v(rl, level, dev, fmt, ap);
+    va_end(ap);
 }

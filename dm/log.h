@@ -32,8 +32,12 @@ struct ratelimit {
     unsigned printed;
     unsigned dropped;
 };
-/* A guest did something wrong: "guest: DEV: message", rate-limited through RL. */
+/* A guest did something wrong: "guest: DEV: message" as a warning, rate-limited through RL. */
 void log_guest(struct ratelimit *rl, const char *dev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Something a guest says (a driver's log line, a debug port): "guest: DEV: message" at LEVEL,
+ * rate-limited through RL. */
+void log_guest_at(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -20,7 +20,7 @@ static const struct device *const devices[] = {
     &dev_piix4_acpi,   /* 00:01.3 */
     &dev_xen_platform, /* 00:03.0, ports 0x10-0x13 */
     &dev_uart,         /* COM1-4 from -serial */
-    &dev_i8042,        /* 0x60, 0x64, 0x92 */
+    &dev_i8042,        /* 0x60, 0x64 */
     &dev_debugport,    /* 0x402 */
     /* VGA (00:02.0) and NICs (00:04.0 on) come here */
     &dev_fw_cfg,       /* last: its boot order lists the NICs found on the bus */

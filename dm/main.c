@@ -44,6 +44,9 @@ static const char usage[] =
 "  -kernel F -initrd F -append CMDLINE\n"
 "                           direct Linux boot (bzImage) through fw_cfg DMA\n"
 "  -boot order=[acdn]       boot order for SeaBIOS (a bootorder file in fw_cfg)\n"
+"  -drive file=F,if=ide,index=0-3,media=disk|cdrom[,format=raw,cache=M,readonly=on]\n"
+"  -drive if=none,id=ID,file=F,readonly=on -device ide-cd|ide-hd,drive=ID,bus=ide.B,unit=U\n"
+"                           IDE disks and CD-ROMs (raw images) on the PIIX3 IDE function\n"
 "  -chardev socket,id=ID,path=P,server=on,wait=off -mon chardev=ID,mode=control\n"
 "                           a QMP socket\n"
 "  -no-shutdown -nodefaults -no-user-config -display none -vnc none -net none -acpi\n"
@@ -56,12 +59,12 @@ static const char usage[] =
 "  --log-level error|warning|info|debug\n"
 "  --help, --version\n"
 "\n"
-"Not yet: VGA and VNC (use vga=\"none\", vnc=0), IDE disks and CD-ROMs, emulated NICs, USB,\n"
+"Not yet: VGA and VNC (use vga=\"none\", vnc=0), emulated NICs, image formats but raw, USB,\n"
 "sound, PV-only guests (-machine xenpv), migration (-incoming), deprivileging (dm_restrict).\n"
 "\n"
-"Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX4 power management\n"
-"00:01.3, Xen platform device 00:03.0, 16550 UARTs, i8042, fw_cfg (with DMA), debug port\n"
-"0x402. Logs go to stderr (libxl: /var/log/xen/qemu-dm-NAME.log). See hvmd(1).\n";
+"Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX3 IDE 00:01.1, PIIX4\n"
+"power management 00:01.3, Xen platform device 00:03.0, 16550 UARTs, i8042, fw_cfg (with DMA),\n"
+"debug port 0x402. Logs go to stderr (libxl: /var/log/xen/qemu-dm-NAME.log). See hvmd(1).\n";
 
 struct app {
     struct config cfg;

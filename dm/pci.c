@@ -274,6 +274,73 @@ int pci_add_cap(struct pci_dev *d, uint8_t id, unsigned len)
     return (int)off;
 }
 
+static int touches(unsigned reg, unsigned size, unsigned lo, unsigned hi)
+{
+    return reg < hi && reg + size > lo;
+}
+
+/* ---- MSI (PCI Local Bus 3.0, 6.8.1: 64-bit address, per-vector masking, one vector) ---- */
+
+#define MSI_CTRL 2
+#define MSI_ADDR_LO 4
+#define MSI_ADDR_HI 8
+#define MSI_DATA 12
+#define MSI_MASK 16
+#define MSI_PENDING 20
+#define MSI_CTRL_ENABLE 0x0001
+#define MSI_CTRL_64BIT 0x0080
+#define MSI_CTRL_MASKABLE 0x0100
+
+int pci_msi_init(struct pci_dev *d)
+{
+    int off = pci_add_cap(d, 0x05, 24);
+    if (off < 0)
+        return off;
+    unsigned o = (unsigned)off;
+    pci_set16(d, o + MSI_CTRL, MSI_CTRL_64BIT | MSI_CTRL_MASKABLE); /* 1 vector capable */
+    pci_set_wmask(d, o + MSI_CTRL, 2, MSI_CTRL_ENABLE | 0x0070); /* enable, multiple enable */
+    pci_set_wmask(d, o + MSI_ADDR_LO, 4, 0xfffffffc);
+    pci_set_wmask(d, o + MSI_ADDR_HI, 4, 0xffffffff);
+    pci_set_wmask(d, o + MSI_DATA, 2, 0xffff);
+    pci_set_wmask(d, o + MSI_MASK, 4, 0x00000001);
+    d->msi_cap = (uint8_t)o;
+    return off;
+}
+
+int pci_msi_enabled(const struct pci_dev *d)
+{
+    return d->msi_cap && (pci_get16(d, d->msi_cap + MSI_CTRL) & MSI_CTRL_ENABLE);
+}
+
+static void msi_send(struct pci_dev *d)
+{
+    unsigned o = d->msi_cap;
+    uint64_t addr = pci_get32(d, o + MSI_ADDR_LO) | ((uint64_t)pci_get32(d, o + MSI_ADDR_HI) << 32);
+    d->msi_pending = 0;
+    d->cfg[o + MSI_PENDING] &= (uint8_t)~1;
+    irq_msi(d->bus->irq, addr, pci_get16(d, o + MSI_DATA));
+}
+
+void pci_msi_notify(struct pci_dev *d)
+{
+    if (!pci_msi_enabled(d) || !(pci_get16(d, PCI_COMMAND) & PCI_COMMAND_MASTER))
+        return; /* an MSI is a memory write: no bus mastering, no message */
+    if (pci_get32(d, d->msi_cap + MSI_MASK) & 1) {
+        d->msi_pending = 1;
+        d->cfg[d->msi_cap + MSI_PENDING] |= 1;
+        return;
+    }
+    msi_send(d);
+}
+
+/* After a config write: an unmasked vector with a message pending sends it. */
+static void msi_update(struct pci_dev *d, unsigned reg, unsigned size)
+{
+    if (d->msi_cap && d->msi_pending && touches(reg, size, d->msi_cap, d->msi_cap + 24u) &&
+        pci_msi_enabled(d) && !(pci_get32(d, d->msi_cap + MSI_MASK) & 1))
+        msi_send(d);
+}
+
 int pci_dev_add(struct pci_dev *d)
 {
     struct pci_bus *pb = d->bus;
@@ -337,11 +404,6 @@ uint32_t pci_cfg_read(struct pci_bus *pb, uint8_t devfn, unsigned reg, unsigned 
     return v;
 }
 
-static int touches(unsigned reg, unsigned size, unsigned lo, unsigned hi)
-{
-    return reg < hi && reg + size > lo;
-}
-
 void pci_cfg_write(struct pci_bus *pb, uint8_t devfn, unsigned reg, unsigned size, uint32_t val)
 {
     struct pci_dev *d = pb->dev[devfn];
@@ -365,6 +427,7 @@ void pci_cfg_write(struct pci_bus *pb, uint8_t devfn, unsigned reg, unsigned siz
         update_bars(d);
     if ((old_cmd ^ pci_get16(d, PCI_COMMAND)) & PCI_COMMAND_INTX_DISABLE)
         update_intx(d);
+    msi_update(d, reg, size);
 }
 
 void pci_for_each(struct pci_bus *pb, void (*fn)(void *opaque, struct pci_dev *d), void *opaque)

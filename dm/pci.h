@@ -92,6 +92,8 @@ struct pci_dev {
     int intx_level;
     uint64_t cfg_reads, cfg_writes;
     uint8_t next_cap;            /* where pci_add_cap puts the next capability */
+    uint8_t msi_cap;             /* offset of the MSI capability, 0: none */
+    int msi_pending;             /* a message held back by the mask bit */
 };
 
 struct pci_bus *pci_bus_new(struct bus *bus, struct irq *irq, const struct hv *hv);
@@ -133,6 +135,15 @@ uint64_t pci_bar_addr(const struct pci_dev *d, unsigned i);
 /* Raise / lower the function's INTx (its interrupt pin, 0x3d), honouring INTx disable and
  * showing it in the status register. */
 void pci_set_irq(struct pci_dev *d, int level);
+
+/* MSI: give the function an MSI capability (one vector, 64-bit address, per-vector masking)
+ * before pci_dev_add. Returns its offset or a negative errno. */
+int pci_msi_init(struct pci_dev *d) WUR;
+/* Is MSI enabled by the guest (then use pci_msi_notify instead of INTx)? */
+int pci_msi_enabled(const struct pci_dev *d);
+/* Send the function's MSI, as the guest programmed it (nothing if disabled or masked: a
+ * masked vector is remembered as pending and sent when unmasked). */
+void pci_msi_notify(struct pci_dev *d);
 
 /* Config cycles, as IOREQ_TYPE_PCI_CONFIG delivers them: REG 0-255, SIZE 1, 2 or 4, REG
  * aligned to SIZE or not (split as needed). Absent functions read all-ones. */

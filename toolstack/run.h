@@ -185,6 +185,11 @@ void run_engine_tail(const struct run_engine *e,
                      void (*fn)(void *opaque, double t, enum run_src src, const char *text),
                      void *opaque);
 
+/* Xen's console ring holds every domain's lines and Xen's own: for a line of it, where the
+ * part about domain domid starts ("(dN) text" gives text; a Xen line naming dN, dNvM or
+ * "Domain N" is kept whole), or -1 if the line is not about that domain */
+long run_xen_line_of(const char *line, uint32_t domid);
+
 /* ---- the loop ------------------------------------------------------------------------------- */
 struct run_fd {
     int fd;                 /* -1: not open (closed at EOF) */
@@ -249,6 +254,8 @@ struct run_result {
     unsigned long n_lines[RUN_NSRC];
     bool followed[RUN_NSRC];
     char *console_files[RUN_NSRC];
+    char *vga;              /* the VGA text screen at the end (HVM with a display), or NULL */
+    char *vga_note;         /* why there is none, when there should be one */
 };
 void run_result_init(struct run_result *r);
 void run_result_free(struct run_result *r);
@@ -295,6 +302,17 @@ struct run_opts {
 /* Runs one config to a verdict and tears everything down; r holds the result, and the run's
  * folder gets the consoles, result.json and junit.xml. stop_fd as for run_loop. */
 void run_guest(const char *cfg_file, const struct run_opts *o, int stop_fd, struct run_result *r);
+
+/* ---- the VGA text screen (run_vga.c) ---------------------------------------------------------- */
+/* HMP "xp /2000hx 0xb8000" output into 25 rows of text (UTF-8, code page 437 mapped, trailing
+ * blanks and rows dropped): 0, -EINVAL if it is not exactly 2000 cells, -ENOMEM */
+int run_vga_decode(const char *xp, char **text);
+/* one HMP command through the QMP socket at path: 0 and its text output, or negative errno
+ * with the reason in err */
+int run_qmp_hmp(const char *path, const char *cmdline, double timeout_s, char **out, char *err,
+                size_t errlen);
+/* the text screen of domid's device model: 0 and the text, or negative errno and why */
+int run_vga_text(uint32_t domid, char **text, char *why, size_t whylen);
 
 /* the command */
 int cmd_run(int argc, char **argv);

@@ -132,6 +132,30 @@ static void say_brief(const struct job *j)
     fflush(stdout);
 }
 
+/* a run in a child that ended in an error: the end of its messages (libxl's say why) */
+static void say_child_log(const struct job *j)
+{
+    char *path = ts_asprintf("%s/hvmctl.log", j->dir), *data = NULL, *p;
+    size_t len = 0;
+    int lines = 0;
+
+    if (ts_read_file(path, &data, &len) == 0 && len) {
+        for (p = data + len; p > data; p--)
+            if (p[-1] == '\n' && p != data + len && ++lines == 15)
+                break;
+        fprintf(stderr, "hvmctl: run: the end of %s:\n", path);
+        for (; *p; ) {
+            char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+            fprintf(stderr, "  | %.*s\n", (int)n, p);
+            p += n + (nl ? 1 : 0);
+        }
+    }
+    free(data);
+    free(path);
+}
+
 static int spawn(struct job *j, const struct run_opts *base, bool quiet)
 {
     int p[2];
@@ -239,6 +263,8 @@ static void run_many(struct job *jobs, int n, int par, const struct run_opts *ba
                 if (jobs[i].pid == pid && !jobs[i].done) {
                     reap(&jobs[i], status);
                     say_brief(&jobs[i]);
+                    if (jobs[i].brief.verdict == RUN_ERROR)
+                        say_child_log(&jobs[i]);
                     running--;
                 }
             }

@@ -595,3 +595,50 @@ double run_engine_tick(struct run_engine *e, double t)
     }
     return next;
 }
+
+/* ---- Xen's console: which lines are about a domain ------------------------------------------- */
+
+static bool is_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* "d5" as a word in s (d5v0, (d5), d5:), not d50, id5 or d5x; "Domain 5" / "domain 5" */
+static bool names_domain(const char *s, uint32_t domid)
+{
+    char tok[24];
+    size_t n;
+    const char *p;
+
+    n = (size_t)snprintf(tok, sizeof(tok), "d%u", domid);
+    for (p = strstr(s, tok); p; p = strstr(p + 1, tok)) {
+        char after = p[n];
+
+        if (p > s && is_word_char(p[-1]))
+            continue;
+        if (after == 'v' && p[n + 1] >= '0' && p[n + 1] <= '9')
+            return true;    /* d5v0: a vCPU of the domain */
+        if (!is_word_char(after))
+            return true;
+    }
+    n = (size_t)snprintf(tok, sizeof(tok), "omain %u", domid);
+    for (p = strstr(s, tok); p; p = strstr(p + 1, tok))
+        if (p > s && (p[-1] == 'D' || p[-1] == 'd') && (p - 1 == s || !is_word_char(p[-2])) &&
+            !(p[n] >= '0' && p[n] <= '9'))
+            return true;
+    return false;
+}
+
+long run_xen_line_of(const char *line, uint32_t domid)
+{
+    char prefix[24];
+    size_t pl = (size_t)snprintf(prefix, sizeof(prefix), "(d%u) ", domid);
+
+    /* the guest's own output (hvmloader, SeaBIOS, earlyprintk=xen): without the prefix */
+    if (!strncmp(line, prefix, pl))
+        return (long)pl;
+    /* Xen's own lines about the domain, whole */
+    if (!strncmp(line, "(XEN) ", 6) && names_domain(line + 6, domid))
+        return 0;
+    return -1;
+}

@@ -83,7 +83,7 @@ static int mkdir_p(const char *dir)
 
 static const char *const artifact_files[] = {
     "serial.log", "pv.log", "xen.log", "dm.log", "console.log", "result.json", "junit.xml",
-    "domain.json", NULL,
+    "domain.json", "vga.txt", NULL,
 };
 
 /* a run's folder: made, and cleared of what an earlier run left in it (our files only) */
@@ -238,45 +238,16 @@ static int xen_console_open(struct guest *g)
     return 0;
 }
 
-/* "d5" as a word in s: d5v0, (d5), d5: but not d50 or id5 */
-static bool names_domain(const char *s, uint32_t domid)
-{
-    char tok[16];
-    size_t n;
-    const char *p;
-
-    n = (size_t)snprintf(tok, sizeof(tok), "d%u", domid);
-    for (p = strstr(s, tok); p; p = strstr(p + 1, tok)) {
-        char after = p[n];
-        bool start = p == s || !((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') ||
-                                 (p[-1] >= '0' && p[-1] <= '9') || p[-1] == '_');
-        if (start && !(after >= '0' && after <= '9') &&
-            !((after >= 'a' && after <= 'z' && after != 'v') || (after >= 'A' && after <= 'Z')))
-            return true;
-    }
-    n = (size_t)snprintf(tok, sizeof(tok), "omain %u", domid);
-    for (p = strstr(s, tok); p; p = strstr(p + 1, tok))
-        if (p > s && (p[-1] == 'D' || p[-1] == 'd') && !(p[n] >= '0' && p[n] <= '9'))
-            return true;
-    return false;
-}
-
 static void xen_console_line(struct guest *g, struct run_engine *e, char *line, size_t len,
                              double t)
 {
-    char prefix[24];
-    size_t pl;
+    long off;
 
     if (len && line[len - 1] == '\r')
         line[--len] = '\0';
-    pl = (size_t)snprintf(prefix, sizeof(prefix), "(d%u) ", g->domid);
-    if (len >= pl && !memcmp(line, prefix, pl)) {
-        run_engine_line(e, RUN_SRC_XEN, line + pl, len - pl, t);
-        return;
-    }
-    /* Xen's own lines about the domain (not the guest's: those carry the prefix) */
-    if (!strncmp(line, "(XEN) ", 6) && names_domain(line + 6, g->domid))
-        run_engine_line(e, RUN_SRC_XEN, line, len, t);
+    off = run_xen_line_of(line, g->domid);
+    if (off >= 0)
+        run_engine_line(e, RUN_SRC_XEN, line + off, len - (size_t)off, t);
 }
 
 static void xen_console_poll(struct guest *g, struct run_engine *e, double t)
@@ -493,6 +464,34 @@ static void teardown(struct guest *g)
         free(r->kind);
         r->kind = ts_strdup("teardown");
     }
+}
+
+/* the VGA text screen, while the device model still runs: what BIOS, a boot loader or an
+ * installer showed last */
+static void capture_vga(struct guest *g)
+{
+    const libxl_domain_config *dc = &g->cfg.dc;
+    char why[300], *text = NULL;
+    FILE *f;
+
+    if (dc->c_info.type != LIBXL_DOMAIN_TYPE_HVM ||
+        dc->b_info.u.hvm.vga.kind == LIBXL_VGA_INTERFACE_TYPE_NONE)
+        return;
+    if (g->dm_pid <= 0 || !pid_alive(g->dm_pid)) {
+        g->r->vga_note = ts_strdup("the device model was gone before the screen could be read");
+        return;
+    }
+    if (run_vga_text(g->domid, &text, why, sizeof(why)) < 0) {
+        g->r->vga_note = ts_strdup(why);
+        ts_info("run: %s: no VGA text screen: %s", g->r->name, why);
+        return;
+    }
+    f = open_artifact(g, "vga.txt");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    g->r->vga = text;
 }
 
 /* ---- one run ------------------------------------------------------------------------------------ */
@@ -765,6 +764,7 @@ void run_guest(const char *cfg_file, const struct run_opts *o, int stop_fd, stru
             xs_unwatch(g.xs, "@releaseDomain", "run");
     }
     run_result_take(r, &e);
+    capture_vga(&g);
 
 out:
     if (lock >= 0)

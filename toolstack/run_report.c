@@ -156,6 +156,8 @@ void run_result_free(struct run_result *r)
     free(r->tail);
     for (i = 0; i < RUN_NSRC; i++)
         free(r->console_files[i]);
+    free(r->vga);
+    free(r->vga_note);
     memset(r, 0, sizeof(*r));
 }
 
@@ -367,7 +369,19 @@ void run_report_json(FILE *f, const struct run_result *r, int indent)
             fputs("null", f);
         fputc('}', f);
     }
-    fprintf(f, "},\n%s  \"artifacts\": ", pad);
+    fprintf(f, "},\n%s  \"vga\": ", pad);
+    if (r->vga) {
+        fputs("{\"file\": \"vga.txt\", \"text\": ", f);
+        run_json_str(f, r->vga);
+        fputc('}', f);
+    } else if (r->vga_note) {
+        fputs("{\"file\": null, \"note\": ", f);
+        run_json_str(f, r->vga_note);
+        fputc('}', f);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ",\n%s  \"artifacts\": ", pad);
     if (r->artifacts)
         run_json_str(f, r->artifacts);
     else
@@ -450,6 +464,10 @@ static void junit_problem(FILE *f, const struct run_result *r, const char *elem)
         xml_text(f, "the last lines of the consoles:\n");
         xml_text(f, r->tail);
     }
+    if (r->vga) {
+        xml_text(f, "\nthe VGA text screen:\n");
+        xml_text(f, r->vga);
+    }
     fprintf(f, "</%s>\n    </testcase>\n", elem);
 }
 
@@ -528,6 +546,10 @@ void run_report_junit_suite(FILE *f, const struct run_result *r)
         }
         if (r->tail)
             xml_text(f, r->tail);
+        if (r->vga) {
+            xml_text(f, "\nthe VGA text screen at the end:\n");
+            xml_text(f, r->vga);
+        }
         fputs("</system-out>\n", f);
     }
     fputs("  </testsuite>\n", f);

@@ -333,7 +333,7 @@ static inline size_t ideg_atapi_pio_in(struct ideg *g, uint16_t base, uint64_t g
             break; /* not a data-in phase */
         size_t n = ideg_in(g, base + 4) | (size_t)ideg_in(g, base + 5) << 8;
         ideg_status(g, base); /* acknowledge the interrupt */
-        ideg_insw(g, base, gpa + total, (uint32_t)(n / 2));
+        ideg_insw(g, base, gpa + total, (uint32_t)((n + 1) / 2)); /* an odd count: padded */
         total += n;
         nb++;
     }

@@ -20,7 +20,7 @@
 
 #define KSIZE 65536
 #define ISIZE 100000
-#define SETUP_SIZE 2560 /* (4 + 1) * 512 */
+#define SETUP_SIZE 15872 /* (30 + 1) * 512: more than the first 8 KiB, as Debian's kernel */
 
 struct bed {
     struct testsrc *ts;
@@ -37,7 +37,7 @@ static void write_file(const char *path, const uint8_t *data, size_t n)
     close(fd);
 }
 
-/* A file shaped like a bzImage: boot protocol 2.15, 4 setup sectors, loaded high. */
+/* A file shaped like a bzImage: boot protocol 2.15, 30 setup sectors, loaded high. */
 static void make_files(struct bed *b, int bzimage)
 {
     strcpy(b->dir, "/tmp/hvmd-fwcfg-XXXXXX");
@@ -51,7 +51,7 @@ static void make_files(struct bed *b, int bzimage)
     for (int n = 0; n < ISIZE; n++)
         i[n] = (uint8_t)(n * 17 + 3);
     if (bzimage) {
-        k[0x1f1] = 4;
+        k[0x1f1] = 30;
         memcpy(k + 0x202, "HdrS", 4);
         st16(k + 0x206, 0x20f);
         k[0x210] = 0;
@@ -188,6 +188,15 @@ static void test_signature_and_seabios_items(void **state)
     assert_int_equal(size, 2);
     read_port(&b, key, v, 2);
     assert_int_equal(ld16(v), 0x3f8);
+    /* etc/e820 must exist (SeaBIOS under Xen reads CMOS for high RAM otherwise): guest RAM */
+    key = find_file(&b, "etc/e820", &size);
+    assert_true(key >= 0x20);
+    assert_int_equal(size, 20);
+    uint8_t e820[20];
+    read_port(&b, key, e820, 20);
+    assert_int_equal(ld64(e820), 0);
+    assert_int_equal(ld64(e820 + 8), 64ull << 20);
+    assert_int_equal(ld32(e820 + 16), 1);
     /* DMA signature on the DMA ports */
     assert_int_equal(ts_in(b.ts, 0x514, 4), 0x554d4551);
     assert_int_equal(ts_in(b.ts, 0x518, 4), 0x47464320);

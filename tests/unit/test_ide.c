@@ -397,6 +397,32 @@ static void test_bm_stopped_mid_transfer(void **state)
     assert_int_equal(ideg_wait(g, PRI), 0x50);
 }
 
+/* A PV driver asks the platform device to unplug the emulated disks: they go, the CD-ROM
+ * stays. The "aux" variant keeps the primary master. */
+static void test_unplug(void **state)
+{
+    struct ideg *g = *state;
+    ide_unplug(g->ide, VM_UNPLUG_AUX_IDE_DISKS);
+    ideg_out(g, PRI_CTL, 0);
+    ideg_select(g, PRI, 0, 0);
+    ideg_out(g, PRI + 7, 0xe5);
+    assert_int_equal(ideg_status(g, PRI), 0x50); /* the primary master stays */
+    ide_unplug(g->ide, VM_UNPLUG_IDE_DISKS | VM_UNPLUG_NICS);
+    assert_int_equal(ideg_status(g, PRI), 0);
+    ideg_out(g, PRI + 3, 0xaa);
+    assert_int_equal(ideg_in(g, PRI + 3), 0); /* nobody on the channel now */
+    unsigned changes = g->ts->isa_changes[14];
+    ideg_out(g, PRI + 7, 0xec);
+    assert_int_equal(ideg_status(g, PRI), 0);
+    assert_int_equal(g->ts->isa_changes[14], changes);
+    /* the CD-ROM answers as before */
+    ideg_select(g, SEC, 0, 0);
+    ideg_out(g, SEC + 7, 0xa1);
+    assert_int_equal(ideg_status(g, SEC) & 0x08, 0x08);
+    ideg_insw(g, SEC, G_BUF, 256);
+    assert_int_equal(ld16(g->ts->ram + G_BUF) >> 14, 2);
+}
+
 static void test_bad_configurations(void **state)
 {
     struct testsrc *ts = ts_new(1 << 20);
@@ -446,6 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bm_started_before_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_dma_and_reset_in_flight, setup_direct, teardown),
         cmocka_unit_test_setup_teardown(test_bm_stopped_mid_transfer, setup_direct, teardown),
+        cmocka_unit_test_setup_teardown(test_unplug, setup, teardown),
         cmocka_unit_test(test_bad_configurations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -332,6 +332,10 @@ static void test_buffered_8_bytes_two_slots(void **state)
     assert_int_equal(ts_buffered_serve(ts), 2);
     assert_int_equal(ts->vm.rtc_offset, -3600 + 0x100000001ll);
     assert_int_equal(ts->vm.ioreq.timeoffset, 2);
+    /* a guest moving its RTC by huge amounts makes the sum wrap, not overflow (fuzz_ioreq) */
+    assert_int_equal(ts_buffered_push(ts, IOREQ_TYPE_TIMEOFFSET, 0, 8, 0x4b6fffffffffffffull), 0);
+    assert_int_equal(ts_buffered_push(ts, IOREQ_TYPE_TIMEOFFSET, 0, 8, 0x4b6fffffffffffffull), 0);
+    assert_int_equal(ts_buffered_serve(ts), 2);
     ts_free(ts);
 }
 

@@ -307,6 +307,49 @@ static void test_bar_init_rejects(void **state)
     pci_dev_del(d);
 }
 
+static void test_msi(void **state)
+{
+    struct fixture *fx = *state;
+    struct testsrc *ts = fx->ts;
+    struct pci_dev *d = pci_dev_new(ts->vm.pci, PCI_DEVFN(6, 0), "msi", 1, 2, 0x020000, 0, NULL, NULL);
+    int cap = pci_msi_init(d);
+    assert_true(cap >= 0x40);
+    assert_int_equal(pci_dev_add(d), 0);
+    uint8_t df = PCI_DEVFN(6, 0);
+    assert_int_equal(ts_cfg_read(ts, df, PCI_CAPABILITY_LIST, 1), cap);
+    assert_int_equal(ts_cfg_read(ts, df, cap, 1), 0x05);
+    assert_int_equal(ts_cfg_read(ts, df, cap + 2, 2), 0x0180); /* 64-bit, maskable */
+    /* not enabled: nothing sent */
+    pci_msi_notify(d);
+    assert_int_equal(ts->n_msi, 0);
+    /* Linux's order: address, data, then enable; bus master on */
+    ts_cfg_write(ts, df, cap + 4, 4, 0xfee00000);
+    ts_cfg_write(ts, df, cap + 8, 4, 0);
+    ts_cfg_write(ts, df, cap + 12, 2, 0x4041);
+    ts_cfg_write(ts, df, cap + 2, 2, 0x0001);
+    assert_true(pci_msi_enabled(d));
+    pci_msi_notify(d);
+    assert_int_equal(ts->n_msi, 0); /* no bus mastering yet */
+    ts_cfg_write(ts, df, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+    pci_msi_notify(d);
+    assert_int_equal(ts->n_msi, 1);
+    assert_int_equal(ts->msi[0].addr, 0xfee00000);
+    assert_int_equal(ts->msi[0].data, 0x4041);
+    /* masked: held as pending, sent on unmask */
+    ts_cfg_write(ts, df, cap + 16, 4, 1);
+    pci_msi_notify(d);
+    assert_int_equal(ts->n_msi, 1);
+    assert_int_equal(ts_cfg_read(ts, df, cap + 20, 4) & 1, 1);
+    ts_cfg_write(ts, df, cap + 16, 4, 0);
+    assert_int_equal(ts->n_msi, 2);
+    assert_int_equal(ts_cfg_read(ts, df, cap + 20, 4) & 1, 0);
+    /* the pending bits and the capability's ID are read-only */
+    ts_cfg_write(ts, df, cap + 20, 4, 1);
+    ts_cfg_write(ts, df, cap, 1, 0x11);
+    assert_int_equal(ts_cfg_read(ts, df, cap + 20, 4), 0);
+    assert_int_equal(ts_cfg_read(ts, df, cap, 1), 0x05);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +360,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caps_and_multifunction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bar_init_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_msi, setup, teardown),
     };
     log_set_level(LOG_ERR);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -660,6 +662,242 @@ static void test_followed_log_file(void **state)
     run_free(&r);
 }
 
+static void test_xen_lines_of_a_domain(void **state)
+{
+    static const struct {
+        const char *line;
+        long off;
+    } cases[] = {
+        { "(d5) SeaBIOS (version 1.16.2)", 5 },
+        { "(d5) ", 5 },
+        { "(XEN) d5v0 Triple fault - invoking HVM shutdown action 1", 0 },
+        { "(XEN) HVM d5 save: PIC", 0 },
+        { "(XEN) Domain 5 (vcpu#0) crashed on cpu#0:", 0 },
+        { "(XEN) domain_crash called from p2m.c:123: d5", 0 },
+        /* other domains, and dom0's own lines */
+        { "(d50) SeaBIOS", -1 },
+        { "(d4) (d5) forged", -1 },
+        { "(XEN) d50v0 Triple fault", -1 },
+        { "(XEN) d5x is not a domain", -1 },
+        { "(XEN) Domain 50 crashed", -1 },
+        { "(XEN) subdomain 5", -1 },
+        { "[    1.0] Kernel panic - not syncing (d5)", -1 },
+        { "", -1 },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long got = run_xen_line_of(cases[i].line, 5);
+        if (got != cases[i].off)
+            fail_msg("'%s': %ld, wanted %ld", cases[i].line, got, cases[i].off);
+    }
+}
+
+/* ---- the VGA text screen ----------------------------------------------------------------------- */
+
+/* what qemu's "xp /2000hx 0xb8000" prints for a screen: 8 cells a line, "ADDR: 0x.. 0x.." */
+static char *xp_of(const unsigned short *cells, int n, const char *eol)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (i % 8 == 0)
+            fprintf(f, "%016x:", 0xb8000 + i * 2);
+        fprintf(f, " 0x%04x", cells[i]);
+        if (i % 8 == 7 || i == n - 1)
+            fputs(eol, f);
+    }
+    fclose(f);
+    return out;
+}
+
+static void screen_put(unsigned short *cells, int row, int col, const char *s)
+{
+    for (; *s; s++, col++)
+        cells[row * 80 + col] = (unsigned short)(0x0700 | (unsigned char)*s);
+}
+
+static void test_vga_decode(void **state)
+{
+    static unsigned short cells[2000];
+    char *xp, *text;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 2000; i++)
+        cells[i] = 0x0720;     /* blank, grey on black */
+    screen_put(cells, 0, 0, "SeaBIOS (version 1.16.2-debian-1.16.2-1)");
+    screen_put(cells, 2, 2, "Booting from DVD/CD...");
+    /* GRUB's box: code page 437 corners and lines */
+    cells[4 * 80 + 0] = 0x07da;
+    cells[4 * 80 + 1] = 0x07c4;
+    cells[4 * 80 + 2] = 0x07bf;
+    cells[5 * 80 + 79] = 0x0000;        /* a NUL cell is a blank */
+    cells[6 * 80 + 3] = 0x1f01;         /* a control glyph */
+    xp = xp_of(cells, 2000, "\r\n");
+    assert_int_equal(run_vga_decode(xp, &text), 0);
+    assert_string_equal(text, "SeaBIOS (version 1.16.2-debian-1.16.2-1)\n"
+                              "\n"
+                              "  Booting from DVD/CD...\n"
+                              "\n"
+                              "\xe2\x94\x8c\xe2\x94\x80\xe2\x94\x90\n"
+                              "\n"
+                              "   .\n");
+    free(text);
+    free(xp);
+
+    /* a blank screen is empty text */
+    for (i = 0; i < 2000; i++)
+        cells[i] = 0x0720;
+    xp = xp_of(cells, 2000, "\n");
+    assert_int_equal(run_vga_decode(xp, &text), 0);
+    assert_string_equal(text, "");
+    free(text);
+    free(xp);
+
+    /* not 2000 cells, or not cells at all: refused */
+    xp = xp_of(cells, 1999, "\n");
+    assert_int_equal(run_vga_decode(xp, &text), -EINVAL);
+    assert_null(text);
+    free(xp);
+    assert_int_equal(run_vga_decode("Cannot access memory\n", &text), -EINVAL);
+    assert_int_equal(run_vga_decode("00000000000b8000: 0x10000\n", &text), -EINVAL);
+    assert_int_equal(run_vga_decode("00000000000b8000: 0x07zz\n", &text), -EINVAL);
+    assert_int_equal(run_vga_decode("", &text), -EINVAL);
+}
+
+/* a QMP monitor as qemu runs it: greeting, capabilities, an event, then the HMP command */
+static pid_t fake_qmp(const char *path, const char *answer, bool answer_at_all)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+    pid_t pid;
+
+    assert_true(ls >= 0);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    unlink(path);
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char buf[4096];
+        size_t len = 0;
+        int c = accept(ls, NULL, NULL), lines = 0;
+        const char *greet = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+                            "\"major\": 7}}, \"capabilities\": [\"oob\"]}}\r\n";
+
+        if (c < 0 || write(c, greet, strlen(greet)) < 0)
+            _exit(1);
+        while (lines < 2) {
+            ssize_t r = read(c, buf + len, sizeof(buf) - 1 - len);
+            char *nl;
+
+            if (r <= 0)
+                _exit(1);
+            len += (size_t)r;
+            buf[len] = '\0';
+            while ((nl = strchr(buf, '\n'))) {
+                *nl = '\0';
+                lines++;
+                if (lines == 1) {
+                    const char *ev = "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
+                                     "\"event\": \"RTC_CHANGE\", \"data\": {\"offset\": 0}}\r\n";
+                    if (!strstr(buf, "\"qmp_capabilities\"") ||
+                        write(c, ev, strlen(ev)) < 0 || write(c, "{\"return\": {}}\r\n", 16) < 0)
+                        _exit(1);
+                } else {
+                    if (!strstr(buf, "\"human-monitor-command\"") ||
+                        !strstr(buf, "\"command-line\": \"xp /2000hx 0xb8000\""))
+                        _exit(2);
+                    if (!answer_at_all) {
+                        sleep(5);
+                        _exit(0);
+                    }
+                    if (write(c, answer, strlen(answer)) < 0)
+                        _exit(1);
+                }
+                memmove(buf, nl + 1, len - (size_t)(nl + 1 - buf) + 1);
+                len -= (size_t)(nl + 1 - buf);
+            }
+        }
+        _exit(0);
+    }
+    close(ls);
+    return pid;
+}
+
+static void test_qmp_client(void **state)
+{
+    static unsigned short cells[2000];
+    char path[] = "/tmp/test_ts_run_qmp.XXXXXX", sock[80], err[256];
+    char *xp, *json, *out, *text;
+    size_t i, n;
+    pid_t pid;
+    int status;
+
+    (void)state;
+    assert_non_null(mkdtemp(path));
+    snprintf(sock, sizeof(sock), "%s/qmp-libxenstat-7", path);
+    for (i = 0; i < 2000; i++)
+        cells[i] = 0x0720;
+    screen_put(cells, 1, 0, "GRUB loading. \"quoted\" \\ back");
+    xp = xp_of(cells, 2000, "\r\n");
+    /* qemu's answer: the text as a JSON string */
+    json = malloc(strlen(xp) * 2 + 64);
+    assert_non_null(json);
+    n = (size_t)sprintf(json, "{\"return\": \"");
+    for (i = 0; xp[i]; i++) {
+        if (xp[i] == '\r')
+            n += (size_t)sprintf(json + n, "\\r");
+        else if (xp[i] == '\n')
+            n += (size_t)sprintf(json + n, "\\n");
+        else
+            json[n++] = xp[i];
+    }
+    sprintf(json + n, "\"}\r\n");
+
+    pid = fake_qmp(sock, json, true);
+    assert_int_equal(run_qmp_hmp(sock, "xp /2000hx 0xb8000", 5, &out, err, sizeof(err)), 0);
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_string_equal(out, xp);
+    assert_int_equal(run_vga_decode(out, &text), 0);
+    assert_string_equal(text, "\nGRUB loading. \"quoted\" \\ back\n");
+    free(text);
+    free(out);
+
+    /* an error from the monitor: its description */
+    pid = fake_qmp(sock, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no VGA\"}}\r\n", true);
+    assert_int_equal(run_qmp_hmp(sock, "xp /2000hx 0xb8000", 5, &out, err, sizeof(err)), -EPROTO);
+    assert_null(out);
+    assert_string_equal(err, "no VGA");
+    waitpid(pid, NULL, 0);
+
+    /* a monitor that does not answer: the timeout, not a hang */
+    pid = fake_qmp(sock, NULL, false);
+    {
+        double t0 = run_now();
+        assert_int_equal(run_qmp_hmp(sock, "xp /2000hx 0xb8000", 0.5, &out, err, sizeof(err)),
+                         -ETIMEDOUT);
+        assert_true(run_now() - t0 < 3);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+
+    /* nobody there */
+    unlink(sock);
+    assert_true(run_qmp_hmp(sock, "xp", 1, &out, err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, "No such file"));
+    free(json);
+    free(xp);
+    rmdir(path);
+}
+
 /* ---- reports ------------------------------------------------------------------------------------ */
 
 static const char validator[] =
@@ -694,6 +932,8 @@ static const char validator[] =
     "            assert s['at_s'] >= s['took_s'] >= 0\n"
     "    if run['verdict'] != 'pass':\n"
     "        assert run['failure']['kind'] == run['kind']\n"
+    "    if run['vga']:\n"
+    "        assert run['vga']['text'] in ''.join(ts.itertext())\n"
     "for k in tot:\n"
     "    assert int(x.get(k)) == tot[k]\n"
     "print('reports valid:', json.dumps([r['verdict'] for r in runs]), [r['reason'] for r in runs])\n";
@@ -769,6 +1009,7 @@ static void test_reports_validate(void **state)
 
     make_result(&res1, &r1, "pv<1>", d1);
     make_result(&res2, &r2, "hvm \"2\"", d2);
+    res2.vga = strdup("\xe2\x94\x8c\xe2\x94\x80\xe2\x94\x90 <GRUB> & \"menu\"\n   .\n");
     assert_int_equal(run_report_write_own(&res1, d1), 0);
     assert_int_equal(run_report_write_own(&res2, d2), 0);
     {
@@ -853,6 +1094,9 @@ int main(void)
         cmocka_unit_test(test_signal_interrupts),
         cmocka_unit_test(test_escapes_and_long_lines),
         cmocka_unit_test(test_followed_log_file),
+        cmocka_unit_test(test_xen_lines_of_a_domain),
+        cmocka_unit_test(test_vga_decode),
+        cmocka_unit_test(test_qmp_client),
         cmocka_unit_test(test_reports_validate),
     };
 

@@ -17,6 +17,8 @@ disk = [ "format=raw,vdev=hda,access=rw,target=/tmp/disk.img",
          "format=raw,vdev=hdc,access=ro,devtype=cdrom,target=/media/linux.iso" ]
 boot = "d"
 serial = "file:/tmp/iso-serial.log"
+# the same display setting as hvmd-iso, so that the pair compares like with like
+vga = "none"
 vnc = 0
 on_poweroff = "destroy"
 on_reboot = "destroy"

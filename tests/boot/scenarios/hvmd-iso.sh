@@ -3,7 +3,7 @@
 # step: guest-up 360
 # step: checks 240
 # step: poweroff 120
-# step: host-image 30
+# step: host-image 90
 . /etc/hvmd-lib.sh
 check_disk /tmp/disk.img 64 ata-piix disk-pattern poweroff
 cat > /tmp/iso.cfg <<CFG

@@ -1,0 +1,155 @@
+/* hvmd-diskbench DEV: disk throughput inside the test guest, with O_DIRECT (no page cache):
+ * sequential reads of 1 MiB, random reads of 4 KiB, sequential writes of 1 MiB at 16 MiB (then
+ * fsync). Prints one line:
+ *   seq_read_mb_s=N.N rand_read_iops=N seq_write_mb_s=N.N
+ * Freestanding (x86-64 Linux system calls, no libc) so that it adds a few KiB to the guest's
+ * initramfs and not a static libc. Built by images/bed.sh. */
+
+#define O_RDWR 02
+#define O_DIRECT 040000
+#define BLKGETSIZE64 0x80081272
+#define CLOCK_MONOTONIC 1
+#define MIB (1L << 20)
+
+struct ts {
+    long sec, nsec;
+};
+
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+    long r;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return r;
+}
+#define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define sys4(n, a, b, c, d) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+
+static unsigned char buf[MIB] __attribute__((aligned(4096)));
+
+static void out(const char *s)
+{
+    long n = 0;
+    while (s[n])
+        n++;
+    sys3(1, 1, s, n);
+}
+
+static char *num(char *p, long v)
+{
+    char t[24];
+    int n = 0;
+    if (v < 0) {
+        *p++ = '-';
+        v = -v;
+    }
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = t[--n];
+    return p;
+}
+
+/* V/10 with one decimal */
+static char *dec1(char *p, long tenths)
+{
+    p = num(p, tenths / 10);
+    *p++ = '.';
+    *p++ = (char)('0' + tenths % 10);
+    return p;
+}
+
+static long now_us(void)
+{
+    struct ts t;
+    sys3(228, CLOCK_MONOTONIC, &t, 0);
+    return t.sec * 1000000 + t.nsec / 1000;
+}
+
+static void die(const char *what)
+{
+    out("hvmd-diskbench: ");
+    out(what);
+    out(" failed\n");
+    sys3(231, 1, 0, 0);
+}
+
+int cmain(long *sp);
+int cmain(long *sp)
+{
+    long argc = sp[0];
+    char **argv = (char **)(sp + 1);
+    unsigned long size = 0;
+    char line[160], *p = line;
+
+    if (argc != 2)
+        die("usage: hvmd-diskbench DEV;");
+    long fd = sys3(2, argv[1], O_RDWR | O_DIRECT, 0);
+    if (fd < 0)
+        die("open");
+    if (sys3(16, fd, BLKGETSIZE64, &size) < 0 || size < 48 * MIB)
+        die("size (48 MiB at least)");
+
+    /* sequential read: 32 MiB in 1 MiB requests */
+    long t0 = now_us();
+    for (long i = 0; i < 32; i++)
+        if (sys4(17, fd, buf, MIB, i * MIB) != MIB)
+            die("sequential read");
+    long seq = now_us() - t0;
+
+    /* random read: 4 KiB at 512 places in the first 48 MiB */
+    unsigned long x = 12345;
+    t0 = now_us();
+    for (long i = 0; i < 512; i++) {
+        x = x * 6364136223846793005ul + 1442695040888963407ul;
+        long off = (long)((x >> 33) % (48 * MIB / 4096)) * 4096;
+        if (sys4(17, fd, buf, 4096, off) != 4096)
+            die("random read");
+    }
+    long rnd = now_us() - t0;
+
+    /* sequential write: 16 MiB at 16 MiB, then fsync (FLUSH CACHE) */
+    for (long i = 0; i < MIB; i++)
+        buf[i] = (unsigned char)i;
+    t0 = now_us();
+    for (long i = 0; i < 16; i++)
+        if (sys4(18, fd, buf, MIB, 16 * MIB + i * MIB) != MIB)
+            die("sequential write");
+    if (sys3(74, fd, 0, 0) < 0)
+        die("fsync");
+    long wr = now_us() - t0;
+
+    p = line;
+    for (const char *s = "seq_read_mb_s="; *s; s++)
+        *p++ = *s;
+    p = dec1(p, seq ? 32L * 10 * 1000000 / seq : 0);
+    for (const char *s = " rand_read_iops="; *s; s++)
+        *p++ = *s;
+    p = num(p, rnd ? 512L * 1000000 / rnd : 0);
+    for (const char *s = " seq_write_mb_s="; *s; s++)
+        *p++ = *s;
+    p = dec1(p, wr ? 16L * 10 * 1000000 / wr : 0);
+    *p++ = '\n';
+    *p = 0;
+    out(line);
+    sys3(3, fd, 0, 0);
+    return 0;
+}
+
+__asm__(".globl _start\n"
+        "_start:\n"
+        "  xor %rbp, %rbp\n"
+        "  mov %rsp, %rdi\n"
+        "  and $-16, %rsp\n"
+        "  call cmain\n"
+        "  mov %eax, %edi\n"
+        "  mov $231, %eax\n"
+        "  syscall\n"
+        "  hlt\n");

@@ -1,0 +1,76 @@
+# about: the cost of hvmctl run over bare xl create + xl console: the same PV guest, to its marker and then its own poweroff, booted alternately by each (twice, in the same boot); the times to the marker and to the end, their ratios, and hvmctl run's CPU time
+# step: xl-first 240
+# step: run-first 240
+# step: xl-second 240
+# step: run-second 240
+. /etc/hvmd-lib.sh
+pv_cfg() {
+    cat <<CFG
+name = "$1"
+type = "pv"
+kernel = "/media/guest-vmlinuz"
+ramdisk = "/media/guest-initrd.gz"
+cmdline = "console=hvc0 quiet hvmd.checks=poweroff"
+memory = 256
+vcpus = 1
+tsc_mode = "native"
+on_poweroff = "destroy"
+CFG
+}
+# wait_fast FILE REGEX SECS: as wait_re, polling every 0.1 s (the times compared are ~20 s)
+wait_fast() {
+    local end=$(( $(secs) + $3 ))
+    while [ "$(secs)" -lt "$end" ]; do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# children's CPU seconds so far (user + system), from bash's times
+child_cpu() {
+    times | tail -1 | awk '{ gsub("s", "", $1); gsub("s", "", $2); split($1, u, "m"); split($2, s, "m");
+                             printf "%.2f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+}
+xl_boot() { # xl create, xl console to a file, the marker, the poweroff (xl's monitor destroys)
+    local n=$1 t0 m
+    pv_cfg "$n" > "/tmp/$n.cfg"
+    t0=$(now)
+    xl create "/tmp/$n.cfg" > "/tmp/$n.create" 2>&1 || { cat "/tmp/$n.create"; fail "xl create $n"; }
+    xl console -t pv "$n" > "/tmp/$n.con" 2>&1 < /dev/null &
+    wait_fast "/tmp/$n.con" 'HVMD-GUEST-UP' 200 || fail "xl: no marker from $n"
+    m=$(elapsed "$t0")
+    wait_gone "$n" 120 || fail "xl: $n did not power off"
+    XL_M="$XL_M $m"; XL_T="$XL_T $(elapsed "$t0")"
+    sleep 1
+    nothing_left || fail "xl left something behind"
+}
+run_boot() { # the same through hvmctl run
+    local n=$1 t0 m c0 pid
+    pv_cfg "$n" > "/tmp/$n.cfg"
+    c0=$(child_cpu)
+    t0=$(now)
+    hvmctl run "/tmp/$n.cfg" --expect 'pv:^HVMD-GUEST-UP' --expect 'pv:^HVMD-GUEST-DONE$' \
+        --wait-poweroff --step-timeout 200 --artifacts /tmp/art --json "/tmp/$n.json" > "/tmp/$n.out" 2>&1 &
+    pid=$!
+    wait_fast "/tmp/$n.out" '\] HVMD-GUEST-UP' 200 || fail "run: no marker from $n"
+    m=$(elapsed "$t0")
+    wait "$pid" || { sed 's/^/<run> /' "/tmp/$n.out"; fail "hvmctl run $n failed"; }
+    RUN_M="$RUN_M $m"; RUN_T="$RUN_T $(elapsed "$t0")"
+    RUN_CPU="$RUN_CPU $(awk -v a="$c0" -v b="$(child_cpu)" 'BEGIN { printf "%.2f", b - a }')"
+    tail -1 "/tmp/$n.out" | sed 's/^/<run> /'
+    sleep 1
+    nothing_left || fail "hvmctl run left something behind"
+}
+xl_boot ovx1; step xl-first
+run_boot ovr1; step run-first
+xl_boot ovx2; step xl-second
+run_boot ovr2; step run-second
+mean() { echo "$@" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.2f", s / NF }'; }
+info "xl: marker$XL_M total$XL_T; hvmctl run: marker$RUN_M total$RUN_T cpu$RUN_CPU"
+metric xl_marker_s "$(mean $XL_M)" s
+metric run_marker_s "$(mean $RUN_M)" s
+metric xl_total_s "$(mean $XL_T)" s
+metric run_total_s "$(mean $RUN_T)" s
+metric run_over_xl_marker "$(awk -v a="$(mean $RUN_M)" -v b="$(mean $XL_M)" 'BEGIN { printf "%.3f", a / b }')"
+metric run_over_xl_total "$(awk -v a="$(mean $RUN_T)" -v b="$(mean $XL_T)" 'BEGIN { printf "%.3f", a / b }')"
+metric run_cpu_s "$(mean $RUN_CPU)" s

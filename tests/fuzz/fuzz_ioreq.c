@@ -1,0 +1,184 @@
+/* libFuzzer target for the request dispatch path: a whole hvmd machine (every device of the
+ * table) on the in-process ioreq source, fed with what a hostile guest and a confused or
+ * hostile hypervisor page could carry: raw ioreq slots (any type, size, count, pointer,
+ * direction), port and MMIO accesses routed as Xen routes them, PCI config cycles, guest RAM
+ * contents (for DMA structures and rep buffers) and buffered ring slots and pointers.
+ *
+ * Input: a sequence of records, each an opcode byte and its operands (little-endian):
+ *   0  raw slot: 32 bytes, an ioreq_t as Xen would write it (state forced to READY)
+ *   1  port access: u16 port, u8 size, u8 dir, u32 value
+ *   2  MMIO access: u32 addr-low (high = 0), u8 size, u8 dir, u64 value
+ *   3  config cycle: u8 devfn, u8 reg, u8 size, u8 dir, u32 value
+ *   4  guest RAM: u32 offset, u8 len, then len bytes
+ *   5  buffered slot: 8 bytes of buf_ioreq, appended to the ring, then the ring is served
+ *   6  buffered pointers: u32 read, u32 write, then the ring is served
+ *   7  rep port string: u16 port, u8 size, u16 count, u32 gpa, u8 flags (bit0 dir, bit1 df)
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "config.h"
+#include "log.h"
+#include "machine.h"
+#include "testsrc.h"
+
+#define RAM (2u << 20)
+
+static void quiet(void *opaque, enum log_level level, const char *line)
+{
+    (void)opaque;
+    (void)level;
+    (void)line;
+}
+
+struct in {
+    const uint8_t *p;
+    size_t n;
+};
+
+static int take(struct in *in, void *out, size_t len)
+{
+    if (in->n < len)
+        return 0;
+    memcpy(out, in->p, len);
+    in->p += len;
+    in->n -= len;
+    return 1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char *const argv[] = { "-xen-domid", "1", "-m", "2", "-serial", "null",
+                                        "-boot", "order=cdn", "-smp", "2,maxcpus=4" };
+    struct config cfg;
+    struct machine m;
+    char err[256];
+    struct in in = { data, size };
+
+    log_set_sink(quiet, NULL);
+    log_set_level(LOG_DEBUG);
+    if (config_parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) < 0)
+        return 0;
+    struct testsrc *ts = ts_new(RAM);
+    if (!ts) {
+        config_free(&cfg);
+        return 0;
+    }
+    ts->vm.cfg = &cfg;
+    if (machine_create(&m, &ts->vm, err, sizeof(err)) < 0)
+        goto out;
+    /* firmware's usual set-up first, so BARs and the PM base decode */
+    ts_cfg_write(ts, PCI_DEVFN(1, 3), 0x40, 4, 0xb001);
+    ts_cfg_write(ts, PCI_DEVFN(1, 3), 0x80, 1, 1);
+    ts_cfg_write(ts, PCI_DEVFN(3, 0), 0x10, 4, 0xc001);
+    ts_cfg_write(ts, PCI_DEVFN(3, 0), 0x14, 4, 0xf0000000);
+    ts_cfg_write(ts, PCI_DEVFN(3, 0), 0x04, 2, 7);
+
+    uint8_t op;
+    while (take(&in, &op, 1)) {
+        switch (op % 8) {
+        case 0: {
+            ioreq_t req;
+            if (!take(&in, &req, sizeof(req)))
+                goto done;
+            ioreq_t *slot = &ts->iopage->vcpu_ioreq[0];
+            *slot = req;
+            slot->state = STATE_IOREQ_READY;
+            ioreq_serve_slot(&ts->vm, slot);
+            break;
+        }
+        case 1: {
+            uint16_t port;
+            uint8_t sz, dir;
+            uint32_t val;
+            if (!take(&in, &port, 2) || !take(&in, &sz, 1) || !take(&in, &dir, 1) || !take(&in, &val, 4))
+                goto done;
+            unsigned s = 1u << (sz % 3);
+            if (dir & 1)
+                ts_in(ts, port, s);
+            else
+                ts_out(ts, port, s, val);
+            break;
+        }
+        case 2: {
+            uint32_t a;
+            uint8_t sz, dir;
+            uint64_t val;
+            if (!take(&in, &a, 4) || !take(&in, &sz, 1) || !take(&in, &dir, 1) || !take(&in, &val, 8))
+                goto done;
+            unsigned s = 1u << (sz % 4);
+            if (dir & 1)
+                ts_mmio_read(ts, a, s);
+            else
+                ts_mmio_write(ts, a, s, val);
+            break;
+        }
+        case 3: {
+            uint8_t devfn, reg, sz, dir;
+            uint32_t val;
+            if (!take(&in, &devfn, 1) || !take(&in, &reg, 1) || !take(&in, &sz, 1) ||
+                !take(&in, &dir, 1) || !take(&in, &val, 4))
+                goto done;
+            unsigned s = 1u << (sz % 3);
+            if (dir & 1)
+                ts_cfg_read(ts, devfn, reg, s);
+            else
+                ts_cfg_write(ts, devfn, reg, s, val);
+            break;
+        }
+        case 4: {
+            uint32_t off;
+            uint8_t len;
+            if (!take(&in, &off, 4) || !take(&in, &len, 1))
+                goto done;
+            off %= RAM;
+            if (len > RAM - off)
+                len = (uint8_t)(RAM - off);
+            if (!take(&in, ts->ram + off, len))
+                goto done;
+            break;
+        }
+        case 5: {
+            buffered_iopage_t *pg = ts->bufpage;
+            if (!take(&in, &pg->buf_ioreq[pg->write_pointer % IOREQ_BUFFER_SLOT_NUM], 8))
+                goto done;
+            pg->write_pointer++;
+            ts_buffered_serve(ts);
+            break;
+        }
+        case 6: {
+            buffered_iopage_t *pg = ts->bufpage;
+            uint32_t rd, wr;
+            if (!take(&in, &rd, 4) || !take(&in, &wr, 4))
+                goto done;
+            pg->read_pointer = rd;
+            pg->write_pointer = wr;
+            ts_buffered_serve(ts);
+            pg->read_pointer = pg->write_pointer = 0;
+            break;
+        }
+        case 7: {
+            uint16_t port, count;
+            uint8_t sz, flags;
+            uint32_t gpa;
+            if (!take(&in, &port, 2) || !take(&in, &sz, 1) || !take(&in, &count, 2) ||
+                !take(&in, &gpa, 4) || !take(&in, &flags, 1))
+                goto done;
+            unsigned s = 1u << (sz % 3);
+            uint32_t c = (uint32_t)(count % 4097);
+            if (flags & 1)
+                ts_rep_in(ts, port, s, c, gpa, flags & 2);
+            else
+                ts_rep_out(ts, port, s, c, gpa, flags & 2);
+            break;
+        }
+        }
+    }
+done:
+    machine_destroy(&m);
+out:
+    ts_free(ts);
+    config_free(&cfg);
+    return 0;
+}

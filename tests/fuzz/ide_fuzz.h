@@ -1,0 +1,238 @@
+/* Shared by fuzz_ata.c and fuzz_atapi.c: a fresh PIIX3 IDE function on the in-process ioreq
+ * source for every input, and an interpreter that turns the input into guest actions (port
+ * accesses to the task file, the control block and the bus master, rep ins/outs on the data
+ * port, writes of PRD tables and packets into guest RAM, config cycles, loop turns for
+ * asynchronous completions), as a hostile guest would make them. Images live in memfds. */
+#ifndef HVMD_FUZZ_IDE_H
+#define HVMD_FUZZ_IDE_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "block.h"
+#include "devices/ide.h"
+#include "log.h"
+#include "testsrc.h"
+
+#define FZ_RAM (1u << 20)
+#define FZ_BM 0xc000
+
+struct fz {
+    const uint8_t *p;
+    size_t n;
+    struct testsrc *ts;
+    struct ide *ide;
+};
+
+static int fz_image(const char *name, uint64_t size, unsigned salt)
+{
+    static int cached[2] = { -1, -1 };
+    int slot = salt & 1;
+    if (cached[slot] < 0) {
+        int fd = memfd_create(name, MFD_CLOEXEC);
+        if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+            abort();
+        uint8_t b[512];
+        for (uint64_t off = 0; off < size; off += sizeof(b)) {
+            for (unsigned i = 0; i < sizeof(b); i++)
+                b[i] = (uint8_t)(off / 512 + i + salt);
+            if (pwrite(fd, b, sizeof(b), (off_t)off) != (ssize_t)sizeof(b))
+                abort();
+        }
+        cached[slot] = fd;
+    }
+    return fcntl(cached[slot], F_DUPFD_CLOEXEC, 0);
+}
+
+/* A medium on the memfd FD. ASYNC: on the source's loop (O_DIRECT with libaio for
+ * cache=none, flushes through libaio); else everything synchronous, which keeps the fuzzer
+ * fast (an io context costs about 40 ms to set up and tear down). */
+static struct blk *fz_blk(struct testsrc *ts, int fd, int ro, enum blk_cache c, int async)
+{
+    struct blk *b = NULL;
+    char err[256];
+    struct blk_opts o = { .path = "fuzz", .fd = fd, .readonly = ro, .cache = c };
+    if (blk_open(&b, async ? ts->loop : NULL, &o, err, sizeof(err)) < 0)
+        abort();
+    return b;
+}
+
+static int fz_byte(struct fz *f)
+{
+    if (!f->n)
+        return -1;
+    f->n--;
+    return *f->p++;
+}
+
+static uint32_t fz_u(struct fz *f, unsigned bytes)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < bytes; i++) {
+        int b = fz_byte(f);
+        v |= (uint32_t)(b < 0 ? 0 : b) << (8 * i);
+    }
+    return v;
+}
+
+/* The ports a guest can reach: 0-7 primary task file, 8 primary control, 9-16 secondary,
+ * 17 secondary control, 18-33 the bus master registers. */
+static uint16_t fz_port(unsigned sel)
+{
+    sel %= 34;
+    if (sel < 8)
+        return (uint16_t)(0x1f0 + sel);
+    if (sel == 8)
+        return 0x3f6;
+    if (sel < 17)
+        return (uint16_t)(0x170 + sel - 9);
+    if (sel == 17)
+        return 0x376;
+    return (uint16_t)(FZ_BM + sel - 18);
+}
+
+/* A fresh source and IDE function; MEDIA fills CONF (opening its media on the source's loop)
+ * from the input's first byte. */
+typedef void fz_media_fn(struct testsrc *ts, struct ide_drive_conf conf[4], uint8_t sel);
+
+static struct fz *fz_new(fz_media_fn *media, const uint8_t *data, size_t size)
+{
+    struct fz *f = calloc(1, sizeof(*f));
+    struct ide_drive_conf conf[4];
+    char err[256];
+    if (!f || size < 1)
+        abort();
+    memset(conf, 0, sizeof(conf));
+    f->p = data + 1;
+    f->n = size - 1;
+    f->ts = ts_new(FZ_RAM);
+    if (!f->ts)
+        abort();
+    struct pci_dev *f0 = pci_dev_new(f->ts->vm.pci, PCI_DEVFN(1, 0), "isa", 0x8086, 0x7000,
+                                     0x060100, 0, NULL, NULL);
+    if (!f0 || pci_dev_add(f0) < 0)
+        abort();
+    media(f->ts, conf, data[0]);
+    if (ide_new(&f->ts->vm, conf, &f->ide, err, sizeof(err)) < 0)
+        abort();
+    ts_cfg_write(f->ts, PCI_DEVFN(1, 1), 0x20, 4, FZ_BM);
+    ts_cfg_write(f->ts, PCI_DEVFN(1, 1), PCI_COMMAND, 2, 5);
+    return f;
+}
+
+static void fz_free(struct fz *f)
+{
+    ide_free(f->ide);
+    ts_free(f->ts);
+    free(f);
+}
+
+/* One guest action; EXTRA handles opcodes >= 12 (the target's own). 0 at the end of input. */
+static int fz_step(struct fz *f, void (*extra)(struct fz *f, unsigned op))
+{
+    int op = fz_byte(f);
+    if (op < 0)
+        return 0;
+    struct testsrc *ts = f->ts;
+    switch (op % 16) {
+    case 0: { /* byte out */
+        uint16_t port = fz_port(fz_u(f, 1));
+        ts_out(ts, port, 1, fz_u(f, 1));
+        break;
+    }
+    case 1: /* byte in */
+        ts_in(ts, fz_port(fz_u(f, 1)), 1);
+        break;
+    case 2: { /* word / dword out, to any port */
+        uint16_t port = fz_port(fz_u(f, 1));
+        unsigned size = (fz_u(f, 1) & 1) ? 4 : 2;
+        ts_out(ts, port, size, fz_u(f, size));
+        break;
+    }
+    case 3: { /* word / dword in */
+        uint16_t port = fz_port(fz_u(f, 1));
+        ts_in(ts, port, (fz_u(f, 1) & 1) ? 4 : 2);
+        break;
+    }
+    case 4: case 5: { /* rep insw / outsw / insl / outsl on a data port (or any port) */
+        uint32_t sel = fz_u(f, 1);
+        uint16_t port = (sel & 0x80) ? fz_port(sel) : (sel & 1) ? 0x170 : 0x1f0;
+        unsigned size = (sel & 0x40) ? 4 : 2;
+        uint32_t count = fz_u(f, 2) % IOREQ_MAX_COUNT + 1;
+        uint64_t gpa = fz_u(f, 3) % (FZ_RAM + 65536); /* sometimes beyond RAM */
+        int df = (sel & 0x20) != 0;
+        if (op % 16 == 4)
+            ts_rep_in(ts, port, size, count, gpa, df);
+        else
+            ts_rep_out(ts, port, size, count, gpa, df);
+        break;
+    }
+    case 6: { /* guest RAM: PRD entries, packets, data */
+        uint32_t gpa = fz_u(f, 3) % FZ_RAM;
+        unsigned len = fz_u(f, 1) % 64;
+        for (unsigned i = 0; i < len && gpa + i < FZ_RAM; i++)
+            ts->ram[gpa + i] = (uint8_t)fz_u(f, 1);
+        break;
+    }
+    case 7: { /* a PRD entry with a chosen shape */
+        uint32_t table = (fz_u(f, 2) * 8) % FZ_RAM;
+        uint32_t addr = fz_u(f, 4);
+        uint32_t cnt = fz_u(f, 4);
+        if (table + 8 <= FZ_RAM) {
+            st32(ts->ram + table, addr % (FZ_RAM + 0x10000));
+            st32(ts->ram + table + 4, cnt);
+        }
+        break;
+    }
+    case 8: { /* config cycle to the IDE function */
+        unsigned reg = fz_u(f, 1);
+        unsigned size = 1u << (fz_u(f, 1) % 3);
+        uint32_t val = fz_u(f, 4);
+        if (reg != 0x04 && (reg & ~3u) != 0x20) /* keep the bus master where we drive it */
+            ts_cfg_write(ts, PCI_DEVFN(1, 1), reg & ~(size - 1), size, val);
+        else
+            ts_cfg_read(ts, PCI_DEVFN(1, 1), reg & ~(size - 1), size);
+        break;
+    }
+    case 9: /* time passes: asynchronous completions */
+        loop_run_once(ts->loop, 0);
+        break;
+    case 10: { /* a command with its task file: the common shape, so the fuzzer finds depth */
+        uint16_t base = (fz_u(f, 1) & 1) ? 0x170 : 0x1f0;
+        for (unsigned r = 1; r <= 6; r++)
+            ts_out(ts, (uint16_t)(base + r), 1, fz_u(f, 1));
+        ts_out(ts, (uint16_t)(base + 7), 1, fz_u(f, 1));
+        break;
+    }
+    case 11: { /* bus master: table, direction, start */
+        unsigned ch = fz_u(f, 1) & 1;
+        uint16_t bm = (uint16_t)(FZ_BM + 8 * ch);
+        ts_out(ts, bm + 4, 4, (fz_u(f, 2) * 8) % FZ_RAM);
+        uint8_t cmd = (uint8_t)fz_u(f, 1);
+        ts_out(ts, bm, 1, cmd & 0x08);
+        ts_out(ts, bm, 1, cmd);
+        break;
+    }
+    default:
+        if (extra)
+            extra(f, (unsigned)op % 16);
+        break;
+    }
+    return 1;
+}
+
+static void fz_quiet(void)
+{
+    static int done;
+    if (!done) {
+        log_set_level(LOG_ERR);
+        done = 1;
+    }
+}
+
+#endif

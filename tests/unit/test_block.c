@@ -1,0 +1,413 @@
+/* dm/block: opening media (and the errors a person gets for bad ones), the page-cache path
+ * completing at once, the O_DIRECT + libaio path completing through the loop, the bounded
+ * queue, flushes ordered behind the writes they cover, the fallbacks (a file system without
+ * O_DIRECT, unaligned buffers), and durability: what a process acknowledged before a flush
+ * it saw complete is in the file after the process is killed with SIGKILL. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "block.h"
+#include "log.h"
+#include "loop.h"
+
+struct fx {
+    char dir[200];
+    char path[256];
+    struct loop *loop;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct stat st;
+    snprintf(f->dir, sizeof(f->dir), "%s/hvmd-blk-XXXXXX", stat("build", &st) == 0 ? "build" : "/tmp");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/img", f->dir);
+    int fd = open(f->path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 4 << 20), 0);
+    close(fd);
+    f->loop = loop_new();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    loop_free(f->loop);
+    unlink(f->path);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static struct blk *open_img(struct fx *f, int ro, enum blk_cache c)
+{
+    struct blk *b;
+    char err[256];
+    struct blk_opts o = { .path = f->path, .fd = -1, .readonly = ro, .cache = c };
+    assert_int_equal(blk_open(&b, f->loop, &o, err, sizeof(err)), 0);
+    return b;
+}
+
+struct done_log {
+    int order[16];
+    int ret[16];
+    unsigned n;
+};
+
+static void on_done(struct blk_req *req, int ret)
+{
+    struct done_log *l = req->opaque;
+    if (l->n < 16) {
+        l->order[l->n] = (int)req->seq;
+        l->ret[l->n] = ret;
+        l->n++;
+    }
+}
+
+static void req_init(struct blk_req *r, enum blk_op op, uint64_t off, void *buf, size_t len,
+                     struct done_log *l)
+{
+    memset(r, 0, sizeof(*r));
+    r->op = op;
+    r->off = off;
+    r->buf = buf;
+    r->len = len;
+    r->done = on_done;
+    r->opaque = l;
+}
+
+static void test_open_errors(void **state)
+{
+    struct fx *f = *state;
+    struct blk *b;
+    char err[256], p[300];
+    struct blk_opts o = { .fd = -1 };
+
+    o.path = "/nonexistent-dir/disk.img";
+    assert_int_equal(blk_open(&b, f->loop, &o, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "/nonexistent-dir/disk.img"));
+    assert_non_null(strstr(err, "No such file"));
+    o.path = f->dir; /* a directory */
+    assert_true(blk_open(&b, f->loop, &o, err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, f->dir));
+    o.path = "/dev/null";
+    o.readonly = 1;
+    assert_int_equal(blk_open(&b, f->loop, &o, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "neither a regular file nor a block device"));
+    /* an empty image */
+    snprintf(p, sizeof(p), "%s/empty", f->dir);
+    close(open(p, O_RDWR | O_CREAT | O_TRUNC, 0644));
+    o.path = p;
+    o.readonly = 0;
+    assert_int_equal(blk_open(&b, f->loop, &o, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "empty"));
+    unlink(p);
+    /* a descriptor opened read-only for a writable drive */
+    o.path = f->path;
+    o.fd = open(f->path, O_RDONLY);
+    assert_int_equal(blk_open(&b, f->loop, &o, err, sizeof(err)), -EBADF);
+    assert_non_null(strstr(err, "read-only"));
+    /* ... which is fine for read-only media */
+    o.fd = open(f->path, O_RDONLY);
+    o.readonly = 1;
+    assert_int_equal(blk_open(&b, f->loop, &o, err, sizeof(err)), 0);
+    assert_int_equal(blk_size(b), 4 << 20);
+    assert_true(blk_readonly(b));
+    assert_false(blk_write_cache(b));
+    blk_close(b);
+    /* a file without write permission, for a writable drive: a hint about readonly */
+    if (geteuid() != 0) {
+        chmod(f->path, 0444);
+        o.fd = -1;
+        o.readonly = 0;
+        assert_true(blk_open(&b, f->loop, &o, err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "readonly=on"));
+        chmod(f->path, 0644);
+    }
+    enum blk_cache c;
+    assert_int_equal(blk_parse_cache("none", &c), 0);
+    assert_int_equal(c, BLK_CACHE_NONE);
+    assert_int_equal(blk_parse_cache("writeback", &c), 0);
+    assert_int_equal(c, BLK_CACHE_WRITEBACK);
+    assert_int_equal(blk_parse_cache("bogus", &c), -EINVAL);
+    assert_int_equal(blk_parse_cache(NULL, &c), -EINVAL);
+}
+
+static void test_page_cache_sync(void **state)
+{
+    struct fx *f = *state;
+    struct blk *b = open_img(f, 0, BLK_CACHE_WRITEBACK);
+    struct done_log l = { .n = 0 };
+    struct blk_req r;
+    uint8_t *buf = blk_buf_alloc(8192);
+    assert_false(blk_direct(b));
+    assert_true(blk_write_cache(b));
+    memset(buf, 0x5a, 8192);
+    req_init(&r, BLK_WRITE, 4096, buf, 8192, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, 8192);
+    memset(buf, 0, 8192);
+    req_init(&r, BLK_READ, 4096, buf, 8192, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, 8192);
+    assert_int_equal(buf[0], 0x5a);
+    assert_int_equal(buf[8191], 0x5a);
+    /* unaligned offsets and lengths are fine here */
+    req_init(&r, BLK_READ, 4097, buf, 3, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, 3);
+    assert_int_equal(l.n, 0); /* no callbacks for what completed at once */
+    assert_true(blk_stats(b)->sync_done >= 3);
+    /* refused: past the end, zero length, too long, no buffer */
+    req_init(&r, BLK_READ, (4 << 20) - 512, buf, 1024, &l);
+    assert_int_equal(blk_submit(b, &r), -EINVAL);
+    req_init(&r, BLK_READ, UINT64_MAX - 10, buf, 512, &l);
+    assert_int_equal(blk_submit(b, &r), -EINVAL);
+    req_init(&r, BLK_READ, 0, buf, 0, &l);
+    assert_int_equal(blk_submit(b, &r), -EINVAL);
+    req_init(&r, BLK_READ, 0, NULL, 512, &l);
+    assert_int_equal(blk_submit(b, &r), -EINVAL);
+    req_init(&r, BLK_READ, 0, buf, BLK_MAX_REQ + 1, &l);
+    assert_int_equal(blk_submit(b, &r), -EINVAL);
+    /* a flush goes through libaio and completes from the loop */
+    req_init(&r, BLK_FLUSH, 0, NULL, 0, &l);
+    int s = blk_submit(b, &r);
+    assert_true(s == 0 || s == 1);
+    if (s == 0) {
+        while (l.n == 0)
+            loop_run_once(f->loop, 1000);
+        assert_int_equal(l.ret[0], 0);
+    }
+    assert_int_equal(blk_stats(b)->flushes, 1);
+    free(buf);
+    blk_close(b);
+    /* read-only: writes refused, flushes trivially fine */
+    b = open_img(f, 1, BLK_CACHE_WRITEBACK);
+    buf = blk_buf_alloc(512);
+    req_init(&r, BLK_WRITE, 0, buf, 512, &l);
+    assert_int_equal(blk_submit(b, &r), -EROFS);
+    req_init(&r, BLK_FLUSH, 0, NULL, 0, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    free(buf);
+    blk_close(b);
+}
+
+static void test_direct_async_and_queue_bound(void **state)
+{
+    struct fx *f = *state;
+    struct blk *b = open_img(f, 0, BLK_CACHE_NONE);
+    struct done_log l = { .n = 0 };
+    struct blk_req *r = calloc(BLK_QUEUE_DEPTH + 1, sizeof(*r));
+    uint8_t *buf = blk_buf_alloc((BLK_QUEUE_DEPTH + 1) * 4096);
+    assert_true(blk_direct(b)); /* build/ is on a file system that takes O_DIRECT */
+    for (unsigned i = 0; i <= BLK_QUEUE_DEPTH; i++)
+        memset(buf + i * 4096, (int)i + 1, 4096);
+    for (unsigned i = 0; i < BLK_QUEUE_DEPTH; i++) {
+        req_init(&r[i], BLK_WRITE, i * 4096ull, buf + i * 4096, 4096, &l);
+        assert_int_equal(blk_submit(b, &r[i]), 0);
+    }
+    assert_int_equal(blk_inflight(b), BLK_QUEUE_DEPTH);
+    req_init(&r[BLK_QUEUE_DEPTH], BLK_WRITE, 0, buf, 4096, &l);
+    assert_int_equal(blk_submit(b, &r[BLK_QUEUE_DEPTH]), -EBUSY);
+    blk_drain(b);
+    assert_int_equal(blk_inflight(b), 0);
+    assert_int_equal(blk_stats(b)->writes, BLK_QUEUE_DEPTH);
+    assert_int_equal(blk_stats(b)->async_done, BLK_QUEUE_DEPTH);
+    /* read back through the loop */
+    memset(buf, 0, 8192);
+    struct done_log l2 = { .n = 0 };
+    req_init(&r[0], BLK_READ, 4096, buf, 8192, &l2);
+    assert_int_equal(blk_submit(b, &r[0]), 0);
+    while (l2.n == 0)
+        assert_true(loop_run_once(f->loop, 1000) >= 0);
+    assert_int_equal(l2.ret[0], 8192);
+    assert_int_equal(buf[0], 2);
+    assert_int_equal(buf[4096], 3);
+    /* an unaligned buffer or offset goes through the page cache, synchronously */
+    req_init(&r[0], BLK_READ, 4096, buf + 1, 512, &l2);
+    assert_int_equal(blk_submit(b, &r[0]), 1);
+    assert_int_equal(r[0].ret, 512);
+    assert_int_equal(buf[1], 2);
+    req_init(&r[0], BLK_READ, 4097, buf, 511, &l2);
+    assert_int_equal(blk_submit(b, &r[0]), 1);
+    assert_int_equal(r[0].ret, 511);
+    free(buf);
+    free(r);
+    blk_close(b);
+}
+
+/* A flush submitted behind writes in flight waits for them, then runs. */
+static void test_flush_ordering(void **state)
+{
+    struct fx *f = *state;
+    struct blk *b = open_img(f, 0, BLK_CACHE_NONE);
+    struct done_log l = { .n = 0 };
+    struct blk_req r[5];
+    uint8_t *buf = blk_buf_alloc(3 * 65536);
+    memset(buf, 0x77, 3 * 65536);
+    for (unsigned i = 0; i < 3; i++) {
+        req_init(&r[i], BLK_WRITE, i * 65536ull, buf + i * 65536, 65536, &l);
+        assert_int_equal(blk_submit(b, &r[i]), 0);
+    }
+    req_init(&r[3], BLK_FLUSH, 0, NULL, 0, &l);
+    assert_int_equal(blk_submit(b, &r[3]), 0);
+    /* a write after the flush is not held back by it */
+    req_init(&r[4], BLK_WRITE, 4 * 65536ull, buf, 4096, &l);
+    assert_int_equal(blk_submit(b, &r[4]), 0);
+    while (l.n < 5)
+        assert_true(loop_run_once(f->loop, 1000) >= 0);
+    int flush_at = -1;
+    for (unsigned i = 0; i < 5; i++) {
+        assert_true(l.ret[i] >= 0);
+        if (l.order[i] == (int)r[3].seq)
+            flush_at = (int)i;
+    }
+    /* every write submitted before the flush completed before it */
+    for (unsigned i = 0; i < 5; i++)
+        if (l.order[i] < (int)r[3].seq)
+            assert_true((int)i < flush_at);
+    assert_int_equal(blk_stats(b)->flushes, 1);
+    /* cache=unsafe: flushes are no-ops */
+    blk_close(b);
+    b = open_img(f, 0, BLK_CACHE_UNSAFE);
+    req_init(&r[0], BLK_FLUSH, 0, NULL, 0, &l);
+    assert_int_equal(blk_submit(b, &r[0]), 1);
+    assert_int_equal(r[0].ret, 0);
+    blk_close(b);
+    free(buf);
+}
+
+/* tmpfs took no O_DIRECT before Linux 6.6: cache=none then falls back to the page cache. The
+ * medium uses O_DIRECT exactly when the kernel takes it for that file, and works either way. */
+static void test_no_direct_fallback(void **state)
+{
+    struct fx *f = *state;
+    char p[64];
+    struct stat st;
+    if (stat("/dev/shm", &st) != 0)
+        fail_msg("/dev/shm (tmpfs) is needed for this test");
+    snprintf(p, sizeof(p), "/dev/shm/hvmd-blk-%d", (int)getpid());
+    int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 65536), 0);
+    close(fd);
+    struct blk *b;
+    char err[256];
+    struct blk_opts o = { .path = p, .fd = -1, .cache = BLK_CACHE_NONE };
+    int dfd = open(p, O_RDWR | O_DIRECT);
+    int kernel_takes_direct = dfd >= 0;
+    if (dfd >= 0)
+        close(dfd);
+    assert_int_equal(blk_open(&b, f->loop, &o, err, sizeof(err)), 0);
+    assert_int_equal(blk_direct(b), kernel_takes_direct);
+    uint8_t *buf = blk_buf_alloc(4096);
+    memset(buf, 0x3c, 4096);
+    struct blk_req r;
+    struct done_log l = { .n = 0 };
+    req_init(&r, BLK_WRITE, 0, buf, 4096, &l);
+    int s = blk_submit(b, &r);
+    assert_int_equal(s, kernel_takes_direct ? 0 : 1);
+    blk_drain(b);
+    assert_int_equal(blk_stats(b)->writes, 1);
+    uint8_t c = 0;
+    fd = open(p, O_RDONLY);
+    assert_int_equal(pread(fd, &c, 1, 4095), 1);
+    close(fd);
+    assert_int_equal(c, 0x3c);
+    free(buf);
+    blk_close(b);
+    unlink(p);
+}
+
+/* The child writes, flushes, waits for the flush, tells the parent, and is killed with
+ * SIGKILL before it can do anything else: the parent finds every acknowledged byte. */
+static void durability(struct fx *f, enum blk_cache cache)
+{
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        struct loop *loop = loop_new();
+        struct blk *b;
+        char err[256];
+        struct blk_opts o = { .path = f->path, .fd = -1, .cache = cache };
+        if (!loop || blk_open(&b, loop, &o, err, sizeof(err)) < 0)
+            _exit(2);
+        uint8_t *buf = blk_buf_alloc(1 << 20);
+        struct done_log l = { .n = 0 };
+        struct blk_req r[9];
+        for (unsigned i = 0; i < 8; i++) {
+            memset(buf + i * 131072, 0xa0 + (int)i, 131072);
+            req_init(&r[i], BLK_WRITE, 1048576 + i * 131072ull, buf + i * 131072, 131072, &l);
+            if (blk_submit(b, &r[i]) < 0)
+                _exit(3);
+        }
+        req_init(&r[8], BLK_FLUSH, 0, NULL, 0, &l);
+        int s = blk_submit(b, &r[8]);
+        if (s < 0)
+            _exit(4);
+        unsigned want = blk_direct(b) ? 9 : (s == 0 ? 1 : 0);
+        while (l.n < want)
+            loop_run_once(loop, 1000);
+        for (unsigned i = 0; i < l.n; i++)
+            if (l.ret[i] < 0)
+                _exit(5);
+        if (write(pfd[1], "k", 1) != 1)
+            _exit(6);
+        for (;;)
+            pause(); /* hold everything open: no close, no exit handlers */
+    }
+    close(pfd[1]);
+    char c;
+    assert_int_equal(read(pfd[0], &c, 1), 1);
+    close(pfd[0]);
+    kill(pid, SIGKILL);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    uint8_t *back = malloc(1 << 20);
+    int fd = open(f->path, O_RDONLY);
+    assert_int_equal(pread(fd, back, 1 << 20, 1048576), 1 << 20);
+    close(fd);
+    for (unsigned i = 0; i < 8; i++)
+        for (unsigned k = 0; k < 131072; k += 4096)
+            assert_int_equal(back[i * 131072 + k], 0xa0 + i);
+    free(back);
+}
+
+static void test_survives_sigkill(void **state)
+{
+    struct fx *f = *state;
+    durability(f, BLK_CACHE_WRITEBACK);
+    durability(f, BLK_CACHE_NONE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_cache_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_direct_async_and_queue_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_ordering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_direct_fallback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_survives_sigkill, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

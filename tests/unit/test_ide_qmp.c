@@ -1,0 +1,271 @@
+/* The IDE device as the machine builds it from libxl's command line, and as libxl changes its
+ * CD-ROM through QMP (xl cd-eject / cd-insert): query-block, eject with DEVICE_TRAY_MOVED
+ * before the return, add-fd with a descriptor passed alongside, blockdev-change-medium from
+ * /dev/fdset/N, the guest seeing a unit attention and reading the new medium; and the
+ * command-line errors a person gets. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "ide_guest.h"
+#include "machine.h"
+#include "qmp.h"
+
+struct bed {
+    struct config cfg;
+    struct testsrc *ts;
+    struct qmp *qmp;
+    struct machine m;
+    struct qmp_conn *c;
+    char out[16384];
+    size_t outlen;
+    char dir[200], disk[256], iso[256], iso2[256];
+};
+
+static void collect(void *opaque, const char *data, size_t n)
+{
+    struct bed *b = opaque;
+    if (b->outlen + n < sizeof(b->out)) {
+        memcpy(b->out + b->outlen, data, n);
+        b->outlen += n;
+        b->out[b->outlen] = 0;
+    }
+}
+
+static int bed_up(struct bed *b, const char *const *extra, int n, char *err, size_t errlen)
+{
+    const char *argv[40] = { "-xen-domid", "3", "-m", "64" };
+    int argc = 4, r;
+    for (int i = 0; i < n; i++)
+        argv[argc++] = extra[i];
+    r = config_parse(&b->cfg, argc, argv, err, errlen);
+    if (r < 0)
+        return r;
+    b->ts = ts_new(48 << 20);
+    b->ts->vm.cfg = &b->cfg;
+    b->qmp = qmp_new(&b->ts->vm, &b->cfg, NULL, NULL, err, errlen);
+    assert_non_null(b->qmp);
+    b->ts->vm.qmp = b->qmp;
+    r = machine_create(&b->m, &b->ts->vm, err, errlen);
+    if (r < 0) {
+        qmp_free(b->qmp);
+        ts_free(b->ts);
+        config_free(&b->cfg);
+    }
+    return r;
+}
+
+static void bed_down(struct bed *b)
+{
+    qmp_free(b->qmp);
+    b->ts->vm.qmp = NULL;
+    machine_destroy(&b->m);
+    ts_free(b->ts);
+    config_free(&b->cfg);
+}
+
+static int setup(void **state)
+{
+    struct bed *b = calloc(1, sizeof(*b));
+    ideg_tmpdir(b->dir, sizeof(b->dir));
+    snprintf(b->disk, sizeof(b->disk), "%s/disk.img", b->dir);
+    snprintf(b->iso, sizeof(b->iso), "%s/a.iso", b->dir);
+    snprintf(b->iso2, sizeof(b->iso2), "%s/b.iso", b->dir);
+    ideg_make_image(b->disk, 2048, 512, 0);
+    ideg_make_image(b->iso, 100, 2048, 1);
+    ideg_make_image(b->iso2, 200, 2048, 2);
+    *state = b;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct bed *b = *state;
+    unlink(b->disk);
+    unlink(b->iso);
+    unlink(b->iso2);
+    rmdir(b->dir);
+    free(b);
+    return 0;
+}
+
+static void send_cmd(struct bed *b, const char *json)
+{
+    b->outlen = 0;
+    b->out[0] = 0;
+    assert_int_equal(qmp_conn_input(b->c, json, strlen(json)), 0);
+}
+
+static void test_libxl_cd_change(void **state)
+{
+    struct bed *b = *state;
+    char err[512], d1[400], d2[400];
+    snprintf(d1, sizeof(d1), "file=%s,if=ide,index=0,media=disk,format=raw,cache=writeback", b->disk);
+    snprintf(d2, sizeof(d2), "if=none,readonly=on,id=ide-5632,file=%s,format=raw", b->iso);
+    const char *argv[] = { "-drive", d1, "-drive", d2, "-device",
+                           "ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0", "-boot", "order=d" };
+    assert_int_equal(bed_up(b, argv, 8, err, sizeof(err)), 0);
+    struct ideg g = { .ts = b->ts };
+    ideg_out(&g, SEC_CTL, 0);
+
+    b->c = qmp_conn_new(b->qmp, collect, b);
+    send_cmd(b, "{\"execute\":\"qmp_capabilities\",\"id\":1}");
+    send_cmd(b, "{\"execute\":\"query-block\",\"id\":2}");
+    assert_non_null(strstr(b->out, "\"qdev\":\"ide-5632\""));
+    assert_non_null(strstr(b->out, "\"tray_open\":false"));
+    assert_non_null(strstr(b->out, "a.iso\",\"ro\":true"));
+    assert_non_null(strstr(b->out, "disk.img\",\"ro\":false"));
+    send_cmd(b, "{\"execute\":\"query-commands\",\"id\":3}");
+    assert_non_null(strstr(b->out, "\"blockdev-change-medium\""));
+    assert_non_null(strstr(b->out, "\"add-fd\""));
+
+    /* xl cd-eject: query-version, eject; the event comes before the return */
+    send_cmd(b, "{\"execute\":\"query-version\",\"id\":2020372738}");
+    send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-5632\"},\"id\":2020372739}");
+    char *ev = strstr(b->out, "\"event\":\"DEVICE_TRAY_MOVED\"");
+    char *ret = strstr(b->out, "{\"return\":{},\"id\":2020372739}");
+    assert_non_null(ev);
+    assert_non_null(ret);
+    assert_true(ev < ret);
+    assert_non_null(strstr(b->out, "\"data\":{\"device\":\"ide-5632\",\"tray-open\":true,\"id\":\"ide-5632\"}"));
+    assert_non_null(strstr(b->out, "\"timestamp\":{\"seconds\":"));
+    uint8_t tur[12] = { 0 };
+    ideg_packet(&g, SEC, 0, tur, 0, 0);
+    assert_int_equal(ideg_status(&g, SEC) & 0x01, 0x01);
+    assert_int_equal(ideg_sense(&g, SEC, 0), 0x023a02);
+
+    /* xl cd-insert: eject, add-fd with the file, blockdev-change-medium from the set */
+    send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-5632\"},\"id\":10}");
+    assert_string_equal(b->out, "{\"return\":{},\"id\":10}\r\n"); /* already open: no event */
+    send_cmd(b, "{\"execute\":\"add-fd\",\"arguments\":{\"opaque\":\"raw:x\"},\"id\":11}");
+    assert_non_null(strstr(b->out, "No file descriptor supplied via SCM_RIGHTS"));
+    qmp_conn_pass_fd(b->c, open(b->iso2, O_RDONLY | O_CLOEXEC));
+    char addfd[400];
+    snprintf(addfd, sizeof(addfd), "{\"execute\":\"add-fd\",\"arguments\":{\"opaque\":\"raw:%s\"},\"id\":12}", b->iso2);
+    send_cmd(b, addfd);
+    assert_non_null(strstr(b->out, "{\"return\":{\"fdset-id\":0,\"fd\":"));
+    send_cmd(b, "{\"execute\":\"query-fdsets\",\"id\":13}");
+    assert_non_null(strstr(b->out, "\"opaque\":\"raw:"));
+    send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\","
+                "\"filename\":\"/dev/fdset/7\",\"format\":\"raw\"},\"id\":14}");
+    assert_non_null(strstr(b->out, "\"error\""));
+    assert_non_null(strstr(b->out, "/dev/fdset/7"));
+    send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\","
+                "\"filename\":\"/dev/fdset/0\",\"format\":\"qcow2\"},\"id\":15}");
+    assert_non_null(strstr(b->out, "raw images only"));
+    send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\","
+                "\"filename\":\"/dev/fdset/0\",\"format\":\"raw\"},\"id\":16}");
+    ev = strstr(b->out, "\"tray-open\":false");
+    ret = strstr(b->out, "{\"return\":{},\"id\":16}");
+    assert_non_null(ev);
+    assert_non_null(ret);
+    assert_true(ev < ret);
+    send_cmd(b, "{\"execute\":\"remove-fd\",\"arguments\":{\"fdset-id\":0},\"id\":17}");
+    assert_string_equal(b->out, "{\"return\":{},\"id\":17}\r\n");
+
+    /* the guest: unit attention, then the new medium's size and data */
+    ideg_packet(&g, SEC, 0, tur, 0, 0);
+    assert_int_equal(ideg_sense(&g, SEC, 0), 0x062800);
+    uint8_t cap[12] = { 0x25 };
+    ideg_packet(&g, SEC, 0, cap, 8, 0);
+    assert_int_equal(ideg_atapi_pio_in(&g, SEC, G_BUF, NULL), 8);
+    assert_int_equal(g.ts->ram[G_BUF + 3], 199);
+    uint8_t rd[12] = { 0x28, 0, 0, 0, 0, 50, 0, 0, 2 };
+    ideg_packet(&g, SEC, 0, rd, 0xfffe, 0);
+    assert_int_equal(ideg_atapi_pio_in(&g, SEC, G_BUF, NULL), 4096);
+    assert_int_equal(ideg_check(g.ts->ram + G_BUF, 50, 2, 2048, 2), 0);
+
+    /* the guest locks the tray: eject is refused, and asks the guest to eject */
+    uint8_t lock[12] = { 0x1e, 0, 0, 0, 1 };
+    ideg_packet(&g, SEC, 0, lock, 0, 0);
+    send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-5632\"},\"id\":18}");
+    assert_non_null(strstr(b->out, "is locked and force was not specified"));
+    send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-5632\",\"force\":true},\"id\":19}");
+    assert_non_null(strstr(b->out, "\"tray-open\":true"));
+    /* unknown devices, the disk, missing arguments */
+    send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-1\"},\"id\":20}");
+    assert_non_null(strstr(b->out, "Device 'ide-1' not found"));
+    send_cmd(b, "{\"execute\":\"eject\",\"id\":21}");
+    assert_non_null(strstr(b->out, "Parameter 'id' is missing"));
+    send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\"},\"id\":22}");
+    assert_non_null(strstr(b->out, "Parameter 'filename' is missing"));
+    /* a path works too (QMP users other than libxl) */
+    char chg[400];
+    snprintf(chg, sizeof(chg), "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"device\":"
+             "\"ide-5632\",\"filename\":\"%s\"},\"id\":23}", b->iso);
+    send_cmd(b, chg);
+    assert_non_null(strstr(b->out, "{\"return\":{},\"id\":23}"));
+    qmp_conn_free(b->c);
+    bed_down(b);
+}
+
+static char logged[4096];
+static void sink(void *opaque, enum log_level level, const char *line)
+{
+    if (level == LOG_ERR)
+        snprintf(logged, sizeof(logged), "%s", line);
+}
+
+/* The error a person sees: machine_create's ERR names the device, the log line says what. */
+static void refused(struct bed *b, const char *const *argv, int n, const char *what)
+{
+    char err[512];
+    logged[0] = 0;
+    log_set_sink(sink, NULL);
+    assert_true(bed_up(b, argv, n, err, sizeof(err)) < 0);
+    log_set_sink(NULL, NULL);
+    if (!strstr(err, what) && !strstr(logged, what))
+        fail_msg("expected \"%s\" in \"%s\" or \"%s\"", what, err, logged);
+}
+
+static void test_command_line_errors(void **state)
+{
+    struct bed *b = *state;
+    char err[512], d[400];
+    /* a key hvmd does not serve */
+    snprintf(d, sizeof(d), "file=%s,if=ide,index=0,media=disk,format=raw,discard=unmap", b->disk);
+    const char *a1[] = { "-drive", d };
+    refused(b, a1, 2, "discard= is not supported by hvmd");
+    /* an unknown cache mode */
+    snprintf(d, sizeof(d), "file=%s,if=ide,index=0,media=disk,format=raw,cache=sometimes", b->disk);
+    refused(b, a1, 2, "cache=sometimes");
+    /* a format other than raw, a position taken twice, a disk without a file, a missing one */
+    snprintf(d, sizeof(d), "file=%s,if=ide,index=0,media=disk,format=qcow2", b->disk);
+    refused(b, a1, 2, "raw images only");
+    snprintf(d, sizeof(d), "file=%s,if=ide,index=0,media=disk", b->disk);
+    const char *a2[] = { "-drive", d, "-drive", d };
+    refused(b, a2, 4, "position 0 is taken");
+    const char *a3[] = { "-drive", "if=ide,index=1,media=disk" };
+    refused(b, a3, 2, "a disk needs file=");
+    const char *a5[] = { "-drive", "file=/nonexistent/x.img,if=ide,index=1,media=disk" };
+    refused(b, a5, 2, "/nonexistent/x.img: cannot open: No such file or directory");
+    /* a read-only hard disk */
+    snprintf(d, sizeof(d), "file=%s,if=ide,index=0,media=disk,readonly=on", b->disk);
+    refused(b, a1, 2, "cannot be read-only");
+    /* an empty CD-ROM drive is fine, and so is cache=none */
+    const char *a4[] = { "-drive", "if=ide,index=2,media=cdrom" };
+    assert_int_equal(bed_up(b, a4, 2, err, sizeof(err)), 0);
+    bed_down(b);
+    snprintf(d, sizeof(d), "file=%s,if=ide,index=1,media=disk,cache=none,aio=native", b->disk);
+    assert_int_equal(bed_up(b, a1, 2, err, sizeof(err)), 0);
+    struct ideg g = { .ts = b->ts };
+    ideg_out(&g, PRI_CTL, 0);
+    ideg_lba28(&g, PRI, 1, 33, 1);
+    ideg_out(&g, PRI + 7, 0x20);
+    assert_int_equal(ideg_wait(&g, PRI), 0x58);
+    ideg_insw(&g, PRI, G_BUF, 256);
+    assert_int_equal(ideg_check(g.ts->ram + G_BUF, 33, 1, 512, 0), 0);
+    bed_down(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_libxl_cd_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_line_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
