@@ -43,8 +43,8 @@ hvmctl list
 wait_re /tmp/iso-serial.log HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port (hvmctl console)"
 metric create_to_marker_s "$(elapsed "$t0")" s
 step guest-up
-wait_re /tmp/iso-serial.log HVMD-GUEST-DONE 230 || fail "the guest's checks did not finish"
-guest_checks_passed /tmp/iso-serial.log ata-piix || fail "in-guest checks failed"
+wait_re /tmp/iso-serial.log HVMD-GUEST-DONE 230 || { tail -40 /tmp/iso-serial.log | sed 's/^/<serial-log> /'; fail "the guest's checks did not finish"; }
+guest_checks_passed /tmp/iso-serial.log ata-piix || { tail -40 /tmp/iso-serial.log | sed 's/^/<serial-log> /'; fail "in-guest checks failed"; }
 step checks
 # the device model's log, under its guest's name
 hvmctl log iso > /tmp/dm.log || fail "hvmctl log iso"
