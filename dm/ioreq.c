@@ -5,8 +5,6 @@
 #include <errno.h>
 #include <string.h>
 
-static struct ratelimit rl_bad, rl_mem;
-
 #define REP_CHUNK 4096 /* bytes moved per step of a rep request */
 
 static int size_ok(uint32_t size, uint32_t max)
@@ -29,7 +27,7 @@ static const char *type_name(uint8_t t)
 static int bad(struct vm *vm, ioreq_t *req, const char *why)
 {
     vm->ioreq.bad++;
-    log_guest(&rl_bad, "ioreq", "%s request refused (%s): addr %#llx size %u count %u ptr %u dir %u",
+    log_guest(&vm->ioreq_rl, "ioreq", "%s request refused (%s): addr %#llx size %u count %u ptr %u dir %u",
               type_name(req->type), why, (unsigned long long)req->addr, req->size, req->count,
               req->data_is_ptr, req->dir);
     if (req->dir == IOREQ_READ && !req->data_is_ptr)
@@ -49,6 +47,15 @@ static void item_write(struct vm *vm, int pio, uint64_t addr, unsigned size, uin
         bus_pio_write(vm->bus, (uint16_t)addr, size, val);
     else
         bus_mmio_write(vm->bus, addr, size, val);
+}
+
+/* Where item I of a request is on the device: a port stays, an MMIO address moves (down with df). */
+static uint64_t item_addr(const ioreq_t *req, int pio, uint32_t i)
+{
+    uint64_t off = (uint64_t)i * req->size;
+    if (pio)
+        return req->addr;
+    return req->df ? req->addr - off : req->addr + off;
 }
 
 /* Reverse the order of N items of SIZE bytes in BUF (df: guest memory runs the other way). */
@@ -77,14 +84,14 @@ static void do_rep(struct vm *vm, ioreq_t *req, int pio)
     uint8_t buf[REP_CHUNK];
     const unsigned size = req->size;
     const uint32_t per_chunk = REP_CHUNK / size;
-    struct io_region *r = pio ? bus_find_pio(vm->bus, (uint16_t)req->addr) : NULL;
-    /* The device's bulk hooks only for a port FIFO the whole item fits in. */
-    int bulk = r && req->addr - r->base + size <= r->len;
-
     for (uint32_t done = 0; done < req->count;) {
         uint32_t n = MIN(req->count - done, per_chunk);
         uint64_t lo = rep_mem_lo(req, done, n);
         uint32_t k = 0;
+        /* The device's bulk hooks, for a port FIFO the whole item fits in. Looked up per chunk:
+         * an access may change what the bus holds (an unplug, say). */
+        struct io_region *r = pio ? bus_find_pio(vm->bus, (uint16_t)req->addr) : NULL;
+        int bulk = r && req->addr - r->base + size <= r->len;
 
         if (req->dir == IOREQ_READ) {
             /* device -> guest memory */
@@ -93,21 +100,17 @@ static void do_rep(struct vm *vm, ioreq_t *req, int pio)
                 k = MIN(got, n);
                 r->reads++;
             }
-            for (; k < n; k++) {
-                uint64_t a = req->addr;
-                if (!pio)
-                    a = req->df ? a - (uint64_t)(done + k) * size : a + (uint64_t)(done + k) * size;
-                stn(buf + k * size, size, item_read(vm, pio, a, size));
-            }
+            for (; k < n; k++)
+                stn(buf + k * size, size, item_read(vm, pio, item_addr(req, pio, done + k), size));
             if (req->df)
                 reverse_items(buf, n, size);
             if (mem_write(vm->mem, lo, buf, (size_t)n * size) < 0)
-                log_guest(&rl_mem, "ioreq", "rep %s read: guest memory %#llx+%u is not RAM",
+                log_guest(&vm->ioreq_rl, "ioreq", "rep %s read: guest memory %#llx+%u is not RAM",
                           type_name(req->type), (unsigned long long)lo, n * size);
         } else {
             /* guest memory -> device */
             if (mem_read(vm->mem, lo, buf, (size_t)n * size) < 0) {
-                log_guest(&rl_mem, "ioreq", "rep %s write: guest memory %#llx+%u is not RAM",
+                log_guest(&vm->ioreq_rl, "ioreq", "rep %s write: guest memory %#llx+%u is not RAM",
                           type_name(req->type), (unsigned long long)lo, n * size);
                 memset(buf, 0xff, (size_t)n * size);
             }
@@ -118,12 +121,8 @@ static void do_rep(struct vm *vm, ioreq_t *req, int pio)
                 k = MIN(put, n);
                 r->writes++;
             }
-            for (; k < n; k++) {
-                uint64_t a = req->addr;
-                if (!pio)
-                    a = req->df ? a - (uint64_t)(done + k) * size : a + (uint64_t)(done + k) * size;
-                item_write(vm, pio, a, size, ldn(buf + k * size, size));
-            }
+            for (; k < n; k++)
+                item_write(vm, pio, item_addr(req, pio, done + k), size, ldn(buf + k * size, size));
         }
         done += n;
     }
@@ -135,13 +134,10 @@ static void do_direct(struct vm *vm, ioreq_t *req, int pio)
 {
     const unsigned size = req->size;
     for (uint32_t i = 0; i < req->count; i++) {
-        uint64_t a = req->addr;
-        if (!pio)
-            a = req->df ? a - (uint64_t)i * size : a + (uint64_t)i * size;
         if (req->dir == IOREQ_READ)
-            req->data = item_read(vm, pio, a, size);
+            req->data = item_read(vm, pio, item_addr(req, pio, i), size);
         else
-            item_write(vm, pio, a, size, req->data & ones(size));
+            item_write(vm, pio, item_addr(req, pio, i), size, req->data & ones(size));
     }
     if (req->count > 1)
         vm->ioreq.rep_items += req->count;

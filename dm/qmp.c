@@ -206,19 +206,13 @@ static void reply_error(struct qmp_conn *c, yajl_val id, const char *cls, const 
     reply_finish(c, g, id);
 }
 
-static void greet(struct qmp_conn *c)
+/* {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "hvmd"}: libxl picks commands by
+ * the QEMU version it is told, so say the version whose commands hvmd answers like. */
+static void gen_version(yajl_gen g)
 {
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (!g)
-        return;
-    yajl_gen_map_open(g);
-    gstr(g, "QMP");
-    yajl_gen_map_open(g);
-    gstr(g, "version");
     yajl_gen_map_open(g);
     gstr(g, "qemu");
     yajl_gen_map_open(g);
-    /* libxl picks commands by the QEMU version it is told: say what we answer like */
     gstr(g, "micro");
     yajl_gen_integer(g, 0);
     gstr(g, "minor");
@@ -229,6 +223,18 @@ static void greet(struct qmp_conn *c)
     gstr(g, "package");
     gstr(g, "hvmd");
     yajl_gen_map_close(g);
+}
+
+static void greet(struct qmp_conn *c)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return;
+    yajl_gen_map_open(g);
+    gstr(g, "QMP");
+    yajl_gen_map_open(g);
+    gstr(g, "version");
+    gen_version(g);
     gstr(g, "capabilities");
     yajl_gen_array_open(g);
     gstr(g, "oob");
@@ -297,19 +303,7 @@ static void cmd_query_version(struct qmp_conn *c, yajl_val id)
     yajl_gen g = reply_open();
     if (!g)
         return;
-    yajl_gen_map_open(g);
-    gstr(g, "qemu");
-    yajl_gen_map_open(g);
-    gstr(g, "micro");
-    yajl_gen_integer(g, 0);
-    gstr(g, "minor");
-    yajl_gen_integer(g, 2);
-    gstr(g, "major");
-    yajl_gen_integer(g, 7);
-    yajl_gen_map_close(g);
-    gstr(g, "package");
-    gstr(g, "hvmd");
-    yajl_gen_map_close(g);
+    gen_version(g);
     reply_finish(c, g, id);
 }
 

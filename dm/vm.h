@@ -9,6 +9,7 @@
 #include "bus.h"
 #include "hv.h"
 #include "irq.h"
+#include "log.h"
 #include "loop.h"
 #include "mem.h"
 #include "pci.h"
@@ -49,6 +50,7 @@ struct vm {
     struct irq irq;
     const struct config *cfg;
     struct ioreq_stats ioreq;
+    struct ratelimit ioreq_rl;   /* for malformed requests and bad rep buffers */
     int64_t rtc_offset;          /* sum of TIMEOFFSET requests: seconds the guest moved its RTC */
     int running;                 /* QMP's view: 0 after "stop", 1 after "cont" */
     enum hv_shutdown shutdown;   /* what the guest last asked for, when shutdown_requested */

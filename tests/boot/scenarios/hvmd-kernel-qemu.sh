@@ -2,54 +2,5 @@
 # step: dm-running 90
 # step: guest-up 300
 # step: poweroff 120
-. /etc/hvmd-lib.sh
-cat > /tmp/kern.cfg <<CFG
-name = "kern"
-type = "hvm"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-cpuid = "host,family=0x17"
-device_model_version = "qemu-xen"
-vga = "none"
-vnc = 0
-serial = "pty"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=ttyS0,115200 quiet hvmd.checks=poweroff"
-vkb_device = 0      # as in hvmd-kernel, so that both guests see the same devices
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
-dmlog=/var/log/xen/qemu-dm-kern.log
-con=/tmp/kern-console.log
-# when the device model's xenstore state turns "running" (to time exec -> running)
-( until [ "$(xenstore-read /local/domain/0/device-model/1/state 2>/dev/null)" = running ]; do sleep 0.05; done
-  now > /tmp/dm-running.t ) &
-t0=$(now)
-xl create /tmp/kern.cfg || { cat "$dmlog"; fail "xl create /tmp/kern.cfg"; }
-d=$(domid kern); pid=$(dm_pid "$d")
-relay "$dmlog" qemu
-[ "$d" = 1 ] || fail "expected domain 1 (the watch above looks there), got $d"
-wait_re /tmp/dm-running.t . 10 || fail "did not see device-model/$d/state turn running"
-metric exec_to_running_s "$(awk -v s="$(awk '{ print $22 }' /proc/$pid/stat)" '{ printf "%.2f", $1 - s / 100 }' /tmp/dm-running.t)" s
-[ "$(xenstore-read /local/domain/0/device-model/$d/state)" = running ] || fail "device-model state is not running"
-tty=$(xenstore-read /local/domain/$d/serial/0/tty) || fail "libxl wrote no serial/0/tty (QMP query-chardev)"
-info "domain $d, qemu-xen pid $pid, serial console $tty"
-metric create_to_dm_running_s "$(elapsed "$t0")" s
-# the console, as a user reads it
-xl console -t serial kern > "$con" 2>&1 &
-relay "$con" kern
-step dm-running
-wait_re "$con" HVMD-GUEST-UP 295 || { xl dmesg | grep "(d$d)" | tail -20; fail "no HVMD-GUEST-UP on the serial console"; }
-metric create_to_marker_s "$(elapsed "$t0")" s
-set -- $(dm_mem_kb "$pid"); metric dm_rss_kb "$1" kB; metric dm_hwm_kb "$2" kB
-set -- $(awk '{ print $14, $15 }' "/proc/$pid/stat"); metric dm_cpu_ticks $(( $1 + $2 )) ticks
-step guest-up
-wait_gone kern 115 || fail "the guest did not power off"
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -d "/proc/$pid" ] || break; sleep 0.5; done
-[ -d "/proc/$pid" ] && fail "qemu-xen (pid $pid) still runs after the guest powered off"
-sleep 1
-nothing_left || fail "power-off left something behind"
-step poweroff
+KERNEL_DM=qemu-xen
+. "$(dirname "$0")/hvmd-kernel.sh"
