@@ -1,6 +1,4 @@
 # about: hvmctl run passes a PV guest (two ordered markers on its PV console, then its own poweroff) and an HVM guest booting the test ISO under qemu-xen (SeaBIOS on Xen's console, then isolinux and two markers on its emulated serial port); exit 0, the JSON and JUnit files hold each step's time and parse on the host; nothing is left
-# option: manual = yes
-# (out of make check until it passes reliably: its last runs on the loaded bed failed, see the closing note of session 1)
 # step: pv-pass 240
 # step: hvm-pass 1000
 # step: reports 30
