@@ -1,7 +1,8 @@
 # about: the bed with XSAVE hidden from the outer CPU (-cpu max,-xsave): eight PV guests are created each while another PV guest runs, and every create succeeds (with -cpu max, 1 in 2 to 8 such creates failed to decompress the guest kernel, in xl as in hvmctl)
 # option: manual = yes
-# option: qemu-cpu = max,-xsave
-# (a diagnostic of the nested bed, about 10 minutes; run it by name. Measured on 2026-11-23, the
+# (a diagnostic of the nested bed, about 10 minutes; run it by name. The bed's default outer CPU
+# is max,-xsave since this was found; `HVMD_QEMU_CPU=max tests/boot/run bed-xsave` shows the
+# failure. Measured on 2026-11-23, the
 # same loop: -cpu max 4 of 8 creates failed with "unable to XZ decompress kernel" (max,-xsavec,
 # -xsaveopt: 4/8; max,-pclmulqdq: 1/8; max,-avx,-avx2 and max,-pcid,-invpcid: failures too, and
 # once xl itself aborted); max,-xsave: 0 of 8. Dom0's user state seems to be corrupted across

@@ -1,7 +1,4 @@
 # about: hvmctl run -j 2 runs three PV guests two at a time, each isolated with its own verdict (pass, Kernel panic, pass), exit 1, one JSON and one JUnit file for all, runs overlapping in time, and nothing left behind
-# option: qemu-cpu = max,-xsave
-# (without XSAVE in the outer CPU: with it, creating a PV guest while another runs failed to
-# decompress the kernel in 1 of 2 to 8 creates, in xl as in hvmctl; see bed-xsave.sh)
 # step: parallel 400
 # step: reports 30
 . /etc/hvmd-lib.sh
