@@ -1106,6 +1106,27 @@ static void parse_hvm(struct pctx *p)
         perr(p, "vendor_device", "'%s' is not none or xenserver", v);
 }
 
+/* An HVM guest under hvmd: what hvmd does not serve yet is not asked of it. hvmd has no VGA, so
+ * the guest gets none unless its file asks for one (an error naming the key: hvmd would refuse it
+ * at start, after libxl had built half the guest), and no PV keyboard unless its file asks (libxl
+ * adds one by default; nothing serves it under hvmd, and Linux's xen-kbdfront then waits 25 s). */
+static void hvmd_defaults(struct pctx *p)
+{
+    libxl_domain_build_info *bi = &p->c->dc.b_info;
+
+    if (!p->c->dm_is_hvmd)
+        return;
+    if (bi->u.hvm.vga.kind != LIBXL_VGA_INTERFACE_TYPE_NONE) {
+        if (present(p, "vga") || present(p, "stdvga"))
+            perr(p, present(p, "vga") ? "vga" : "stdvga",
+                 "hvmd has no VGA yet: set vga = \"none\" (the serial port is the console) or "
+                 "use qemu-xen (device_model_override)");
+        bi->u.hvm.vga.kind = LIBXL_VGA_INTERFACE_TYPE_NONE;
+    }
+    if (!present(p, "vkb_device"))
+        libxl_defbool_set(&bi->u.hvm.vkb_device, false);
+}
+
 /* ---- the whole file ----------------------------------------------------------------------------- */
 
 static char *quote_override(const char *kv)
@@ -1239,6 +1260,7 @@ int ts_config_parse(struct ts_config *c, const char *file, const char *text, siz
     parse_device_model(&p);
     if (c->dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM) {
         parse_hvm(&p);
+        hvmd_defaults(&p);
     } else {
         if (c->dc.c_info.type == LIBXL_DOMAIN_TYPE_PV)
             parse_pv_vfb(&p);

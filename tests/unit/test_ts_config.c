@@ -238,6 +238,56 @@ static void test_hvm_settings_hvmd(void **state)
     done(&r);
 }
 
+/* hvmd as the device model: no VGA and no PV keyboard unless the file asks; a file that asks
+ * for a VGA gets an error naming its line instead of a device model that refuses to start */
+static void test_hvm_hvmd_defaults(void **state)
+{
+    char dm[160], *t;
+    struct run r;
+    libxl_domain_build_info *bi;
+
+    (void)state;
+    snprintf(dm, sizeof(dm), "%s/hvmd", tmpdir);
+    touch(dm);
+    chmod(dm, 0755);
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n", dm);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    bi = &r.c.dc.b_info;
+    assert_true(r.c.dm_is_hvmd);
+    assert_int_equal(bi->u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_NONE);
+    assert_true(libxl_defbool_is_default(bi->u.hvm.vkb_device) == false);
+    assert_false(libxl_defbool_val(bi->u.hvm.vkb_device));
+    done(&r);
+    free(t);
+
+    /* the file's vkb_device wins */
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
+                    "vkb_device = 1\n", dm);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_true(libxl_defbool_val(r.c.dc.b_info.u.hvm.vkb_device));
+    done(&r);
+    free(t);
+
+    /* a VGA asked of hvmd: an error on that line */
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
+                    "vga = \"stdvga\"\n", dm);
+    parse(&r, t);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.msg, "guest.cfg:4: vga: hvmd has no VGA yet"));
+    done(&r);
+    free(t);
+
+    /* qemu-xen keeps libxl's defaults: hvmctl's stdvga, vkb_device left to libxl */
+    parse(&r, "name = \"iso\"\ntype = \"hvm\"\n");
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_STD);
+    assert_true(libxl_defbool_is_default(r.c.dc.b_info.u.hvm.vkb_device));
+    done(&r);
+    unlink(dm);
+}
+
 static void test_overrides(void **state)
 {
     char *t = pv_cfg("");
@@ -489,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_pv_guest),
         cmocka_unit_test(test_hvm_defaults_qemu),
         cmocka_unit_test(test_hvm_settings_hvmd),
+        cmocka_unit_test(test_hvm_hvmd_defaults),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_bad_files),

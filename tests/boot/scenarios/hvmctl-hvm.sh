@@ -39,6 +39,11 @@ case ${HVMCTL_EXPECT_DM:-any}:$exe in
     any:*|hvmd:*/hvmd|qemu-xen:*qemu*) ;;
     *) fail "expected device model $HVMCTL_EXPECT_DM, runs $exe" ;;
 esac
+# under hvmd, hvmctl asks for no VGA and no PV keyboard (nothing would serve them)
+case $exe in
+    */hvmd) xenstore-read "/local/domain/0/backend/vkbd/$d" > /dev/null 2>&1 && fail "a vkbd backend was made for a guest under hvmd"
+            grep -q -- '-vga\|VGA' "/proc/$pid/cmdline" && fail "hvmd was asked for a VGA" ;;
+esac
 hvmctl list
 wait_re /tmp/iso-serial.log HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port (hvmctl console)"
 metric create_to_marker_s "$(elapsed "$t0")" s
