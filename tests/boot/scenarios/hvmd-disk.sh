@@ -36,7 +36,15 @@ relay "$log" $name
 step dm-running
 wait_re "$log" HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port"
 step guest-up
-wait_re "$log" "HVMD-CHECK disk-speed (PASS|FAIL)" 290 || fail "the disk-speed check did not finish"
+WAIT_POLL=0.1 wait_re "$log" "hvmd-diskbench: start" 200 || fail "the disk-speed check did not start"
+e0=$(dm_events); t0=$(now)
+WAIT_POLL=0.1 wait_re "$log" "HVMD-CHECK disk-speed (PASS|FAIL)" 290 || fail "the disk-speed check did not finish"
+e1=$(dm_events); dt=$(elapsed "$t0")
+grep 'evtchn:' /proc/interrupts | sed 's/^/== /'
+info "device-model requests during the measurement: $((e1 - e0)) in $dt s"
+[ $((e1 - e0)) -gt 1000 ] || fail "too few device-model requests counted ($((e1 - e0))): is /proc/interrupts naming the device model's event channels?"
+metric dm_requests_bench $((e1 - e0))
+metric dm_requests_per_s "$(awk -v n=$((e1 - e0)) -v t="$dt" 'BEGIN { printf "%.0f", n / t }')" "/s"
 guest_checks_passed "$log" disk-speed || fail "the disk-speed check failed"
 line=$(grep "HVMD-CHECK disk-speed PASS" "$log")
 for kv in seq_read_mb_s:MB/s rand_read_iops:IO/s seq_write_mb_s:MB/s; do
