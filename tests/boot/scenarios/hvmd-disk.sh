@@ -36,9 +36,9 @@ relay "$log" $name
 step dm-running
 wait_re "$log" HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port"
 step guest-up
-WAIT_POLL=0.1 wait_re "$log" "hvmd-diskbench: start" 200 || fail "the disk-speed check did not start"
+wait_fast "$log" "hvmd-diskbench: start" 200 || fail "the disk-speed check did not start"
 e0=$(dm_events); t0=$(now)
-WAIT_POLL=0.1 wait_re "$log" "HVMD-CHECK disk-speed (PASS|FAIL)" 290 || fail "the disk-speed check did not finish"
+wait_fast "$log" "HVMD-CHECK disk-speed (PASS|FAIL)" 290 || fail "the disk-speed check did not finish"
 e1=$(dm_events); dt=$(elapsed "$t0")
 grep 'evtchn:' /proc/interrupts | sed 's/^/== /'
 info "device-model requests during the measurement: $((e1 - e0)) in $dt s"

@@ -19,24 +19,6 @@ tsc_mode = "native"
 on_poweroff = "destroy"
 CFG
 }
-# wait_fast FILE REGEX SECS: as wait_re, polling every 0.1 s (the times compared are ~20 s),
-# with bash builtins only: a fork and exec costs dom0 (one vCPU, PV, nested) real time, and a
-# loop of grep and sleep during hvmctl run's create would slow the very thing measured
-mkfifo /tmp/tick
-exec 9<> /tmp/tick
-wait_fast() {
-    local f=$1 re=$2 line end
-    _deadline "$3"; end=$END
-    while _before "$end"; do
-        if [ -f "$f" ]; then
-            while IFS= read -r line; do
-                [[ $line =~ $re ]] && return 0
-            done < "$f"
-        fi
-        read -r -t 0.1 -u 9 line
-    done
-    return 1
-}
 # cpu_of FILE: the CPU seconds (user + system) in a `times` output's children line
 cpu_of() {
     tail -1 "$1" | awk '{ gsub("s", "", $1); gsub("s", "", $2); split($1, u, "m"); split($2, s, "m");
