@@ -313,6 +313,9 @@ static void uart_free(struct vm *vm, struct uart *u)
         return;
     bus_del(vm->bus, u->region);
     if (u->chr) {
+        if (chardev_dropped(u->chr))
+            log_info("%s: %llu bytes of output dropped (nobody read the backend)",
+                     chardev_label(u->chr), (unsigned long long)chardev_dropped(u->chr));
         vm_del_chardev(vm, u->chr);
         chardev_close(u->chr);
     }

@@ -1,6 +1,8 @@
 /* Character backends (see chardev.h). A pty keeps its slave side open itself: then the master
- * never reports a hang-up while no console is attached (which would spin the loop), output
- * waits in the pty until `xl console` opens it, and only a full pty buffer drops bytes. */
+ * never reports a hang-up while no console is attached (which would spin the loop), and output
+ * waits in the pty until `xl console` opens it. When the pty (or a pipe) is full because its
+ * reader lags, what the guest wrote waits in a bounded backlog (CHARDEV_BACKLOG bytes) that the
+ * loop flushes when the fd takes more (EPOLLOUT); only a full backlog drops bytes. */
 #include "chardev.h"
 #include "log.h"
 
@@ -21,10 +23,16 @@ struct chardev {
     int own_fds;          /* close in_fd / out_fd on close */
     int watching;         /* in_fd is in the loop */
     int reading;          /* ... with EPOLLIN */
+    int out_watched;      /* out_fd (when not in_fd) is in the loop for EPOLLOUT */
     const struct chardev_ops *ops;
     void *opaque;
     uint64_t dropped;
+    /* bytes the fd did not take yet, in order: a ring of CHARDEV_BACKLOG, allocated on need */
+    uint8_t *bl;
+    size_t bl_head, bl_len;
 };
+
+static void update_watch(struct chardev *c);
 
 static void set_raw(int fd)
 {
@@ -35,16 +43,24 @@ static void set_raw(int fd)
     }
 }
 
+static void flush_backlog(struct chardev *c);
+
 static void on_input(void *opaque, uint32_t events)
 {
     struct chardev *c = opaque;
     uint8_t buf[256];
+
+    if (events & EPOLLOUT) {
+        flush_backlog(c);
+        if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || !c->reading)
+            return;
+    }
     size_t room = c->ops && c->ops->can_receive ? c->ops->can_receive(c->opaque) : sizeof(buf);
 
     if (room == 0) {
         /* frontend full: stop reading until chardev_input_ready */
-        if (loop_mod_fd(c->loop, c->in_fd, 0) == 0)
-            c->reading = 0;
+        c->reading = 0;
+        update_watch(c);
         return;
     }
     ssize_t n = read(c->in_fd, buf, MIN(room, sizeof(buf)));
@@ -58,12 +74,46 @@ static void on_input(void *opaque, uint32_t events)
     /* end of input (or an error): keep the output side */
     loop_del_fd(c->loop, c->in_fd);
     c->watching = c->reading = 0;
+    if (c->out_fd == c->in_fd && c->bl_len) {
+        /* the fd cannot tell when it takes more now: what waits is lost */
+        c->dropped += c->bl_len;
+        c->bl_len = 0;
+    }
+}
+
+static void on_output(void *opaque, uint32_t events)
+{
+    (void)events;
+    flush_backlog(opaque);
+}
+
+/* the loop watches what is wanted: input while the frontend has room, output while a backlog
+ * waits */
+static void update_watch(struct chardev *c)
+{
+    uint32_t out = c->bl_len ? EPOLLOUT : 0;
+
+    if (c->watching) {
+        uint32_t ev = (c->reading ? EPOLLIN : 0) | (c->out_fd == c->in_fd ? out : 0);
+        if (loop_mod_fd(c->loop, c->in_fd, ev) < 0)
+            log_warn("%s: cannot change the watch on fd %d", c->label, c->in_fd);
+    }
+    if (c->out_fd >= 0 && c->out_fd != c->in_fd) {
+        if (out && !c->out_watched)
+            c->out_watched = loop_add_fd(c->loop, c->out_fd, EPOLLOUT, on_output, c) == 0;
+        else if (!out && c->out_watched) {
+            loop_del_fd(c->loop, c->out_fd);
+            c->out_watched = 0;
+        }
+    }
 }
 
 void chardev_input_ready(struct chardev *c)
 {
-    if (c->watching && !c->reading && loop_mod_fd(c->loop, c->in_fd, EPOLLIN) == 0)
+    if (c->watching && !c->reading) {
         c->reading = 1;
+        update_watch(c);
+    }
 }
 
 static struct chardev *new_chardev(struct loop *loop, const char *label)
@@ -158,6 +208,9 @@ void chardev_close(struct chardev *c)
         return;
     if (c->watching)
         loop_del_fd(c->loop, c->in_fd);
+    if (c->out_watched)
+        loop_del_fd(c->loop, c->out_fd);
+    free(c->bl);
     if (c->own_fds) {
         if (c->in_fd >= 0)
             close(c->in_fd);
@@ -175,24 +228,98 @@ void chardev_set_frontend(struct chardev *c, const struct chardev_ops *ops, void
     c->opaque = opaque;
 }
 
-void chardev_write(struct chardev *c, const void *buf, size_t n)
+/* write what the fd takes now; returns the bytes written, or -1 on an error other than a full fd */
+static ssize_t write_some(struct chardev *c, const uint8_t *p, size_t n)
 {
-    const uint8_t *p = buf;
-    if (c->out_fd < 0)
-        return;
-    while (n) {
-        ssize_t w = write(c->out_fd, p, n);
+    size_t done = 0;
+
+    while (done < n) {
+        ssize_t w = write(c->out_fd, p + done, n - done);
         if (w > 0) {
-            p += w;
-            n -= (size_t)w;
+            done += (size_t)w;
             continue;
         }
         if (w < 0 && errno == EINTR)
             continue;
-        c->dropped += n; /* EAGAIN (nobody reading a full pty) or an error */
+        if (w < 0 && errno != EAGAIN)
+            return -1;
+        break;
+    }
+    return (ssize_t)done;
+}
+
+/* can this backend tell when it takes more? (an fd the loop watches for EPOLLOUT) */
+static int can_wait(struct chardev *c)
+{
+    return c->out_fd == c->in_fd ? c->watching : 1;
+}
+
+static void backlog_add(struct chardev *c, const uint8_t *p, size_t n)
+{
+    if (!c->bl && can_wait(c))
+        c->bl = malloc(CHARDEV_BACKLOG);
+    if (!c->bl) {
+        c->dropped += n;
         return;
     }
+    while (n && c->bl_len < CHARDEV_BACKLOG) {
+        size_t tail = (c->bl_head + c->bl_len) % CHARDEV_BACKLOG;
+        size_t room = MIN(CHARDEV_BACKLOG - c->bl_len, CHARDEV_BACKLOG - tail);
+        size_t k = MIN(n, room);
+        memcpy(c->bl + tail, p, k);
+        c->bl_len += k;
+        p += k;
+        n -= k;
+    }
+    c->dropped += n; /* the backlog is full too: the reader is gone or far behind */
 }
+
+static void flush_backlog(struct chardev *c)
+{
+    while (c->bl_len) {
+        size_t k = MIN(c->bl_len, CHARDEV_BACKLOG - c->bl_head);
+        ssize_t w = write_some(c, c->bl + c->bl_head, k);
+        if (w < 0) {
+            c->dropped += c->bl_len;
+            c->bl_len = 0;
+            break;
+        }
+        c->bl_head = (c->bl_head + (size_t)w) % CHARDEV_BACKLOG;
+        c->bl_len -= (size_t)w;
+        if ((size_t)w < k)
+            break;
+    }
+    if (!c->bl_len)
+        c->bl_head = 0;
+    update_watch(c);
+}
+
+void chardev_write(struct chardev *c, const void *buf, size_t n)
+{
+    const uint8_t *p = buf;
+    ssize_t w;
+    int was_empty = c->bl_len == 0;
+
+    if (c->out_fd < 0 || !n)
+        return;
+    if (c->bl_len) {
+        /* behind bytes that wait: keep the order */
+        backlog_add(c, p, n);
+        return;
+    }
+    w = write_some(c, p, n);
+    if (w < 0) {
+        c->dropped += n;
+        return;
+    }
+    if ((size_t)w < n) {
+        backlog_add(c, p + w, n - (size_t)w);
+        if (was_empty && c->bl_len)
+            update_watch(c);
+    }
+}
+
+size_t chardev_backlog(const struct chardev *c) { return c->bl_len; }
 
 const char *chardev_label(const struct chardev *c) { return c->label; }
 const char *chardev_filename(const struct chardev *c) { return c->filename; }

@@ -1,7 +1,9 @@
 /* Character backends for serial ports: a pty (what libxl asks for; QMP query-chardev reports
  * its path), file:PATH (output only), stdio, null, a host tty (/dev/...), or a pair of fds
- * (tests). Output never blocks the loop: what the backend cannot take now is dropped and
- * counted, like a serial line with nobody listening. Input is read only while the frontend
+ * (tests). Output never blocks the loop: what the backend cannot take now (a pty whose
+ * reader lags) waits in a bounded backlog the loop flushes when the fd takes more; beyond
+ * that, or on a backend that cannot say when it takes more, bytes are dropped and counted,
+ * like a serial line with nobody listening. Input is read only while the frontend
  * has room (chardev_ops.can_receive), so a full UART FIFO pushes back instead of losing bytes. */
 #ifndef HVMD_CHARDEV_H
 #define HVMD_CHARDEV_H
@@ -34,5 +36,9 @@ const char *chardev_label(const struct chardev *c);
 /* As QMP query-chardev reports it: "pty:/dev/pts/3", "file:/tmp/x", "stdio", "null". */
 const char *chardev_filename(const struct chardev *c);
 uint64_t chardev_dropped(const struct chardev *c);
+/* bytes written by the frontend that the fd has not taken yet (at most CHARDEV_BACKLOG) */
+size_t chardev_backlog(const struct chardev *c);
+
+#define CHARDEV_BACKLOG (64 * 1024)
 
 #endif
