@@ -1120,7 +1120,7 @@ static void hvmd_defaults(struct pctx *p)
         if (present(p, "vga") || present(p, "stdvga"))
             perr(p, present(p, "vga") ? "vga" : "stdvga",
                  "hvmd has no VGA yet: set vga = \"none\" (the serial port is the console) or "
-                 "use qemu-xen (device_model_override)");
+                 "run this guest under qemu-xen");
         bi->u.hvm.vga.kind = LIBXL_VGA_INTERFACE_TYPE_NONE;
     }
     if (!present(p, "vkb_device"))

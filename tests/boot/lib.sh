@@ -103,7 +103,6 @@ domid() { xl domid "$1" 2>/dev/null; }
 dm_pid() { xenstore-read "/local/domain/$1/image/device-model-pid" 2>/dev/null; }
 # dm_mem_kb PID: resident (VmRSS) and peak (VmHWM) memory of a process, "rss hwm" in kB
 dm_mem_kb() { awk '/^VmRSS/ { r = $2 } /^VmHWM/ { h = $2 } END { print r, h }' "/proc/$1/status"; }
-# dm_cpu_s PID: user+system CPU time the process has used, in seconds
 # dm_events: event-channel notifications delivered so far to device-model processes in dom0
 # (hvmd or qemu-xen): Xen signals one for every synchronous ioreq it hands a device model, so
 # the difference between two readings counts the requests served in between, whichever model
@@ -111,6 +110,7 @@ dm_events() {
     awk '$NF ~ /^evtchn:(hvmd|qemu|xen-qemu)/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i }
          END { print s + 0 }' /proc/interrupts
 }
+# dm_cpu_s PID: user+system CPU time the process has used, in seconds
 dm_cpu_s() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 # wait_gone NAME TIMEOUT: the domain has left xl list
 wait_gone() {
