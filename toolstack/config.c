@@ -865,7 +865,7 @@ static void parse_nics(struct pctx *p)
                 break;
         }
         free(buf);
-        /* hvmd emulates an e1000, and so does qemu-xen: the NIC every OS has a driver for */
+        /* qemu-xen emulates an e1000: the NIC every OS has a driver for (hvmd has no NIC yet) */
         if (hvm && !nic->model)
             nic->model = ts_strdup("e1000");
     }
@@ -1109,7 +1109,8 @@ static void parse_hvm(struct pctx *p)
 /* An HVM guest under hvmd: what hvmd does not serve yet is not asked of it. hvmd has no VGA, so
  * the guest gets none unless its file asks for one (an error naming the key: hvmd would refuse it
  * at start, after libxl had built half the guest), and no PV keyboard unless its file asks (libxl
- * adds one by default; nothing serves it under hvmd, and Linux's xen-kbdfront then waits 25 s). */
+ * adds one by default; nothing serves it under hvmd, and Linux's xen-kbdfront then waits 25 s).
+ * hvmd has no emulated NIC either: a vif that asks for one is an error on its line. */
 static void hvmd_defaults(struct pctx *p)
 {
     libxl_domain_build_info *bi = &p->c->dc.b_info;
@@ -1125,6 +1126,13 @@ static void hvmd_defaults(struct pctx *p)
     }
     if (!present(p, "vkb_device"))
         libxl_defbool_set(&bi->u.hvm.vkb_device, false);
+    for (int i = 0; i < p->c->dc.num_nics; i++)
+        if (p->c->dc.nics[i].nictype != LIBXL_NIC_TYPE_VIF) {
+            perr(p, "vif", "entry %d: hvmd has no emulated NIC yet: run this guest under "
+                 "qemu-xen, or make the entry type=vif (a PV network interface only, for a guest "
+                 "with Xen's PV network driver)", i + 1);
+            break;
+        }
 }
 
 /* ---- the whole file ----------------------------------------------------------------------------- */

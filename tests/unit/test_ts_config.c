@@ -279,6 +279,22 @@ static void test_hvm_hvmd_defaults(void **state)
     done(&r);
     free(t);
 
+    /* an emulated NIC asked of hvmd: an error on the vif line; a PV-only vif is fine */
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
+                    "vif = [ \"mac=00:16:3e:00:00:01\" ]\n", dm);
+    parse(&r, t);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.msg, "guest.cfg:4: vif: entry 1: hvmd has no emulated NIC yet"));
+    done(&r);
+    free(t);
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
+                    "vif = [ \"mac=00:16:3e:00:00:01,type=vif\" ]\n", dm);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.c.dc.nics[0].nictype, LIBXL_NIC_TYPE_VIF);
+    done(&r);
+    free(t);
+
     /* qemu-xen keeps libxl's defaults: hvmctl's stdvga, vkb_device left to libxl */
     parse(&r, "name = \"iso\"\ntype = \"hvm\"\n");
     assert_int_equal(r.rc, 0);
