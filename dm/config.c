@@ -1,5 +1,6 @@
 /* Command-line parsing (see config.h). */
 #include "config.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -302,6 +303,7 @@ static const struct optdef optdefs[] = {
     { "-boot", 1, NULL }, { "-machine", 1, NULL }, { "-M", 1, NULL }, { "-m", 1, NULL },
     { "-smp", 1, NULL }, { "-S", 0, NULL }, { "-no-acpi", 0, NULL }, { "-nographic", 0, NULL },
     { "-vga", 1, NULL }, { "-L", 1, NULL }, { "--log-level", 1, NULL },
+    { "-sandbox", 1, NULL },
     { "-usb", 0, "USB is not emulated" },
     { "-usbdevice", 1, "USB is not emulated" },
     { "-soundhw", 1, "sound is not emulated" },
@@ -331,6 +333,12 @@ int config_parse(struct config *cfg, int argc, const char *const argv[], char *e
     cfg->xen_platform = 1;
     cfg->machine = "xenfv";
     cfg->log_level = -1;
+    const char *sb = getenv("HVMD_SANDBOX");
+    if (sb && *sb) {
+        cfg->sandbox = sandbox_mode_parse(sb);
+        if (cfg->sandbox < 0)
+            return fail(err, errlen, "HVMD_SANDBOX=%s: expected on, off or log", sb);
+    }
     for (int i = 0; i < argc; i++)
         total += 5 * (strlen(argv[i]) + 2) + 16; /* raw copy, unescape room, items (<= 2n + 1) */
     a.size = total;
@@ -422,6 +430,10 @@ int config_parse(struct config *cfg, int argc, const char *const argv[], char *e
             cfg->no_acpi = 1;
         } else if (!strcmp(opt, "-nographic")) {
             cfg->nographic = 1;
+        } else if (!strcmp(opt, "-sandbox")) {
+            cfg->sandbox = sandbox_mode_parse(arg);
+            if (cfg->sandbox < 0)
+                r = fail(err, errlen, "-sandbox %s: expected on, off or log", arg);
         } else if (!strcmp(opt, "-L")) {
             cfg->fw_dir = arena_dup(&a, arg, strlen(arg));
         } else if (!strcmp(opt, "--log-level")) {

@@ -56,6 +56,7 @@ struct config {
     uint64_t max_ram_below_4g;  /* -machine ...,max-ram-below-4g= (0: default) */
     int no_shutdown;            /* -no-shutdown */
     int start_stopped;          /* -S */
+    int sandbox;                /* -sandbox on|off|log or HVMD_SANDBOX (enum sandbox_mode) */
     int no_acpi;                /* -no-acpi */
     int nographic;              /* -nographic */
     const char *fw_dir;         /* -L DIR: where option ROMs are (default /usr/share/qemu) */

@@ -5,6 +5,7 @@
  * us), serve requests, and only then tell libxl "running" through xenstore. SIGHUP (libxl's
  * way to end a device model), SIGTERM and SIGINT end it promptly; so does QMP quit. */
 #include "config.h"
+#include "sandbox.h"
 #include "log.h"
 #include "loop.h"
 #include "machine.h"
@@ -57,10 +58,15 @@ static const char usage[] =
 "hvmd's own:\n"
 "  -L DIR                   where option ROMs are (default /usr/share/qemu)\n"
 "  --log-level error|warning|info|debug\n"
+"  -sandbox on|off|log      once set up, hvmd runs with no new privileges and a seccomp\n"
+"                           allow-list of system calls; anything else kills it (default on;\n"
+"                           log: only log what the list lacks; also HVMD_SANDBOX=...;\n"
+"                           under xl: device_model_args_hvm = [ \"-sandbox\", \"off\" ])\n"
 "  --help, --version\n"
 "\n"
 "Not yet: VGA and VNC (use vga=\"none\", vnc=0), emulated NICs, image formats but raw, USB,\n"
-"sound, PV-only guests (-machine xenpv), migration (-incoming), deprivileging (dm_restrict).\n"
+"sound, PV-only guests (-machine xenpv), migration (-incoming), dm_restrict (its user, chroot\n"
+"and handle restriction; the seccomp sandbox above is on without it).\n"
 "\n"
 "Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX3 IDE 00:01.1, PIIX4\n"
 "power management 00:01.3, Xen platform device 00:03.0, 16550 UARTs, i8042, fw_cfg (with DMA),\n"
@@ -240,6 +246,10 @@ int main(int argc, char **argv)
     a.m_up = 1;
     if (xen_attach(a.xen, &a.vm, a.loop) < 0) {
         log_err("watching the event channels: %s", strerror(errno));
+        goto out;
+    }
+    if (sandbox_enter((enum sandbox_mode)a.cfg.sandbox, err, sizeof(err)) < 0) {
+        log_err("%s", err);
         goto out;
     }
     if (a.cfg.start_stopped) {

@@ -1,4 +1,4 @@
-# about: the Linux ISO boots from hvmd's emulated IDE CD-ROM under stock xl (device_model_override), ata_piix sees disk and CD, a pattern written to hvmd's emulated disk reads back and is in the host image after poweroff
+# about: the Linux ISO boots from hvmd's emulated IDE CD-ROM under stock xl (device_model_override), ata_piix sees disk and CD, a pattern written to hvmd's emulated disk reads back and is in the host image after poweroff; hvmd runs in its seccomp sandbox with no new privileges
 # step: dm-running 90
 # step: guest-up 360
 # step: checks 240
@@ -36,6 +36,11 @@ info "domain $d, device model pid $pid: $(tr '\0' ' ' < /proc/$pid/cmdline)"
 step dm-running
 wait_re "$log" HVMD-GUEST-UP 350 || { xl dmesg | grep "(d$d)" | tail -20; fail "no HVMD-GUEST-UP on the guest's serial port"; }
 metric create_to_marker_s "$(elapsed "$t0")" s
+# hvmd is sandboxed by default: seccomp filter mode and no new privileges
+grep -E '^(Seccomp|NoNewPrivs):' "/proc/$pid/status" | sed 's/^/== hvmd /'
+grep -q '^Seccomp:[[:space:]]*2$' "/proc/$pid/status" || fail "hvmd runs without its seccomp filter"
+grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$pid/status" || fail "hvmd may gain privileges (NoNewPrivs is not 1)"
+grep -q "sandbox on" "$dmlog" || fail "hvmd's log does not say it entered its sandbox"
 # the device model's figures at the marker (the guest powers off right after its checks)
 set -- $(dm_mem_kb "$pid"); metric dm_rss_kb "$1" kB; metric dm_hwm_kb "$2" kB
 metric dm_cpu_s "$(dm_cpu_s "$pid")" s
