@@ -86,7 +86,12 @@ $(B)/unit/%: $(B)/obj/tests/unit/%.o $$(call unit_objs,obj,$$*)
 $(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(call unit_objs,asan-obj,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
-# libFuzzer targets: clang, the hvmd library sources compiled in, ASan+UBSan
+# libFuzzer targets: clang, the hvmd library sources compiled in, ASan+UBSan; fuzz_ts_* get
+# the toolstack's sources instead (what hvmctl reads from guests)
+$(B)/fuzz/fuzz_ts_%: tests/fuzz/fuzz_ts_%.c $(TSLIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  $(CPPFLAGS) $(PKG_CFLAGS) $^ -o $@ $(HVMCTL_LIBS)
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
