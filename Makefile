@@ -10,9 +10,11 @@
 #   make demo            boot an HVM guest from an ISO on real Xen nested in QEMU, live
 #   make bench           the figures (hvmd / qemu-xen ratios) into build/bench
 #   make install         PREFIX=/usr/local DESTDIR=
-# Sources are found by directory: dm/ devices/ pvdrivers/ make hvmd (dm/main.c holds main),
-# toolstack/ makes hvmctl (toolstack/hvmctl.c holds main); tests/unit/test_*.c are cmocka
-# tests, tests/fuzz/fuzz_*.c libFuzzer targets.
+# Sources are found by directory, one folder deep: dm/ devices/ firmware/ pvdrivers/ make hvmd
+# (dm/main.c holds main), toolstack/ makes hvmctl (toolstack/hvmctl.c holds main); tests/lib/ is
+# linked into tests only; tests/unit/test_*.c are cmocka tests, tests/fuzz/fuzz_*.c libFuzzer
+# targets. Includes are path-qualified from the top ("dm/bus.h"); tests/includes checks their
+# direction.
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -31,7 +33,7 @@ WARN += -Werror
 endif
 
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -I. -Idm
+CPPFLAGS += -D_GNU_SOURCE -I.
 BASEFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SANFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
@@ -42,9 +44,13 @@ HVMCTL_LIBS = $(shell pkg-config --libs $(HVMCTL_PKGS) 2>/dev/null)
 PKG_CFLAGS  = $(shell pkg-config --cflags $(HVMD_PKGS) $(HVMCTL_PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
-DM_SRCS  := $(sort $(wildcard dm/*.c devices/*.c pvdrivers/*.c))
-LIB_SRCS := $(filter-out dm/main.c,$(DM_SRCS))
-TS_SRCS  := $(sort $(wildcard toolstack/*.c))
+# sources one folder deeper too (devices/ide/, toolstack/xl/, ...)
+srcs_under = $(sort $(foreach d,$(1),$(wildcard $(d)/*.c $(d)/*/*.c)))
+DM_SRCS  := $(call srcs_under,dm devices firmware pvdrivers)
+# tests/lib (the in-process fake hypervisor and guest-side helpers) is linked into tests only
+TESTLIB_SRCS := $(call srcs_under,tests/lib)
+LIB_SRCS := $(filter-out dm/main.c,$(DM_SRCS)) $(TESTLIB_SRCS)
+TS_SRCS  := $(call srcs_under,toolstack)
 TSLIB_SRCS := $(filter-out toolstack/hvmctl.c,$(TS_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -8,8 +8,8 @@
  * DIAGNOSTIC (in ide.c). Anything else ends with ABRT, as the spec wants for an unsupported
  * command.
  * Left out: SMART, security, HPA (SET MAX), DATA SET MANAGEMENT, logs, NCQ, streaming. */
-#include "ide.h"
-#include "log.h"
+#include "devices/ide.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <string.h>

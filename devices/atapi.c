@@ -15,8 +15,8 @@
  * the guest or by a new medium).
  * Left out: audio (PLAY, READ SUB-CHANNEL), raw sectors (READ CD other than user data),
  * writing, CSS keys (REPORT / SEND KEY), changers, asynchronous event notification. */
-#include "ide.h"
-#include "log.h"
+#include "devices/ide.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <string.h>

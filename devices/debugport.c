@@ -5,8 +5,8 @@
  * Port 0x80 (POST codes) and 0xe9 are Xen's and never reach hvmd. */
 #include <errno.h>
 #include <stdlib.h>
-#include "device.h"
-#include "log.h"
+#include "dm/device.h"
+#include "dm/log.h"
 
 #define DEBUGCON_PORT 0x402
 

@@ -26,9 +26,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "config.h"
-#include "device.h"
-#include "log.h"
+#include "dm/config.h"
+#include "dm/device.h"
+#include "dm/log.h"
 
 #ifndef HVMD_FIRMWARE_DIR
 #define HVMD_FIRMWARE_DIR "/usr/share/qemu"

@@ -7,7 +7,7 @@
  * Left out: DRAM row boundaries and timing, error reporting, the ECC registers. */
 #include <errno.h>
 #include <stdlib.h>
-#include "device.h"
+#include "dm/device.h"
 
 struct i440fx {
     struct pci_dev *pci;

@@ -22,9 +22,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
-#include "device.h"
-#include "log.h"
+#include "dm/config.h"
+#include "dm/device.h"
+#include "dm/log.h"
 
 #define DATA 0x60
 #define CMD 0x64 /* status on read */

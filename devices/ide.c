@@ -17,12 +17,12 @@
  * Guest-controlled loops are bounded: a PRD walk stops after IDE_PRD_MAX entries (a table
  * cannot hold more without crossing the 64 KiB boundary the spec forbids) and every entry
  * moves at least two bytes; PIO moves at most what the current DRQ block holds. */
-#include "ide.h"
-#include "config.h"
-#include "device.h"
-#include "log.h"
-#include "pci.h"
-#include "qmp.h"
+#include "devices/ide.h"
+#include "dm/config.h"
+#include "dm/device.h"
+#include "dm/log.h"
+#include "dm/pci.h"
+#include "dm/qmp.h"
 
 #include <errno.h>
 #include <fcntl.h>

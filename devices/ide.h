@@ -6,10 +6,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "block.h"
-#include "log.h"
-#include "util.h"
-#include "vm.h"
+#include "dm/block.h"
+#include "dm/log.h"
+#include "dm/util.h"
+#include "dm/vm.h"
 
 enum ide_kind { IDE_NONE = 0, IDE_DISK, IDE_CD };
 

@@ -9,8 +9,8 @@
  * no guest of ours needs; the top-of-memory and mode registers change nothing. */
 #include <errno.h>
 #include <stdlib.h>
-#include "device.h"
-#include "log.h"
+#include "dm/device.h"
+#include "dm/log.h"
 
 struct piix3 {
     struct vm *vm;

@@ -14,9 +14,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
-#include "device.h"
-#include "log.h"
+#include "dm/config.h"
+#include "dm/device.h"
+#include "dm/log.h"
 
 #define PMBA 0x40
 #define PMREGMISC 0x80

@@ -18,10 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "chardev.h"
-#include "config.h"
-#include "device.h"
-#include "log.h"
+#include "dm/chardev.h"
+#include "dm/config.h"
+#include "dm/device.h"
+#include "dm/log.h"
 
 #define UART_MAX 4
 static const uint16_t uart_base[UART_MAX] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };

@@ -17,9 +17,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
-#include "device.h"
-#include "log.h"
+#include "dm/config.h"
+#include "dm/device.h"
+#include "dm/log.h"
 
 #define FIXED_BASE 0x10
 #define MAGIC 0x49d2

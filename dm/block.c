@@ -1,6 +1,6 @@
 /* Block media (see block.h). */
-#include "block.h"
-#include "log.h"
+#include "dm/block.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

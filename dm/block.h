@@ -31,8 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <libaio.h>
-#include "loop.h"
-#include "util.h"
+#include "dm/loop.h"
+#include "dm/util.h"
 
 #define BLK_QUEUE_DEPTH 64
 /* Buffers handed to blk_submit must be aligned to this for direct I/O (blk_buf_alloc). */

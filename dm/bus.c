@@ -1,6 +1,6 @@
 /* Port table and MMIO range map (see bus.h). */
-#include "bus.h"
-#include "log.h"
+#include "dm/bus.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
 #define HVMD_BUS_H
 
 #include <stdint.h>
-#include "hv.h"
-#include "util.h"
+#include "dm/hv.h"
+#include "dm/util.h"
 
 struct io_ops {
     /* SIZE is 1, 2, 4 (or 8 for MMIO); OFF + SIZE <= the region's length. */

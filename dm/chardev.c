@@ -3,8 +3,8 @@
  * waits in the pty until `xl console` opens it. When the pty (or a pipe) is full because its
  * reader lags, what the guest wrote waits in a bounded backlog (CHARDEV_BACKLOG bytes) that the
  * loop flushes when the fd takes more (EPOLLOUT); only a full backlog drops bytes. */
-#include "chardev.h"
-#include "log.h"
+#include "dm/chardev.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "loop.h"
+#include "dm/loop.h"
 
 struct chardev;
 

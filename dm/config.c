@@ -1,6 +1,6 @@
 /* Command-line parsing (see config.h). */
-#include "config.h"
-#include "sandbox.h"
+#include "dm/config.h"
+#include "dm/sandbox.h"
 
 #include <errno.h>
 #include <inttypes.h>

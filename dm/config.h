@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "util.h"
+#include "dm/util.h"
 
 #define CFG_MAX_KV 24
 #define CFG_MAX_OPTS 32

@@ -3,7 +3,7 @@
 #ifndef HVMD_DEVICE_H
 #define HVMD_DEVICE_H
 
-#include "vm.h"
+#include "dm/vm.h"
 
 struct device {
     const char *name;

@@ -1,5 +1,5 @@
 /* The hypervisor as the device model sees it: a small interface with two implementations,
- * dm/xen.c (libxendevicemodel, libxenforeignmemory: the real thing) and dm/testsrc.c (an
+ * dm/xen.c (libxendevicemodel, libxenforeignmemory: the real thing) and tests/lib/fakexen.c (an
  * in-process stand-in that unit tests and fuzzers drive as Xen would). Everything in dm/ and
  * devices/ reaches the hypervisor through this, never through a Xen library directly. */
 #ifndef HVMD_HV_H

@@ -1,6 +1,6 @@
 /* I/O request validation and dispatch (see ioreq.h). */
-#include "ioreq.h"
-#include "log.h"
+#include "dm/ioreq.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <string.h>

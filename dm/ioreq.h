@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <xen/xen.h>
 #include <xen/hvm/ioreq.h>
-#include "vm.h"
+#include "dm/vm.h"
 
 /* Xen clips a rep request to 4096 items (hvmemul_linear_to_phys). */
 #define IOREQ_MAX_COUNT 4096

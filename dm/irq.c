@@ -1,6 +1,6 @@
 /* Interrupt lines with remembered levels (see irq.h). */
-#include "irq.h"
-#include "log.h"
+#include "dm/irq.h"
+#include "dm/log.h"
 
 #include <string.h>
 

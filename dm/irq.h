@@ -6,7 +6,7 @@
 #define HVMD_IRQ_H
 
 #include <stdint.h>
-#include "hv.h"
+#include "dm/hv.h"
 
 #define IRQ_ISA_LINES 16
 #define IRQ_PCI_SLOTS 32

@@ -1,5 +1,5 @@
 /* Logging to stderr with a level, a sink for tests, and a per-source rate limit for guest input. */
-#include "log.h"
+#include "dm/log.h"
 
 #include <stdio.h>
 #include <time.h>

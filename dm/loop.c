@@ -1,8 +1,8 @@
 /* The epoll loop. Watches live in a list; a removed watch is marked dead and freed only after
  * the current batch of events, so an event for it that is still in the batch is skipped
  * instead of calling freed memory. */
-#include "loop.h"
-#include "log.h"
+#include "dm/loop.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 #include <sys/epoll.h>
-#include "util.h"
+#include "dm/util.h"
 
 struct loop;
 struct loop_timer;

@@ -3,7 +3,7 @@
 #define HVMD_MACHINE_H
 
 #include <stddef.h>
-#include "vm.h"
+#include "dm/vm.h"
 
 #define MACHINE_MAX_DEVICES 16
 

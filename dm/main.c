@@ -4,15 +4,15 @@
  * the ioreq server, listen on the QMP sockets, create the devices (which route their ranges to
  * us), serve requests, and only then tell libxl "running" through xenstore. SIGHUP (libxl's
  * way to end a device model), SIGTERM and SIGINT end it promptly; so does QMP quit. */
-#include "config.h"
-#include "sandbox.h"
-#include "log.h"
-#include "loop.h"
-#include "machine.h"
-#include "qmp.h"
-#include "vm.h"
-#include "xen.h"
-#include "xs.h"
+#include "dm/config.h"
+#include "dm/sandbox.h"
+#include "dm/log.h"
+#include "dm/loop.h"
+#include "dm/machine.h"
+#include "dm/qmp.h"
+#include "dm/vm.h"
+#include "dm/xen.h"
+#include "dm/xs.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -2,8 +2,8 @@
  * linearly (64 entries) after a one-entry last-hit check; a bucket records which of its pages
  * the hypervisor would map, so a bucket that straddles the end of RAM or a hole still serves
  * its good pages. Single-threaded: the loop's thread is the only user. */
-#include "mem.h"
-#include "log.h"
+#include "dm/mem.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <stdlib.h>

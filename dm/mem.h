@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "hv.h"
-#include "util.h"
+#include "dm/hv.h"
+#include "dm/util.h"
 
 #define MEM_PAGE_SHIFT 12
 #define MEM_PAGE_SIZE (1u << MEM_PAGE_SHIFT)

@@ -1,6 +1,6 @@
 /* PCI bus 0 (see pci.h). */
-#include "pci.h"
-#include "log.h"
+#include "dm/pci.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -14,9 +14,9 @@
 #define HVMD_PCI_H
 
 #include <stdint.h>
-#include "bus.h"
-#include "irq.h"
-#include "util.h"
+#include "dm/bus.h"
+#include "dm/irq.h"
+#include "dm/util.h"
 
 #define PCI_DEVFN(slot, fn) ((uint8_t)(((slot) << 3) | (fn)))
 #define PCI_SLOT(devfn) ((devfn) >> 3)

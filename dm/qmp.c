@@ -1,12 +1,12 @@
 /* QMP server (see qmp.h). Framing: a message is one top-level JSON object; the reader tracks
  * strings and nesting to find its end, refusing more than QMP_MAX_DEPTH levels or
  * QMP_MAX_INPUT bytes, then yajl parses it (yajl_tree) and replies are built with yajl_gen. */
-#include "qmp.h"
-#include "chardev.h"
-#include "config.h"
-#include "log.h"
-#include "loop.h"
-#include "vm.h"
+#include "dm/qmp.h"
+#include "dm/chardev.h"
+#include "dm/config.h"
+#include "dm/log.h"
+#include "dm/loop.h"
+#include "dm/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>

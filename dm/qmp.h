@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include "util.h"
+#include "dm/util.h"
 
 struct config;
 struct vm;

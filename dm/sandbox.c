@@ -4,7 +4,7 @@
  * QMP add-fd, direct kernel boot, pause, poweroff, SIGKILL), run with -sandbox log: what the
  * filter logged there (socket and connect for xenstore, preadv2/pwritev2 and eventfd2 for the
  * block layer, unlink at exit) is in the list. */
-#include "sandbox.h"
+#include "dm/sandbox.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "log.h"
-#include "util.h"
+#include "dm/log.h"
+#include "dm/util.h"
 
 static const char *const allowed[] = {
     /* the loop: epoll, timers, the signalfd, eventfds (libaio completions) */

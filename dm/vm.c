@@ -1,6 +1,6 @@
 /* The per-guest context (see vm.h). */
-#include "vm.h"
-#include "log.h"
+#include "dm/vm.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <stdlib.h>

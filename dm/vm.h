@@ -6,14 +6,14 @@
 #define HVMD_VM_H
 
 #include <stdint.h>
-#include "bus.h"
-#include "hv.h"
-#include "irq.h"
-#include "log.h"
-#include "loop.h"
-#include "mem.h"
-#include "pci.h"
-#include "util.h"
+#include "dm/bus.h"
+#include "dm/hv.h"
+#include "dm/irq.h"
+#include "dm/log.h"
+#include "dm/loop.h"
+#include "dm/mem.h"
+#include "dm/pci.h"
+#include "dm/util.h"
 
 struct config;
 struct qmp;

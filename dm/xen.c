@@ -8,9 +8,9 @@
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 
-#include "xen.h"
-#include "ioreq.h"
-#include "log.h"
+#include "dm/xen.h"
+#include "dm/ioreq.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,9 +8,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "hv.h"
-#include "util.h"
-#include "vm.h"
+#include "dm/hv.h"
+#include "dm/util.h"
+#include "dm/vm.h"
 
 struct xen;
 

@@ -1,6 +1,6 @@
 /* xenstore helper (see xs.h). */
-#include "xs.h"
-#include "log.h"
+#include "dm/xs.h"
+#include "dm/log.h"
 
 #include <errno.h>
 #include <stdio.h>

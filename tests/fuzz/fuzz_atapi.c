@@ -2,35 +2,35 @@
  * with a medium at the secondary master and an empty one at the secondary slave, packets
  * whose bytes come from the input (PIO or DMA, any byte count limit), and media changes as
  * QMP makes them (eject, forced or not, and a new medium) at any point of a transfer. */
-#include "ide_fuzz.h"
+#include "tests/fuzz/ide_fuzz.h"
 
-static void media(struct testsrc *ts, struct ide_drive_conf conf[4], uint8_t sel)
+static void media(struct fakexen *fx, struct ide_drive_conf conf[4], uint8_t sel)
 {
     conf[0].kind = IDE_DISK;
-    conf[0].blk = fz_blk(ts, fz_image("disk", 1 << 20, 0), 0, BLK_CACHE_WRITEBACK, 0);
+    conf[0].blk = fz_blk(fx, fz_image("disk", 1 << 20, 0), 0, BLK_CACHE_WRITEBACK, 0);
     conf[2].kind = IDE_CD;
     conf[2].id = "cd0";
-    conf[2].blk = fz_blk(ts, fz_image("iso", 2 << 20, 1), 1, BLK_CACHE_WRITEBACK, 0);
+    conf[2].blk = fz_blk(fx, fz_image("iso", 2 << 20, 1), 1, BLK_CACHE_WRITEBACK, 0);
     conf[3].kind = IDE_CD;
     conf[3].id = "cd1";
 }
 
 static void extra(struct fz *f, unsigned op)
 {
-    struct testsrc *ts = f->ts;
+    struct fakexen *fx = f->fx;
     char err[256];
     switch (op) {
     case 12: { /* PACKET: features, byte count limit, the 12 bytes of the command */
         uint8_t dev = (uint8_t)fz_u(f, 1);
-        ts_out(ts, 0x176, 1, 0xa0 | (dev & 0x10));
-        ts_out(ts, 0x171, 1, dev & 0x07);
-        ts_out(ts, 0x174, 1, fz_u(f, 1));
-        ts_out(ts, 0x175, 1, fz_u(f, 1));
-        ts_out(ts, 0x177, 1, 0xa0);
+        fx_out(fx, 0x176, 1, 0xa0 | (dev & 0x10));
+        fx_out(fx, 0x171, 1, dev & 0x07);
+        fx_out(fx, 0x174, 1, fz_u(f, 1));
+        fx_out(fx, 0x175, 1, fz_u(f, 1));
+        fx_out(fx, 0x177, 1, 0xa0);
         uint64_t gpa = 0x3000;
         for (unsigned i = 0; i < 12; i++)
-            ts->ram[gpa + i] = (uint8_t)fz_u(f, 1);
-        ts_rep_out(ts, 0x170, 2, 6, gpa, 0);
+            fx->ram[gpa + i] = (uint8_t)fz_u(f, 1);
+        fx_rep_out(fx, 0x170, 2, 6, gpa, 0);
         break;
     }
     case 13: { /* QMP eject */
@@ -40,13 +40,13 @@ static void extra(struct fz *f, unsigned op)
     }
     case 14: { /* QMP blockdev-change-medium */
         uint8_t b = (uint8_t)fz_u(f, 1);
-        struct blk *nb = fz_blk(ts, fz_image("iso", 2 << 20, 1), 1, BLK_CACHE_WRITEBACK, 0);
+        struct blk *nb = fz_blk(fx, fz_image("iso", 2 << 20, 1), 1, BLK_CACHE_WRITEBACK, 0);
         (void)!ide_change_medium(f->ide, (b & 2) ? "cd1" : "cd0", nb, err, sizeof(err));
         break;
     }
     default: { /* read a DRQ block the way the device announces it */
-        uint32_t n = (ts_in(ts, 0x174, 1) | ts_in(ts, 0x175, 1) << 8) / 2 + 1;
-        ts_rep_in(ts, 0x170, 2, n % IOREQ_MAX_COUNT + 1, 0x10000, 0);
+        uint32_t n = (fx_in(fx, 0x174, 1) | fx_in(fx, 0x175, 1) << 8) / 2 + 1;
+        fx_rep_in(fx, 0x170, 2, n % IOREQ_MAX_COUNT + 1, 0x10000, 0);
         break;
     }
     }

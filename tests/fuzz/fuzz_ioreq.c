@@ -17,10 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "config.h"
-#include "log.h"
-#include "machine.h"
-#include "testsrc.h"
+#include "dm/config.h"
+#include "dm/log.h"
+#include "dm/machine.h"
+#include "tests/lib/fakexen.h"
 
 #define RAM (2u << 20)
 
@@ -60,20 +60,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     log_set_level(LOG_DEBUG);
     if (config_parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) < 0)
         return 0;
-    struct testsrc *ts = ts_new(RAM);
-    if (!ts) {
+    struct fakexen *fx = fx_new(RAM);
+    if (!fx) {
         config_free(&cfg);
         return 0;
     }
-    ts->vm.cfg = &cfg;
-    if (machine_create(&m, &ts->vm, err, sizeof(err)) < 0)
+    fx->vm.cfg = &cfg;
+    if (machine_create(&m, &fx->vm, err, sizeof(err)) < 0)
         goto out;
     /* firmware's usual set-up first, so BARs and the PM base decode */
-    ts_cfg_write(ts, PCI_DEVFN(1, 3), 0x40, 4, 0xb001);
-    ts_cfg_write(ts, PCI_DEVFN(1, 3), 0x80, 1, 1);
-    ts_cfg_write(ts, PCI_DEVFN(3, 0), 0x10, 4, 0xc001);
-    ts_cfg_write(ts, PCI_DEVFN(3, 0), 0x14, 4, 0xf0000000);
-    ts_cfg_write(ts, PCI_DEVFN(3, 0), 0x04, 2, 7);
+    fx_cfg_write(fx, PCI_DEVFN(1, 3), 0x40, 4, 0xb001);
+    fx_cfg_write(fx, PCI_DEVFN(1, 3), 0x80, 1, 1);
+    fx_cfg_write(fx, PCI_DEVFN(3, 0), 0x10, 4, 0xc001);
+    fx_cfg_write(fx, PCI_DEVFN(3, 0), 0x14, 4, 0xf0000000);
+    fx_cfg_write(fx, PCI_DEVFN(3, 0), 0x04, 2, 7);
 
     uint8_t op;
     while (take(&in, &op, 1)) {
@@ -82,10 +82,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ioreq_t req;
             if (!take(&in, &req, sizeof(req)))
                 goto done;
-            ioreq_t *slot = &ts->iopage->vcpu_ioreq[0];
+            ioreq_t *slot = &fx->iopage->vcpu_ioreq[0];
             *slot = req;
             slot->state = STATE_IOREQ_READY;
-            ioreq_serve_slot(&ts->vm, slot);
+            ioreq_serve_slot(&fx->vm, slot);
             break;
         }
         case 1: {
@@ -96,9 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 goto done;
             unsigned s = 1u << (sz % 3);
             if (dir & 1)
-                ts_in(ts, port, s);
+                fx_in(fx, port, s);
             else
-                ts_out(ts, port, s, val);
+                fx_out(fx, port, s, val);
             break;
         }
         case 2: {
@@ -109,9 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 goto done;
             unsigned s = 1u << (sz % 4);
             if (dir & 1)
-                ts_mmio_read(ts, a, s);
+                fx_mmio_read(fx, a, s);
             else
-                ts_mmio_write(ts, a, s, val);
+                fx_mmio_write(fx, a, s, val);
             break;
         }
         case 3: {
@@ -122,9 +122,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 goto done;
             unsigned s = 1u << (sz % 3);
             if (dir & 1)
-                ts_cfg_read(ts, devfn, reg, s);
+                fx_cfg_read(fx, devfn, reg, s);
             else
-                ts_cfg_write(ts, devfn, reg, s, val);
+                fx_cfg_write(fx, devfn, reg, s, val);
             break;
         }
         case 4: {
@@ -135,26 +135,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             off %= RAM;
             if (len > RAM - off)
                 len = (uint8_t)(RAM - off);
-            if (!take(&in, ts->ram + off, len))
+            if (!take(&in, fx->ram + off, len))
                 goto done;
             break;
         }
         case 5: {
-            buffered_iopage_t *pg = ts->bufpage;
+            buffered_iopage_t *pg = fx->bufpage;
             if (!take(&in, &pg->buf_ioreq[pg->write_pointer % IOREQ_BUFFER_SLOT_NUM], 8))
                 goto done;
             pg->write_pointer++;
-            ts_buffered_serve(ts);
+            fx_buffered_serve(fx);
             break;
         }
         case 6: {
-            buffered_iopage_t *pg = ts->bufpage;
+            buffered_iopage_t *pg = fx->bufpage;
             uint32_t rd, wr;
             if (!take(&in, &rd, 4) || !take(&in, &wr, 4))
                 goto done;
             pg->read_pointer = rd;
             pg->write_pointer = wr;
-            ts_buffered_serve(ts);
+            fx_buffered_serve(fx);
             pg->read_pointer = pg->write_pointer = 0;
             break;
         }
@@ -168,9 +168,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             unsigned s = 1u << (sz % 3);
             uint32_t c = (uint32_t)(count % 4097);
             if (flags & 1)
-                ts_rep_in(ts, port, s, c, gpa, flags & 2);
+                fx_rep_in(fx, port, s, c, gpa, flags & 2);
             else
-                ts_rep_out(ts, port, s, c, gpa, flags & 2);
+                fx_rep_out(fx, port, s, c, gpa, flags & 2);
             break;
         }
         }
@@ -178,7 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 done:
     machine_destroy(&m);
 out:
-    ts_free(ts);
+    fx_free(fx);
     config_free(&cfg);
     return 0;
 }

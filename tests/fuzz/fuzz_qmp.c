@@ -4,9 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "log.h"
-#include "qmp.h"
-#include "testsrc.h"
+#include "dm/log.h"
+#include "dm/qmp.h"
+#include "tests/lib/fakexen.h"
 
 static void quiet(void *opaque, enum log_level level, const char *line)
 {
@@ -33,10 +33,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     log_set_sink(quiet, NULL);
     if (size < 1)
         return 0;
-    struct testsrc *ts = ts_new(1 << 20);
-    if (!ts)
+    struct fakexen *fx = fx_new(1 << 20);
+    if (!fx)
         return 0;
-    struct qmp *q = qmp_new(&ts->vm, NULL, &ops, NULL, err, sizeof(err));
+    struct qmp *q = qmp_new(&fx->vm, NULL, &ops, NULL, err, sizeof(err));
     if (!q)
         goto out;
     struct qmp_conn *c = qmp_conn_new(q, discard, &out);
@@ -56,6 +56,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out_q:
     qmp_free(q);
 out:
-    ts_free(ts);
+    fx_free(fx);
     return 0;
 }

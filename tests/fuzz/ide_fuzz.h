@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "block.h"
+#include "dm/block.h"
 #include "devices/ide.h"
-#include "log.h"
-#include "testsrc.h"
+#include "dm/log.h"
+#include "tests/lib/fakexen.h"
 
 #define FZ_RAM (1u << 20)
 #define FZ_BM 0xc000
@@ -25,7 +25,7 @@
 struct fz {
     const uint8_t *p;
     size_t n;
-    struct testsrc *ts;
+    struct fakexen *fx;
     struct ide *ide;
 };
 
@@ -52,12 +52,12 @@ static int fz_image(const char *name, uint64_t size, unsigned salt)
 /* A medium on the memfd FD. ASYNC: on the source's loop (O_DIRECT with libaio for
  * cache=none, flushes through libaio); else everything synchronous, which keeps the fuzzer
  * fast (an io context costs about 40 ms to set up and tear down). */
-static struct blk *fz_blk(struct testsrc *ts, int fd, int ro, enum blk_cache c, int async)
+static struct blk *fz_blk(struct fakexen *fx, int fd, int ro, enum blk_cache c, int async)
 {
     struct blk *b = NULL;
     char err[256];
     struct blk_opts o = { .path = "fuzz", .fd = fd, .readonly = ro, .cache = c };
-    if (blk_open(&b, async ? ts->loop : NULL, &o, err, sizeof(err)) < 0)
+    if (blk_open(&b, async ? fx->loop : NULL, &o, err, sizeof(err)) < 0)
         abort();
     return b;
 }
@@ -98,7 +98,7 @@ static uint16_t fz_port(unsigned sel)
 
 /* A fresh source and IDE function; MEDIA fills CONF (opening its media on the source's loop)
  * from the input's first byte. */
-typedef void fz_media_fn(struct testsrc *ts, struct ide_drive_conf conf[4], uint8_t sel);
+typedef void fz_media_fn(struct fakexen *fx, struct ide_drive_conf conf[4], uint8_t sel);
 
 static struct fz *fz_new(fz_media_fn *media, const uint8_t *data, size_t size)
 {
@@ -110,25 +110,25 @@ static struct fz *fz_new(fz_media_fn *media, const uint8_t *data, size_t size)
     memset(conf, 0, sizeof(conf));
     f->p = data + 1;
     f->n = size - 1;
-    f->ts = ts_new(FZ_RAM);
-    if (!f->ts)
+    f->fx = fx_new(FZ_RAM);
+    if (!f->fx)
         abort();
-    struct pci_dev *f0 = pci_dev_new(f->ts->vm.pci, PCI_DEVFN(1, 0), "isa", 0x8086, 0x7000,
+    struct pci_dev *f0 = pci_dev_new(f->fx->vm.pci, PCI_DEVFN(1, 0), "isa", 0x8086, 0x7000,
                                      0x060100, 0, NULL, NULL);
     if (!f0 || pci_dev_add(f0) < 0)
         abort();
-    media(f->ts, conf, data[0]);
-    if (ide_new(&f->ts->vm, conf, &f->ide, err, sizeof(err)) < 0)
+    media(f->fx, conf, data[0]);
+    if (ide_new(&f->fx->vm, conf, &f->ide, err, sizeof(err)) < 0)
         abort();
-    ts_cfg_write(f->ts, PCI_DEVFN(1, 1), 0x20, 4, FZ_BM);
-    ts_cfg_write(f->ts, PCI_DEVFN(1, 1), PCI_COMMAND, 2, 5);
+    fx_cfg_write(f->fx, PCI_DEVFN(1, 1), 0x20, 4, FZ_BM);
+    fx_cfg_write(f->fx, PCI_DEVFN(1, 1), PCI_COMMAND, 2, 5);
     return f;
 }
 
 static void fz_free(struct fz *f)
 {
     ide_free(f->ide);
-    ts_free(f->ts);
+    fx_free(f->fx);
     free(f);
 }
 
@@ -138,25 +138,25 @@ static int fz_step(struct fz *f, void (*extra)(struct fz *f, unsigned op))
     int op = fz_byte(f);
     if (op < 0)
         return 0;
-    struct testsrc *ts = f->ts;
+    struct fakexen *fx = f->fx;
     switch (op % 16) {
     case 0: { /* byte out */
         uint16_t port = fz_port(fz_u(f, 1));
-        ts_out(ts, port, 1, fz_u(f, 1));
+        fx_out(fx, port, 1, fz_u(f, 1));
         break;
     }
     case 1: /* byte in */
-        ts_in(ts, fz_port(fz_u(f, 1)), 1);
+        fx_in(fx, fz_port(fz_u(f, 1)), 1);
         break;
     case 2: { /* word / dword out, to any port */
         uint16_t port = fz_port(fz_u(f, 1));
         unsigned size = (fz_u(f, 1) & 1) ? 4 : 2;
-        ts_out(ts, port, size, fz_u(f, size));
+        fx_out(fx, port, size, fz_u(f, size));
         break;
     }
     case 3: { /* word / dword in */
         uint16_t port = fz_port(fz_u(f, 1));
-        ts_in(ts, port, (fz_u(f, 1) & 1) ? 4 : 2);
+        fx_in(fx, port, (fz_u(f, 1) & 1) ? 4 : 2);
         break;
     }
     case 4: case 5: { /* rep insw / outsw / insl / outsl on a data port (or any port) */
@@ -167,16 +167,16 @@ static int fz_step(struct fz *f, void (*extra)(struct fz *f, unsigned op))
         uint64_t gpa = fz_u(f, 3) % (FZ_RAM + 65536); /* sometimes beyond RAM */
         int df = (sel & 0x20) != 0;
         if (op % 16 == 4)
-            ts_rep_in(ts, port, size, count, gpa, df);
+            fx_rep_in(fx, port, size, count, gpa, df);
         else
-            ts_rep_out(ts, port, size, count, gpa, df);
+            fx_rep_out(fx, port, size, count, gpa, df);
         break;
     }
     case 6: { /* guest RAM: PRD entries, packets, data */
         uint32_t gpa = fz_u(f, 3) % FZ_RAM;
         unsigned len = fz_u(f, 1) % 64;
         for (unsigned i = 0; i < len && gpa + i < FZ_RAM; i++)
-            ts->ram[gpa + i] = (uint8_t)fz_u(f, 1);
+            fx->ram[gpa + i] = (uint8_t)fz_u(f, 1);
         break;
     }
     case 7: { /* a PRD entry with a chosen shape */
@@ -184,8 +184,8 @@ static int fz_step(struct fz *f, void (*extra)(struct fz *f, unsigned op))
         uint32_t addr = fz_u(f, 4);
         uint32_t cnt = fz_u(f, 4);
         if (table + 8 <= FZ_RAM) {
-            st32(ts->ram + table, addr % (FZ_RAM + 0x10000));
-            st32(ts->ram + table + 4, cnt);
+            st32(fx->ram + table, addr % (FZ_RAM + 0x10000));
+            st32(fx->ram + table + 4, cnt);
         }
         break;
     }
@@ -194,28 +194,28 @@ static int fz_step(struct fz *f, void (*extra)(struct fz *f, unsigned op))
         unsigned size = 1u << (fz_u(f, 1) % 3);
         uint32_t val = fz_u(f, 4);
         if (reg != 0x04 && (reg & ~3u) != 0x20) /* keep the bus master where we drive it */
-            ts_cfg_write(ts, PCI_DEVFN(1, 1), reg & ~(size - 1), size, val);
+            fx_cfg_write(fx, PCI_DEVFN(1, 1), reg & ~(size - 1), size, val);
         else
-            ts_cfg_read(ts, PCI_DEVFN(1, 1), reg & ~(size - 1), size);
+            fx_cfg_read(fx, PCI_DEVFN(1, 1), reg & ~(size - 1), size);
         break;
     }
     case 9: /* time passes: asynchronous completions */
-        loop_run_once(ts->loop, 0);
+        loop_run_once(fx->loop, 0);
         break;
     case 10: { /* a command with its task file: the common shape, so the fuzzer finds depth */
         uint16_t base = (fz_u(f, 1) & 1) ? 0x170 : 0x1f0;
         for (unsigned r = 1; r <= 6; r++)
-            ts_out(ts, (uint16_t)(base + r), 1, fz_u(f, 1));
-        ts_out(ts, (uint16_t)(base + 7), 1, fz_u(f, 1));
+            fx_out(fx, (uint16_t)(base + r), 1, fz_u(f, 1));
+        fx_out(fx, (uint16_t)(base + 7), 1, fz_u(f, 1));
         break;
     }
     case 11: { /* bus master: table, direction, start */
         unsigned ch = fz_u(f, 1) & 1;
         uint16_t bm = (uint16_t)(FZ_BM + 8 * ch);
-        ts_out(ts, bm + 4, 4, (fz_u(f, 2) * 8) % FZ_RAM);
+        fx_out(fx, bm + 4, 4, (fz_u(f, 2) * 8) % FZ_RAM);
         uint8_t cmd = (uint8_t)fz_u(f, 1);
-        ts_out(ts, bm, 1, cmd & 0x08);
-        ts_out(ts, bm, 1, cmd);
+        fx_out(fx, bm, 1, cmd & 0x08);
+        fx_out(fx, bm, 1, cmd);
         break;
     }
     default:

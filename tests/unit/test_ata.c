@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ide_guest.h"
+#include "tests/lib/ide_guest.h"
 
 static int setup(void **state)
 {
@@ -48,7 +48,7 @@ static void file_sector(struct ideg *g, uint64_t lba, uint8_t *out, unsigned n)
 
 static uint16_t id_word(struct ideg *g, unsigned w)
 {
-    return ld16(g->ts->ram + G_BUF + 2 * w);
+    return ld16(g->fx->ram + G_BUF + 2 * w);
 }
 
 static void identify(struct ideg *g)
@@ -81,7 +81,7 @@ static void test_identify(void **state)
     /* integrity word: the 512 bytes sum to zero */
     uint8_t sum = 0;
     for (unsigned i = 0; i < 512; i++)
-        sum = (uint8_t)(sum + g->ts->ram[G_BUF + i]);
+        sum = (uint8_t)(sum + g->fx->ram[G_BUF + i]);
     assert_int_equal(id_word(g, 255) & 0xff, 0xa5);
     assert_int_equal(sum, 0);
     /* IDENTIFY PACKET DEVICE and PACKET are not for a disk */
@@ -99,19 +99,19 @@ static void test_pio_read_lba28_and_cost(void **state)
     struct ideg *g = *state;
     ideg_out(g, PRI_CTL, 0x02); /* SeaBIOS runs with nIEN */
     ideg_lba28(g, PRI, 0, 300, 8);
-    uint64_t before = g->ts->forwarded;
+    uint64_t before = g->fx->forwarded;
     ideg_out(g, PRI + 7, 0x20);
     for (unsigned s = 0; s < 8; s++) {
         assert_int_equal(ideg_alt(g, PRI), 0x58);
         assert_int_equal(ideg_status(g, PRI), 0x58);
         ideg_insw(g, PRI, G_BUF + 512 * s, 256);
     }
-    uint64_t accesses = g->ts->forwarded - before;
+    uint64_t accesses = g->fx->forwarded - before;
     assert_int_equal(ideg_status(g, PRI), 0x50);
-    assert_int_equal(ideg_check(g->ts->ram + G_BUF, 300, 8, 512, 0), 0);
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, 300, 8, 512, 0), 0);
     assert_int_equal(accesses, 1 + 8 * 3); /* command; per sector alt status, status, one rep */
     assert_int_equal(ide_stats(g->ide)->async_io, 0);
-    assert_int_equal(g->ts->isa_changes[14], 0);
+    assert_int_equal(g->fx->isa_changes[14], 0);
 }
 
 static void test_pio_read_with_interrupts_lba48_chs(void **state)
@@ -128,7 +128,7 @@ static void test_pio_read_with_interrupts_lba48_chs(void **state)
     }
     assert_int_equal(ideg_irq(g, PRI), 0); /* none after the last data-in block */
     assert_int_equal(ideg_status(g, PRI), 0x50);
-    assert_int_equal(ideg_check(g->ts->ram + G_BUF, 20000, 3, 512, 0), 0);
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, 20000, 3, 512, 0), 0);
 
     /* CHS: cylinder 2, head 3, sector 4 with the default 16 heads x 63 sectors */
     uint64_t lba = (2 * 16 + 3) * 63 + 4 - 1;
@@ -140,7 +140,7 @@ static void test_pio_read_with_interrupts_lba48_chs(void **state)
     ideg_out(g, PRI + 7, 0x20);
     assert_int_equal(ideg_status(g, PRI), 0x58);
     ideg_insw(g, PRI, G_BUF, 256);
-    assert_int_equal(ideg_check(g->ts->ram + G_BUF, lba, 1, 512, 0), 0);
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, lba, 1, 512, 0), 0);
     /* sector 0 does not exist in CHS */
     ideg_out(g, PRI + 3, 0);
     ideg_out(g, PRI + 7, 0x20);
@@ -158,13 +158,13 @@ static void test_pio_read_with_interrupts_lba48_chs(void **state)
     ideg_out(g, PRI + 7, 0x20);
     assert_int_equal(ideg_status(g, PRI), 0x58);
     ideg_insw(g, PRI, G_BUF, 256);
-    assert_int_equal(ideg_check(g->ts->ram + G_BUF, (1 * 4 + 2) * 17 + 16, 1, 512, 0), 0);
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, (1 * 4 + 2) * 17 + 16, 1, 512, 0), 0);
 }
 
 static void test_pio_write_and_multiple(void **state)
 {
     struct ideg *g = *state;
-    uint8_t *ram = g->ts->ram;
+    uint8_t *ram = g->fx->ram;
     /* WRITE SECTORS: DRQ at once, no interrupt before the first block */
     for (unsigned s = 0; s < 4; s++)
         ideg_fill(ram + G_BUF + 512 * s, 5000 + s, 512, 9);
@@ -202,7 +202,7 @@ static void test_pio_write_and_multiple(void **state)
     ideg_lba28(g, PRI, 0, 7, 1);
     ideg_out(g, PRI + 7, 0x20);
     ideg_status(g, PRI);
-    ts_rep_in(g->ts, PRI, 4, 128, G_BUF, 0);
+    fx_rep_in(g->fx, PRI, 4, 128, G_BUF, 0);
     assert_int_equal(ideg_check(ram + G_BUF, 7, 1, 512, 0), 0);
     assert_int_equal(ideg_status(g, PRI), 0x50);
     /* SET MULTIPLE MODE 0 disables; READ MULTIPLE then aborts; 3 is no power of two */
@@ -250,7 +250,7 @@ static void dma(struct ideg *g, uint8_t cmd, uint64_t lba, uint32_t n, int lba48
 
 static void dma_write_flush_read(struct ideg *g)
 {
-    uint8_t *ram = g->ts->ram;
+    uint8_t *ram = g->fx->ram;
     for (unsigned s = 0; s < 300; s++)
         ideg_fill(ram + G_BUF + 512 * s, 90000 + s, 512, 5);
     dma(g, 0x35, 12000, 300, 1, 0); /* WRITE DMA EXT */
@@ -300,7 +300,7 @@ static void test_dma_write_flush_read_direct(void **state)
     assert_int_equal(ideg_status(g, PRI), 0x50);
     identify(g);
     assert_int_equal(id_word(g, 85) & 0x20, 0);
-    ideg_fill(g->ts->ram + G_BUF, 4242, 512, 7);
+    ideg_fill(g->fx->ram + G_BUF, 4242, 512, 7);
     dma(g, 0xca, 4242, 1, 0, 0);
     assert_int_equal(ideg_wait(g, PRI), 0x50);
     ideg_bm_stop(g, 0);
@@ -317,7 +317,7 @@ static void test_range_and_size_limits(void **state)
     ideg_out(g, PRI + 7, 0x20);
     assert_int_equal(ideg_status(g, PRI), 0x58);
     ideg_insw(g, PRI, G_BUF, 256);
-    assert_int_equal(ideg_check(g->ts->ram + G_BUF, 20479, 1, 512, 0), 0);
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, 20479, 1, 512, 0), 0);
     ideg_lba28(g, PRI, 0, 20479, 2);
     ideg_out(g, PRI + 7, 0x20);
     assert_int_equal(ideg_status(g, PRI), 0x41);
@@ -336,7 +336,7 @@ static void test_range_and_size_limits(void **state)
     /* a count of 256 (0) within the disk: 128 KiB through DMA */
     dma(g, 0xc8, 10000, 256, 0, 1);
     assert_int_equal(ideg_wait(g, PRI), 0x50);
-    assert_int_equal(ideg_check(g->ts->ram + G_BUF, 10000, 256, 512, 0), 0);
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, 10000, 256, 512, 0), 0);
     ideg_bm_stop(g, 0);
     ideg_status(g, PRI);
     /* READ VERIFY checks the range only */
@@ -366,7 +366,7 @@ static void test_largest_transfer(void **state)
     ideg_bm_start(g, 0, 1);
     assert_int_equal(ideg_wait(g, PRI), 0x50);
     assert_int_equal(ideg_bm_status(g, 0) & 0x07, 0x04);
-    assert_int_equal(ideg_check(g->ts->ram + 0x800000, 1000, 65536, 512, 0), 0);
+    assert_int_equal(ideg_check(g->fx->ram + 0x800000, 1000, 65536, 512, 0), 0);
     ideg_free(g);
 }
 

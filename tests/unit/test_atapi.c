@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ide_guest.h"
+#include "tests/lib/ide_guest.h"
 
 #define CD_SECTORS 600
 
@@ -30,7 +30,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static uint8_t *buf(struct ideg *g) { return g->ts->ram + G_BUF; }
+static uint8_t *buf(struct ideg *g) { return g->fx->ram + G_BUF; }
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
@@ -104,19 +104,19 @@ static void test_read10_pio_seabios(void **state)
     ideg_out(g, SEC + 5, 0x08);
     ideg_out(g, SEC + 7, 0xa0);
     assert_int_equal(ideg_alt(g, SEC) & 0x89, 0x08);
-    memcpy(g->ts->ram + G_CDB, cdb, 12);
-    uint64_t before = g->ts->forwarded;
+    memcpy(g->fx->ram + G_CDB, cdb, 12);
+    uint64_t before = g->fx->forwarded;
     ideg_outsw(g, SEC, G_CDB, 6);
     for (unsigned s = 0; s < 30; s++) {
         assert_int_equal(ideg_alt(g, SEC), 0x58);
         assert_int_equal(ideg_status(g, SEC), 0x58);
         ideg_insw(g, SEC, G_BUF + 2048 * s, 1024);
     }
-    uint64_t accesses = g->ts->forwarded - before;
+    uint64_t accesses = g->fx->forwarded - before;
     assert_int_equal(ideg_status(g, SEC), 0x50);
     assert_int_equal(accesses, 1 + 30 * 3);
     assert_int_equal(ideg_check(buf(g), 17, 30, 2048, 1), 0);
-    assert_int_equal(g->ts->isa_changes[15], 0);
+    assert_int_equal(g->fx->isa_changes[15], 0);
 }
 
 static void test_read_pio_large_blocks_and_dma(void **state)
@@ -145,7 +145,7 @@ static void test_read_pio_large_blocks_and_dma(void **state)
     ideg_select(g, SEC, 0, 0);
     ideg_out(g, SEC + 1, 1);
     ideg_out(g, SEC + 7, 0xa0);
-    memcpy(g->ts->ram + G_CDB, r12, 12);
+    memcpy(g->fx->ram + G_CDB, r12, 12);
     ideg_outsw(g, SEC, G_CDB, 6);
     assert_int_equal(ideg_alt(g, SEC) & 0x89, 0x08); /* waiting for the engine */
     ideg_bm_start(g, 1, 1);
@@ -301,13 +301,13 @@ static void test_bad_packets(void **state)
     /* a packet cut short: the device waits for the rest; a reset ends it */
     ideg_out(g, SEC + 1, 0);
     ideg_out(g, SEC + 7, 0xa0);
-    ts_out(g->ts, SEC, 2, 0x0028);
+    fx_out(g->fx, SEC, 2, 0x0028);
     assert_int_equal(ideg_alt(g, SEC) & 0x88, 0x08);
     ideg_out(g, SEC + 7, 0x08);
     assert_int_equal(ideg_status(g, SEC), 0);
     /* bytes and oversized strings on the data port go nowhere harmful */
     ideg_out(g, SEC + 7, 0xa0);
-    memset(g->ts->ram + G_CDB, 0, 64);
+    memset(g->fx->ram + G_CDB, 0, 64);
     ideg_outsw(g, SEC, G_CDB, 32); /* 64 bytes for a 12-byte packet: TEST UNIT READY, rest dropped */
     assert_int_equal(ideg_wait(g, SEC), 0x50);
     assert_int_equal(ideg_in(g, SEC + 2), 0x03);
@@ -354,7 +354,7 @@ static void test_medium_change(void **state)
     ideg_make_image(g->iso2, 300, 2048, 77);
     struct blk *nb;
     struct blk_opts o = { .path = g->iso2, .fd = open(g->iso2, O_RDONLY), .readonly = 1 };
-    assert_int_equal(blk_open(&nb, g->ts->loop, &o, err, sizeof(err)), 0);
+    assert_int_equal(blk_open(&nb, g->fx->loop, &o, err, sizeof(err)), 0);
     assert_int_equal(ide_change_medium(g->ide, "ide-5632", nb, err, sizeof(err)), 0);
     assert_int_equal(g->n_trays, 2);
     assert_int_equal(g->trays[1], 2);
@@ -380,7 +380,7 @@ static void test_medium_change(void **state)
     assert_int_equal(cmd_in(g, tur, 0, NULL), 0);
     /* change medium with the tray closed: it opens and closes (two events) */
     struct blk_opts o2 = { .path = g->iso, .fd = -1, .readonly = 1 };
-    assert_int_equal(blk_open(&nb, g->ts->loop, &o2, err, sizeof(err)), 0);
+    assert_int_equal(blk_open(&nb, g->fx->loop, &o2, err, sizeof(err)), 0);
     assert_int_equal(ide_change_medium(g->ide, "ide-5632", nb, err, sizeof(err)), 0);
     assert_int_equal(g->n_trays, 6);
     assert_int_equal(cmd_sense(g, tur), 0x062800);
@@ -398,7 +398,7 @@ static void test_unit_attention_rules(void **state)
     char err[256];
     struct blk *nb;
     struct blk_opts o = { .path = g->iso, .fd = -1, .readonly = 1 };
-    assert_int_equal(blk_open(&nb, g->ts->loop, &o, err, sizeof(err)), 0);
+    assert_int_equal(blk_open(&nb, g->fx->loop, &o, err, sizeof(err)), 0);
     assert_int_equal(ide_change_medium(g->ide, "ide-5632", nb, err, sizeof(err)), 0);
     uint8_t inq[12] = { 0x12, 0, 0, 0, 36 };
     assert_int_equal(cmd_in(g, inq, 0xfffe, NULL), 36);
@@ -421,7 +421,7 @@ static void test_empty_drive(void **state)
     assert_int_equal(cmd_in(g, inq, 0xfffe, NULL), 36);
     uint8_t gc[12] = { 0x46, 0, 0, 0, 0, 0, 0, 0, 64 };
     assert_true(cmd_in(g, gc, 0xfffe, NULL) > 8);
-    assert_int_equal(rd16(g->ts->ram + G_BUF + 6), 0); /* no current profile */
+    assert_int_equal(rd16(g->fx->ram + G_BUF + 6), 0); /* no current profile */
     ideg_free(g);
 }
 
@@ -440,7 +440,7 @@ static void test_dvd(void **state)
     assert_int_equal(cmd_sense(g, ds), 0x053002);
     struct blk *nb;
     struct blk_opts o = { .path = g->iso2, .fd = -1, .readonly = 1 };
-    assert_int_equal(blk_open(&nb, g->ts->loop, &o, err, sizeof(err)), 0);
+    assert_int_equal(blk_open(&nb, g->fx->loop, &o, err, sizeof(err)), 0);
     assert_int_equal(ide_change_medium(g->ide, "ide-5632", nb, err, sizeof(err)), 0);
     uint8_t tur[12] = { 0 };
     assert_int_equal(cmd_sense(g, tur), 0x062800);
@@ -484,7 +484,7 @@ static void test_cd_as_primary_slave(void **state)
     uint8_t cap[12] = { 0x25 };
     assert_int_equal(ideg_packet(g, PRI, 1, cap, 8, 0) & 0x89, 0x08);
     assert_int_equal(ideg_atapi_pio_in(g, PRI, G_BUF, NULL), 8);
-    assert_int_equal(rd32(g->ts->ram + G_BUF), 63);
+    assert_int_equal(rd32(g->fx->ram + G_BUF), 63);
     ideg_free(g);
 }
 

@@ -18,11 +18,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "block.h"
-#include "log.h"
-#include "loop.h"
+#include "dm/block.h"
+#include "dm/log.h"
+#include "dm/loop.h"
 
-struct fx {
+struct fix {
     char dir[200];
     char path[256];
     struct loop *loop;
@@ -30,7 +30,7 @@ struct fx {
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
+    struct fix *f = calloc(1, sizeof(*f));
     struct stat st;
     snprintf(f->dir, sizeof(f->dir), "%s/hvmd-blk-XXXXXX", stat("build", &st) == 0 ? "build" : "/tmp");
     assert_non_null(mkdtemp(f->dir));
@@ -46,7 +46,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
+    struct fix *f = *state;
     loop_free(f->loop);
     unlink(f->path);
     rmdir(f->dir);
@@ -54,7 +54,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct blk *open_img(struct fx *f, int ro, enum blk_cache c)
+static struct blk *open_img(struct fix *f, int ro, enum blk_cache c)
 {
     struct blk *b;
     char err[256];
@@ -93,7 +93,7 @@ static void req_init(struct blk_req *r, enum blk_op op, uint64_t off, void *buf,
 
 static void test_open_errors(void **state)
 {
-    struct fx *f = *state;
+    struct fix *f = *state;
     struct blk *b;
     char err[256], p[300];
     struct blk_opts o = { .fd = -1 };
@@ -150,7 +150,7 @@ static void test_open_errors(void **state)
 
 static void test_page_cache_sync(void **state)
 {
-    struct fx *f = *state;
+    struct fix *f = *state;
     struct blk *b = open_img(f, 0, BLK_CACHE_WRITEBACK);
     struct done_log l = { .n = 0 };
     struct blk_req r;
@@ -209,7 +209,7 @@ static void test_page_cache_sync(void **state)
 
 static void test_direct_async_and_queue_bound(void **state)
 {
-    struct fx *f = *state;
+    struct fix *f = *state;
     struct blk *b = open_img(f, 0, BLK_CACHE_NONE);
     struct done_log l = { .n = 0 };
     struct blk_req *r = calloc(BLK_QUEUE_DEPTH + 1, sizeof(*r));
@@ -254,7 +254,7 @@ static void test_direct_async_and_queue_bound(void **state)
 /* A flush submitted behind writes in flight waits for them, then runs. */
 static void test_flush_ordering(void **state)
 {
-    struct fx *f = *state;
+    struct fix *f = *state;
     struct blk *b = open_img(f, 0, BLK_CACHE_NONE);
     struct done_log l = { .n = 0 };
     struct blk_req r[5];
@@ -296,7 +296,7 @@ static void test_flush_ordering(void **state)
  * medium uses O_DIRECT exactly when the kernel takes it for that file, and works either way. */
 static void test_no_direct_fallback(void **state)
 {
-    struct fx *f = *state;
+    struct fix *f = *state;
     char p[64];
     struct stat st;
     if (stat("/dev/shm", &st) != 0)
@@ -336,7 +336,7 @@ static void test_no_direct_fallback(void **state)
 
 /* The child writes, flushes, waits for the flush, tells the parent, and is killed with
  * SIGKILL before it can do anything else: the parent finds every acknowledged byte. */
-static void durability(struct fx *f, enum blk_cache cache)
+static void durability(struct fix *f, enum blk_cache cache)
 {
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
@@ -394,7 +394,7 @@ static void durability(struct fx *f, enum blk_cache cache)
 
 static void test_survives_sigkill(void **state)
 {
-    struct fx *f = *state;
+    struct fix *f = *state;
     durability(f, BLK_CACHE_WRITEBACK);
     durability(f, BLK_CACHE_NONE);
 }

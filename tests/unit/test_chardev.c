@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "chardev.h"
-#include "loop.h"
+#include "dm/chardev.h"
+#include "dm/loop.h"
 
 /* a pipe whose write end is non-blocking and as small as Linux allows (one page) */
 static void small_pipe(int p[2])

@@ -9,13 +9,13 @@
 
 #include <errno.h>
 #include <string.h>
-#include "config.h"
-#include "log.h"
-#include "machine.h"
-#include "testsrc.h"
+#include "dm/config.h"
+#include "dm/log.h"
+#include "dm/machine.h"
+#include "tests/lib/fakexen.h"
 
 struct bed {
-    struct testsrc *ts;
+    struct fakexen *fx;
     struct config cfg;
     struct machine m;
 };
@@ -31,11 +31,11 @@ static int bed_up(struct bed *b, const char *const *extra, int n, char *err, siz
     int r = config_parse(&b->cfg, argc, argv, err, errlen);
     if (r < 0)
         return r;
-    b->ts = ts_new(64 << 20);
-    b->ts->vm.cfg = &b->cfg;
-    r = machine_create(&b->m, &b->ts->vm, err, errlen);
+    b->fx = fx_new(64 << 20);
+    b->fx->vm.cfg = &b->cfg;
+    r = machine_create(&b->m, &b->fx->vm, err, errlen);
     if (r < 0) {
-        ts_free(b->ts);
+        fx_free(b->fx);
         config_free(&b->cfg);
     }
     return r;
@@ -44,7 +44,7 @@ static int bed_up(struct bed *b, const char *const *extra, int n, char *err, siz
 static void bed_down(struct bed *b)
 {
     machine_destroy(&b->m);
-    ts_free(b->ts);
+    fx_free(b->fx);
     config_free(&b->cfg);
 }
 
@@ -56,32 +56,32 @@ static void test_bus_scan(void **state)
     assert_int_equal(bed_up(&b, argv, 2, err, sizeof(err)), 0);
     unsigned found = 0;
     for (unsigned devfn = 0; devfn < 256; devfn++) {
-        uint32_t id = ts_cfg_read(b.ts, (uint8_t)devfn, 0, 4);
+        uint32_t id = fx_cfg_read(b.fx, (uint8_t)devfn, 0, 4);
         if (id == 0xffffffff)
             continue;
         found++;
         switch (devfn) {
         case PCI_DEVFN(0, 0):
             assert_int_equal(id, 0x12378086);
-            assert_int_equal(ts_cfg_read(b.ts, 0, 0x0a, 2), 0x0600);
+            assert_int_equal(fx_cfg_read(b.fx, 0, 0x0a, 2), 0x0600);
             break;
         case PCI_DEVFN(1, 0):
             assert_int_equal(id, 0x70008086);
-            assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(1, 0), 0x0a, 2), 0x0601);
-            assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(1, 0), PCI_HEADER_TYPE, 1), 0x80);
+            assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(1, 0), 0x0a, 2), 0x0601);
+            assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(1, 0), PCI_HEADER_TYPE, 1), 0x80);
             break;
         case PCI_DEVFN(1, 1): /* IDE, present with no drives too (as under qemu-xen) */
             assert_int_equal(id, 0x70108086);
-            assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(1, 1), 0x0a, 2), 0x0101);
+            assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(1, 1), 0x0a, 2), 0x0101);
             break;
         case PCI_DEVFN(1, 3):
             assert_int_equal(id, 0x71138086);
-            assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(1, 3), 0x0a, 2), 0x0680);
+            assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(1, 3), 0x0a, 2), 0x0680);
             break;
         case PCI_DEVFN(3, 0):
             assert_int_equal(id, 0x00015853);
-            assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(3, 0), 0x2c, 4), 0x00015853);
-            assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(3, 0), 0x0a, 2), 0xff80);
+            assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(3, 0), 0x2c, 4), 0x00015853);
+            assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(3, 0), 0x0a, 2), 0xff80);
             break;
         default:
             fail_msg("unexpected function %02x.%x", devfn >> 3, devfn & 7);
@@ -89,8 +89,8 @@ static void test_bus_scan(void **state)
     }
     assert_int_equal(found, 5);
     /* what SeaBIOS's qemu_detect reads */
-    assert_int_equal(ts_cfg_read(b.ts, 0, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4);
-    assert_int_equal(ts_cfg_read(b.ts, 0, PCI_SUBSYSTEM_ID, 2), 0x1100);
+    assert_int_equal(fx_cfg_read(b.fx, 0, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4);
+    assert_int_equal(fx_cfg_read(b.fx, 0, PCI_SUBSYSTEM_ID, 2), 0x1100);
     bed_down(&b);
 }
 
@@ -102,17 +102,17 @@ static void test_pirq_routing(void **state)
     /* hvmloader: links 0-3 to IRQ 5, 10, 11, 5 */
     static const uint8_t irq[4] = { 5, 10, 11, 5 };
     for (unsigned link = 0; link < 4; link++)
-        ts_cfg_write(b.ts, PCI_DEVFN(1, 0), 0x60 + link, 1, irq[link]);
+        fx_cfg_write(b.fx, PCI_DEVFN(1, 0), 0x60 + link, 1, irq[link]);
     for (unsigned link = 0; link < 4; link++) {
-        assert_int_equal(b.ts->link[link], irq[link]);
-        assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(1, 0), 0x60 + link, 1), irq[link]);
+        assert_int_equal(b.fx->link[link], irq[link]);
+        assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(1, 0), 0x60 + link, 1), irq[link]);
     }
     /* a dword write routes all four; bit 7 disconnects a link */
-    ts_cfg_write(b.ts, PCI_DEVFN(1, 0), 0x60, 4, 0x800b0a09);
-    assert_int_equal(b.ts->link[0], 9);
-    assert_int_equal(b.ts->link[1], 10);
-    assert_int_equal(b.ts->link[2], 11);
-    assert_int_equal(b.ts->link[3], 0);
+    fx_cfg_write(b.fx, PCI_DEVFN(1, 0), 0x60, 4, 0x800b0a09);
+    assert_int_equal(b.fx->link[0], 9);
+    assert_int_equal(b.fx->link[1], 10);
+    assert_int_equal(b.fx->link[2], 11);
+    assert_int_equal(b.fx->link[3], 0);
     bed_down(&b);
 }
 
@@ -124,42 +124,42 @@ static void test_piix4_pm(void **state)
     assert_int_equal(bed_up(&b, argv, 2, err, sizeof(err)), 0);
     uint8_t pm = PCI_DEVFN(1, 3);
     /* before hvmloader enables PM I/O, nothing at 0xb004 */
-    assert_false(ts_claimed(b.ts, HV_PIO, 0xb004, 0xb005));
-    ts_cfg_write(b.ts, pm, 0x3c, 2, 0x0009);
-    ts_cfg_write(b.ts, pm, 0x40, 4, 0xb000 | 1);
-    ts_cfg_write(b.ts, pm, 0x80, 1, 0x01);
-    assert_int_equal(ts_cfg_read(b.ts, pm, 0x40, 4), 0xb001);
-    assert_true(ts_claimed(b.ts, HV_PIO, 0xb004, 0xb005));
+    assert_false(fx_claimed(b.fx, HV_PIO, 0xb004, 0xb005));
+    fx_cfg_write(b.fx, pm, 0x3c, 2, 0x0009);
+    fx_cfg_write(b.fx, pm, 0x40, 4, 0xb000 | 1);
+    fx_cfg_write(b.fx, pm, 0x80, 1, 0x01);
+    assert_int_equal(fx_cfg_read(b.fx, pm, 0x40, 4), 0xb001);
+    assert_true(fx_claimed(b.fx, HV_PIO, 0xb004, 0xb005));
     /* Xen keeps PM1a_STS/EN and the timer: hvmd must not claim them */
-    assert_false(ts_claimed(b.ts, HV_PIO, 0xb000, 0xb000));
-    assert_false(ts_claimed(b.ts, HV_PIO, 0xb008, 0xb008));
-    assert_int_equal(ts_in(b.ts, 0xb004, 2) & 1, 1); /* SCI_EN: ACPI mode */
+    assert_false(fx_claimed(b.fx, HV_PIO, 0xb000, 0xb000));
+    assert_false(fx_claimed(b.fx, HV_PIO, 0xb008, 0xb008));
+    assert_int_equal(fx_in(b.fx, 0xb004, 2) & 1, 1); /* SCI_EN: ACPI mode */
     /* S3 (SLP_TYP 1) is not supported: ignored */
-    ts_out(b.ts, 0xb004, 2, (1 << 10) | 0x2000 | 1);
-    assert_int_equal(b.ts->shutdowns, 0);
+    fx_out(b.fx, 0xb004, 2, (1 << 10) | 0x2000 | 1);
+    assert_int_equal(b.fx->shutdowns, 0);
     /* S5: Xen's \_S5 is SLP_TYP 0 */
-    ts_out(b.ts, 0xb004, 2, 0x2000 | 1);
-    assert_int_equal(b.ts->shutdowns, 1);
-    assert_int_equal(b.ts->shutdown_reason, HV_POWEROFF);
-    assert_int_equal(ts_in(b.ts, 0xb004, 2) & 0x2000, 0); /* SLP_EN reads 0 */
+    fx_out(b.fx, 0xb004, 2, 0x2000 | 1);
+    assert_int_equal(b.fx->shutdowns, 1);
+    assert_int_equal(b.fx->shutdown_reason, HV_POWEROFF);
+    assert_int_equal(fx_in(b.fx, 0xb004, 2) & 0x2000, 0); /* SLP_EN reads 0 */
     /* moving the PM base moves the register */
-    ts_cfg_write(b.ts, pm, 0x40, 4, 0x1f40 | 1);
-    assert_false(ts_claimed(b.ts, HV_PIO, 0xb004, 0xb004));
-    assert_true(ts_claimed(b.ts, HV_PIO, 0x1f44, 0x1f45));
-    ts_cfg_write(b.ts, pm, 0x80, 1, 0);
-    assert_false(ts_claimed(b.ts, HV_PIO, 0x1f44, 0x1f44));
+    fx_cfg_write(b.fx, pm, 0x40, 4, 0x1f40 | 1);
+    assert_false(fx_claimed(b.fx, HV_PIO, 0xb004, 0xb004));
+    assert_true(fx_claimed(b.fx, HV_PIO, 0x1f44, 0x1f45));
+    fx_cfg_write(b.fx, pm, 0x80, 1, 0);
+    assert_false(fx_claimed(b.fx, HV_PIO, 0x1f44, 0x1f44));
 
     /* GPE0: status reads 0 and clears by writing 1s, enable is read/write */
-    ts_out(b.ts, 0xafe2, 2, 0x0006);
-    assert_int_equal(ts_in(b.ts, 0xafe0, 4), 0x00060000);
-    ts_out(b.ts, 0xafe0, 2, 0xffff);
-    assert_int_equal(ts_in(b.ts, 0xafe0, 2), 0);
+    fx_out(b.fx, 0xafe2, 2, 0x0006);
+    assert_int_equal(fx_in(b.fx, 0xafe0, 4), 0x00060000);
+    fx_out(b.fx, 0xafe0, 2, 0xffff);
+    assert_int_equal(fx_in(b.fx, 0xafe0, 2), 0);
     /* PCI hotplug: nothing up, nothing down */
-    assert_int_equal(ts_in(b.ts, 0xae00, 4), 0);
-    assert_int_equal(ts_in(b.ts, 0xae04, 4), 0);
+    assert_int_equal(fx_in(b.fx, 0xae00, 4), 0);
+    assert_int_equal(fx_in(b.fx, 0xae04, 4), 0);
     /* online vCPUs: 3 of 8 */
-    assert_int_equal(ts_in(b.ts, 0xaf00, 1), 0x07);
-    assert_int_equal(ts_in(b.ts, 0xaf01, 1), 0x00);
+    assert_int_equal(fx_in(b.fx, 0xaf00, 1), 0x07);
+    assert_int_equal(fx_in(b.fx, 0xaf01, 1), 0x00);
     bed_down(&b);
 }
 
@@ -169,20 +169,20 @@ static void test_reset_paths(void **state)
     char err[256];
     assert_int_equal(bed_up(&b, NULL, 0, err, sizeof(err)), 0);
     /* ACPI reset register (Xen's FADT: 0xcf9, value 6) */
-    ts_out(b.ts, 0xcf9, 1, 0x02);
-    assert_int_equal(b.ts->shutdowns, 0);
-    assert_int_equal(ts_in(b.ts, 0xcf9, 1), 0x02);
-    ts_out(b.ts, 0xcf9, 1, 0x06);
-    assert_int_equal(b.ts->shutdowns, 1);
-    assert_int_equal(b.ts->shutdown_reason, HV_REBOOT);
+    fx_out(b.fx, 0xcf9, 1, 0x02);
+    assert_int_equal(b.fx->shutdowns, 0);
+    assert_int_equal(fx_in(b.fx, 0xcf9, 1), 0x02);
+    fx_out(b.fx, 0xcf9, 1, 0x06);
+    assert_int_equal(b.fx->shutdowns, 1);
+    assert_int_equal(b.fx->shutdown_reason, HV_REBOOT);
     /* the 0xcf8 latch next to it still works */
-    ts_out(b.ts, 0xcf8, 4, 0x80000800);
-    assert_int_equal(ts_in(b.ts, 0xcf8, 4), 0x80000800);
+    fx_out(b.fx, 0xcf8, 4, 0x80000800);
+    assert_int_equal(fx_in(b.fx, 0xcf8, 4), 0x80000800);
     /* port 0x92 is not claimed (A20 is always on under Xen): Xen answers 0xff, "A20 on",
      * and drops writes */
-    assert_int_equal(ts_in(b.ts, 0x92, 1), 0xff);
-    ts_out(b.ts, 0x92, 1, 0x03);
-    assert_int_equal(b.ts->shutdowns, 1);
+    assert_int_equal(fx_in(b.fx, 0x92, 1), 0xff);
+    fx_out(b.fx, 0x92, 1, 0x03);
+    assert_int_equal(b.fx->shutdowns, 1);
     bed_down(&b);
 }
 
@@ -192,10 +192,10 @@ static void test_optional_functions(void **state)
     char err[256];
     const char *argv[] = { "-no-acpi", "-machine", "pc,accel=xen" };
     assert_int_equal(bed_up(&b, argv, 3, err, sizeof(err)), 0);
-    assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(1, 3), 0, 4), 0xffffffff);
-    assert_int_equal(ts_cfg_read(b.ts, PCI_DEVFN(3, 0), 0, 4), 0xffffffff);
-    assert_int_equal(ts_in(b.ts, 0x10, 2), 0xffff);
-    assert_int_equal(ts_cfg_read(b.ts, 0, 0, 4), 0x12378086);
+    assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(1, 3), 0, 4), 0xffffffff);
+    assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(3, 0), 0, 4), 0xffffffff);
+    assert_int_equal(fx_in(b.fx, 0x10, 2), 0xffff);
+    assert_int_equal(fx_cfg_read(b.fx, 0, 0, 4), 0x12378086);
     bed_down(&b);
 }
 

@@ -8,8 +8,8 @@
 
 #include <errno.h>
 #include <string.h>
-#include "config.h"
-#include "log.h"
+#include "dm/config.h"
+#include "dm/log.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

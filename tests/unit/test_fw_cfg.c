@@ -13,17 +13,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "config.h"
-#include "log.h"
-#include "machine.h"
-#include "testsrc.h"
+#include "dm/config.h"
+#include "dm/log.h"
+#include "dm/machine.h"
+#include "tests/lib/fakexen.h"
 
 #define KSIZE 65536
 #define ISIZE 100000
 #define SETUP_SIZE 15872 /* (30 + 1) * 512: more than the first 8 KiB, as Debian's kernel */
 
 struct bed {
-    struct testsrc *ts;
+    struct fakexen *fx;
     struct config cfg;
     struct machine m;
     char dir[64], kernel[96], initrd[96], rom[96];
@@ -89,11 +89,11 @@ static int bed_up(struct bed *b, const char **extra, int n, char *err, size_t er
     int r = config_parse(&b->cfg, argc, argv, err, errlen);
     if (r < 0)
         return r;
-    b->ts = ts_new(64 << 20);
-    b->ts->vm.cfg = &b->cfg;
-    r = machine_create(&b->m, &b->ts->vm, err, errlen);
+    b->fx = fx_new(64 << 20);
+    b->fx->vm.cfg = &b->cfg;
+    r = machine_create(&b->m, &b->fx->vm, err, errlen);
     if (r < 0) {
-        ts_free(b->ts);
+        fx_free(b->fx);
         config_free(&b->cfg);
     }
     return r;
@@ -102,30 +102,30 @@ static int bed_up(struct bed *b, const char **extra, int n, char *err, size_t er
 static void bed_down(struct bed *b)
 {
     machine_destroy(&b->m);
-    ts_free(b->ts);
+    fx_free(b->fx);
     config_free(&b->cfg);
 }
 
 /* ---- the guest side, as SeaBIOS does it ---- */
 
-static void select_key(struct bed *b, uint16_t key) { ts_out(b->ts, 0x510, 2, key); }
+static void select_key(struct bed *b, uint16_t key) { fx_out(b->fx, 0x510, 2, key); }
 
 static void read_port(struct bed *b, uint16_t key, uint8_t *buf, unsigned n)
 {
     select_key(b, key);
     for (unsigned i = 0; i < n; i++)
-        buf[i] = (uint8_t)ts_in(b->ts, 0x511, 1);
+        buf[i] = (uint8_t)fx_in(b->fx, 0x511, 1);
 }
 
 /* One DMA transfer with the access structure at 0x1000. Returns the control word after. */
 static uint32_t dma(struct bed *b, uint32_t control, uint32_t len, uint64_t addr)
 {
-    uint8_t *acc = b->ts->ram + 0x1000;
+    uint8_t *acc = b->fx->ram + 0x1000;
     st32(acc, __builtin_bswap32(control));
     st32(acc + 4, __builtin_bswap32(len));
     st64(acc + 8, __builtin_bswap64(addr));
-    ts_out(b->ts, 0x514, 4, 0);
-    ts_out(b->ts, 0x518, 4, __builtin_bswap32(0x1000));
+    fx_out(b->fx, 0x514, 4, 0);
+    fx_out(b->fx, 0x518, 4, __builtin_bswap32(0x1000));
     return __builtin_bswap32(ld32(acc));
 }
 
@@ -143,7 +143,7 @@ static uint16_t find_file(struct bed *b, const char *name, uint32_t *size)
     for (uint32_t i = 0; i < n; i++) {
         uint8_t e[64];
         for (int k = 0; k < 64; k++)
-            e[k] = (uint8_t)ts_in(b->ts, 0x511, 1);
+            e[k] = (uint8_t)fx_in(b->fx, 0x511, 1);
         if (!strcmp((char *)e + 8, name)) {
             if (size)
                 *size = __builtin_bswap32(ld32(e));
@@ -171,7 +171,7 @@ static void test_signature_and_seabios_items(void **state)
     assert_memory_equal(sig, "QEMU", 4);
     assert_int_equal(read_u32(&b, 0x01), 3); /* traditional + DMA */
     /* past the end of an item: zeros; an absent key: zeros */
-    assert_int_equal(ts_in(b.ts, 0x511, 1), 0);
+    assert_int_equal(fx_in(b.fx, 0x511, 1), 0);
     assert_int_equal(read_u32(&b, 0x8000), 0); /* no ACPI tables through fw_cfg */
     assert_int_equal(read_u32(&b, 0x8003), 0); /* no E820 reservations */
     uint8_t v[2];
@@ -198,8 +198,8 @@ static void test_signature_and_seabios_items(void **state)
     assert_int_equal(ld64(e820 + 8), 64ull << 20);
     assert_int_equal(ld32(e820 + 16), 1);
     /* DMA signature on the DMA ports */
-    assert_int_equal(ts_in(b.ts, 0x514, 4), 0x554d4551);
-    assert_int_equal(ts_in(b.ts, 0x518, 4), 0x47464320);
+    assert_int_equal(fx_in(b.fx, 0x514, 4), 0x554d4551);
+    assert_int_equal(fx_in(b.fx, 0x518, 4), 0x47464320);
     bed_down(&b);
 }
 
@@ -218,25 +218,25 @@ static void test_dma(void **state)
     struct bed b = { 0 };
     char err[256];
     assert_int_equal(bed_up(&b, NULL, 0, err, sizeof(err)), 0);
-    memset(b.ts->ram + 0x2000, 0xee, 64);
+    memset(b.fx->ram + 0x2000, 0xee, 64);
     assert_int_equal(dma_read_entry(&b, 0x00, 8, 0x2000), 0);
-    assert_memory_equal(b.ts->ram + 0x2000, "QEMU\0\0\0\0", 8); /* past the end: zeros */
-    assert_int_equal(b.ts->ram[0x2008], 0xee);
+    assert_memory_equal(b.fx->ram + 0x2000, "QEMU\0\0\0\0", 8); /* past the end: zeros */
+    assert_int_equal(b.fx->ram[0x2008], 0xee);
     /* select, then read in pieces with a skip between */
     assert_int_equal(dma(&b, 0x08, 0, 0), 0); /* select key 0, move nothing */
     assert_int_equal(dma(&b, 0x04, 1, 0), 0); /* skip 'Q' */
     assert_int_equal(dma(&b, 0x02, 2, 0x3000), 0);
-    assert_memory_equal(b.ts->ram + 0x3000, "EM", 2);
+    assert_memory_equal(b.fx->ram + 0x3000, "EM", 2);
     /* the port interface continues where DMA left off */
-    assert_int_equal(ts_in(b.ts, 0x511, 1), 'U');
+    assert_int_equal(fx_in(b.fx, 0x511, 1), 'U');
     /* writes are refused with the error bit */
     assert_int_equal(dma(&b, 0x10, 4, 0x3000), 1);
     /* a target outside RAM: error, and the structure still completes */
     assert_int_equal(dma_read_entry(&b, 0x00, 4, 0xfee00000), 1);
     /* an access structure outside RAM: nothing to answer, nothing breaks */
-    ts_out(b.ts, 0x514, 4, 0);
-    ts_out(b.ts, 0x518, 4, __builtin_bswap32(0xfffff000));
-    assert_int_equal(ts_in(b.ts, 0x514, 4), 0x554d4551);
+    fx_out(b.fx, 0x514, 4, 0);
+    fx_out(b.fx, 0x518, 4, __builtin_bswap32(0xfffff000));
+    assert_int_equal(fx_in(b.fx, 0x514, 4), 0x554d4551);
     bed_down(&b);
 }
 
@@ -262,13 +262,13 @@ static void test_direct_kernel_boot(void **state)
 
     /* what linuxboot_dma.bin reads, in its order */
     assert_int_equal(dma_read_entry(&b, 0x16, 4, 0x2000), 0);
-    uint32_t setup_addr = ld32(b.ts->ram + 0x2000);
+    uint32_t setup_addr = ld32(b.fx->ram + 0x2000);
     assert_int_equal(setup_addr, 0x10000);
     assert_int_equal(dma_read_entry(&b, 0x17, 4, 0x2000), 0);
-    uint32_t setup_size = ld32(b.ts->ram + 0x2000);
+    uint32_t setup_size = ld32(b.fx->ram + 0x2000);
     assert_int_equal(setup_size, SETUP_SIZE);
     assert_int_equal(dma_read_entry(&b, 0x18, setup_size, setup_addr), 0);
-    uint8_t *hdr = b.ts->ram + setup_addr;
+    uint8_t *hdr = b.fx->ram + setup_addr;
     assert_memory_equal(hdr + 0x202, "HdrS", 4);
     assert_int_equal(hdr[0x210], 0xb0);           /* type of loader */
     assert_int_equal(hdr[0x211] & 0x81, 0x81);    /* loaded high, can use heap */
@@ -289,27 +289,27 @@ static void test_direct_kernel_boot(void **state)
     assert_memory_equal(hdr + 0x400, k + 0x400, SETUP_SIZE - 0x400);
 
     /* initrd and kernel in one DMA transfer each, byte for byte */
-    uint64_t fwd = b.ts->forwarded;
+    uint64_t fwd = b.fx->forwarded;
     assert_int_equal(dma_read_entry(&b, 0x12, ISIZE, initrd_addr), 0);
-    assert_int_equal(b.ts->forwarded - fwd, 2);
+    assert_int_equal(b.fx->forwarded - fwd, 2);
     for (int n = 0; n < ISIZE; n++)
-        if (b.ts->ram[initrd_addr + n] != (uint8_t)(n * 17 + 3))
+        if (b.fx->ram[initrd_addr + n] != (uint8_t)(n * 17 + 3))
             fail_msg("initrd byte %d differs", n);
     assert_int_equal(read_u32(&b, 0x07), 0x100000);
     assert_int_equal(read_u32(&b, 0x08), KSIZE - SETUP_SIZE);
     assert_int_equal(dma_read_entry(&b, 0x11, KSIZE - SETUP_SIZE, 0x100000), 0);
-    assert_memory_equal(b.ts->ram + 0x100000, k + SETUP_SIZE, KSIZE - SETUP_SIZE);
+    assert_memory_equal(b.fx->ram + 0x100000, k + SETUP_SIZE, KSIZE - SETUP_SIZE);
     /* the command line */
     assert_int_equal(read_u32(&b, 0x13), 0x20000);
     assert_int_equal(read_u32(&b, 0x14), strlen("console=ttyS0 vga=0x317") + 1);
     assert_int_equal(dma_read_entry(&b, 0x15, 24, 0x20000), 0);
-    assert_string_equal((char *)b.ts->ram + 0x20000, "console=ttyS0 vga=0x317");
+    assert_string_equal((char *)b.fx->ram + 0x20000, "console=ttyS0 vga=0x317");
     /* the kernel through the data port too (rep insb, the old way), in bulk */
     select_key(&b, 0x11);
-    fwd = b.ts->forwarded;
-    ts_rep_in(b.ts, 0x511, 1, 4096, 0x400000, 0);
-    assert_int_equal(b.ts->forwarded - fwd, 1);
-    assert_memory_equal(b.ts->ram + 0x400000, k + SETUP_SIZE, 4096);
+    fwd = b.fx->forwarded;
+    fx_rep_in(b.fx, 0x511, 1, 4096, 0x400000, 0);
+    assert_int_equal(b.fx->forwarded - fwd, 1);
+    assert_memory_equal(b.fx->ram + 0x400000, k + SETUP_SIZE, 4096);
     free(k);
 
     /* the option ROM, first in the boot order */

@@ -8,13 +8,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
-#include "log.h"
-#include "machine.h"
-#include "testsrc.h"
+#include "dm/config.h"
+#include "dm/log.h"
+#include "dm/machine.h"
+#include "tests/lib/fakexen.h"
 
 struct bed {
-    struct testsrc *ts;
+    struct fakexen *fx;
     struct machine m;
 };
 
@@ -22,8 +22,8 @@ static int setup(void **state)
 {
     struct bed *b = calloc(1, sizeof(*b));
     char err[256];
-    b->ts = ts_new(16 << 20);
-    assert_int_equal(machine_create(&b->m, &b->ts->vm, err, sizeof(err)), 0);
+    b->fx = fx_new(16 << 20);
+    assert_int_equal(machine_create(&b->m, &b->fx->vm, err, sizeof(err)), 0);
     *state = b;
     return 0;
 }
@@ -32,14 +32,14 @@ static int teardown(void **state)
 {
     struct bed *b = *state;
     machine_destroy(&b->m);
-    ts_free(b->ts);
+    fx_free(b->fx);
     free(b);
     return 0;
 }
 
-static uint8_t status(struct bed *b) { return (uint8_t)ts_in(b->ts, 0x64, 1); }
-static void cmd(struct bed *b, uint8_t c) { ts_out(b->ts, 0x64, 1, c); }
-static void data(struct bed *b, uint8_t d) { ts_out(b->ts, 0x60, 1, d); }
+static uint8_t status(struct bed *b) { return (uint8_t)fx_in(b->fx, 0x64, 1); }
+static void cmd(struct bed *b, uint8_t c) { fx_out(b->fx, 0x64, 1, c); }
+static void data(struct bed *b, uint8_t d) { fx_out(b->fx, 0x60, 1, d); }
 
 /* Read a reply as a driver does: the first status poll must already show it. */
 static uint8_t reply(struct bed *b, int aux)
@@ -47,7 +47,7 @@ static uint8_t reply(struct bed *b, int aux)
     uint8_t st = status(b);
     assert_true(st & 0x01);
     assert_int_equal(!!(st & 0x20), aux);
-    return (uint8_t)ts_in(b->ts, 0x60, 1);
+    return (uint8_t)fx_in(b->fx, 0x60, 1);
 }
 
 static void test_controller_selftest_and_ccb(void **state)
@@ -80,11 +80,11 @@ static void test_keyboard_commands_and_irq1(void **state)
     struct bed *b = *state;
     /* IRQ 1 follows the output buffer when the command byte enables it */
     data(b, 0xff);                              /* keyboard reset */
-    assert_int_equal(b->ts->isa[1], 1);
+    assert_int_equal(b->fx->isa[1], 1);
     assert_int_equal(reply(b, 0), 0xfa);
-    assert_int_equal(b->ts->isa[1], 1);         /* next byte loaded at once */
+    assert_int_equal(b->fx->isa[1], 1);         /* next byte loaded at once */
     assert_int_equal(reply(b, 0), 0xaa);
-    assert_int_equal(b->ts->isa[1], 0);
+    assert_int_equal(b->fx->isa[1], 0);
     data(b, 0xf2);                              /* identify */
     assert_int_equal(reply(b, 0), 0xfa);
     assert_int_equal(reply(b, 0), 0xab);
@@ -104,7 +104,7 @@ static void test_keyboard_commands_and_irq1(void **state)
     cmd(b, 0x60);
     data(b, 0x40);
     data(b, 0xf4);
-    assert_int_equal(b->ts->isa[1], 0);
+    assert_int_equal(b->fx->isa[1], 0);
     assert_int_equal(reply(b, 0), 0xfa);
 }
 
@@ -116,9 +116,9 @@ static void test_aux_port(void **state)
     assert_int_equal(reply(b, 0), 0x00);
     cmd(b, 0xd3);
     data(b, 0x5a);
-    assert_int_equal(b->ts->isa[12], 1);
+    assert_int_equal(b->fx->isa[12], 1);
     assert_int_equal(reply(b, 1), 0x5a);
-    assert_int_equal(b->ts->isa[12], 0);
+    assert_int_equal(b->fx->isa[12], 0);
     /* mouse reset and identify through 0xd4 */
     cmd(b, 0xd4);
     data(b, 0xff);
@@ -147,30 +147,30 @@ static void test_reset_line(void **state)
 {
     struct bed *b = *state;
     cmd(b, 0xff);                               /* pulse nothing */
-    assert_int_equal(b->ts->shutdowns, 0);
+    assert_int_equal(b->fx->shutdowns, 0);
     cmd(b, 0xd1);                               /* output port with the reset bit high */
     data(b, 0x03);
-    assert_int_equal(b->ts->shutdowns, 0);
+    assert_int_equal(b->fx->shutdowns, 0);
     cmd(b, 0xfe);                               /* pulse the reset line */
-    assert_int_equal(b->ts->shutdowns, 1);
-    assert_int_equal(b->ts->shutdown_reason, HV_REBOOT);
+    assert_int_equal(b->fx->shutdowns, 1);
+    assert_int_equal(b->fx->shutdown_reason, HV_REBOOT);
     cmd(b, 0xd1);
     data(b, 0x02);
-    assert_int_equal(b->ts->shutdowns, 2);
+    assert_int_equal(b->fx->shutdowns, 2);
 }
 
 static void test_odd_accesses(void **state)
 {
     struct bed *b = *state;
-    assert_int_equal(ts_in(b->ts, 0x60, 2) & 0xff00, 0xff00); /* 0x61 is Xen's, not ours */
-    assert_int_equal(ts_in(b->ts, 0x64, 4), 0xffffffff);      /* not claimed as a dword */
+    assert_int_equal(fx_in(b->fx, 0x60, 2) & 0xff00, 0xff00); /* 0x61 is Xen's, not ours */
+    assert_int_equal(fx_in(b->fx, 0x64, 4), 0xffffffff);      /* not claimed as a dword */
     /* an unknown controller command is ignored, and a flood of replies is bounded */
     cmd(b, 0xc8);
     for (int i = 0; i < 200; i++)
         data(b, 0xf2);
     int n = 0;
     while ((status(b) & 1) && n < 1000) {
-        ts_in(b->ts, 0x60, 1);
+        fx_in(b->fx, 0x60, 1);
         n++;
     }
     assert_true(n <= 65);

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ide_guest.h"
+#include "tests/lib/ide_guest.h"
 
 static int setup(void **state)
 {
@@ -38,34 +38,34 @@ static int teardown(void **state)
 static void test_pci_function(void **state)
 {
     struct ideg *g = *state;
-    struct testsrc *ts = g->ts;
-    assert_int_equal(ts_cfg_read(ts, IDE_DEVFN, 0, 4), 0x70108086);
-    assert_int_equal(ts_cfg_read(ts, IDE_DEVFN, 8, 4) >> 8, 0x010180);
+    struct fakexen *fx = g->fx;
+    assert_int_equal(fx_cfg_read(fx, IDE_DEVFN, 0, 4), 0x70108086);
+    assert_int_equal(fx_cfg_read(fx, IDE_DEVFN, 8, 4) >> 8, 0x010180);
     /* function 0 now says multi-function, so firmware looks at function 1 */
-    assert_true(ts_cfg_read(ts, PCI_DEVFN(1, 0), PCI_HEADER_TYPE, 1) & 0x80);
+    assert_true(fx_cfg_read(fx, PCI_DEVFN(1, 0), PCI_HEADER_TYPE, 1) & 0x80);
     /* no native-mode BARs; BAR4 is 16 ports of I/O */
     for (unsigned b = 0; b < 4; b++) {
-        ts_cfg_write(ts, IDE_DEVFN, 0x10 + 4 * b, 4, 0xffffffff);
-        assert_int_equal(ts_cfg_read(ts, IDE_DEVFN, 0x10 + 4 * b, 4), 0);
+        fx_cfg_write(fx, IDE_DEVFN, 0x10 + 4 * b, 4, 0xffffffff);
+        assert_int_equal(fx_cfg_read(fx, IDE_DEVFN, 0x10 + 4 * b, 4), 0);
     }
-    ts_cfg_write(ts, IDE_DEVFN, 0x20, 4, 0xffffffff);
-    assert_int_equal(ts_cfg_read(ts, IDE_DEVFN, 0x20, 4), 0xfffffff1);
-    ts_cfg_write(ts, IDE_DEVFN, 0x20, 4, BM_BASE);
-    assert_true(ts_claimed(ts, HV_PIO, BM_BASE, BM_BASE + 15));
+    fx_cfg_write(fx, IDE_DEVFN, 0x20, 4, 0xffffffff);
+    assert_int_equal(fx_cfg_read(fx, IDE_DEVFN, 0x20, 4), 0xfffffff1);
+    fx_cfg_write(fx, IDE_DEVFN, 0x20, 4, BM_BASE);
+    assert_true(fx_claimed(fx, HV_PIO, BM_BASE, BM_BASE + 15));
     /* the legacy ports, and nothing of the floppy's 0x3f7 */
-    assert_true(ts_claimed(ts, HV_PIO, 0x1f0, 0x1f7));
-    assert_true(ts_claimed(ts, HV_PIO, 0x3f6, 0x3f6));
-    assert_false(ts_claimed(ts, HV_PIO, 0x3f7, 0x3f7));
-    assert_true(ts_claimed(ts, HV_PIO, 0x170, 0x177));
-    assert_true(ts_claimed(ts, HV_PIO, 0x376, 0x376));
+    assert_true(fx_claimed(fx, HV_PIO, 0x1f0, 0x1f7));
+    assert_true(fx_claimed(fx, HV_PIO, 0x3f6, 0x3f6));
+    assert_false(fx_claimed(fx, HV_PIO, 0x3f7, 0x3f7));
+    assert_true(fx_claimed(fx, HV_PIO, 0x170, 0x177));
+    assert_true(fx_claimed(fx, HV_PIO, 0x376, 0x376));
     /* the timing registers ata_piix programs, and the decode-enable bits it checks */
-    assert_int_equal(ts_cfg_read(ts, IDE_DEVFN, 0x41, 1) & 0x80, 0x80);
-    assert_int_equal(ts_cfg_read(ts, IDE_DEVFN, 0x43, 1) & 0x80, 0x80);
-    ts_cfg_write(ts, IDE_DEVFN, 0x44, 1, 0x33);
-    assert_int_equal(ts_cfg_read(ts, IDE_DEVFN, 0x44, 1), 0x33);
+    assert_int_equal(fx_cfg_read(fx, IDE_DEVFN, 0x41, 1) & 0x80, 0x80);
+    assert_int_equal(fx_cfg_read(fx, IDE_DEVFN, 0x43, 1) & 0x80, 0x80);
+    fx_cfg_write(fx, IDE_DEVFN, 0x44, 1, 0x33);
+    assert_int_equal(fx_cfg_read(fx, IDE_DEVFN, 0x44, 1), 0x33);
     /* I/O decode off: the bus master registers go away */
-    ts_cfg_write(ts, IDE_DEVFN, PCI_COMMAND, 2, 0);
-    assert_false(ts_claimed(ts, HV_PIO, BM_BASE, BM_BASE + 15));
+    fx_cfg_write(fx, IDE_DEVFN, PCI_COMMAND, 2, 0);
+    assert_false(fx_claimed(fx, HV_PIO, BM_BASE, BM_BASE + 15));
     assert_int_equal(ideg_in(g, ideg_bm(0) + 2), 0xff);
 }
 
@@ -117,7 +117,7 @@ static void test_empty_channel_reads_zero(void **state)
     assert_int_equal(ideg_alt(g, SEC), 0);
     ideg_out(g, SEC + 7, 0xec);
     assert_int_equal(ideg_status(g, SEC), 0);
-    assert_int_equal(g->ts->isa_changes[15], 0);
+    assert_int_equal(g->fx->isa_changes[15], 0);
     ideg_free(g);
 }
 
@@ -143,7 +143,7 @@ static void test_registers_latch_and_hob(void **state)
     assert_int_equal(ideg_in(g, PRI + 4), 0x9a);
     assert_int_equal(ideg_in(g, PRI + 6), 0xf0);
     /* data port bytes and odd sizes read as nothing */
-    assert_int_equal(ts_in(g->ts, PRI, 1), 0xff);
+    assert_int_equal(fx_in(g->fx, PRI, 1), 0xff);
 }
 
 static void test_interrupts_and_nien(void **state)
@@ -164,11 +164,11 @@ static void test_interrupts_and_nien(void **state)
     ideg_out(g, ideg_bm(0) + 2, 0x04);
     assert_int_equal(ideg_bm_status(g, 0) & 0x04, 0);
     /* nIEN: no interrupt at all */
-    unsigned changes = g->ts->isa_changes[14];
+    unsigned changes = g->fx->isa_changes[14];
     ideg_out(g, PRI_CTL, 0x02);
     ideg_out(g, PRI + 7, 0xe5);
     assert_int_equal(ideg_alt(g, PRI), 0x50);
-    assert_int_equal(g->ts->isa_changes[14], changes);
+    assert_int_equal(g->fx->isa_changes[14], changes);
     assert_int_equal(ideg_bm_status(g, 0) & 0x04, 0);
     /* the drive-capable bits are the guest's; the simplex bit stays 0 */
     ideg_out(g, ideg_bm(0) + 2, 0xe0);
@@ -191,7 +191,7 @@ static uint8_t dma_read(struct ideg *g, uint32_t lba, uint8_t count, const struc
 static void test_dma_prd_tables(void **state)
 {
     struct ideg *g = *state;
-    uint8_t *ram = g->ts->ram;
+    uint8_t *ram = g->fx->ram;
     ideg_out(g, PRI_CTL, 0);
 
     /* a table of odd pieces, exactly as long as the transfer; bit 0 of addresses and
@@ -260,7 +260,7 @@ static void test_dma_prd_short_and_endless(void **state)
     st = dma_read(g, 0, 64, many, 9000); /* 32 KiB: 16384 entries would be needed */
     assert_int_equal(st & 0x89, 0x08);
     assert_int_equal(ideg_bm_status(g, 0) & 0x07, 0x00);
-    assert_int_equal(ideg_check(g->ts->ram + G_BUF, 0, 32, 512, 0), 0); /* 16 KiB moved */
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, 0, 32, 512, 0), 0); /* 16 KiB moved */
     ideg_bm_stop(g, 0);
     ideg_out(g, PRI_CTL, 0x04);
     ideg_out(g, PRI_CTL, 0x00);
@@ -328,7 +328,7 @@ static void test_bm_started_before_command(void **state)
     ideg_out(g, PRI + 7, 0xc8);
     assert_int_equal(ideg_wait(g, PRI), 0x50);
     assert_int_equal(ideg_bm_status(g, 0) & 0x07, 0x04);
-    assert_int_equal(ideg_check(g->ts->ram + G_BUF, 77, 8, 512, 0), 0);
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, 77, 8, 512, 0), 0);
     ideg_bm_stop(g, 0);
 }
 
@@ -341,7 +341,7 @@ static void test_async_dma_and_reset_in_flight(void **state)
     assert_true(blk_direct(d->blk)); /* build/ must be on a file system that takes O_DIRECT */
     ideg_out(g, PRI_CTL, 0);
     struct ideg_prd e[] = { { G_BUF, 0x10000, 0 }, { G_BUF + 0x10000, 0x10000, 1 } };
-    memset(g->ts->ram + G_BUF, 0, 0x20000);
+    memset(g->fx->ram + G_BUF, 0, 0x20000);
     ideg_prd_table(g, G_PRD, e, 2);
     ideg_bm_setup(g, 0, G_PRD, 1);
     ideg_lba28(g, PRI, 0, 256, 0); /* 256 sectors */
@@ -350,7 +350,7 @@ static void test_async_dma_and_reset_in_flight(void **state)
     assert_int_equal(ideg_alt(g, PRI) & 0x80, 0x80);
     assert_int_equal(ideg_wait(g, PRI), 0x50);
     assert_int_equal(ideg_irq(g, PRI), 1);
-    assert_int_equal(ideg_check(g->ts->ram + G_BUF, 256, 256, 512, 0), 0);
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, 256, 256, 512, 0), 0);
     assert_true(ide_stats(g->ide)->async_io > 0);
     ideg_bm_stop(g, 0);
     ideg_status(g, PRI);
@@ -372,7 +372,7 @@ static void test_async_dma_and_reset_in_flight(void **state)
     /* and the drive works afterwards */
     struct ideg_prd e2[] = { { G_BUF, 512, 1 } };
     assert_int_equal(dma_read(g, 4000, 1, e2, 1), 0x50);
-    assert_int_equal(ideg_check(g->ts->ram + G_BUF, 4000, 1, 512, 0), 0);
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, 4000, 1, 512, 0), 0);
     ideg_bm_stop(g, 0);
 }
 
@@ -411,30 +411,30 @@ static void test_unplug(void **state)
     assert_int_equal(ideg_status(g, PRI), 0);
     ideg_out(g, PRI + 3, 0xaa);
     assert_int_equal(ideg_in(g, PRI + 3), 0); /* nobody on the channel now */
-    unsigned changes = g->ts->isa_changes[14];
+    unsigned changes = g->fx->isa_changes[14];
     ideg_out(g, PRI + 7, 0xec);
     assert_int_equal(ideg_status(g, PRI), 0);
-    assert_int_equal(g->ts->isa_changes[14], changes);
+    assert_int_equal(g->fx->isa_changes[14], changes);
     /* the CD-ROM answers as before */
     ideg_select(g, SEC, 0, 0);
     ideg_out(g, SEC + 7, 0xa1);
     assert_int_equal(ideg_status(g, SEC) & 0x08, 0x08);
     ideg_insw(g, SEC, G_BUF, 256);
-    assert_int_equal(ld16(g->ts->ram + G_BUF) >> 14, 2);
+    assert_int_equal(ld16(g->fx->ram + G_BUF) >> 14, 2);
 }
 
 static void test_bad_configurations(void **state)
 {
-    struct testsrc *ts = ts_new(1 << 20);
+    struct fakexen *fx = fx_new(1 << 20);
     struct ide *ide;
     char err[256];
     struct ide_drive_conf conf[4] = { { IDE_DISK, NULL, NULL } };
-    assert_non_null(ts);
-    struct pci_dev *f0 = pci_dev_new(ts->vm.pci, PCI_DEVFN(1, 0), "isa", 0x8086, 0x7000,
+    assert_non_null(fx);
+    struct pci_dev *f0 = pci_dev_new(fx->vm.pci, PCI_DEVFN(1, 0), "isa", 0x8086, 0x7000,
                                      0x060100, 0, NULL, NULL);
     assert_int_equal(pci_dev_add(f0), 0);
     /* a disk without an image */
-    assert_int_equal(ide_new(&ts->vm, conf, &ide, err, sizeof(err)), -EINVAL);
+    assert_int_equal(ide_new(&fx->vm, conf, &ide, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "no image"));
     /* a read-only hard disk */
     char dir[200], path[256];
@@ -442,20 +442,20 @@ static void test_bad_configurations(void **state)
     snprintf(path, sizeof(path), "%s/ro.img", dir);
     ideg_make_image(path, 16, 512, 0);
     struct blk_opts o = { .path = path, .fd = -1, .readonly = 1 };
-    assert_int_equal(blk_open(&conf[0].blk, ts->loop, &o, err, sizeof(err)), 0);
-    assert_int_equal(ide_new(&ts->vm, conf, &ide, err, sizeof(err)), -EINVAL);
+    assert_int_equal(blk_open(&conf[0].blk, fx->loop, &o, err, sizeof(err)), 0);
+    assert_int_equal(ide_new(&fx->vm, conf, &ide, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "read-only"));
     /* nothing left behind: the ports are free again, and a good one can follow */
-    assert_false(ts_claimed(ts, HV_PIO, 0x1f0, 0x1f7));
-    assert_null(pci_dev_find(ts->vm.pci, IDE_DEVFN));
+    assert_false(fx_claimed(fx, HV_PIO, 0x1f0, 0x1f7));
+    assert_null(pci_dev_find(fx->vm.pci, IDE_DEVFN));
     o.readonly = 0;
-    assert_int_equal(blk_open(&conf[0].blk, ts->loop, &o, err, sizeof(err)), 0);
-    assert_int_equal(ide_new(&ts->vm, conf, &ide, err, sizeof(err)), 0);
+    assert_int_equal(blk_open(&conf[0].blk, fx->loop, &o, err, sizeof(err)), 0);
+    assert_int_equal(ide_new(&fx->vm, conf, &ide, err, sizeof(err)), 0);
     ide_free(ide);
-    assert_false(ts_claimed(ts, HV_PIO, 0x1f0, 0x1f7));
+    assert_false(fx_claimed(fx, HV_PIO, 0x1f0, 0x1f7));
     unlink(path);
     rmdir(dir);
-    ts_free(ts);
+    fx_free(fx);
 }
 
 int main(void)

@@ -9,14 +9,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "ide_guest.h"
-#include "machine.h"
-#include "qmp.h"
+#include "dm/config.h"
+#include "tests/lib/ide_guest.h"
+#include "dm/machine.h"
+#include "dm/qmp.h"
 
 struct bed {
     struct config cfg;
-    struct testsrc *ts;
+    struct fakexen *fx;
     struct qmp *qmp;
     struct machine m;
     struct qmp_conn *c;
@@ -44,15 +44,15 @@ static int bed_up(struct bed *b, const char *const *extra, int n, char *err, siz
     r = config_parse(&b->cfg, argc, argv, err, errlen);
     if (r < 0)
         return r;
-    b->ts = ts_new(48 << 20);
-    b->ts->vm.cfg = &b->cfg;
-    b->qmp = qmp_new(&b->ts->vm, &b->cfg, NULL, NULL, err, errlen);
+    b->fx = fx_new(48 << 20);
+    b->fx->vm.cfg = &b->cfg;
+    b->qmp = qmp_new(&b->fx->vm, &b->cfg, NULL, NULL, err, errlen);
     assert_non_null(b->qmp);
-    b->ts->vm.qmp = b->qmp;
-    r = machine_create(&b->m, &b->ts->vm, err, errlen);
+    b->fx->vm.qmp = b->qmp;
+    r = machine_create(&b->m, &b->fx->vm, err, errlen);
     if (r < 0) {
         qmp_free(b->qmp);
-        ts_free(b->ts);
+        fx_free(b->fx);
         config_free(&b->cfg);
     }
     return r;
@@ -61,9 +61,9 @@ static int bed_up(struct bed *b, const char *const *extra, int n, char *err, siz
 static void bed_down(struct bed *b)
 {
     qmp_free(b->qmp);
-    b->ts->vm.qmp = NULL;
+    b->fx->vm.qmp = NULL;
     machine_destroy(&b->m);
-    ts_free(b->ts);
+    fx_free(b->fx);
     config_free(&b->cfg);
 }
 
@@ -108,7 +108,7 @@ static void test_libxl_cd_change(void **state)
     const char *argv[] = { "-drive", d1, "-drive", d2, "-device",
                            "ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0", "-boot", "order=d" };
     assert_int_equal(bed_up(b, argv, 8, err, sizeof(err)), 0);
-    struct ideg g = { .ts = b->ts };
+    struct ideg g = { .fx = b->fx };
     ideg_out(&g, SEC_CTL, 0);
 
     b->c = qmp_conn_new(b->qmp, collect, b);
@@ -172,11 +172,11 @@ static void test_libxl_cd_change(void **state)
     uint8_t cap[12] = { 0x25 };
     ideg_packet(&g, SEC, 0, cap, 8, 0);
     assert_int_equal(ideg_atapi_pio_in(&g, SEC, G_BUF, NULL), 8);
-    assert_int_equal(g.ts->ram[G_BUF + 3], 199);
+    assert_int_equal(g.fx->ram[G_BUF + 3], 199);
     uint8_t rd[12] = { 0x28, 0, 0, 0, 0, 50, 0, 0, 2 };
     ideg_packet(&g, SEC, 0, rd, 0xfffe, 0);
     assert_int_equal(ideg_atapi_pio_in(&g, SEC, G_BUF, NULL), 4096);
-    assert_int_equal(ideg_check(g.ts->ram + G_BUF, 50, 2, 2048, 2), 0);
+    assert_int_equal(ideg_check(g.fx->ram + G_BUF, 50, 2, 2048, 2), 0);
 
     /* the guest locks the tray: eject is refused, and asks the guest to eject */
     uint8_t lock[12] = { 0x1e, 0, 0, 0, 1 };
@@ -251,13 +251,13 @@ static void test_command_line_errors(void **state)
     bed_down(b);
     snprintf(d, sizeof(d), "file=%s,if=ide,index=1,media=disk,cache=none,aio=native", b->disk);
     assert_int_equal(bed_up(b, a1, 2, err, sizeof(err)), 0);
-    struct ideg g = { .ts = b->ts };
+    struct ideg g = { .fx = b->fx };
     ideg_out(&g, PRI_CTL, 0);
     ideg_lba28(&g, PRI, 1, 33, 1);
     ideg_out(&g, PRI + 7, 0x20);
     assert_int_equal(ideg_wait(&g, PRI), 0x58);
     ideg_insw(&g, PRI, G_BUF, 256);
-    assert_int_equal(ideg_check(g.ts->ram + G_BUF, 33, 1, 512, 0), 0);
+    assert_int_equal(ideg_check(g.fx->ram + G_BUF, 33, 1, 512, 0), 0);
     bed_down(b);
 }
 

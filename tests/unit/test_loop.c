@@ -7,8 +7,8 @@
 
 #include <errno.h>
 #include <unistd.h>
-#include "log.h"
-#include "loop.h"
+#include "dm/log.h"
+#include "dm/loop.h"
 
 struct ctx {
     struct loop *loop;

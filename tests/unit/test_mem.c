@@ -8,36 +8,36 @@
 
 #include <errno.h>
 #include <string.h>
-#include "log.h"
-#include "testsrc.h"
+#include "dm/log.h"
+#include "tests/lib/fakexen.h"
 
 #define MiB (1u << 20)
 
 static void test_read_write_roundtrip(void **state)
 {
-    struct testsrc *ts = ts_new(4 * MiB);
-    struct mem *m = ts->vm.mem;
+    struct fakexen *fx = fx_new(4 * MiB);
+    struct mem *m = fx->vm.mem;
     uint8_t buf[300], out[300];
     for (unsigned i = 0; i < sizeof(buf); i++)
         buf[i] = (uint8_t)(i * 7);
     assert_int_equal(mem_write(m, 0x1234, buf, sizeof(buf)), 0);
-    assert_memory_equal(ts->ram + 0x1234, buf, sizeof(buf));
+    assert_memory_equal(fx->ram + 0x1234, buf, sizeof(buf));
     assert_int_equal(mem_read(m, 0x1234, out, sizeof(out)), 0);
     assert_memory_equal(out, buf, sizeof(buf));
     /* across a bucket boundary (1 MiB) */
     assert_int_equal(mem_write(m, MiB - 100, buf, sizeof(buf)), 0);
-    assert_memory_equal(ts->ram + MiB - 100, buf, sizeof(buf));
+    assert_memory_equal(fx->ram + MiB - 100, buf, sizeof(buf));
     assert_int_equal(mem_read(m, MiB - 100, out, sizeof(out)), 0);
     assert_memory_equal(out, buf, sizeof(buf));
     /* zero length is fine and does nothing */
     assert_int_equal(mem_read(m, 0, out, 0), 0);
-    ts_free(ts);
+    fx_free(fx);
 }
 
 static void test_bounds(void **state)
 {
-    struct testsrc *ts = ts_new(4 * MiB);
-    struct mem *m = ts->vm.mem;
+    struct fakexen *fx = fx_new(4 * MiB);
+    struct mem *m = fx->vm.mem;
     uint8_t buf[16];
     memset(buf, 0xab, sizeof(buf));
     /* the last bytes of RAM are fine, one past is not */
@@ -51,89 +51,89 @@ static void test_bounds(void **state)
     assert_false(mem_is_ram(m, 0, 0));
     assert_true(mem_is_ram(m, 0, 4 * MiB));
     assert_int_equal(mem_stats(m)->faults, 5);
-    ts_free(ts);
+    fx_free(fx);
 }
 
 static void test_hole_fails_whole_access(void **state)
 {
-    struct testsrc *ts = ts_new(4 * MiB);
-    struct mem *m = ts->vm.mem;
+    struct fakexen *fx = fx_new(4 * MiB);
+    struct mem *m = fx->vm.mem;
     uint8_t buf[3 * 4096];
     memset(buf, 0x5a, sizeof(buf));
-    ts_set_hole(ts, (2 * MiB) >> 12); /* first page of the third bucket */
+    fx_set_hole(fx, (2 * MiB) >> 12); /* first page of the third bucket */
     /* inside one bucket: the hole page faults, its neighbour in the bucket does not */
     assert_int_equal(mem_read(m, 2 * MiB, buf, 1), -EFAULT);
     assert_int_equal(mem_write(m, 2 * MiB + 4096, buf, 8), 0);
     /* a write that spans buckets and hits the hole writes nothing at all */
-    memset(ts->ram + 2 * MiB - 4096, 0, 4096);
+    memset(fx->ram + 2 * MiB - 4096, 0, 4096);
     assert_int_equal(mem_write(m, 2 * MiB - 4096, buf, sizeof(buf)), -EFAULT);
     for (unsigned i = 0; i < 4096; i++)
-        assert_int_equal(ts->ram[2 * MiB - 4096 + i], 0);
-    ts_free(ts);
+        assert_int_equal(fx->ram[2 * MiB - 4096 + i], 0);
+    fx_free(fx);
 }
 
 static void test_cache_maps_once_and_invalidates(void **state)
 {
-    struct testsrc *ts = ts_new(8 * MiB);
-    struct mem *m = ts->vm.mem;
+    struct fakexen *fx = fx_new(8 * MiB);
+    struct mem *m = fx->vm.mem;
     uint32_t v;
     for (int i = 0; i < 100; i++)
         assert_int_equal(mem_read(m, 0x1000 + (uint64_t)i * 8, &v, 4), 0);
-    assert_int_equal(ts->maps, 1);
+    assert_int_equal(fx->maps, 1);
     assert_int_equal(mem_read(m, 5 * MiB, &v, 4), 0);
-    assert_int_equal(ts->maps, 2);
+    assert_int_equal(fx->maps, 2);
     assert_int_equal(mem_read(m, 0x2000, &v, 4), 0);
-    assert_int_equal(ts->maps, 2);
+    assert_int_equal(fx->maps, 2);
     /* INVALIDATE drops every bucket; the next access maps again */
     mem_invalidate(m);
-    assert_int_equal(ts->unmaps, 2);
+    assert_int_equal(fx->unmaps, 2);
     assert_int_equal(mem_read(m, 0x2000, &v, 4), 0);
-    assert_int_equal(ts->maps, 3);
+    assert_int_equal(fx->maps, 3);
     assert_int_equal(mem_stats(m)->invalidations, 1);
-    ts_free(ts);
+    fx_free(fx);
 }
 
 static void test_cache_evicts_least_recent(void **state)
 {
-    struct testsrc *ts = ts_new((MEM_MAX_BUCKETS + 8) * MiB);
-    struct mem *m = ts->vm.mem;
+    struct fakexen *fx = fx_new((MEM_MAX_BUCKETS + 8) * MiB);
+    struct mem *m = fx->vm.mem;
     uint8_t v = 0;
     /* touch every bucket once, bucket 0 again and again so it stays */
     for (unsigned b = 0; b < MEM_MAX_BUCKETS + 8; b++) {
-        ts->ram[(size_t)b * MiB] = (uint8_t)b;
+        fx->ram[(size_t)b * MiB] = (uint8_t)b;
         assert_int_equal(mem_read(m, (uint64_t)b * MiB, &v, 1), 0);
         assert_int_equal(v, (uint8_t)b);
         assert_int_equal(mem_read(m, 0, &v, 1), 0);
     }
     assert_int_equal(mem_stats(m)->evictions, 8);
-    unsigned maps = ts->maps;
+    unsigned maps = fx->maps;
     assert_int_equal(mem_read(m, 0, &v, 1), 0); /* still cached */
-    assert_int_equal(ts->maps, maps);
+    assert_int_equal(fx->maps, maps);
     assert_int_equal(mem_read(m, 1 * MiB, &v, 1), 0); /* bucket 1 was the oldest: gone */
-    assert_int_equal(ts->maps, maps + 1);
-    ts_free(ts);
+    assert_int_equal(fx->maps, maps + 1);
+    fx_free(fx);
 }
 
 static void test_pin_survives_invalidate(void **state)
 {
-    struct testsrc *ts = ts_new(4 * MiB);
-    struct mem *m = ts->vm.mem;
+    struct fakexen *fx = fx_new(4 * MiB);
+    struct mem *m = fx->vm.mem;
     struct mem_pin pin;
     assert_int_equal(mem_pin(m, MiB - 10, 20, &pin), 0);
-    assert_ptr_equal(pin.ptr, ts->ram + MiB - 10);
+    assert_ptr_equal(pin.ptr, fx->ram + MiB - 10);
     mem_invalidate(m);
     memcpy(pin.ptr, "0123456789abcdefghij", 20);
     mem_unpin(m, &pin);
-    assert_memory_equal(ts->ram + MiB - 10, "0123456789abcdefghij", 20);
+    assert_memory_equal(fx->ram + MiB - 10, "0123456789abcdefghij", 20);
     assert_null(pin.ptr);
     /* beyond RAM, or over a hole: refused, nothing left mapped */
     assert_int_equal(mem_pin(m, 4 * MiB - 4, 8, &pin), -EFAULT);
-    ts_set_hole(ts, 3);
-    unsigned unmaps = ts->unmaps;
+    fx_set_hole(fx, 3);
+    unsigned unmaps = fx->unmaps;
     assert_int_equal(mem_pin(m, 2 * 4096, 3 * 4096, &pin), -EFAULT);
-    assert_int_equal(ts->unmaps, unmaps + 1);
+    assert_int_equal(fx->unmaps, unmaps + 1);
     assert_null(pin.ptr);
-    ts_free(ts);
+    fx_free(fx);
 }
 
 int main(void)

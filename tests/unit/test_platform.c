@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "log.h"
-#include "machine.h"
-#include "testsrc.h"
+#include "dm/log.h"
+#include "dm/machine.h"
+#include "tests/lib/fakexen.h"
 
 struct bed {
-    struct testsrc *ts;
+    struct fakexen *fx;
     struct machine m;
     unsigned unplug_calls, unplug_mask;
     char lines[8][300];
@@ -39,9 +39,9 @@ static int setup(void **state)
 {
     struct bed *b = calloc(1, sizeof(*b));
     char err[256];
-    b->ts = ts_new(16 << 20);
-    assert_int_equal(machine_create(&b->m, &b->ts->vm, err, sizeof(err)), 0);
-    assert_int_equal(vm_on_unplug(&b->ts->vm, on_unplug, b), 0);
+    b->fx = fx_new(16 << 20);
+    assert_int_equal(machine_create(&b->m, &b->fx->vm, err, sizeof(err)), 0);
+    assert_int_equal(vm_on_unplug(&b->fx->vm, on_unplug, b), 0);
     log_set_sink(sink, b);
     log_set_level(LOG_INFO);
     *state = b;
@@ -54,7 +54,7 @@ static int teardown(void **state)
     log_set_sink(NULL, NULL);
     log_set_level(LOG_ERR);
     machine_destroy(&b->m);
-    ts_free(b->ts);
+    fx_free(b->fx);
     free(b);
     return 0;
 }
@@ -63,63 +63,63 @@ static void test_pci_function(void **state)
 {
     struct bed *b = *state;
     uint8_t df = PCI_DEVFN(3, 0);
-    assert_int_equal(ts_cfg_read(b->ts, df, 0, 4), 0x00015853);
-    assert_int_equal(ts_cfg_read(b->ts, df, 8, 4), 0xff800001);
-    assert_int_equal(ts_cfg_read(b->ts, df, PCI_INTERRUPT_PIN, 1), 1);
+    assert_int_equal(fx_cfg_read(b->fx, df, 0, 4), 0x00015853);
+    assert_int_equal(fx_cfg_read(b->fx, df, 8, 4), 0xff800001);
+    assert_int_equal(fx_cfg_read(b->fx, df, PCI_INTERRUPT_PIN, 1), 1);
     /* BAR 0: 256 bytes of I/O; BAR 1: 16 MiB prefetchable memory */
-    ts_cfg_write(b->ts, df, 0x10, 4, 0xffffffff);
-    assert_int_equal(ts_cfg_read(b->ts, df, 0x10, 4), 0xffffff01);
-    ts_cfg_write(b->ts, df, 0x14, 4, 0xffffffff);
-    assert_int_equal(ts_cfg_read(b->ts, df, 0x14, 4), 0xff000008);
-    ts_cfg_write(b->ts, df, 0x10, 4, 0xc100);
-    ts_cfg_write(b->ts, df, 0x14, 4, 0xf2000000);
-    ts_cfg_write(b->ts, df, PCI_COMMAND, 2, 3);
+    fx_cfg_write(b->fx, df, 0x10, 4, 0xffffffff);
+    assert_int_equal(fx_cfg_read(b->fx, df, 0x10, 4), 0xffffff01);
+    fx_cfg_write(b->fx, df, 0x14, 4, 0xffffffff);
+    assert_int_equal(fx_cfg_read(b->fx, df, 0x14, 4), 0xff000008);
+    fx_cfg_write(b->fx, df, 0x10, 4, 0xc100);
+    fx_cfg_write(b->fx, df, 0x14, 4, 0xf2000000);
+    fx_cfg_write(b->fx, df, PCI_COMMAND, 2, 3);
     /* BAR 0 offset 0: platform flags; offset 8: log */
-    ts_out(b->ts, 0xc100, 1, 1);
-    assert_int_equal(ts_in(b->ts, 0xc100, 1), 1);
-    assert_int_equal(ts_in(b->ts, 0x10, 1), 1); /* the same flags as the fixed port */
+    fx_out(b->fx, 0xc100, 1, 1);
+    assert_int_equal(fx_in(b->fx, 0xc100, 1), 1);
+    assert_int_equal(fx_in(b->fx, 0x10, 1), 1); /* the same flags as the fixed port */
     for (const char *p = "from bar\n"; *p; p++)
-        ts_out(b->ts, 0xc108, 1, (uint8_t)*p);
+        fx_out(b->fx, 0xc108, 1, (uint8_t)*p);
     assert_int_equal(b->n_lines, 1);
     assert_non_null(strstr(b->lines[0], "driver log: from bar"));
     /* BAR 1 is address space for grant mappings: reads 0 */
-    assert_int_equal(ts_mmio_read(b->ts, 0xf2000000, 4), 0);
-    assert_int_equal(ts_mmio_read(b->ts, 0xf2fffffc, 4), 0);
+    assert_int_equal(fx_mmio_read(b->fx, 0xf2000000, 4), 0);
+    assert_int_equal(fx_mmio_read(b->fx, 0xf2fffffc, 4), 0);
 }
 
 static void test_unplug_protocol(void **state)
 {
     struct bed *b = *state;
     /* 1. magic, 2. protocol version */
-    assert_int_equal(ts_in(b->ts, 0x10, 2), 0x49d2);
-    assert_int_equal(ts_in(b->ts, 0x12, 1), 1);
+    assert_int_equal(fx_in(b->fx, 0x10, 2), 0x49d2);
+    assert_int_equal(fx_in(b->fx, 0x12, 1), 1);
     /* 3. product number, 4. build number, 5. magic again (not blacklisted) */
-    ts_out(b->ts, 0x12, 2, 3);
-    ts_out(b->ts, 0x10, 4, 0x12345);
-    assert_int_equal(ts_in(b->ts, 0x10, 2), 0x49d2);
+    fx_out(b->fx, 0x12, 2, 3);
+    fx_out(b->fx, 0x10, 4, 0x12345);
+    assert_int_equal(fx_in(b->fx, 0x10, 2), 0x49d2);
     assert_int_equal(b->unplug_calls, 0);
     /* 6. unplug IDE disks and NICs */
-    ts_out(b->ts, 0x10, 2, 0x3);
+    fx_out(b->fx, 0x10, 2, 0x3);
     assert_int_equal(b->unplug_calls, 1);
     assert_int_equal(b->unplug_mask, 0x3);
     /* unknown bits are not passed on */
-    ts_out(b->ts, 0x10, 2, 0xfff0);
+    fx_out(b->fx, 0x10, 2, 0xfff0);
     assert_int_equal(b->unplug_mask, 0);
     /* log port: a line per newline */
     for (const char *p = "Xen PV drivers up\nsecond"; *p; p++)
-        ts_out(b->ts, 0x12, 1, (uint8_t)*p);
+        fx_out(b->fx, 0x12, 1, (uint8_t)*p);
     assert_int_equal(b->n_lines, 1);
     assert_non_null(strstr(b->lines[0], "driver log: Xen PV drivers up"));
-    ts_out(b->ts, 0x12, 1, '\n');
+    fx_out(b->fx, 0x12, 1, '\n');
     assert_int_equal(b->n_lines, 2);
     assert_non_null(strstr(b->lines[1], "second"));
     /* a long line without newline is cut, not overflowed */
     for (int i = 0; i < 1000; i++)
-        ts_out(b->ts, 0x12, 1, 'x');
+        fx_out(b->fx, 0x12, 1, 'x');
     assert_true(b->n_lines >= 3);
     /* nothing else there */
-    assert_int_equal(ts_in(b->ts, 0x11, 1), 0xff);
-    assert_int_equal(ts_in(b->ts, 0x14, 1), 0xff);
+    assert_int_equal(fx_in(b->fx, 0x11, 1), 0xff);
+    assert_int_equal(fx_in(b->fx, 0x14, 1), 0xff);
 }
 
 int main(void)

@@ -15,14 +15,14 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "config.h"
-#include "log.h"
-#include "machine.h"
-#include "qmp.h"
-#include "testsrc.h"
+#include "dm/config.h"
+#include "dm/log.h"
+#include "dm/machine.h"
+#include "dm/qmp.h"
+#include "tests/lib/fakexen.h"
 
 struct bed {
-    struct testsrc *ts;
+    struct fakexen *fx;
     struct config cfg;
     struct machine m;
     struct qmp *qmp;
@@ -49,11 +49,11 @@ static int setup(void **state)
                            "-mon", "chardev=libxl-cmd,mode=control", "-chardev", ch2,
                            "-mon", "chardev=libxenstat-cmd,mode=control", "-serial", "pty" };
     assert_int_equal(config_parse(&b->cfg, 14, argv, err, sizeof(err)), 0);
-    b->ts = ts_new(16 << 20);
-    b->ts->vm.cfg = &b->cfg;
-    b->qmp = qmp_new(&b->ts->vm, &b->cfg, &ops, b, err, sizeof(err));
+    b->fx = fx_new(16 << 20);
+    b->fx->vm.cfg = &b->cfg;
+    b->qmp = qmp_new(&b->fx->vm, &b->cfg, &ops, b, err, sizeof(err));
     assert_non_null(b->qmp);
-    assert_int_equal(machine_create(&b->m, &b->ts->vm, err, sizeof(err)), 0);
+    assert_int_equal(machine_create(&b->m, &b->fx->vm, err, sizeof(err)), 0);
     *state = b;
     return 0;
 }
@@ -63,7 +63,7 @@ static int teardown(void **state)
     struct bed *b = *state;
     qmp_free(b->qmp);
     machine_destroy(&b->m);
-    ts_free(b->ts);
+    fx_free(b->fx);
     config_free(&b->cfg);
     free(b);
     return 0;
@@ -84,7 +84,7 @@ static void read_line(struct bed *b, int fd, char *line, size_t max)
 {
     size_t n = 0;
     for (int tries = 0; tries < 200; tries++) {
-        loop_run_once(b->ts->loop, 5);
+        loop_run_once(b->fx->loop, 5);
         struct pollfd p = { .fd = fd, .events = POLLIN };
         while (poll(&p, 1, 0) == 1 && n + 1 < max) {
             if (read(fd, line + n, 1) != 1)
@@ -156,7 +156,7 @@ static void test_libxl_startup_sequence(void **state)
     close(fd);
     /* the server notices closed connections */
     for (int i = 0; i < 5; i++)
-        loop_run_once(b->ts->loop, 5);
+        loop_run_once(b->fx->loop, 5);
 }
 
 static void collect(void *opaque, const char *data, size_t n)
@@ -233,19 +233,19 @@ static void test_bad_monitor_options(void **state)
     char err[256];
     const char *a1[] = { "-xen-domid", "7", "-m", "16", "-mon", "chardev=nowhere,mode=control" };
     assert_int_equal(config_parse(&cfg, 6, a1, err, sizeof(err)), 0);
-    assert_null(qmp_new(&b->ts->vm, &cfg, &ops, b, err, sizeof(err)));
+    assert_null(qmp_new(&b->fx->vm, &cfg, &ops, b, err, sizeof(err)));
     assert_non_null(strstr(err, "-mon chardev=nowhere"));
     config_free(&cfg);
     const char *a2[] = { "-xen-domid", "7", "-m", "16", "-chardev", "socket,id=m,host=1.2.3.4,port=5",
                          "-mon", "chardev=m,mode=control" };
     assert_int_equal(config_parse(&cfg, 8, a2, err, sizeof(err)), 0);
-    assert_null(qmp_new(&b->ts->vm, &cfg, &ops, b, err, sizeof(err)));
+    assert_null(qmp_new(&b->fx->vm, &cfg, &ops, b, err, sizeof(err)));
     assert_non_null(strstr(err, "UNIX socket server"));
     config_free(&cfg);
     const char *a3[] = { "-xen-domid", "7", "-m", "16", "-chardev", "socket,id=m,path=/x,server=on",
                          "-mon", "chardev=m,mode=readline" };
     assert_int_equal(config_parse(&cfg, 8, a3, err, sizeof(err)), 0);
-    assert_null(qmp_new(&b->ts->vm, &cfg, &ops, b, err, sizeof(err)));
+    assert_null(qmp_new(&b->fx->vm, &cfg, &ops, b, err, sizeof(err)));
     assert_non_null(strstr(err, "mode=control"));
     config_free(&cfg);
 }

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
-#include "chardev.h"
-#include "config.h"
-#include "log.h"
-#include "machine.h"
-#include "testsrc.h"
+#include "dm/chardev.h"
+#include "dm/config.h"
+#include "dm/log.h"
+#include "dm/machine.h"
+#include "tests/lib/fakexen.h"
 
 #define COM1 0x3f8
 #define RBR 0
@@ -32,7 +32,7 @@
 #define SCR 7
 
 struct bed {
-    struct testsrc *ts;
+    struct fakexen *fx;
     struct config cfg;
     struct machine m;
     int console; /* the pty's slave side, as `xl console` opens it */
@@ -44,15 +44,15 @@ static void bed_up(struct bed *b, const char *serial)
     char err[256];
     memset(b, 0, sizeof(*b));
     assert_int_equal(config_parse(&b->cfg, 6, argv, err, sizeof(err)), 0);
-    b->ts = ts_new(16 << 20);
-    b->ts->vm.cfg = &b->cfg;
-    assert_int_equal(machine_create(&b->m, &b->ts->vm, err, sizeof(err)), 0);
+    b->fx = fx_new(16 << 20);
+    b->fx->vm.cfg = &b->cfg;
+    assert_int_equal(machine_create(&b->m, &b->fx->vm, err, sizeof(err)), 0);
     b->console = -1;
     if (!strcmp(serial, "pty")) {
-        assert_int_equal(b->ts->vm.n_chardevs, 1);
-        const char *fn = chardev_filename(b->ts->vm.chardevs[0]);
+        assert_int_equal(b->fx->vm.n_chardevs, 1);
+        const char *fn = chardev_filename(b->fx->vm.chardevs[0]);
         assert_memory_equal(fn, "pty:/dev/pts/", 13);
-        assert_string_equal(chardev_label(b->ts->vm.chardevs[0]), "serial0");
+        assert_string_equal(chardev_label(b->fx->vm.chardevs[0]), "serial0");
         b->console = open(fn + 4, O_RDWR | O_NOCTTY);
         assert_true(b->console >= 0);
         struct termios t;
@@ -67,12 +67,12 @@ static void bed_down(struct bed *b)
     if (b->console >= 0)
         close(b->console);
     machine_destroy(&b->m);
-    ts_free(b->ts);
+    fx_free(b->fx);
     config_free(&b->cfg);
 }
 
-static uint8_t rd(struct bed *b, unsigned reg) { return (uint8_t)ts_in(b->ts, COM1 + reg, 1); }
-static void wr(struct bed *b, unsigned reg, uint8_t v) { ts_out(b->ts, COM1 + reg, 1, v); }
+static uint8_t rd(struct bed *b, unsigned reg) { return (uint8_t)fx_in(b->fx, COM1 + reg, 1); }
+static void wr(struct bed *b, unsigned reg, uint8_t v) { fx_out(b->fx, COM1 + reg, 1, v); }
 
 /* Read N bytes from FD, waiting up to a second for them (a pty may deliver in pieces). */
 static size_t read_all(int fd, char *buf, size_t n)
@@ -94,7 +94,7 @@ static size_t read_all(int fd, char *buf, size_t n)
 static void pump(struct bed *b)
 {
     for (int i = 0; i < 20; i++)
-        loop_run_once(b->ts->loop, 10);
+        loop_run_once(b->fx->loop, 10);
 }
 
 static void test_transmit_to_pty(void **state)
@@ -102,16 +102,16 @@ static void test_transmit_to_pty(void **state)
     struct bed b;
     bed_up(&b, "pty");
     /* SeaBIOS's sercon: wait for THRE|TEMT, then write; the first poll already sees it */
-    uint64_t fwd = b.ts->forwarded;
+    uint64_t fwd = b.fx->forwarded;
     assert_int_equal(rd(&b, LSR) & 0x60, 0x60);
     for (const char *p = "Hello\n"; *p; p++)
         wr(&b, RBR, (uint8_t)*p);
-    assert_int_equal(b.ts->forwarded - fwd, 7);
+    assert_int_equal(b.fx->forwarded - fwd, 7);
     char buf[16] = "";
     assert_int_equal(read_all(b.console, buf, 6), 6);
     assert_memory_equal(buf, "Hello\n", 6);
     /* polled use raises no interrupt */
-    assert_int_equal(b.ts->isa_changes[4], 0);
+    assert_int_equal(b.fx->isa_changes[4], 0);
     bed_down(&b);
 }
 
@@ -122,19 +122,19 @@ static void test_thre_interrupt(void **state)
     wr(&b, FCR, 0x07);
     assert_int_equal(rd(&b, IIR), 0xc1); /* FIFO on, nothing pending */
     wr(&b, IER, 0x02);                   /* enabling THRE interrupts with THR empty: one at once */
-    assert_int_equal(b.ts->isa[4], 1);
+    assert_int_equal(b.fx->isa[4], 1);
     assert_int_equal(rd(&b, IIR), 0xc2);
-    assert_int_equal(b.ts->isa[4], 0); /* reading IIR acknowledged it */
+    assert_int_equal(b.fx->isa[4], 0); /* reading IIR acknowledged it */
     assert_int_equal(rd(&b, IIR), 0xc1);
     /* each byte written gives a new edge */
-    unsigned changes = b.ts->isa_changes[4];
+    unsigned changes = b.fx->isa_changes[4];
     wr(&b, RBR, 'x');
-    assert_int_equal(b.ts->isa[4], 1);
-    assert_int_equal(b.ts->isa_changes[4], changes + 1);
+    assert_int_equal(b.fx->isa[4], 1);
+    assert_int_equal(b.fx->isa_changes[4], changes + 1);
     wr(&b, RBR, 'y');
-    assert_int_equal(b.ts->isa_changes[4], changes + 3);
+    assert_int_equal(b.fx->isa_changes[4], changes + 3);
     wr(&b, IER, 0);
-    assert_int_equal(b.ts->isa[4], 0);
+    assert_int_equal(b.fx->isa[4], 0);
     bed_down(&b);
 }
 
@@ -148,11 +148,11 @@ static void test_receive_with_flow_control(void **state)
     pump(&b);
     assert_int_equal(rd(&b, LSR) & 1, 1);
     assert_int_equal(rd(&b, IIR), 0xcc); /* below the trigger: character timeout, at once */
-    assert_int_equal(b.ts->isa[4], 1);
+    assert_int_equal(b.fx->isa[4], 1);
     assert_int_equal(rd(&b, RBR), 'h');
     assert_int_equal(rd(&b, RBR), 'i');
     assert_int_equal(rd(&b, LSR) & 1, 0);
-    assert_int_equal(b.ts->isa[4], 0);
+    assert_int_equal(b.fx->isa[4], 0);
 
     /* 40 bytes into a 16-byte FIFO: the rest waits in the pty, nothing is lost */
     char msg[41];
@@ -214,8 +214,8 @@ static void test_loopback_and_registers(void **state)
     wr(&b, SCR, 0xa5);
     assert_int_equal(rd(&b, SCR), 0xa5);
     /* word accesses are not how a 16550 is used: all-ones, nothing changes */
-    assert_int_equal(ts_in(b.ts, COM1 + LCR, 2), 0xffff);
-    ts_out(b.ts, COM1 + LCR, 2, 0x8080);
+    assert_int_equal(fx_in(b.fx, COM1 + LCR, 2), 0xffff);
+    fx_out(b.fx, COM1 + LCR, 2, 0x8080);
     assert_int_equal(rd(&b, LCR), 0x03);
     bed_down(&b);
 }
@@ -233,7 +233,7 @@ static void test_file_backend_and_absent_ports(void **state)
     for (const char *p = "HVMD-GUEST-UP\n"; *p; p++)
         wr(&b, RBR, (uint8_t)*p);
     /* COM2 is not there: Xen answers all-ones */
-    assert_int_equal(ts_in(b.ts, 0x2f8 + LSR, 1), 0xff);
+    assert_int_equal(fx_in(b.fx, 0x2f8 + LSR, 1), 0xff);
     bed_down(&b);
     char buf[64] = "";
     fd = open(path, O_RDONLY);

@@ -8,36 +8,36 @@
  * a shared ioreq page exactly as Xen does, lets hvmd serve it (ioreq_serve_slot), and checks
  * the answer's state. Guest RAM is a buffer; interrupt lines, MSIs and shutdown requests are
  * recorded for the test to look at. */
-#ifndef HVMD_TESTSRC_H
-#define HVMD_TESTSRC_H
+#ifndef HVMD_TESTS_FAKEXEN_H
+#define HVMD_TESTS_FAKEXEN_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "ioreq.h"
-#include "vm.h"
+#include "dm/ioreq.h"
+#include "dm/vm.h"
 
-#define TS_MAX_RANGES 512
-#define TS_MAX_MSI 64
+#define FX_MAX_RANGES 512
+#define FX_MAX_MSI 64
 
-struct ts_range {
+struct fx_range {
     enum hv_space space;
     uint64_t start, end;
 };
 
-struct testsrc {
+struct fakexen {
     struct vm vm;
     struct hv hv;
     struct loop *loop;
     uint8_t *ram;            /* guest RAM, ram_size bytes (allocation rounded up to 1 MiB) */
     size_t ram_size;
     uint8_t *hole;           /* per page: 1 = the hypervisor refuses to map it */
-    struct ts_range ranges[TS_MAX_RANGES];
+    struct fx_range ranges[FX_MAX_RANGES];
     unsigned n_ranges;
     uint8_t isa[16];
     uint8_t intx[32][4];
     uint8_t link[4];
     unsigned isa_changes[16];    /* how often each ISA line changed level */
-    struct { uint64_t addr; uint32_t data; } msi[TS_MAX_MSI];
+    struct { uint64_t addr; uint32_t data; } msi[FX_MAX_MSI];
     unsigned n_msi;
     int shutdown_reason;         /* -1: none asked */
     unsigned shutdowns;
@@ -51,35 +51,35 @@ struct testsrc {
 
 /* A fresh source with RAM_SIZE bytes of guest RAM (< 4 GiB), a vm on it, and a loop.
  * NULL on allocation failure. */
-struct testsrc *ts_new(size_t ram_size);
-void ts_free(struct testsrc *ts);
-static inline struct vm *ts_vm(struct testsrc *ts) { return &ts->vm; }
+struct fakexen *fx_new(size_t ram_size);
+void fx_free(struct fakexen *fx);
+static inline struct vm *fx_vm(struct fakexen *fx) { return &fx->vm; }
 
 /* Mark guest page GFN as one the hypervisor will not map (a hole). */
-void ts_set_hole(struct testsrc *ts, uint64_t gfn);
+void fx_set_hole(struct fakexen *fx, uint64_t gfn);
 
 /* Guest port and MMIO accesses. */
-uint32_t ts_in(struct testsrc *ts, uint16_t port, unsigned size);
-void ts_out(struct testsrc *ts, uint16_t port, unsigned size, uint32_t val);
-uint64_t ts_mmio_read(struct testsrc *ts, uint64_t addr, unsigned size);
-void ts_mmio_write(struct testsrc *ts, uint64_t addr, unsigned size, uint64_t val);
+uint32_t fx_in(struct fakexen *fx, uint16_t port, unsigned size);
+void fx_out(struct fakexen *fx, uint16_t port, unsigned size, uint32_t val);
+uint64_t fx_mmio_read(struct fakexen *fx, uint64_t addr, unsigned size);
+void fx_mmio_write(struct fakexen *fx, uint64_t addr, unsigned size, uint64_t val);
 /* rep insX / outsX: COUNT items of SIZE between PORT and guest memory at GPA (DF: downwards). */
-void ts_rep_in(struct testsrc *ts, uint16_t port, unsigned size, uint32_t count, uint64_t gpa, int df);
-void ts_rep_out(struct testsrc *ts, uint16_t port, unsigned size, uint32_t count, uint64_t gpa, int df);
+void fx_rep_in(struct fakexen *fx, uint16_t port, unsigned size, uint32_t count, uint64_t gpa, int df);
+void fx_rep_out(struct fakexen *fx, uint16_t port, unsigned size, uint32_t count, uint64_t gpa, int df);
 /* PCI config cycles through 0xcf8 / 0xcfc, as firmware makes them. */
-uint32_t ts_cfg_read(struct testsrc *ts, uint8_t devfn, unsigned reg, unsigned size);
-void ts_cfg_write(struct testsrc *ts, uint8_t devfn, unsigned reg, unsigned size, uint32_t val);
+uint32_t fx_cfg_read(struct fakexen *fx, uint8_t devfn, unsigned reg, unsigned size);
+void fx_cfg_write(struct fakexen *fx, uint8_t devfn, unsigned reg, unsigned size, uint32_t val);
 
 /* Send REQ through the vCPU slot as Xen would (state READY), let hvmd serve it, and copy the
  * answer back into REQ. Returns 0 if hvmd answered with IORESP_READY, -EPROTO otherwise. */
-int ts_request(struct testsrc *ts, ioreq_t *req);
+int fx_request(struct fakexen *fx, ioreq_t *req);
 /* Queue a buffered request as Xen's ioreq_send_buffered does (8 bytes: two slots). Returns 0,
  * or -ENOSPC if the ring is full (Xen would then send it synchronously). */
-int ts_buffered_push(struct testsrc *ts, uint8_t type, uint32_t addr, unsigned size, uint64_t data);
+int fx_buffered_push(struct fakexen *fx, uint8_t type, uint32_t addr, unsigned size, uint64_t data);
 /* Let hvmd drain the ring; returns what ioreq_serve_buffered returned. */
-int ts_buffered_serve(struct testsrc *ts);
+int fx_buffered_serve(struct fakexen *fx);
 
 /* Is [start, end] of SPACE claimed by hvmd (whole, within one claim)? */
-int ts_claimed(const struct testsrc *ts, enum hv_space space, uint64_t start, uint64_t end);
+int fx_claimed(const struct fakexen *fx, enum hv_space space, uint64_t start, uint64_t end);
 
 #endif

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "block.h"
+#include "dm/block.h"
 #include "devices/ide.h"
-#include "testsrc.h"
+#include "tests/lib/fakexen.h"
 
 #define PRI 0x1f0
 #define PRI_CTL 0x3f6
@@ -38,7 +38,7 @@ struct ideg_opts {
 };
 
 struct ideg {
-    struct testsrc *ts;
+    struct fakexen *fx;
     struct ide *ide;
     char dir[200];
     char disk[256], iso[256], iso2[256];
@@ -111,7 +111,7 @@ static inline struct blk *ideg_open(struct ideg *g, const char *path, int ro, en
     struct blk *b;
     char err[256];
     struct blk_opts o = { .path = path, .fd = -1, .readonly = ro, .cache = c };
-    if (blk_open(&b, g->ts->loop, &o, err, sizeof(err)) < 0) {
+    if (blk_open(&b, g->fx->loop, &o, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
         return NULL;
     }
@@ -131,11 +131,11 @@ static inline struct ideg *ideg_new(const struct ideg_opts *o)
     snprintf(g->iso2, sizeof(g->iso2), "%s/cd2.iso", g->dir);
     g->disk_sectors = o->disk_sectors;
     g->cd_sectors = o->cd_sectors == ~0ull ? 0 : o->cd_sectors;
-    g->ts = ts_new(G_RAM);
-    if (!g->ts)
+    g->fx = fx_new(G_RAM);
+    if (!g->fx)
         return NULL;
     /* function 0 of slot 1 (the ISA bridge's place), so function 1 may join */
-    struct pci_dev *f0 = pci_dev_new(g->ts->vm.pci, PCI_DEVFN(1, 0), "isa", 0x8086, 0x7000,
+    struct pci_dev *f0 = pci_dev_new(g->fx->vm.pci, PCI_DEVFN(1, 0), "isa", 0x8086, 0x7000,
                                      0x060100, 0, NULL, NULL);
     if (!f0 || pci_dev_add(f0) < 0)
         return NULL;
@@ -158,16 +158,16 @@ static inline struct ideg *ideg_new(const struct ideg_opts *o)
                 return NULL;
         }
     }
-    if (ide_new(&g->ts->vm, conf, &g->ide, err, sizeof(err)) < 0) {
+    if (ide_new(&g->fx->vm, conf, &g->ide, err, sizeof(err)) < 0) {
         fprintf(stderr, "ide_new: %s\n", err);
         return NULL;
     }
     ide_set_tray_cb(g->ide, ideg_tray, g);
     /* firmware's part: BAR4, I/O decode and bus mastering, IDE decode enable */
-    ts_cfg_write(g->ts, IDE_DEVFN, 0x20, 4, BM_BASE);
-    ts_cfg_write(g->ts, IDE_DEVFN, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MASTER);
-    ts_cfg_write(g->ts, IDE_DEVFN, 0x40, 2, 0x8000);
-    ts_cfg_write(g->ts, IDE_DEVFN, 0x42, 2, 0x8000);
+    fx_cfg_write(g->fx, IDE_DEVFN, 0x20, 4, BM_BASE);
+    fx_cfg_write(g->fx, IDE_DEVFN, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MASTER);
+    fx_cfg_write(g->fx, IDE_DEVFN, 0x40, 2, 0x8000);
+    fx_cfg_write(g->fx, IDE_DEVFN, 0x42, 2, 0x8000);
     return g;
 }
 
@@ -176,7 +176,7 @@ static inline void ideg_free(struct ideg *g)
     if (!g)
         return;
     ide_free(g->ide);
-    ts_free(g->ts);
+    fx_free(g->fx);
     unlink(g->disk);
     unlink(g->iso);
     unlink(g->iso2);
@@ -184,19 +184,19 @@ static inline void ideg_free(struct ideg *g)
     free(g);
 }
 
-static inline uint8_t ideg_in(struct ideg *g, uint16_t port) { return (uint8_t)ts_in(g->ts, port, 1); }
-static inline void ideg_out(struct ideg *g, uint16_t port, uint8_t v) { ts_out(g->ts, port, 1, v); }
+static inline uint8_t ideg_in(struct ideg *g, uint16_t port) { return (uint8_t)fx_in(g->fx, port, 1); }
+static inline void ideg_out(struct ideg *g, uint16_t port, uint8_t v) { fx_out(g->fx, port, 1, v); }
 static inline uint8_t ideg_status(struct ideg *g, uint16_t base) { return ideg_in(g, base + 7); }
 static inline uint8_t ideg_alt(struct ideg *g, uint16_t base)
 {
     return ideg_in(g, base == PRI ? PRI_CTL : SEC_CTL);
 }
-static inline int ideg_irq(struct ideg *g, uint16_t base) { return g->ts->isa[base == PRI ? 14 : 15]; }
+static inline int ideg_irq(struct ideg *g, uint16_t base) { return g->fx->isa[base == PRI ? 14 : 15]; }
 
 /* Let asynchronous completions in (the loop's eventfds). */
 static inline void ideg_run(struct ideg *g)
 {
-    loop_run_once(g->ts->loop, 0);
+    loop_run_once(g->fx->loop, 0);
 }
 
 /* Poll the alternate status until BSY clears (running the loop, as time passes for a real
@@ -205,7 +205,7 @@ static inline uint8_t ideg_wait(struct ideg *g, uint16_t base)
 {
     uint8_t st = ideg_alt(g, base);
     for (int i = 0; i < 2000 && (st & 0x80); i++) {
-        loop_run_once(g->ts->loop, 10);
+        loop_run_once(g->fx->loop, 10);
         st = ideg_alt(g, base);
     }
     return st;
@@ -244,7 +244,7 @@ static inline void ideg_insw(struct ideg *g, uint16_t base, uint64_t gpa, uint32
 {
     while (words) {
         uint32_t n = MIN(words, (uint32_t)IOREQ_MAX_COUNT);
-        ts_rep_in(g->ts, base, 2, n, gpa, 0);
+        fx_rep_in(g->fx, base, 2, n, gpa, 0);
         gpa += 2ull * n;
         words -= n;
     }
@@ -254,7 +254,7 @@ static inline void ideg_outsw(struct ideg *g, uint16_t base, uint64_t gpa, uint3
 {
     while (words) {
         uint32_t n = MIN(words, (uint32_t)IOREQ_MAX_COUNT);
-        ts_rep_out(g->ts, base, 2, n, gpa, 0);
+        fx_rep_out(g->fx, base, 2, n, gpa, 0);
         gpa += 2ull * n;
         words -= n;
     }
@@ -269,7 +269,7 @@ struct ideg_prd {
 static inline void ideg_prd_table(struct ideg *g, uint64_t gpa, const struct ideg_prd *e, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        uint8_t *p = g->ts->ram + gpa + 8ull * i;
+        uint8_t *p = g->fx->ram + gpa + 8ull * i;
         st32(p, e[i].addr);
         st32(p + 4, (e[i].len & 0xffff) | (e[i].eot ? 0x80000000u : 0));
     }
@@ -280,7 +280,7 @@ static inline uint16_t ideg_bm(unsigned chan) { return (uint16_t)(BM_BASE + 8 * 
 /* ata_bmdma_setup: the PRD table and the direction, engine stopped. */
 static inline void ideg_bm_setup(struct ideg *g, unsigned chan, uint32_t table, int to_mem)
 {
-    ts_out(g->ts, ideg_bm(chan) + 4, 4, table);
+    fx_out(g->fx, ideg_bm(chan) + 4, 4, table);
     ideg_out(g, ideg_bm(chan), to_mem ? 0x08 : 0);
     ideg_out(g, ideg_bm(chan) + 2, 0x06); /* clear interrupt and error */
 }
@@ -313,8 +313,8 @@ static inline uint8_t ideg_packet(struct ideg *g, uint16_t base, unsigned dev, c
     uint8_t st = ideg_alt(g, base);
     if ((st & 0x88) != 0x08 || ideg_in(g, base + 2) != 0x01)
         return 0xff; /* no DRQ for the packet, or not in the command phase */
-    memcpy(g->ts->ram + G_CDB, cdb, 12);
-    memset(g->ts->ram + G_CDB + 12, 0, 4);
+    memcpy(g->fx->ram + G_CDB, cdb, 12);
+    memset(g->fx->ram + G_CDB + 12, 0, 4);
     ideg_outsw(g, base, G_CDB, 6);
     return ideg_wait(g, base);
 }
@@ -350,7 +350,7 @@ static inline uint32_t ideg_sense(struct ideg *g, uint16_t base, unsigned dev)
     size_t n = ideg_atapi_pio_in(g, base, G_BUF, NULL);
     if (n != 18)
         return 0xffffffff;
-    uint8_t *s = g->ts->ram + G_BUF;
+    uint8_t *s = g->fx->ram + G_BUF;
     return (uint32_t)(s[2] & 0xf) << 16 | (uint32_t)s[12] << 8 | s[13];
 }
 

@@ -1,0 +1,353 @@
+/* The in-process ioreq source (see fakexen.h). */
+#include "tests/lib/fakexen.h"
+#include "dm/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the hypervisor interface, over plain memory ---- */
+
+static int fx_map_range(void *be, enum hv_space space, uint64_t start, uint64_t end)
+{
+    struct fakexen *fx = be;
+    if (end < start)
+        return -EINVAL;
+    for (unsigned i = 0; i < fx->n_ranges; i++) {
+        struct fx_range *r = &fx->ranges[i];
+        if (r->space == space && start <= r->end && end >= r->start)
+            return -EEXIST; /* as Xen's rangeset check */
+    }
+    if (fx->n_ranges == FX_MAX_RANGES)
+        return -ENOSPC;
+    fx->ranges[fx->n_ranges++] = (struct fx_range){ space, start, end };
+    return 0;
+}
+
+static int fx_unmap_range(void *be, enum hv_space space, uint64_t start, uint64_t end)
+{
+    struct fakexen *fx = be;
+    for (unsigned i = 0; i < fx->n_ranges; i++) {
+        struct fx_range *r = &fx->ranges[i];
+        if (r->space == space && r->start == start && r->end == end) {
+            *r = fx->ranges[--fx->n_ranges];
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+static int fx_set_isa_irq(void *be, unsigned irq, unsigned level)
+{
+    struct fakexen *fx = be;
+    if (irq >= 16)
+        return -EINVAL;
+    if (fx->isa[irq] != level)
+        fx->isa_changes[irq]++;
+    fx->isa[irq] = (uint8_t)level;
+    return 0;
+}
+
+static int fx_set_pci_intx(void *be, unsigned slot, unsigned intx, unsigned level)
+{
+    struct fakexen *fx = be;
+    if (slot >= 32 || intx >= 4)
+        return -EINVAL;
+    fx->intx[slot][intx] = (uint8_t)level;
+    return 0;
+}
+
+static int fx_set_pci_link(void *be, unsigned link, unsigned irq)
+{
+    struct fakexen *fx = be;
+    if (link >= 4 || irq >= 16)
+        return -EINVAL;
+    fx->link[link] = (uint8_t)irq;
+    return 0;
+}
+
+static int fx_inject_msi(void *be, uint64_t addr, uint32_t data)
+{
+    struct fakexen *fx = be;
+    if (fx->n_msi == FX_MAX_MSI)
+        return -ENOSPC;
+    fx->msi[fx->n_msi].addr = addr;
+    fx->msi[fx->n_msi].data = data;
+    fx->n_msi++;
+    return 0;
+}
+
+static int fx_shutdown(void *be, enum hv_shutdown reason)
+{
+    struct fakexen *fx = be;
+    fx->shutdown_reason = (int)reason;
+    fx->shutdowns++;
+    return 0;
+}
+
+static size_t alloc_size(size_t ram_size)
+{
+    size_t b = (size_t)1 << MEM_BUCKET_SHIFT;
+    return (ram_size + b - 1) / b * b;
+}
+
+static int fx_map_gfn(void *be, uint64_t gfn, size_t n, void **addr, int *err)
+{
+    struct fakexen *fx = be;
+    size_t pages = alloc_size(fx->ram_size) >> MEM_PAGE_SHIFT;
+    if (gfn >= pages || n > pages - gfn)
+        return -EINVAL; /* callers never ask beyond the allocation (mem.c checks RAM first) */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t g = gfn + i;
+        err[i] = (g << MEM_PAGE_SHIFT) >= fx->ram_size || fx->hole[g] ? -EFAULT : 0;
+    }
+    *addr = fx->ram + (gfn << MEM_PAGE_SHIFT);
+    fx->maps++;
+    return 0;
+}
+
+static void fx_unmap_gfn(void *be, void *addr, size_t n)
+{
+    struct fakexen *fx = be;
+    (void)addr;
+    (void)n;
+    fx->unmaps++;
+}
+
+static const struct hv_ops fx_ops = {
+    .map_range = fx_map_range,
+    .unmap_range = fx_unmap_range,
+    .set_isa_irq = fx_set_isa_irq,
+    .set_pci_intx = fx_set_pci_intx,
+    .set_pci_link = fx_set_pci_link,
+    .inject_msi = fx_inject_msi,
+    .shutdown = fx_shutdown,
+    .map_gfn = fx_map_gfn,
+    .unmap_gfn = fx_unmap_gfn,
+};
+
+struct fakexen *fx_new(size_t ram_size)
+{
+    struct fakexen *fx = calloc(1, sizeof(*fx));
+    if (!fx || ram_size >= MEM_4G)
+        goto fail;
+    fx->ram_size = ram_size;
+    fx->ram = calloc(1, alloc_size(ram_size) ? alloc_size(ram_size) : 1);
+    fx->hole = calloc(1, (alloc_size(ram_size) >> MEM_PAGE_SHIFT) + 1);
+    fx->iopage = aligned_alloc(4096, 4096);
+    fx->bufpage = aligned_alloc(4096, 4096);
+    fx->loop = loop_new();
+    if (!fx->ram || !fx->hole || !fx->iopage || !fx->bufpage || !fx->loop)
+        goto fail;
+    memset(fx->iopage, 0, 4096);
+    memset(fx->bufpage, 0, 4096);
+    fx->shutdown_reason = -1;
+    fx->hv.ops = &fx_ops;
+    fx->hv.be = fx;
+    if (vm_init(&fx->vm, &fx->hv, fx->loop, NULL, 1, ram_size, 0) < 0)
+        goto fail;
+    return fx;
+fail:
+    if (fx) {
+        loop_free(fx->loop);
+        free(fx->bufpage);
+        free(fx->iopage);
+        free(fx->hole);
+        free(fx->ram);
+        free(fx);
+    }
+    return NULL;
+}
+
+void fx_free(struct fakexen *fx)
+{
+    if (!fx)
+        return;
+    vm_fini(&fx->vm);
+    loop_free(fx->loop);
+    free(fx->bufpage);
+    free(fx->iopage);
+    free(fx->hole);
+    free(fx->ram);
+    free(fx);
+}
+
+void fx_set_hole(struct fakexen *fx, uint64_t gfn)
+{
+    if (gfn < (alloc_size(fx->ram_size) >> MEM_PAGE_SHIFT))
+        fx->hole[gfn] = 1;
+}
+
+int fx_claimed(const struct fakexen *fx, enum hv_space space, uint64_t start, uint64_t end)
+{
+    for (unsigned i = 0; i < fx->n_ranges; i++) {
+        const struct fx_range *r = &fx->ranges[i];
+        if (r->space == space && start >= r->start && end <= r->end)
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- playing Xen's part of an access ---- */
+
+int fx_request(struct fakexen *fx, ioreq_t *req)
+{
+    ioreq_t *slot = &fx->iopage->vcpu_ioreq[0];
+    ioreq_t p = *req;
+    p.state = STATE_IOREQ_NONE;
+    p.vp_eport = 7;
+    *slot = p;
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    slot->state = STATE_IOREQ_READY;
+    fx->forwarded++;
+    if (ioreq_serve_slot(&fx->vm, slot) != 1 || slot->state != STATE_IORESP_READY)
+        return -EPROTO;
+    req->data = slot->data;
+    slot->state = STATE_IOREQ_NONE;
+    return 0;
+}
+
+static uint64_t send(struct fakexen *fx, uint8_t type, uint64_t addr, unsigned size,
+                     uint32_t count, uint64_t data, int ptr, int dir, int df)
+{
+    ioreq_t req = { 0 };
+    req.type = type;
+    req.addr = addr;
+    req.size = size;
+    req.count = count;
+    req.data = data;
+    req.data_is_ptr = ptr ? 1 : 0;
+    req.dir = dir ? 1 : 0;
+    req.df = df ? 1 : 0;
+    if (fx_request(fx, &req) < 0)
+        return ~0ull;
+    return req.data;
+}
+
+/* Xen's routing of a port access (ioreq_server_select): 0xcfc-0xcff with an enabled address
+ * in 0xcf8 goes to the server that claimed that function, as PCI_CONFIG; the rest by range. */
+static int pio_route(struct fakexen *fx, uint16_t port, unsigned size, int dir, uint64_t *data)
+{
+    if ((port & ~3) == 0xcfc && (fx->cf8 & 0x80000000u)) {
+        uint32_t devfn = (fx->cf8 >> 8) & 0xff, busn = (fx->cf8 >> 16) & 0xff;
+        uint32_t reg = (fx->cf8 & 0xfc) | (port & 3);
+        uint32_t sbdf = busn << 8 | devfn;
+        if (fx_claimed(fx, HV_PCI, sbdf, sbdf)) {
+            uint64_t r = send(fx, IOREQ_TYPE_PCI_CONFIG, (uint64_t)sbdf << 32 | reg, size, 1,
+                              *data, 0, dir, 0);
+            if (dir == IOREQ_READ)
+                *data = r;
+            return 1;
+        }
+        fx->absorbed++;
+        if (dir == IOREQ_READ)
+            *data = ones(size);
+        return 0;
+    }
+    if (port == 0xcf8 && size == 4 && dir == IOREQ_WRITE)
+        fx->cf8 = (uint32_t)*data; /* Xen latches it, then passes the write on */
+    if (!fx_claimed(fx, HV_PIO, port, (uint64_t)port + size - 1)) {
+        fx->absorbed++;
+        if (dir == IOREQ_READ)
+            *data = ones(size);
+        return 0;
+    }
+    uint64_t r = send(fx, IOREQ_TYPE_PIO, port, size, 1, *data, 0, dir, 0);
+    if (dir == IOREQ_READ)
+        *data = r;
+    return 1;
+}
+
+uint32_t fx_in(struct fakexen *fx, uint16_t port, unsigned size)
+{
+    uint64_t v = 0;
+    pio_route(fx, port, size, IOREQ_READ, &v);
+    return (uint32_t)(v & ones(size));
+}
+
+void fx_out(struct fakexen *fx, uint16_t port, unsigned size, uint32_t val)
+{
+    uint64_t v = val & ones(size);
+    pio_route(fx, port, size, IOREQ_WRITE, &v);
+}
+
+uint64_t fx_mmio_read(struct fakexen *fx, uint64_t addr, unsigned size)
+{
+    if (!fx_claimed(fx, HV_MMIO, addr, addr + size - 1)) {
+        fx->absorbed++;
+        return ones(size);
+    }
+    return send(fx, IOREQ_TYPE_COPY, addr, size, 1, 0, 0, IOREQ_READ, 0) & ones(size);
+}
+
+void fx_mmio_write(struct fakexen *fx, uint64_t addr, unsigned size, uint64_t val)
+{
+    if (!fx_claimed(fx, HV_MMIO, addr, addr + size - 1)) {
+        fx->absorbed++;
+        return;
+    }
+    send(fx, IOREQ_TYPE_COPY, addr, size, 1, val & ones(size), 0, IOREQ_WRITE, 0);
+}
+
+void fx_rep_in(struct fakexen *fx, uint16_t port, unsigned size, uint32_t count, uint64_t gpa, int df)
+{
+    if (!fx_claimed(fx, HV_PIO, port, (uint64_t)port + size - 1)) {
+        fx->absorbed++;
+        return;
+    }
+    send(fx, IOREQ_TYPE_PIO, port, size, count, gpa, 1, IOREQ_READ, df);
+}
+
+void fx_rep_out(struct fakexen *fx, uint16_t port, unsigned size, uint32_t count, uint64_t gpa, int df)
+{
+    if (!fx_claimed(fx, HV_PIO, port, (uint64_t)port + size - 1)) {
+        fx->absorbed++;
+        return;
+    }
+    send(fx, IOREQ_TYPE_PIO, port, size, count, gpa, 1, IOREQ_WRITE, df);
+}
+
+uint32_t fx_cfg_read(struct fakexen *fx, uint8_t devfn, unsigned reg, unsigned size)
+{
+    fx_out(fx, 0xcf8, 4, 0x80000000u | (uint32_t)devfn << 8 | (reg & 0xfc));
+    return fx_in(fx, (uint16_t)(0xcfc + (reg & 3)), size);
+}
+
+void fx_cfg_write(struct fakexen *fx, uint8_t devfn, unsigned reg, unsigned size, uint32_t val)
+{
+    fx_out(fx, 0xcf8, 4, 0x80000000u | (uint32_t)devfn << 8 | (reg & 0xfc));
+    fx_out(fx, (uint16_t)(0xcfc + (reg & 3)), size, val);
+}
+
+int fx_buffered_push(struct fakexen *fx, uint8_t type, uint32_t addr, unsigned size, uint64_t data)
+{
+    buffered_iopage_t *pg = fx->bufpage;
+    buf_ioreq_t bp = { 0 };
+    int qw = size == 8;
+    bp.type = type;
+    bp.addr = addr & 0xfffff;
+    bp.data = (uint32_t)data;
+    bp.dir = IOREQ_WRITE;
+    bp.size = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+    if (pg->write_pointer - pg->read_pointer >= (uint32_t)(IOREQ_BUFFER_SLOT_NUM - qw))
+        return -ENOSPC;
+    pg->buf_ioreq[pg->write_pointer % IOREQ_BUFFER_SLOT_NUM] = bp;
+    if (qw) {
+        bp.data = (uint32_t)(data >> 32);
+        pg->buf_ioreq[(pg->write_pointer + 1) % IOREQ_BUFFER_SLOT_NUM] = bp;
+    }
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    pg->write_pointer += qw ? 2 : 1;
+    /* Xen rebases both pointers once the reader is past a full ring (atomic mode). */
+    if (pg->read_pointer >= IOREQ_BUFFER_SLOT_NUM) {
+        uint32_t n = pg->read_pointer / IOREQ_BUFFER_SLOT_NUM;
+        pg->read_pointer -= n * IOREQ_BUFFER_SLOT_NUM;
+        pg->write_pointer -= n * IOREQ_BUFFER_SLOT_NUM;
+    }
+    return 0;
+}
+
+int fx_buffered_serve(struct fakexen *fx)
+{
+    return ioreq_serve_buffered(&fx->vm, fx->bufpage);
+}
