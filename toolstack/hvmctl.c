@@ -1,9 +1,9 @@
 /* hvmctl: the hvmd toolstack's command line. One row per command in the table below; each
  * command lives in its own files (net.h: network and vifs; domains.h: domains and consoles) and
  * gets argv with argv[0] = its name. Return 0 on success, 1 on failure, 2 on a usage error. */
-#include "toolstack/domains.h"
-#include "toolstack/net.h"
-#include "toolstack/run.h"
+#include "toolstack/xl/domains.h"
+#include "toolstack/net/net.h"
+#include "toolstack/run/run.h"
 
 #include <stdio.h>
 #include <string.h>

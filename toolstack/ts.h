@@ -1,20 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * ts.h: what the domain side of hvmctl shares (config, domains, console).
+ * ts.h: what every part of hvmctl shares (the root helpers): diagnostics, the error convention,
+ * small helpers. Parts: xl/ (domains), net/ (dom0's network), run/ (CI runs); hvmctl.c joins them.
  *
- * libxl is used at API version 4.13 (ao_how on the lifecycle calls), the one Xen 4.17's xl
- * itself builds against; every file of ours that includes libxl.h includes this header first.
+ * Errors, one convention for the whole toolstack:
+ *   - a function that can fail returns 0 (or a count, an fd) on success and a negative errno on
+ *     failure; never a bare -1 and never a positive errno. TS_MUST_CHECK marks the ones whose
+ *     result must be looked at;
+ *   - the message for a person is made once, where the failure is understood, and starts with
+ *     "hvmctl: " (ts_err); a problem in a file a person wrote names FILE:LINE: KEY: (ts_error_at,
+ *     counted in a struct ts_diag);
+ *   - a layer that must be able to stay quiet (the network layer under unit tests and a hotplug
+ *     probe, a run's checks) keeps the message in a buffer for its caller with ts_fail (which also
+ *     prints it unless asked to be quiet), or fills a (char *why, size_t whylen) pair;
+ *   - a command returns its exit status: 0 done, 1 failed (the reason printed), 2 a usage error.
  */
 #ifndef HVMCTL_TS_H
 #define HVMCTL_TS_H
 
-#define LIBXL_API_VERSION 0x041300
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <libxl.h>
-#include <libxl_utils.h>
-#include <libxlutil.h>
+#include <sys/types.h>
 
 #define TS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define TS_MUST_CHECK __attribute__((warn_unused_result))
@@ -34,86 +43,10 @@ void ts_warn_at(struct ts_diag *d, const char *file, int line, const char *key,
 void ts_err(const char *fmt, ...) TS_PRINTF(1, 2);
 void ts_info(const char *fmt, ...) TS_PRINTF(1, 2);
 
-/* ---- settings: /etc/hvmd/hvmctl.conf ---------------------------------------------------- */
-#define TS_SETTINGS_FILE "/etc/hvmd/hvmctl.conf"
-enum ts_dm_kind { TS_DM_HVMD, TS_DM_QEMU, TS_DM_PATH };
-struct ts_settings {
-    char *source;           /* the file read, or NULL when it was absent (built-in defaults) */
-    enum ts_dm_kind dm;     /* device model for HVM guests that name none */
-    char *dm_path;          /* the binary for TS_DM_HVMD / TS_DM_PATH */
-    int dm_line;            /* line of device_model in the settings file (0: built-in) */
-    char *vga;              /* default vga for HVM guests: "stdvga" */
-    char *serial;           /* default serial for HVM guests: "pty" */
-    char *vif_bridge;       /* default bridge of a vif (NULL: libxl's xenbr0) */
-    char *vif_script;       /* default hotplug script of a vif (NULL: libxl's vif-bridge) */
-    char *log_dir;          /* where monitor logs go: /var/log/xen */
-    char *lock_file;        /* serialises creates (name checks): /run/hvmd/create.lock */
-};
-/* Reads PATH (NULL: $HVMCTL_CONF or TS_SETTINGS_FILE); a missing file gives the defaults.
- * Returns 0, or -EINVAL after reporting what is wrong through d. */
-int ts_settings_load(struct ts_settings *s, const char *path, struct ts_diag *d) TS_MUST_CHECK;
-void ts_settings_free(struct ts_settings *s);
-const char *ts_dm_describe(const struct ts_settings *s);
-/* the hvmd that sits beside this hvmctl (PREFIX/lib/hvmd/hvmd for PREFIX/sbin/hvmctl) */
-char *ts_default_hvmd_path(void);
-
-/* ---- xl.cfg key scanner: which keys a file sets, on which line -------------------------- */
-struct ts_cfgkey {
-    char *name;
-    int line;               /* line of the key (of the last assignment: the one that counts) */
-    bool used;              /* the parser looked at it */
-};
-struct ts_cfgscan {
-    struct ts_cfgkey *keys;
-    size_t n;
-};
-/* Scans xl.cfg text (libxlutil's syntax) for top-level assignments. Never fails on syntax
- * (libxlutil reports that); returns -ENOMEM only. */
-int ts_cfgscan(const char *data, size_t len, struct ts_cfgscan *out) TS_MUST_CHECK;
-struct ts_cfgkey *ts_cfgscan_find(const struct ts_cfgscan *s, const char *name);
-void ts_cfgscan_free(struct ts_cfgscan *s);
-
-/* ---- a guest's configuration --------------------------------------------------------------- */
-struct ts_config {
-    libxl_domain_config dc;
-    char *file;             /* the config file as named on the command line */
-    char *data;             /* file text + "\n" + overrides, what the parse saw (restarts reuse it) */
-    size_t len;
-    int file_lines;         /* lines before the overrides */
-    char **overrides;       /* KEY=VALUE from the command line, as given */
-    int n_overrides;
-    struct ts_cfgscan scan;
-    char *dm_note;          /* for HVM: which device model, and why (for the user) */
-    bool dm_is_hvmd;
-};
-/* Reads FILE, appends the KEY=VALUE overrides as xl does, parses it into c->dc with libxlutil.
- * Every problem is reported through d naming file, line and key; returns 0 or -EINVAL. */
-int ts_config_load(struct ts_config *c, const char *file, const char *const *overrides, int n,
-                   const struct ts_settings *s, struct ts_diag *d) TS_MUST_CHECK;
-/* The same from text already in memory (restarts; tests). */
-int ts_config_parse(struct ts_config *c, const char *file, const char *text, size_t len,
-                    const char *const *overrides, int n, const struct ts_settings *s,
-                    struct ts_diag *d) TS_MUST_CHECK;
-void ts_config_free(struct ts_config *c);
-/* where KEY was set: "FILE:LINE" into buf, for messages after parsing */
-int ts_config_key_line(const struct ts_config *c, const char *key, const char **file);
-/* Checks that need Xen (a name clash, memory the host does not have); returns 0 or -EINVAL. */
-int ts_config_check_host(struct ts_config *c, libxl_ctx *ctx, struct ts_diag *d) TS_MUST_CHECK;
-const char *ts_action_name(libxl_action_on_shutdown a);
-
-/* ---- libxl plumbing ----------------------------------------------------------------------- */
-struct ts_xl {
-    libxl_ctx *ctx;
-    xentoollog_logger_stdiostream *log;
-};
-/* level: XTL_ERROR normally, XTL_DEBUG with -v */
-int ts_xl_open(struct ts_xl *x, FILE *logto, int verbose) TS_MUST_CHECK;
-void ts_xl_close(struct ts_xl *x);
-/* DOM is a name or a domid; prints the error and returns -ENOENT if there is no such domain */
-int ts_find_domain(struct ts_xl *x, const char *dom, uint32_t *domid) TS_MUST_CHECK;
-const char *ts_libxl_strerror(int rc);
-/* PV, PVH or HVM (INVALID if the domain is gone) */
-libxl_domain_type ts_domain_type(struct ts_xl *x, uint32_t domid);
+/* Formats the message into buf (len bytes), prints it as ts_err does unless quiet, and returns
+ * err (a negative errno; -EINVAL if err is not negative). */
+int ts_fail(char *buf, size_t len, bool quiet, int err, const char *fmt, ...) TS_PRINTF(5, 6);
+void ts_vfail(char *buf, size_t len, bool quiet, const char *fmt, va_list ap) TS_PRINTF(4, 0);
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 char *ts_strdup(const char *s);
@@ -121,5 +54,11 @@ char *ts_asprintf(const char *fmt, ...) TS_PRINTF(1, 2);
 int ts_read_file(const char *path, char **data, size_t *len) TS_MUST_CHECK;
 /* parse a decimal/hex long: 0 or -EINVAL / -ERANGE */
 int ts_parse_long(const char *s, long *out) TS_MUST_CHECK;
+
+/* mkdir -p: 0, or the negative errno of the first directory that could not be made */
+int ts_mkdir_p(const char *dir);
+/* Opens (creating it, mode, and its folder) and locks PATH exclusively, waiting for it: the fd,
+ * or a negative errno with the reason ("cannot open PATH: ...") in why. */
+int ts_lock_file(const char *path, mode_t mode, char *why, size_t whylen) TS_MUST_CHECK;
 
 #endif

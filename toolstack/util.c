@@ -1,14 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * util.c: diagnostics and small helpers for hvmctl's domain commands.
+ * util.c: diagnostics, the error convention (ts.h) and small helpers every part of hvmctl uses.
  * Messages name their source as compilers do ("FILE:LINE: KEY: ..."), so an editor can jump there.
  */
-#include "ts.h"
+#include "toolstack/ts.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,14 +56,19 @@ void ts_warn_at(struct ts_diag *d, const char *file, int line, const char *key,
         d->warnings++;
 }
 
+static void vsay(const char *fmt, va_list ap)
+{
+    fputs("hvmctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void ts_err(const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    fputs("hvmctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsay(fmt, ap);
     va_end(ap);
 }
 
@@ -70,10 +77,25 @@ void ts_info(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    fputs("hvmctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsay(fmt, ap);
     va_end(ap);
+}
+
+void ts_vfail(char *buf, size_t len, bool quiet, const char *fmt, va_list ap)
+{
+    vsnprintf(buf, len, fmt, ap);
+    if (!quiet)
+        fprintf(stderr, "hvmctl: %s\n", buf);
+}
+
+int ts_fail(char *buf, size_t len, bool quiet, int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    ts_vfail(buf, len, quiet, fmt, ap);
+    va_end(ap);
+    return err < 0 ? err : -EINVAL;
 }
 
 char *ts_strdup(const char *s)
@@ -174,4 +196,46 @@ int ts_parse_long(const char *s, long *out)
         return -EINVAL;
     *out = v;
     return 0;
+}
+
+int ts_mkdir_p(const char *dir)
+{
+    char *buf = ts_strdup(dir), *q;
+    int rc = 0;
+
+    for (q = buf + 1; *q && !rc; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            rc = -errno;
+        *q = '/';
+    }
+    if (!rc && mkdir(buf, 0755) < 0 && errno != EEXIST)
+        rc = -errno;
+    free(buf);
+    return rc;
+}
+
+int ts_lock_file(const char *path, mode_t mode, char *why, size_t whylen)
+{
+    char *dir = ts_strdup(path), *slash = strrchr(dir, '/');
+    int fd, rc;
+
+    if (slash && slash != dir) {
+        *slash = '\0';
+        ts_mkdir_p(dir);
+    }
+    free(dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode);
+    if (fd < 0)
+        return ts_fail(why, whylen, true, -errno, "cannot open %s: %s", path, strerror(errno));
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            rc = ts_fail(why, whylen, true, -errno, "cannot lock %s: %s", path, strerror(errno));
+            close(fd);
+            return rc;
+        }
+    }
+    return fd;
 }

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <yajl_tree.h>
 
-#include "toolstack/run.h"
+#include "toolstack/run/run.h"
 
 static void check_xml(const char *x, size_t n)
 {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "toolstack/domains.h"
+#include "toolstack/xl/domains.h"
 
 static char dir[64];
 

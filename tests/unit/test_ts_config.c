@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "toolstack/ts.h"
+#include "toolstack/xl/xl.h"
 
 static char tmpdir[64];
 static char kernel[128], initrd[128], disk[128], iso[128];

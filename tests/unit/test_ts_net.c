@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "toolstack/net.h"
-#include "toolstack/net_dhcp.h"
-#include "toolstack/net_nft.h"
-#include "toolstack/net_state.h"
-#include "toolstack/vif.h"
+#include "toolstack/net/net.h"
+#include "toolstack/net/dhcp.h"
+#include "toolstack/net/nft.h"
+#include "toolstack/net/state.h"
+#include "toolstack/net/vif.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "toolstack/run.h"
+#include "toolstack/run/run.h"
 
 /* ---- a harness: pipes for the consoles, a scripted domain, a recorded output ---------------- */
 

@@ -1,0 +1,644 @@
+/*
+ * run_engine.c: the verdict of `hvmctl run` from a guest's console bytes and its domain's fate.
+ *
+ * Bytes become lines per source: carriage returns, escape sequences (CSI, OSC, the two-byte
+ * ones) and other control characters are dropped, a line longer than RUN_LINE_MAX is cut. Each
+ * finished line goes, in this order, through
+ *   1. the --fail patterns, then the built-in checks (Kernel panic, KASAN, UBSAN, BUG:, Oops,
+ *      "WARNING: ... at", No bootable device, triple fault): a match fails the run;
+ *   2. the --expect patterns, in order: the one waited for may match, then the next one from
+ *      where that match ended, and so on.
+ * A partial line (a prompt with no newline yet) is tried against the --expect patterns as it
+ * grows, so "login: " is seen before anyone presses Enter; what matched is not matched again
+ * when the line ends. Steps are timed from the create (at_s) and from the step before (took_s);
+ * a step has its own timeout and the run has one in all. Once decided, the verdict stays:
+ * later lines are still recorded (the rest of a panic's trace), never judged.
+ */
+#include "toolstack/run/run.h"
+#include "toolstack/ts.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct run_check_info checks[RUN_NCHECKS] = {
+    [RUN_CHECK_PANIC] = { "panic", "Kernel panic", "Kernel panic - not syncing",
+                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                          "Linux: Kernel panic - not syncing" },
+    /* KASAN and UBSAN before BUG: "BUG: KASAN: ..." is a KASAN report */
+    [RUN_CHECK_KASAN] = { "kasan", "KASAN report", "BUG: KASAN: |KASAN: [a-z-]+ in ",
+                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                          "Linux: a KASAN report (BUG: KASAN: ...)" },
+    [RUN_CHECK_UBSAN] = { "ubsan", "UBSAN report", "(^|[^A-Za-z_])UBSAN: ",
+                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                          "Linux: an UBSAN report (UBSAN: ...)" },
+    [RUN_CHECK_BUG] = { "bug", "BUG", "(^|[^A-Za-z_])BUG: |kernel BUG at ",
+                        RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                        "Linux: BUG: ... and kernel BUG at ..." },
+    [RUN_CHECK_OOPS] = { "oops", "Oops", "(^|[^A-Za-z_])Oops: |: [0-9a-f]{4} \\[#[0-9]+\\]",
+                         RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                         "Linux: an oops (Oops: ..., or any die() banner: ... [#1])" },
+    [RUN_CHECK_WARNING] = { "warning", "kernel WARNING",
+                            "WARNING: CPU: [0-9]+ PID: [0-9]+ at |WARNING: at [^ ]",
+                            RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                            "Linux: WARNING: CPU: N PID: N at FILE:LINE" },
+    [RUN_CHECK_NO_BOOT] = { "no-boot-device", "No bootable device", "No bootable device",
+                            RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                            "SeaBIOS: No bootable device" },
+    [RUN_CHECK_TRIPLE_FAULT] = { "triple-fault", "triple fault", "[Tt]riple fault",
+                                 RUN_SRC_BIT(RUN_SRC_XEN),
+                                 "Xen: the domain triple-faulted" },
+    [RUN_CHECK_CRASH] = { "crash", "the domain crashed", NULL, 0,
+                          "Xen: the domain shut down with reason crash" },
+};
+
+const struct run_check_info *run_check_info(int i)
+{
+    return i >= 0 && i < RUN_NCHECKS ? &checks[i] : NULL;
+}
+
+int run_check_by_name(const char *name)
+{
+    int i;
+
+    for (i = 0; i < RUN_NCHECKS; i++)
+        if (!strcmp(checks[i].name, name))
+            return i;
+    return -1;
+}
+
+const char *run_src_name(enum run_src s)
+{
+    switch (s) {
+    case RUN_SRC_SERIAL: return "serial";
+    case RUN_SRC_PV: return "pv";
+    case RUN_SRC_XEN: return "xen";
+    case RUN_SRC_DM: return "dm";
+    default: return "?";
+    }
+}
+
+const char *run_verdict_name(enum run_verdict v)
+{
+    switch (v) {
+    case RUN_RUNNING: return "running";
+    case RUN_PASS: return "pass";
+    case RUN_FAIL: return "fail";
+    default: return "error";
+    }
+}
+
+int run_exit_code(enum run_verdict v)
+{
+    return v == RUN_PASS ? 0 : v == RUN_FAIL ? 1 : 2;
+}
+
+/* ---- the spec ------------------------------------------------------------------------------- */
+
+void run_spec_init(struct run_spec *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->checks = RUN_CHECKS_ALL;
+}
+
+static void pattern_free(struct run_pattern *p)
+{
+    free(p->text);
+    regfree(&p->re);
+}
+
+void run_spec_free(struct run_spec *s)
+{
+    int i;
+
+    for (i = 0; i < s->n_expects; i++)
+        pattern_free(&s->expects[i]);
+    for (i = 0; i < s->n_fails; i++)
+        pattern_free(&s->fails[i]);
+    free(s->expects);
+    free(s->fails);
+    memset(s, 0, sizeof(*s));
+}
+
+static const struct {
+    const char *name;
+    unsigned mask;
+} src_prefixes[] = {
+    { "serial", RUN_SRC_BIT(RUN_SRC_SERIAL) },
+    { "pv", RUN_SRC_BIT(RUN_SRC_PV) },
+    { "console", RUN_SRC_CONSOLES },
+    { "xen", RUN_SRC_BIT(RUN_SRC_XEN) },
+    { "dm", RUN_SRC_BIT(RUN_SRC_DM) },
+    { "any", RUN_SRC_ALL },
+};
+
+/* [SOURCE:]REGEX into p; an unprefixed pattern matches on any source */
+static int pattern_parse(struct run_pattern *p, const char *arg, const char *what, char *err,
+                         size_t errlen)
+{
+    const char *colon = strchr(arg, ':'), *re = arg;
+    unsigned mask = RUN_SRC_ALL;
+    size_t i;
+    int rc;
+
+    memset(p, 0, sizeof(*p));
+    if (colon) {
+        for (i = 0; i < sizeof(src_prefixes) / sizeof(src_prefixes[0]); i++) {
+            size_t n = strlen(src_prefixes[i].name);
+            if ((size_t)(colon - arg) == n && !strncmp(arg, src_prefixes[i].name, n)) {
+                mask = src_prefixes[i].mask;
+                re = colon + 1;
+                break;
+            }
+        }
+    }
+    if (!*re) {
+        snprintf(err, errlen, "%s '%s': an empty pattern", what, arg);
+        return -EINVAL;
+    }
+    rc = regcomp(&p->re, re, REG_EXTENDED);
+    if (rc) {
+        char msg[160];
+
+        regerror(rc, &p->re, msg, sizeof(msg));
+        snprintf(err, errlen, "%s '%s': not a regular expression: %s", what, re, msg);
+        regfree(&p->re);
+        return -EINVAL;
+    }
+    p->text = ts_strdup(re);
+    p->srcs = mask;
+    return 0;
+}
+
+static int spec_add(struct run_pattern **arr, int *n, struct run_pattern *p)
+{
+    struct run_pattern *na = realloc(*arr, sizeof(**arr) * (size_t)(*n + 1));
+
+    if (!na)
+        return -ENOMEM;
+    na[*n] = *p;
+    *arr = na;
+    (*n)++;
+    return 0;
+}
+
+int run_spec_add_expect(struct run_spec *s, const char *arg, double step_timeout_s, char *err,
+                        size_t errlen)
+{
+    struct run_pattern p;
+    int rc = pattern_parse(&p, arg, "--expect", err, errlen);
+
+    if (rc)
+        return rc;
+    p.timeout_s = step_timeout_s;
+    rc = spec_add(&s->expects, &s->n_expects, &p);
+    if (rc) {
+        snprintf(err, errlen, "out of memory");
+        pattern_free(&p);
+    }
+    return rc;
+}
+
+int run_spec_add_fail(struct run_spec *s, const char *arg, char *err, size_t errlen)
+{
+    struct run_pattern p;
+    int rc = pattern_parse(&p, arg, "--fail", err, errlen);
+
+    if (rc)
+        return rc;
+    rc = spec_add(&s->fails, &s->n_fails, &p);
+    if (rc) {
+        snprintf(err, errlen, "out of memory");
+        pattern_free(&p);
+    }
+    return rc;
+}
+
+/* ---- the engine ----------------------------------------------------------------------------- */
+
+int run_engine_init(struct run_engine *e, const struct run_spec *spec, run_line_fn on_line,
+                    void *opaque)
+{
+    int i;
+
+    memset(e, 0, sizeof(*e));
+    e->spec = spec;
+    e->on_line = on_line;
+    e->opaque = opaque;
+    e->n_steps = spec->n_expects + (spec->wait_poweroff ? 1 : 0);
+    if (e->n_steps) {
+        e->steps = calloc((size_t)e->n_steps, sizeof(*e->steps));
+        if (!e->steps)
+            return -ENOMEM;
+    }
+    /* every check's pattern, also of those switched off: a line belongs to the first check
+     * it matches ("BUG: KASAN:" is KASAN's, not BUG's, even with kasan off) */
+    for (i = 0; i < RUN_NCHECKS; i++) {
+        if (!checks[i].regex)
+            continue;
+        if (regcomp(&e->check_re[i], checks[i].regex, REG_EXTENDED | REG_NOSUB)) {
+            run_engine_free(e);
+            return -EINVAL;
+        }
+        e->check_compiled[i] = true;
+    }
+    return 0;
+}
+
+void run_engine_free(struct run_engine *e)
+{
+    int i;
+
+    for (i = 0; i < RUN_NCHECKS; i++)
+        if (e->check_compiled[i])
+            regfree(&e->check_re[i]);
+    for (i = 0; i < e->n_steps; i++)
+        free(e->steps[i].line);
+    free(e->steps);
+    for (i = 0; i < RUN_TAIL; i++)
+        free(e->tail[i].text);
+    free(e->fail_line);
+    memset(e, 0, sizeof(*e));
+}
+
+static void vdecide(struct run_engine *e, enum run_verdict v, const char *kind, double t,
+                    const char *fmt, va_list ap)
+{
+    if (e->verdict != RUN_RUNNING)
+        return;
+    e->verdict = v;
+    e->decided_at = t;
+    snprintf(e->kind, sizeof(e->kind), "%s", kind);
+    vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+}
+
+void run_engine_decide(struct run_engine *e, enum run_verdict v, const char *kind, double t,
+                       const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vdecide(e, v, kind, t, fmt, ap);
+    va_end(ap);
+}
+
+static void fail_at_line(struct run_engine *e, const char *kind, enum run_src src, double t,
+                         const char *line, const char *fmt, ...) TS_PRINTF(6, 7);
+static void fail_at_line(struct run_engine *e, const char *kind, enum run_src src, double t,
+                         const char *line, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (e->verdict != RUN_RUNNING)
+        return;
+    va_start(ap, fmt);
+    vdecide(e, RUN_FAIL, kind, t, fmt, ap);
+    va_end(ap);
+    e->fail_has_line = true;
+    e->fail_src = src;
+    e->fail_at = t;
+    e->fail_line = ts_strdup(line);
+}
+
+/* "step 2 (/HVMD-GUEST-UP/)" */
+static void step_name(const struct run_engine *e, int k, char *buf, size_t len)
+{
+    if (k < e->spec->n_expects)
+        snprintf(buf, len, "step %d (/%s/)", k + 1, e->spec->expects[k].text);
+    else
+        snprintf(buf, len, "step %d (poweroff)", k + 1);
+}
+
+static void step_done(struct run_engine *e, enum run_src src, double t, const char *line)
+{
+    struct run_step *s = &e->steps[e->step];
+
+    s->done = true;
+    s->at_s = t;
+    s->took_s = t - e->step_start;
+    s->src = src;
+    s->line = ts_strdup(line);
+    e->step++;
+    e->step_start = t;
+    if (e->step == e->n_steps) {
+        if (e->n_steps)
+            run_engine_decide(e, RUN_PASS, "pass", t, "%d step%s in %.1f s", e->n_steps,
+                              e->n_steps == 1 ? "" : "s", t);
+    }
+}
+
+/* try the --expect patterns on line[from..len); returns where the last match ended */
+static size_t match_expects(struct run_engine *e, enum run_src src, char *line, size_t len,
+                            size_t from, double t)
+{
+    while (e->verdict == RUN_RUNNING && e->step < e->spec->n_expects) {
+        const struct run_pattern *p = &e->spec->expects[e->step];
+        regmatch_t m[1];
+        char saved;
+
+        if (!(p->srcs & RUN_SRC_BIT(src)) || from > len)
+            break;
+        m[0].rm_so = (regoff_t)from;
+        m[0].rm_eo = (regoff_t)len;
+        saved = line[len];
+        line[len] = '\0';
+        if (regexec(&p->re, line, 1, m, REG_STARTEND | (from ? REG_NOTBOL : 0)) != 0) {
+            line[len] = saved;
+            break;
+        }
+        line[len] = saved;
+        step_done(e, src, t, line);
+        from = (size_t)m[0].rm_eo;
+    }
+    return from;
+}
+
+static void tail_add(struct run_engine *e, enum run_src src, double t, const char *line)
+{
+    struct run_tail_line *tl = &e->tail[e->tail_next];
+
+    free(tl->text);
+    tl->text = ts_strdup(line);
+    tl->t = t;
+    tl->src = src;
+    e->tail_next = (e->tail_next + 1) % RUN_TAIL;
+}
+
+void run_engine_tail(const struct run_engine *e,
+                     void (*fn)(void *opaque, double t, enum run_src src, const char *text),
+                     void *opaque)
+{
+    int i;
+
+    for (i = 0; i < RUN_TAIL; i++) {
+        const struct run_tail_line *tl = &e->tail[(e->tail_next + i) % RUN_TAIL];
+        if (tl->text)
+            fn(opaque, tl->t, tl->src, tl->text);
+    }
+}
+
+/* a finished line: record it, then judge it */
+static void judge_line(struct run_engine *e, enum run_src src, char *line, size_t len,
+                       size_t from, double start, double t)
+{
+    int i;
+
+    line[len] = '\0';
+    e->n_lines[src]++;
+    tail_add(e, src, start, line);
+    if (e->on_line)
+        e->on_line(e->opaque, src, start, line, len);
+    if (e->verdict != RUN_RUNNING)
+        return;
+    for (i = 0; i < e->spec->n_fails; i++) {
+        const struct run_pattern *p = &e->spec->fails[i];
+        if ((p->srcs & RUN_SRC_BIT(src)) && regexec(&p->re, line, 0, NULL, 0) == 0) {
+            fail_at_line(e, "fail-pattern", src, t, line, "--fail /%s/ matched on %s at %.1f s",
+                         p->text, run_src_name(src), t);
+            return;
+        }
+    }
+    for (i = 0; i < RUN_NCHECKS; i++) {
+        if (!e->check_compiled[i] || !(checks[i].srcs & RUN_SRC_BIT(src)))
+            continue;
+        if (regexec(&e->check_re[i], line, 0, NULL, 0) == 0) {
+            char kind[40];
+
+            if (!(e->spec->checks & (1u << i)))
+                break;  /* switched off */
+
+            snprintf(kind, sizeof(kind), "check:%s", checks[i].name);
+            fail_at_line(e, kind, src, t, line, "%s on %s at %.1f s", checks[i].reason,
+                         run_src_name(src), t);
+            return;
+        }
+    }
+    match_expects(e, src, line, len, from, t);
+}
+
+static void finish_line(struct run_engine *e, enum run_src src, double t)
+{
+    struct run_line *l = &e->lines[src];
+
+    judge_line(e, src, l->buf, l->len, l->match_from, l->start, t);
+    l->len = 0;
+    l->match_from = 0;
+}
+
+/* escape-sequence states */
+enum { ESC_NONE, ESC_ESC, ESC_CSI, ESC_OSC, ESC_OSC_ESC };
+
+void run_engine_feed(struct run_engine *e, enum run_src src, const char *buf, size_t n, double t)
+{
+    struct run_line *l;
+    size_t i, before;
+
+    if (src >= RUN_NSRC || !n)
+        return;
+    l = &e->lines[src];
+    e->n_bytes[src] += n;
+    before = l->len;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)buf[i];
+
+        switch (l->esc) {
+        case ESC_ESC:
+            l->esc = c == '[' ? ESC_CSI : c == ']' ? ESC_OSC : ESC_NONE;
+            continue;
+        case ESC_CSI:
+            if (c >= 0x40 && c <= 0x7e)
+                l->esc = ESC_NONE;
+            continue;
+        case ESC_OSC:
+            if (c == 0x07)
+                l->esc = ESC_NONE;
+            else if (c == 0x1b)
+                l->esc = ESC_OSC_ESC;
+            continue;
+        case ESC_OSC_ESC:
+            l->esc = c == '\\' ? ESC_NONE : ESC_OSC;
+            continue;
+        default:
+            break;
+        }
+        if (c == '\n') {
+            if (!l->len)
+                l->start = t;
+            finish_line(e, src, t);
+            before = 0;
+            continue;
+        }
+        if (c == 0x1b) {
+            l->esc = ESC_ESC;
+            continue;
+        }
+        if (c == '\r')
+            continue;   /* "\r\n" ends a line; a redraw after "\r" just follows on */
+        if (c < 0x20 && c != '\t')
+            continue;
+        if (c == 0x7f)
+            continue;
+        if (!l->len)
+            l->start = t;
+        if (l->len == RUN_LINE_MAX) {
+            finish_line(e, src, t);
+            before = 0;
+            l->start = t;
+        }
+        l->buf[l->len++] = (char)c;
+    }
+    /* a partial line that grew may hold a prompt an --expect waits for */
+    if (l->len > before && l->len > l->match_from) {
+        l->buf[l->len] = '\0';
+        l->match_from = match_expects(e, src, l->buf, l->len, l->match_from, t);
+    }
+}
+
+void run_engine_flush(struct run_engine *e, enum run_src src, double t)
+{
+    if (src < RUN_NSRC && e->lines[src].len)
+        finish_line(e, src, t);
+}
+
+void run_engine_flush_all(struct run_engine *e, double t)
+{
+    int s;
+
+    for (s = 0; s < RUN_NSRC; s++)
+        run_engine_flush(e, (enum run_src)s, t);
+}
+
+void run_engine_line(struct run_engine *e, enum run_src src, const char *line, size_t len,
+                     double t)
+{
+    run_engine_flush(e, src, t);
+    run_engine_feed(e, src, line, len, t);
+    run_engine_feed(e, src, "\n", 1, t);
+}
+
+static const char *event_name(enum run_event ev)
+{
+    switch (ev) {
+    case RUN_EV_POWEROFF: return "powered off";
+    case RUN_EV_REBOOT: return "rebooted";
+    case RUN_EV_CRASH: return "crashed";
+    case RUN_EV_WATCHDOG: return "was reset by its watchdog";
+    case RUN_EV_SUSPEND: return "suspended";
+    case RUN_EV_SOFT_RESET: return "asked for a soft reset";
+    case RUN_EV_GONE: return "was destroyed (not by hvmctl run)";
+    case RUN_EV_DM_EXIT: return "lost its device model";
+    default: return "ended";
+    }
+}
+
+void run_engine_event(struct run_engine *e, enum run_event ev, const char *detail, double t)
+{
+    char step[200];
+
+    if (e->verdict != RUN_RUNNING)
+        return;
+    step_name(e, e->step, step, sizeof(step));
+    if (ev == RUN_EV_POWEROFF && e->spec->wait_poweroff && e->step == e->spec->n_expects) {
+        step_done(e, RUN_SRC_XEN, t, "the guest powered off");
+        return;
+    }
+    if (ev == RUN_EV_CRASH && (e->spec->checks & (1u << RUN_CHECK_CRASH))) {
+        run_engine_decide(e, RUN_FAIL, "check:crash", t, "the domain crashed (Xen) at %.1f s, "
+                          "waiting for %s%s%s", t, step, detail ? ": " : "", detail ? detail : "");
+        return;
+    }
+    if (ev == RUN_EV_DM_EXIT) {
+        run_engine_decide(e, RUN_FAIL, "device-model", t, "the device model exited at %.1f s, "
+                          "waiting for %s%s%s", t, step, detail ? ": " : "", detail ? detail : "");
+        return;
+    }
+    run_engine_decide(e, RUN_FAIL, "domain", t, "the guest %s at %.1f s, waiting for %s%s%s",
+                      event_name(ev), t, step, detail ? ": " : "", detail ? detail : "");
+}
+
+double run_engine_tick(struct run_engine *e, double t)
+{
+    double next = 1e9;
+    char step[200];
+
+    if (e->verdict != RUN_RUNNING)
+        return next;
+    if (e->step < e->n_steps) {
+        double st = e->step < e->spec->n_expects ? e->spec->expects[e->step].timeout_s
+                                                 : e->spec->poweroff_timeout_s;
+        if (st > 0) {
+            if (t - e->step_start >= st) {
+                step_name(e, e->step, step, sizeof(step));
+                run_engine_decide(e, RUN_FAIL, "step-timeout", t,
+                                  "%s not seen within its %.0f s (at %.1f s)", step, st, t);
+                return next;
+            }
+            next = e->step_start + st - t;
+        }
+    }
+    if (e->spec->timeout_s > 0) {
+        if (t >= e->spec->timeout_s) {
+            if (e->step < e->n_steps) {
+                step_name(e, e->step, step, sizeof(step));
+                run_engine_decide(e, RUN_FAIL, "timeout", t,
+                                  "timed out after %.0f s, waiting for %s", e->spec->timeout_s,
+                                  step);
+            } else {
+                run_engine_decide(e, RUN_FAIL, "timeout", t, "timed out after %.0f s",
+                                  e->spec->timeout_s);
+            }
+            return next;
+        }
+        if (e->spec->timeout_s - t < next)
+            next = e->spec->timeout_s - t;
+    }
+    return next;
+}
+
+/* ---- Xen's console: which lines are about a domain ------------------------------------------- */
+
+static bool is_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* "d5" as a word in s (d5v0, (d5), d5:), not d50, id5 or d5x; "Domain 5" / "domain 5" */
+static bool names_domain(const char *s, uint32_t domid)
+{
+    char tok[24];
+    size_t n;
+    const char *p;
+
+    n = (size_t)snprintf(tok, sizeof(tok), "d%u", domid);
+    for (p = strstr(s, tok); p; p = strstr(p + 1, tok)) {
+        char after = p[n];
+
+        if (p > s && is_word_char(p[-1]))
+            continue;
+        if (after == 'v' && p[n + 1] >= '0' && p[n + 1] <= '9')
+            return true;    /* d5v0: a vCPU of the domain */
+        if (!is_word_char(after))
+            return true;
+    }
+    n = (size_t)snprintf(tok, sizeof(tok), "omain %u", domid);
+    for (p = strstr(s, tok); p; p = strstr(p + 1, tok))
+        if (p > s && (p[-1] == 'D' || p[-1] == 'd') && (p - 1 == s || !is_word_char(p[-2])) &&
+            !(p[n] >= '0' && p[n] <= '9'))
+            return true;
+    return false;
+}
+
+long run_xen_line_of(const char *line, uint32_t domid)
+{
+    char prefix[24];
+    size_t pl = (size_t)snprintf(prefix, sizeof(prefix), "(d%u) ", domid);
+
+    /* the guest's own output (hvmloader, SeaBIOS, earlyprintk=xen): without the prefix */
+    if (!strncmp(line, prefix, pl))
+        return (long)pl;
+    /* Xen's own lines about the domain, whole */
+    if (!strncmp(line, "(XEN) ", 6) && names_domain(line + 6, domid))
+        return 0;
+    return -1;
+}

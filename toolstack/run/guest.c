@@ -1,0 +1,798 @@
+/*
+ * run_guest.c: one `hvmctl run` of one config, on Xen: build the guest paused through libxl,
+ * open what it will print on before it prints anything, unpause, follow it to a verdict, tear
+ * everything down, write the artifacts.
+ *
+ * What is followed (each line timestamped from the create):
+ *   serial  the emulated UART of an HVM guest: the pty the device model opened, which libxl
+ *           writes to /local/domain/D/serial/0/tty (serial = "pty", hvmctl's default);
+ *   pv      the PV console: xenconsoled's pty, /local/domain/D/console/tty;
+ *   xen     Xen's console ring (xc_readconsolering, incremental from where it stood before
+ *           the create): the guest's own (dN) lines (hvmloader, SeaBIOS through the debug port,
+ *           a kernel's earlyprintk=xen) and Xen's lines about the domain (dNvM: triple fault);
+ *   dm      the device model's log, /var/log/xen/qemu-dm-NAME.log (libxl's name for it).
+ * The domain's end comes from its state (libxl_domain_info), checked every tick and at once
+ * when xenstore's @releaseDomain watch fires (xenstored fires it on a shutdown as well as on a
+ * destroy). The device model's death: its pid (image/device-model-pid) is gone or a zombie.
+ *
+ * The run is its own toolstack for the guest: on_poweroff/on_reboot/on_crash are not carried out
+ * (a run ends with the domain's first shutdown), and the teardown is libxl_domain_destroy, then
+ * a check that nothing is left: the domain, its device model, its xenstore nodes (its own, the
+ * device model's, every backend's), its vifs. What is left is an infrastructure error.
+ */
+#include "toolstack/run/run.h"
+#include "toolstack/xl/xl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenctrl.h>
+#include <xenstore.h>
+
+struct guest {
+    const struct run_opts *o;
+    struct run_result *r;
+    struct ts_xl x;
+    bool xl_open;
+    struct ts_config cfg;
+    bool cfg_loaded;
+    struct xs_handle *xs;
+    xc_interface *xch;
+    uint32_t con_index;     /* Xen console ring: where we are */
+    char *con_part;         /* a partial line from the ring */
+    size_t con_part_len;
+    uint32_t domid;
+    bool created;
+    long dm_pid;
+    char *dm_log_path;
+    FILE *log[RUN_NSRC];
+    FILE *all;
+    struct run_fd fds[RUN_NSRC];
+    int nfds;
+};
+
+/* ---- artifacts -------------------------------------------------------------------------------- */
+
+static int mkdir_p(const char *dir)
+{
+    char *buf = ts_strdup(dir), *q;
+    int rc = 0;
+
+    for (q = buf + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            rc = -errno;
+        *q = '/';
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+        rc = -errno;
+    free(buf);
+    return rc;
+}
+
+static const char *const artifact_files[] = {
+    "serial.log", "pv.log", "xen.log", "dm.log", "console.log", "result.json", "junit.xml",
+    "domain.json", "vga.txt", NULL,
+};
+
+/* a run's folder: made, and cleared of what an earlier run left in it (our files only) */
+static int prepare_dir(const char *dir)
+{
+    struct stat st;
+    int i, rc = mkdir_p(dir);
+
+    if (rc == 0 && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+        rc = -ENOTDIR;
+    if (rc)
+        return rc;
+    for (i = 0; artifact_files[i]; i++) {
+        char *p = ts_asprintf("%s/%s", dir, artifact_files[i]);
+        unlink(p);
+        free(p);
+    }
+    return 0;
+}
+
+static FILE *open_artifact(struct guest *g, const char *file)
+{
+    char *p = ts_asprintf("%s/%s", g->o->artifacts, file);
+    FILE *f = fopen(p, "w");
+
+    if (!f)
+        ts_err("run: %s: %s", p, strerror(errno));
+    else
+        setvbuf(f, NULL, _IOLBF, 0);
+    free(p);
+    return f;
+}
+
+/* each finished line: its source's file, the merged console.log, and the live output */
+static void on_line(void *opaque, enum run_src src, double t, const char *line, size_t len)
+{
+    struct guest *g = opaque;
+
+    if (g->log[src])
+        fprintf(g->log[src], "[%9.3f] %s\n", t, line);
+    if (g->all)
+        fprintf(g->all, "[%9.3f] %-6s| %s\n", t, run_src_name(src), line);
+    if (g->o->live_prefix) {
+        char *out = ts_asprintf("%s[%8.3f %-6s] %s\n", g->o->live_prefix, t, run_src_name(src),
+                                line);
+        size_t n = strlen(out), off = 0;
+
+        /* one write per line: runs side by side (-j) interleave whole lines */
+        while (off < n) {
+            ssize_t w = write(1, out + off, n - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        free(out);
+    }
+    (void)len;
+}
+
+static void follow_source(struct guest *g, enum run_src src, int fd, bool follow, const char *what)
+{
+    static const char *const files[RUN_NSRC] = { "serial.log", "pv.log", "xen.log", "dm.log" };
+
+    g->r->followed[src] = true;
+    free(g->r->console_files[src]);
+    g->r->console_files[src] = ts_strdup(files[src]);
+    if (!g->log[src])
+        g->log[src] = open_artifact(g, files[src]);
+    if (fd >= 0) {
+        g->fds[g->nfds].fd = fd;
+        g->fds[g->nfds].src = src;
+        g->fds[g->nfds].follow = follow;
+        g->fds[g->nfds].eof = false;
+        g->nfds++;
+    }
+    if (g->o->verbose >= 0)
+        ts_info("run: %s: following %s (%s)", g->r->name, run_src_name(src), what);
+}
+
+/* ---- the sources -------------------------------------------------------------------------------- */
+
+static char *xs_read_str(struct xs_handle *xs, const char *path)
+{
+    unsigned int len;
+    char *v = xs_read(xs, XBT_NULL, path, &len);
+
+    if (v && !*v) {
+        free(v);
+        v = NULL;
+    }
+    return v;
+}
+
+/* wait (bounded) for a xenstore node that a daemon writes soon after the create */
+static char *xs_wait_str(struct guest *g, const char *path, double secs)
+{
+    double end = run_now() + secs;
+
+    for (;;) {
+        char *v = xs_read_str(g->xs, path);
+
+        if (v || run_now() >= end)
+            return v;
+        usleep(20 * 1000);
+    }
+}
+
+static int open_pty(const char *path)
+{
+    struct termios tio;
+    int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return -errno;
+    /* raw: no line buffering, no CR/NL rewriting, no echo back to the guest */
+    if (tcgetattr(fd, &tio) == 0) {
+        cfmakeraw(&tio);
+        tcsetattr(fd, TCSANOW, &tio);
+    }
+    return fd;
+}
+
+static bool serial_is_pty(const libxl_domain_config *dc)
+{
+    const char *s = dc->b_info.u.hvm.serial;
+
+    if (dc->b_info.u.hvm.serial_list && dc->b_info.u.hvm.serial_list[0])
+        s = dc->b_info.u.hvm.serial_list[0];
+    return s && !strncmp(s, "pty", 3);
+}
+
+/* Xen's console ring: start from where it stands now */
+static int xen_console_open(struct guest *g)
+{
+    char buf[16384];
+    unsigned int n;
+    int guard;
+
+    g->xch = xc_interface_open(NULL, NULL, 0);
+    if (!g->xch)
+        return -errno;
+    g->con_index = 0;
+    for (guard = 0; guard < 4096; guard++) {
+        n = sizeof(buf);
+        if (xc_readconsolering(g->xch, buf, &n, 0, 1, &g->con_index) < 0)
+            return -errno;
+        if (n < sizeof(buf))
+            break;
+    }
+    return 0;
+}
+
+static void xen_console_line(struct guest *g, struct run_engine *e, char *line, size_t len,
+                             double t)
+{
+    long off;
+
+    if (len && line[len - 1] == '\r')
+        line[--len] = '\0';
+    off = run_xen_line_of(line, g->domid);
+    if (off >= 0)
+        run_engine_line(e, RUN_SRC_XEN, line + off, len - (size_t)off, t);
+}
+
+static void xen_console_poll(struct guest *g, struct run_engine *e, double t)
+{
+    char buf[16384];
+    int rounds;
+
+    if (!g->xch)
+        return;
+    for (rounds = 0; rounds < 64; rounds++) {
+        unsigned int n = sizeof(buf);
+        size_t i, start = 0;
+        char *joined;
+
+        if (xc_readconsolering(g->xch, buf, &n, 0, 1, &g->con_index) < 0 || n == 0)
+            return;
+        /* split into lines, the partial one kept for the next read */
+        joined = realloc(g->con_part, g->con_part_len + n + 1);
+        if (!joined)
+            return;
+        memcpy(joined + g->con_part_len, buf, n);
+        g->con_part = joined;
+        g->con_part_len += n;
+        for (i = 0; i < g->con_part_len; i++) {
+            if (g->con_part[i] != '\n')
+                continue;
+            g->con_part[i] = '\0';
+            xen_console_line(g, e, g->con_part + start, i - start, t);
+            start = i + 1;
+        }
+        memmove(g->con_part, g->con_part + start, g->con_part_len - start);
+        g->con_part_len -= start;
+        if (g->con_part_len > RUN_LINE_MAX) {
+            g->con_part[g->con_part_len] = '\0';
+            xen_console_line(g, e, g->con_part, g->con_part_len, t);
+            g->con_part_len = 0;
+        }
+        if (n < sizeof(buf))
+            return;
+    }
+}
+
+/* the device model's pid, 0 if there is none */
+static long dm_pid_of(struct guest *g)
+{
+    char path[80];
+    char *v;
+    long pid = 0;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/image/device-model-pid", g->domid);
+    v = xs_read_str(g->xs, path);
+    if (v && (ts_parse_long(v, &pid) < 0 || pid <= 0))
+        pid = 0;
+    free(v);
+    return pid;
+}
+
+/* alive: exists and is not a zombie (the device model's parent is init, which may be slow
+ * to reap it) */
+static bool pid_alive(long pid)
+{
+    char path[64], buf[256], *rp;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    rp = strrchr(buf, ')');
+    return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
+}
+
+/* ---- the hook: Xen console, domain state, device model ------------------------------------------ */
+
+static void hook_poll(void *opaque, struct run_engine *e, double t, struct run_dom_state *st)
+{
+    struct guest *g = opaque;
+    libxl_dominfo info;
+    int rc;
+
+    xen_console_poll(g, e, t);
+    libxl_dominfo_init(&info);
+    rc = libxl_domain_info(g->x.ctx, &info, g->domid);
+    if (rc == ERROR_DOMAIN_NOTFOUND || (rc == 0 && info.dying)) {
+        st->ended = true;
+        st->ev = RUN_EV_GONE;
+    } else if (rc == 0 && info.shutdown) {
+        st->ended = true;
+        switch (info.shutdown_reason) {
+        case LIBXL_SHUTDOWN_REASON_POWEROFF: st->ev = RUN_EV_POWEROFF; break;
+        case LIBXL_SHUTDOWN_REASON_REBOOT: st->ev = RUN_EV_REBOOT; break;
+        case LIBXL_SHUTDOWN_REASON_CRASH: st->ev = RUN_EV_CRASH; break;
+        case LIBXL_SHUTDOWN_REASON_WATCHDOG: st->ev = RUN_EV_WATCHDOG; break;
+        case LIBXL_SHUTDOWN_REASON_SUSPEND: st->ev = RUN_EV_SUSPEND; break;
+        case LIBXL_SHUTDOWN_REASON_SOFT_RESET: st->ev = RUN_EV_SOFT_RESET; break;
+        default: st->ev = RUN_EV_GONE; break;
+        }
+    } else if (g->dm_pid > 0 && !pid_alive(g->dm_pid)) {
+        st->ended = true;
+        st->ev = RUN_EV_DM_EXIT;
+        snprintf(st->detail, sizeof(st->detail), "pid %ld, its log is %s", g->dm_pid,
+                 g->dm_log_path ? g->dm_log_path : "?");
+    }
+    libxl_dominfo_dispose(&info);
+}
+
+static void hook_watch(void *opaque)
+{
+    struct guest *g = opaque;
+    unsigned int n;
+    char **w = xs_read_watch(g->xs, &n);
+
+    free(w);
+}
+
+/* ---- teardown ---------------------------------------------------------------------------------- */
+
+static void add_left(char **left, const char *fmt, ...) TS_PRINTF(2, 3);
+static void add_left(char **left, const char *fmt, ...)
+{
+    va_list ap;
+    char *one, *joined;
+
+    va_start(ap, fmt);
+    if (vasprintf(&one, fmt, ap) < 0)
+        one = NULL;
+    va_end(ap);
+    if (!one)
+        return;
+    joined = *left ? ts_asprintf("%s, %s", *left, one) : ts_strdup(one);
+    free(one);
+    free(*left);
+    *left = joined;
+}
+
+/* what of domid is still there (NULL: nothing) */
+static char *leftovers(struct guest *g)
+{
+    char path[96], **types;
+    unsigned int i, n = 0;
+    char *left = NULL, *v;
+    glob_t gl;
+
+    if (libxl_domain_info(g->x.ctx, NULL, g->domid) != ERROR_DOMAIN_NOTFOUND)
+        add_left(&left, "domain %u", g->domid);
+    if (g->dm_pid > 0 && pid_alive(g->dm_pid))
+        add_left(&left, "device model pid %ld", g->dm_pid);
+    snprintf(path, sizeof(path), "/local/domain/0/device-model/%u", g->domid);
+    if ((v = xs_read(g->xs, XBT_NULL, path, &i)) != NULL) {
+        free(v);
+        add_left(&left, "xenstore %s", path);
+    }
+    snprintf(path, sizeof(path), "/local/domain/%u", g->domid);
+    if ((v = xs_read(g->xs, XBT_NULL, path, &i)) != NULL) {
+        free(v);
+        add_left(&left, "xenstore %s", path);
+    }
+    types = xs_directory(g->xs, XBT_NULL, "/local/domain/0/backend", &n);
+    for (i = 0; types && i < n; i++) {
+        unsigned int l;
+
+        snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", types[i], g->domid);
+        if ((v = xs_read(g->xs, XBT_NULL, path, &l)) != NULL) {
+            free(v);
+            add_left(&left, "xenstore %s", path);
+        }
+    }
+    free(types);
+    snprintf(path, sizeof(path), "/sys/class/net/vif%u.*", g->domid);
+    if (glob(path, 0, NULL, &gl) == 0) {
+        for (i = 0; i < gl.gl_pathc; i++)
+            add_left(&left, "network interface %s", strrchr(gl.gl_pathv[i], '/') + 1);
+        globfree(&gl);
+    }
+    return left;
+}
+
+static void teardown(struct guest *g)
+{
+    struct run_result *r = g->r;
+    double t0 = run_now(), end;
+    char *left = NULL;
+    int rc;
+
+    if (!g->created)
+        return;
+    rc = libxl_domain_destroy(g->x.ctx, g->domid, NULL);
+    if (rc && rc != ERROR_DOMAIN_NOTFOUND)
+        ts_err("run: %s: libxl_domain_destroy: %s", r->name, ts_libxl_strerror(rc));
+    /* destroy returns when libxl is done; backends' hotplug scripts may trail a little */
+    end = run_now() + 15;
+    for (;;) {
+        free(left);
+        left = leftovers(g);
+        if (!left || run_now() >= end)
+            break;
+        usleep(100 * 1000);
+    }
+    r->teardown_s = run_now() - t0;
+    r->teardown_ok = left == NULL;
+    r->left = left;
+    if (left) {
+        char *why = ts_asprintf("%s; the teardown left: %s", r->reason ? r->reason : "", left);
+
+        free(r->reason);
+        r->reason = why;
+        r->verdict = RUN_ERROR;
+        free(r->kind);
+        r->kind = ts_strdup("teardown");
+    }
+}
+
+/* the VGA text screen, while the device model still runs: what BIOS, a boot loader or an
+ * installer showed last */
+static void capture_vga(struct guest *g)
+{
+    const libxl_domain_config *dc = &g->cfg.dc;
+    char why[300], *text = NULL;
+    FILE *f;
+
+    if (dc->c_info.type != LIBXL_DOMAIN_TYPE_HVM ||
+        dc->b_info.u.hvm.vga.kind == LIBXL_VGA_INTERFACE_TYPE_NONE)
+        return;
+    if (g->dm_pid <= 0 || !pid_alive(g->dm_pid)) {
+        g->r->vga_note = ts_strdup("the device model was gone before the screen could be read");
+        return;
+    }
+    if (run_vga_text(g->domid, &text, why, sizeof(why)) < 0) {
+        g->r->vga_note = ts_strdup(why);
+        ts_info("run: %s: no VGA text screen: %s", g->r->name, why);
+        return;
+    }
+    f = open_artifact(g, "vga.txt");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    g->r->vga = text;
+}
+
+/* ---- one run ------------------------------------------------------------------------------------ */
+
+static void set_error(struct run_result *r, const char *kind, const char *fmt, ...) TS_PRINTF(3, 4);
+static void set_error(struct run_result *r, const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->verdict = RUN_ERROR;
+    free(r->kind);
+    r->kind = ts_strdup(kind);
+    free(r->reason);
+    va_start(ap, fmt);
+    if (vasprintf(&r->reason, fmt, ap) < 0)
+        r->reason = NULL;
+    va_end(ap);
+}
+
+static int take_lock(const struct ts_settings *s)
+{
+    char *dir = ts_strdup(s->lock_file), *slash = strrchr(dir, '/');
+    int fd;
+
+    if (slash && slash != dir) {
+        *slash = '\0';
+        mkdir_p(dir);
+    }
+    free(dir);
+    fd = open(s->lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            int rc = -errno;
+            close(fd);
+            return rc;
+        }
+    }
+    return fd;
+}
+
+static bool stop_pending(int stop_fd)
+{
+    struct pollfd p = { .fd = stop_fd, .events = POLLIN };
+
+    return stop_fd >= 0 && poll(&p, 1, 0) == 1;
+}
+
+static void store_userdata(struct guest *g)
+{
+    const char *file = g->cfg.file && !strpbrk(g->cfg.file, "\"\\") ? g->cfg.file : NULL;
+    char *json = file ? ts_asprintf("{\"config\": \"%s\", \"monitor_pid\": %ld, \"run\": true}\n",
+                                    file, (long)getpid())
+                      : ts_asprintf("{\"config\": null, \"monitor_pid\": %ld, \"run\": true}\n",
+                                    (long)getpid());
+
+    libxl_userdata_store(g->x.ctx, g->domid, "hvmctl", (const uint8_t *)json, (int)strlen(json));
+    free(json);
+}
+
+static void write_domain_json(struct guest *g)
+{
+    char *json = libxl_domain_config_to_json(g->x.ctx, &g->cfg.dc);
+    FILE *f;
+
+    if (!json)
+        return;
+    f = open_artifact(g, "domain.json");
+    if (f) {
+        fputs(json, f);
+        fclose(f);
+    }
+    free(json);
+}
+
+static char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    char *n = ts_strdup(b ? b + 1 : path), *dot = strrchr(n, '.');
+
+    if (dot && dot != n)
+        *dot = '\0';
+    return n;
+}
+
+void run_guest(const char *cfg_file, const struct run_opts *o, int stop_fd, struct run_result *r)
+{
+    struct guest g;
+    struct ts_settings s;
+    struct ts_diag d = { .out = stderr };
+    struct run_engine e;
+    bool engine = false, settings = false;
+    double t0 = 0, wall0;
+    int lock = -1, rc, i;
+    struct timespec rt;
+
+    memset(&g, 0, sizeof(g));
+    g.o = o;
+    g.r = r;
+    g.domid = INVALID_DOMID;
+    for (i = 0; i < RUN_NSRC; i++)
+        g.fds[i].fd = -1;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    r->started = (double)rt.tv_sec + (double)rt.tv_nsec / 1e9;
+    wall0 = run_now();
+    r->config = ts_strdup(cfg_file);
+    r->artifacts = ts_strdup(o->artifacts);
+    r->name = base_name(cfg_file);
+    /* the steps, all "not reached" until the engine has run */
+    r->spec = o->spec;
+    r->n_steps = o->spec->n_expects + (o->spec->wait_poweroff ? 1 : 0);
+    r->steps = r->n_steps ? calloc((size_t)r->n_steps, sizeof(*r->steps)) : NULL;
+    if (!r->steps)
+        r->n_steps = 0;
+
+    rc = prepare_dir(o->artifacts);
+    if (rc) {
+        set_error(r, "artifacts", "cannot use the artifacts folder %s: %s", o->artifacts,
+                  strerror(-rc));
+        goto out;
+    }
+    g.all = open_artifact(&g, "console.log");
+    rc = ts_settings_load(&s, NULL, &d);
+    settings = true;
+    if (rc < 0) {
+        set_error(r, "settings", "hvmctl's settings do not parse (see above)");
+        goto out;
+    }
+    rc = ts_config_load(&g.cfg, cfg_file, o->overrides, o->n_overrides, &s, &d);
+    g.cfg_loaded = true;
+    if (rc < 0) {
+        set_error(r, "config", "%s: not created (%d error%s, above)", cfg_file, d.errors,
+                  d.errors == 1 ? "" : "s");
+        goto out;
+    }
+    free(r->name);
+    r->name = ts_strdup(g.cfg.dc.c_info.name);
+    r->type = g.cfg.dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM   ? "hvm"
+              : g.cfg.dc.c_info.type == LIBXL_DOMAIN_TYPE_PVH ? "pvh"
+                                                             : "pv";
+    if (g.cfg.dm_note)
+        r->dm = ts_strdup(g.cfg.dm_note);
+    if (run_engine_init(&e, o->spec, on_line, &g) < 0) {
+        set_error(r, "internal", "cannot set up the checks (out of memory)");
+        goto out;
+    }
+    engine = true;
+
+    lock = take_lock(&s);
+    if (lock < 0) {
+        set_error(r, "lock", "%s: %s", s.lock_file, strerror(-lock));
+        goto out;
+    }
+    if (ts_xl_open(&g.x, NULL, o->verbose > 0 ? o->verbose : 0) < 0) {
+        set_error(r, "xen", "cannot talk to Xen through libxl (is this dom0?)");
+        goto out;
+    }
+    g.xl_open = true;
+    g.xs = xs_open(0);
+    if (!g.xs) {
+        set_error(r, "xen", "cannot open xenstore: %s", strerror(errno));
+        goto out;
+    }
+    if (ts_config_check_host(&g.cfg, g.x.ctx, &d) < 0) {
+        set_error(r, "config", "%s: not created (%d error%s, above)", cfg_file, d.errors,
+                  d.errors == 1 ? "" : "s");
+        goto out;
+    }
+    rc = xen_console_open(&g);
+    if (rc < 0)
+        ts_err("run: %s: Xen's console ring cannot be read (%s): no xen source",
+               r->name, strerror(-rc));
+    if (stop_pending(stop_fd)) {
+        set_error(r, "interrupted", "interrupted before the create");
+        goto out;
+    }
+
+    /* the create: paused, so that nothing the guest prints is missed */
+    t0 = run_now();
+    rc = libxl_domain_create_new(g.x.ctx, &g.cfg.dc, &g.domid, NULL, NULL);
+    r->create_s = run_now() - t0;
+    if (rc) {
+        if (libxl_domid_valid_guest(g.domid))
+            libxl_domain_destroy(g.x.ctx, g.domid, NULL);
+        g.domid = INVALID_DOMID;
+        set_error(r, "create", "libxl could not create the domain: %s (libxl's messages above "
+                  "say why)", ts_libxl_strerror(rc));
+        goto out;
+    }
+    g.created = true;
+    r->domid = g.domid;
+    close(lock);
+    lock = -1;
+    store_userdata(&g);
+    write_domain_json(&g);
+
+    /* the consoles, before the guest runs */
+    if (g.xch)
+        follow_source(&g, RUN_SRC_XEN, -1, false, "Xen's console ring, this domain's lines");
+    {
+        char path[80], *tty;
+
+        snprintf(path, sizeof(path), "/local/domain/%u/console/tty", g.domid);
+        tty = xs_wait_str(&g, path, 10);
+        if (tty) {
+            int fd = open_pty(tty);
+            if (fd >= 0)
+                follow_source(&g, RUN_SRC_PV, fd, false, tty);
+            else
+                ts_err("run: %s: PV console %s: %s", r->name, tty, strerror(-fd));
+        } else {
+            ts_err("run: %s: no PV console pty in xenstore (%s): is xenconsoled running?",
+                   r->name, path);
+        }
+        free(tty);
+        if (g.cfg.dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM && serial_is_pty(&g.cfg.dc)) {
+            snprintf(path, sizeof(path), "/local/domain/%u/serial/0/tty", g.domid);
+            tty = xs_wait_str(&g, path, 10);
+            if (tty) {
+                int fd = open_pty(tty);
+                if (fd >= 0)
+                    follow_source(&g, RUN_SRC_SERIAL, fd, false, tty);
+                else
+                    ts_err("run: %s: serial %s: %s", r->name, tty, strerror(-fd));
+            } else {
+                ts_err("run: %s: the device model gave no serial pty (%s)", r->name, path);
+            }
+            free(tty);
+        } else if (g.cfg.dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM) {
+            ts_info("run: %s: serial is not a pty in the config: not followed", r->name);
+        }
+    }
+    g.dm_pid = dm_pid_of(&g);
+    if (g.dm_pid > 0) {
+        int fd;
+
+        g.dm_log_path = ts_asprintf("/var/log/xen/qemu-dm-%s.log", r->name);
+        fd = open(g.dm_log_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0)
+            follow_source(&g, RUN_SRC_DM, fd, true, g.dm_log_path);
+        else
+            ts_err("run: %s: device model log %s: %s", r->name, g.dm_log_path, strerror(errno));
+    }
+
+    {
+        struct run_hooks h = {
+            .opaque = &g,
+            .poll = hook_poll,
+            .watch_fd = -1,
+            .watch = hook_watch,
+            .tick_s = 0.2,
+            .settle_s = 0.5,
+            .grace_s = 1.0,
+        };
+
+        if (xs_watch(g.xs, "@releaseDomain", "run"))
+            h.watch_fd = xs_fileno(g.xs);
+        if (stop_pending(stop_fd)) {
+            run_engine_decide(&e, RUN_ERROR, "interrupted", run_now() - t0,
+                              "interrupted before the guest ran");
+        } else {
+            rc = libxl_domain_unpause(g.x.ctx, g.domid, NULL);
+            if (rc)
+                run_engine_decide(&e, RUN_ERROR, "unpause", run_now() - t0,
+                                  "cannot unpause the guest: %s", ts_libxl_strerror(rc));
+        }
+        run_loop(&e, g.fds, g.nfds, &h, stop_fd, t0);
+        if (h.watch_fd >= 0)
+            xs_unwatch(g.xs, "@releaseDomain", "run");
+    }
+    run_result_take(r, &e);
+    capture_vga(&g);
+
+out:
+    if (lock >= 0)
+        close(lock);
+    teardown(&g);
+    r->duration_s = run_now() - wall0;
+    for (i = 0; i < g.nfds; i++)
+        if (g.fds[i].fd >= 0)
+            close(g.fds[i].fd);
+    for (i = 0; i < RUN_NSRC; i++)
+        if (g.log[i])
+            fclose(g.log[i]);
+    if (g.all)
+        fclose(g.all);
+    if (r->artifacts && run_report_write_own(r, r->artifacts) < 0)
+        ts_err("run: cannot write the reports into %s", r->artifacts);
+    if (engine)
+        run_engine_free(&e);
+    free(g.con_part);
+    free(g.dm_log_path);
+    if (g.xch)
+        xc_interface_close(g.xch);
+    if (g.xs)
+        xs_close(g.xs);
+    if (g.xl_open)
+        ts_xl_close(&g.x);
+    if (g.cfg_loaded)
+        ts_config_free(&g.cfg);
+    if (settings)
+        ts_settings_free(&s);
+}

@@ -1,0 +1,34 @@
+/*
+ * domains.h: hvmctl's domain commands (entry points for the command table in hvmctl.c).
+ * Each takes the command's own argv (argv[0] is the command name) and returns the exit status:
+ * 0 done, 1 failed (the reason printed), 2 a usage error.
+ */
+#ifndef HVMCTL_DOMAINS_H
+#define HVMCTL_DOMAINS_H
+
+#include "toolstack/xl/xl.h"
+
+int cmd_create(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_shutdown(int argc, char **argv);
+int cmd_reboot(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+int cmd_cd_insert(int argc, char **argv);
+int cmd_cd_eject(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+
+/* the console loop, also for `hvmctl create -c` */
+int ts_console_run(struct ts_xl *x, uint32_t domid, libxl_console_type type, int num,
+                   int wait_s, bool quiet);
+
+/* creating a domain from a parsed config, for create (and later `hvmctl run`) */
+struct ts_create_opts {
+    bool paused;            /* leave it paused after building */
+    bool foreground;        /* monitor in this process instead of a daemon */
+    bool quiet;
+    int verbose;
+};
+#endif
