@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * run_guest.c: one `hvmctl run` of one config, on Xen: build the guest paused through libxl,
+ * guest.c: one `hvmctl run` of one config, on Xen: build the guest paused through libxl,
  * open what it will print on before it prints anything, unpause, follow it to a verdict, tear
  * everything down, write the artifacts.
  *
@@ -15,6 +16,7 @@
  * when xenstore's @releaseDomain watch fires (xenstored fires it on a shutdown as well as on a
  * destroy). The device model's death: its pid (image/device-model-pid) is gone or a zombie.
  *
+ * The domain is built as `hvmctl create` builds it (xl/create.c: load, lock, check, build).
  * The run is its own toolstack for the guest: on_poweroff/on_reboot/on_crash are not carried out
  * (a run ends with the domain's first shutdown), and the teardown is libxl_domain_destroy, then
  * a check that nothing is left: the domain, its device model, its xenstore nodes (its own, the
@@ -30,7 +32,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
@@ -41,10 +42,9 @@
 struct guest {
     const struct run_opts *o;
     struct run_result *r;
-    struct ts_xl x;
-    bool xl_open;
-    struct ts_config cfg;
-    bool cfg_loaded;
+    struct ts_settings s;
+    bool settings;
+    struct ts_guest tg;     /* the config, the libxl context, the create lock (xl/create.c) */
     struct xs_handle *xs;
     xc_interface *xch;
     uint32_t con_index;     /* Xen console ring: where we are */
@@ -62,25 +62,6 @@ struct guest {
 
 /* ---- artifacts -------------------------------------------------------------------------------- */
 
-static int mkdir_p(const char *dir)
-{
-    char *buf = ts_strdup(dir), *q;
-    int rc = 0;
-
-    for (q = buf + 1; *q; q++) {
-        if (*q != '/')
-            continue;
-        *q = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            rc = -errno;
-        *q = '/';
-    }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-        rc = -errno;
-    free(buf);
-    return rc;
-}
-
 static const char *const artifact_files[] = {
     "serial.log", "pv.log", "xen.log", "dm.log", "console.log", "result.json", "junit.xml",
     "domain.json", "vga.txt", NULL,
@@ -90,7 +71,7 @@ static const char *const artifact_files[] = {
 static int prepare_dir(const char *dir)
 {
     struct stat st;
-    int i, rc = mkdir_p(dir);
+    int i, rc = ts_mkdir_p(dir);
 
     if (rc == 0 && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
         rc = -ENOTDIR;
@@ -336,7 +317,7 @@ static void hook_poll(void *opaque, struct run_engine *e, double t, struct run_d
 
     xen_console_poll(g, e, t);
     libxl_dominfo_init(&info);
-    rc = libxl_domain_info(g->x.ctx, &info, g->domid);
+    rc = libxl_domain_info(g->tg.x.ctx, &info, g->domid);
     if (rc == ERROR_DOMAIN_NOTFOUND || (rc == 0 && info.dying)) {
         st->ended = true;
         st->ev = RUN_EV_GONE;
@@ -397,7 +378,7 @@ static char *leftovers(struct guest *g)
     char *left = NULL, *v;
     glob_t gl;
 
-    if (libxl_domain_info(g->x.ctx, NULL, g->domid) != ERROR_DOMAIN_NOTFOUND)
+    if (libxl_domain_info(g->tg.x.ctx, NULL, g->domid) != ERROR_DOMAIN_NOTFOUND)
         add_left(&left, "domain %u", g->domid);
     if (g->dm_pid > 0 && pid_alive(g->dm_pid))
         add_left(&left, "device model pid %ld", g->dm_pid);
@@ -440,7 +421,7 @@ static void teardown(struct guest *g)
 
     if (!g->created)
         return;
-    rc = libxl_domain_destroy(g->x.ctx, g->domid, NULL);
+    rc = libxl_domain_destroy(g->tg.x.ctx, g->domid, NULL);
     if (rc && rc != ERROR_DOMAIN_NOTFOUND)
         ts_err("run: %s: libxl_domain_destroy: %s", r->name, ts_libxl_strerror(rc));
     /* destroy returns when libxl is done; backends' hotplug scripts may trail a little */
@@ -470,7 +451,7 @@ static void teardown(struct guest *g)
  * installer showed last */
 static void capture_vga(struct guest *g)
 {
-    const libxl_domain_config *dc = &g->cfg.dc;
+    const libxl_domain_config *dc = &g->tg.cfg.dc;
     char why[300], *text = NULL;
     FILE *f;
 
@@ -511,29 +492,6 @@ static void set_error(struct run_result *r, const char *kind, const char *fmt, .
     va_end(ap);
 }
 
-static int take_lock(const struct ts_settings *s)
-{
-    char *dir = ts_strdup(s->lock_file), *slash = strrchr(dir, '/');
-    int fd;
-
-    if (slash && slash != dir) {
-        *slash = '\0';
-        mkdir_p(dir);
-    }
-    free(dir);
-    fd = open(s->lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            int rc = -errno;
-            close(fd);
-            return rc;
-        }
-    }
-    return fd;
-}
-
 static bool stop_pending(int stop_fd)
 {
     struct pollfd p = { .fd = stop_fd, .events = POLLIN };
@@ -541,21 +499,9 @@ static bool stop_pending(int stop_fd)
     return stop_fd >= 0 && poll(&p, 1, 0) == 1;
 }
 
-static void store_userdata(struct guest *g)
-{
-    const char *file = g->cfg.file && !strpbrk(g->cfg.file, "\"\\") ? g->cfg.file : NULL;
-    char *json = file ? ts_asprintf("{\"config\": \"%s\", \"monitor_pid\": %ld, \"run\": true}\n",
-                                    file, (long)getpid())
-                      : ts_asprintf("{\"config\": null, \"monitor_pid\": %ld, \"run\": true}\n",
-                                    (long)getpid());
-
-    libxl_userdata_store(g->x.ctx, g->domid, "hvmctl", (const uint8_t *)json, (int)strlen(json));
-    free(json);
-}
-
 static void write_domain_json(struct guest *g)
 {
-    char *json = libxl_domain_config_to_json(g->x.ctx, &g->cfg.dc);
+    char *json = libxl_domain_config_to_json(g->tg.x.ctx, &g->tg.cfg.dc);
     FILE *f;
 
     if (!json)
@@ -578,221 +524,260 @@ static char *base_name(const char *path)
     return n;
 }
 
-void run_guest(const char *cfg_file, const struct run_opts *o, int stop_fd, struct run_result *r)
+/* the result's fields known before anything runs; the steps all "not reached" */
+static void result_start(struct run_result *r, const char *cfg_file, const struct run_opts *o)
 {
-    struct guest g;
-    struct ts_settings s;
-    struct ts_diag d = { .out = stderr };
-    struct run_engine e;
-    bool engine = false, settings = false;
-    double t0 = 0, wall0;
-    int lock = -1, rc, i;
     struct timespec rt;
 
-    memset(&g, 0, sizeof(g));
-    g.o = o;
-    g.r = r;
-    g.domid = INVALID_DOMID;
-    for (i = 0; i < RUN_NSRC; i++)
-        g.fds[i].fd = -1;
     clock_gettime(CLOCK_REALTIME, &rt);
     r->started = (double)rt.tv_sec + (double)rt.tv_nsec / 1e9;
-    wall0 = run_now();
     r->config = ts_strdup(cfg_file);
     r->artifacts = ts_strdup(o->artifacts);
     r->name = base_name(cfg_file);
-    /* the steps, all "not reached" until the engine has run */
     r->spec = o->spec;
     r->n_steps = o->spec->n_expects + (o->spec->wait_poweroff ? 1 : 0);
     r->steps = r->n_steps ? calloc((size_t)r->n_steps, sizeof(*r->steps)) : NULL;
     if (!r->steps)
         r->n_steps = 0;
+}
 
-    rc = prepare_dir(o->artifacts);
-    if (rc) {
-        set_error(r, "artifacts", "cannot use the artifacts folder %s: %s", o->artifacts,
-                  strerror(-rc));
-        goto out;
-    }
-    g.all = open_artifact(&g, "console.log");
-    rc = ts_settings_load(&s, NULL, &d);
-    settings = true;
-    if (rc < 0) {
-        set_error(r, "settings", "hvmctl's settings do not parse (see above)");
-        goto out;
-    }
-    rc = ts_config_load(&g.cfg, cfg_file, o->overrides, o->n_overrides, &s, &d);
-    g.cfg_loaded = true;
-    if (rc < 0) {
-        set_error(r, "config", "%s: not created (%d error%s, above)", cfg_file, d.errors,
-                  d.errors == 1 ? "" : "s");
-        goto out;
-    }
+static void result_config(struct run_result *r, const struct ts_config *c)
+{
     free(r->name);
-    r->name = ts_strdup(g.cfg.dc.c_info.name);
-    r->type = g.cfg.dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM   ? "hvm"
-              : g.cfg.dc.c_info.type == LIBXL_DOMAIN_TYPE_PVH ? "pvh"
-                                                             : "pv";
-    if (g.cfg.dm_note)
-        r->dm = ts_strdup(g.cfg.dm_note);
-    if (run_engine_init(&e, o->spec, on_line, &g) < 0) {
-        set_error(r, "internal", "cannot set up the checks (out of memory)");
-        goto out;
-    }
-    engine = true;
+    r->name = ts_strdup(c->dc.c_info.name);
+    r->type = c->dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM   ? "hvm"
+              : c->dc.c_info.type == LIBXL_DOMAIN_TYPE_PVH ? "pvh"
+                                                          : "pv";
+    if (c->dm_note)
+        r->dm = ts_strdup(c->dm_note);
+}
 
-    lock = take_lock(&s);
-    if (lock < 0) {
-        set_error(r, "lock", "%s: %s", s.lock_file, strerror(-lock));
-        goto out;
+/* settings, the config, the engine, then the lock, libxl and the host checks (xl/create.c):
+ * 0, or -1 with the result's verdict set */
+static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engine *e,
+                         bool *engine)
+{
+    struct run_result *r = g->r;
+    struct ts_diag d = { .out = stderr };
+    int stage;
+
+    g->settings = true;
+    if (ts_settings_load(&g->s, NULL, &d) < 0) {
+        set_error(r, "settings", "hvmctl's settings do not parse (see above)");
+        return -1;
     }
-    if (ts_xl_open(&g.x, NULL, o->verbose > 0 ? o->verbose : 0) < 0) {
+    ts_guest_init(&g->tg, &g->s, g->o->overrides, g->o->n_overrides);
+    stage = ts_guest_load(&g->tg, cfg_file, &d);
+    if (stage == TS_GUEST_OK) {
+        result_config(r, &g->tg.cfg);
+        if (run_engine_init(e, g->o->spec, on_line, g) < 0) {
+            set_error(r, "internal", "cannot set up the checks (out of memory)");
+            return -1;
+        }
+        *engine = true;
+        stage = ts_guest_prepare(&g->tg, g->o->verbose > 0 ? g->o->verbose : 0, &d);
+    }
+    switch (stage) {
+    case TS_GUEST_OK:
+        break;
+    case TS_GUEST_LOCK:
+        set_error(r, "lock", "%s", g->tg.why);
+        return -1;
+    case TS_GUEST_XEN:
         set_error(r, "xen", "cannot talk to Xen through libxl (is this dom0?)");
-        goto out;
-    }
-    g.xl_open = true;
-    g.xs = xs_open(0);
-    if (!g.xs) {
-        set_error(r, "xen", "cannot open xenstore: %s", strerror(errno));
-        goto out;
-    }
-    if (ts_config_check_host(&g.cfg, g.x.ctx, &d) < 0) {
+        return -1;
+    default:
         set_error(r, "config", "%s: not created (%d error%s, above)", cfg_file, d.errors,
                   d.errors == 1 ? "" : "s");
-        goto out;
+        return -1;
     }
-    rc = xen_console_open(&g);
+    g->xs = xs_open(0);
+    if (!g->xs) {
+        set_error(r, "xen", "cannot open xenstore: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* the create: paused, so that nothing the guest prints is missed. 0, or -1 with the verdict */
+static int guest_create(struct guest *g, int stop_fd, double *t0)
+{
+    struct run_result *r = g->r;
+    int rc;
+
+    rc = xen_console_open(g);
     if (rc < 0)
         ts_err("run: %s: Xen's console ring cannot be read (%s): no xen source",
                r->name, strerror(-rc));
     if (stop_pending(stop_fd)) {
         set_error(r, "interrupted", "interrupted before the create");
-        goto out;
+        return -1;
     }
-
-    /* the create: paused, so that nothing the guest prints is missed */
-    t0 = run_now();
-    rc = libxl_domain_create_new(g.x.ctx, &g.cfg.dc, &g.domid, NULL, NULL);
-    r->create_s = run_now() - t0;
+    *t0 = run_now();
+    rc = ts_guest_build(&g->tg, true);
+    r->create_s = run_now() - *t0;
     if (rc) {
-        if (libxl_domid_valid_guest(g.domid))
-            libxl_domain_destroy(g.x.ctx, g.domid, NULL);
-        g.domid = INVALID_DOMID;
         set_error(r, "create", "libxl could not create the domain: %s (libxl's messages above "
                   "say why)", ts_libxl_strerror(rc));
-        goto out;
+        return -1;
     }
-    g.created = true;
-    r->domid = g.domid;
-    close(lock);
-    lock = -1;
-    store_userdata(&g);
-    write_domain_json(&g);
+    g->domid = g->tg.domid;
+    g->created = true;
+    r->domid = g->domid;
+    ts_guest_unlock(&g->tg);
+    write_domain_json(g);
+    return 0;
+}
 
-    /* the consoles, before the guest runs */
-    if (g.xch)
-        follow_source(&g, RUN_SRC_XEN, -1, false, "Xen's console ring, this domain's lines");
-    {
-        char path[80], *tty;
+/* a console's pty, named in xenstore at PATH by whoever opened it */
+static void follow_pty(struct guest *g, enum run_src src, const char *path, const char *what,
+                       const char *none)
+{
+    char *tty = xs_wait_str(g, path, 10);
+    int fd;
 
-        snprintf(path, sizeof(path), "/local/domain/%u/console/tty", g.domid);
-        tty = xs_wait_str(&g, path, 10);
-        if (tty) {
-            int fd = open_pty(tty);
-            if (fd >= 0)
-                follow_source(&g, RUN_SRC_PV, fd, false, tty);
-            else
-                ts_err("run: %s: PV console %s: %s", r->name, tty, strerror(-fd));
-        } else {
-            ts_err("run: %s: no PV console pty in xenstore (%s): is xenconsoled running?",
-                   r->name, path);
-        }
-        free(tty);
-        if (g.cfg.dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM && serial_is_pty(&g.cfg.dc)) {
-            snprintf(path, sizeof(path), "/local/domain/%u/serial/0/tty", g.domid);
-            tty = xs_wait_str(&g, path, 10);
-            if (tty) {
-                int fd = open_pty(tty);
-                if (fd >= 0)
-                    follow_source(&g, RUN_SRC_SERIAL, fd, false, tty);
-                else
-                    ts_err("run: %s: serial %s: %s", r->name, tty, strerror(-fd));
-            } else {
-                ts_err("run: %s: the device model gave no serial pty (%s)", r->name, path);
-            }
-            free(tty);
-        } else if (g.cfg.dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM) {
-            ts_info("run: %s: serial is not a pty in the config: not followed", r->name);
-        }
+    if (!tty) {
+        ts_err("run: %s: %s (%s)%s", g->r->name, none, path,
+               src == RUN_SRC_PV ? ": is xenconsoled running?" : "");
+        return;
     }
-    g.dm_pid = dm_pid_of(&g);
-    if (g.dm_pid > 0) {
+    fd = open_pty(tty);
+    if (fd >= 0)
+        follow_source(g, src, fd, false, tty);
+    else
+        ts_err("run: %s: %s %s: %s", g->r->name, what, tty, strerror(-fd));
+    free(tty);
+}
+
+/* the consoles and the device model's log, before the guest runs */
+static void follow_all(struct guest *g)
+{
+    const libxl_domain_config *dc = &g->tg.cfg.dc;
+    char path[80];
+
+    if (g->xch)
+        follow_source(g, RUN_SRC_XEN, -1, false, "Xen's console ring, this domain's lines");
+    snprintf(path, sizeof(path), "/local/domain/%u/console/tty", g->domid);
+    follow_pty(g, RUN_SRC_PV, path, "PV console", "no PV console pty in xenstore");
+    if (dc->c_info.type == LIBXL_DOMAIN_TYPE_HVM && serial_is_pty(dc)) {
+        snprintf(path, sizeof(path), "/local/domain/%u/serial/0/tty", g->domid);
+        follow_pty(g, RUN_SRC_SERIAL, path, "serial", "the device model gave no serial pty");
+    } else if (dc->c_info.type == LIBXL_DOMAIN_TYPE_HVM) {
+        ts_info("run: %s: serial is not a pty in the config: not followed", g->r->name);
+    }
+    g->dm_pid = dm_pid_of(g);
+    if (g->dm_pid > 0) {
         int fd;
 
-        g.dm_log_path = ts_asprintf("/var/log/xen/qemu-dm-%s.log", r->name);
-        fd = open(g.dm_log_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        g->dm_log_path = ts_asprintf("/var/log/xen/qemu-dm-%s.log", g->r->name);
+        fd = open(g->dm_log_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd >= 0)
-            follow_source(&g, RUN_SRC_DM, fd, true, g.dm_log_path);
+            follow_source(g, RUN_SRC_DM, fd, true, g->dm_log_path);
         else
-            ts_err("run: %s: device model log %s: %s", r->name, g.dm_log_path, strerror(errno));
+            ts_err("run: %s: device model log %s: %s", g->r->name, g->dm_log_path,
+                   strerror(errno));
     }
+}
 
-    {
-        struct run_hooks h = {
-            .opaque = &g,
-            .poll = hook_poll,
-            .watch_fd = -1,
-            .watch = hook_watch,
-            .tick_s = 0.2,
-            .settle_s = 0.5,
-            .grace_s = 1.0,
-        };
+/* unpause and follow the guest to a verdict */
+static void guest_follow(struct guest *g, struct run_engine *e, int stop_fd, double t0)
+{
+    struct run_hooks h = {
+        .opaque = g,
+        .poll = hook_poll,
+        .watch_fd = -1,
+        .watch = hook_watch,
+        .tick_s = 0.2,
+        .settle_s = 0.5,
+        .grace_s = 1.0,
+    };
+    int rc;
 
-        if (xs_watch(g.xs, "@releaseDomain", "run"))
-            h.watch_fd = xs_fileno(g.xs);
-        if (stop_pending(stop_fd)) {
-            run_engine_decide(&e, RUN_ERROR, "interrupted", run_now() - t0,
-                              "interrupted before the guest ran");
-        } else {
-            rc = libxl_domain_unpause(g.x.ctx, g.domid, NULL);
-            if (rc)
-                run_engine_decide(&e, RUN_ERROR, "unpause", run_now() - t0,
-                                  "cannot unpause the guest: %s", ts_libxl_strerror(rc));
+    if (xs_watch(g->xs, "@releaseDomain", "run"))
+        h.watch_fd = xs_fileno(g->xs);
+    if (stop_pending(stop_fd)) {
+        run_engine_decide(e, RUN_ERROR, "interrupted", run_now() - t0,
+                          "interrupted before the guest ran");
+    } else {
+        rc = libxl_domain_unpause(g->tg.x.ctx, g->domid, NULL);
+        if (rc)
+            run_engine_decide(e, RUN_ERROR, "unpause", run_now() - t0,
+                              "cannot unpause the guest: %s", ts_libxl_strerror(rc));
+    }
+    run_loop(e, g->fds, g->nfds, &h, stop_fd, t0);
+    if (h.watch_fd >= 0)
+        xs_unwatch(g->xs, "@releaseDomain", "run");
+}
+
+/* everything but the result: files, handles, the config, the settings */
+static void guest_close(struct guest *g)
+{
+    int i;
+
+    for (i = 0; i < g->nfds; i++)
+        if (g->fds[i].fd >= 0)
+            close(g->fds[i].fd);
+    for (i = 0; i < RUN_NSRC; i++)
+        if (g->log[i])
+            fclose(g->log[i]);
+    if (g->all)
+        fclose(g->all);
+    g->all = NULL;
+    free(g->con_part);
+    free(g->dm_log_path);
+    if (g->xch)
+        xc_interface_close(g->xch);
+    if (g->xs)
+        xs_close(g->xs);
+}
+
+void run_guest(const char *cfg_file, const struct run_opts *o, int stop_fd, struct run_result *r)
+{
+    struct guest g;
+    struct run_engine e;
+    bool engine = false;
+    double t0 = 0, wall0 = run_now();
+    int rc, i;
+
+    memset(&g, 0, sizeof(g));
+    g.o = o;
+    g.r = r;
+    g.domid = INVALID_DOMID;
+    ts_guest_init(&g.tg, NULL, NULL, 0);
+    for (i = 0; i < RUN_NSRC; i++)
+        g.fds[i].fd = -1;
+    result_start(r, cfg_file, o);
+
+    rc = prepare_dir(o->artifacts);
+    if (rc) {
+        set_error(r, "artifacts", "cannot use the artifacts folder %s: %s", o->artifacts,
+                  strerror(-rc));
+    } else {
+        g.all = open_artifact(&g, "console.log");
+        if (guest_prepare(&g, cfg_file, &e, &engine) == 0 && guest_create(&g, stop_fd, &t0) == 0) {
+            follow_all(&g);
+            guest_follow(&g, &e, stop_fd, t0);
+            run_result_take(r, &e);
+            capture_vga(&g);
         }
-        run_loop(&e, g.fds, g.nfds, &h, stop_fd, t0);
-        if (h.watch_fd >= 0)
-            xs_unwatch(g.xs, "@releaseDomain", "run");
     }
-    run_result_take(r, &e);
-    capture_vga(&g);
-
-out:
-    if (lock >= 0)
-        close(lock);
+    ts_guest_unlock(&g.tg);
     teardown(&g);
     r->duration_s = run_now() - wall0;
-    for (i = 0; i < g.nfds; i++)
-        if (g.fds[i].fd >= 0)
-            close(g.fds[i].fd);
+    /* the consoles' files are closed before the reports are written */
     for (i = 0; i < RUN_NSRC; i++)
         if (g.log[i])
             fclose(g.log[i]);
+    memset(g.log, 0, sizeof(g.log));
     if (g.all)
         fclose(g.all);
+    g.all = NULL;
     if (r->artifacts && run_report_write_own(r, r->artifacts) < 0)
         ts_err("run: cannot write the reports into %s", r->artifacts);
     if (engine)
         run_engine_free(&e);
-    free(g.con_part);
-    free(g.dm_log_path);
-    if (g.xch)
-        xc_interface_close(g.xch);
-    if (g.xs)
-        xs_close(g.xs);
-    if (g.xl_open)
-        ts_xl_close(&g.x);
-    if (g.cfg_loaded)
-        ts_config_free(&g.cfg);
-    if (settings)
-        ts_settings_free(&s);
+    guest_close(&g);
+    ts_guest_free(&g.tg);
+    if (g.settings)
+        ts_settings_free(&g.s);
 }

@@ -1302,30 +1302,21 @@ int ts_config_parse(struct ts_config *c, const char *file, const char *text, siz
     return p.rc;
 }
 
-int ts_config_load(struct ts_config *c, const char *file, const char *const *overrides, int n,
-                   const struct ts_settings *s, struct ts_diag *d)
+int ts_config_read(const char *file, char **text, size_t *len, struct ts_diag *d)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc;
+    int rc = ts_read_file(file, text, len);
 
-    rc = ts_read_file(file, &text, &len);
     if (rc < 0) {
-        memset(c, 0, sizeof(*c));
-        libxl_domain_config_init(&c->dc);
         ts_error_at(d, file, 0, NULL, "cannot read: %s", strerror(-rc));
         return -EINVAL;
     }
-    if (memchr(text, '\0', len)) {
-        memset(c, 0, sizeof(*c));
-        libxl_domain_config_init(&c->dc);
+    if (memchr(*text, '\0', *len)) {
         ts_error_at(d, file, 0, NULL, "is not a text file (a NUL byte in it)");
-        free(text);
+        free(*text);
+        *text = NULL;
         return -EINVAL;
     }
-    rc = ts_config_parse(c, file, text, len, overrides, n, s, d);
-    free(text);
-    return rc;
+    return 0;
 }
 
 void ts_config_free(struct ts_config *c)

@@ -1,14 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * domain.c: `hvmctl create`: build a domain from an xl.cfg file with libxl, and keep a monitor
  * process beside it that carries out on_poweroff / on_reboot / on_crash.
  *
- * The flow (the same as xl's, in a different order): parse and check everything first, holding
- * a lock so that two creates cannot both pass the name check; then fork a monitor (double fork,
- * its own session) that creates the domain with a libxl context of its own and reports the
- * result back through a pipe; the command prints it and exits, the monitor stays with the
- * domain. A libxl context never crosses a fork. libxl_domain_create_new leaves nothing behind
- * when it fails (it destroys the half-built domain: device model, backends, xenstore nodes); if
- * it returned a domid anyway, hvmctl destroys that too.
+ * The flow (the same as xl's, in a different order): load, lock and check everything first
+ * (create.c, the path `hvmctl run` takes too); then fork a monitor (double fork, its own session)
+ * that builds the domain with a libxl context of its own and reports the result back through a
+ * pipe; the command prints it and exits, the monitor stays with the domain. A libxl context
+ * never crosses a fork. A create that fails leaves nothing of the domain behind (create.c).
  *
  * The monitor waits for libxl's domain-death events: a guest that shuts down is dealt with as
  * its config says (destroy, restart, rename-restart, preserve, coredump-*); a domain destroyed
@@ -24,26 +23,23 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-struct mon {
-    struct ts_xl x;
-    struct ts_config cfg;
-    const struct ts_settings *s;
-    char *text;                 /* the file as read at create time: restarts parse it again */
-    size_t text_len;
-    const char *const *overrides;
-    int n_overrides;
-    uint32_t domid;
-};
-
 struct create_result {
     int32_t rc;                 /* 0, or a libxl error */
     uint32_t domid;
+};
+
+/* the command line of `hvmctl create` */
+struct create_args {
+    const char *file;
+    char **kv;                  /* KEY=VALUE overrides */
+    int nkv;
+    bool console, dry, paused, foreground, quiet;
+    int verbose;
 };
 
 static void mlog(const char *fmt, ...) TS_PRINTF(1, 2);
@@ -64,97 +60,26 @@ static void mlog(const char *fmt, ...)
     fflush(stderr);
 }
 
-static void mkdir_p(const char *dir)
+/* build the domain in g->cfg (running unless paused); on failure nothing of it is left */
+static int create_once(struct ts_guest *g, bool paused)
 {
-    char buf[256], *q;
+    int rc = ts_guest_build(g, false);
 
-    if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-        return;
-    for (q = buf + 1; *q; q++) {
-        if (*q == '/') {
-            *q = '\0';
-            mkdir(buf, 0755);
-            *q = '/';
-        }
-    }
-    mkdir(buf, 0755);
-}
-
-/* the lock that makes "no domain of that name" and the create one step */
-static int take_lock(const struct ts_settings *s)
-{
-    char *dir = ts_strdup(s->lock_file), *slash = strrchr(dir, '/');
-    int fd;
-
-    if (slash && slash != dir) {
-        *slash = '\0';
-        mkdir_p(dir);
-    }
-    free(dir);
-    fd = open(s->lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        ts_err("%s: %s", s->lock_file, strerror(errno));
-        return -1;
-    }
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            ts_err("%s: cannot lock: %s", s->lock_file, strerror(errno));
-            close(fd);
-            return -1;
-        }
-    }
-    return fd;
-}
-
-static void store_userdata(struct mon *m)
-{
-    char *json;
-
-    json = ts_asprintf("{\"config\": \"%s\", \"monitor_pid\": %ld}\n",
-                       m->cfg.file ? m->cfg.file : "", (long)getpid());
-    /* the path may hold a quote: keep the JSON valid by dropping such a path */
-    if (m->cfg.file && strpbrk(m->cfg.file, "\"\\")) {
-        free(json);
-        json = ts_asprintf("{\"config\": null, \"monitor_pid\": %ld}\n", (long)getpid());
-    }
-    if (libxl_userdata_store(m->x.ctx, m->domid, "hvmctl", (const uint8_t *)json,
-                             (int)strlen(json)))
-        mlog("warning: cannot store hvmctl's userdata for domain %u", m->domid);
-    free(json);
-}
-
-/* build the domain in m->cfg; on failure nothing of it is left */
-static int create_once(struct mon *m, bool paused)
-{
-    uint32_t domid = INVALID_DOMID;
-    int rc;
-
-    rc = libxl_domain_create_new(m->x.ctx, &m->cfg.dc, &domid, NULL, NULL);
-    if (rc) {
-        /* libxl destroys what it built when it fails; anything still there goes here */
-        if (libxl_domid_valid_guest(domid) && !libxl_domain_info(m->x.ctx, NULL, domid))
-            libxl_domain_destroy(m->x.ctx, domid, NULL);
+    if (rc)
         return rc;
-    }
-    m->domid = domid;
-    store_userdata(m);
-    if (!paused) {
-        rc = libxl_domain_unpause(m->x.ctx, domid, NULL);
-        if (rc) {
-            libxl_domain_destroy(m->x.ctx, domid, NULL);
-            m->domid = INVALID_DOMID;
-            return rc;
-        }
-    }
-    return 0;
+    if (!g->userdata_stored)
+        mlog("warning: cannot store hvmctl's userdata for domain %u", g->domid);
+    return paused ? 0 : ts_guest_start(g);
 }
 
-static void wait_gone(struct mon *m, uint32_t domid, int secs)
+/* ---- the monitor ---------------------------------------------------------------------------- */
+
+static void wait_gone(struct ts_guest *g, uint32_t domid, int secs)
 {
     int i;
 
     for (i = 0; i < secs * 10; i++) {
-        if (libxl_domain_info(m->x.ctx, NULL, domid) == ERROR_DOMAIN_NOTFOUND)
+        if (libxl_domain_info(g->x.ctx, NULL, domid) == ERROR_DOMAIN_NOTFOUND)
             return;
         usleep(100 * 1000);
     }
@@ -174,147 +99,164 @@ static const char *reason_name(int r)
 }
 
 /* rebuild the guest from the text it was created from (restart, rename-restart) */
-static int recreate(struct mon *m)
+static int recreate(struct ts_guest *g)
 {
     struct ts_diag d = { .out = stderr };
-    char *file = ts_strdup(m->cfg.file);
-    int rc, lock;
+    int rc;
 
-    ts_config_free(&m->cfg);
-    rc = ts_config_parse(&m->cfg, file, m->text, m->text_len, m->overrides, m->n_overrides,
-                         m->s, &d);
-    free(file);
-    if (rc) {
+    if (ts_guest_reload(g, &d)) {
         mlog("cannot restart: the configuration no longer parses");
-        return rc;
+        return -EINVAL;
     }
-    lock = take_lock(m->s);
-    rc = create_once(m, false);
-    if (lock >= 0)
-        close(lock);
+    if (ts_guest_lock(g))
+        ts_err("%s", g->why);
+    rc = create_once(g, false);
+    ts_guest_unlock(g);
     if (rc) {
         mlog("cannot restart: libxl_domain_create_new: %s", ts_libxl_strerror(rc));
         return rc;
     }
-    mlog("restarted as domain %u", m->domid);
+    mlog("restarted as domain %u", g->domid);
     return 0;
 }
 
-static void core_dump(struct mon *m)
+static void core_dump(struct ts_guest *g)
 {
     char path[256];
     time_t now = time(NULL);
 
-    mkdir_p("/var/lib/xen/dump");
-    snprintf(path, sizeof(path), "/var/lib/xen/dump/%s-%ld.core", m->cfg.dc.c_info.name,
+    ts_mkdir_p("/var/lib/xen/dump");
+    snprintf(path, sizeof(path), "/var/lib/xen/dump/%s-%ld.core", g->cfg.dc.c_info.name,
              (long)now);
     mlog("dumping core to %s", path);
-    if (libxl_domain_core_dump(m->x.ctx, m->domid, path, NULL))
+    if (libxl_domain_core_dump(g->x.ctx, g->domid, path, NULL))
         mlog("core dump failed");
 }
 
-/* Wait for the domain's end; returns when the monitor has nothing left to do. */
-static int monitor(struct mon *m)
+/* Waits for the domain's shutdown: 1 with its reason, 0 if it was destroyed from outside (the
+ * monitor ends), -1 if libxl's events fail. */
+static int wait_shutdown(struct ts_guest *g, int *reason)
+{
+    libxl_evgen_domain_death *deathw = NULL;
+    libxl_event *ev = NULL;
+    int rc;
+
+    mlog("monitoring domain %u (%s)", g->domid, g->cfg.dc.c_info.name);
+    rc = libxl_evenable_domain_death(g->x.ctx, g->domid, 0, &deathw);
+    if (rc) {
+        mlog("cannot watch domain %u: %s", g->domid, ts_libxl_strerror(rc));
+        return -1;
+    }
+    for (;;) {
+        rc = libxl_event_wait(g->x.ctx, &ev, LIBXL_EVENTMASK_ALL, NULL, NULL);
+        if (rc) {
+            mlog("waiting for events failed: %s", ts_libxl_strerror(rc));
+            return -1;
+        }
+        if (ev->domid == g->domid && ev->type == LIBXL_EVENT_TYPE_DOMAIN_DEATH) {
+            mlog("domain %u was destroyed; the monitor ends", g->domid);
+            rc = 0;
+            break;
+        }
+        if (ev->domid == g->domid && ev->type == LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN) {
+            *reason = ev->u.domain_shutdown.shutdown_reason;
+            rc = 1;
+            break;
+        }
+        libxl_event_free(g->x.ctx, ev);
+    }
+    libxl_event_free(g->x.ctx, ev);
+    libxl_evdisable_domain_death(g->x.ctx, deathw);
+    return rc;
+}
+
+static libxl_action_on_shutdown action_for(const libxl_domain_config *dc, int reason)
+{
+    switch (reason) {
+    case LIBXL_SHUTDOWN_REASON_POWEROFF: return dc->on_poweroff;
+    case LIBXL_SHUTDOWN_REASON_REBOOT: return dc->on_reboot;
+    case LIBXL_SHUTDOWN_REASON_CRASH: return dc->on_crash;
+    case LIBXL_SHUTDOWN_REASON_WATCHDOG: return dc->on_watchdog;
+    case LIBXL_SHUTDOWN_REASON_SOFT_RESET: return dc->on_soft_reset;
+    default: return LIBXL_ACTION_ON_SHUTDOWN_DESTROY;
+    }
+}
+
+/* keep the shut-down domain under a new name (rename-restart): 0 or -1 */
+static int keep_renamed(struct ts_guest *g)
+{
+    char suffix[32];
+    libxl_uuid uuid;
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(suffix, sizeof(suffix), "-%Y%m%dT%H%MZ", &tm);
+    libxl_uuid_generate(&uuid);
+    if (libxl_domain_preserve(g->x.ctx, g->domid, &g->cfg.dc.c_info, suffix, uuid)) {
+        mlog("cannot rename domain %u; left as it is", g->domid);
+        return -1;
+    }
+    mlog("domain %u kept as %s%s", g->domid, g->cfg.dc.c_info.name, suffix);
+    return 0;
+}
+
+/* Carries out ACTION on the shut-down domain: 1 if it is to be built again, 0 if the monitor
+ * ends, -1 on a failure. */
+static int carry_out(struct ts_guest *g, libxl_action_on_shutdown action)
+{
+    uint32_t old = g->domid;
+    int restart = 0;
+
+    if (action == LIBXL_ACTION_ON_SHUTDOWN_COREDUMP_DESTROY ||
+        action == LIBXL_ACTION_ON_SHUTDOWN_COREDUMP_RESTART) {
+        core_dump(g);
+        action = action == LIBXL_ACTION_ON_SHUTDOWN_COREDUMP_DESTROY
+                     ? LIBXL_ACTION_ON_SHUTDOWN_DESTROY : LIBXL_ACTION_ON_SHUTDOWN_RESTART;
+    }
+    switch (action) {
+    case LIBXL_ACTION_ON_SHUTDOWN_PRESERVE:
+        mlog("domain %u preserved (hvmctl destroy removes it); the monitor ends", g->domid);
+        return 0;
+    case LIBXL_ACTION_ON_SHUTDOWN_RESTART_RENAME:
+        return keep_renamed(g) < 0 ? -1 : 1;
+    case LIBXL_ACTION_ON_SHUTDOWN_SOFT_RESET:
+        mlog("soft reset is done as a restart");
+        /* fall through */
+    case LIBXL_ACTION_ON_SHUTDOWN_RESTART:
+        restart = 1;
+        /* fall through */
+    case LIBXL_ACTION_ON_SHUTDOWN_DESTROY:
+    default:
+        libxl_domain_destroy(g->x.ctx, old, NULL);
+        wait_gone(g, old, 10);
+        mlog("domain %u destroyed", old);
+        return restart;
+    }
+}
+
+/* Wait for the domain's end; returns the monitor's exit status when it has nothing left to do. */
+static int monitor(struct ts_guest *g)
 {
     time_t window = time(NULL);
     int restarts_in_window = 0;
 
     for (;;) {
-        libxl_evgen_domain_death *deathw = NULL;
-        libxl_event *ev = NULL;
         libxl_action_on_shutdown action;
-        bool restart = false;
-        int rc;
+        int reason = 0, rc = wait_shutdown(g, &reason);
 
-        mlog("monitoring domain %u (%s)", m->domid, m->cfg.dc.c_info.name);
-        rc = libxl_evenable_domain_death(m->x.ctx, m->domid, 0, &deathw);
-        if (rc) {
-            mlog("cannot watch domain %u: %s", m->domid, ts_libxl_strerror(rc));
-            return 1;
-        }
-        for (;;) {
-            rc = libxl_event_wait(m->x.ctx, &ev, LIBXL_EVENTMASK_ALL, NULL, NULL);
-            if (rc) {
-                mlog("waiting for events failed: %s", ts_libxl_strerror(rc));
-                return 1;
-            }
-            if (ev->domid != m->domid) {
-                libxl_event_free(m->x.ctx, ev);
-                continue;
-            }
-            if (ev->type == LIBXL_EVENT_TYPE_DOMAIN_DEATH) {
-                mlog("domain %u was destroyed; the monitor ends", m->domid);
-                libxl_event_free(m->x.ctx, ev);
-                libxl_evdisable_domain_death(m->x.ctx, deathw);
-                return 0;
-            }
-            if (ev->type == LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN)
-                break;
-            libxl_event_free(m->x.ctx, ev);
-        }
-        switch (ev->u.domain_shutdown.shutdown_reason) {
-        case LIBXL_SHUTDOWN_REASON_POWEROFF: action = m->cfg.dc.on_poweroff; break;
-        case LIBXL_SHUTDOWN_REASON_REBOOT: action = m->cfg.dc.on_reboot; break;
-        case LIBXL_SHUTDOWN_REASON_CRASH: action = m->cfg.dc.on_crash; break;
-        case LIBXL_SHUTDOWN_REASON_WATCHDOG: action = m->cfg.dc.on_watchdog; break;
-        case LIBXL_SHUTDOWN_REASON_SOFT_RESET: action = m->cfg.dc.on_soft_reset; break;
-        case LIBXL_SHUTDOWN_REASON_SUSPEND:
-            mlog("domain %u suspended; left as it is", m->domid);
-            libxl_event_free(m->x.ctx, ev);
-            libxl_evdisable_domain_death(m->x.ctx, deathw);
+        if (rc <= 0)
+            return rc < 0 ? 1 : 0;
+        if (reason == LIBXL_SHUTDOWN_REASON_SUSPEND) {
+            mlog("domain %u suspended; left as it is", g->domid);
             return 0;
-        default: action = LIBXL_ACTION_ON_SHUTDOWN_DESTROY; break;
         }
-        mlog("domain %u shut down (%s): %s", m->domid,
-             reason_name(ev->u.domain_shutdown.shutdown_reason), ts_action_name(action));
-        libxl_event_free(m->x.ctx, ev);
-        libxl_evdisable_domain_death(m->x.ctx, deathw);
-
-        if (action == LIBXL_ACTION_ON_SHUTDOWN_COREDUMP_DESTROY ||
-            action == LIBXL_ACTION_ON_SHUTDOWN_COREDUMP_RESTART) {
-            core_dump(m);
-            action = action == LIBXL_ACTION_ON_SHUTDOWN_COREDUMP_DESTROY
-                         ? LIBXL_ACTION_ON_SHUTDOWN_DESTROY : LIBXL_ACTION_ON_SHUTDOWN_RESTART;
-        }
-        switch (action) {
-        case LIBXL_ACTION_ON_SHUTDOWN_PRESERVE:
-            mlog("domain %u preserved (hvmctl destroy removes it); the monitor ends", m->domid);
-            return 0;
-        case LIBXL_ACTION_ON_SHUTDOWN_RESTART_RENAME: {
-            char suffix[32];
-            libxl_uuid uuid;
-            time_t now = time(NULL);
-            struct tm tm;
-
-            gmtime_r(&now, &tm);
-            strftime(suffix, sizeof(suffix), "-%Y%m%dT%H%MZ", &tm);
-            libxl_uuid_generate(&uuid);
-            if (libxl_domain_preserve(m->x.ctx, m->domid, &m->cfg.dc.c_info, suffix, uuid)) {
-                mlog("cannot rename domain %u; left as it is", m->domid);
-                return 1;
-            }
-            mlog("domain %u kept as %s%s", m->domid, m->cfg.dc.c_info.name, suffix);
-            restart = true;
-            break;
-        }
-        case LIBXL_ACTION_ON_SHUTDOWN_SOFT_RESET:
-            mlog("soft reset is done as a restart");
-            /* fall through */
-        case LIBXL_ACTION_ON_SHUTDOWN_RESTART:
-            restart = true;
-            /* fall through */
-        case LIBXL_ACTION_ON_SHUTDOWN_DESTROY:
-        default: {
-            uint32_t old = m->domid;
-
-            libxl_domain_destroy(m->x.ctx, old, NULL);
-            wait_gone(m, old, 10);
-            mlog("domain %u destroyed", old);
-            break;
-        }
-        }
-        if (!restart)
-            return 0;
+        action = action_for(&g->cfg.dc, reason);
+        mlog("domain %u shut down (%s): %s", g->domid, reason_name(reason),
+             ts_action_name(action));
+        rc = carry_out(g, action);
+        if (rc <= 0)
+            return rc < 0 ? 1 : 0;
         /* a guest that dies at once, over and over, is not restarted for ever */
         if (time(NULL) - window > 60) {
             window = time(NULL);
@@ -324,10 +266,12 @@ static int monitor(struct mon *m)
             mlog("restarted 10 times within a minute: giving up");
             return 1;
         }
-        if (recreate(m))
+        if (recreate(g))
             return 1;
     }
 }
+
+/* ---- the command ------------------------------------------------------------------------------ */
 
 static const char create_usage[] =
     "usage: hvmctl create CFG [KEY=VALUE ...] [-c] [-p] [-F] [-n] [-q] [-v]\n"
@@ -347,7 +291,8 @@ static const char create_usage[] =
     "serial to a pty. Errors name the file, line and key, and a create that fails leaves no\n"
     "domain, device model, tap or xenstore node behind.\n";
 
-int cmd_create(int argc, char **argv)
+/* Parses the command line into a: -1 to go on, else the exit status. */
+static int parse_create_args(int argc, char **argv, struct create_args *a)
 {
     static const struct option opts[] = {
         { "console", no_argument, NULL, 'c' },
@@ -359,232 +304,242 @@ int cmd_create(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct ts_create_opts o = { 0 };
-    struct ts_settings s;
-    struct ts_diag d = { .out = stderr };
-    struct mon m;
-    struct create_result res = { .rc = -1, .domid = INVALID_DOMID };
-    const char *file = NULL;
-    char **kv = NULL;
-    bool console = false, dry = false;
-    int opt, nkv = 0, i, rc, lock = -1, pipefd[2] = { -1, -1 }, status = 1;
-    char *logpath = NULL;
-    pid_t child;
+    int opt, i;
 
+    memset(a, 0, sizeof(*a));
     optind = 0;     /* glibc: start over (the command may not be the first parse) */
     while ((opt = getopt_long(argc, argv, "cpFnqvh", opts, NULL)) != -1) {
         switch (opt) {
-        case 'c': console = true; break;
-        case 'p': o.paused = true; break;
-        case 'F': o.foreground = true; break;
-        case 'n': dry = true; break;
-        case 'q': o.quiet = true; break;
-        case 'v': o.verbose++; break;
+        case 'c': a->console = true; break;
+        case 'p': a->paused = true; break;
+        case 'F': a->foreground = true; break;
+        case 'n': a->dry = true; break;
+        case 'q': a->quiet = true; break;
+        case 'v': a->verbose++; break;
         case 'h': fputs(create_usage, stdout); return 0;
         default: fputs(create_usage, stderr); return 2;
         }
     }
-    kv = calloc((size_t)argc + 1, sizeof(char *));
-    if (!kv)
+    a->kv = calloc((size_t)argc + 1, sizeof(char *));
+    if (!a->kv)
         return 1;
     for (i = optind; i < argc; i++) {
         if (strchr(argv[i], '='))
-            kv[nkv++] = argv[i];
-        else if (!file)
-            file = argv[i];
+            a->kv[a->nkv++] = argv[i];
+        else if (!a->file)
+            a->file = argv[i];
         else {
-            ts_err("create: one config file only ('%s' and '%s')", file, argv[i]);
-            free(kv);
+            ts_err("create: one config file only ('%s' and '%s')", a->file, argv[i]);
             return 2;
         }
     }
-    if (!file) {
+    if (!a->file) {
         fputs(create_usage, stderr);
-        free(kv);
         return 2;
     }
-    if (console && o.foreground) {
+    if (a->console && a->foreground) {
         ts_err("create: -c and -F do not go together (the monitor holds the terminal)");
-        free(kv);
         return 2;
     }
+    return -1;
+}
 
-    memset(&m, 0, sizeof(m));
-    m.domid = INVALID_DOMID;
-    if (ts_settings_load(&s, NULL, &d) < 0) {
-        ts_settings_free(&s);
-        free(kv);
+static int dry_run(struct ts_guest *g)
+{
+    char *json = libxl_domain_config_to_json(g->x.ctx, &g->cfg.dc);
+
+    if (json)
+        fputs(json, stdout);
+    free(json);
+    return 0;
+}
+
+static int create_foreground(struct ts_guest *g, const struct create_args *a)
+{
+    int rc = create_once(g, a->paused);
+
+    ts_guest_unlock(g);
+    if (rc) {
+        ts_err("%s: not created: %s (libxl's messages above say why)", a->file,
+               ts_libxl_strerror(rc));
         return 1;
     }
-    m.s = &s;
-    m.overrides = (const char *const *)kv;
-    m.n_overrides = nkv;
-    rc = ts_read_file(file, &m.text, &m.text_len);
-    if (rc < 0) {
-        ts_error_at(&d, file, 0, NULL, "cannot read: %s", strerror(-rc));
-        goto out;
-    }
-    rc = ts_config_parse(&m.cfg, file, m.text, m.text_len, (const char *const *)kv, nkv, &s, &d);
-    if (rc < 0) {
-        ts_err("%s: not created (%d error%s)", file, d.errors, d.errors == 1 ? "" : "s");
-        goto out;
-    }
-    if (m.cfg.dm_note && !o.quiet)
-        ts_info("%s: device model %s", m.cfg.dc.c_info.name, m.cfg.dm_note);
+    ts_info("created %s (domain %u); monitoring it here", g->cfg.dc.c_info.name, g->domid);
+    return monitor(g);
+}
 
-    lock = take_lock(&s);
-    if (lock < 0)
-        goto out;
-    if (ts_xl_open(&m.x, NULL, o.verbose) < 0)
-        goto out;
-    if (ts_config_check_host(&m.cfg, m.x.ctx, &d) < 0) {
-        ts_err("%s: not created (%d error%s)", file, d.errors, d.errors == 1 ? "" : "s");
-        goto out;
-    }
-    if (dry) {
-        char *json = libxl_domain_config_to_json(m.x.ctx, &m.cfg.dc);
-        if (json)
-            fputs(json, stdout);
-        free(json);
-        status = 0;
-        goto out;
-    }
-    logpath = ts_asprintf("%s/hvmctl-%s.log", s.log_dir, m.cfg.dc.c_info.name);
+static void send_result(int fd, const struct create_result *res)
+{
+    if (write(fd, res, sizeof(*res)) < 0)
+        mlog("the create command went away");
+}
 
-    if (o.foreground) {
-        rc = create_once(&m, o.paused);
-        close(lock);
-        lock = -1;
-        if (rc) {
-            ts_err("%s: not created: %s (libxl's messages above say why)", file,
-                   ts_libxl_strerror(rc));
-            goto out;
-        }
-        ts_info("created %s (domain %u); monitoring it here", m.cfg.dc.c_info.name, m.domid);
-        status = monitor(&m);
-        goto out;
+/* from here on the monitor talks to its log, not to the terminal */
+static void to_log(const char *dir, const char *path)
+{
+    int nul = open("/dev/null", O_RDWR), logfd;
+
+    ts_mkdir_p(dir);
+    logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (nul >= 0)
+        dup2(nul, 0);
+    if (logfd >= 0) {
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        close(logfd);
+    } else if (nul >= 0) {
+        dup2(nul, 1);
+        dup2(nul, 2);
     }
+    if (nul > 2)
+        close(nul);
+}
+
+/* the first child: a session of its own, then the monitor as a grandchild; never returns */
+static void monitor_child(struct ts_guest *g, const struct create_args *a, const char *logpath,
+                          int wfd)
+{
+    struct create_result res = { .rc = ERROR_FAIL, .domid = INVALID_DOMID };
+    pid_t gc;
+    int rc;
+
+    setsid();
+    gc = fork();
+    if (gc != 0)
+        _exit(gc < 0 ? 1 : 0);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    if (ts_xl_open(&g->x, NULL, a->verbose) < 0) {
+        send_result(wfd, &res);
+        _exit(1);
+    }
+    rc = create_once(g, a->paused);
+    res.rc = rc;
+    res.domid = g->domid;
+    ts_guest_unlock(g);
+    if (rc) {
+        send_result(wfd, &res);
+        ts_xl_close(&g->x);
+        _exit(1);
+    }
+    to_log(g->s->log_dir, logpath);
+    send_result(wfd, &res);
+    close(wfd);
+    mlog("created %s as domain %u from %s%s%s", g->cfg.dc.c_info.name, g->domid, a->file,
+         g->cfg.dm_note ? "; device model " : "", g->cfg.dm_note ? g->cfg.dm_note : "");
+    rc = monitor(g);
+    ts_xl_close(&g->x);
+    _exit(rc);
+}
+
+/* hvmctl create -c: the guest's console once it is built */
+static int attach_console(const struct ts_guest *g, uint32_t domid, bool quiet)
+{
+    libxl_console_type t = g->cfg.dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM
+                               ? LIBXL_CONSOLE_TYPE_SERIAL : LIBXL_CONSOLE_TYPE_PV;
+    struct ts_xl x;
+    int status = 0;
+
+    if (ts_xl_open(&x, NULL, 0) < 0)
+        return 1;
+    if (ts_console_run(&x, domid, t, 0, 10, quiet) < 0)
+        status = 1;
+    ts_xl_close(&x);
+    return status;
+}
+
+/* the monitor in a process of its own, the result reported back through a pipe */
+static int create_daemon(struct ts_guest *g, const struct create_args *a)
+{
+    struct create_result res = { .rc = -1, .domid = INVALID_DOMID };
+    char *logpath = ts_asprintf("%s/hvmctl-%s.log", g->s->log_dir, g->cfg.dc.c_info.name);
+    int pipefd[2], status = 1;
+    ssize_t n;
+    pid_t child;
 
     /* the monitor gets a libxl context of its own: none may cross the fork */
-    ts_xl_close(&m.x);
+    ts_xl_close(&g->x);
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
         ts_err("pipe: %s", strerror(errno));
-        goto out;
+        free(logpath);
+        return 1;
     }
     fflush(NULL);
     child = fork();
+    if (child == 0) {
+        close(pipefd[0]);
+        monitor_child(g, a, logpath, pipefd[1]);
+    }
+    close(pipefd[1]);
     if (child < 0) {
         ts_err("fork: %s", strerror(errno));
         goto out;
     }
-    if (child == 0) {
-        /* first child: a session of its own, then the monitor as a grandchild */
-        pid_t gc;
-
-        close(pipefd[0]);
-        setsid();
-        gc = fork();
-        if (gc != 0)
-            _exit(gc < 0 ? 1 : 0);
-        signal(SIGHUP, SIG_IGN);
-        signal(SIGPIPE, SIG_IGN);
-        if (ts_xl_open(&m.x, NULL, o.verbose) < 0) {
-            res.rc = ERROR_FAIL;
-            if (write(pipefd[1], &res, sizeof(res)) < 0)
-                _exit(1);
-            _exit(1);
-        }
-        rc = create_once(&m, o.paused);
-        res.rc = rc;
-        res.domid = m.domid;
-        close(lock);
-        if (rc) {
-            if (write(pipefd[1], &res, sizeof(res)) < 0)
-                _exit(1);
-            ts_xl_close(&m.x);
-            _exit(1);
-        }
-        /* from here on the monitor talks to its log, not to the terminal */
-        {
-            int nul = open("/dev/null", O_RDWR), logfd;
-
-            mkdir_p(s.log_dir);
-            logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-            if (nul >= 0)
-                dup2(nul, 0);
-            if (logfd >= 0) {
-                dup2(logfd, 1);
-                dup2(logfd, 2);
-                close(logfd);
-            } else if (nul >= 0) {
-                dup2(nul, 1);
-                dup2(nul, 2);
-            }
-            if (nul > 2)
-                close(nul);
-        }
-        if (write(pipefd[1], &res, sizeof(res)) < 0)
-            mlog("the create command went away");
-        close(pipefd[1]);
-        mlog("created %s as domain %u from %s%s%s", m.cfg.dc.c_info.name, m.domid, file,
-             m.cfg.dm_note ? "; device model " : "", m.cfg.dm_note ? m.cfg.dm_note : "");
-        rc = monitor(&m);
-        ts_xl_close(&m.x);
-        _exit(rc);
-    }
-    close(pipefd[1]);
-    pipefd[1] = -1;
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
         ;
-    {
-        ssize_t n;
-
-        do
-            n = read(pipefd[0], &res, sizeof(res));
-        while (n < 0 && errno == EINTR);
-        if (n != (ssize_t)sizeof(res)) {
-            ts_err("%s: the monitor process died before it reported (see %s)", file, logpath);
-            goto out;
-        }
+    do
+        n = read(pipefd[0], &res, sizeof(res));
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(res)) {
+        ts_err("%s: the monitor process died before it reported (see %s)", a->file, logpath);
+        goto out;
     }
-    close(lock);
-    lock = -1;
+    ts_guest_unlock(g);
     if (res.rc) {
-        ts_err("%s: not created: %s (libxl's messages above say why)", file,
+        ts_err("%s: not created: %s (libxl's messages above say why)", a->file,
                ts_libxl_strerror(res.rc));
         goto out;
     }
-    if (!o.quiet)
-        ts_info("created %s (domain %u)%s; its monitor logs to %s", m.cfg.dc.c_info.name,
-                res.domid, o.paused ? ", paused" : "", logpath);
+    if (!a->quiet)
+        ts_info("created %s (domain %u)%s; its monitor logs to %s", g->cfg.dc.c_info.name,
+                res.domid, a->paused ? ", paused" : "", logpath);
     printf("%u\n", res.domid);
     fflush(stdout);
-    status = 0;
-    if (console) {
-        struct ts_xl x;
-
-        if (ts_xl_open(&x, NULL, 0) == 0) {
-            libxl_console_type t = m.cfg.dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM
-                                       ? LIBXL_CONSOLE_TYPE_SERIAL : LIBXL_CONSOLE_TYPE_PV;
-            if (ts_console_run(&x, res.domid, t, 0, 10, o.quiet) < 0)
-                status = 1;
-            ts_xl_close(&x);
-        } else {
-            status = 1;
-        }
-    }
+    status = a->console ? attach_console(g, res.domid, a->quiet) : 0;
 out:
-    if (pipefd[0] >= 0)
-        close(pipefd[0]);
-    if (pipefd[1] >= 0)
-        close(pipefd[1]);
-    if (lock >= 0)
-        close(lock);
-    ts_xl_close(&m.x);
-    ts_config_free(&m.cfg);
-    ts_settings_free(&s);
-    free(m.text);
+    close(pipefd[0]);
     free(logpath);
-    free(kv);
+    return status;
+}
+
+/* load, lock, check (create.c), then build as asked */
+static int create_guest(const struct create_args *a, const struct ts_settings *s,
+                        struct ts_diag *d)
+{
+    struct ts_guest g;
+    int stage, status = 1;
+
+    ts_guest_init(&g, s, (const char *const *)a->kv, a->nkv);
+    stage = ts_guest_load(&g, a->file, d);
+    if (stage == TS_GUEST_OK) {
+        if (g.cfg.dm_note && !a->quiet)
+            ts_info("%s: device model %s", g.cfg.dc.c_info.name, g.cfg.dm_note);
+        stage = ts_guest_prepare(&g, a->verbose, d);
+    }
+    if (stage == TS_GUEST_PARSE || stage == TS_GUEST_CHECK)
+        ts_err("%s: not created (%d error%s)", a->file, d->errors, d->errors == 1 ? "" : "s");
+    else if (stage == TS_GUEST_LOCK)
+        ts_err("%s", g.why);
+    else if (stage == TS_GUEST_OK)
+        status = a->dry ? dry_run(&g) : a->foreground ? create_foreground(&g, a)
+                                                       : create_daemon(&g, a);
+    ts_guest_free(&g);
+    return status;
+}
+
+int cmd_create(int argc, char **argv)
+{
+    struct create_args a;
+    struct ts_settings s;
+    struct ts_diag d = { .out = stderr };
+    int status = parse_create_args(argc, argv, &a);
+
+    if (status < 0) {
+        status = 1;
+        if (ts_settings_load(&s, NULL, &d) == 0)
+            status = create_guest(&a, &s, &d);
+        ts_settings_free(&s);
+    }
+    free(a.kv);
     return status;
 }

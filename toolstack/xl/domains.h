@@ -24,11 +24,4 @@ int cmd_log(int argc, char **argv);
 int ts_console_run(struct ts_xl *x, uint32_t domid, libxl_console_type type, int num,
                    int wait_s, bool quiet);
 
-/* creating a domain from a parsed config, for create (and later `hvmctl run`) */
-struct ts_create_opts {
-    bool paused;            /* leave it paused after building */
-    bool foreground;        /* monitor in this process instead of a daemon */
-    bool quiet;
-    int verbose;
-};
 #endif

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xl/xl.h: the domain side of hvmctl: its settings (settings.c, /etc/hvmd/hvmctl.conf), xl.cfg
- * files (config.c, cfgscan.c), the libxl context
- * (xlctx.c), and the one path that builds a domain from a config (create.c), used by
- * `hvmctl create` and `hvmctl run`.
+ * files (config.c, cfgscan.c), the libxl context (xlctx.c), and the one path that builds a
+ * domain from a config (create.c), used by `hvmctl create` and `hvmctl run`.
  */
 #ifndef HVMCTL_XL_H
 #define HVMCTL_XL_H
@@ -70,11 +69,11 @@ struct ts_config {
     char *dm_note;          /* for HVM: which device model, and why (for the user) */
     bool dm_is_hvmd;
 };
-/* Reads FILE, appends the KEY=VALUE overrides as xl does, parses it into c->dc with libxlutil.
- * Every problem is reported through d naming file, line and key; returns 0 or -EINVAL. */
-int ts_config_load(struct ts_config *c, const char *file, const char *const *overrides, int n,
-                   const struct ts_settings *s, struct ts_diag *d) TS_MUST_CHECK;
-/* The same from text already in memory (restarts; tests). */
+/* Reads FILE (text, at most 1 MiB) into *text: 0, or -EINVAL after reporting why through d. */
+int ts_config_read(const char *file, char **text, size_t *len, struct ts_diag *d) TS_MUST_CHECK;
+/* Parses xl.cfg text: appends the KEY=VALUE overrides as xl does, parses it into c->dc with
+ * libxlutil. Every problem is reported through d naming file, line and key; returns 0 or
+ * -EINVAL. */
 int ts_config_parse(struct ts_config *c, const char *file, const char *text, size_t len,
                     const char *const *overrides, int n, const struct ts_settings *s,
                     struct ts_diag *d) TS_MUST_CHECK;
@@ -98,5 +97,47 @@ int ts_find_domain(struct ts_xl *x, const char *dom, uint32_t *domid) TS_MUST_CH
 const char *ts_libxl_strerror(int rc);
 /* PV, PVH or HVM (INVALID if the domain is gone) */
 libxl_domain_type ts_domain_type(struct ts_xl *x, uint32_t domid);
+
+/* ---- building a domain: the one path of `hvmctl create` and `hvmctl run` (create.c) ---------- */
+/* Load (read and parse the file), prepare (the create lock, so that two creates cannot both pass
+ * the name check; libxl; the checks that need Xen), build (libxl_domain_create_new, paused; on
+ * failure nothing of the domain is left). Each step returns 0 or the stage that failed, after
+ * saying why: through d (read, parse, check), on stderr (xen), in g->why (lock). */
+enum ts_guest_stage {
+    TS_GUEST_OK = 0,
+    TS_GUEST_READ,          /* the file cannot be read, or is not text */
+    TS_GUEST_PARSE,         /* the config has errors */
+    TS_GUEST_LOCK,          /* the create lock cannot be taken */
+    TS_GUEST_XEN,           /* no libxl context (not dom0?) */
+    TS_GUEST_CHECK,         /* a check against the host failed (name clash, memory, bridge) */
+};
+struct ts_guest {
+    const struct ts_settings *s;
+    const char *const *overrides;   /* KEY=VALUE from the command line */
+    int n_overrides;
+    char *text;             /* the file as read: a restart parses it again */
+    size_t text_len;
+    struct ts_config cfg;   /* valid (ts_config_free-able) from ts_guest_init on */
+    struct ts_xl x;         /* x.ctx NULL while closed */
+    int lock;               /* the create lock's fd while held, else -1 */
+    uint32_t domid;         /* INVALID_DOMID until built */
+    bool userdata_stored;   /* hvmctl's userdata (config, monitor pid) went with the domain */
+    char why[300];
+};
+void ts_guest_init(struct ts_guest *g, const struct ts_settings *s, const char *const *overrides,
+                   int n_overrides);
+int ts_guest_load(struct ts_guest *g, const char *file, struct ts_diag *d) TS_MUST_CHECK;
+/* parse g->text again (a restart): 0 or TS_GUEST_PARSE */
+int ts_guest_reload(struct ts_guest *g, struct ts_diag *d) TS_MUST_CHECK;
+int ts_guest_prepare(struct ts_guest *g, int verbose, struct ts_diag *d) TS_MUST_CHECK;
+/* the create lock alone (a restart takes it without the checks): 0 or TS_GUEST_LOCK */
+int ts_guest_lock(struct ts_guest *g) TS_MUST_CHECK;
+void ts_guest_unlock(struct ts_guest *g);
+/* Builds the domain, paused, and stores hvmctl's userdata ("run": true for `hvmctl run`).
+ * Returns 0, or a libxl error (ERROR_*) with nothing of the domain left. */
+int ts_guest_build(struct ts_guest *g, bool run) TS_MUST_CHECK;
+/* lets a built domain run: 0, or a libxl error after destroying it */
+int ts_guest_start(struct ts_guest *g) TS_MUST_CHECK;
+void ts_guest_free(struct ts_guest *g);
 
 #endif
