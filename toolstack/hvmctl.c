@@ -62,7 +62,7 @@ int main(int argc, char **argv)
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].main(argc - 1, argv + 1);
-    fprintf(stderr, "hvmctl: unknown command '%s'\n", argv[1]);
+    ts_err("unknown command '%s'", argv[1]);
     usage(stderr);
     return 2;
 }

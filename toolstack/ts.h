@@ -42,6 +42,7 @@ void ts_warn_at(struct ts_diag *d, const char *file, int line, const char *key,
 /* "hvmctl: message" */
 void ts_err(const char *fmt, ...) TS_PRINTF(1, 2);
 void ts_info(const char *fmt, ...) TS_PRINTF(1, 2);
+void ts_vinfo(const char *fmt, va_list ap) TS_PRINTF(1, 0);
 
 /* Formats the message into buf (len bytes), prints it as ts_err does unless quiet, and returns
  * err (a negative errno; -EINVAL if err is not negative). */

@@ -56,7 +56,7 @@ void ts_warn_at(struct ts_diag *d, const char *file, int line, const char *key,
         d->warnings++;
 }
 
-static void vsay(const char *fmt, va_list ap)
+void ts_vinfo(const char *fmt, va_list ap)
 {
     fputs("hvmctl: ", stderr);
     vfprintf(stderr, fmt, ap);
@@ -68,7 +68,7 @@ void ts_err(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsay(fmt, ap);
+    ts_vinfo(fmt, ap);
     va_end(ap);
 }
 
@@ -77,7 +77,7 @@ void ts_info(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsay(fmt, ap);
+    ts_vinfo(fmt, ap);
     va_end(ap);
 }
 
@@ -85,7 +85,7 @@ void ts_vfail(char *buf, size_t len, bool quiet, const char *fmt, va_list ap)
 {
     vsnprintf(buf, len, fmt, ap);
     if (!quiet)
-        fprintf(stderr, "hvmctl: %s\n", buf);
+        ts_err("%s", buf);
 }
 
 int ts_fail(char *buf, size_t len, bool quiet, int err, const char *fmt, ...)

@@ -50,7 +50,7 @@ static int load(const char *path, struct net_config *cfg)
     int rc = net_conf_load(path, cfg, err, sizeof(err));
 
     if (rc < 0)
-        fprintf(stderr, "hvmctl: %s\n", err);
+        ts_err("%s", err);
     return rc;
 }
 
@@ -174,7 +174,7 @@ int net_cmd_main(int argc, char **argv)
     }
     sub = argv[optind++];
     if (strcmp(sub, "up") && strcmp(sub, "down") && strcmp(sub, "show") && strcmp(sub, "check")) {
-        fprintf(stderr, "hvmctl: network: unknown command '%s'\n", sub);
+        ts_err("network: unknown command '%s'", sub);
         usage(stderr);
         return 2;
     }

@@ -12,10 +12,13 @@
  *   net_show.c   network show
  *   net_cmd.c    the `hvmctl network` command line
  *   vif.c        vif add / remove and the libxl hotplug entry (vif-hvmctl)
- * Errors are negative errno; the message for a person is in ctx->err (and on stderr).
+ * Errors follow ts.h: negative errno; the message for a person is kept in ctx->err (and printed
+ * on stderr unless ctx->quiet) by net_fail, which is ts_fail on the context.
  */
 #ifndef HVMCTL_NET_H
 #define HVMCTL_NET_H
+
+#include "toolstack/ts.h"
 
 #include <limits.h>
 #include <net/if.h>
@@ -95,9 +98,9 @@ struct net_ctx {
 int net_ctx_init(struct net_ctx *c, const char *rundir, bool want_nl);
 void net_ctx_fini(struct net_ctx *c);
 /* Record (and print, unless quiet) an error for a person; returns err (negative errno). */
-int net_fail(struct net_ctx *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int net_fail(struct net_ctx *c, int err, const char *fmt, ...) TS_PRINTF(3, 4);
 /* Print a note (a change made, a warning) on stderr unless quiet. */
-void net_note(struct net_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void net_note(struct net_ctx *c, const char *fmt, ...) TS_PRINTF(2, 3);
 
 /* ---- net_util.c ---- */
 int net_parse_mac(const char *s, uint8_t mac[6], char *why, size_t whylen);

@@ -10,31 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define STATE_MAX (64 * 1024)
-
-static int mkdir_p(const char *path)
-{
-    char tmp[PATH_MAX], *p;
-
-    if (strlen(path) >= sizeof(tmp))
-        return -ENAMETOOLONG;
-    strcpy(tmp, path);
-    for (p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
 
 int net_state_path(struct net_ctx *c, char *buf, size_t len, const char *kind, const char *name)
 {
@@ -49,26 +28,24 @@ int net_state_path(struct net_ctx *c, char *buf, size_t len, const char *kind, c
 
 int net_state_lock(struct net_ctx *c)
 {
-    char p[PATH_MAX];
-    int rc;
+    char p[PATH_MAX], why[sizeof(c->err)];
+    int rc, fd;
 
     if (c->lockfd >= 0)
         return 0;
-    if ((rc = mkdir_p(c->rundir)) < 0)
+    if ((rc = ts_mkdir_p(c->rundir)) < 0)
         return net_fail(c, rc, "cannot create the run directory %s: %s", c->rundir, strerror(-rc));
     snprintf(p, sizeof(p), "%s/net", c->rundir);
-    if ((rc = mkdir_p(p)) < 0)
+    if ((rc = ts_mkdir_p(p)) < 0)
         return net_fail(c, rc, "cannot create %s: %s", p, strerror(-rc));
     snprintf(p, sizeof(p), "%s/vif", c->rundir);
-    if ((rc = mkdir_p(p)) < 0)
+    if ((rc = ts_mkdir_p(p)) < 0)
         return net_fail(c, rc, "cannot create %s: %s", p, strerror(-rc));
     snprintf(p, sizeof(p), "%s/lock", c->rundir);
-    c->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (c->lockfd < 0)
-        return net_fail(c, -errno, "cannot open %s: %s", p, strerror(errno));
-    while (flock(c->lockfd, LOCK_EX) < 0)
-        if (errno != EINTR)
-            return net_fail(c, -errno, "cannot lock %s: %s", p, strerror(errno));
+    fd = ts_lock_file(p, 0644, why, sizeof(why));
+    if (fd < 0)
+        return net_fail(c, fd, "%s", why);
+    c->lockfd = fd;
     return 0;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: parsing and formatting helpers (MAC, IPv4, names), the error context. */
 #include "toolstack/net/net.h"
 
@@ -56,10 +57,8 @@ int net_fail(struct net_ctx *c, int err, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(c->err, sizeof(c->err), fmt, ap);
+    ts_vfail(c->err, sizeof(c->err), c->quiet, fmt, ap);
     va_end(ap);
-    if (!c->quiet)
-        fprintf(stderr, "hvmctl: %s\n", c->err);
     return err < 0 ? err : -EINVAL;
 }
 
@@ -70,9 +69,7 @@ void net_note(struct net_ctx *c, const char *fmt, ...)
     if (c->quiet)
         return;
     va_start(ap, fmt);
-    fputs("hvmctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    ts_vinfo(fmt, ap);
     va_end(ap);
 }
 

@@ -480,27 +480,27 @@ int vif_cmd_main(int argc, char **argv)
         switch (ch) {
         case 'n':
             if (!net_valid_ifname(optarg)) {
-                fprintf(stderr, "hvmctl: vif: '%s' is not a network name\n", optarg);
+                ts_err("vif: '%s' is not a network name", optarg);
                 return 2;
             }
             snprintf(r.network, sizeof(r.network), "%s", optarg);
             break;
         case 'i':
             if (vif_parse_ips(optarg, &r, why, sizeof(why)) < 0) {
-                fprintf(stderr, "hvmctl: vif: --ip %s: %s\n", optarg, why);
+                ts_err("vif: --ip %s: %s", optarg, why);
                 return 2;
             }
             break;
         case 'm':
             if (net_parse_mac(optarg, r.mac, why, sizeof(why)) < 0) {
-                fprintf(stderr, "hvmctl: vif: invalid MAC: %s\n", why);
+                ts_err("vif: invalid MAC: %s", why);
                 return 2;
             }
             r.has_mac = true;
             break;
         case 'u':
             if (net_parse_uint(optarg, 65535, &r.mtu) < 0 || r.mtu < 68) {
-                fprintf(stderr, "hvmctl: vif: --mtu %s: want 68 to 65535\n", optarg);
+                ts_err("vif: --mtu %s: want 68 to 65535", optarg);
                 return 2;
             }
             break;
@@ -524,16 +524,16 @@ int vif_cmd_main(int argc, char **argv)
         return rc ? 1 : 0;
     }
     if (strcmp(sub, "add") && strcmp(sub, "remove")) {
-        fprintf(stderr, "hvmctl: vif: unknown command '%s'\n", sub);
+        ts_err("vif: unknown command '%s'", sub);
         vif_usage(stderr);
         return 2;
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "hvmctl: vif %s: want one IFNAME\n", sub);
+        ts_err("vif %s: want one IFNAME", sub);
         return 2;
     }
     if (!net_valid_ifname(argv[optind])) {
-        fprintf(stderr, "hvmctl: vif: '%s' is not a valid interface name\n", argv[optind]);
+        ts_err("vif: '%s' is not a valid interface name", argv[optind]);
         return 2;
     }
     snprintf(r.ifname, sizeof(r.ifname), "%s", argv[optind]);
@@ -580,7 +580,7 @@ static void xs_put(struct xs_handle *xs, const char *base, const char *key, cons
 
     snprintf(path, sizeof(path), "%s/%s", base, key);
     if (!xs_write(xs, XBT_NULL, path, val, (unsigned int)strlen(val)))
-        fprintf(stderr, "hvmctl: vif-hvmctl: cannot write %s: %s\n", path, strerror(errno));
+        ts_err("vif-hvmctl: cannot write %s: %s", path, strerror(errno));
 }
 
 int vif_hotplug_main(int argc, char **argv)
@@ -601,12 +601,12 @@ int vif_hotplug_main(int argc, char **argv)
         type_if = getenv("type_if");
     if (strcmp(cmd, "online") && strcmp(cmd, "offline") && strcmp(cmd, "add") &&
         strcmp(cmd, "remove")) {
-        fprintf(stderr, "hvmctl: vif-hvmctl: invalid command '%s' (want online, offline, add or "
-                "remove, as libxl calls a vif script)\n", cmd);
+        ts_err("vif-hvmctl: invalid command '%s' (want online, offline, add or "
+               "remove, as libxl calls a vif script)", cmd);
         return 1;
     }
     if (strcmp(type_if, "vif") && strcmp(type_if, "tap")) {
-        fprintf(stderr, "hvmctl: vif-hvmctl: unknown interface type %s\n", type_if);
+        ts_err("vif-hvmctl: unknown interface type %s", type_if);
         return 1;
     }
     /* online/offline are the vif's events, add/remove the tap's (as vif-common.sh) */
@@ -616,17 +616,17 @@ int vif_hotplug_main(int argc, char **argv)
     up = !strcmp(cmd, "online") || !strcmp(cmd, "add");
     dev = !strcmp(type_if, "vif") ? getenv("vif") : getenv("INTERFACE");
     if (!xbp || !*xbp) {
-        fprintf(stderr, "hvmctl: vif-hvmctl: XENBUS_PATH is not set (libxl sets it)\n");
+        ts_err("vif-hvmctl: XENBUS_PATH is not set (libxl sets it)");
         return 1;
     }
     if (!dev || !net_valid_ifname(dev)) {
-        fprintf(stderr, "hvmctl: vif-hvmctl: %s is not set to an interface name (libxl sets it)\n",
-                !strcmp(type_if, "vif") ? "vif" : "INTERFACE");
+        ts_err("vif-hvmctl: %s is not set to an interface name (libxl sets it)",
+               !strcmp(type_if, "vif") ? "vif" : "INTERFACE");
         return 1;
     }
     xs = xs_open(0);
     if (!xs) {
-        fprintf(stderr, "hvmctl: vif-hvmctl: cannot open xenstore: %s\n", strerror(errno));
+        ts_err("vif-hvmctl: cannot open xenstore: %s", strerror(errno));
         return 1;
     }
     memset(&r, 0, sizeof(r));

@@ -143,7 +143,7 @@ static void say_child_log(const struct job *j)
         for (p = data + len; p > data; p--)
             if (p[-1] == '\n' && p != data + len && ++lines == 15)
                 break;
-        fprintf(stderr, "hvmctl: run: the end of %s:\n", path);
+        ts_err("run: the end of %s:", path);
         for (; *p; ) {
             char *nl = strchr(p, '\n');
             size_t n = nl ? (size_t)(nl - p) : strlen(p);

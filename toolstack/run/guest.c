@@ -564,7 +564,7 @@ static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engin
     g->settings = true;
     if (ts_settings_load(&g->s, NULL, &d) < 0) {
         set_error(r, "settings", "hvmctl's settings do not parse (see above)");
-        return -1;
+        return -EINVAL;
     }
     ts_guest_init(&g->tg, &g->s, g->o->overrides, g->o->n_overrides);
     stage = ts_guest_load(&g->tg, cfg_file, &d);
@@ -572,7 +572,7 @@ static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engin
         result_config(r, &g->tg.cfg);
         if (run_engine_init(e, g->o->spec, on_line, g) < 0) {
             set_error(r, "internal", "cannot set up the checks (out of memory)");
-            return -1;
+            return -ENOMEM;
         }
         *engine = true;
         stage = ts_guest_prepare(&g->tg, g->o->verbose > 0 ? g->o->verbose : 0, &d);
@@ -582,24 +582,25 @@ static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engin
         break;
     case TS_GUEST_LOCK:
         set_error(r, "lock", "%s", g->tg.why);
-        return -1;
+        return -EAGAIN;
     case TS_GUEST_XEN:
         set_error(r, "xen", "cannot talk to Xen through libxl (is this dom0?)");
-        return -1;
+        return -ENODEV;
     default:
         set_error(r, "config", "%s: not created (%d error%s, above)", cfg_file, d.errors,
                   d.errors == 1 ? "" : "s");
-        return -1;
+        return -EINVAL;
     }
     g->xs = xs_open(0);
     if (!g->xs) {
         set_error(r, "xen", "cannot open xenstore: %s", strerror(errno));
-        return -1;
+        return -ENODEV;
     }
     return 0;
 }
 
-/* the create: paused, so that nothing the guest prints is missed. 0, or -1 with the verdict */
+/* the create: paused, so that nothing the guest prints is missed. 0, or a negative errno with
+ * the result's verdict set */
 static int guest_create(struct guest *g, int stop_fd, double *t0)
 {
     struct run_result *r = g->r;
@@ -611,7 +612,7 @@ static int guest_create(struct guest *g, int stop_fd, double *t0)
                r->name, strerror(-rc));
     if (stop_pending(stop_fd)) {
         set_error(r, "interrupted", "interrupted before the create");
-        return -1;
+        return -EINTR;
     }
     *t0 = run_now();
     rc = ts_guest_build(&g->tg, true);
@@ -619,7 +620,7 @@ static int guest_create(struct guest *g, int stop_fd, double *t0)
     if (rc) {
         set_error(r, "create", "libxl could not create the domain: %s (libxl's messages above "
                   "say why)", ts_libxl_strerror(rc));
-        return -1;
+        return -EIO;
     }
     g->domid = g->tg.domid;
     g->created = true;

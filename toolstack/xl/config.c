@@ -96,7 +96,7 @@ static bool present(struct pctx *p, const char *key)
     return k != NULL;
 }
 
-/* ---- typed getters: 1 set, 0 absent, -1 wrong (reported) ---------------------------------- */
+/* ---- typed getters: 1 set, 0 absent, -EINVAL wrong (reported) ------------------------------- */
 
 static int get_str(struct pctx *p, const char *key, const char **v)
 {
@@ -104,7 +104,7 @@ static int get_str(struct pctx *p, const char *key, const char **v)
         return 0;
     if (xlu_cfg_get_string(p->cfg, key, v, 1)) {
         perr(p, key, "must be a single value, not a list");
-        return -1;
+        return -EINVAL;
     }
     return 1;
 }
@@ -131,11 +131,11 @@ static int get_long(struct pctx *p, const char *key, long min, long max, long *o
         return r;
     if (ts_parse_long(v, &l) < 0) {
         perr(p, key, "'%s' is not a number", v);
-        return -1;
+        return -EINVAL;
     }
     if (l < min || l > max) {
         perr(p, key, "%ld is out of range (%ld to %ld)", l, min, max);
-        return -1;
+        return -EINVAL;
     }
     *out = l;
     return 1;
@@ -162,7 +162,7 @@ static int get_bool(struct pctx *p, const char *key, libxl_defbool *b)
         return 1;
     }
     perr(p, key, "'%s' is not a boolean (0 or 1)", v);
-    return -1;
+    return -EINVAL;
 }
 
 static int get_list(struct pctx *p, const char *key, XLU_ConfigList **l, int *n)
@@ -171,7 +171,7 @@ static int get_list(struct pctx *p, const char *key, XLU_ConfigList **l, int *n)
         return 0;
     if (xlu_cfg_get_list(p->cfg, key, l, n, 1)) {
         perr(p, key, "must be a list, e.g. %s = [ \"...\" ]", key);
-        return -1;
+        return -EINVAL;
     }
     return 1;
 }
@@ -189,12 +189,12 @@ static int get_string_list(struct pctx *p, const char *key, libxl_string_list *s
     if (!xlu_cfg_get_string(p->cfg, key, &v, 1)) {
         *sl = calloc(2, sizeof(char *));
         if (!*sl)
-            return -1;
+            return -ENOMEM;
         (*sl)[0] = ts_strdup(v);
         return 1;
     }
     perr(p, key, "must be a string or a list of strings");
-    return -1;
+    return -EINVAL;
 }
 
 /* ---- actions on shutdown (xl's names) --------------------------------------------------------- */
@@ -667,7 +667,7 @@ static int parse_nic_token(struct pctx *p, int idx, libxl_device_nic *nic, const
 
     if (!eq || eq == tok || (size_t)(eq - tok) >= sizeof(key)) {
         perr(p, "vif", "entry %d: '%s' is not KEY=VALUE", idx, tok);
-        return -1;
+        return -EINVAL;
     }
     klen = (size_t)(eq - tok);
     memcpy(key, tok, klen);
@@ -687,7 +687,7 @@ static int parse_nic_token(struct pctx *p, int idx, libxl_device_nic *nic, const
         if (nic->mac[0] & 1) {
             perr(p, "vif", "entry %d: mac=%s is a multicast address (the first octet must be "
                  "even)", idx, val);
-            return -1;
+            return -EINVAL;
         }
     } else if (!strcmp(key, "bridge")) {
         free(nic->bridge);
@@ -707,7 +707,7 @@ static int parse_nic_token(struct pctx *p, int idx, libxl_device_nic *nic, const
     } else if (!strcmp(key, "vifname")) {
         if (strlen(val) >= 16) {
             perr(p, "vif", "entry %d: vifname=%s is longer than 15 characters", idx, val);
-            return -1;
+            return -EINVAL;
         }
         free(nic->ifname);
         nic->ifname = ts_strdup(val);
@@ -724,12 +724,12 @@ static int parse_nic_token(struct pctx *p, int idx, libxl_device_nic *nic, const
     } else {
         perr(p, "vif", "entry %d: unknown setting '%s' (type, mac, bridge, ip, script, "
              "backend, vifname, model, rate, mtu, gatewaydev)", idx, key);
-        return -1;
+        return -EINVAL;
     }
     return 0;
 bad_value:
     perr(p, "vif", "entry %d: %s=%s is not valid", idx, key, val);
-    return -1;
+    return -EINVAL;
 }
 
 /*
