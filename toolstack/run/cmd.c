@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * run_cmd.c: `hvmctl run CFG... [KEY=VALUE...] --expect REGEX ...`: the options, the runs (one
+ * cmd.c: `hvmctl run CFG... [KEY=VALUE...] --expect REGEX ...`: the options, the runs (one
  * in this process; several each in a child process of its own, -j N at a time), the signals,
  * the reports and the exit status (0 pass, 1 fail, 2 infrastructure error).
  *
@@ -331,10 +332,97 @@ static void list_checks(void)
         printf("%-16s %s\n", run_check_info(i)->name, run_check_info(i)->about);
 }
 
-int cmd_run(int argc, char **argv)
+/* the command line of `hvmctl run` */
+struct run_args {
+    struct run_spec spec;
+    const char *art, *json, *junit;
+    const char **cfgs, **kv;
+    int ncfg, nkv, par, verbose;
+    bool quiet, poweroff_seen;
+    double step_timeout;
+};
+
+static int no_check(struct run_spec *spec, const char *arg)
 {
-    enum { O_EXPECT = 256, O_FAIL, O_STEP, O_TIMEOUT, O_POWEROFF, O_NOCHECK, O_NOCHECKS, O_ART,
-           O_JSON, O_JUNIT, O_LIST };
+    char *list = ts_strdup(arg), *save = NULL, *w;
+    int rc = 0;
+
+    for (w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        int c = run_check_by_name(w);
+        if (c < 0) {
+            ts_err("run: --no-check %s: no such check (hvmctl run --list-checks)", w);
+            rc = -EINVAL;
+            break;
+        }
+        spec->checks &= ~(1u << c);
+    }
+    free(list);
+    return rc;
+}
+
+enum { O_EXPECT = 256, O_FAIL, O_STEP, O_TIMEOUT, O_POWEROFF, O_NOCHECK, O_NOCHECKS, O_ART,
+       O_JSON, O_JUNIT, O_LIST };
+
+/* one option: -1 to go on, else the exit status */
+static int run_option(int opt, const char *arg, struct run_args *a)
+{
+    char err[300];
+    long v;
+
+    switch (opt) {
+    case O_EXPECT:
+        if (run_spec_add_expect(&a->spec, arg, a->step_timeout, err, sizeof(err)) < 0) {
+            ts_err("run: %s", err);
+            return 2;
+        }
+        return -1;
+    case O_FAIL:
+        if (run_spec_add_fail(&a->spec, arg, err, sizeof(err)) < 0) {
+            ts_err("run: %s", err);
+            return 2;
+        }
+        return -1;
+    case O_STEP:
+        return parse_secs("--step-timeout", arg, &a->step_timeout) < 0 ? 2 : -1;
+    case O_TIMEOUT:
+        return parse_secs("--timeout", arg, &a->spec.timeout_s) < 0 ? 2 : -1;
+    case O_POWEROFF:
+        a->spec.wait_poweroff = true;
+        a->spec.poweroff_timeout_s = a->step_timeout;
+        a->poweroff_seen = true;
+        return -1;
+    case O_NOCHECK:
+        return no_check(&a->spec, arg) < 0 ? 2 : -1;
+    case O_NOCHECKS:
+        a->spec.checks = 0;
+        return -1;
+    case O_ART: a->art = arg; return -1;
+    case O_JSON: a->json = arg; return -1;
+    case O_JUNIT: a->junit = arg; return -1;
+    case O_LIST:
+        list_checks();
+        return 0;
+    case 'j':
+        if (ts_parse_long(arg, &v) < 0 || v < 1 || v > 64) {
+            ts_err("run: -j %s: a number of runs at once, 1 to 64", arg);
+            return 2;
+        }
+        a->par = (int)v;
+        return -1;
+    case 'q': a->quiet = true; return -1;
+    case 'v': a->verbose++; return -1;
+    case 'h':
+        fputs(run_usage, stdout);
+        return 0;
+    default:
+        fputs(run_usage, stderr);
+        return 2;
+    }
+}
+
+/* Parses the command line into a: -1 to go on, else the exit status. */
+static int parse_run_args(int argc, char **argv, struct run_args *a)
+{
     static const struct option opts[] = {
         { "expect", required_argument, NULL, O_EXPECT },
         { "fail", required_argument, NULL, O_FAIL },
@@ -353,159 +441,76 @@ int cmd_run(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct run_spec spec;
-    struct run_opts o;
-    const char *art = "hvmctl-run", *json = NULL, *junit = NULL;
-    const char **cfgs = NULL, **kv = NULL;
-    struct job *jobs = NULL;
-    char **dirs = NULL;
-    struct run_brief *briefs = NULL;
-    double step_timeout = 0, wall0;
-    bool quiet = false, poweroff_seen = false;
-    int opt, ncfg = 0, nkv = 0, par = 1, verbose = 0, i, status = 2, worst = 0;
-    char err[300];
+    int opt, i, status;
 
-    run_spec_init(&spec);
-    spec.timeout_s = 300;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "j:qvh", opts, NULL)) != -1) {
-        switch (opt) {
-        case O_EXPECT:
-            if (run_spec_add_expect(&spec, optarg, step_timeout, err, sizeof(err)) < 0) {
-                ts_err("run: %s", err);
-                goto out;
-            }
-            break;
-        case O_FAIL:
-            if (run_spec_add_fail(&spec, optarg, err, sizeof(err)) < 0) {
-                ts_err("run: %s", err);
-                goto out;
-            }
-            break;
-        case O_STEP:
-            if (parse_secs("--step-timeout", optarg, &step_timeout) < 0)
-                goto out;
-            break;
-        case O_TIMEOUT:
-            if (parse_secs("--timeout", optarg, &spec.timeout_s) < 0)
-                goto out;
-            break;
-        case O_POWEROFF:
-            spec.wait_poweroff = true;
-            spec.poweroff_timeout_s = step_timeout;
-            poweroff_seen = true;
-            break;
-        case O_NOCHECK: {
-            char *list = ts_strdup(optarg), *save = NULL, *w;
-            bool bad = false;
-
-            for (w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-                int c = run_check_by_name(w);
-                if (c < 0) {
-                    ts_err("run: --no-check %s: no such check (hvmctl run --list-checks)", w);
-                    bad = true;
-                    break;
-                }
-                spec.checks &= ~(1u << c);
-            }
-            free(list);
-            if (bad)
-                goto out;
-            break;
-        }
-        case O_NOCHECKS:
-            spec.checks = 0;
-            break;
-        case O_ART:
-            art = optarg;
-            break;
-        case O_JSON:
-            json = optarg;
-            break;
-        case O_JUNIT:
-            junit = optarg;
-            break;
-        case O_LIST:
-            list_checks();
-            status = 0;
-            goto out;
-        case 'j': {
-            long v;
-            if (ts_parse_long(optarg, &v) < 0 || v < 1 || v > 64) {
-                ts_err("run: -j %s: a number of runs at once, 1 to 64", optarg);
-                goto out;
-            }
-            par = (int)v;
-            break;
-        }
-        case 'q':
-            quiet = true;
-            break;
-        case 'v':
-            verbose++;
-            break;
-        case 'h':
-            fputs(run_usage, stdout);
-            status = 0;
-            goto out;
-        default:
-            fputs(run_usage, stderr);
-            goto out;
-        }
-    }
-    cfgs = calloc((size_t)argc + 1, sizeof(*cfgs));
-    kv = calloc((size_t)argc + 1, sizeof(*kv));
-    if (!cfgs || !kv)
-        goto out;
+    while ((opt = getopt_long(argc, argv, "j:qvh", opts, NULL)) != -1)
+        if ((status = run_option(opt, optarg, a)) >= 0)
+            return status;
+    a->cfgs = calloc((size_t)argc + 1, sizeof(*a->cfgs));
+    a->kv = calloc((size_t)argc + 1, sizeof(*a->kv));
+    if (!a->cfgs || !a->kv)
+        return 2;
     for (i = optind; i < argc; i++) {
         if (strchr(argv[i], '='))
-            kv[nkv++] = argv[i];
+            a->kv[a->nkv++] = argv[i];
         else
-            cfgs[ncfg++] = argv[i];
+            a->cfgs[a->ncfg++] = argv[i];
     }
-    if (!ncfg) {
+    if (!a->ncfg) {
         ts_err("run: no config file");
         fputs(run_usage, stderr);
-        goto out;
+        return 2;
     }
-    if (!spec.n_expects && !poweroff_seen) {
+    if (!a->spec.n_expects && !a->poweroff_seen) {
         /* nothing to see: the test is that the guest powers off by itself */
-        spec.wait_poweroff = true;
-        spec.poweroff_timeout_s = step_timeout;
+        a->spec.wait_poweroff = true;
+        a->spec.poweroff_timeout_s = a->step_timeout;
     }
-    if (signals_setup() < 0) {
-        ts_err("run: cannot set up signal handling: %s", strerror(errno));
-        goto out;
-    }
+    return -1;
+}
 
+/* "hvmctl run: N passed, ..." after several runs */
+static void say_totals(const struct job *jobs, int n, int par, double wall_s)
+{
+    int p = 0, f = 0, e = 0, i;
+
+    for (i = 0; i < n; i++) {
+        if (jobs[i].brief.verdict == RUN_PASS)
+            p++;
+        else if (jobs[i].brief.verdict == RUN_FAIL)
+            f++;
+        else
+            e++;
+    }
+    printf("hvmctl run: %d passed, %d failed, %d error%s (%d configs, -j %d, %.1f s)\n", p, f,
+           e, e == 1 ? "" : "s", n, par, wall_s);
+}
+
+/* the runs, their summary and the combined reports: the exit status */
+static int run_all(struct job *jobs, const struct run_args *a)
+{
+    struct run_opts o;
+    char **dirs = calloc((size_t)a->ncfg, sizeof(*dirs));
+    struct run_brief *briefs = calloc((size_t)a->ncfg, sizeof(*briefs));
+    double wall0;
+    int i, worst = 0, status = 2;
+
+    if (!dirs || !briefs)
+        goto out;
     memset(&o, 0, sizeof(o));
-    o.spec = &spec;
-    o.overrides = kv;
-    o.n_overrides = nkv;
-    o.verbose = quiet ? -1 : verbose;
-    jobs = calloc((size_t)ncfg, sizeof(*jobs));
-    dirs = calloc((size_t)ncfg, sizeof(*dirs));
-    briefs = calloc((size_t)ncfg, sizeof(*briefs));
-    if (!jobs || !dirs || !briefs)
-        goto out;
-    for (i = 0; i < ncfg; i++) {
-        jobs[i].cfg = cfgs[i];
-        jobs[i].pipe_rd = -1;
-        jobs[i].dir = job_dir(art, cfgs[i], jobs, i);
-    }
-    if (mkdir(art, 0755) < 0 && errno != EEXIST) {
-        ts_err("run: --artifacts %s: %s", art, strerror(errno));
-        goto out;
-    }
-
+    o.spec = &a->spec;
+    o.overrides = a->kv;
+    o.n_overrides = a->nkv;
+    o.verbose = a->quiet ? -1 : a->verbose;
     wall0 = run_now();
-    if (ncfg == 1) {
-        one_run(&jobs[0], &o, quiet ? NULL : "");
+    if (a->ncfg == 1) {
+        one_run(&jobs[0], &o, a->quiet ? NULL : "");
         say_brief(&jobs[0]);
     } else {
-        run_many(jobs, ncfg, par, &o, quiet);
+        run_many(jobs, a->ncfg, a->par, &o, a->quiet);
     }
-    for (i = 0; i < ncfg; i++) {
+    for (i = 0; i < a->ncfg; i++) {
         int code = run_exit_code(jobs[i].brief.verdict);
 
         dirs[i] = jobs[i].dir;
@@ -513,34 +518,52 @@ int cmd_run(int argc, char **argv)
         if (code > worst)
             worst = code;
     }
-    if (ncfg > 1) {
-        int p = 0, f = 0, e = 0;
-
-        for (i = 0; i < ncfg; i++) {
-            if (briefs[i].verdict == RUN_PASS)
-                p++;
-            else if (briefs[i].verdict == RUN_FAIL)
-                f++;
-            else
-                e++;
-        }
-        printf("hvmctl run: %d passed, %d failed, %d error%s (%d configs, -j %d, %.1f s)\n", p, f,
-               e, e == 1 ? "" : "s", ncfg, par, run_now() - wall0);
-    }
+    if (a->ncfg > 1)
+        say_totals(jobs, a->ncfg, a->par, run_now() - wall0);
     status = worst;
-    if (run_report_combine(json, junit, dirs, briefs, ncfg, run_now() - wall0) < 0)
+    if (run_report_combine(a->json, a->junit, dirs, briefs, a->ncfg, run_now() - wall0) < 0)
         status = 2;
-
 out:
-    if (jobs) {
-        for (i = 0; i < ncfg; i++)
-            free(jobs[i].dir);
-    }
-    free(jobs);
     free(dirs);
     free(briefs);
-    free(cfgs);
-    free(kv);
-    run_spec_free(&spec);
+    return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_args a = { .art = "hvmctl-run", .par = 1 };
+    struct job *jobs = NULL;
+    int i, status;
+
+    run_spec_init(&a.spec);
+    a.spec.timeout_s = 300;
+    status = parse_run_args(argc, argv, &a);
+    if (status >= 0)
+        goto out;
+    status = 2;
+    if (signals_setup() < 0) {
+        ts_err("run: cannot set up signal handling: %s", strerror(errno));
+        goto out;
+    }
+    jobs = calloc((size_t)a.ncfg, sizeof(*jobs));
+    if (!jobs)
+        goto out;
+    for (i = 0; i < a.ncfg; i++) {
+        jobs[i].cfg = a.cfgs[i];
+        jobs[i].pipe_rd = -1;
+        jobs[i].dir = job_dir(a.art, a.cfgs[i], jobs, i);
+    }
+    if (mkdir(a.art, 0755) < 0 && errno != EEXIST) {
+        ts_err("run: --artifacts %s: %s", a.art, strerror(errno));
+        goto out;
+    }
+    status = run_all(jobs, &a);
+out:
+    for (i = 0; jobs && i < a.ncfg; i++)
+        free(jobs[i].dir);
+    free(jobs);
+    free(a.cfgs);
+    free(a.kv);
+    run_spec_free(&a.spec);
     return status;
 }
