@@ -61,5 +61,10 @@ int ts_mkdir_p(const char *dir);
 /* Opens (creating it, mode, and its folder) and locks PATH exclusively, waiting for it: the fd,
  * or a negative errno with the reason ("cannot open PATH: ...") in why. */
 int ts_lock_file(const char *path, mode_t mode, char *why, size_t whylen) TS_MUST_CHECK;
+/* Reads at most len - 1 bytes of PATH (a /proc file) into buf, NUL-terminated: the count, or a
+ * negative errno. */
+ssize_t ts_read_small(const char *path, char *buf, size_t len);
+/* the process exists and is not a zombie */
+bool ts_pid_alive(long pid);
 
 #endif

@@ -239,3 +239,29 @@ int ts_lock_file(const char *path, mode_t mode, char *why, size_t whylen)
     }
     return fd;
 }
+
+ssize_t ts_read_small(const char *path, char *buf, size_t len)
+{
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -errno;
+    n = read(fd, buf, len - 1);
+    if (n < 0)
+        n = -errno;
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return n;
+}
+
+bool ts_pid_alive(long pid)
+{
+    char path[64], buf[512], *rp;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if (ts_read_small(path, buf, sizeof(buf)) <= 0)
+        return false;
+    rp = strrchr(buf, ')');               /* the state follows the command name in parentheses */
+    return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
+}

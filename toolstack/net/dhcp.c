@@ -94,43 +94,17 @@ static int read_pidfile(const char *path)
     return (int)pid;
 }
 
-static bool alive(int pid)
-{
-    char p[64], buf[512];
-    int fd;
-    ssize_t n;
-    char *rp;
-
-    snprintf(p, sizeof(p), "/proc/%d/stat", pid);
-    fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = 0;
-    rp = strrchr(buf, ')');               /* state follows the command name in parentheses */
-    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
-}
-
 bool net_dhcp_running(struct net_ctx *c, const char *name, int pid)
 {
     char p[64], cmdline[8192], want[PATH_MAX + 16], pidf[PATH_MAX];
-    int fd;
     ssize_t n, i;
 
-    if (pid <= 0 || !alive(pid))
+    if (pid <= 0 || !ts_pid_alive(pid))
         return false;
     snprintf(p, sizeof(p), "/proc/%d/cmdline", pid);
-    fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    n = read(fd, cmdline, sizeof(cmdline) - 1);
-    close(fd);
+    n = ts_read_small(p, cmdline, sizeof(cmdline));
     if (n <= 0)
         return false;
-    cmdline[n] = 0;
     net_dhcp_file(c, name, "pid", pidf, sizeof(pidf));
     snprintf(want, sizeof(want), "--pid-file=%s", pidf);
     for (i = 0; i < n; i += (ssize_t)strlen(cmdline + i) + 1)
@@ -251,14 +225,14 @@ int net_dhcp_stop(struct net_ctx *c, const char *name)
     pid = read_pidfile(f);
     if (pid > 0 && net_dhcp_running(c, name, pid)) {
         kill(pid, SIGTERM);
-        for (i = 0; i < 100 && alive(pid); i++)      /* up to 2 s */
+        for (i = 0; i < 100 && ts_pid_alive(pid); i++)      /* up to 2 s */
             usleep(20000);
-        if (alive(pid)) {
+        if (ts_pid_alive(pid)) {
             kill(pid, SIGKILL);
-            for (i = 0; i < 50 && alive(pid); i++)
+            for (i = 0; i < 50 && ts_pid_alive(pid); i++)
                 usleep(20000);
         }
-        if (alive(pid))
+        if (ts_pid_alive(pid))
             return net_fail(c, -EBUSY, "dnsmasq of network %s (pid %d) does not stop", name, pid);
     }
     for (i = 0; i < 4; i++) {

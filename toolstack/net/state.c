@@ -352,14 +352,21 @@ int net_state_write(struct net_ctx *c, const struct net_state *s)
     return 0;
 }
 
+/* the text of RUNDIR/KIND/NAME, its path in path */
+static int read_state(struct net_ctx *c, const char *kind, const char *name,
+                      char path[PATH_MAX], char **text)
+{
+    int rc = net_state_path(c, path, PATH_MAX, kind, name);
+
+    return rc < 0 ? rc : read_text(path, text);
+}
+
 int net_state_read(struct net_ctx *c, const char *name, struct net_state *s)
 {
     char path[PATH_MAX], *text;
-    int rc = net_state_path(c, path, sizeof(path), "net", name);
+    int rc = read_state(c, "net", name, path, &text);
 
     if (rc < 0)
-        return rc;
-    if ((rc = read_text(path, &text)) < 0)
         return rc;
     rc = net_state_parse(text, s);
     free(text);
@@ -428,11 +435,9 @@ int vif_state_write(struct net_ctx *c, const struct vif_state *v)
 int vif_state_read(struct net_ctx *c, const char *ifname, struct vif_state *v)
 {
     char path[PATH_MAX], *text;
-    int rc = net_state_path(c, path, sizeof(path), "vif", ifname);
+    int rc = read_state(c, "vif", ifname, path, &text);
 
     if (rc < 0)
-        return rc;
-    if ((rc = read_text(path, &text)) < 0)
         return rc;
     rc = vif_state_parse(text, v);
     free(text);

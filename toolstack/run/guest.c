@@ -286,27 +286,6 @@ static long dm_pid_of(struct guest *g)
     return pid;
 }
 
-/* alive: exists and is not a zombie (the device model's parent is init, which may be slow
- * to reap it) */
-static bool pid_alive(long pid)
-{
-    char path[64], buf[256], *rp;
-    ssize_t n;
-    int fd;
-
-    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    rp = strrchr(buf, ')');
-    return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
-}
-
 /* ---- the hook: Xen console, domain state, device model ------------------------------------------ */
 
 static void hook_poll(void *opaque, struct run_engine *e, double t, struct run_dom_state *st)
@@ -332,7 +311,7 @@ static void hook_poll(void *opaque, struct run_engine *e, double t, struct run_d
         case LIBXL_SHUTDOWN_REASON_SOFT_RESET: st->ev = RUN_EV_SOFT_RESET; break;
         default: st->ev = RUN_EV_GONE; break;
         }
-    } else if (g->dm_pid > 0 && !pid_alive(g->dm_pid)) {
+    } else if (g->dm_pid > 0 && !ts_pid_alive(g->dm_pid)) {
         st->ended = true;
         st->ev = RUN_EV_DM_EXIT;
         snprintf(st->detail, sizeof(st->detail), "pid %ld, its log is %s", g->dm_pid,
@@ -380,7 +359,7 @@ static char *leftovers(struct guest *g)
 
     if (libxl_domain_info(g->tg.x.ctx, NULL, g->domid) != ERROR_DOMAIN_NOTFOUND)
         add_left(&left, "domain %u", g->domid);
-    if (g->dm_pid > 0 && pid_alive(g->dm_pid))
+    if (g->dm_pid > 0 && ts_pid_alive(g->dm_pid))
         add_left(&left, "device model pid %ld", g->dm_pid);
     snprintf(path, sizeof(path), "/local/domain/0/device-model/%u", g->domid);
     if ((v = xs_read(g->xs, XBT_NULL, path, &i)) != NULL) {
@@ -458,7 +437,7 @@ static void capture_vga(struct guest *g)
     if (dc->c_info.type != LIBXL_DOMAIN_TYPE_HVM ||
         dc->b_info.u.hvm.vga.kind == LIBXL_VGA_INTERFACE_TYPE_NONE)
         return;
-    if (g->dm_pid <= 0 || !pid_alive(g->dm_pid)) {
+    if (g->dm_pid <= 0 || !ts_pid_alive(g->dm_pid)) {
         g->r->vga_note = ts_strdup("the device model was gone before the screen could be read");
         return;
     }

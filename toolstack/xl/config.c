@@ -50,41 +50,44 @@ int ts_config_key_line(const struct ts_config *c, const char *key, const char **
     return k->line;
 }
 
+/* a message about KEY (NULL: the file) at the line that set it; an error fails the parse */
+static void pmsg(struct pctx *p, bool error, const char *key, const char *fmt, va_list ap)
+    TS_PRINTF(4, 0);
+static void pmsg(struct pctx *p, bool error, const char *key, const char *fmt, va_list ap)
+{
+    const char *file = p->c->file;
+    int line = key ? ts_config_key_line(p->c, key, &file) : 0;
+    char *msg;
+
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    if (error) {
+        ts_error_at(p->d, file, line, key, "%s", msg ? msg : fmt);
+        p->rc = -EINVAL;
+    } else {
+        ts_warn_at(p->d, file, line, key, "%s", msg ? msg : fmt);
+    }
+    free(msg);
+}
+
 static void perr(struct pctx *p, const char *key, const char *fmt, ...) TS_PRINTF(3, 4);
 static void perr(struct pctx *p, const char *key, const char *fmt, ...)
 {
-    const char *file;
-    int line = key ? ts_config_key_line(p->c, key, &file) : 0;
-    char *msg;
     va_list ap;
 
-    if (!key)
-        file = p->c->file;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    pmsg(p, true, key, fmt, ap);
     va_end(ap);
-    ts_error_at(p->d, file, line, key, "%s", msg ? msg : fmt);
-    free(msg);
-    p->rc = -EINVAL;
 }
 
 static void pwarn(struct pctx *p, const char *key, const char *fmt, ...) TS_PRINTF(3, 4);
 static void pwarn(struct pctx *p, const char *key, const char *fmt, ...)
 {
-    const char *file;
-    int line = key ? ts_config_key_line(p->c, key, &file) : 0;
-    char *msg;
     va_list ap;
 
-    if (!key)
-        file = p->c->file;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    pmsg(p, false, key, fmt, ap);
     va_end(ap);
-    ts_warn_at(p->d, file, line, key, "%s", msg ? msg : fmt);
-    free(msg);
 }
 
 static bool present(struct pctx *p, const char *key)
