@@ -2,15 +2,15 @@
  *
  * What the network-bridge / vif-bridge / vif-route / vif-nat scripts of xend did with ip, brctl and
  * iptables, done here through rtnetlink (libmnl) and nftables (libnftables). The layers:
- *   net_util.c   parsing and formatting: MAC, IPv4 prefixes, interface names, vif names
- *   net_conf.c   /etc/hvmd/network.conf, fully validated before anything is touched
- *   net_nl.c     rtnetlink: links, bridges, addresses, routes, bridge FDB
- *   net_state.c  the run directory: lock, one state file per network that is up, one per vif
- *   net_nft.c    the `table ip hvmctl` NAT ruleset
- *   net_dhcp.c   dnsmasq for NAT networks
- *   net_topo.c   network up / down for each mode, with rollback
- *   net_show.c   network show
- *   net_cmd.c    the `hvmctl network` command line
+ *   util.c       parsing and formatting: MAC, IPv4 prefixes, interface names, vif names
+ *   conf.c       /etc/hvmd/network.conf, fully validated before anything is touched
+ *   nl.c         rtnetlink: links, bridges, addresses, routes, bridge FDB
+ *   state.c      the run directory: lock, one state file per network that is up, one per vif
+ *   nft.c        the `table ip hvmctl` NAT ruleset
+ *   dhcp.c       dnsmasq for NAT networks
+ *   topo.c       network up / down for each mode, with rollback
+ *   show.c       network show
+ *   cmd.c        the `hvmctl network` command line
  *   vif.c        vif add / remove and the libxl hotplug entry (vif-hvmctl)
  * Errors follow ts.h: negative errno; the message for a person is kept in ctx->err (and printed
  * on stderr unless ctx->quiet) by net_fail, which is ts_fail on the context.
@@ -102,7 +102,7 @@ int net_fail(struct net_ctx *c, int err, const char *fmt, ...) TS_PRINTF(3, 4);
 /* Print a note (a change made, a warning) on stderr unless quiet. */
 void net_note(struct net_ctx *c, const char *fmt, ...) TS_PRINTF(2, 3);
 
-/* ---- net_util.c ---- */
+/* ---- util.c ---- */
 int net_parse_mac(const char *s, uint8_t mac[6], char *why, size_t whylen);
 void net_format_mac(const uint8_t mac[6], char buf[18]);
 void net_random_mac(uint8_t mac[6]);       /* 00:16:3e:xx:xx:xx as libxl makes them */
@@ -117,13 +117,13 @@ uint32_t net_mask(int plen);                 /* host order */
 int net_vif_name(char *buf, size_t len, uint32_t domid, int devid, bool emu);
 int net_parse_vif_name(const char *name, uint32_t *domid, int *devid, bool *emu);
 
-/* ---- net_conf.c ---- */
+/* ---- conf.c ---- */
 int net_conf_parse_text(const char *text, const char *fname, struct net_config *cfg, char *err,
                         size_t errlen);
 int net_conf_load(const char *path, struct net_config *cfg, char *err, size_t errlen);
 const struct net_conf *net_conf_find(const struct net_config *cfg, const char *name);
 
-/* ---- net_cmd.c / vif.c: the hvmctl commands (argv[0] is the command's own name) ---- */
+/* ---- cmd.c / vif.c: the hvmctl commands (argv[0] is the command's own name) ---- */
 int net_cmd_main(int argc, char **argv);
 int vif_cmd_main(int argc, char **argv);
 int vif_hotplug_main(int argc, char **argv);

@@ -325,6 +325,15 @@ struct collect {
     int err;
 };
 
+/* room for one more saved address or route (else the walk ends in -E2BIG) */
+static bool room(struct collect *k, int n)
+{
+    if (n < NET_MAX_SAVED)
+        return true;
+    k->err = -E2BIG;
+    return false;
+}
+
 static int collect_addr(const struct nl_addr *a, void *data)
 {
     struct collect *k = data;
@@ -334,11 +343,8 @@ static int collect_addr(const struct nl_addr *a, void *data)
     /* IPv6 link-local and autoconfigured addresses are the kernel's: the bridge makes its own */
     if (a->family == AF_INET6 && (a->scope != RT_SCOPE_UNIVERSE || !(a->flags & IFA_F_PERMANENT)))
         return 0;
-    if (k->s->naddrs >= NET_MAX_SAVED) {
-        k->err = -E2BIG;
-        return 0;
-    }
-    k->s->addrs[k->s->naddrs++] = *a;
+    if (room(k, k->s->naddrs))
+        k->s->addrs[k->s->naddrs++] = *a;
     return 0;
 }
 
@@ -352,11 +358,8 @@ static int collect_route(const struct nl_route *r, void *data)
         return 0;                       /* made by the kernel from the addresses, or by RAs */
     if (r->family == AF_INET6 && r->dst[0] == 0xfe && (r->dst[1] & 0xc0) == 0x80)
         return 0;
-    if (k->s->nroutes >= NET_MAX_SAVED) {
-        k->err = -E2BIG;
-        return 0;
-    }
-    k->s->routes[k->s->nroutes++] = *r;
+    if (room(k, k->s->nroutes))
+        k->s->routes[k->s->nroutes++] = *r;
     return 0;
 }
 

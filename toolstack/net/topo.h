@@ -12,7 +12,7 @@ int net_topo_up(struct net_ctx *c, const struct net_conf *n);
 /* Take network name down. Refuses (-EBUSY) while vifs use it unless force. */
 int net_topo_down(struct net_ctx *c, const char *name, bool force);
 
-/* helpers shared with vif.c and net_show.c */
+/* helpers shared with vif.c and show.c */
 int net_first_ip4(struct net_ctx *c, int ifindex, struct in_addr *a, int *plen);
 /* the ports of bridge ifindex other than skip (names, at most max); returns the count */
 int net_bridge_ports(struct net_ctx *c, int br, const char *skip, char names[][IFNAMSIZ], int max);

@@ -1,5 +1,5 @@
 /*
- * run_engine.c: the verdict of `hvmctl run` from a guest's console bytes and its domain's fate.
+ * engine.c: the verdict of `hvmctl run` from a guest's console bytes and its domain's fate.
  *
  * Bytes become lines per source: carriage returns, escape sequences (CSI, OSC, the two-byte
  * ones) and other control characters are dropped, a line longer than RUN_LINE_MAX is cut. Each

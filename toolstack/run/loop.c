@@ -1,8 +1,8 @@
 /*
- * run_loop.c: the poll loop of `hvmctl run`. It reads the console fds (ptys, pipes in the
+ * loop.c: the poll loop of `hvmctl run`. It reads the console fds (ptys, pipes in the
  * tests) as bytes come, reads followed files (the device model's log) every tick, asks the hook
  * every tick (and when its watch fires) for what has no fd, and stops on a signal. It needs no
- * Xen: the Xen side is all in the hook (run_guest.c).
+ * Xen: the Xen side is all in the hook (guest.c).
  *
  * The domain's end is not the verdict at once: the consoles lag behind Xen (xenconsoled copies
  * the ring to the pty after the guest wrote it), so the loop keeps reading for settle_s and only

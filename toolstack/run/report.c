@@ -1,5 +1,5 @@
 /*
- * run_report.c: what `hvmctl run` writes about a run: result.json (the verdict, its reason and
+ * report.c: what `hvmctl run` writes about a run: result.json (the verdict, its reason and
  * each step's time), JUnit XML (one <testsuite> per guest: a test case for the create, one per
  * step, one for the teardown, as GitLab and GitHub show test reports), and the one summary line.
  *

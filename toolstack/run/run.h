@@ -1,18 +1,18 @@
 /*
- * run.h: `hvmctl run`, boot tests for CI: a guest is built, its consoles are followed, and a
+ * run/run.h: `hvmctl run`, boot tests for CI: a guest is built, its consoles are followed, and a
  * verdict (pass, fail, error) comes out of what they print and of what happens to the domain.
  *
  * Three layers, the first two without Xen (tests/unit/test_ts_run*.c drive them through pipes):
- *   the engine (run_engine.c)  turns console bytes into timestamped lines and decides: the
+ *   the engine (engine.c)      turns console bytes into timestamped lines and decides: the
  *                              --expect patterns in order, each within its step timeout; the
  *                              --fail patterns and the built-in checks (Kernel panic, Oops, ...);
  *                              the domain's end (poweroff, crash, ...), a device model that exits;
- *   the loop (run_loop.c)      polls the console fds and a signal pipe, asks a hook for what has
+ *   the loop (loop.c)          polls the console fds and a signal pipe, asks a hook for what has
  *                              no fd (Xen's console ring, the domain's state), feeds the engine;
- *   the guest (run_guest.c)    libxl create (paused), the consoles' ptys, Xen's console ring,
+ *   the guest (guest.c)        the create (xl/create.c, paused), the consoles' ptys, Xen's console ring,
  *                              the device model's log, unpause, the loop, teardown, artifacts;
- * and the command (run_cmd.c): options, -j N (a child process per config), the reports
- * (run_report.c: JSON and JUnit XML).
+ * and the command (cmd.c): options, -j N (a child process per config), the reports
+ * (report.c: JSON and JUnit XML).
  */
 #ifndef HVMCTL_RUN_H
 #define HVMCTL_RUN_H
@@ -303,7 +303,7 @@ struct run_opts {
  * folder gets the consoles, result.json and junit.xml. stop_fd as for run_loop. */
 void run_guest(const char *cfg_file, const struct run_opts *o, int stop_fd, struct run_result *r);
 
-/* ---- the VGA text screen (run_vga.c) ---------------------------------------------------------- */
+/* ---- the VGA text screen (vga.c) -------------------------------------------------------------- */
 /* HMP "xp /2000hx 0xb8000" output into 25 rows of text (UTF-8, code page 437 mapped, trailing
  * blanks and rows dropped): 0, -EINVAL if it is not exactly 2000 cells, -ENOMEM */
 int run_vga_decode(const char *xp, char **text);

@@ -1,5 +1,5 @@
 /*
- * run_vga.c: the VGA text screen of an HVM guest, for `hvmctl run`'s artifacts: what the BIOS,
+ * vga.c: the VGA text screen of an HVM guest, for `hvmctl run`'s artifacts: what the BIOS,
  * a boot loader or an installer last showed, as text.
  *
  * The device model is asked through its QMP monitor, the one libxl makes it open for

@@ -51,16 +51,18 @@ int ts_config_key_line(const struct ts_config *c, const char *key, const char **
 }
 
 /* a message about KEY (NULL: the file) at the line that set it; an error fails the parse */
-static void pmsg(struct pctx *p, bool error, const char *key, const char *fmt, va_list ap)
-    TS_PRINTF(4, 0);
-static void pmsg(struct pctx *p, bool error, const char *key, const char *fmt, va_list ap)
+static void pmsg(struct pctx *p, bool error, const char *key, const char *fmt, ...) TS_PRINTF(4, 5);
+static void pmsg(struct pctx *p, bool error, const char *key, const char *fmt, ...)
 {
     const char *file = p->c->file;
     int line = key ? ts_config_key_line(p->c, key, &file) : 0;
     char *msg;
+    va_list ap;
 
+    va_start(ap, fmt);
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
+    va_end(ap);
     if (error) {
         ts_error_at(p->d, file, line, key, "%s", msg ? msg : fmt);
         p->rc = -EINVAL;
@@ -69,26 +71,8 @@ static void pmsg(struct pctx *p, bool error, const char *key, const char *fmt, v
     }
     free(msg);
 }
-
-static void perr(struct pctx *p, const char *key, const char *fmt, ...) TS_PRINTF(3, 4);
-static void perr(struct pctx *p, const char *key, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    pmsg(p, true, key, fmt, ap);
-    va_end(ap);
-}
-
-static void pwarn(struct pctx *p, const char *key, const char *fmt, ...) TS_PRINTF(3, 4);
-static void pwarn(struct pctx *p, const char *key, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    pmsg(p, false, key, fmt, ap);
-    va_end(ap);
-}
+#define perr(p, key, ...) pmsg(p, true, key, __VA_ARGS__)
+#define pwarn(p, key, ...) pmsg(p, false, key, __VA_ARGS__)
 
 static bool present(struct pctx *p, const char *key)
 {
