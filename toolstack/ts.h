@@ -66,5 +66,8 @@ int ts_lock_file(const char *path, mode_t mode, char *why, size_t whylen) TS_MUS
 ssize_t ts_read_small(const char *path, char *buf, size_t len);
 /* the process exists and is not a zombie */
 bool ts_pid_alive(long pid);
+/* A command's usage text: on stdout for --help (status 0), else on stderr; returns status,
+ * the command's exit status (0 or 2). */
+int ts_usage(const char *text, int status);
 
 #endif

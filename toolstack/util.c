@@ -265,3 +265,9 @@ bool ts_pid_alive(long pid)
     rp = strrchr(buf, ')');               /* the state follows the command name in parentheses */
     return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
 }
+
+int ts_usage(const char *text, int status)
+{
+    fputs(text, status ? stderr : stdout);
+    return status;
+}

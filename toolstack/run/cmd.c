@@ -412,11 +412,9 @@ static int run_option(int opt, const char *arg, struct run_args *a)
     case 'q': a->quiet = true; return -1;
     case 'v': a->verbose++; return -1;
     case 'h':
-        fputs(run_usage, stdout);
-        return 0;
+        return ts_usage(run_usage, 0);
     default:
-        fputs(run_usage, stderr);
-        return 2;
+        return ts_usage(run_usage, 2);
     }
 }
 
@@ -459,8 +457,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
     }
     if (!a->ncfg) {
         ts_err("run: no config file");
-        fputs(run_usage, stderr);
-        return 2;
+        return ts_usage(run_usage, 2);
     }
     if (!a->spec.n_expects && !a->poweroff_seen) {
         /* nothing to see: the test is that the guest powers off by itself */

@@ -252,16 +252,13 @@ int cmd_console(int argc, char **argv)
             quiet = true;
             break;
         case 'h':
-            fputs(console_usage, stdout);
-            return 0;
+            return ts_usage(console_usage, 0);
         default:
-            fputs(console_usage, stderr);
-            return 2;
+            return ts_usage(console_usage, 2);
         }
     }
     if (optind != argc - 1) {
-        fputs(console_usage, stderr);
-        return 2;
+        return ts_usage(console_usage, 2);
     }
     if (ts_xl_open(&x, NULL, 0) < 0)
         return 1;

@@ -316,8 +316,8 @@ static int parse_create_args(int argc, char **argv, struct create_args *a)
         case 'n': a->dry = true; break;
         case 'q': a->quiet = true; break;
         case 'v': a->verbose++; break;
-        case 'h': fputs(create_usage, stdout); return 0;
-        default: fputs(create_usage, stderr); return 2;
+        case 'h': return ts_usage(create_usage, 0);
+        default: return ts_usage(create_usage, 2);
         }
     }
     a->kv = calloc((size_t)argc + 1, sizeof(char *));
@@ -334,8 +334,7 @@ static int parse_create_args(int argc, char **argv, struct create_args *a)
         }
     }
     if (!a->file) {
-        fputs(create_usage, stderr);
-        return 2;
+        return ts_usage(create_usage, 2);
     }
     if (a->console && a->foreground) {
         ts_err("create: -c and -F do not go together (the monitor holds the terminal)");

@@ -128,8 +128,8 @@ int cmd_list(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
         switch (opt) {
         case 'j': json = true; break;
-        case 'h': fputs(list_usage, stdout); return 0;
-        default: fputs(list_usage, stderr); return 2;
+        case 'h': return ts_usage(list_usage, 0);
+        default: return ts_usage(list_usage, 2);
         }
     }
     if (ts_xl_open(&x, NULL, 0) < 0)
@@ -333,13 +333,12 @@ static int shutdown_or_reboot(int argc, char **argv, bool reboot)
                 return 2;
             }
             break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        case 'h': return ts_usage(usage, 0);
+        default: return ts_usage(usage, 2);
         }
     }
     if (optind != argc - 1) {
-        fputs(usage, stderr);
-        return 2;
+        return ts_usage(usage, 2);
     }
     if (ts_xl_open(&x, NULL, 0) < 0)
         return 1;
@@ -505,13 +504,12 @@ int cmd_log(int argc, char **argv)
         switch (opt) {
         case 'f': follow = true; break;
         case 'm': mon = true; break;
-        case 'h': fputs(log_usage, stdout); return 0;
-        default: fputs(log_usage, stderr); return 2;
+        case 'h': return ts_usage(log_usage, 0);
+        default: return ts_usage(log_usage, 2);
         }
     }
     if (optind != argc - 1) {
-        fputs(log_usage, stderr);
-        return 2;
+        return ts_usage(log_usage, 2);
     }
     if (ts_settings_load(&s, NULL, &d) < 0) {
         ts_settings_free(&s);
