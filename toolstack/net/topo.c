@@ -412,6 +412,25 @@ static int move_addrs_routes(struct net_ctx *c, const struct net_state *s, int f
     return 0;
 }
 
+/* Makes network n's bridge and looks it up into br: 0, or a negative errno; *step becomes 1
+ * once the bridge exists (the callers' undo step that deletes it). */
+static int bridge_make(struct net_ctx *c, const struct net_conf *n, bool stp,
+                       unsigned int fwd_delay, unsigned int ageing, unsigned int mtu,
+                       const uint8_t *mac, struct nl_link *br, int *step)
+{
+    int rc = nl_bridge_add(c, n->name, stp, fwd_delay, ageing, mtu, mac);
+
+    if (rc < 0)
+        return net_fail(c, rc, "network %s: cannot create bridge %s: %s", n->name, n->name,
+                        strerror(-rc));
+    *step = 1;
+    rc = nl_link_get(c, n->name, 0, br);
+    if (rc < 0)
+        return net_fail(c, rc, "network %s: bridge %s vanished: %s", n->name, n->name,
+                        strerror(-rc));
+    return 0;
+}
+
 static int bridge_up(struct net_ctx *c, const struct net_conf *n)
 {
     struct net_state *s = calloc(1, sizeof(*s));
@@ -443,18 +462,10 @@ static int bridge_up(struct net_ctx *c, const struct net_conf *n)
     }
 
     /* 1: the bridge, with the NIC's MAC (so the LAN sees dom0 as before) and MTU */
-    rc = nl_bridge_add(c, n->name, n->stp, n->fwd_delay, n->ageing, n->mtu ? n->mtu : nic.mtu,
-                       nic.mac);
-    if (rc < 0) {
-        rc = net_fail(c, rc, "network %s: cannot create bridge %s: %s", n->name, n->name,
-                      strerror(-rc));
-        goto out;
-    }
-    step = 1;
-    if ((rc = nl_link_get(c, n->name, 0, &br)) < 0) {
-        rc = net_fail(c, rc, "network %s: bridge %s vanished: %s", n->name, n->name, strerror(-rc));
+    rc = bridge_make(c, n, n->stp, n->fwd_delay, n->ageing, n->mtu ? n->mtu : nic.mtu, nic.mac,
+                     &br, &step);
+    if (rc < 0)
         goto undo;
-    }
     s->bridge_ifindex = br.ifindex;
     snprintf(alias, sizeof(alias), NET_ALIAS_PREFIX "bridge netdev=%s", nic.name);
     ch.alias = alias;
@@ -607,17 +618,9 @@ static int nat_up(struct net_ctx *c, const struct net_conf *n)
     if (!s)
         return -ENOMEM;
     s->conf = *n;
-    rc = nl_bridge_add(c, n->name, false, 0, 300, n->mtu, NULL);
-    if (rc < 0) {
-        rc = net_fail(c, rc, "network %s: cannot create bridge %s: %s", n->name, n->name,
-                      strerror(-rc));
-        goto out;
-    }
-    step = 1;
-    if ((rc = nl_link_get(c, n->name, 0, &br)) < 0) {
-        rc = net_fail(c, rc, "network %s: bridge vanished: %s", n->name, strerror(-rc));
+    rc = bridge_make(c, n, false, 0, 300, n->mtu, NULL, &br, &step);
+    if (rc < 0)
         goto undo;
-    }
     s->bridge_ifindex = br.ifindex;
     snprintf(alias, sizeof(alias), NET_ALIAS_PREFIX "nat");
     ch.alias = alias;
