@@ -1,58 +1,29 @@
-/* The PIIX3 IDE function (devices/ide.c) with its ATA disks (devices/ata.c) and ATAPI CD-ROMs
- * (devices/atapi.c). The first part is what the machine, QMP and tests use; the second is
- * shared by those three files only. */
-#ifndef HVMD_IDE_H
-#define HVMD_IDE_H
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* An IDE drive apart from its controller: the task file, the command protocols (PIO data
+ * in / out in DRQ blocks, DMA through the controller's engine, PACKET), reset, the medium, and
+ * a bus of one or two drives with its device control register and INTRQ (drive.c); the ATA
+ * disk command set (ata.c) and the ATAPI CD-ROM (atapi.c) on top. A controller (piix.c, AHCI
+ * later) gives each bus its struct ide_ctrl_ops (dma.h) and feeds the bus register accesses. */
+#ifndef HVMD_IDE_DRIVE_H
+#define HVMD_IDE_DRIVE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "devices/ide/dma.h"
 #include "dm/block.h"
 #include "dm/log.h"
 #include "dm/util.h"
-#include "dm/vm.h"
 
 enum ide_kind { IDE_NONE = 0, IDE_DISK, IDE_CD };
 
-/* One of the four positions: 0 primary master, 1 primary slave, 2 secondary master,
- * 3 secondary slave. */
+/* A drive as the configuration names it. */
 struct ide_drive_conf {
     enum ide_kind kind;
     struct blk *blk;        /* the medium; NULL for a CD-ROM without one */
     const char *id;         /* the drive's QMP name (libxl: "ide-5632"), or NULL */
 };
 
-struct ide;
-
-/* The PIIX3 IDE function at 00:01.1 with the drives of CONF. The media in CONF belong to the
- * device from this call on (also when it fails). */
-int ide_new(struct vm *vm, const struct ide_drive_conf conf[4], struct ide **out, char *err,
-            size_t errlen) WUR;
-void ide_free(struct ide *s);
-
-/* The tray of a CD-ROM moved (QMP DEVICE_TRAY_MOVED): ID is the drive's QMP name. */
-typedef void ide_tray_fn(void *opaque, const char *id, int open);
-void ide_set_tray_cb(struct ide *s, ide_tray_fn *fn, void *opaque);
-
-/* QMP eject: open the tray of the CD-ROM named ID and drop its medium. Refused with -EBUSY if
- * the guest locked it (the guest then sees an eject request) unless FORCE. */
-int ide_eject(struct ide *s, const char *id, int force, char *err, size_t errlen) WUR;
-/* QMP blockdev-change-medium: put BLK (taken over, also on failure) into the CD-ROM named ID
- * and close the tray; the guest sees a unit attention and a new-media event. */
-int ide_change_medium(struct ide *s, const char *id, struct blk *blk, char *err,
-                      size_t errlen) WUR;
-/* The Xen platform device's unplug request (VM_UNPLUG_* of vm.h): the IDE disks it names
- * leave the bus (a PV driver takes over their images); CD-ROMs stay. */
-void ide_unplug(struct ide *s, unsigned mask);
-/* What QMP query-block reports for the drive named ID (or position N when ID is NULL). */
-struct ide_drive_info {
-    const char *id;
-    enum ide_kind kind;
-    int tray_open, locked, present;
-    const char *file;
-    int readonly;
-};
-int ide_drive_info(struct ide *s, unsigned n, struct ide_drive_info *info);
-
+/* Counted per controller; its drives add to them. */
 struct ide_stats {
     uint64_t commands, packets;          /* ATA commands, ATAPI packets */
     uint64_t pio_bytes, dma_bytes;       /* moved to / from the guest */
@@ -60,9 +31,9 @@ struct ide_stats {
     uint64_t irqs;                       /* interrupts raised */
     uint64_t errors;                     /* commands ended with an error */
 };
-const struct ide_stats *ide_stats(const struct ide *s);
 
-/* ---- shared by ide.c, ata.c and atapi.c ---------------------------------------------- */
+/* The tray of a CD-ROM moved (QMP DEVICE_TRAY_MOVED): ID is the drive's QMP name. */
+typedef void ide_tray_fn(void *opaque, const char *id, int open);
 
 #define IDE_BUF_SIZE (256u * 1024)  /* per drive; a multiple of every DRQ block size */
 #define ATA_SECTOR 512
@@ -92,15 +63,21 @@ const struct ide_stats *ide_stats(const struct ide *s);
 #define IR_IO 0x02
 
 struct ide_drive;
-struct ide_channel;
 /* A transfer ended: ERR is 0, or a negative errno (medium error, DMA fault). */
 typedef void ide_end_fn(struct ide_drive *d, int err);
 typedef void ide_io_fn(struct ide_drive *d, int ret);
 
+/* A command set: ata.c (disks), atapi.c (CD-ROMs). */
+struct ide_cmdset {
+    void (*init)(struct ide_drive *d);              /* sizes and settings from the medium */
+    void (*exec)(struct ide_drive *d, uint8_t cmd); /* a command written to the drive */
+};
+extern const struct ide_cmdset ide_ata, ide_atapi;
+
 struct ide_xfer {
     int active;
     int out;            /* host -> device */
-    int dma;            /* moved by the bus master */
+    int dma;            /* moved by the controller's engine */
     int packet;         /* receiving an ATAPI command packet */
     int medium;         /* to / from the medium at pos; else only the buffer */
     int fua;
@@ -115,10 +92,13 @@ struct ide_xfer {
     ide_end_fn *end;
 };
 
+struct ide_bus;
+
 struct ide_drive {
-    struct ide_channel *ch;
-    unsigned unit;
+    struct ide_bus *bus;
+    unsigned unit;          /* 0 master, 1 slave */
     enum ide_kind kind;
+    const struct ide_cmdset *cmds;
     struct blk *blk;
     char id[64];
     char serial[21];
@@ -141,6 +121,7 @@ struct ide_drive {
     int io_busy;
     unsigned gen, io_gen;   /* a completion for an older generation is dropped */
     int reset_pending;      /* SRST / DEVICE RESET waits for io_busy to clear */
+    int dma_running;        /* ide_dma_run is on the stack */
     /* ATAPI */
     uint8_t cdb[12];
     int pkt_dma;            /* PACKET's features bit 0 */
@@ -148,40 +129,67 @@ struct ide_drive {
     int ua;                 /* unit attention pending (medium may have changed) */
     int tray_open, locked;
     uint8_t event;          /* GET EVENT STATUS media event pending (0: none) */
+    ide_tray_fn *tray_fn;
+    void *tray_opaque;
 };
 
-struct ide_channel {
-    struct ide *ide;
-    unsigned idx;
+/* One or two drives sharing a task file's ports (an IDE channel), or one alone (an AHCI
+ * port). */
+struct ide_bus {
     struct ide_drive drive[2];
     unsigned cur;           /* selected device */
     uint8_t devctl;
     int irq_pending;        /* the selected device asserts INTRQ */
     int irq_level;
-    /* bus master */
-    uint8_t bm_cmd, bm_status;
-    uint32_t bm_prd;
-    uint32_t prd_next;      /* next PRD entry to fetch */
-    unsigned prd_count;     /* entries fetched since start */
-    uint64_t prd_addr;      /* the current entry's next byte */
-    uint32_t prd_left;      /* bytes left in the current entry */
-    int prd_eot;            /* the current entry is the table's last */
-    struct ide_drive *dma_drive; /* a DMA transfer waits for or uses the engine */
-    int bm_running;
-    struct io_region *cmd_region, *ctl_region;
+    const char *name;       /* for the log: "primary", "secondary" */
+    const struct ide_ctrl_ops *ops;
+    void *ctrl;
+    struct ide_stats *st;
+    struct ratelimit *rl;
 };
 
-struct ide {
-    struct vm *vm;
-    struct pci_dev *pci;
-    struct ide_channel ch[2];
-    ide_tray_fn *tray_fn;
-    void *tray_opaque;
-    struct ide_stats st;
-    struct ratelimit rl;
-};
+/* ---- for controllers ---- */
 
-/* ide.c, for ata.c and atapi.c */
+/* An empty bus whose interrupts and DMA go to OPS with CTRL; ST and RL are the controller's. */
+void ide_bus_init(struct ide_bus *b, const char *name, const struct ide_ctrl_ops *ops,
+                  void *ctrl, struct ide_stats *st, struct ratelimit *rl);
+/* Put the drive CONF describes at UNIT (the medium belongs to the drive from here on, also
+ * on failure); SERIAL for IDENTIFY, POS names the place in ERR. */
+int ide_drive_init(struct ide_bus *b, unsigned unit, const struct ide_drive_conf *conf,
+                   const char *serial, unsigned pos, char *err, size_t errlen) WUR;
+/* Wait for the drive's medium request, close the medium, free the buffer. */
+void ide_drive_free(struct ide_drive *d);
+/* The drive leaves the bus (a PV driver took over its image). */
+void ide_drive_unplug(struct ide_drive *d);
+int ide_bus_empty(const struct ide_bus *b);
+/* Command block registers 1-7 (error / features ... status / command), the device control
+ * register, the alternate status, and the data register (N bytes at once: rep ins / outs). */
+uint8_t ide_bus_read(struct ide_bus *b, unsigned reg);
+void ide_bus_write(struct ide_bus *b, unsigned reg, uint8_t v);
+void ide_bus_ctl_write(struct ide_bus *b, uint8_t v);
+uint8_t ide_bus_alt_status(struct ide_bus *b);
+void ide_bus_data_in(struct ide_bus *b, uint8_t *p, size_t n);
+void ide_bus_data_out(struct ide_bus *b, const uint8_t *p, size_t n);
+/* The controller's engine runs: move D's DMA data as far as it goes now. Loads and stores
+ * that complete at once call back here; a guard keeps that from nesting, so a long transfer
+ * runs in one flat loop. */
+void ide_dma_run(struct ide_drive *d);
+/* The guest stopped the engine in the middle of D's transfer: the device keeps waiting (DRQ)
+ * until the driver resets it; a medium request in flight is waited for and dropped. */
+void ide_dma_cancel(struct ide_drive *d);
+
+/* What QMP query-block reports for a drive. */
+struct ide_drive_info {
+    const char *id;
+    enum ide_kind kind;
+    int tray_open, locked, present;
+    const char *file;
+    int readonly;
+};
+void ide_drive_info(const struct ide_drive *d, struct ide_drive_info *info);
+
+/* ---- for the command sets (ata.c, atapi.c) ---- */
+
 void ide_set_irq(struct ide_drive *d);
 /* Start a transfer of TOTAL bytes, device to host unless IDE_XF_OUT. IDE_XF_MEDIUM: at byte POS
  * of the medium; else the buffer holds the data (in) or receives it (out), TOTAL <=
@@ -198,22 +206,26 @@ void ide_xfer(struct ide_drive *d, unsigned flags, uint64_t pos, uint64_t total,
 void ide_packet_xfer(struct ide_drive *d, ide_end_fn *end);
 /* Final status of a command; IRQ: raise the interrupt. */
 void ide_done(struct ide_drive *d, uint8_t status, uint8_t error, int irq);
+/* Final status of a command that ends with IRQ: ok (DRDY DSC) or aborted (ERR, ABRT). */
+void ide_ok(struct ide_drive *d);
+void ide_abort(struct ide_drive *d);
 /* A flush of the medium, then END (status BSY meanwhile). */
 void ide_flush(struct ide_drive *d, ide_end_fn *end);
+/* SET FEATURES 03h: a transfer mode the drive takes? Then it is kept. */
+int ide_set_xfer_mode(struct ide_drive *d, uint8_t mode);
+/* IDENTIFY (PACKET) DEVICE words 63 and 88 with the selected mode marked. */
+void ide_id_modes(const struct ide_drive *d, uint16_t *w, uint16_t mwdma, uint16_t udma);
 void ide_signature(struct ide_drive *d);
 void ide_guest_error(struct ide_drive *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ide_tray_moved(struct ide_drive *d, int open);
+/* The medium goes: the transfer using it fails, the request in flight is dropped. */
+void ide_drop_medium(struct ide_drive *d);
 void ide_id_string(uint16_t *w, const char *str, unsigned words);
 void ide_id_checksum(uint16_t *w);
 
-/* ata.c */
-void ata_init(struct ide_drive *d);
-void ata_exec(struct ide_drive *d, uint8_t cmd);
-
-/* atapi.c */
-void atapi_init(struct ide_drive *d);
-void atapi_exec(struct ide_drive *d, uint8_t cmd);
-/* The medium went (NEW_BLK NULL) or came: sense, events, sizes. */
-void atapi_medium_changed(struct ide_drive *d);
+/* atapi.c: QMP eject (-EBUSY if the guest locked the tray and not FORCE) and a new medium
+ * (BLK taken over, also on failure). */
+int atapi_eject(struct ide_drive *d, int force, char *err, size_t errlen) WUR;
+int atapi_change_medium(struct ide_drive *d, struct blk *blk, char *err, size_t errlen) WUR;
 
 #endif
