@@ -151,16 +151,19 @@ static void gen_value(yajl_gen g, yajl_val v, int depth)
     }
 }
 
-/* Start {"return": ...; the caller fills the value and calls finish(). */
-static yajl_gen reply_open(void)
+/* Start a message {"KEY": ...; the caller writes the value and closes the object. */
+static yajl_gen msg_open(const char *key)
 {
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g)
         return NULL;
     yajl_gen_map_open(g);
-    gstr(g, "return");
+    gstr(g, key);
     return g;
 }
+
+/* Start {"return": ...; the caller fills the value and calls finish(). */
+static yajl_gen reply_open(void) { return msg_open("return"); }
 
 static void reply_finish(struct qmp_conn *c, yajl_gen g, yajl_val id)
 {
@@ -191,16 +194,12 @@ static void reply_error(struct qmp_conn *c, yajl_val id, const char *cls, const 
     va_start(ap, fmt);
     vsnprintf(desc, sizeof(desc), fmt, ap);
     va_end(ap);
-    yajl_gen g = yajl_gen_alloc(NULL);
+    yajl_gen g = msg_open("error");
     if (!g)
         return;
     yajl_gen_map_open(g);
-    gstr(g, "error");
-    yajl_gen_map_open(g);
-    gstr(g, "class");
-    gstr(g, cls);
-    gstr(g, "desc");
-    gstr(g, desc);
+    gkv_str(g, "class", cls);
+    gkv_str(g, "desc", desc);
     yajl_gen_map_close(g);
     reply_finish(c, g, id);
 }
@@ -222,11 +221,9 @@ static void gen_version(struct qmp_req *r, yajl_gen g)
 
 static void greet(struct qmp_conn *c)
 {
-    yajl_gen g = yajl_gen_alloc(NULL);
+    yajl_gen g = msg_open("QMP");
     if (!g)
         return;
-    yajl_gen_map_open(g);
-    gstr(g, "QMP");
     yajl_gen_map_open(g);
     gstr(g, "version");
     gen_version(NULL, g);
@@ -1007,9 +1004,7 @@ int qmp_block_register(struct qmp *q, const struct qmp_block_ops *ops, void *opa
             return -EEXIST;
     if (q->n_blocks == QMP_MAX_BLOCKDEVS)
         return -ENOSPC;
-    q->blocks[q->n_blocks].ops = ops;
-    q->blocks[q->n_blocks].opaque = opaque;
-    q->n_blocks++;
+    q->blocks[q->n_blocks++] = (struct qmp_blockdev){ ops, opaque };
     return 0;
 }
 
@@ -1033,11 +1028,9 @@ static void send_event(struct qmp *q, const char *event,
         struct qmp_conn *c = q->conns[i];
         if (!c || !c->negotiated)
             continue;
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = msg_open("timestamp");
         if (!g)
             break;
-        yajl_gen_map_open(g);
-        gstr(g, "timestamp");
         yajl_gen_map_open(g);
         gkv_int(g, "seconds", (long long)ts.tv_sec);
         gkv_int(g, "microseconds", ts.tv_nsec / 1000);

@@ -162,6 +162,14 @@ static unsigned data_flags(const struct ide_drive *d)
 }
 
 /* Send the LEN bytes in d->buf, cut to ALLOC (the command's allocation length). */
+static void reply(struct ide_drive *d, size_t len, size_t alloc);
+/* The same for a structure whose first two bytes give the length of the rest. */
+static void reply_sized(struct ide_drive *d, size_t len, size_t alloc)
+{
+    put16(d->buf, (uint16_t)(len - 2));
+    reply(d, len, alloc);
+}
+
 static void reply(struct ide_drive *d, size_t len, size_t alloc)
 {
     size_t n = MIN(len, alloc);
@@ -445,8 +453,7 @@ static void read_toc(struct ide_drive *d, const uint8_t *cdb)
         illegal(d, ASC_INVALID_FIELD);
         return;
     }
-    put16(b, (uint16_t)(n - 2));
-    reply(d, n, be16(cdb + 7));
+    reply_sized(d, n, be16(cdb + 7));
 }
 
 static void disc_info(struct ide_drive *d, const uint8_t *cdb)
@@ -551,8 +558,7 @@ static void dvd_structure(struct ide_drive *d, const uint8_t *cdb)
         illegal(d, ASC_INVALID_FIELD);
         return;
     }
-    put16(b, (uint16_t)(n - 2));
-    reply(d, n, be16(cdb + 8));
+    reply_sized(d, n, be16(cdb + 8));
 }
 
 /* GET CONFIGURATION: the features of a read-only CD/DVD drive. */
@@ -619,8 +625,7 @@ static void event_status(struct ide_drive *d, const uint8_t *cdb)
         b[2] = 0x80; /* no event available of the classes asked for */
         n = 4;
     }
-    put16(b, (uint16_t)(n - 2));
-    reply(d, n, be16(cdb + 7));
+    reply_sized(d, n, be16(cdb + 7));
 }
 
 static void mechanism_status(struct ide_drive *d, const uint8_t *cdb)

@@ -197,7 +197,7 @@ static void xfer_resume(struct ide_drive *d)
     }
 }
 
-static void load_done(struct ide_drive *d, int ret);
+static void medium_done(struct ide_drive *d, int ret);
 
 /* In, medium: fill the buffer with the next chunk. 1 done (or failed: transfer over),
  * 0 in flight. */
@@ -212,24 +212,8 @@ static int load(struct ide_drive *d)
     d->req.len = n;
     x->len = 0;
     x->cur = 0;
-    return io_submit_req(d, load_done);
+    return io_submit_req(d, medium_done);
 }
-
-static void load_done(struct ide_drive *d, int ret)
-{
-    struct ide_xfer *x = &d->x;
-    if (ret < 0) {
-        xfer_fail(d, ret);
-        return;
-    }
-    x->len = d->req.len;
-    x->cur = 0;
-    x->pos += d->req.len;
-    x->unloaded -= d->req.len;
-    xfer_resume(d);
-}
-
-static void store_done(struct ide_drive *d, int ret);
 
 /* Out, medium: write what the buffer holds. 1 done, 0 in flight. */
 static int store(struct ide_drive *d)
@@ -241,14 +225,23 @@ static int store(struct ide_drive *d)
     d->req.buf = d->buf;
     d->req.len = x->cur;
     d->req.fua = d->x.fua || !d->wce;
-    return io_submit_req(d, store_done);
+    return io_submit_req(d, medium_done);
 }
 
-static void store_done(struct ide_drive *d, int ret)
+/* A load (in) or a store (out) completed: the data phase goes on, ends or fails. */
+static void medium_done(struct ide_drive *d, int ret)
 {
     struct ide_xfer *x = &d->x;
     if (ret < 0) {
         xfer_fail(d, ret);
+        return;
+    }
+    if (!x->out) {
+        x->len = d->req.len;
+        x->cur = 0;
+        x->pos += d->req.len;
+        x->unloaded -= d->req.len;
+        xfer_resume(d);
         return;
     }
     x->pos += x->cur;
@@ -711,12 +704,7 @@ void ide_drive_unplug(struct ide_drive *d)
 void ide_bus_init(struct ide_bus *b, const char *name, const struct ide_ctrl_ops *ops,
                   void *ctrl, struct ide_stats *st, struct ratelimit *rl)
 {
-    memset(b, 0, sizeof(*b));
-    b->name = name;
-    b->ops = ops;
-    b->ctrl = ctrl;
-    b->st = st;
-    b->rl = rl;
+    *b = (struct ide_bus){ .name = name, .ops = ops, .ctrl = ctrl, .st = st, .rl = rl };
     for (unsigned u = 0; u < 2; u++) {
         b->drive[u].bus = b;
         b->drive[u].unit = u;

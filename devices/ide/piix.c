@@ -153,12 +153,9 @@ static void piix_dma_end(void *ctrl, struct ide_drive *d, int done)
 }
 
 static const struct ide_ctrl_ops piix_ctrl_ops = {
-    .intr = piix_intr,
-    .irq = piix_irq,
-    .dma_start = piix_dma_start,
-    .dma_ready = piix_dma_ready,
-    .dma_rw = piix_dma_rw,
-    .dma_end = piix_dma_end,
+    .intr = piix_intr, .irq = piix_irq,
+    .dma_start = piix_dma_start, .dma_ready = piix_dma_ready,
+    .dma_rw = piix_dma_rw, .dma_end = piix_dma_end,
 };
 
 /* ---- the bus master registers ---- */

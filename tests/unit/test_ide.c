@@ -1,8 +1,8 @@
 /* devices/ide/piix.c and drive.c: the PIIX3 IDE function as firmware and ata_piix see it,
- * through the in-process ioreq source: PCI config, the register file and soft reset, interrupts and nIEN,
- * absent devices, the bus master engine with good, short, long, endless and malformed PRD
- * tables, a bus master stopped mid-transfer, and a soft reset while a medium request is in
- * flight. */
+ * through the in-process ioreq source: PCI config, the register file and soft reset,
+ * interrupts and nIEN, absent devices, the bus master engine with good, short, long, endless
+ * and malformed PRD tables, a bus master stopped mid-transfer, and a soft reset while a
+ * medium request is in flight. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
