@@ -34,4 +34,28 @@ struct device {
     int (*load)(void *state, struct snap_reader *r, int commit);
 };
 
+/* What a device holds on its vm, released in one call. A device's state struct starts with
+ * it (first member), so dev_free can take the state itself: `.destroy = dev_free` for a
+ * device that holds nothing else. */
+#define DEV_MAX_REGIONS 4
+struct dev_base {
+    struct vm *vm;
+    struct io_region *region[DEV_MAX_REGIONS]; /* fixed port ranges, in the order added */
+    unsigned n_regions;
+    struct pci_dev *pci;                       /* its PCI function, or NULL */
+};
+
+/* A zeroed state of SIZE bytes (>= sizeof(struct dev_base)) for VM, or NULL. */
+void *dev_new(struct vm *vm, size_t size);
+/* Claim ports [BASE, BASE+LEN) for OPS (OPAQUE: the state), released by dev_free. */
+int dev_add_pio(void *state, const char *name, uint16_t base, uint32_t len,
+                const struct io_ops *ops, void *opaque) WUR;
+/* Put the state's PCI function D on the bus (pci_dev_add); on failure D is deleted. */
+int dev_add_pci(void *state, struct pci_dev *d) WUR;
+/* Release every region and the PCI function, then free STATE (NULL: nothing). */
+void dev_free(void *state);
+/* save / load hooks for a device whose whole state is its PCI function's (config space). */
+int dev_save_pci(void *state, struct snap_writer *w);
+int dev_load_pci(void *state, struct snap_reader *r, int commit);
+
 #endif

@@ -160,7 +160,8 @@ void pci_bus_set_rcr(struct pci_bus *pb, const struct io_ops *ops, void *opaque)
  * as the guest's own writes would be: a bit the guest cannot write must equal this machine's
  * (so IDs, BAR types and sizes, capabilities match), the status interrupt bit must match the
  * INTx level. pci_dev_commit makes ST the function's state and decodes its BARs where they
- * now point (a clash is logged and left undecoded, as for a guest write) and drives its INTx. */
+ * now point (a clash is logged and left undecoded, as for a guest write) and drives its INTx;
+ * the function's cfg_write hook is not called: the device re-derives its own state after. */
 struct pci_dev_state {
     uint8_t cfg[PCI_CFG_SIZE];
     int intx_level;
