@@ -457,7 +457,8 @@ int snap_section_close(struct snap_reader *r)
 static int get_field(struct snap_reader *r, const char *name, enum snap_type type, void *out,
                      size_t size)
 {
-    memset(out, 0, size);
+    if (size)
+        memset(out, 0, size);
     if (r->failed)
         return -EINVAL;
     if (!path_join(&r->path, name, r->field)) {
