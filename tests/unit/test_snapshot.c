@@ -744,6 +744,35 @@ static void test_pci_state(void **state)
 
 static void quiet(void *opaque, enum log_level level, const char *line) {}
 
+/* HVMD_WRITE_SEEDS=DIR: write real saves (a fresh machine, a driven one) as the seeds of
+ * tests/fuzz/fuzz_snapshot, whose machine has this file's std_argv. */
+static void write_seeds(const char *dir)
+{
+    struct bed b;
+    struct snap_writer w;
+    char path[4096];
+    for (int driven = 0; driven < 2; driven++) {
+        bed_up(&b);
+        if (driven)
+            drive(b.fx);
+        save(&b, &w);
+        snprintf(path, sizeof(path), "%s/%s", dir, driven ? "driven" : "fresh");
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(w.buf, 1, w.len, f), w.len);
+        fclose(f);
+        snap_writer_free(&w);
+        bed_down(&b);
+    }
+}
+
+static void test_write_seeds(void **state)
+{
+    const char *dir = getenv("HVMD_WRITE_SEEDS");
+    if (dir)
+        write_seeds(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -756,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_all_or_nothing),
         cmocka_unit_test(test_sections_refused),
         cmocka_unit_test(test_pci_state),
+        cmocka_unit_test(test_write_seeds),
     };
     log_set_sink(quiet, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
