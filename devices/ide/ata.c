@@ -273,4 +273,6 @@ static void ata_exec(struct ide_drive *d, uint8_t cmd)
     }
 }
 
-const struct ide_cmdset ide_ata = { .init = ata_init, .exec = ata_exec };
+static ide_end_fn *const ata_ends[] = { rw_end, identify_end, flush_end };
+const struct ide_cmdset ide_ata = { .init = ata_init, .exec = ata_exec, .ends = ata_ends,
+                                    .n_ends = ARRAY_SIZE(ata_ends) };

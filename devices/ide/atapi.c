@@ -772,7 +772,9 @@ static void atapi_exec(struct ide_drive *d, uint8_t cmd)
     }
 }
 
-const struct ide_cmdset ide_atapi = { .init = atapi_init, .exec = atapi_exec };
+static ide_end_fn *const atapi_ends[] = { data_end, identify_end, packet };
+const struct ide_cmdset ide_atapi = { .init = atapi_init, .exec = atapi_exec, .ends = atapi_ends,
+                                      .n_ends = ARRAY_SIZE(atapi_ends) };
 
 /* ---- the tray and the medium, as QMP moves them ---- */
 

@@ -16,6 +16,7 @@
 #include "devices/ide/drive.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -754,4 +755,239 @@ void ide_drive_free(struct ide_drive *d)
     d->blk = NULL;
     free(d->buf);
     d->buf = NULL;
+}
+
+/* ---- state (dm/snapshot.h) ---- */
+
+/* The task file registers, saved and loaded by name. */
+static const struct {
+    const char *name;
+    size_t off;
+} taskfile[] = {
+#define TF(f) { #f, offsetof(struct ide_drive, f) }
+    TF(feature), TF(nsect), TF(lbal), TF(lbam), TF(lbah), TF(hob_feature), TF(hob_nsect),
+    TF(hob_lbal), TF(hob_lbam), TF(hob_lbah), TF(select), TF(status), TF(error),
+#undef TF
+};
+
+/* x.end as an index into the command set's table (0: none). */
+static uint8_t end_index(const struct ide_drive *d)
+{
+    for (unsigned i = 0; d->cmds && i < d->cmds->n_ends; i++)
+        if (d->cmds->ends[i] == d->x.end)
+            return (uint8_t)(i + 1);
+    return 0;
+}
+
+static uint8_t xfer_flags(const struct ide_xfer *x)
+{
+    return (uint8_t)((x->active ? 0x01 : 0) | (x->out ? 0x02 : 0) | (x->dma ? 0x04 : 0) |
+                     (x->packet ? 0x08 : 0) | (x->medium ? 0x10 : 0) | (x->fua ? 0x20 : 0) |
+                     (x->atapi ? 0x40 : 0));
+}
+
+static void drive_save(struct ide_drive *d, struct snap_writer *w)
+{
+    const struct ide_xfer *x = &d->x;
+    /* nothing in flight in a stream: the medium request completes first (as time passes) */
+    while (d->io_busy && d->blk)
+        blk_drain(d->blk);
+    snap_put_u8(w, "kind", (uint8_t)d->kind);
+    for (unsigned i = 0; i < ARRAY_SIZE(taskfile); i++)
+        snap_put_u8(w, taskfile[i].name, *((const uint8_t *)d + taskfile[i].off));
+    snap_put_u32(w, "cyls", d->cyls);
+    snap_put_u8(w, "heads", (uint8_t)d->heads);
+    snap_put_u8(w, "spt", (uint8_t)d->spt);
+    snap_put_u8(w, "mult", (uint8_t)d->mult);
+    snap_put_bool(w, "wce", d->wce);
+    snap_put_u8(w, "xfer_mode", d->xfer_mode);
+    snap_put_u8(w, "x.flags", xfer_flags(x));
+    snap_put_u64(w, "x.pos", x->pos);
+    snap_put_u64(w, "x.remain", x->remain);
+    snap_put_u64(w, "x.unloaded", x->unloaded);
+    snap_put_u32(w, "x.len", (uint32_t)x->len);
+    snap_put_u32(w, "x.cur", (uint32_t)x->cur);
+    snap_put_u32(w, "x.drq", (uint32_t)x->drq);
+    snap_put_u32(w, "x.block_end", (uint32_t)x->block_end);
+    snap_put_u8(w, "x.end", end_index(d));
+    snap_put_bytes(w, "buf", d->buf, x->active ? x->len : 0);
+    snap_put_bytes(w, "cdb", d->cdb, sizeof(d->cdb));
+    snap_put_bool(w, "pkt_dma", d->pkt_dma);
+    snap_put_u8(w, "sense_key", d->sense_key);
+    snap_put_u8(w, "asc", d->asc);
+    snap_put_u8(w, "ascq", d->ascq);
+    snap_put_bool(w, "ua", d->ua);
+    snap_put_bool(w, "tray_open", d->tray_open);
+    snap_put_bool(w, "locked", d->locked);
+    snap_put_u8(w, "event", d->event);
+}
+
+void ide_bus_save(struct ide_bus *b, struct snap_writer *w)
+{
+    static const char *const unit[2] = { "d0", "d1" };
+    snap_put_u8(w, "cur", (uint8_t)b->cur);
+    snap_put_u8(w, "devctl", b->devctl);
+    snap_put_bool(w, "irq_pending", b->irq_pending);
+    for (unsigned u = 0; u < 2; u++) {
+        snap_put_enter(w, unit[u]);
+        drive_save(&b->drive[u], w);
+        snap_put_leave(w);
+    }
+}
+
+/* The transfer T in flight must be one the drive could have made: cursors inside the buffer,
+ * counts that agree (so every PIO block and DMA pass makes progress), the medium's bytes. */
+static int xfer_check(struct snap_reader *r, const struct ide_drive *t, uint8_t end)
+{
+    const struct ide_xfer *x = &t->x;
+    uint64_t size = t->blk ? blk_size(t->blk) : UINT64_MAX;
+    if (snap_check(r, !x->packet || (x->out && !x->dma && !x->medium), "x.flags",
+                   "a packet is received by PIO") < 0 ||
+        snap_check(r, x->len <= IDE_BUF_SIZE && x->cur <= x->len, "x.cur",
+                   "%zu of %zu: outside the buffer", x->cur, x->len) < 0 ||
+        snap_check(r, x->drq >= 1 && x->drq <= IDE_BUF_SIZE, "x.drq", "%zu", x->drq) < 0 ||
+        snap_check(r, x->dma || (x->block_end >= x->cur && x->block_end <= x->len &&
+                                 x->block_end - x->cur <= x->drq),
+                   "x.block_end", "%zu: not a DRQ block from the cursor inside the buffer",
+                   x->block_end) < 0 ||
+        snap_check(r, (x->medium && !x->out) || x->unloaded == 0, "x.unloaded",
+                   "only a read of the medium has bytes to load") < 0 ||
+        snap_check(r, end >= 1 && end <= t->cmds->n_ends, "x.end", "%u: no such step", end) < 0)
+        return -EINVAL;
+    if (!x->medium)
+        return snap_check(r, x->remain == x->len - x->cur, "x.remain",
+                          "%llu: the buffer holds %zu", (unsigned long long)x->remain,
+                          x->len - x->cur);
+    if (!x->out)
+        return snap_check(r, x->unloaded <= x->remain &&
+                                 x->remain - x->unloaded == x->len - x->cur &&
+                                 x->pos <= size && x->unloaded <= size - x->pos,
+                          "x.remain", "%llu with %llu to load at %llu: not what the buffer "
+                          "and the medium hold", (unsigned long long)x->remain,
+                          (unsigned long long)x->unloaded, (unsigned long long)x->pos);
+    return snap_check(r, x->len - x->cur <= x->remain && x->pos <= size &&
+                             x->remain <= size - x->pos && x->cur <= size - x->pos - x->remain,
+                      "x.remain", "%llu at %llu: beyond the medium or the buffer",
+                      (unsigned long long)x->remain, (unsigned long long)x->pos);
+}
+
+static int valid_mode(uint8_t m)
+{
+    return m <= 0x01 || (m >= 0x08 && m <= 0x0c) || (m >= 0x20 && m <= 0x22) ||
+           (m >= 0x40 && m <= 0x45);
+}
+
+/* Into T (a copy of the drive), checked; BUF receives the buffer's bytes. */
+static int drive_load(struct snap_reader *r, struct ide_drive *t, const struct ide_bus *tb,
+                      uint8_t *buf)
+{
+    struct ide_xfer *x = &t->x;
+    enum ide_kind here = t->kind;
+    uint8_t kind, heads, spt, mult, flags, end, sense;
+    uint32_t len, cur, drq, block_end;
+    if (snap_get_u8_in(r, "kind", &kind, IDE_NONE, IDE_CD) < 0 ||
+        snap_check(r, kind == here || (kind == IDE_NONE && here == IDE_DISK), NULL,
+                   "%u in the stream, %u here (the command line differs)", kind, here) < 0)
+        return -EINVAL;
+    for (unsigned i = 0; i < ARRAY_SIZE(taskfile); i++)
+        if (snap_get_u8(r, taskfile[i].name, (uint8_t *)t + taskfile[i].off) < 0)
+            return -EINVAL;
+    if (snap_check(r, kind == IDE_NONE || (t->select & 0xb0) == (0xa0 | (t->unit ? DEV_DEV : 0)),
+                   "select",
+                   "%#x: not this device's", t->select) < 0 ||
+        snap_check(r, !(t->status & ST_BSY) || (tb->devctl & CTL_SRST), "status",
+                   "busy outside a soft reset") < 0 ||
+        snap_get_u32(r, "cyls", &t->cyls) < 0 || snap_get_u8(r, "heads", &heads) < 0 ||
+        snap_get_u8(r, "spt", &spt) < 0 || snap_get_u8(r, "mult", &mult) < 0 ||
+        snap_get_bool(r, "wce", &t->wce) < 0 || snap_get_u8(r, "xfer_mode", &t->xfer_mode) < 0 ||
+        snap_check(r, valid_mode(t->xfer_mode), NULL, "%#x: no such mode", t->xfer_mode) < 0)
+        return -EINVAL;
+    if (kind == IDE_DISK &&
+        (snap_check(r, heads >= 1 && heads <= 16 && spt >= 1 && t->cyls <= 65535, "heads",
+                    "CHS %u/%u/%u", t->cyls, heads, spt) < 0 ||
+         snap_check(r, mult <= 16 && !(mult & (mult - 1)), "mult", "%u", mult) < 0))
+        return -EINVAL;
+    t->heads = heads;
+    t->spt = spt;
+    t->mult = mult;
+    if (snap_get_u8_in(r, "x.flags", &flags, 0, 0x7f) < 0 ||
+        snap_get_u64(r, "x.pos", &x->pos) < 0 || snap_get_u64(r, "x.remain", &x->remain) < 0 ||
+        snap_get_u64(r, "x.unloaded", &x->unloaded) < 0 || snap_get_u32(r, "x.len", &len) < 0 ||
+        snap_get_u32(r, "x.cur", &cur) < 0 || snap_get_u32(r, "x.drq", &drq) < 0 ||
+        snap_get_u32(r, "x.block_end", &block_end) < 0 || snap_get_u8(r, "x.end", &end) < 0)
+        return -EINVAL;
+    x->active = flags & 1;
+    x->out = (flags >> 1) & 1;
+    x->dma = (flags >> 2) & 1;
+    x->packet = (flags >> 3) & 1;
+    x->medium = (flags >> 4) & 1;
+    x->fua = (flags >> 5) & 1;
+    x->atapi = (flags >> 6) & 1;
+    x->len = len;
+    x->cur = cur;
+    x->drq = drq;
+    x->block_end = block_end;
+    x->end = NULL;
+    if (x->active) {
+        if (snap_check(r, kind != IDE_NONE, "x.flags", "a transfer on an absent drive") < 0 ||
+            xfer_check(r, t, end) < 0)
+            return -EINVAL;
+        x->end = t->cmds->ends[end - 1];
+    }
+    if (snap_get_bytes(r, "buf", buf, x->active ? x->len : 0) < 0 ||
+        snap_get_bytes(r, "cdb", t->cdb, sizeof(t->cdb)) < 0 ||
+        snap_get_bool(r, "pkt_dma", &t->pkt_dma) < 0 ||
+        snap_get_u8_in(r, "sense_key", &sense, 0, 0x0f) < 0 || snap_get_u8(r, "asc", &t->asc) < 0 ||
+        snap_get_u8(r, "ascq", &t->ascq) < 0 || snap_get_bool(r, "ua", &t->ua) < 0 ||
+        snap_get_bool(r, "tray_open", &t->tray_open) < 0 ||
+        snap_get_bool(r, "locked", &t->locked) < 0 || snap_get_u8_in(r, "event", &t->event, 0, 3) < 0)
+        return -EINVAL;
+    t->sense_key = sense;
+    t->kind = (enum ide_kind)kind;
+    return 0;
+}
+
+int ide_bus_load(struct ide_bus *b, struct snap_reader *r, struct ide_bus *t, uint8_t *scratch)
+{
+    static const char *const unit[2] = { "d0", "d1" };
+    uint8_t cur;
+    if (!scratch) /* the commit pass: the buffers are about to be written */
+        for (unsigned u = 0; u < 2; u++)
+            io_quiesce(&b->drive[u]);
+    *t = *b;
+    if (snap_get_u8_in(r, "cur", &cur, 0, 1) < 0 || snap_get_u8(r, "devctl", &t->devctl) < 0 ||
+        snap_check(r, !(t->devctl & ~(CTL_NIEN | CTL_SRST | CTL_HOB)), NULL, "%#x", t->devctl) < 0 ||
+        snap_get_bool(r, "irq_pending", &t->irq_pending) < 0)
+        return -EINVAL;
+    t->cur = cur;
+    for (unsigned u = 0; u < 2; u++) {
+        snap_get_enter(r, unit[u]);
+        if (drive_load(r, &t->drive[u], t, scratch ? scratch : b->drive[u].buf) < 0)
+            return -EINVAL;
+        snap_get_leave(r);
+    }
+    return 0;
+}
+
+void ide_bus_commit(struct ide_bus *b, const struct ide_bus *t)
+{
+    for (unsigned u = 0; u < 2; u++) {
+        struct ide_drive *d = &b->drive[u];
+        if (t->drive[u].kind == IDE_NONE && d->kind != IDE_NONE)
+            ide_drive_unplug(d); /* the guest's PV driver had taken it over */
+        io_quiesce(d);
+        unsigned gen = d->gen;
+        struct blk *blk = d->blk;
+        uint8_t *buf = d->buf;
+        *d = t->drive[u];
+        d->bus = b;
+        d->blk = blk;
+        d->buf = buf;
+        d->gen = gen;
+        d->io_busy = d->reset_pending = d->dma_running = 0;
+    }
+    b->cur = t->cur;
+    b->devctl = t->devctl;
+    b->irq_pending = t->irq_pending;
+    update_irq(b);
 }

@@ -12,6 +12,7 @@
 #include "devices/ide/dma.h"
 #include "dm/block.h"
 #include "dm/log.h"
+#include "dm/snapshot.h"
 #include "dm/util.h"
 
 enum ide_kind { IDE_NONE = 0, IDE_DISK, IDE_CD };
@@ -71,6 +72,8 @@ typedef void ide_io_fn(struct ide_drive *d, int ret);
 struct ide_cmdset {
     void (*init)(struct ide_drive *d);              /* sizes and settings from the medium */
     void (*exec)(struct ide_drive *d, uint8_t cmd); /* a command written to the drive */
+    ide_end_fn *const *ends;    /* every step a transfer may end in (the state names them) */
+    unsigned n_ends;
 };
 extern const struct ide_cmdset ide_ata, ide_atapi;
 
@@ -177,6 +180,15 @@ void ide_dma_run(struct ide_drive *d);
 /* The guest stopped the engine in the middle of D's transfer: the device keeps waiting (DRQ)
  * until the driver resets it; a medium request in flight is waited for and dropped. */
 void ide_dma_cancel(struct ide_drive *d);
+
+/* State (dm/snapshot.h): the bus's registers and its drives' whole guest-visible state (task
+ * file, settings, the transfer and its buffer, ATAPI sense, tray and events). Save waits for
+ * a medium request in flight first. Load reads into T (a copy of B; SCRATCH, IDE_BUF_SIZE
+ * bytes, receives the buffers, NULL: the drives' own) and checks every field as guest input;
+ * commit makes T the bus's state. */
+void ide_bus_save(struct ide_bus *b, struct snap_writer *w);
+int ide_bus_load(struct ide_bus *b, struct snap_reader *r, struct ide_bus *t, uint8_t *scratch) WUR;
+void ide_bus_commit(struct ide_bus *b, const struct ide_bus *t);
 
 /* What QMP query-block reports for a drive. */
 struct ide_drive_info {

@@ -183,6 +183,19 @@ static const struct qmp_block_ops qmp_ops = {
 
 /* ---- the device ---- */
 
+static int dev_ide_save(void *state, struct snap_writer *w)
+{
+    struct ide_dev *s = state;
+    piix_ide_save(s->ide, w);
+    return 0;
+}
+
+static int dev_ide_load(void *state, struct snap_reader *r, int commit)
+{
+    struct ide_dev *s = state;
+    return piix_ide_load(s->ide, r, commit);
+}
+
 static void unplug_hook(void *opaque, unsigned mask)
 {
     struct ide_dev *s = opaque;
@@ -277,4 +290,7 @@ const struct device dev_ide = {
     .name = "ide",
     .create = dev_ide_create,
     .destroy = dev_ide_destroy,
+    .version = 1,
+    .save = dev_ide_save,
+    .load = dev_ide_load,
 };

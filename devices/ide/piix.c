@@ -316,6 +316,97 @@ static void ctl_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 
 static const struct io_ops ctl_ops = { .read = ctl_read, .write = ctl_write };
 
+/* ---- state (dm/snapshot.h): the function's config space, each channel's bus (the drives'
+ * task files, transfers and buffers) and bus master: registers, the PRD walk, which drive owns
+ * the engine ---- */
+
+void piix_ide_save(struct piix_ide *s, struct snap_writer *w)
+{
+    static const char *const chan[2] = { "ch0", "ch1" };
+    pci_dev_save(s->pci, w);
+    for (unsigned c = 0; c < 2; c++) {
+        struct piix_channel *ch = &s->ch[c];
+        snap_put_enter(w, chan[c]);
+        ide_bus_save(&ch->bus, w);
+        snap_put_u8(w, "bm_cmd", ch->bm_cmd);
+        snap_put_u8(w, "bm_status", ch->bm_status);
+        snap_put_u32(w, "bm_prd", ch->bm_prd);
+        snap_put_u32(w, "prd_next", ch->prd_next);
+        snap_put_u32(w, "prd_count", ch->prd_count);
+        snap_put_u64(w, "prd_addr", ch->prd_addr);
+        snap_put_u32(w, "prd_left", ch->prd_left);
+        snap_put_bool(w, "prd_eot", ch->prd_eot);
+        snap_put_u8(w, "dma_drive", ch->dma_drive ? (uint8_t)ch->dma_drive->unit : 2);
+        snap_put_leave(w);
+    }
+}
+
+static int channel_load(struct snap_reader *r, struct piix_channel *t, uint8_t *dma)
+{
+    if (snap_get_u8(r, "bm_cmd", &t->bm_cmd) < 0 ||
+        snap_check(r, !(t->bm_cmd & ~(BM_CMD_START | BM_CMD_READ)), NULL, "%#x", t->bm_cmd) < 0 ||
+        snap_get_u8(r, "bm_status", &t->bm_status) < 0 ||
+        snap_check(r, !(t->bm_status & ~(BM_ST_ACTIVE | BM_ST_ERROR | BM_ST_INTR | BM_ST_DMA0 |
+                                          BM_ST_DMA1)), NULL, "%#x", t->bm_status) < 0 ||
+        snap_get_u32(r, "bm_prd", &t->bm_prd) < 0 ||
+        snap_check(r, !(t->bm_prd & 3), NULL, "%#x: not dword-aligned", t->bm_prd) < 0 ||
+        snap_get_u32(r, "prd_next", &t->prd_next) < 0 ||
+        snap_get_u32_in(r, "prd_count", &t->prd_count, 0, IDE_PRD_MAX) < 0 ||
+        snap_get_u64(r, "prd_addr", &t->prd_addr) < 0 ||
+        snap_check(r, t->prd_addr <= MEM_4G, NULL, "%#llx: above 4 GiB",
+                   (unsigned long long)t->prd_addr) < 0 ||
+        snap_get_u32_in(r, "prd_left", &t->prd_left, 0, 0x10000) < 0 ||
+        snap_get_bool(r, "prd_eot", &t->prd_eot) < 0 || snap_get_u8_in(r, "dma_drive", dma, 0, 2) < 0)
+        return -EINVAL;
+    if (*dma < 2) {
+        const struct ide_xfer *x = &t->bus.drive[*dma].x;
+        return snap_check(r, x->active && x->dma, NULL, "drive %u has no DMA transfer", *dma);
+    }
+    return 0;
+}
+
+int piix_ide_load(struct piix_ide *s, struct snap_reader *r, int commit)
+{
+    static const char *const chan[2] = { "ch0", "ch1" };
+    struct pci_dev_state pci;
+    struct piix_channel t[2];
+    uint8_t dma[2];
+    uint8_t *scratch = NULL;
+    int rc = -EINVAL;
+    if (!commit && !(scratch = malloc(IDE_BUF_SIZE)))
+        return snap_refuse(r, "ide", "out of memory");
+    if (pci_dev_load(s->pci, r, &pci) < 0)
+        goto out;
+    for (unsigned c = 0; c < 2; c++) {
+        t[c] = s->ch[c];
+        snap_get_enter(r, chan[c]);
+        if (ide_bus_load(&s->ch[c].bus, r, &t[c].bus, scratch) < 0 ||
+            channel_load(r, &t[c], &dma[c]) < 0)
+            goto out;
+        snap_get_leave(r);
+    }
+    rc = 0;
+    if (!commit)
+        goto out;
+    pci_dev_commit(s->pci, &pci);
+    for (unsigned c = 0; c < 2; c++) {
+        struct piix_channel *ch = &s->ch[c];
+        ide_bus_commit(&ch->bus, &t[c].bus);
+        ch->bm_cmd = t[c].bm_cmd;
+        ch->bm_status = t[c].bm_status;
+        ch->bm_prd = t[c].bm_prd;
+        ch->prd_next = t[c].prd_next;
+        ch->prd_count = t[c].prd_count;
+        ch->prd_addr = t[c].prd_addr;
+        ch->prd_left = t[c].prd_left;
+        ch->prd_eot = t[c].prd_eot;
+        ch->dma_drive = dma[c] < 2 ? &ch->bus.drive[dma[c]] : NULL;
+    }
+out:
+    free(scratch);
+    return rc;
+}
+
 /* ---- the function ---- */
 
 struct ide_drive *piix_ide_drive(struct piix_ide *s, unsigned n)

@@ -22,5 +22,9 @@ struct ide_drive *piix_ide_drive(struct piix_ide *s, unsigned n);
  * leave the bus (a PV driver takes over their images); CD-ROMs stay. */
 void piix_ide_unplug(struct piix_ide *s, unsigned mask);
 const struct ide_stats *piix_ide_stats(const struct piix_ide *s);
+/* State (dm/device.h's hooks): save waits for medium requests in flight first; load checks
+ * every field as guest input and changes nothing unless COMMIT. */
+void piix_ide_save(struct piix_ide *s, struct snap_writer *w);
+int piix_ide_load(struct piix_ide *s, struct snap_reader *r, int commit) WUR;
 
 #endif
