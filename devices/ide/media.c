@@ -287,10 +287,6 @@ fail:
 }
 
 const struct device dev_ide = {
-    .name = "ide",
-    .create = dev_ide_create,
-    .destroy = dev_ide_destroy,
-    .version = 1,
-    .save = dev_ide_save,
-    .load = dev_ide_load,
+    .name = "ide", .create = dev_ide_create, .destroy = dev_ide_destroy,
+    .version = 1, .save = dev_ide_save, .load = dev_ide_load,
 };
