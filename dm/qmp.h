@@ -2,8 +2,9 @@
  *   -chardev socket,id=ID,path=PATH,server=on,wait=off -mon chardev=ID,mode=control
  * Serves what libxl 4.17 sends at start, pause, unpause and shutdown: the greeting,
  * qmp_capabilities, query-status, stop, cont, query-chardev (a pty's path, which libxl writes
- * to xenstore for `xl console`), query-vnc, query-version, query-commands, quit; anything else
- * gets a CommandNotFound error naming it. One JSON object per command; each connection
+ * to xenstore for `xl console`), query-vnc, query-version, query-commands, quit; add-fd,
+ * remove-fd and query-fdsets; query-block, eject and blockdev-change-medium once a block device
+ * registered (xl cd-eject / cd-insert); anything else gets a CommandNotFound error naming it. One JSON object per command; each connection
  * negotiates capabilities first, as in QEMU. */
 #ifndef HVMD_QMP_H
 #define HVMD_QMP_H

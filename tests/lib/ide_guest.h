@@ -1,4 +1,4 @@
-/* A small IDE guest driver for the unit tests (test_ide.c, test_ata.c, test_atapi.c): it sets
+/* A small IDE guest driver for the unit tests (test_ide.c, test_ata.c, test_atapi.c, ...): it sets
  * up the PIIX3 IDE function on the in-process ioreq source with image files it creates, and
  * drives the registers, the data port (rep insw / outsw) and the bus master as ata_piix or
  * SeaBIOS would. Each sector of the images carries its own number, so a sector read from
@@ -159,7 +159,7 @@ static inline struct ideg *ideg_new(const struct ideg_opts *o)
         }
     }
     if (piix_ide_new(&g->fx->vm, conf, &g->ide, err, sizeof(err)) < 0) {
-        fprintf(stderr, "ide_new: %s\n", err);
+        fprintf(stderr, "piix_ide_new: %s\n", err);
         return NULL;
     }
     ide_set_tray_cb(g->ide, ideg_tray, g);
