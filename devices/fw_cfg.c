@@ -324,10 +324,7 @@ static uint64_t dma_read(void *opaque, uint64_t off, unsigned size)
 {
     /* "QEMU CFG", big-endian, as the DMA interface's signature */
     static const uint8_t sig[8] = { 'Q', 'E', 'M', 'U', ' ', 'C', 'F', 'G' };
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size && off + i < 8; i++)
-        v |= (uint64_t)sig[off + i] << (8 * i);
-    return v;
+    return ldn_in(sig, sizeof(sig), off, size);
 }
 
 static void dma_write(void *opaque, uint64_t off, unsigned size, uint64_t val)

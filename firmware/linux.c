@@ -59,7 +59,7 @@ int linux_layout(uint8_t *hdr, uint32_t hdr_len, const struct linux_params *p,
     const char *name = p->kernel_name ? p->kernel_name : "(kernel)";
     const char *cmdline = p->cmdline ? p->cmdline : "";
     size_t cmdline_len = strlen(cmdline);
-    uint32_t real_addr, cmdline_addr, prot_addr;
+    uint32_t real_addr, cmdline_addr, prot_addr, initrd_addr = 0;
 
     memset(out, 0, sizeof(*out));
     if (hdr_len < HDR_MIN || hdr_len > p->kernel_size || ld32(hdr + HDR_MAGIC) != 0x53726448) {
@@ -162,15 +162,14 @@ int linux_layout(uint8_t *hdr, uint32_t hdr_len, const struct linux_params *p,
         }
         st32(hdr + HDR_RAMDISK_IMAGE, (uint32_t)addr);
         st32(hdr + HDR_RAMDISK_SIZE, (uint32_t)p->initrd_size);
-        out->initrd_addr = (uint32_t)addr;
+        initrd_addr = (uint32_t)addr;
     }
-    out->protocol = protocol;
-    out->setup_addr = real_addr;
-    out->setup_size = setup_size;
-    out->kernel_addr = prot_addr;
-    out->kernel_size = kernel_size;
-    out->cmdline_addr = cmdline_addr;
-    out->cmdline_size = (uint32_t)cmdline_len + 1;
+    *out = (struct linux_layout){ .protocol = protocol,
+                                  .setup_addr = real_addr, .setup_size = setup_size,
+                                  .kernel_addr = prot_addr, .kernel_size = kernel_size,
+                                  .cmdline_addr = cmdline_addr,
+                                  .cmdline_size = (uint32_t)cmdline_len + 1,
+                                  .initrd_addr = initrd_addr };
     return 0;
 }
 
