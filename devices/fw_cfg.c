@@ -324,7 +324,7 @@ static uint64_t dma_read(void *opaque, uint64_t off, unsigned size)
 {
     /* "QEMU CFG", big-endian, as the DMA interface's signature */
     static const uint8_t sig[8] = { 'Q', 'E', 'M', 'U', ' ', 'C', 'F', 'G' };
-    return ldn_in(sig, sizeof(sig), off, size);
+    return ld_window(sig, sizeof(sig), off, size);
 }
 
 static void dma_write(void *opaque, uint64_t off, unsigned size, uint64_t val)

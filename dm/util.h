@@ -37,13 +37,14 @@ static inline void stn(void *p, unsigned size, uint64_t v)
 {
     memcpy(p, &v, size > 8 ? 8 : size);
 }
-/* SIZE (1..8) bytes at OFF of the LEN-byte register block P, little-endian; bytes past its end
- * read 0 (a device's read of a small register file at any offset and width). */
-static inline uint64_t ldn_in(const void *p, size_t len, uint64_t off, unsigned size)
+/* A register window: SIZE (1..8) bytes little-endian at OFF of the LEN bytes at P; bytes past
+ * the end read 0. */
+static inline uint64_t ld_window(const void *p, size_t len, uint64_t off, unsigned size)
 {
-    if (off >= len)
-        return 0;
-    return ldn((const uint8_t *)p + off, (unsigned)(len - off < size ? len - off : size));
+    uint64_t v = 0;
+    if (off < len)
+        memcpy(&v, (const uint8_t *)p + off, MIN((size_t)(size > 8 ? 8 : size), len - (size_t)off));
+    return v;
 }
 
 #endif
