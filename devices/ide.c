@@ -1328,7 +1328,7 @@ static void dev_ide_destroy(void *state)
 
 static int dev_ide_create(struct vm *vm, void **state)
 {
-    struct config *cfg = vm->cfg;
+    struct config *cfg = (struct config *)vm->cfg;
     struct cfg_ide pos[4];
     struct ide_drive_conf conf[4];
     struct ide *s;
