@@ -44,13 +44,20 @@ static struct linux_params params(uint64_t ksize, const char *cmdline, int initr
     return p;
 }
 
+/* linux_layout of the first HLEN bytes at K for a file of KSIZE bytes and the rest of params(). */
+static int layout(uint8_t *k, uint32_t hlen, uint64_t ksize, const char *cmdline, int initrd,
+                  uint64_t isize, uint64_t lowmem, struct linux_layout *at)
+{
+    struct linux_params p = params(ksize, cmdline, initrd, isize, lowmem);
+    return linux_layout(k, hlen, &p, at);
+}
+
 static void test_good_header(void **state)
 {
     uint8_t *k = malloc(KSIZE);
     struct linux_layout at;
     make_hdr(k, KSIZE, 0x20f, 30);
-    struct linux_params p = params(KSIZE, "console=ttyS0 vga=0x317", 1, 100000, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), 0);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "console=ttyS0 vga=0x317", 1, 100000, 64 * MiB, &at), 0);
     assert_int_equal(at.protocol, 0x20f);
     assert_int_equal(at.setup_addr, 0x10000);
     assert_int_equal(at.setup_size, 31 * 512);
@@ -72,8 +79,7 @@ static void test_good_header(void **state)
     assert_int_equal(ld16(k + 0x1fa), 0x317);
     /* setup_sects 0 means 4; vga=normal; no initrd */
     make_hdr(k, KSIZE, 0x20f, 0);
-    p = params(KSIZE, "vga=normal", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), 0);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "vga=normal", 0, 0, 64 * MiB, &at), 0);
     assert_int_equal(at.setup_size, 5 * 512);
     assert_int_equal(at.initrd_addr, 0);
     assert_int_equal(ld16(k + 0x1fa), 0xffff);
@@ -81,12 +87,10 @@ static void test_good_header(void **state)
         assert_int_equal(k[j], (uint8_t)(j * 31 + 7));
     /* vga= inside another word is not ours; a bad value is refused */
     make_hdr(k, KSIZE, 0x20f, 30);
-    p = params(KSIZE, "xvga=12", 0, 0, 64 * MiB);
     uint16_t mode = ld16(k + 0x1fa);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), 0);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "xvga=12", 0, 0, 64 * MiB, &at), 0);
     assert_int_equal(ld16(k + 0x1fa), mode);
-    p = params(KSIZE, "vga=0x1ffff", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), -EINVAL);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "vga=0x1ffff", 0, 0, 64 * MiB, &at), -EINVAL);
     free(k);
 }
 
@@ -96,26 +100,20 @@ static void test_truncated_and_bad_magic(void **state)
     struct linux_layout at;
     make_hdr(k, KSIZE, 0x20f, 30);
     /* shorter than the header fields */
-    struct linux_params p = params(0x24f, "", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, 0x24f, &p, &at), -EINVAL);
+    assert_int_equal(layout(k, 0x24f, 0x24f, "", 0, 0, 64 * MiB, &at), -EINVAL);
     /* a header longer than the file it came from */
-    p = params(0x1000, "", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, 0x2000, &p, &at), -EINVAL);
+    assert_int_equal(layout(k, 0x2000, 0x1000, "", 0, 0, 64 * MiB, &at), -EINVAL);
     /* the whole header, but the file ends inside the setup code */
-    p = params(30 * 512, "", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, 30 * 512, &p, &at), -EINVAL);
+    assert_int_equal(layout(k, 30 * 512, 30 * 512, "", 0, 0, 64 * MiB, &at), -EINVAL);
     /* setup exactly the file: a kernel of 0 bytes is still laid out */
-    p = params(31 * 512, "", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, 31 * 512, &p, &at), 0);
+    assert_int_equal(layout(k, 31 * 512, 31 * 512, "", 0, 0, 64 * MiB, &at), 0);
     assert_int_equal(at.kernel_size, 0);
     /* bad magic */
     memcpy(k + 0x202, "HdrT", 4);
-    p = params(KSIZE, "", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), -EINVAL);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "", 0, 0, 64 * MiB, &at), -EINVAL);
     /* a file of 4 GiB or more */
     make_hdr(k, KSIZE, 0x20f, 30);
-    p = params(1ull << 32, "", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), -EFBIG);
+    assert_int_equal(layout(k, KSIZE, 1ull << 32, "", 0, 0, 64 * MiB, &at), -EFBIG);
     free(k);
 }
 
@@ -125,11 +123,10 @@ static void test_oversized_setup(void **state)
     struct linux_layout at;
     /* 255 setup sectors: 128 KiB from 0x10000 would run over the command line at 0x20000 */
     make_hdr(k, LINUX_SETUP_MAX, 0x20f, 255);
-    struct linux_params p = params(4 * MiB, "", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, LINUX_SETUP_MAX, &p, &at), -EINVAL);
+    assert_int_equal(layout(k, LINUX_SETUP_MAX, 4 * MiB, "", 0, 0, 64 * MiB, &at), -EINVAL);
     /* 127 sectors (64 KiB) just fit */
     make_hdr(k, LINUX_SETUP_MAX, 0x20f, 127);
-    assert_int_equal(linux_layout(k, LINUX_SETUP_MAX, &p, &at), 0);
+    assert_int_equal(layout(k, LINUX_SETUP_MAX, 4 * MiB, "", 0, 0, 64 * MiB, &at), 0);
     assert_int_equal(at.setup_addr + at.setup_size, at.cmdline_addr);
     /* the setup is larger than what the caller read of the file */
     make_hdr(k, LINUX_SETUP_MAX, 0x20f, 60);
@@ -138,16 +135,14 @@ static void test_oversized_setup(void **state)
                      -EINVAL);
     /* a kernel larger than RAM */
     make_hdr(k, LINUX_SETUP_MAX, 0x20f, 30);
-    p = params(63 * MiB, "", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, LINUX_SETUP_MAX, &p, &at), -EFBIG);
+    assert_int_equal(layout(k, LINUX_SETUP_MAX, 63 * MiB, "", 0, 0, 64 * MiB, &at), -EFBIG);
     /* a command line of 32 KiB */
     char *cl = malloc(0x8001);
     memset(cl, 'a', 0x8000);
     cl[0x8000] = 0;
-    p = params(4 * MiB, cl, 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, LINUX_SETUP_MAX, &p, &at), -EINVAL);
+    assert_int_equal(layout(k, LINUX_SETUP_MAX, 4 * MiB, cl, 0, 0, 64 * MiB, &at), -EINVAL);
     cl[0x7fff] = 0;
-    assert_int_equal(linux_layout(k, LINUX_SETUP_MAX, &p, &at), 0);
+    assert_int_equal(layout(k, LINUX_SETUP_MAX, 4 * MiB, cl, 0, 0, 64 * MiB, &at), 0);
     free(cl);
     free(k);
 }
@@ -156,35 +151,28 @@ static void test_initrd_limits(void **state)
 {
     uint8_t *k = malloc(KSIZE);
     struct linux_layout at;
-    struct linux_params p;
     /* initrd_addr_max from the header (protocol 2.03 on) */
     make_hdr(k, KSIZE, 0x20f, 30);
     st32(k + 0x22c, 16 * MiB - 1);
-    p = params(KSIZE, "", 1, 4 * MiB, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), 0);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "", 1, 4 * MiB, 64 * MiB, &at), 0);
     assert_int_equal(at.initrd_addr, 12 * MiB - 4096);
     assert_true(at.initrd_addr + 4 * MiB <= 16 * MiB - 1);
     /* larger than the limit, or reaching down into the kernel */
-    p = params(KSIZE, "", 1, 16 * MiB, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), -EFBIG);
-    p = params(KSIZE, "", 1, 15 * MiB - 4096, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), -EFBIG);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "", 1, 16 * MiB, 64 * MiB, &at), -EFBIG);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "", 1, 15 * MiB - 4096, 64 * MiB, &at), -EFBIG);
     /* XLF_CAN_BE_LOADED_ABOVE_4G (2.12 on): the limit is the top of RAM, less the ACPI area */
     make_hdr(k, KSIZE, 0x20f, 30);
     st32(k + 0x22c, 16 * MiB - 1);
     st16(k + 0x236, 0x2);
-    p = params(KSIZE, "", 1, 32 * MiB, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), 0);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "", 1, 32 * MiB, 64 * MiB, &at), 0);
     assert_int_equal(at.initrd_addr, (64 * MiB - LINUX_ACPI_DATA_SIZE - 1 - 32 * MiB) & ~4095u);
     /* before 2.03 the limit is 0x37ffffff whatever the header says */
     make_hdr(k, KSIZE, 0x202, 30);
     st32(k + 0x22c, 1 * MiB);
-    p = params(KSIZE, "", 1, 4 * MiB, 2048ull * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), 0);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "", 1, 4 * MiB, 2048ull * MiB, &at), 0);
     assert_int_equal(at.initrd_addr, (0x37ffffffu - 4 * MiB) & ~4095u);
     /* too little RAM for anything */
-    p = params(KSIZE, "", 1, 4096, 2 * MiB + LINUX_ACPI_DATA_SIZE);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), -EINVAL);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "", 1, 4096, 2 * MiB + LINUX_ACPI_DATA_SIZE, &at), -EINVAL);
     free(k);
 }
 
@@ -194,8 +182,7 @@ static void test_old_protocols(void **state)
     struct linux_layout at;
     /* 2.01, loaded high: real-mode part at 0x90000, command line below 0x9a000 by the old way */
     make_hdr(k, KSIZE, 0x201, 4);
-    struct linux_params p = params(KSIZE, "root=/dev/sda", 1, 4096, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), 0);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "root=/dev/sda", 1, 4096, 64 * MiB, &at), 0);
     assert_int_equal(at.setup_addr, 0x90000);
     assert_int_equal(at.kernel_addr, 0x100000);
     assert_int_equal(at.cmdline_addr, 0x9a000 - 16);
@@ -204,15 +191,12 @@ static void test_old_protocols(void **state)
     /* a zImage (not loaded high): the kernel at 0x10000 must end below the setup at 0x90000 */
     make_hdr(k, KSIZE, 0x201, 4);
     k[0x211] = 0;
-    p = params(KSIZE, "", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), 0);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "", 0, 0, 64 * MiB, &at), 0);
     assert_int_equal(at.kernel_addr, 0x10000);
-    p = params(0x80001 + 5 * 512, "", 0, 0, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), -EFBIG);
+    assert_int_equal(layout(k, KSIZE, 0x80001 + 5 * 512, "", 0, 0, 64 * MiB, &at), -EFBIG);
     /* before 2.00: no initrd */
     make_hdr(k, KSIZE, 0x1ff, 4);
-    p = params(KSIZE, "", 1, 4096, 64 * MiB);
-    assert_int_equal(linux_layout(k, KSIZE, &p, &at), -EINVAL);
+    assert_int_equal(layout(k, KSIZE, KSIZE, "", 1, 4096, 64 * MiB, &at), -EINVAL);
     free(k);
 }
 
