@@ -18,7 +18,6 @@ struct blk {
     struct loop *loop;
     char *path;
     int fd;
-    int bfd;              /* buffered fd for what O_DIRECT refuses (direct media), lazily */
     int direct;
     int readonly;
     enum blk_cache cache;
@@ -95,7 +94,6 @@ int blk_open(struct blk **out, struct loop *loop, const struct blk_opts *o, char
         return -ENOMEM;
     }
     b->fd = o->fd;
-    b->bfd = -1;
     b->efd = -1;
     b->loop = loop;
     b->readonly = o->readonly;
@@ -212,28 +210,12 @@ static void flying_del(struct blk *b, struct blk_req *req)
     }
 }
 
-/* A buffered fd on the same file, for requests O_DIRECT refuses. */
-static int buffered_fd(struct blk *b)
-{
-    if (!b->direct)
-        return b->fd;
-    if (b->bfd < 0) {
-        char p[64];
-        snprintf(p, sizeof(p), "/proc/self/fd/%d", b->fd);
-        b->bfd = open(p, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-        if (b->bfd < 0)
-            log_warn("%s: cannot reopen without O_DIRECT: %s", b->path, strerror(errno));
-    }
-    return b->bfd;
-}
-
-/* Synchronous read / write of the whole request through FD. Bytes, or a negative errno. */
-static int rw_sync(struct blk *b, int fd, struct blk_req *req, size_t done)
+/* Synchronous read / write of the whole request. Bytes, or a negative errno. */
+static int rw_sync(struct blk *b, struct blk_req *req, size_t done)
 {
     uint8_t *p = req->buf;
+    int fd = b->fd;
     int flags = req->op == BLK_WRITE && (req->fua || write_through(b)) ? RWF_DSYNC : 0;
-    if (fd < 0)
-        return -EIO;
     while (done < req->len) {
         struct iovec iov = { p + done, req->len - done };
         ssize_t n = req->op == BLK_READ ? preadv2(fd, &iov, 1, (off_t)(req->off + done), 0)
@@ -248,6 +230,25 @@ static int rw_sync(struct blk *b, int fd, struct blk_req *req, size_t done)
         done += (size_t)n;
     }
     return (int)req->len;
+}
+
+/* What O_DIRECT refuses (an unaligned buffer, offset or length; a device with larger logical
+ * sectors) goes through the page cache: O_DIRECT is cleared on the fd for this one synchronous
+ * request and set again. (Not a second descriptor opened through /proc/self/fd: hvmd runs in
+ * its sandbox by then, where nothing is opened by path.) Requests already in the kernel keep
+ * the flags they were submitted with. */
+static int rw_buffered(struct blk *b, struct blk_req *req)
+{
+    int fl = fcntl(b->fd, F_GETFL), r;
+    if (fl < 0 || fcntl(b->fd, F_SETFL, fl & ~O_DIRECT) < 0) {
+        r = -errno;
+        log_warn("%s: cannot clear O_DIRECT: %s", b->path, strerror(-r));
+        return r;
+    }
+    r = rw_sync(b, req, 0);
+    if (fcntl(b->fd, F_SETFL, fl) < 0)
+        log_warn("%s: cannot set O_DIRECT again: %s", b->path, strerror(errno));
+    return r;
 }
 
 static void account(struct blk *b, struct blk_req *req, int ret)
@@ -435,7 +436,7 @@ int blk_submit(struct blk *b, struct blk_req *req)
                 return r;
         }
         /* what O_DIRECT cannot take goes through the page cache, synchronously */
-        req->ret = rw_sync(b, buffered_fd(b), req, 0);
+        req->ret = rw_buffered(b, req);
         account(b, req, req->ret);
         b->st.sync_done++;
         return 1;
@@ -452,7 +453,7 @@ int blk_submit(struct blk *b, struct blk_req *req)
         if (done < req->len)
             b->st.cache_misses++;
     }
-    req->ret = rw_sync(b, b->fd, req, done);
+    req->ret = rw_sync(b, req, done);
     account(b, req, req->ret);
     b->st.sync_done++;
     return 1;
@@ -483,7 +484,7 @@ static void reap(struct blk *b, long min)
         else if (res == (long)req->len)
             ret = (int)req->len;
         else if (res == -EINVAL)
-            ret = rw_sync(b, buffered_fd(b), req, 0); /* alignment O_DIRECT refused */
+            ret = rw_buffered(b, req); /* alignment O_DIRECT refused */
         else
             ret = res < 0 ? (int)res : -EIO;
         req->ret = ret;
@@ -524,8 +525,6 @@ void blk_close(struct blk *b)
         close(b->efd);
     if (b->ctx)
         io_destroy(b->ctx);
-    if (b->bfd >= 0)
-        close(b->bfd);
     close(b->fd);
     free(b->path);
     free(b);

@@ -15,6 +15,7 @@
  *             cache.
  * Flushes go through libaio (IOCB_CMD_FDSYNC, so a slow fdatasync does not stall the loop),
  * falling back to a synchronous fdatasync where the kernel refuses that.
+ * Nothing here opens a file by path once a medium is open (hvmd is sandboxed by then).
  *
  * Durability: a request's completion means the kernel holds the data (page cache or device),
  * never a buffer of this process; a flush completes only after every write that completed
