@@ -30,6 +30,8 @@ struct blk {
     struct blk_req *flying;    /* requests in the kernel */
     struct blk_req *parked;    /* flushes waiting for earlier writes, in order */
     uint64_t seq;
+    int flush_err;        /* a failed fdatasync: every later flush fails with it (sticky) */
+    struct { int err; unsigned count; } inject[3]; /* per blk_op: fail the next COUNT */
     struct blk_stats st;
 };
 
@@ -251,6 +253,36 @@ static int rw_buffered(struct blk *b, struct blk_req *req)
     return r;
 }
 
+/* A flush's result: an fdatasync that failed once fails every flush after it, until the
+ * image is reopened. (The kernel reports a writeback error to one fdatasync only and may have
+ * dropped the dirty pages: a later flush that succeeds would promise data that is gone.) */
+static int flush_result(struct blk *b, int ret)
+{
+    if (ret < 0 && !b->flush_err) {
+        b->flush_err = ret;
+        log_err("%s: flush failed (%s): every flush fails from now on until the image is "
+                "reopened", b->path, strerror(-ret));
+    }
+    return b->flush_err ? b->flush_err : ret;
+}
+
+void blk_inject_error(struct blk *b, enum blk_op op, int err, unsigned count)
+{
+    if ((unsigned)op < ARRAY_SIZE(b->inject)) {
+        b->inject[op].err = err;
+        b->inject[op].count = count;
+    }
+}
+
+/* an injected error for this request, or 0 */
+static int injected(struct blk *b, enum blk_op op)
+{
+    if ((unsigned)op >= ARRAY_SIZE(b->inject) || !b->inject[op].count)
+        return 0;
+    b->inject[op].count--;
+    return -b->inject[op].err;
+}
+
 static void account(struct blk *b, struct blk_req *req, int ret)
 {
     if (ret < 0) {
@@ -352,8 +384,14 @@ static int older_writes(const struct blk *b, uint64_t seq)
 /* Start a flush whose earlier writes are done. 1: done at once (ret set), 0: in flight. */
 static int flush_start(struct blk *b, struct blk_req *req)
 {
+    int inj;
     if (b->cache == BLK_CACHE_UNSAFE) {
         req->ret = 0;
+        return 1;
+    }
+    inj = injected(b, BLK_FLUSH);
+    if (inj || b->flush_err) {
+        req->ret = flush_result(b, inj);
         return 1;
     }
     if (b->loop && b->aio_fsync_ok) {
@@ -366,7 +404,7 @@ static int flush_start(struct blk *b, struct blk_req *req)
         }
         /* (any other failure to submit: this one flush synchronously) */
     }
-    req->ret = fdatasync(b->fd) < 0 ? -errno : 0;
+    req->ret = flush_result(b, fdatasync(b->fd) < 0 ? -errno : 0);
     return 1;
 }
 
@@ -424,6 +462,13 @@ int blk_submit(struct blk *b, struct blk_req *req)
         return -EINVAL;
     if (req->op == BLK_WRITE && b->readonly)
         return -EROFS;
+    int inj = injected(b, req->op);
+    if (inj) {
+        req->ret = inj;
+        account(b, req, inj);
+        b->st.sync_done++;
+        return 1;
+    }
 
     if (b->direct) {
         int aligned = (req->off % BLK_SECTOR) == 0 && (req->len % BLK_SECTOR) == 0 &&
@@ -480,7 +525,7 @@ static void reap(struct blk *b, long min)
         flying_del(b, req);
         b->inflight--;
         if (req->op == BLK_FLUSH)
-            ret = res < 0 ? (int)res : 0;
+            ret = flush_result(b, res < 0 ? (int)res : 0);
         else if (res == (long)req->len)
             ret = (int)req->len;
         else if (res == -EINVAL)

@@ -349,6 +349,72 @@ static void test_unaligned_direct(void **state)
 }
 SANDBOXED(test_unaligned_direct)
 
+/* Issue 16 item 3: a failed fdatasync fails every later flush, until the image is reopened;
+ * writes go on. */
+static void flush_error_sticks(struct fix *f, enum blk_cache c)
+{
+    struct done_log l = { .n = 0 };
+    struct blk_req r;
+    uint8_t *buf = blk_buf_alloc(4096);
+    struct blk *b = open_img(f, 0, c);
+    memset(buf, 0x42, 4096);
+    blk_inject_error(b, BLK_FLUSH, EIO, 1);
+    req_init(&r, BLK_FLUSH, 0, NULL, 0, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, -EIO);
+    for (int i = 0; i < 3; i++) {
+        req_init(&r, BLK_WRITE, 4096, buf, 4096, &l);
+        int s = blk_submit(b, &r);
+        assert_true(s == 0 || s == 1);
+        blk_drain(b);
+        assert_int_equal(s ? r.ret : l.ret[l.n - 1], 4096);
+        /* the next flush (parked behind the write or not) fails as well */
+        req_init(&r, BLK_FLUSH, 0, NULL, 0, &l);
+        unsigned before = l.n;
+        s = blk_submit(b, &r);
+        assert_true(s == 0 || s == 1);
+        blk_drain(b);
+        assert_int_equal(s ? r.ret : l.ret[before], -EIO);
+    }
+    assert_true(blk_stats(b)->errors >= 4);
+    blk_close(b);
+    /* reopened: flushes work again */
+    b = open_img(f, 0, c);
+    req_init(&r, BLK_FLUSH, 0, NULL, 0, &l);
+    unsigned before = l.n;
+    int s = blk_submit(b, &r);
+    blk_drain(b);
+    assert_int_equal(s ? r.ret : l.ret[before], 0);
+    /* injected read and write errors do nothing and do not stick */
+    blk_inject_error(b, BLK_WRITE, ENOSPC, 1);
+    req_init(&r, BLK_WRITE, 0, buf, 4096, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, -ENOSPC);
+    blk_inject_error(b, BLK_READ, EIO, 1);
+    req_init(&r, BLK_READ, 0, buf, 4096, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, -EIO);
+    req_init(&r, BLK_READ, 0, buf, 4096, &l);
+    s = blk_submit(b, &r);
+    blk_drain(b);
+    assert_int_equal(s ? r.ret : l.ret[l.n - 1], 4096);
+    assert_int_equal(buf[0], 0); /* the failed write wrote nothing */
+    req_init(&r, BLK_FLUSH, 0, NULL, 0, &l);
+    before = l.n;
+    s = blk_submit(b, &r);
+    blk_drain(b);
+    assert_int_equal(s ? r.ret : l.ret[before], 0);
+    blk_close(b);
+    free(buf);
+}
+
+static void test_flush_error_sticks(void **state)
+{
+    flush_error_sticks(*state, BLK_CACHE_WRITEBACK);
+    flush_error_sticks(*state, BLK_CACHE_NONE);
+}
+SANDBOXED(test_flush_error_sticks)
+
 /* A flush submitted behind writes in flight waits for them, then runs. */
 static void test_flush_ordering(void **state)
 {
@@ -509,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_direct_async_and_queue_bound_sandboxed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unaligned_direct_sandboxed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_error_sticks_sandboxed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_ordering_sandboxed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_direct_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_survives_sigkill, setup, teardown),
