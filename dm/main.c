@@ -170,9 +170,10 @@ static void log_stats(struct app *a)
     bus_for_each(a->vm.bus, log_region, NULL);
     pci_for_each(a->vm.pci, log_pci, NULL);
     const struct mem_stats *m = mem_stats(a->vm.mem);
-    log_info("guest memory: %llu buckets mapped, %llu evicted, %llu invalidations, %llu refused; "
-             "%llu interrupt hypercalls",
-             (unsigned long long)m->maps, (unsigned long long)m->evictions,
+    log_info("guest memory: %llu buckets mapped (%llu again for a page not mapped before), "
+             "%llu evicted, %llu invalidations, %llu refused; %llu interrupt hypercalls",
+             (unsigned long long)m->maps, (unsigned long long)m->remaps,
+             (unsigned long long)m->evictions,
              (unsigned long long)m->invalidations, (unsigned long long)m->faults,
              (unsigned long long)a->vm.irq.calls);
 }
