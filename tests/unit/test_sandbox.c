@@ -94,6 +94,17 @@ static int run_child(enum sandbox_mode m, enum act act)
     return st;
 }
 
+static int listen_at(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    unlink(path);
+    assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(l, 1), 0);
+    return l;
+}
+
 static void test_steady_state_allowed(void **state)
 {
     (void)state;
@@ -109,12 +120,7 @@ static void test_forbidden_kills(void **state)
     (void)state;
     /* something to connect to: a listening socket */
     snprintf(scratch, sizeof(scratch), "/tmp/hvmd-sandbox-%d.sock", (int)getpid());
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", scratch);
-    int l = socket(AF_UNIX, SOCK_STREAM, 0);
-    unlink(scratch);
-    assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(l, 1), 0);
+    int l = listen_at(scratch);
     for (unsigned i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
         int st = run_child(SANDBOX_ON, acts[i]);
         assert_true(WIFSIGNALED(st));
@@ -135,17 +141,6 @@ static void test_unlink_refused(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
     assert_int_equal(access(scratch, F_OK), 0); /* still there */
     unlink(scratch);
-}
-
-static int listen_at(const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-    int l = socket(AF_UNIX, SOCK_STREAM, 0);
-    unlink(path);
-    assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(l, 1), 0);
-    return l;
 }
 
 /* ... instead the cleaner removes the sockets hvmd made, once hvmd is gone, and only those:
