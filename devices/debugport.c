@@ -56,11 +56,4 @@ static int dbg_create(struct vm *vm, void **state)
     return 0;
 }
 
-const struct device dev_debugport = {
-    .name = "debugport",
-    .create = dbg_create,
-    .destroy = dev_free,
-    .version = 1,
-    .save = dbg_save,
-    .load = dbg_load,
-};
+DEVICE(dev_debugport, "debugport", 1, dbg_create, dev_free, dbg_save, dbg_load);

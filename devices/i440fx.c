@@ -40,11 +40,4 @@ static int i440fx_create(struct vm *vm, void **state)
     return 0;
 }
 
-const struct device dev_i440fx = {
-    .name = "i440fx",
-    .create = i440fx_create,
-    .destroy = dev_free,
-    .version = 1,
-    .save = dev_save_pci,
-    .load = dev_load_pci,
-};
+DEVICE(dev_i440fx, "i440fx", 1, i440fx_create, dev_free, dev_save_pci, dev_load_pci);

@@ -471,11 +471,4 @@ static int i8042_create(struct vm *vm, void **state)
     return 0;
 }
 
-const struct device dev_i8042 = {
-    .name = "i8042",
-    .create = i8042_create,
-    .destroy = i8042_destroy,
-    .version = 1,
-    .save = i8042_save,
-    .load = i8042_load,
-};
+DEVICE(dev_i8042, "i8042", 1, i8042_create, i8042_destroy, i8042_save, i8042_load);

@@ -135,11 +135,4 @@ static int piix3_create(struct vm *vm, void **state)
     return 0;
 }
 
-const struct device dev_piix3 = {
-    .name = "piix3",
-    .create = piix3_create,
-    .destroy = piix3_destroy,
-    .version = 1,
-    .save = piix3_save,
-    .load = piix3_load,
-};
+DEVICE(dev_piix3, "piix3", 1, piix3_create, piix3_destroy, piix3_save, piix3_load);

@@ -226,11 +226,5 @@ fail:
     return r;
 }
 
-const struct device dev_piix4_acpi = {
-    .name = "piix4-acpi",
-    .create = piix4_create,
-    .destroy = piix4_destroy,
-    .version = 1,
-    .save = piix4_save,
-    .load = piix4_load,
-};
+DEVICE(dev_piix4_acpi, "piix4-acpi", 1,
+       piix4_create, piix4_destroy, piix4_save, piix4_load);

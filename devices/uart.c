@@ -462,11 +462,4 @@ static int uarts_create(struct vm *vm, void **state)
     return 0;
 }
 
-const struct device dev_uart = {
-    .name = "uart",
-    .create = uarts_create,
-    .destroy = uarts_destroy,
-    .version = 1,
-    .save = uarts_save,
-    .load = uarts_load,
-};
+DEVICE(dev_uart, "uart", 1, uarts_create, uarts_destroy, uarts_save, uarts_load);

@@ -180,11 +180,5 @@ fail:
     return r;
 }
 
-const struct device dev_xen_platform = {
-    .name = "xen-platform",
-    .create = platform_create,
-    .destroy = dev_free,
-    .version = 1,
-    .save = platform_save,
-    .load = platform_load,
-};
+DEVICE(dev_xen_platform, "xen-platform", 1,
+       platform_create, dev_free, platform_save, platform_load);

@@ -86,17 +86,11 @@ int machine_save(struct machine *m, struct snap_writer *w)
         const struct device *d = devices[i];
         if (!m->state[i])
             continue;
-        /* A device without hooks (only while issue 12 lands them) saves an empty section:
-         * its state is not carried. */
-        snap_section_begin(w, d->name, d->save ? d->version : 0);
-        if (d->save) {
-            int r = d->save(m->state[i], w);
-            if (r < 0) {
-                log_err("device %s: cannot save its state: %s", d->name, strerror(-r));
-                return r;
-            }
-        } else {
-            log_warn("device %s: has no save hook: its state is not in the stream", d->name);
+        snap_section_begin(w, d->name, d->version);
+        int r = d->save(m->state[i], w);
+        if (r < 0) {
+            log_err("device %s: cannot save its state: %s", d->name, strerror(-r));
+            return r;
         }
         snap_section_end(w);
     }
@@ -140,11 +134,10 @@ static int load_pass(struct machine *m, struct snap_reader *r, int commit)
             return snap_refuse(r, d->name, "missing from the stream (it ends before)");
         if (strcmp(name, d->name))
             return refuse_section(m, r, name, d->name);
-        uint32_t want = d->load ? d->version : 0;
-        if (version != want)
+        if (version != d->version)
             return snap_refuse(r, d->name, "state version %u in the stream, this hvmd reads "
-                                           "version %u", version, want);
-        if (d->load && d->load(m->state[i], r, commit) < 0)
+                                           "version %u", version, d->version);
+        if (d->load(m->state[i], r, commit) < 0)
             return snap_reader_error(r) ? -EINVAL
                                         : snap_refuse(r, d->name, "refused (no reason given)");
         if (snap_section_close(r) < 0)

@@ -223,7 +223,7 @@ static void dev_ide_destroy(void *state)
 
 static int dev_ide_create(struct vm *vm, void **state)
 {
-    struct config *cfg = (struct config *)vm->cfg;
+    struct config *cfg = vm->cfg;
     struct cfg_ide pos[4];
     struct ide_drive_conf conf[4];
     struct ide_dev *s;
@@ -286,7 +286,4 @@ fail:
     return r;
 }
 
-const struct device dev_ide = {
-    .name = "ide", .create = dev_ide_create, .destroy = dev_ide_destroy,
-    .version = 1, .save = dev_ide_save, .load = dev_ide_load,
-};
+DEVICE(dev_ide, "ide", 1, dev_ide_create, dev_ide_destroy, dev_ide_save, dev_ide_load);
