@@ -47,13 +47,8 @@ static int dbg_create(struct vm *vm, void **state)
     struct debugport *s = dev_new(vm, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    int r = dev_add_pio(s, "debugcon", DEBUGCON_PORT, 1, &dbg_ops, s);
-    if (r < 0) {
-        dev_free(s);
-        return r;
-    }
-    *state = s;
-    return 0;
+    return dev_created(state, s, dev_add_pio(s, "debugcon", DEBUGCON_PORT, 1, &dbg_ops, s),
+                       dev_free);
 }
 
 DEVICE(dev_debugport, "debugport", 1, dbg_create, dev_free, dbg_save, dbg_load);

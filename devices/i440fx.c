@@ -31,13 +31,7 @@ static int i440fx_create(struct vm *vm, void **state)
     pci_set_wmask(d, 0x5d, 3, 0xffffff);   /* PAM4-6 */
     pci_set_wmask(d, 0x72, 1, 0x7f);   /* SMRAM (D_LCK not emulated) */
     pci_set8(d, 0x72, 0x02);
-    int r = dev_add_pci(s, d);
-    if (r < 0) {
-        dev_free(s);
-        return r;
-    }
-    *state = s;
-    return 0;
+    return dev_created(state, s, dev_add_pci(s, d), dev_free);
 }
 
 DEVICE(dev_i440fx, "i440fx", 1, i440fx_create, dev_free, dev_save_pci, dev_load_pci);

@@ -336,6 +336,20 @@ static const struct io_ops cmd_ops = { .read = status_read, .write = cmd_write }
 
 /* ---- state: the controller, its output buffer and reply queue, both devices' modes ---- */
 
+static const struct snap_reg i8042_regs[] = {
+    SNAP_REG(struct i8042, status, 0, 0xff),
+    SNAP_REG(struct i8042, ccb, 0, 0xff),
+    SNAP_REG(struct i8042, outport, 0, 0xff),
+    SNAP_REG(struct i8042, obuf, 0, 0xff),
+    SNAP_REG(struct i8042, pending_cmd, 0, 0xff),
+    SNAP_REG(struct i8042, kbd_cmd, 0, 0xff),
+    SNAP_REG(struct i8042, aux_cmd, 0, 0xff),
+    SNAP_REG(struct i8042, aux_rate, 0, 0xff),
+    SNAP_REG(struct i8042, aux_res, 0, 3),
+    SNAP_REG(struct i8042, aux_scaling, 1, 2),
+    SNAP_REG(struct i8042, aux_stream, 0, 1),
+};
+
 static int i8042_save(void *state, struct snap_writer *w)
 {
     struct i8042 *s = state;
@@ -344,27 +358,13 @@ static int i8042_save(void *state, struct snap_writer *w)
         qb[i] = s->q[(s->q_head + i) % QLEN].b;
         qaux[i] = s->q[(s->q_head + i) % QLEN].aux;
     }
-    snap_put_u8(w, "status", s->status);
-    snap_put_u8(w, "ccb", s->ccb);
-    snap_put_u8(w, "outport", s->outport);
-    snap_put_u8(w, "obuf", s->obuf);
+    snap_put_regs(w, s, i8042_regs, ARRAY_SIZE(i8042_regs));
     snap_put_bool(w, "obuf_aux", s->obuf_aux);
+    snap_put_bool(w, "kbd_enabled", s->kbd_enabled);
+    snap_put_bool(w, "aux_enabled", s->aux_enabled);
     snap_put_u8(w, "queue_len", (uint8_t)s->q_len);
     snap_put_bytes(w, "queue", qb, s->q_len);
     snap_put_bytes(w, "queue_aux", qaux, s->q_len);
-    snap_put_u8(w, "pending_cmd", s->pending_cmd);
-    snap_put_enter(w, "kbd");
-    snap_put_u8(w, "cmd", s->kbd_cmd);
-    snap_put_bool(w, "enabled", s->kbd_enabled);
-    snap_put_leave(w);
-    snap_put_enter(w, "aux");
-    snap_put_u8(w, "cmd", s->aux_cmd);
-    snap_put_bool(w, "enabled", s->aux_enabled);
-    snap_put_u8(w, "rate", s->aux_rate);
-    snap_put_u8(w, "resolution", s->aux_res);
-    snap_put_u8(w, "scaling", s->aux_scaling);
-    snap_put_bool(w, "stream", s->aux_stream);
-    snap_put_leave(w);
     return 0;
 }
 
@@ -394,42 +394,25 @@ static int i8042_load(void *state, struct snap_reader *r, int commit)
 {
     struct i8042 *s = state;
     struct i8042 t = *s;
-    int stream;
     const uint8_t st_bits = ST_OBF | ST_SYS | ST_CMD | ST_UNLOCKED | ST_AUXB;
 
-    if (snap_get_u8(r, "status", &t.status) < 0 ||
-        snap_check(r, !(t.status & ~st_bits) && (t.status & ST_UNLOCKED), NULL,
+    if (snap_get_regs(r, &t, i8042_regs, ARRAY_SIZE(i8042_regs)) < 0 ||
+        snap_get_bool(r, "obuf_aux", &t.obuf_aux) < 0 ||
+        snap_get_bool(r, "kbd_enabled", &t.kbd_enabled) < 0 ||
+        snap_get_bool(r, "aux_enabled", &t.aux_enabled) < 0 || load_queue(&t, r) < 0 ||
+        snap_check(r, !(t.status & ~st_bits) && (t.status & ST_UNLOCKED), "status",
                    "%#x: only bits %#x, and %#x always set", t.status, st_bits, ST_UNLOCKED) < 0 ||
-        snap_get_u8(r, "ccb", &t.ccb) < 0 || snap_get_u8(r, "outport", &t.outport) < 0 ||
-        snap_get_u8(r, "obuf", &t.obuf) < 0 || snap_get_bool(r, "obuf_aux", &t.obuf_aux) < 0 ||
         snap_check(r, !(t.status & ST_AUXB) == !((t.status & ST_OBF) && t.obuf_aux), "status",
                    "AUXB must say whether the full output buffer holds a mouse byte") < 0 ||
-        load_queue(&t, r) < 0 ||
         snap_check(r, !t.q_len || (t.status & ST_OBF), "status",
                    "output buffer empty with %u bytes queued", t.q_len) < 0 ||
-        snap_get_u8(r, "pending_cmd", &t.pending_cmd) < 0 ||
-        snap_check(r, one_of(t.pending_cmd, "\x60\xd1\xd2\xd3\xd4"), NULL,
-                   "%#x is no controller command that takes a data byte", t.pending_cmd) < 0)
-        return -EINVAL;
-    snap_get_enter(r, "kbd");
-    if (snap_get_u8(r, "cmd", &t.kbd_cmd) < 0 ||
-        snap_check(r, one_of(t.kbd_cmd, "\xed\xf0\xf3"), NULL,
+        snap_check(r, one_of(t.pending_cmd, "\x60\xd1\xd2\xd3\xd4"), "pending_cmd",
+                   "%#x is no controller command that takes a data byte", t.pending_cmd) < 0 ||
+        snap_check(r, one_of(t.kbd_cmd, "\xed\xf0\xf3"), "kbd_cmd",
                    "%#x is no keyboard command that takes a parameter", t.kbd_cmd) < 0 ||
-        snap_get_bool(r, "enabled", &t.kbd_enabled) < 0)
+        snap_check(r, one_of(t.aux_cmd, "\xe8\xf3"), "aux_cmd",
+                   "%#x is no mouse command that takes a parameter", t.aux_cmd) < 0)
         return -EINVAL;
-    snap_get_leave(r);
-    snap_get_enter(r, "aux");
-    if (snap_get_u8(r, "cmd", &t.aux_cmd) < 0 ||
-        snap_check(r, one_of(t.aux_cmd, "\xe8\xf3"), NULL,
-                   "%#x is no mouse command that takes a parameter", t.aux_cmd) < 0 ||
-        snap_get_bool(r, "enabled", &t.aux_enabled) < 0 ||
-        snap_get_u8(r, "rate", &t.aux_rate) < 0 ||
-        snap_get_u8_in(r, "resolution", &t.aux_res, 0, 3) < 0 ||
-        snap_get_u8_in(r, "scaling", &t.aux_scaling, 1, 2) < 0 ||
-        snap_get_bool(r, "stream", &stream) < 0)
-        return -EINVAL;
-    t.aux_stream = (uint8_t)stream;
-    snap_get_leave(r);
     if (commit) {
         *s = t;
         update_irq(s);
@@ -463,12 +446,7 @@ static int i8042_create(struct vm *vm, void **state)
     int r = dev_add_pio(s, "i8042-data", DATA, 1, &data_ops, s);
     if (r == 0)
         r = dev_add_pio(s, "i8042-cmd", CMD, 1, &cmd_ops, s);
-    if (r < 0) {
-        i8042_destroy(s);
-        return r;
-    }
-    *state = s;
-    return 0;
+    return dev_created(state, s, r, i8042_destroy);
 }
 
 DEVICE(dev_i8042, "i8042", 1, i8042_create, i8042_destroy, i8042_save, i8042_load);

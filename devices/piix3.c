@@ -126,13 +126,9 @@ static int piix3_create(struct vm *vm, void **state)
     pci_set_wmask(d, 0xa6, 4, 0xffffffff);
     pci_set_wmask(d, 0xaa, 2, 0xffff);
     int r = dev_add_pci(s, d);
-    if (r < 0) {
-        dev_free(s);
-        return r;
-    }
-    pci_bus_set_rcr(vm->pci, &rcr_ops, s);
-    *state = s;
-    return 0;
+    if (r == 0)
+        pci_bus_set_rcr(vm->pci, &rcr_ops, s);
+    return dev_created(state, s, r, dev_free);
 }
 
 DEVICE(dev_piix3, "piix3", 1, piix3_create, piix3_destroy, piix3_save, piix3_load);

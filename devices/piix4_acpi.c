@@ -185,7 +185,6 @@ static void piix4_destroy(void *state)
 
 static int piix4_create(struct vm *vm, void **state)
 {
-    int r = -ENOMEM;
     if (vm->cfg && vm->cfg->no_acpi) {
         *state = NULL; /* -no-acpi: no PM function, as under QEMU */
         return 0;
@@ -200,7 +199,7 @@ static int piix4_create(struct vm *vm, void **state)
     struct pci_dev *d = pci_dev_new(vm->pci, PCI_DEVFN(1, 3), "piix4-acpi", 0x8086, 0x7113,
                                     0x068000, 0x03, &piix4_pci_ops, s);
     if (!d)
-        goto fail;
+        return dev_created(state, s, -ENOMEM, piix4_destroy);
     pci_set8(d, PCI_INTERRUPT_PIN, 1);
     pci_set16(d, PCI_STATUS, 0x0280);
     pci_set16(d, PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
@@ -210,20 +209,14 @@ static int piix4_create(struct vm *vm, void **state)
     pci_set_wmask(d, PMREGMISC, 1, 0x01);
     pci_set_wmask(d, 0x90, 4, 0x0000fff0); /* SMBus base: storage only */
     pci_set_wmask(d, 0xd2, 1, 0x0f);
-    r = dev_add_pci(s, d);
+    int r = dev_add_pci(s, d);
     if (r == 0)
         r = dev_add_pio(s, "piix4-gpe0", GPE0_BASE, 4, &gpe_ops, s);
     if (r == 0)
         r = dev_add_pio(s, "piix4-pcihp", PCIHP_BASE, 16, &pcihp_ops, s);
     if (r == 0)
         r = dev_add_pio(s, "piix4-cpumap", CPUMAP_BASE, CPUMAP_LEN, &cpumap_ops, s);
-    if (r < 0)
-        goto fail;
-    *state = s;
-    return 0;
-fail:
-    piix4_destroy(s);
-    return r;
+    return dev_created(state, s, r, piix4_destroy);
 }
 
 DEVICE(dev_piix4_acpi, "piix4-acpi", 1,

@@ -309,21 +309,25 @@ static const struct io_ops uart_ops = { .read = uart_read, .write = uart_write }
 /* ---- state: every register, the receive FIFO, a THR-empty interrupt not yet seen. The
  * bytes waiting in the backend are the host's, not state. ---- */
 
+static const struct snap_reg uart_regs[] = {
+    SNAP_REG(struct uart, ier, 0, 0x0f),
+    SNAP_REG(struct uart, lcr, 0, 0xff),
+    SNAP_REG(struct uart, mcr, 0, 0x1f),
+    SNAP_REG(struct uart, lsr, 0, LSR_OE | LSR_BI), /* the error bits; the rest is computed */
+    SNAP_REG(struct uart, msr, 0, 0x0f),            /* the delta bits; the lines follow MCR */
+    SNAP_REG(struct uart, scr, 0, 0xff),
+    SNAP_REG(struct uart, fcr, 0, 0xc1),
+    SNAP_REG(struct uart, dll, 0, 0xff),
+    SNAP_REG(struct uart, dlm, 0, 0xff),
+};
+
 static void uart_save(const struct uart *u, struct snap_writer *w)
 {
     uint8_t rx[FIFO_SIZE];
     for (unsigned i = 0; i < u->rx_count; i++)
         rx[i] = u->rx[(u->rx_head + i) % FIFO_SIZE];
     snap_put_enter(w, u->name);
-    snap_put_u8(w, "ier", u->ier);
-    snap_put_u8(w, "lcr", u->lcr);
-    snap_put_u8(w, "mcr", u->mcr);
-    snap_put_u8(w, "lsr", u->lsr);
-    snap_put_u8(w, "msr", u->msr);
-    snap_put_u8(w, "scr", u->scr);
-    snap_put_u8(w, "fcr", u->fcr);
-    snap_put_u8(w, "dll", u->dll);
-    snap_put_u8(w, "dlm", u->dlm);
+    snap_put_regs(w, u, uart_regs, ARRAY_SIZE(uart_regs));
     snap_put_u8(w, "rx_count", (uint8_t)u->rx_count);
     snap_put_bytes(w, "rx", rx, u->rx_count);
     snap_put_bool(w, "thr_pending", u->thr_pending);
@@ -335,15 +339,11 @@ static int uart_load(struct uart *t, struct snap_reader *r)
 {
     uint8_t n;
     snap_get_enter(r, t->name);
-    if (snap_get_u8_in(r, "ier", &t->ier, 0, 0x0f) < 0 || snap_get_u8(r, "lcr", &t->lcr) < 0 ||
-        snap_get_u8_in(r, "mcr", &t->mcr, 0, 0x1f) < 0 || snap_get_u8(r, "lsr", &t->lsr) < 0 ||
-        snap_check(r, !(t->lsr & ~(LSR_OE | LSR_BI)), NULL,
+    if (snap_get_regs(r, t, uart_regs, ARRAY_SIZE(uart_regs)) < 0 ||
+        snap_check(r, !(t->lsr & ~(LSR_OE | LSR_BI)), "lsr",
                    "%#x: only the error bits OE and BI are held", t->lsr) < 0 ||
-        snap_get_u8_in(r, "msr", &t->msr, 0, 0x0f) < 0 || /* the delta bits; the lines follow MCR */
-        snap_get_u8(r, "scr", &t->scr) < 0 || snap_get_u8(r, "fcr", &t->fcr) < 0 ||
-        snap_check(r, !(t->fcr & ~0xc1), NULL, "%#x: only enable and trigger bits are held",
+        snap_check(r, !(t->fcr & ~0xc1), "fcr", "%#x: only enable and trigger bits are held",
                    t->fcr) < 0 ||
-        snap_get_u8(r, "dll", &t->dll) < 0 || snap_get_u8(r, "dlm", &t->dlm) < 0 ||
         snap_get_u8_in(r, "rx_count", &n, 0, (uint8_t)rx_capacity(t)) < 0 ||
         snap_get_bytes(r, "rx", t->rx, n) < 0 || snap_get_bool(r, "thr_pending", &t->thr_pending) < 0)
         return -EINVAL;
@@ -454,12 +454,7 @@ static int uarts_create(struct vm *vm, void **state)
             r = dev_add_pio(u, u->name, uart_base[i], 8, &uart_ops, u);
         }
     }
-    if (r < 0) {
-        uarts_destroy(s);
-        return r;
-    }
-    *state = s;
-    return 0;
+    return dev_created(state, s, r, uarts_destroy);
 }
 
 DEVICE(dev_uart, "uart", 1, uarts_create, uarts_destroy, uarts_save, uarts_load);

@@ -147,7 +147,6 @@ static int platform_load(void *state, struct snap_reader *r, int commit)
 
 static int platform_create(struct vm *vm, void **state)
 {
-    int r = -ENOMEM;
     *state = NULL;
     if (vm->cfg && !vm->cfg->xen_platform)
         return 0; /* -machine pc: no platform device (xen_platform_pci=0) */
@@ -157,27 +156,20 @@ static int platform_create(struct vm *vm, void **state)
     struct pci_dev *d = pci_dev_new(vm->pci, PCI_DEVFN(3, 0), "xen-platform", 0x5853, 0x0001,
                                     0xff8000, 1, NULL, NULL);
     if (!d)
-        goto fail;
+        return dev_created(state, s, -ENOMEM, dev_free);
     pci_set16(d, PCI_SUBSYSTEM_VENDOR_ID, 0x5853);
     pci_set16(d, PCI_SUBSYSTEM_ID, 0x0001);
     pci_set8(d, PCI_INTERRUPT_PIN, 1);
-    r = pci_bar_init(d, 0, PCI_BAR_IO, 0x100, &bar0_ops, s);
+    int r = pci_bar_init(d, 0, PCI_BAR_IO, 0x100, &bar0_ops, s);
     if (r == 0)
         r = pci_bar_init(d, 1, PCI_BAR_MEM32_PREF, 0x1000000, &mmio_ops, s);
-    if (r < 0) {
+    if (r < 0)
         pci_dev_del(d);
-        goto fail;
-    }
-    r = dev_add_pci(s, d);
+    else
+        r = dev_add_pci(s, d);
     if (r == 0)
         r = dev_add_pio(s, "xen-platform-fixed", FIXED_BASE, 4, &fixed_ops, s);
-    if (r < 0)
-        goto fail;
-    *state = s;
-    return 0;
-fail:
-    dev_free(s);
-    return r;
+    return dev_created(state, s, r, dev_free);
 }
 
 DEVICE(dev_xen_platform, "xen-platform", 1,

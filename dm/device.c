@@ -48,6 +48,16 @@ void dev_free(void *state)
     free(b);
 }
 
+int dev_created(void **state, void *s, int r, void (*destroy)(void *))
+{
+    if (r < 0) {
+        destroy(s);
+        return r;
+    }
+    *state = s;
+    return 0;
+}
+
 int dev_save_pci(void *state, struct snap_writer *w)
 {
     struct dev_base *b = state;

@@ -60,6 +60,9 @@ int dev_add_pio(void *state, const char *name, uint16_t base, uint32_t len,
 int dev_add_pci(void *state, struct pci_dev *d) WUR;
 /* Release every region and the PCI function, then free STATE (NULL: nothing). */
 void dev_free(void *state);
+/* The end of a create hook: if R < 0, undo with DESTROY(S) and return R; else hand S out
+ * through *STATE and return 0. */
+int dev_created(void **state, void *s, int r, void (*destroy)(void *)) WUR;
 /* save / load hooks for a device whose whole state is its PCI function's (config space). */
 int dev_save_pci(void *state, struct snap_writer *w);
 int dev_load_pci(void *state, struct snap_reader *r, int commit);

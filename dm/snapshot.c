@@ -225,6 +225,12 @@ void snap_put_bytes(struct snap_writer *w, const char *name, const void *p, size
     put_field(w, name, SNAP_BYTES, p, len);
 }
 
+void snap_put_regs(struct snap_writer *w, const void *s, const struct snap_reg *regs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        snap_put_u8(w, regs[i].name, *((const uint8_t *)s + regs[i].off));
+}
+
 void snap_put_enter(struct snap_writer *w, const char *name)
 {
     path_enter(&w->path, name);
@@ -291,18 +297,22 @@ fail_at(struct snap_reader *r, const char *field, const char *fmt, ...)
     return ret;
 }
 
-int snap_fail(struct snap_reader *r, const char *field, const char *fmt, ...)
+/* vfail for FIELD under the prefix (NULL: the field last read). */
+static int vfail_field(struct snap_reader *r, const char *field, const char *fmt, va_list ap)
 {
     char full[SNAP_NAME_MAX + 1];
-    const char *f = r->field;
-    if (field) {
-        if (!path_join(&r->path, field, full))
-            snprintf(full, sizeof(full), "%.*s", SNAP_NAME_MAX, field);
-        f = full;
-    }
+    if (!field)
+        return vfail(r, r->field, fmt, ap);
+    if (!path_join(&r->path, field, full))
+        snprintf(full, sizeof(full), "%.*s", SNAP_NAME_MAX, field);
+    return vfail(r, full, fmt, ap);
+}
+
+int snap_fail(struct snap_reader *r, const char *field, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    int ret = vfail(r, f, fmt, ap);
+    int ret = vfail_field(r, field, fmt, ap);
     va_end(ap);
     return ret;
 }
@@ -323,16 +333,9 @@ int snap_check(struct snap_reader *r, int ok, const char *field, const char *fmt
 {
     if (ok)
         return r->failed ? -EINVAL : 0;
-    char full[SNAP_NAME_MAX + 1];
-    const char *f = r->field;
-    if (field) {
-        if (!path_join(&r->path, field, full))
-            snprintf(full, sizeof(full), "%.*s", SNAP_NAME_MAX, field);
-        f = full;
-    }
     va_list ap;
     va_start(ap, fmt);
-    int ret = vfail(r, f, fmt, ap);
+    int ret = vfail_field(r, field, fmt, ap);
     va_end(ap);
     return ret;
 }
@@ -563,6 +566,14 @@ int snap_get_u32_in(struct snap_reader *r, const char *name, uint32_t *v, uint32
 {
     int ret = snap_get_u32(r, name, v);
     return ret ? ret : snap_range(r, *v, lo, hi);
+}
+
+int snap_get_regs(struct snap_reader *r, void *s, const struct snap_reg *regs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (snap_get_u8_in(r, regs[i].name, (uint8_t *)s + regs[i].off, regs[i].lo, regs[i].hi) < 0)
+            return -EINVAL;
+    return 0;
 }
 
 void snap_get_enter(struct snap_reader *r, const char *name)

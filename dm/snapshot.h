@@ -85,6 +85,15 @@ void snap_put_u32(struct snap_writer *w, const char *name, uint32_t v);
 void snap_put_u64(struct snap_writer *w, const char *name, uint64_t v);
 void snap_put_bool(struct snap_writer *w, const char *name, int v); /* a u8, 0 or 1 */
 void snap_put_bytes(struct snap_writer *w, const char *name, const void *p, size_t len);
+/* A byte register of a device's state struct: saved as a u8 field named after the member,
+ * loaded only if within [LO, HI]. */
+struct snap_reg {
+    const char *name;
+    size_t off;
+    uint8_t lo, hi;
+};
+#define SNAP_REG(type, member, lo, hi) { #member, offsetof(type, member), (lo), (hi) }
+void snap_put_regs(struct snap_writer *w, const void *s, const struct snap_reg *regs, size_t n);
 /* Until the matching leave, field names get "NAME." in front (nesting up to SNAP_DEPTH_MAX). */
 void snap_put_enter(struct snap_writer *w, const char *name);
 void snap_put_leave(struct snap_writer *w);
@@ -123,6 +132,8 @@ int snap_get_u16_in(struct snap_reader *r, const char *name, uint16_t *v, uint16
                     uint16_t hi) WUR;
 int snap_get_u32_in(struct snap_reader *r, const char *name, uint32_t *v, uint32_t lo,
                     uint32_t hi) WUR;
+/* The registers snap_put_regs wrote, into the struct at S (a scratch copy). */
+int snap_get_regs(struct snap_reader *r, void *s, const struct snap_reg *regs, size_t n) WUR;
 void snap_get_enter(struct snap_reader *r, const char *name);
 void snap_get_leave(struct snap_reader *r);
 

@@ -166,35 +166,29 @@ static void test_refusals(void **state)
     b[SNAP_MAGIC_LEN] = 2;
     expect_refused(b, w.len, "stream: format version 2, this hvmd reads version 1");
 
-    /* a field of another name */
-    memcpy(b, w.buf, w.len);
-    patch(b, w.len, "a16", "b16", 3);
-    expect_refused(b, w.len, "device alpha: field a16: the stream has field b16 here");
-
-    /* another type: the u16's type byte says u32 */
-    memcpy(b, w.buf, w.len);
-    patch(b, w.len, "\x03" "a16\x02", "\x03" "a16\x03", 5);
-    expect_refused(b, w.len, "device alpha: field a16: is u32 (type 3) in the stream, expected u16");
-
-    /* another size, of the byte array under the prefix */
-    memcpy(b, w.buf, w.len);
-    patch(b, w.len, "sub.blob\x05\x05", "sub.blob\x05\x04", 10);
-    expect_refused(b, w.len, "device alpha: field sub.blob: 4 bytes in the stream, expected 5");
-
-    /* a bool that is not 0 or 1 */
-    memcpy(b, w.buf, w.len);
-    patch(b, w.len, "flag\x01\x01\x00\x00\x00\x01", "flag\x01\x01\x00\x00\x00\x02", 10);
-    expect_refused(b, w.len, "device alpha: field flag: 2 out of range [0, 1]");
-
-    /* a section length past the end of the stream */
-    memcpy(b, w.buf, w.len);
-    patch(b, w.len, "beta\x01\x00\x00\x00\x00", "beta\x01\x00\x00\x00\x09", 9);
-    expect_refused(b, w.len, "device beta: section of 9 bytes, only 1 left in the stream");
-
-    /* a name with a character names may not have */
-    memcpy(b, w.buf, w.len);
-    patch(b, w.len, "a32", "a 2", 3);
-    expect_refused(b, w.len, "device alpha: field a32: malformed field name in the stream");
+    static const struct { const char *from, *to; size_t n; const char *msg; } cases[] = {
+        /* a field of another name */
+        { "a16", "b16", 3, "device alpha: field a16: the stream has field b16 here" },
+        /* another type: the u16's type byte says u32 */
+        { "\x03" "a16\x02", "\x03" "a16\x03", 5,
+          "device alpha: field a16: is u32 (type 3) in the stream, expected u16" },
+        /* another size, of the byte array under the prefix */
+        { "sub.blob\x05\x05", "sub.blob\x05\x04", 10,
+          "device alpha: field sub.blob: 4 bytes in the stream, expected 5" },
+        /* a bool that is not 0 or 1 */
+        { "flag\x01\x01\x00\x00\x00\x01", "flag\x01\x01\x00\x00\x00\x02", 10,
+          "device alpha: field flag: 2 out of range [0, 1]" },
+        /* a section length past the end of the stream */
+        { "beta\x01\x00\x00\x00\x00", "beta\x01\x00\x00\x00\x09", 9,
+          "device beta: section of 9 bytes, only 1 left in the stream" },
+        /* a name with a character names may not have */
+        { "a32", "a 2", 3, "device alpha: field a32: malformed field name in the stream" },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memcpy(b, w.buf, w.len);
+        patch(b, w.len, cases[i].from, cases[i].to, cases[i].n);
+        expect_refused(b, w.len, cases[i].msg);
+    }
 
     /* bytes after the end marker */
     memcpy(b, w.buf, w.len);
@@ -530,7 +524,7 @@ static void test_device_fields_refused(void **state)
         { "queue_len", 0, 65, "device i8042: field queue_len: 65 out of range [0, 64]" },
         { "queue_aux", 0, 2, "device i8042: field queue_aux: byte 0 is 2" },
         { "pending_cmd", 0, 0x20, "device i8042: field pending_cmd: 0x20 is no controller command" },
-        { "aux.scaling", 0, 3, "device i8042: field aux.scaling: 3 out of range [1, 2]" },
+        { "aux_scaling", 0, 3, "device i8042: field aux_scaling: 3 out of range [1, 2]" },
         { "key", 0, 0x77, "device fw_cfg: field key: item 0x77 is not in this machine's fw_cfg" },
         { "offset", 0, 9, "device fw_cfg: field offset: 9 out of range [0, 4]" },
     };
