@@ -11,9 +11,7 @@
 
 struct debugport {
     struct dev_base base; /* the port */
-    char line[256];
-    unsigned len;
-    struct ratelimit rl;
+    struct guest_line line;
 };
 
 static uint64_t dbg_read(void *opaque, uint64_t off, unsigned size) { return ones(size); }
@@ -21,18 +19,8 @@ static uint64_t dbg_read(void *opaque, uint64_t off, unsigned size) { return one
 static void dbg_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
     struct debugport *s = opaque;
-    for (unsigned i = 0; i < size; i++) {
-        uint8_t c = (uint8_t)(val >> (8 * i));
-        if (c == '\n' || s->len == sizeof(s->line) - 1) {
-            s->line[s->len] = 0;
-            log_guest_at(&s->rl, LOG_INFO, "debugcon", "%s", s->line);
-            s->len = 0;
-            if (c == '\n')
-                continue;
-        }
-        if (c != '\r')
-            s->line[s->len++] = (char)((c >= 0x20 && c < 0x7f) ? c : '.');
-    }
+    for (unsigned i = 0; i < size; i++)
+        log_guest_line(&s->line, "debugcon", "", (uint8_t)(val >> (8 * i)), 1);
 }
 
 static const struct io_ops dbg_ops = { .read = dbg_read, .write = dbg_write };

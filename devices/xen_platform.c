@@ -29,21 +29,13 @@ struct xen_platform {
     uint16_t product;
     uint32_t build;
     unsigned unplugged;
-    char logbuf[256];
-    unsigned loglen;
-    struct ratelimit rl, rl_log;
+    struct guest_line log;
+    struct ratelimit rl;
 };
 
 static void log_byte(struct xen_platform *s, uint8_t c)
 {
-    if (c == '\n' || s->loglen == sizeof(s->logbuf) - 1) {
-        s->logbuf[s->loglen] = 0;
-        log_guest_at(&s->rl_log, LOG_INFO, "xen-platform", "driver log: %s", s->logbuf);
-        s->loglen = 0;
-        if (c == '\n')
-            return;
-    }
-    s->logbuf[s->loglen++] = (char)((c >= 0x20 && c < 0x7f) ? c : '.');
+    log_guest_line(&s->log, "xen-platform", "driver log: ", c, 0);
 }
 
 static uint64_t fixed_read(void *opaque, uint64_t off, unsigned size)

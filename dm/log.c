@@ -97,3 +97,17 @@ void log_guest_at(struct ratelimit *rl, enum log_level level, const char *dev, c
     guest_v(rl, level, dev, fmt, ap);
     va_end(ap);
 }
+
+void log_guest_line(struct guest_line *l, const char *dev, const char *prefix, uint8_t c,
+                    int drop_cr)
+{
+    if (c == '\n' || l->len == sizeof(l->text) - 1) {
+        l->text[l->len] = 0;
+        log_guest_at(&l->rl, LOG_INFO, dev, "%s%s", prefix, l->text);
+        l->len = 0;
+        if (c == '\n')
+            return;
+    }
+    if (c != '\r' || !drop_cr)
+        l->text[l->len++] = (char)((c >= 0x20 && c < 0x7f) ? c : '.');
+}

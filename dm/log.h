@@ -40,4 +40,16 @@ void log_guest(struct ratelimit *rl, const char *dev, const char *fmt, ...)
 void log_guest_at(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A line a guest writes a byte at a time (a debug port, a driver's log port): logged through
+ * log_guest_at(LOG_INFO) at a newline or once 255 bytes wait; a byte outside printable ASCII
+ * is kept as '.'. Zero-initialise it. */
+struct guest_line {
+    char text[256];
+    unsigned len;
+    struct ratelimit rl;
+};
+/* Adds C to L, logging "guest: DEV: PREFIXline" when a line ends; with DROP_CR a '\r' is left out. */
+void log_guest_line(struct guest_line *l, const char *dev, const char *prefix, uint8_t c,
+                    int drop_cr);
+
 #endif

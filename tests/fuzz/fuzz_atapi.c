@@ -55,12 +55,5 @@ static void extra(struct fz *f, unsigned op)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fz_quiet();
-    if (size < 1)
-        return 0;
-    struct fz *f = fz_new(media, data, size);
-    while (fz_step(f, extra))
-        ;
-    fz_free(f);
-    return 0;
+    return fz_run(media, extra, data, size);
 }

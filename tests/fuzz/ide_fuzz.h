@@ -235,4 +235,19 @@ static void fz_quiet(void)
     }
 }
 
+/* One input, the whole of each target's LLVMFuzzerTestOneInput: a fresh function with MEDIA's
+ * drives, then the input's actions to its end (EXTRA: the target's own opcodes). */
+static int fz_run(fz_media_fn *media, void (*extra)(struct fz *f, unsigned op),
+                  const uint8_t *data, size_t size)
+{
+    fz_quiet();
+    if (size < 1)
+        return 0;
+    struct fz *f = fz_new(media, data, size);
+    while (fz_step(f, extra))
+        ;
+    fz_free(f);
+    return 0;
+}
+
 #endif

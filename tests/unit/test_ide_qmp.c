@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "dm/config.h"
+#include "tests/lib/capture.h"
 #include "tests/lib/ide_guest.h"
 #include "dm/machine.h"
 #include "dm/qmp.h"
@@ -20,20 +21,9 @@ struct bed {
     struct qmp *qmp;
     struct machine m;
     struct qmp_conn *c;
-    char out[16384];
-    size_t outlen;
+    struct fx_capture out;
     char dir[200], disk[256], iso[256], iso2[256];
 };
-
-static void collect(void *opaque, const char *data, size_t n)
-{
-    struct bed *b = opaque;
-    if (b->outlen + n < sizeof(b->out)) {
-        memcpy(b->out + b->outlen, data, n);
-        b->outlen += n;
-        b->out[b->outlen] = 0;
-    }
-}
 
 static int bed_up(struct bed *b, const char *const *extra, int n, char *err, size_t errlen)
 {
@@ -94,8 +84,8 @@ static int teardown(void **state)
 
 static void send_cmd(struct bed *b, const char *json)
 {
-    b->outlen = 0;
-    b->out[0] = 0;
+    b->out.len = 0;
+    b->out.text[0] = 0;
     assert_int_equal(qmp_conn_input(b->c, json, strlen(json)), 0);
 }
 
@@ -111,27 +101,27 @@ static void test_libxl_cd_change(void **state)
     struct ideg g = { .fx = b->fx };
     ideg_out(&g, SEC_CTL, 0);
 
-    b->c = qmp_conn_new(b->qmp, collect, b);
+    b->c = qmp_conn_new(b->qmp, fx_capture_bytes, &b->out);
     send_cmd(b, "{\"execute\":\"qmp_capabilities\",\"id\":1}");
     send_cmd(b, "{\"execute\":\"query-block\",\"id\":2}");
-    assert_non_null(strstr(b->out, "\"qdev\":\"ide-5632\""));
-    assert_non_null(strstr(b->out, "\"tray_open\":false"));
-    assert_non_null(strstr(b->out, "a.iso\",\"ro\":true"));
-    assert_non_null(strstr(b->out, "disk.img\",\"ro\":false"));
+    assert_non_null(strstr(b->out.text, "\"qdev\":\"ide-5632\""));
+    assert_non_null(strstr(b->out.text, "\"tray_open\":false"));
+    assert_non_null(strstr(b->out.text, "a.iso\",\"ro\":true"));
+    assert_non_null(strstr(b->out.text, "disk.img\",\"ro\":false"));
     send_cmd(b, "{\"execute\":\"query-commands\",\"id\":3}");
-    assert_non_null(strstr(b->out, "\"blockdev-change-medium\""));
-    assert_non_null(strstr(b->out, "\"add-fd\""));
+    assert_non_null(strstr(b->out.text, "\"blockdev-change-medium\""));
+    assert_non_null(strstr(b->out.text, "\"add-fd\""));
 
     /* xl cd-eject: query-version, eject; the event comes before the return */
     send_cmd(b, "{\"execute\":\"query-version\",\"id\":2020372738}");
     send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-5632\"},\"id\":2020372739}");
-    char *ev = strstr(b->out, "\"event\":\"DEVICE_TRAY_MOVED\"");
-    char *ret = strstr(b->out, "{\"return\":{},\"id\":2020372739}");
+    char *ev = strstr(b->out.text, "\"event\":\"DEVICE_TRAY_MOVED\"");
+    char *ret = strstr(b->out.text, "{\"return\":{},\"id\":2020372739}");
     assert_non_null(ev);
     assert_non_null(ret);
     assert_true(ev < ret);
-    assert_non_null(strstr(b->out, "\"data\":{\"device\":\"ide-5632\",\"tray-open\":true,\"id\":\"ide-5632\"}"));
-    assert_non_null(strstr(b->out, "\"timestamp\":{\"seconds\":"));
+    assert_non_null(strstr(b->out.text, "\"data\":{\"device\":\"ide-5632\",\"tray-open\":true,\"id\":\"ide-5632\"}"));
+    assert_non_null(strstr(b->out.text, "\"timestamp\":{\"seconds\":"));
     uint8_t tur[12] = { 0 };
     ideg_packet(&g, SEC, 0, tur, 0, 0);
     assert_int_equal(ideg_status(&g, SEC) & 0x01, 0x01);
@@ -139,32 +129,32 @@ static void test_libxl_cd_change(void **state)
 
     /* xl cd-insert: eject, add-fd with the file, blockdev-change-medium from the set */
     send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-5632\"},\"id\":10}");
-    assert_string_equal(b->out, "{\"return\":{},\"id\":10}\r\n"); /* already open: no event */
+    assert_string_equal(b->out.text, "{\"return\":{},\"id\":10}\r\n"); /* already open: no event */
     send_cmd(b, "{\"execute\":\"add-fd\",\"arguments\":{\"opaque\":\"raw:x\"},\"id\":11}");
-    assert_non_null(strstr(b->out, "No file descriptor supplied via SCM_RIGHTS"));
+    assert_non_null(strstr(b->out.text, "No file descriptor supplied via SCM_RIGHTS"));
     qmp_conn_pass_fd(b->c, open(b->iso2, O_RDONLY | O_CLOEXEC));
     char addfd[400];
     snprintf(addfd, sizeof(addfd), "{\"execute\":\"add-fd\",\"arguments\":{\"opaque\":\"raw:%s\"},\"id\":12}", b->iso2);
     send_cmd(b, addfd);
-    assert_non_null(strstr(b->out, "{\"return\":{\"fdset-id\":0,\"fd\":"));
+    assert_non_null(strstr(b->out.text, "{\"return\":{\"fdset-id\":0,\"fd\":"));
     send_cmd(b, "{\"execute\":\"query-fdsets\",\"id\":13}");
-    assert_non_null(strstr(b->out, "\"opaque\":\"raw:"));
+    assert_non_null(strstr(b->out.text, "\"opaque\":\"raw:"));
     send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\","
                 "\"filename\":\"/dev/fdset/7\",\"format\":\"raw\"},\"id\":14}");
-    assert_non_null(strstr(b->out, "\"error\""));
-    assert_non_null(strstr(b->out, "/dev/fdset/7"));
+    assert_non_null(strstr(b->out.text, "\"error\""));
+    assert_non_null(strstr(b->out.text, "/dev/fdset/7"));
     send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\","
                 "\"filename\":\"/dev/fdset/0\",\"format\":\"qcow2\"},\"id\":15}");
-    assert_non_null(strstr(b->out, "raw images only"));
+    assert_non_null(strstr(b->out.text, "raw images only"));
     send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\","
                 "\"filename\":\"/dev/fdset/0\",\"format\":\"raw\"},\"id\":16}");
-    ev = strstr(b->out, "\"tray-open\":false");
-    ret = strstr(b->out, "{\"return\":{},\"id\":16}");
+    ev = strstr(b->out.text, "\"tray-open\":false");
+    ret = strstr(b->out.text, "{\"return\":{},\"id\":16}");
     assert_non_null(ev);
     assert_non_null(ret);
     assert_true(ev < ret);
     send_cmd(b, "{\"execute\":\"remove-fd\",\"arguments\":{\"fdset-id\":0},\"id\":17}");
-    assert_string_equal(b->out, "{\"return\":{},\"id\":17}\r\n");
+    assert_string_equal(b->out.text, "{\"return\":{},\"id\":17}\r\n");
 
     /* the guest: unit attention, then the new medium's size and data */
     ideg_packet(&g, SEC, 0, tur, 0, 0);
@@ -182,22 +172,22 @@ static void test_libxl_cd_change(void **state)
     uint8_t lock[12] = { 0x1e, 0, 0, 0, 1 };
     ideg_packet(&g, SEC, 0, lock, 0, 0);
     send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-5632\"},\"id\":18}");
-    assert_non_null(strstr(b->out, "is locked and force was not specified"));
+    assert_non_null(strstr(b->out.text, "is locked and force was not specified"));
     send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-5632\",\"force\":true},\"id\":19}");
-    assert_non_null(strstr(b->out, "\"tray-open\":true"));
+    assert_non_null(strstr(b->out.text, "\"tray-open\":true"));
     /* unknown devices, the disk, missing arguments */
     send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-1\"},\"id\":20}");
-    assert_non_null(strstr(b->out, "Device 'ide-1' not found"));
+    assert_non_null(strstr(b->out.text, "Device 'ide-1' not found"));
     send_cmd(b, "{\"execute\":\"eject\",\"id\":21}");
-    assert_non_null(strstr(b->out, "Parameter 'id' is missing"));
+    assert_non_null(strstr(b->out.text, "Parameter 'id' is missing"));
     send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\"},\"id\":22}");
-    assert_non_null(strstr(b->out, "Parameter 'filename' is missing"));
+    assert_non_null(strstr(b->out.text, "Parameter 'filename' is missing"));
     /* a path works too (QMP users other than libxl) */
     char chg[400];
     snprintf(chg, sizeof(chg), "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"device\":"
              "\"ide-5632\",\"filename\":\"%s\"},\"id\":23}", b->iso);
     send_cmd(b, chg);
-    assert_non_null(strstr(b->out, "{\"return\":{},\"id\":23}"));
+    assert_non_null(strstr(b->out.text, "{\"return\":{},\"id\":23}"));
     qmp_conn_free(b->c);
     bed_down(b);
 }

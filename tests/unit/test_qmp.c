@@ -19,6 +19,7 @@
 #include "dm/log.h"
 #include "dm/machine.h"
 #include "dm/qmp.h"
+#include "tests/lib/capture.h"
 #include "tests/lib/fakexen.h"
 
 struct bed {
@@ -28,8 +29,7 @@ struct bed {
     struct qmp *qmp;
     char path[64], path2[64];
     int stops, conts, quits;
-    char out[8192];
-    size_t outlen;
+    struct fx_capture out;
 };
 
 static void op_stop(void *o) { ((struct bed *)o)->stops++; }
@@ -159,64 +159,54 @@ static void test_libxl_startup_sequence(void **state)
         loop_run_once(b->fx->loop, 5);
 }
 
-static void collect(void *opaque, const char *data, size_t n)
-{
-    struct bed *b = opaque;
-    if (b->outlen + n < sizeof(b->out)) {
-        memcpy(b->out + b->outlen, data, n);
-        b->outlen += n;
-        b->out[b->outlen] = 0;
-    }
-}
-
 static void test_protocol_errors(void **state)
 {
     struct bed *b = *state;
-    struct qmp_conn *c = qmp_conn_new(b->qmp, collect, b);
-    assert_non_null(strstr(b->out, "\"QMP\""));
-    b->outlen = 0;
+    struct qmp_conn *c = qmp_conn_new(b->qmp, fx_capture_bytes, &b->out);
+    assert_non_null(strstr(b->out.text, "\"QMP\""));
+    b->out.len = 0;
     /* before capabilities negotiation */
     assert_int_equal(qmp_conn_input(c, "{\"execute\":\"query-status\"}", 26), 0);
-    assert_non_null(strstr(b->out, "Expecting capabilities negotiation"));
-    b->outlen = 0;
+    assert_non_null(strstr(b->out.text, "Expecting capabilities negotiation"));
+    b->out.len = 0;
     /* split across reads, with string escapes and braces inside strings */
     const char *m = "{\"execute\":\"qmp_capabilities\",\"id\":\"a}\\\"{b\"}";
     assert_int_equal(qmp_conn_input(c, m, 10), 0);
-    assert_int_equal(b->outlen, 0);
+    assert_int_equal(b->out.len, 0);
     assert_int_equal(qmp_conn_input(c, m + 10, strlen(m) - 10), 0);
-    assert_string_equal(b->out, "{\"return\":{},\"id\":\"a}\\\"{b\"}\r\n");
-    b->outlen = 0;
+    assert_string_equal(b->out.text, "{\"return\":{},\"id\":\"a}\\\"{b\"}\r\n");
+    b->out.len = 0;
     assert_int_equal(qmp_conn_input(c, "{\"execute\":\"qmp_capabilities\"}", 30), 0);
-    assert_non_null(strstr(b->out, "already complete"));
-    b->outlen = 0;
+    assert_non_null(strstr(b->out.text, "already complete"));
+    b->out.len = 0;
     /* two messages in one read; an object id echoed */
     const char *two = "{\"execute\":\"query-vnc\",\"id\":{\"x\":[1,2]}} {\"execute\":\"nope\"}";
     assert_int_equal(qmp_conn_input(c, two, strlen(two)), 0);
-    assert_non_null(strstr(b->out, "{\"return\":{\"enabled\":false},\"id\":{\"x\":[1,2]}}"));
-    assert_non_null(strstr(b->out, "The command nope has not been found"));
-    b->outlen = 0;
+    assert_non_null(strstr(b->out.text, "{\"return\":{\"enabled\":false},\"id\":{\"x\":[1,2]}}"));
+    assert_non_null(strstr(b->out.text, "The command nope has not been found"));
+    b->out.len = 0;
     /* not JSON, not an object, no execute, execute not a string, top-level junk */
     assert_int_equal(qmp_conn_input(c, "{\"execute\":}", 12), 0);
-    assert_non_null(strstr(b->out, "JSON parse error"));
-    b->outlen = 0;
+    assert_non_null(strstr(b->out.text, "JSON parse error"));
+    b->out.len = 0;
     assert_int_equal(qmp_conn_input(c, "[1,2]", 5), 0);
-    assert_non_null(strstr(b->out, "must be a JSON object"));
-    b->outlen = 0;
+    assert_non_null(strstr(b->out.text, "must be a JSON object"));
+    b->out.len = 0;
     assert_int_equal(qmp_conn_input(c, "{\"id\":3}", 8), 0);
-    assert_non_null(strstr(b->out, "lacks member 'execute'"));
-    b->outlen = 0;
+    assert_non_null(strstr(b->out.text, "lacks member 'execute'"));
+    b->out.len = 0;
     assert_int_equal(qmp_conn_input(c, "{\"execute\":5}", 13), 0);
-    assert_non_null(strstr(b->out, "must be a string"));
-    b->outlen = 0;
+    assert_non_null(strstr(b->out.text, "must be a string"));
+    b->out.len = 0;
     assert_int_equal(qmp_conn_input(c, "42 true ] } \"s{\" ", 17), 0);
     assert_int_equal(qmp_conn_input(c, "{\"execute\":\"query-vnc\"}", 23), 0);
-    assert_string_equal(b->out, "{\"return\":{\"enabled\":false}}\r\n");
+    assert_string_equal(b->out.text, "{\"return\":{\"enabled\":false}}\r\n");
     /* too deep, too long: the connection is to be closed */
     char deep[100];
     memset(deep, '[', sizeof(deep));
     assert_int_equal(qmp_conn_input(c, deep, sizeof(deep)), -1);
     qmp_conn_free(c);
-    c = qmp_conn_new(b->qmp, collect, b);
+    c = qmp_conn_new(b->qmp, fx_capture_bytes, &b->out);
     char *big = malloc(70000);
     memset(big, ' ', 70000);
     big[0] = '{';

@@ -67,7 +67,67 @@ out:
     return ret;
 }
 
+/* Starts a request of TYPE in BUF: NLM_F_REQUEST | FLAGS, then a zeroed family header of HDR
+ * bytes (mnl_nlmsg_get_payload() returns it). */
+static struct nlmsghdr *nl_request(char *buf, int type, int flags, size_t hdr)
+{
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+    nlh->nlmsg_type = (uint16_t)type;
+    nlh->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
+    mnl_nlmsg_put_extra_header(nlh, hdr);
+    return nlh;
+}
+
+/* the flags of a request that creates (RTM_NEW*) or deletes, by TYPE */
+static int change_flags(int type, int new_type)
+{
+    return type == new_type ? NLM_F_CREATE | NLM_F_EXCL : 0;
+}
+
+static int noop_cb(const struct nlmsghdr *nlh, void *data)
+{
+    return MNL_CB_OK;
+}
+
+/* A dump: each reply of TYPE goes to ENTRY, which parses it and calls the caller's callback
+ * (its return, or 0 to pass the message over); after the first nonzero return the rest of the
+ * dump is read and dropped, and that return is the dump's. The per-kind struct embeds this one
+ * first and carries the caller's typed callback. */
+struct dump {
+    int type;
+    int (*entry)(const struct nlmsghdr *nlh, struct dump *d);
+    int rc;
+};
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct dump *d = data;
+
+    if (nlh->nlmsg_type == d->type && !d->rc)
+        d->rc = d->entry(nlh, d);
+    return MNL_CB_OK;
+}
+
+static int nl_dump(struct net_ctx *c, struct nlmsghdr *nlh, struct dump *d)
+{
+    int rc = nl_talk(c, nlh, dump_cb, d);
+
+    return rc ? rc : d->rc;
+}
+
 /* ---- links ---- */
+
+/* a link request of TYPE for IFINDEX (0: none) */
+static struct nlmsghdr *link_request(char *buf, int type, int flags, int ifindex)
+{
+    struct nlmsghdr *nlh = nl_request(buf, type, flags, sizeof(struct ifinfomsg));
+    struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+    return nlh;
+}
 
 struct link_parse {
     struct nl_link *l;
@@ -173,15 +233,9 @@ static int link_one_cb(const struct nlmsghdr *nlh, void *data)
 int nl_link_get(struct net_ctx *c, const char *name, int ifindex, struct nl_link *out)
 {
     char buf[NL_MSG];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ifinfomsg *ifi;
+    struct nlmsghdr *nlh = link_request(buf, RTM_GETLINK, 0, ifindex);
     int rc;
 
-    nlh->nlmsg_type = RTM_GETLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = ifindex;
     if (name) {
         if (!net_valid_ifname(name))
             return -ENODEV;
@@ -195,55 +249,35 @@ int nl_link_get(struct net_ctx *c, const char *name, int ifindex, struct nl_link
 }
 
 struct link_dump {
+    struct dump d;
     nl_link_cb cb;
     void *data;
-    int rc;
 };
 
-static int link_dump_cb(const struct nlmsghdr *nlh, void *data)
+static int link_entry(const struct nlmsghdr *nlh, struct dump *dump)
 {
-    struct link_dump *d = data;
+    struct link_dump *d = (struct link_dump *)dump;
     struct nl_link l;
 
-    if (nlh->nlmsg_type != RTM_NEWLINK || d->rc)
-        return MNL_CB_OK;
     link_from_msg(nlh, &l);
-    d->rc = d->cb(&l, d->data);
-    return MNL_CB_OK;
+    return d->cb(&l, d->data);
 }
 
 int nl_link_dump(struct net_ctx *c, nl_link_cb cb, void *data)
 {
     char buf[NL_MSG];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ifinfomsg *ifi;
-    struct link_dump d = { cb, data, 0 };
-    int rc;
+    struct nlmsghdr *nlh = link_request(buf, RTM_GETLINK, NLM_F_DUMP, 0);
+    struct link_dump d = { { RTM_NEWLINK, link_entry, 0 }, cb, data };
 
-    nlh->nlmsg_type = RTM_GETLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-    ifi->ifi_family = AF_UNSPEC;
-    rc = nl_talk(c, nlh, link_dump_cb, &d);
-    return rc ? rc : d.rc;
-}
-
-static int noop_cb(const struct nlmsghdr *nlh, void *data)
-{
-    return MNL_CB_OK;
+    return nl_dump(c, nlh, &d.d);
 }
 
 int nl_link_set(struct net_ctx *c, int ifindex, const struct nl_link_change *ch)
 {
     char buf[NL_MSG];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ifinfomsg *ifi;
+    struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, 0, ifindex);
+    struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 
-    nlh->nlmsg_type = RTM_NEWLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = ifindex;
     if (ch->up >= 0) {
         ifi->ifi_change = IFF_UP;
         ifi->ifi_flags = ch->up ? IFF_UP : 0;
@@ -264,29 +298,17 @@ int nl_link_set(struct net_ctx *c, int ifindex, const struct nl_link_change *ch)
 int nl_link_del(struct net_ctx *c, int ifindex)
 {
     char buf[NL_MSG];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ifinfomsg *ifi;
 
-    nlh->nlmsg_type = RTM_DELLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = ifindex;
-    return nl_talk(c, nlh, noop_cb, NULL);
+    return nl_talk(c, link_request(buf, RTM_DELLINK, 0, ifindex), noop_cb, NULL);
 }
 
 int nl_bridge_add(struct net_ctx *c, const char *name, bool stp, unsigned int fwd_delay,
                   unsigned int ageing, unsigned int mtu, const uint8_t *mac)
 {
     char buf[NL_MSG];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ifinfomsg *ifi;
+    struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
     struct nlattr *li, *data;
 
-    nlh->nlmsg_type = RTM_NEWLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
-    ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-    ifi->ifi_family = AF_UNSPEC;
     mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
     if (mtu)
         mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
@@ -336,24 +358,22 @@ static int addr_attr(const struct nlattr *a, void *data)
 }
 
 struct addr_dump {
+    struct dump d;
     int family, ifindex;
     nl_addr_cb cb;
     void *data;
-    int rc;
 };
 
-static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
+static int addr_entry(const struct nlmsghdr *nlh, struct dump *dump)
 {
-    struct addr_dump *d = data;
+    struct addr_dump *d = (struct addr_dump *)dump;
     const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
     struct nl_addr a;
 
-    if (nlh->nlmsg_type != RTM_NEWADDR || d->rc)
-        return MNL_CB_OK;
     if ((d->family && ifa->ifa_family != d->family) ||
         (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
         (d->ifindex && (int)ifa->ifa_index != d->ifindex))
-        return MNL_CB_OK;
+        return 0;
     memset(&a, 0, sizeof(a));
     a.family = ifa->ifa_family;
     a.ifindex = (int)ifa->ifa_index;
@@ -366,36 +386,28 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
         memcpy(a.local, a.address, 16);
         a.has_local = true;
     }
-    d->rc = d->cb(&a, d->data);
-    return MNL_CB_OK;
+    return d->cb(&a, d->data);
 }
 
 int nl_addr_dump(struct net_ctx *c, int family, int ifindex, nl_addr_cb cb, void *data)
 {
     char buf[NL_MSG];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ifaddrmsg *ifa;
-    struct addr_dump d = { family, ifindex, cb, data, 0 };
-    int rc;
+    struct nlmsghdr *nlh = nl_request(buf, RTM_GETADDR, NLM_F_DUMP, sizeof(struct ifaddrmsg));
+    struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+    struct addr_dump d = { { RTM_NEWADDR, addr_entry, 0 }, family, ifindex, cb, data };
 
-    nlh->nlmsg_type = RTM_GETADDR;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
     ifa->ifa_family = (uint8_t)family;
-    rc = nl_talk(c, nlh, addr_dump_cb, &d);
-    return rc ? rc : d.rc;
+    return nl_dump(c, nlh, &d.d);
 }
 
 static int addr_change(struct net_ctx *c, int type, int ifindex, const struct nl_addr *a)
 {
     char buf[NL_MSG];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ifaddrmsg *ifa;
+    struct nlmsghdr *nlh = nl_request(buf, type, change_flags(type, RTM_NEWADDR),
+                                      sizeof(struct ifaddrmsg));
+    struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
     size_t alen = a->family == AF_INET ? 4 : 16;
 
-    nlh->nlmsg_type = (uint16_t)type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | (type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0);
-    ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
     ifa->ifa_family = (uint8_t)a->family;
     ifa->ifa_prefixlen = a->plen;
     ifa->ifa_scope = a->scope;
@@ -458,21 +470,19 @@ static int route_attr(const struct nlattr *a, void *data)
 }
 
 struct route_dump {
+    struct dump d;
     nl_route_cb cb;
     void *data;
-    int rc;
 };
 
-static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
+static int route_entry(const struct nlmsghdr *nlh, struct dump *dump)
 {
-    struct route_dump *d = data;
+    struct route_dump *d = (struct route_dump *)dump;
     const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
     struct nl_route r;
 
-    if (nlh->nlmsg_type != RTM_NEWROUTE || d->rc)
-        return MNL_CB_OK;
     if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
-        return MNL_CB_OK;
+        return 0;
     memset(&r, 0, sizeof(r));
     r.family = rtm->rtm_family;
     r.dst_len = rtm->rtm_dst_len;
@@ -481,36 +491,28 @@ static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
     r.type = rtm->rtm_type;
     r.table = rtm->rtm_table;
     mnl_attr_parse(nlh, sizeof(*rtm), route_attr, &r);
-    d->rc = d->cb(&r, d->data);
-    return MNL_CB_OK;
+    return d->cb(&r, d->data);
 }
 
 int nl_route_dump(struct net_ctx *c, int family, nl_route_cb cb, void *data)
 {
     char buf[NL_MSG];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct rtmsg *rtm;
-    struct route_dump d = { cb, data, 0 };
-    int rc;
+    struct nlmsghdr *nlh = nl_request(buf, RTM_GETROUTE, NLM_F_DUMP, sizeof(struct rtmsg));
+    struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+    struct route_dump d = { { RTM_NEWROUTE, route_entry, 0 }, cb, data };
 
-    nlh->nlmsg_type = RTM_GETROUTE;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
     rtm->rtm_family = (uint8_t)family;
-    rc = nl_talk(c, nlh, route_dump_cb, &d);
-    return rc ? rc : d.rc;
+    return nl_dump(c, nlh, &d.d);
 }
 
 static int route_change(struct net_ctx *c, int type, const struct nl_route *r)
 {
     char buf[NL_MSG];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct rtmsg *rtm;
+    struct nlmsghdr *nlh = nl_request(buf, type, change_flags(type, RTM_NEWROUTE),
+                                      sizeof(struct rtmsg));
+    struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
     size_t alen = r->family == AF_INET ? 4 : 16;
 
-    nlh->nlmsg_type = (uint16_t)type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | (type == RTM_NEWROUTE ? NLM_F_CREATE | NLM_F_EXCL : 0);
-    rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
     rtm->rtm_family = (uint8_t)r->family;
     rtm->rtm_dst_len = r->dst_len;
     rtm->rtm_protocol = r->protocol;
@@ -563,42 +565,36 @@ static int fdb_attr(const struct nlattr *a, void *data)
 }
 
 struct fdb_dump {
+    struct dump d;
     nl_fdb_cb cb;
     void *data;
-    int rc;
 };
 
-static int fdb_dump_cb(const struct nlmsghdr *nlh, void *data)
+static int fdb_entry(const struct nlmsghdr *nlh, struct dump *dump)
 {
-    struct fdb_dump *d = data;
+    struct fdb_dump *d = (struct fdb_dump *)dump;
     const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
     struct nl_fdb f;
 
-    if (nlh->nlmsg_type != RTM_NEWNEIGH || d->rc || ndm->ndm_family != AF_BRIDGE)
-        return MNL_CB_OK;
+    if (ndm->ndm_family != AF_BRIDGE)
+        return 0;
     memset(&f, 0, sizeof(f));
     f.ifindex = ndm->ndm_ifindex;
     f.state = ndm->ndm_state;
     f.flags = ndm->ndm_flags;
     mnl_attr_parse(nlh, sizeof(*ndm), fdb_attr, &f);
-    d->rc = d->cb(&f, d->data);
-    return MNL_CB_OK;
+    return d->cb(&f, d->data);
 }
 
 int nl_fdb_dump(struct net_ctx *c, nl_fdb_cb cb, void *data)
 {
     char buf[NL_MSG];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ndmsg *ndm;
-    struct fdb_dump d = { cb, data, 0 };
-    int rc;
+    struct nlmsghdr *nlh = nl_request(buf, RTM_GETNEIGH, NLM_F_DUMP, sizeof(struct ndmsg));
+    struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+    struct fdb_dump d = { { RTM_NEWNEIGH, fdb_entry, 0 }, cb, data };
 
-    nlh->nlmsg_type = RTM_GETNEIGH;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
     ndm->ndm_family = AF_BRIDGE;
-    rc = nl_talk(c, nlh, fdb_dump_cb, &d);
-    return rc ? rc : d.rc;
+    return nl_dump(c, nlh, &d.d);
 }
 
 /* ---- sysctl ---- */
@@ -713,29 +709,40 @@ static int u32_of(const char *v, uint32_t *out)
     return 0;
 }
 
+/* "family=inet|inet6" into *FAMILY: 1 if K is that key, else 0 (-EINVAL: a bad family, or no
+ * family before K, since the addresses that follow need it) */
+static int family_kv(const char *k, const char *v, int *family)
+{
+    if (!strcmp(k, "family")) {
+        *family = !strcmp(v, "inet6") ? AF_INET6 : !strcmp(v, "inet") ? AF_INET : -1;
+        return *family < 0 ? -EINVAL : 1;
+    }
+    return *family ? 0 : -EINVAL;
+}
+
+/* an address of FAMILY from V into DST; *HAS set (even when V is no address: the parse fails) */
+static int addr_of(int family, const char *v, void *dst, bool *has)
+{
+    if (has)
+        *has = true;
+    return inet_pton(family, v, dst) == 1 ? 0 : -EINVAL;
+}
+
 static int addr_kv(const char *k, const char *v, void *d)
 {
     struct nl_addr *a = d;
     uint32_t u;
 
-    if (!strcmp(k, "family")) {
-        a->family = !strcmp(v, "inet6") ? AF_INET6 : !strcmp(v, "inet") ? AF_INET : -1;
-        return a->family < 0 ? -EINVAL : 0;
-    }
-    if (!a->family)
-        return -EINVAL;
-    if (!strcmp(k, "local")) {
-        a->has_local = true;
-        return inet_pton(a->family, v, a->local) == 1 ? 0 : -EINVAL;
-    }
-    if (!strcmp(k, "peer")) {
-        a->has_address = true;
-        return inet_pton(a->family, v, a->address) == 1 ? 0 : -EINVAL;
-    }
-    if (!strcmp(k, "brd")) {
-        a->has_brd = true;
-        return inet_pton(a->family, v, a->brd) == 1 ? 0 : -EINVAL;
-    }
+    int rc = family_kv(k, v, &a->family);
+
+    if (rc)
+        return rc < 0 ? rc : 0;
+    if (!strcmp(k, "local"))
+        return addr_of(a->family, v, a->local, &a->has_local);
+    if (!strcmp(k, "peer"))
+        return addr_of(a->family, v, a->address, &a->has_address);
+    if (!strcmp(k, "brd"))
+        return addr_of(a->family, v, a->brd, &a->has_brd);
     if (u32_of(v, &u) < 0)
         return -EINVAL;
     if (!strcmp(k, "plen") && u <= 128) a->plen = (uint8_t)u;
@@ -761,22 +768,16 @@ static int route_kv(const char *k, const char *v, void *d)
     struct nl_route *r = d;
     uint32_t u;
 
-    if (!strcmp(k, "family")) {
-        r->family = !strcmp(v, "inet6") ? AF_INET6 : !strcmp(v, "inet") ? AF_INET : -1;
-        return r->family < 0 ? -EINVAL : 0;
-    }
-    if (!r->family)
-        return -EINVAL;
+    int rc = family_kv(k, v, &r->family);
+
+    if (rc)
+        return rc < 0 ? rc : 0;
     if (!strcmp(k, "dst"))
-        return inet_pton(r->family, v, r->dst) == 1 ? 0 : -EINVAL;
-    if (!strcmp(k, "gw")) {
-        r->has_gw = true;
-        return inet_pton(r->family, v, r->gw) == 1 ? 0 : -EINVAL;
-    }
-    if (!strcmp(k, "src")) {
-        r->has_prefsrc = true;
-        return inet_pton(r->family, v, r->prefsrc) == 1 ? 0 : -EINVAL;
-    }
+        return addr_of(r->family, v, r->dst, NULL);
+    if (!strcmp(k, "gw"))
+        return addr_of(r->family, v, r->gw, &r->has_gw);
+    if (!strcmp(k, "src"))
+        return addr_of(r->family, v, r->prefsrc, &r->has_prefsrc);
     if (u32_of(v, &u) < 0)
         return -EINVAL;
     if (!strcmp(k, "plen") && u <= 128) r->dst_len = (uint8_t)u;

@@ -333,18 +333,36 @@ int vif_state_parse(const char *text, struct vif_state *v)
 
 /* ---- files ---- */
 
+/* TEXT into RUNDIR/KIND/NAME, atomically */
+static int write_state(struct net_ctx *c, const char *kind, const char *name, const char *text)
+{
+    char path[PATH_MAX];
+    int rc = net_state_path(c, path, sizeof(path), kind, name);
+
+    return rc < 0 ? rc : write_atomic(path, text);
+}
+
+/* RUNDIR/KIND/NAME gone (already gone is no error) */
+static int remove_state(struct net_ctx *c, const char *kind, const char *name)
+{
+    char path[PATH_MAX];
+    int rc = net_state_path(c, path, sizeof(path), kind, name);
+
+    if (rc < 0)
+        return rc;
+    return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
 int net_state_write(struct net_ctx *c, const struct net_state *s)
 {
-    char path[PATH_MAX], *buf = malloc(STATE_MAX);
+    char *buf = malloc(STATE_MAX);
     int rc;
 
     if (!buf)
         return -ENOMEM;
     rc = net_state_format(s, buf, STATE_MAX);
     if (!rc)
-        rc = net_state_path(c, path, sizeof(path), "net", s->conf.name);
-    if (!rc)
-        rc = write_atomic(path, buf);
+        rc = write_state(c, "net", s->conf.name, buf);
     free(buf);
     if (rc < 0)
         return net_fail(c, rc, "cannot write the state of network %s in %s: %s", s->conf.name,
@@ -352,37 +370,44 @@ int net_state_write(struct net_ctx *c, const struct net_state *s)
     return 0;
 }
 
-/* the text of RUNDIR/KIND/NAME, its path in path */
+/* RUNDIR/KIND/NAME (its path in PATH) read and PARSEd into OUT: 0, negative errno when it cannot
+ * be read, 1 when PARSE refuses it (a damaged file) */
 static int read_state(struct net_ctx *c, const char *kind, const char *name,
-                      char path[PATH_MAX], char **text)
+                      char path[PATH_MAX], int (*parse)(const char *text, void *out), void *out)
 {
+    char *text = NULL;
     int rc = net_state_path(c, path, PATH_MAX, kind, name);
 
-    return rc < 0 ? rc : read_text(path, text);
+    if (rc < 0 || (rc = read_text(path, &text)) < 0)
+        return rc;
+    rc = parse(text, out);
+    free(text);
+    return rc < 0 ? 1 : 0;
+}
+
+static int parse_net(const char *text, void *out)
+{
+    return net_state_parse(text, out);
+}
+
+static int parse_vif(const char *text, void *out)
+{
+    return vif_state_parse(text, out);
 }
 
 int net_state_read(struct net_ctx *c, const char *name, struct net_state *s)
 {
-    char path[PATH_MAX], *text;
-    int rc = read_state(c, "net", name, path, &text);
+    char path[PATH_MAX];
+    int rc = read_state(c, "net", name, path, parse_net, s);
 
-    if (rc < 0)
-        return rc;
-    rc = net_state_parse(text, s);
-    free(text);
-    if (rc < 0)
+    if (rc > 0)
         return net_fail(c, -EBADMSG, "%s: damaged state file", path);
-    return 0;
+    return rc;
 }
 
 int net_state_remove(struct net_ctx *c, const char *name)
 {
-    char path[PATH_MAX];
-    int rc = net_state_path(c, path, sizeof(path), "net", name);
-
-    if (rc < 0)
-        return rc;
-    return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+    return remove_state(c, "net", name);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -419,13 +444,11 @@ int net_state_list(struct net_ctx *c, char names[][IFNAMSIZ], int max)
 
 int vif_state_write(struct net_ctx *c, const struct vif_state *v)
 {
-    char path[PATH_MAX], buf[4096];
+    char buf[4096];
     int rc = vif_state_format(v, buf, sizeof(buf));
 
     if (!rc)
-        rc = net_state_path(c, path, sizeof(path), "vif", v->ifname);
-    if (!rc)
-        rc = write_atomic(path, buf);
+        rc = write_state(c, "vif", v->ifname, buf);
     if (rc < 0)
         return net_fail(c, rc, "cannot write the state of vif %s in %s: %s", v->ifname, c->rundir,
                         strerror(-rc));
@@ -434,24 +457,15 @@ int vif_state_write(struct net_ctx *c, const struct vif_state *v)
 
 int vif_state_read(struct net_ctx *c, const char *ifname, struct vif_state *v)
 {
-    char path[PATH_MAX], *text;
-    int rc = read_state(c, "vif", ifname, path, &text);
+    char path[PATH_MAX];
+    int rc = read_state(c, "vif", ifname, path, parse_vif, v);
 
-    if (rc < 0)
-        return rc;
-    rc = vif_state_parse(text, v);
-    free(text);
-    return rc < 0 ? -EBADMSG : 0;
+    return rc > 0 ? -EBADMSG : rc;
 }
 
 int vif_state_remove(struct net_ctx *c, const char *ifname)
 {
-    char path[PATH_MAX];
-    int rc = net_state_path(c, path, sizeof(path), "vif", ifname);
-
-    if (rc < 0)
-        return rc;
-    return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+    return remove_state(c, "vif", ifname);
 }
 
 int vif_state_list(struct net_ctx *c, char names[][IFNAMSIZ], int max)

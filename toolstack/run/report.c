@@ -50,63 +50,68 @@ static size_t utf8_seq(const unsigned char *s, unsigned *cp)
     return n;
 }
 
-void run_json_str(FILE *f, const char *str)
+/* Each code point of STR (NULL: "") through EMIT with its N bytes at S; a byte that starts no
+ * valid UTF-8 sequence is written as BAD instead, and the walk goes on at the next byte. */
+static void utf8_each(FILE *f, const char *str, const char *bad,
+                      void (*emit)(FILE *f, unsigned cp, const unsigned char *s, size_t n))
 {
     const unsigned char *s = (const unsigned char *)(str ? str : "");
 
-    fputc('"', f);
     while (*s) {
         unsigned cp;
         size_t n = utf8_seq(s, &cp);
 
         if (!n) {
-            fputs("\\ufffd", f);
+            fputs(bad, f);
             s++;
             continue;
         }
-        if (cp == '"' || cp == '\\')
-            fprintf(f, "\\%c", (char)cp);
-        else if (cp == '\n')
-            fputs("\\n", f);
-        else if (cp == '\t')
-            fputs("\\t", f);
-        else if (cp < 0x20 || cp == 0x7f)
-            fprintf(f, "\\u%04x", cp);
-        else
-            fwrite(s, 1, n, f);
+        emit(f, cp, s, n);
         s += n;
     }
+}
+
+static void json_cp(FILE *f, unsigned cp, const unsigned char *s, size_t n)
+{
+    if (cp == '"' || cp == '\\')
+        fprintf(f, "\\%c", (char)cp);
+    else if (cp == '\n')
+        fputs("\\n", f);
+    else if (cp == '\t')
+        fputs("\\t", f);
+    else if (cp < 0x20 || cp == 0x7f)
+        fprintf(f, "\\u%04x", cp);
+    else
+        fwrite(s, 1, n, f);
+}
+
+void run_json_str(FILE *f, const char *str)
+{
     fputc('"', f);
+    utf8_each(f, str, "\\ufffd", json_cp);
+    fputc('"', f);
+}
+
+static void xml_cp(FILE *f, unsigned cp, const unsigned char *s, size_t n)
+{
+    switch (cp) {
+    case '&': fputs("&amp;", f); break;
+    case '<': fputs("&lt;", f); break;
+    case '>': fputs("&gt;", f); break;
+    case '"': fputs("&quot;", f); break;
+    case '\'': fputs("&apos;", f); break;
+    case '\n': fputs("&#10;", f); break;
+    case '\t': fputs("&#9;", f); break;
+    default:
+        if (cp >= 0x20 && cp != 0x7f && cp != 0xfffe && cp != 0xffff)
+            fwrite(s, 1, n, f);
+        break;
+    }
 }
 
 void run_xml_str(FILE *f, const char *str)
 {
-    const unsigned char *s = (const unsigned char *)(str ? str : "");
-
-    while (*s) {
-        unsigned cp;
-        size_t n = utf8_seq(s, &cp);
-
-        if (!n) {
-            fputs("\xef\xbf\xbd", f);
-            s++;
-            continue;
-        }
-        switch (cp) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        case '\n': fputs("&#10;", f); break;
-        case '\t': fputs("&#9;", f); break;
-        default:
-            if (cp >= 0x20 && cp != 0x7f && cp != 0xfffe && cp != 0xffff)
-                fwrite(s, 1, n, f);
-            break;
-        }
-        s += n;
-    }
+    utf8_each(f, str, "\xef\xbf\xbd", xml_cp);
 }
 
 /* element text: newlines kept as they are */
@@ -267,6 +272,15 @@ static void iso_time(double epoch, char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* S as a JSON string, or null when there is none */
+static void json_str_or_null(FILE *f, const char *s)
+{
+    if (s)
+        run_json_str(f, s);
+    else
+        fputs("null", f);
+}
+
 static void json_num_or_null(FILE *f, bool have, double v)
 {
     if (have)
@@ -297,15 +311,9 @@ void run_report_json(FILE *f, const struct run_result *r, int indent)
     else
         fputs("null", f);
     fprintf(f, ",\n%s  \"type\": ", pad);
-    if (r->type)
-        run_json_str(f, r->type);
-    else
-        fputs("null", f);
+    json_str_or_null(f, r->type);
     fprintf(f, ",\n%s  \"device_model\": ", pad);
-    if (r->dm)
-        run_json_str(f, r->dm);
-    else
-        fputs("null", f);
+    json_str_or_null(f, r->dm);
     fprintf(f, ",\n%s  \"started\": \"%s\",\n%s  \"duration_s\": %.3f,\n%s  \"create_s\": ", pad,
             when, pad, r->duration_s, pad);
     json_num_or_null(f, r->domid >= 0, r->create_s);
@@ -313,10 +321,7 @@ void run_report_json(FILE *f, const struct run_result *r, int indent)
     json_num_or_null(f, r->domid >= 0, r->boot_s);
     fprintf(f, ",\n%s  \"teardown\": {\"ok\": %s, \"s\": %.3f, \"left\": ", pad,
             r->teardown_ok ? "true" : "false", r->teardown_s);
-    if (r->left)
-        run_json_str(f, r->left);
-    else
-        fputs("null", f);
+    json_str_or_null(f, r->left);
     fprintf(f, "},\n%s  \"steps\": [", pad);
     for (i = 0; i < r->n_steps; i++) {
         const struct run_step *s = &r->steps[i];
@@ -363,10 +368,7 @@ void run_report_json(FILE *f, const struct run_result *r, int indent)
     for (i = 0; i < RUN_NSRC; i++) {
         fprintf(f, "%s\"%s\": {\"followed\": %s, \"lines\": %lu, \"file\": ", i ? ", " : "",
                 run_src_name((enum run_src)i), r->followed[i] ? "true" : "false", r->n_lines[i]);
-        if (r->console_files[i])
-            run_json_str(f, r->console_files[i]);
-        else
-            fputs("null", f);
+        json_str_or_null(f, r->console_files[i]);
         fputc('}', f);
     }
     fprintf(f, "},\n%s  \"vga\": ", pad);
@@ -382,10 +384,7 @@ void run_report_json(FILE *f, const struct run_result *r, int indent)
         fputs("null", f);
     }
     fprintf(f, ",\n%s  \"artifacts\": ", pad);
-    if (r->artifacts)
-        run_json_str(f, r->artifacts);
-    else
-        fputs("null", f);
+    json_str_or_null(f, r->artifacts);
     fprintf(f, ",\n%s  \"tail\": [", pad);
     if (r->tail) {
         const char *p = r->tail, *nl;
@@ -583,145 +582,168 @@ static char *slurp(const char *path)
     return data;
 }
 
+/* The head of a junit file: the <testsuites> element that opens it, for COUNTS in TIME_S. */
+static void junit_head(FILE *f, const struct run_counts *c, double time_s)
+{
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"hvmctl run\" "
+               "tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
+            c->tests, c->failures, c->errors, c->skipped, time_s);
+}
+
+/* PATH written by BODY(f, ARG): 0, or a negative errno; with OPT (the option that named PATH),
+ * a failure is also said as "run: OPT PATH: why". */
+static int report_file(const char *opt, const char *path, void (*body)(FILE *f, const void *arg),
+                       const void *arg)
+{
+    FILE *f = fopen(path, "w");
+    int e;
+
+    if (!f) {
+        e = errno;
+        if (opt)
+            ts_err("run: %s %s: %s", opt, path, strerror(e));
+        return -e;
+    }
+    body(f, arg);
+    if (fclose(f) != 0) {
+        if (opt)
+            ts_err("run: %s %s: %s", opt, path, strerror(errno));
+        return -EIO;
+    }
+    return 0;
+}
+
+/* what the combined files say of the runs */
+struct combined {
+    char *const *dirs;
+    const struct run_brief *b;
+    int n, passed, failed, errors;
+    struct run_counts tot;
+    enum run_verdict all;
+    double wall_s;
+};
+
+static void combined_json(FILE *f, const void *arg)
+{
+    const struct combined *c = arg;
+    int i;
+
+    fprintf(f, "{\n  \"tool\": \"hvmctl run\",\n  \"verdict\": \"%s\",\n  \"exit_code\": "
+               "%d,\n  \"passed\": %d,\n  \"failed\": %d,\n  \"errors\": %d,\n"
+               "  \"duration_s\": %.3f,\n  \"runs\": [",
+            run_verdict_name(c->all), run_exit_code(c->all), c->passed, c->failed, c->errors,
+            c->wall_s);
+    for (i = 0; i < c->n; i++) {
+        char *path = ts_asprintf("%s/result.json", c->dirs[i]);
+        char *obj = slurp(path);
+
+        fputs(i ? ",\n    " : "\n    ", f);
+        if (obj) {
+            /* the run's own file: one object; indent it under "runs" */
+            size_t len = strlen(obj);
+            const char *p;
+
+            while (len && obj[len - 1] == '\n')
+                obj[--len] = '\0';
+            for (p = obj; *p; p++) {
+                fputc(*p, f);
+                if (*p == '\n' && p[1])
+                    fputs("    ", f);
+            }
+            free(obj);
+        } else {
+            /* the run never wrote its file (it died): say so from the brief */
+            fputs("{\"artifacts\": ", f);
+            run_json_str(f, c->dirs[i]);
+            fprintf(f, ", \"verdict\": \"%s\", \"reason\": ", run_verdict_name(c->b[i].verdict));
+            run_json_str(f, c->b[i].summary);
+            fputc('}', f);
+        }
+        free(path);
+    }
+    fputs(c->n ? "\n  ]\n}\n" : "]\n}\n", f);
+}
+
+static void combined_junit(FILE *f, const void *arg)
+{
+    const struct combined *c = arg;
+    int i;
+
+    junit_head(f, &c->tot, c->wall_s);
+    for (i = 0; i < c->n; i++) {
+        char *path = ts_asprintf("%s/junit.xml", c->dirs[i]);
+        char *doc = slurp(path);
+        char *s = doc ? strstr(doc, "  <testsuite ") : NULL;
+        char *e = s ? strstr(s, "</testsuite>\n") : NULL;
+
+        if (s && e) {
+            fwrite(s, 1, (size_t)(e - s) + strlen("</testsuite>\n"), f);
+        } else {
+            fputs("  <testsuite name=\"", f);
+            run_xml_str(f, c->dirs[i]);
+            fputs("\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n"
+                  "    <testcase classname=\"hvmctl-run\" name=\"run\" time=\"0\">\n"
+                  "      <error message=\"", f);
+            run_xml_str(f, c->b[i].summary);
+            fputs("\" type=\"error\"/>\n    </testcase>\n  </testsuite>\n", f);
+        }
+        free(doc);
+        free(path);
+    }
+    fputs("</testsuites>\n", f);
+}
+
 int run_report_combine(const char *json_path, const char *junit_path, char *const *dirs,
                        const struct run_brief *b, int n, double wall_s)
 {
-    int i, passed = 0, failed = 0, errors = 0, rc = 0;
-    struct run_counts tot = { 0 };
-    enum run_verdict all = RUN_PASS;
+    struct combined c = { .dirs = dirs, .b = b, .n = n, .wall_s = wall_s };
+    int i, r, rc = 0;
 
     for (i = 0; i < n; i++) {
         if (b[i].verdict == RUN_PASS)
-            passed++;
+            c.passed++;
         else if (b[i].verdict == RUN_FAIL)
-            failed++;
+            c.failed++;
         else
-            errors++;
-        tot.tests += b[i].counts.tests;
-        tot.failures += b[i].counts.failures;
-        tot.errors += b[i].counts.errors;
-        tot.skipped += b[i].counts.skipped;
+            c.errors++;
+        c.tot.tests += b[i].counts.tests;
+        c.tot.failures += b[i].counts.failures;
+        c.tot.errors += b[i].counts.errors;
+        c.tot.skipped += b[i].counts.skipped;
     }
-    all = errors ? RUN_ERROR : failed ? RUN_FAIL : RUN_PASS;
-    if (json_path) {
-        FILE *f = fopen(json_path, "w");
-
-        if (!f) {
-            ts_err("run: --json %s: %s", json_path, strerror(errno));
-            rc = -errno;
-        } else {
-            fprintf(f, "{\n  \"tool\": \"hvmctl run\",\n  \"verdict\": \"%s\",\n  \"exit_code\": "
-                       "%d,\n  \"passed\": %d,\n  \"failed\": %d,\n  \"errors\": %d,\n"
-                       "  \"duration_s\": %.3f,\n  \"runs\": [",
-                    run_verdict_name(all), run_exit_code(all), passed, failed, errors, wall_s);
-            for (i = 0; i < n; i++) {
-                char *path = ts_asprintf("%s/result.json", dirs[i]);
-                char *obj = slurp(path);
-
-                fputs(i ? ",\n    " : "\n    ", f);
-                if (obj) {
-                    /* the run's own file: one object; indent it under "runs" */
-                    size_t len = strlen(obj);
-                    const char *p;
-
-                    while (len && obj[len - 1] == '\n')
-                        obj[--len] = '\0';
-                    for (p = obj; *p; p++) {
-                        fputc(*p, f);
-                        if (*p == '\n' && p[1])
-                            fputs("    ", f);
-                    }
-                    free(obj);
-                } else {
-                    /* the run never wrote its file (it died): say so from the brief */
-                    fputs("{\"artifacts\": ", f);
-                    run_json_str(f, dirs[i]);
-                    fprintf(f, ", \"verdict\": \"%s\", \"reason\": ", run_verdict_name(b[i].verdict));
-                    run_json_str(f, b[i].summary);
-                    fputc('}', f);
-                }
-                free(path);
-            }
-            fputs(n ? "\n  ]\n}\n" : "]\n}\n", f);
-            if (fclose(f) != 0) {
-                ts_err("run: --json %s: %s", json_path, strerror(errno));
-                rc = -EIO;
-            }
-        }
-    }
-    if (junit_path) {
-        FILE *f = fopen(junit_path, "w");
-
-        if (!f) {
-            ts_err("run: --junit %s: %s", junit_path, strerror(errno));
-            rc = -errno;
-        } else {
-            fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"hvmctl run\" "
-                       "tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
-                    tot.tests, tot.failures, tot.errors, tot.skipped, wall_s);
-            for (i = 0; i < n; i++) {
-                char *path = ts_asprintf("%s/junit.xml", dirs[i]);
-                char *doc = slurp(path);
-                char *s = doc ? strstr(doc, "  <testsuite ") : NULL;
-                char *e = s ? strstr(s, "</testsuite>\n") : NULL;
-
-                if (s && e) {
-                    fwrite(s, 1, (size_t)(e - s) + strlen("</testsuite>\n"), f);
-                } else {
-                    fputs("  <testsuite name=\"", f);
-                    run_xml_str(f, dirs[i]);
-                    fputs("\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n"
-                          "    <testcase classname=\"hvmctl-run\" name=\"run\" time=\"0\">\n"
-                          "      <error message=\"", f);
-                    run_xml_str(f, b[i].summary);
-                    fputs("\" type=\"error\"/>\n    </testcase>\n  </testsuite>\n", f);
-                }
-                free(doc);
-                free(path);
-            }
-            fputs("</testsuites>\n", f);
-            if (fclose(f) != 0) {
-                ts_err("run: --junit %s: %s", junit_path, strerror(errno));
-                rc = -EIO;
-            }
-        }
-    }
+    c.all = c.errors ? RUN_ERROR : c.failed ? RUN_FAIL : RUN_PASS;
+    if (json_path && (r = report_file("--json", json_path, combined_json, &c)) < 0)
+        rc = r;
+    if (junit_path && (r = report_file("--junit", junit_path, combined_junit, &c)) < 0)
+        rc = r;
     return rc;
 }
 
-/* a run's own files, in its folder */
+static void own_json(FILE *f, const void *arg)
+{
+    run_report_json(f, arg, 0);
+    fputc('\n', f);
+}
+
+static void own_junit(FILE *f, const void *arg)
+{
+    const struct run_result *r = arg;
+    struct run_counts c = run_report_counts(r);
+
+    junit_head(f, &c, r->duration_s);
+    run_report_junit_suite(f, r);
+    fputs("</testsuites>\n", f);
+}
+
+/* a run's own files, in its folder: 0, or the first failure */
 int run_report_write_own(const struct run_result *r, const char *dir)
 {
-    char *p;
-    FILE *f;
-    int rc = 0;
+    char *p = ts_asprintf("%s/result.json", dir);
+    int rc = report_file(NULL, p, own_json, r), rc2;
 
-    p = ts_asprintf("%s/result.json", dir);
-    f = fopen(p, "w");
-    if (f) {
-        run_report_json(f, r, 0);
-        fputc('\n', f);
-        if (fclose(f) != 0)
-            rc = -EIO;
-    } else {
-        rc = -errno;
-    }
     free(p);
     p = ts_asprintf("%s/junit.xml", dir);
-    f = fopen(p, "w");
-    if (f) {
-        struct run_counts c = run_report_counts(r);
-
-        fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"hvmctl run\" "
-                   "tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
-                c.tests, c.failures, c.errors, c.skipped, r->duration_s);
-        run_report_junit_suite(f, r);
-        fputs("</testsuites>\n", f);
-        if (fclose(f) != 0)
-            rc = -EIO;
-    } else if (!rc) {
-        rc = -errno;
-    }
+    rc2 = report_file(NULL, p, own_junit, r);
     free(p);
-    return rc;
+    return rc ? rc : rc2;
 }
