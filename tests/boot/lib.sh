@@ -79,6 +79,152 @@ pids_of() {
 }
 trap stop_relays EXIT
 
+# --- guest configs: the test guests' xl.cfg files, written to stdout ------------------------
+# xl_cfg DEFAULT... -- LINE...: the DEFAULT lines ("key = value") in their order, a LINE that
+# sets the same key taking its default's place ("key =" alone drops the key), then the other
+# LINEs in their order (a LINE may span lines: a disk list)
+xl_cfg() {
+    local -a def=() add=()
+    local l a i
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do def+=("$1"); shift; done
+    shift
+    add=("$@")
+    for l in "${def[@]}"; do
+        for i in "${!add[@]}"; do
+            a=${add[$i]}
+            [ "${a%% =*}" = "${l%% =*}" ] || continue
+            l=$a; unset "add[$i]"; break
+        done
+        [[ $l =~ ^[a-z_]+\ =\ *$ ]] || printf '%s\n' "$l"
+    done
+    for a in "${add[@]}"; do printf '%s\n' "$a"; done
+}
+# pv_cfg NAME ARGS [LINE...]: the PV test guest NAME: /media's Debian kernel and busybox initrd,
+# kernel command line "console=hvc0 ARGS", 256 MB, 1 vCPU; LINEs as xl_cfg's ('type = "pvh"'
+# makes it PVH). Its first eight lines are always name, type, kernel, ramdisk, cmdline, memory,
+# vcpus, tsc_mode: hvmctl-errors checks messages that name those line numbers.
+pv_cfg() {
+    local n=$1 args=$2; shift 2
+    xl_cfg "name = \"$n\"" 'type = "pv"' 'kernel = "/media/guest-vmlinuz"' \
+        'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=hvc0${args:+ $args}\"" \
+        'memory = 256' 'vcpus = 1' 'tsc_mode = "native"' -- "$@"
+}
+# hvm_cfg NAME DM [LINE...]: the HVM test guest NAME, 256 MB, 1 vCPU, no VNC. DM hvmd: under
+# stock xl with hvmd (device_model_override); qemu-xen: Debian's qemu-xen; for both no VGA, the
+# serial port into /tmp/NAME-serial.log, destroyed on poweroff, reboot and crash. DM default:
+# none of these lines, the toolstack chooses. LINEs as xl_cfg's (the boot medium, other keys).
+hvm_cfg() {
+    local n=$1 dm=$2; shift 2
+    local -a def=("name = \"$n\"" 'type = "hvm"' 'memory = 256' 'vcpus = 1' 'tsc_mode = "native"'
+                  'cpuid = "host,family=0x17"')
+    case $dm in
+        hvmd|qemu-xen)
+            def+=('device_model_version = "qemu-xen"')
+            [ "$dm" = hvmd ] && def+=('device_model_override = "/usr/lib/hvmd/hvmd"')
+            def+=('vga = "none"' 'vnc = 0' "serial = \"file:/tmp/$n-serial.log\""
+                  'on_poweroff = "destroy"' 'on_reboot = "destroy"' 'on_crash = "destroy"') ;;
+        default) def+=('vnc = 0') ;;
+        *) fail "hvm_cfg $n: device model '$dm' is not hvmd, qemu-xen or default" ;;
+    esac
+    xl_cfg "${def[@]}" -- "$@"
+}
+# cd_disks ISO [IMAGE]: the disk line of a guest with ISO in its IDE CD-ROM (hdc) and the raw
+# IMAGE, if given, as its first IDE disk (hda)
+cd_disks() {
+    local cd="\"format=raw,vdev=hdc,access=ro,devtype=cdrom,target=$1\""
+    if [ -n "$2" ]; then
+        printf 'disk = [ "format=raw,vdev=hda,access=rw,target=%s",\n         %s ]\n' "$2" "$cd"
+    else
+        printf 'disk = [ %s ]\n' "$cd"
+    fi
+}
+
+# --- an HVM guest under stock xl -----------------------------------------------------------
+# xl_start NAME [PREFIX]: xl create /tmp/NAME.cfg (hvm_cfg's), the device model's log shown if
+# it fails; relays the guest's serial port (<NAME>) and, given PREFIX, the device model's log
+# (<PREFIX>). Sets t0 (the uptime just before the create), log (the serial port's file), dmlog
+# (the device model's log), d (the domain) and pid (its device model's process).
+xl_start() {
+    log=/tmp/$1-serial.log
+    dmlog=/var/log/xen/qemu-dm-$1.log
+    t0=$(now)
+    xl create "/tmp/$1.cfg" || { cat "$dmlog"; fail "xl create /tmp/$1.cfg"; }
+    relay "$log" "$1"
+    [ -z "$2" ] || relay "$dmlog" "$2"
+    d=$(domid "$1"); pid=$(dm_pid "$d")
+}
+# guest_up SECS: HVMD-GUEST-UP on the serial port ($log) within SECS (else the domain's last
+# lines on Xen's console, and fail)
+guest_up() {
+    wait_re "$log" HVMD-GUEST-UP "$1" && return 0
+    xl dmesg | grep "(d$d)" | tail -20
+    fail "no HVMD-GUEST-UP on the guest's serial port"
+}
+# guest_done SECS [CHECK...]: HVMD-GUEST-DONE on the serial port ($log) within SECS, and each
+# in-guest CHECK passed (else the log's last lines, and fail)
+guest_done() {
+    local t=$1; shift
+    wait_re "$log" HVMD-GUEST-DONE "$t" || { tail -40 "$log" | sed 's/^/<serial-log> /'; fail "the guest's checks did not finish"; }
+    guest_checks_passed "$log" "$@" || { tail -40 "$log" | sed 's/^/<serial-log> /'; fail "in-guest checks failed: $*"; }
+}
+# powers_off NAME SECS: the guest powers itself off (and xl's on_poweroff destroys it) within SECS
+powers_off() { wait_gone "$1" "$2" || fail "the guest did not power off"; }
+# image_kept IMAGE: after the guest's poweroff, the pattern its disk-pattern check wrote is in
+# the host-side IMAGE, and a second later nothing is left
+image_kept() {
+    pattern_on_image "$1" || fail "the pattern is not in the host-side image"
+    clean_after poweroff
+}
+# sercon_text REGEX SECS [METRIC]: REGEX on the serial port ($log, text_re) within SECS, and the
+# time since the create ($t0) as METRIC
+sercon_text() {
+    text_re "$log" "$1" "$2" || return 1
+    [ -z "$3" ] || metric "$3" "$(elapsed "$t0")" s
+}
+# dm_metrics PID: the device model's resident and peak memory, as metrics dm_rss_kb, dm_hwm_kb
+dm_metrics() { set -- $(dm_mem_kb "$1"); metric dm_rss_kb "$1" kB; metric dm_hwm_kb "$2" kB; }
+# clean_after WHAT: a second after WHAT, nothing is left (nothing_left), else fail naming WHAT
+clean_after() { sleep 1; nothing_left || fail "$1 left something behind"; }
+# within TRIES CMD...: CMD succeeds, tried up to TRIES times half a second apart
+within() {
+    local n=$1 i; shift
+    for (( i = 1; ; i++ )); do
+        "$@" && return 0
+        [ "$i" -lt "$n" ] || return 1
+        sleep 0.5
+    done
+}
+# gone PID: the process has exited
+gone() { [ ! -d "/proc/$1" ]; }
+# no_process REGEX: no process's command line matches REGEX (pids_of)
+no_process() { [ -z "$(pids_of "$1")" ]; }
+# text_re FILE REGEX TIMEOUT: as wait_re, on FILE's text without the ANSI escapes SeaBIOS's
+# sercon puts around the BIOS console's characters
+text_re() {
+    local end esc=$'\033'
+    _deadline "$3"; end=$END
+    while _before "$end"; do
+        sed "s/${esc}\[[0-9;?]*[A-Za-z]//g" "$1" 2>/dev/null | grep -qE "$2" && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+# --- hvmctl run ------------------------------------------------------------------------------
+# hvmctl_run LOG ARGS...: hvmctl run ARGS, its output into LOG and relayed with a "<run> " prefix
+# (the bed's runner must not take a guest's console line, a panic, for dom0's); exit status in RC
+hvmctl_run() {
+    local log=$1 pid; shift
+    hvmctl run "$@" > "$log" 2>&1 &
+    pid=$!
+    relay "$log" run
+    wait "$pid"; RC=$?
+    sleep 0.3
+}
+# json_str FILE KEY, json_num FILE KEY: the first string or number value of "KEY" in FILE
+json_str() { grep -o "\"$2\": \"[^\"]*\"" "$1" | head -1 | sed 's/^[^:]*: "//; s/"$//'; }
+json_num() { grep -o "\"$2\": [0-9.]*" "$1" | head -1 | awk '{ print $2 }'; }
+
 # check_disk PATH SIZE_MB CHECK...: a raw image whose first sector asks the guest for CHECKs
 check_disk() {
     local p=$1 mb=$2; shift 2

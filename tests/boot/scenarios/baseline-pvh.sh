@@ -2,17 +2,7 @@
 # step: guest-up 180
 # step: destroyed 60
 . /etc/hvmd-lib.sh
-cat > /tmp/pvh.cfg <<CFG
-name = "pvh"
-type = "pvh"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=hvc0 quiet"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-on_poweroff = "destroy"
-CFG
+pv_cfg pvh quiet 'type = "pvh"' 'on_poweroff = "destroy"' > /tmp/pvh.cfg
 log=/var/log/xen/console/guest-pvh.log
 t0=$(now)
 xl create /tmp/pvh.cfg || fail "xl create /tmp/pvh.cfg"
@@ -21,6 +11,5 @@ wait_re "$log" HVMD-GUEST-DONE 170 || fail "no HVMD-GUEST-DONE on the PVH guest'
 metric create_to_marker_s "$(elapsed "$t0")" s
 step guest-up
 xl destroy pvh || fail "xl destroy"
-sleep 1
-nothing_left || fail "xl destroy left something behind"
+clean_after "xl destroy"
 step destroyed

@@ -9,24 +9,11 @@
 # Xen's context switches when the outer CPU offers XSAVE, which fits the static busybox crash too.)
 # step: creates 1500
 . /etc/hvmd-lib.sh
-pv_cfg() {
-    cat <<CFG
-name = "$1"
-type = "pv"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=hvc0 $2"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-on_poweroff = "destroy"
-CFG
-}
 info "outer CPU features: $(grep -ow 'xsave[a-z]*\|pclmulqdq\|avx\|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 bad=0
 for i in 1 2 3 4 5 6 7 8; do
-    pv_cfg xa$i "quiet" > /tmp/xa.cfg
-    pv_cfg xb$i "quiet hvmd.checks=poweroff" > /tmp/xb.cfg
+    pv_cfg xa$i quiet 'on_poweroff = "destroy"' > /tmp/xa.cfg
+    pv_cfg xb$i "quiet hvmd.checks=poweroff" 'on_poweroff = "destroy"' > /tmp/xb.cfg
     xl create /tmp/xa.cfg > /tmp/xa.out 2>&1 || { cat /tmp/xa.out; fail "xl create xa$i (no other guest running)"; }
     sleep 6
     if xl create /tmp/xb.cfg > /tmp/xb.out 2>&1; then

@@ -20,18 +20,9 @@ same_host() {
     host_state | sort > /tmp/state.now
     diff /tmp/state.before /tmp/state.now > /tmp/state.diff || { cat /tmp/state.diff; fail "$1 changed the host"; }
 }
-good() { # good NAME: a PV guest that boots
-    cat <<CFG
-name = "$1"
-type = "pv"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=hvc0 quiet"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-CFG
-}
+# good NAME [LINE...]: a PV guest that boots, with LINEs changed or added (pv_cfg: the line
+# numbers of a key stay those of good NAME: memory is line 6, the first added key line 9)
+good() { local n=$1; shift; pv_cfg "$n" quiet "$@"; }
 # refused FILE 'message' [ARGS...]: hvmctl create FILE ARGS fails and says 'message'
 refused() {
     local f=$1 msg=$2; shift 2
@@ -42,27 +33,27 @@ refused() {
     grep -qF -- "$msg" /tmp/err.out || fail "hvmctl create $f: no message '$msg'"
     same_host "hvmctl create $f $*"
 }
-# each a good file with one line changed (line numbers as in good(): memory is line 6)
-good bad > /tmp/value.cfg;   sed -i 's/^memory = 256/memory = "lots"/' /tmp/value.cfg
+# each a good file with one line changed or added
+good bad 'memory = "lots"' > /tmp/value.cfg
 refused /tmp/value.cfg "/tmp/value.cfg:6: memory: 'lots' is not a number"
-good bad > /tmp/type.cfg;    sed -i 's/^type = "pv"/type = "hvn"/' /tmp/type.cfg
+good bad 'type = "hvn"' > /tmp/type.cfg
 refused /tmp/type.cfg "/tmp/type.cfg:2: type: 'hvn' is not hvm, pv or pvh"
-good bad > /tmp/kernel.cfg;  sed -i 's|^kernel = .*|kernel = "/media/no-such-vmlinuz"|' /tmp/kernel.cfg
+good bad 'kernel = "/media/no-such-vmlinuz"' > /tmp/kernel.cfg
 refused /tmp/kernel.cfg "/tmp/kernel.cfg:3: kernel: /media/no-such-vmlinuz: No such file or directory"
-good bad > /tmp/disk.cfg;    echo 'disk = [ "format=raw,vdev=xvda,access=rw,target=/tmp/no-such.img" ]' >> /tmp/disk.cfg
+good bad 'disk = [ "format=raw,vdev=xvda,access=rw,target=/tmp/no-such.img" ]' > /tmp/disk.cfg
 refused /tmp/disk.cfg "/tmp/disk.cfg:9: disk: entry 1 (xvda): target /tmp/no-such.img: No such file or directory"
-good bad > /tmp/mem.cfg;     sed -i 's/^memory = 256/memory = 100000/' /tmp/mem.cfg
+good bad 'memory = 100000' > /tmp/mem.cfg
 refused /tmp/mem.cfg "/tmp/mem.cfg:6: memory: 100000 MB"
 grep -q "is more than the .* MB the host has free" /tmp/err.out || fail "the memory message does not say what the host has"
-good bad > /tmp/vcpus.cfg;   sed -i 's/^vcpus = 1/vcpus = 0/' /tmp/vcpus.cfg
+good bad 'vcpus = 0' > /tmp/vcpus.cfg
 refused /tmp/vcpus.cfg "/tmp/vcpus.cfg:7: vcpus: 0 is out of range"
-good bad > /tmp/syntax.cfg;  sed -i 's/^memory = 256/memory = = 256/' /tmp/syntax.cfg
+good bad 'memory = = 256' > /tmp/syntax.cfg
 refused /tmp/syntax.cfg "/tmp/syntax.cfg:6: config parsing error"
 refused /tmp/no-such.cfg "/tmp/no-such.cfg: cannot read: No such file or directory"
 good bad > /tmp/ok.cfg
 refused /tmp/ok.cfg "command line: memory: 'lots' is not a number" memory=lots
 # an unknown key is a warning, as with xl: the dry run passes and says so
-good typo > /tmp/typo.cfg; echo 'memroy = 512' >> /tmp/typo.cfg
+good typo 'memroy = 512' > /tmp/typo.cfg
 hvmctl create -n /tmp/typo.cfg > /tmp/typo.json 2> /tmp/err.out || { cat /tmp/err.out; fail "a typo'd key made the create fail"; }
 cat /tmp/err.out
 grep -qF "/tmp/typo.cfg:9: warning: memroy: unknown key, ignored" /tmp/err.out || fail "no warning for an unknown key"
@@ -80,7 +71,7 @@ grep -qF "/tmp/clash2.cfg:2: name: a domain named 'clash' already exists (id " /
 [ "$(xl list | grep -c '^clash ')" = 1 ] || fail "not exactly one domain clash"
 hvmctl destroy clash || fail "hvmctl destroy clash"
 wait_gone clash 30 || fail "clash is still there"
-n=0; while [ -n "$(pids_of '^hvmctl create')" ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n+1)); done
+within 21 no_process '^hvmctl create'
 sleep 1
 same_host "the name clash"
 step clash
@@ -97,27 +88,16 @@ echo "badvif: $*" >&2
 exit 1
 SH
 chmod +x /tmp/baddm.sh /tmp/badvif.sh
-hvm() { # hvm NAME EXTRA: an HVM guest with a disk, a CD and a NIC
-    cat <<CFG
-name = "$1"
-type = "hvm"
-memory = 128
-vcpus = 1
-tsc_mode = "native"
-disk = [ "format=raw,vdev=hdc,access=ro,devtype=cdrom,target=/media/linux.iso" ]
-boot = "d"
-vnc = 0
-$2
-CFG
+hvm() { # hvm NAME LINE...: an HVM guest with the test ISO in its CD-ROM, and LINEs (a NIC)
+    local n=$1; shift
+    hvm_cfg "$n" default 'memory = 128' 'cpuid =' "$(cd_disks /media/linux.iso)" 'boot = "d"' "$@"
 }
 # a device model that exits at once: libxl gives up on it
-hvm baddm 'vif = [ "bridge=xenbr0" ]
-device_model_override = "/tmp/baddm.sh"' > /tmp/baddm.cfg
+hvm baddm 'vif = [ "bridge=xenbr0" ]' 'device_model_override = "/tmp/baddm.sh"' > /tmp/baddm.cfg
 if hvmctl create /tmp/baddm.cfg > /tmp/err.out 2>&1; then cat /tmp/err.out; fail "a guest with a failing device model was created"; fi
 cat /tmp/err.out
 grep -q "not created" /tmp/err.out || fail "no 'not created' message"
-sleep 1
-nothing_left || fail "a failed create (device model) left something behind"
+clean_after "a failed create (device model)"
 same_host "the failed create (device model)"
 # the vif script fails after qemu-xen has made its tap vifD.0-emu: all of it must go
 hvm badvif 'vif = [ "bridge=xenbr0,script=/tmp/badvif.sh" ]' > /tmp/badvif.cfg
@@ -125,14 +105,12 @@ if hvmctl create /tmp/badvif.cfg > /tmp/err.out 2>&1; then cat /tmp/err.out; fai
 cat /tmp/err.out
 grep -q "not created" /tmp/err.out || fail "no 'not created' message"
 grep -q "badvif" /tmp/err.out /var/log/xen/xen-hotplug.log 2>/dev/null || info "(the vif script's message is not in hvmctl's output)"
-sleep 1
-nothing_left || fail "a failed create (vif script) left something behind"
+clean_after "a failed create (vif script)"
 same_host "the failed create (vif script)"
 # and the same for a PV guest, whose vif backend libxl had made
-{ good badpv; echo 'vif = [ "bridge=xenbr0,script=/tmp/badvif.sh" ]'; } > /tmp/badpv.cfg
+good badpv 'vif = [ "bridge=xenbr0,script=/tmp/badvif.sh" ]' > /tmp/badpv.cfg
 if hvmctl create /tmp/badpv.cfg > /tmp/err.out 2>&1; then cat /tmp/err.out; fail "a PV guest whose vif script fails was created"; fi
 cat /tmp/err.out
-sleep 1
-nothing_left || fail "a failed PV create (vif script) left something behind"
+clean_after "a failed PV create (vif script)"
 same_host "the failed PV create (vif script)"
 step half-way

@@ -5,18 +5,8 @@
 # step: powered-off 120
 . /etc/hvmd-lib.sh
 check_disk /tmp/disk.img 64 ata-piix
-cat > /tmp/iso.cfg <<CFG
-name = "iso"
-type = "hvm"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-cpuid = "host,family=0x17"
-disk = [ "format=raw,vdev=hda,access=rw,target=/tmp/disk.img",
-         "format=raw,vdev=hdc,access=ro,devtype=cdrom,target=/media/linux.iso" ]
-boot = "d"
-vnc = 0
-CFG
+# the device model and display are hvmctl's choice
+hvm_cfg iso default "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' > /tmp/iso.cfg
 # paused, so that the console is attached before the first byte on the serial port
 t0=$(now)
 hvmctl create -p /tmp/iso.cfg > /tmp/create.out 2>&1 || { cat /tmp/create.out; hvmctl log iso; fail "hvmctl create /tmp/iso.cfg"; }
@@ -24,9 +14,10 @@ cat /tmp/create.out
 dm=$(sed -n 's/^hvmctl: iso: device model //p' /tmp/create.out)
 [ -n "$dm" ] || fail "hvmctl did not say which device model the HVM guest gets"
 info "hvmctl says: device model $dm"
-hvmctl console iso > /tmp/iso-serial.log 2>&1 < /dev/null &
+log=/tmp/iso-serial.log
+hvmctl console iso > "$log" 2>&1 < /dev/null &
 hvmctl unpause iso || fail "hvmctl unpause iso"
-relay /tmp/iso-serial.log iso
+relay "$log" iso
 d=$(domid iso); pid=$(dm_pid "$d"); exe=$(readlink "/proc/$pid/exe")
 info "domain $d, device model pid $pid: $exe"
 case $exe in
@@ -45,12 +36,10 @@ case $exe in
             grep -q -- '-vga\|VGA' "/proc/$pid/cmdline" && fail "hvmd was asked for a VGA" ;;
 esac
 hvmctl list
-wait_re /tmp/iso-serial.log HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port (hvmctl console)"
+wait_re "$log" HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port (hvmctl console)"
 metric create_to_marker_s "$(elapsed "$t0")" s
 step guest-up
-wait_re /tmp/iso-serial.log HVMD-GUEST-DONE 230 || { tail -40 /tmp/iso-serial.log | sed 's/^/<serial-log> /'; fail "the guest's checks did not finish"; }
-guest_checks_passed /tmp/iso-serial.log ata-piix || { tail -40 /tmp/iso-serial.log | sed 's/^/<serial-log> /'; fail "in-guest checks failed"; }
-step checks
+guest_done 230 ata-piix; step checks
 # the device model's log, under its guest's name
 hvmctl log iso > /tmp/dm.log || fail "hvmctl log iso"
 info "device model log: $(wc -l < /tmp/dm.log) lines"
@@ -67,6 +56,5 @@ step cd
 # a clean poweroff, asked through the guest's PV control interface (xenbus of the platform device)
 hvmctl shutdown -w --timeout 100 iso || fail "hvmctl shutdown -w iso"
 grep -q "shut down (poweroff): destroy" /var/log/xen/hvmctl-iso.log || { cat /var/log/xen/hvmctl-iso.log; fail "the monitor did not log the poweroff"; }
-sleep 1
-nothing_left || fail "the poweroff left something behind"
+clean_after "the poweroff"
 step powered-off

@@ -5,24 +5,11 @@
 # step: crash-preserved 120
 # step: crash-destroyed 120
 . /etc/hvmd-lib.sh
-pv_cfg() { # pv_cfg NAME CMDLINE [EXTRA-LINES]
-    cat <<CFG
-name = "$1"
-type = "pv"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "$2"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-$3
-CFG
-}
 state_of() { xl list "$1" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
 count() { grep -c "$1" "$2" 2>/dev/null || true; }
 
 # --- pause / unpause -----------------------------------------------------------------------------
-pv_cfg lc "console=hvc0 quiet" > /tmp/lc.cfg
+pv_cfg lc quiet > /tmp/lc.cfg
 log=/var/log/xen/console/guest-lc.log
 hvmctl create /tmp/lc.cfg || fail "hvmctl create lc"
 relay "$log" lc
@@ -60,16 +47,14 @@ step rebooted
 wait_re "$log" 'HVMD-GUEST-DONE' 60 || true
 hvmctl shutdown -w --timeout 100 lc || fail "hvmctl shutdown -w lc"
 xl list lc >/dev/null 2>&1 && fail "lc is still there after shutdown -w"
-sleep 1
-nothing_left || fail "the shutdown left something behind"
-n=0; while [ -n "$(pids_of '^hvmctl create')" ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n+1)); done
-[ -z "$(pids_of '^hvmctl create')" ] || fail "lc's monitor is still running"
+clean_after "the shutdown"
+within 21 no_process '^hvmctl create' || fail "lc's monitor is still running"
 cat /var/log/xen/hvmctl-lc.log
 step shut-down
 
 # --- a crash, on_crash = preserve: kept, crashed, until destroyed ----------------------------------
 # no init in the initrd: the kernel panics at once, and a PV kernel's panic is a crash for Xen
-pv_cfg crash1 "console=hvc0 rdinit=/nonexistent" 'on_crash = "preserve"' > /tmp/crash1.cfg
+pv_cfg crash1 rdinit=/nonexistent 'on_crash = "preserve"' > /tmp/crash1.cfg
 hvmctl create /tmp/crash1.cfg || fail "hvmctl create crash1"
 n=0; while [ $n -lt 200 ]; do case $(state_of crash1) in *c*) break ;; esac; sleep 0.5; n=$((n+1)); done
 case $(state_of crash1) in *c*) ;; *) fail "crash1 did not crash or was not preserved: '$(state_of crash1)'" ;; esac
@@ -77,17 +62,14 @@ hvmctl list crash1
 grep -q "shut down (crash): preserve" /var/log/xen/hvmctl-crash1.log || { cat /var/log/xen/hvmctl-crash1.log; fail "the monitor did not log the crash"; }
 hvmctl destroy crash1 || fail "hvmctl destroy crash1"
 wait_gone crash1 30 || fail "crash1 is still there"
-sleep 1
-nothing_left || fail "destroying the crashed guest left something behind"
+clean_after "destroying the crashed guest"
 step crash-preserved
 
 # --- a crash, on_crash = destroy (the default) ----------------------------------------------------
-pv_cfg crash2 "console=hvc0 rdinit=/nonexistent" > /tmp/crash2.cfg
+pv_cfg crash2 rdinit=/nonexistent > /tmp/crash2.cfg
 hvmctl create /tmp/crash2.cfg || fail "hvmctl create crash2"
 wait_gone crash2 100 || fail "crash2 was not destroyed after its crash"
 grep -q "shut down (crash): destroy" /var/log/xen/hvmctl-crash2.log || { cat /var/log/xen/hvmctl-crash2.log; fail "the monitor did not log the crash"; }
-sleep 1
-nothing_left || fail "the crash left something behind"
-n=0; while [ -n "$(pids_of '^hvmctl create')" ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n+1)); done
-[ -z "$(pids_of '^hvmctl create')" ] || fail "a monitor is still running"
+clean_after "the crash"
+within 21 no_process '^hvmctl create' || fail "a monitor is still running"
 step crash-destroyed

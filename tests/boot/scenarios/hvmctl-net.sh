@@ -19,16 +19,7 @@ hvmctl network show
 step network-up
 
 ports() { ls /sys/class/net/xenbr0/brif 2>/dev/null | tr '\n' ' '; }
-cat > /tmp/pv.cfg <<CFG
-name = "pvnet"
-type = "pv"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=hvc0 quiet"
-memory = 128
-tsc_mode = "native"
-vif = [ "mac=00:16:3e:00:00:11" ]
-CFG
+pv_cfg pvnet quiet 'memory = 128' 'vif = [ "mac=00:16:3e:00:00:11" ]' > /tmp/pv.cfg
 hvmctl create -n /tmp/pv.cfg > /tmp/pv.json || fail "hvmctl create -n"
 grep -q '"bridge": "xenbr0"' /tmp/pv.json || { cat /tmp/pv.json; fail "the vif did not get the network's bridge"; }
 grep -q '"script": ".*vif-hvmctl"' /tmp/pv.json || grep -q '"script": ".*hvmctl"' /tmp/pv.json || fail "the vif did not get hvmctl's hotplug entry"
@@ -46,15 +37,8 @@ nothing_left || fail "destroying pvnet left something behind"
 step pv-vif
 
 # an HVM guest, built paused (it need not run): qemu-xen makes vifD.0-emu, libxl the PV vifD.0
-cat > /tmp/hvm.cfg <<CFG
-name = "hvmnet"
-type = "hvm"
-memory = 128
-tsc_mode = "native"
-disk = [ "format=raw,vdev=hdc,access=ro,devtype=cdrom,target=/media/linux.iso" ]
-vnc = 0
-vif = [ "mac=00:16:3e:00:00:12" ]
-CFG
+hvm_cfg hvmnet default 'memory = 128' 'cpuid =' "$(cd_disks /media/linux.iso)" \
+    'vif = [ "mac=00:16:3e:00:00:12" ]' > /tmp/hvm.cfg
 d=$(hvmctl create -p /tmp/hvm.cfg) || fail "hvmctl create hvmnet"
 info "hvmnet is domain $d; bridge ports: $(ports)"
 [ -e "/sys/class/net/xenbr0/brif/vif$d.0-emu" ] || fail "vif$d.0-emu is not on xenbr0 (ports: $(ports))"

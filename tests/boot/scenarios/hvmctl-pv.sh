@@ -4,24 +4,11 @@
 # step: console 180
 # step: destroyed 60
 . /etc/hvmd-lib.sh
-pv_cfg() { # pv_cfg NAME [CMDLINE-EXTRA]
-    cat <<CFG
-name = "$1"
-type = "pv"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=hvc0 quiet${2:+ $2}"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-on_poweroff = "destroy"
-CFG
-}
 # boot NAME TOOL: create the guest with TOOL (xl | hvmctl), time it to HVMD-GUEST-UP on its
 # console log (xenconsoled's, the same file for both tools), destroy it, check nothing is left
 boot() {
     local name=$1 tool=$2 log=/var/log/xen/console/guest-$1.log t0 t
-    pv_cfg "$name" > "/tmp/$name.cfg"
+    pv_cfg "$name" quiet 'on_poweroff = "destroy"' > "/tmp/$name.cfg"
     rm -f "$log"
     t0=$(now)
     if [ "$tool" = xl ]; then
@@ -38,8 +25,7 @@ boot() {
     wait_re "$log" HVMD-GUEST-DONE 120 || { info "uptime $(now)"; tail -5 "$log"; fail "$tool: $name did not finish its init"; }
     if [ "$tool" = xl ]; then xl destroy "$name"; else hvmctl destroy "$name" || fail "hvmctl destroy $name"; fi
     wait_gone "$name" 30 || fail "$name is still there after destroy"
-    sleep 1
-    nothing_left || fail "destroying $name left something behind"
+    clean_after "destroying $name"
 }
 # four of each in the order xl hvmctl hvmctl xl, twice: a host that gets slower or faster over
 # the run (the other scenarios on these machines) weighs on both tools alike
@@ -56,7 +42,7 @@ metric xl_create_cmd_s "$(mean $C_xl)" s
 metric hvmctl_create_cmd_s "$(mean $C_hvmctl)" s
 
 # the console: built paused, console attached, then unpaused: every line reaches hvmctl console
-pv_cfg pv > /tmp/pv.cfg
+pv_cfg pv quiet 'on_poweroff = "destroy"' > /tmp/pv.cfg
 hvmctl create -p /tmp/pv.cfg || fail "hvmctl create -p"
 hvmctl list
 hvmctl list --json > /tmp/list.json; cat /tmp/list.json
@@ -73,9 +59,7 @@ step console
 hvmctl destroy pv || fail "hvmctl destroy pv"
 wait_gone pv 30 || fail "pv is still there"
 # the console client ends when its domain goes
-n=0; while kill -0 "$cpid" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.5; n=$((n+1)); done
-kill -0 "$cpid" 2>/dev/null && fail "hvmctl console did not end with its domain"
-sleep 1
-nothing_left || fail "hvmctl destroy left something behind"
+within 21 gone "$cpid" || fail "hvmctl console did not end with its domain"
+clean_after "hvmctl destroy"
 [ -z "$(pids_of '^hvmctl create')" ] || fail "a monitor is still running: $(pids_of '^hvmctl create')"
 step destroyed

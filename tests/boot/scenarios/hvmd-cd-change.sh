@@ -8,34 +8,11 @@
 # step: poweroff 120
 . /etc/hvmd-lib.sh
 check_disk /tmp/disk.img 16 cd-change poweroff
-cat > /tmp/cd.cfg <<CFG
-name = "cd"
-type = "hvm"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-cpuid = "host,family=0x17"
-device_model_version = "qemu-xen"
-device_model_override = "/usr/lib/hvmd/hvmd"
-vga = "none"
-vnc = 0
-disk = [ "format=raw,vdev=hda,access=rw,target=/tmp/disk.img",
-         "format=raw,vdev=hdc,access=ro,devtype=cdrom,target=/media/linux.iso" ]
-boot = "d"
-serial = "file:/tmp/cd-serial.log"
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
-log=/tmp/cd-serial.log
-dmlog=/var/log/xen/qemu-dm-cd.log
+hvm_cfg cd hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' > /tmp/cd.cfg
 new=/media/grub-rescue-cdrom.iso
-xl create /tmp/cd.cfg || { cat "$dmlog"; fail "xl create /tmp/cd.cfg"; }
-relay "$log" cd
-relay "$dmlog" hvmd
+xl_start cd hvmd
 step dm-running
-wait_re "$log" HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port"
-step guest-up
+guest_up 350; step guest-up
 wait_re "$log" "HVMD-CD-EJECT-NOW" 230 || fail "the guest could not read the CD-ROM"
 # the guest opens the drive now and then (Linux locks it while open): retry a refused eject
 ok=
@@ -55,11 +32,8 @@ want=$(dd if="$new" bs=2048 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
 size=$(( $(stat -c %s "$new") / 2048 * 4 ))
 wait_re "$log" "HVMD-CD-NEW md5=" 270 || fail "the guest did not read a new medium"
 grep -q "HVMD-CD-NEW md5=$want sectors512=$size" "$log" || { grep "HVMD-CD-NEW" "$log"; fail "the guest read something other than $new (md5 $want, $size sectors)"; }
-wait_re "$log" HVMD-GUEST-DONE 60 || fail "the guest's checks did not finish"
-guest_checks_passed "$log" cd-change || fail "in-guest cd-change check failed"
-step new-medium
-wait_gone cd 110 || fail "the guest did not power off"
-sleep 1
-nothing_left || fail "poweroff left something behind"
+guest_done 60 cd-change; step new-medium
+powers_off cd 110
+clean_after poweroff
 grep -E "tray|new medium|QMP" "$dmlog" | sed 's/^/== /'
 step poweroff

@@ -5,30 +5,9 @@
 # step: no-boot-device 120
 # step: destroyed 60
 . /etc/hvmd-lib.sh
-cat > /tmp/fw.cfg <<CFG
-name = "fw"
-type = "hvm"
-memory = 64
-vcpus = 2
-tsc_mode = "native"
-cpuid = "host,family=0x17"
-device_model_version = "qemu-xen"
-device_model_override = "/usr/lib/hvmd/hvmd"
-vga = "none"
-vnc = 0
-serial = "file:/tmp/fw-serial.log"
-boot = "c"
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
-log=/tmp/fw-serial.log
-dmlog=/var/log/xen/qemu-dm-fw.log
-t0=$(now)
-xl create /tmp/fw.cfg || { cat "$dmlog"; fail "xl create /tmp/fw.cfg"; }
-relay "$log" fw
-relay "$dmlog" hvmd
-d=$(domid fw); pid=$(dm_pid "$d")
+# no disk at all
+hvm_cfg fw hvmd 'memory = 64' 'vcpus = 2' 'boot = "c"' > /tmp/fw.cfg
+xl_start fw hvmd
 info "domain $d, device model pid $pid: $(tr '\0' ' ' < /proc/$pid/cmdline)"
 [ "$(xenstore-read /local/domain/0/device-model/$d/state)" = running ] || fail "device-model state is not running"
 grep -q "2 vCPU(s)" "$dmlog" || fail "hvmd did not serve both vCPUs"
@@ -45,14 +24,12 @@ xl dmesg | grep -E "\\(d$d\\) (Found QEMU fw_cfg|QEMU fw_cfg DMA|.*sercon|Search
 step seabios
 wait_re "$log" "No bootable device" 115 || { xl dmesg | grep "(d$d)" | tail -30; fail "SeaBIOS's console did not report 'No bootable device' on the serial port"; }
 metric create_to_no_boot_device_s "$(elapsed "$t0")" s
-set -- $(dm_mem_kb "$pid"); metric dm_rss_kb "$1" kB; metric dm_hwm_kb "$2" kB
+dm_metrics "$pid"
 grep -q "Press ESC" "$log" && fail "the boot menu prompt was shown (etc/show-boot-menu should be 0)"
 step no-boot-device
 xl destroy fw || fail "xl destroy"
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -d "/proc/$pid" ] || break; sleep 0.5; done
-[ -d "/proc/$pid" ] && fail "hvmd (pid $pid) still runs after xl destroy"
-sleep 1
-nothing_left || fail "xl destroy left something behind"
+within 11 gone "$pid" || fail "hvmd (pid $pid) still runs after xl destroy"
+clean_after "xl destroy"
 [ -e "/var/run/xen/qmp-libxl-$d" ] && fail "the QMP socket /var/run/xen/qmp-libxl-$d is left behind"
 grep -E "requests served|signal" "$dmlog" | sed 's/^/== /'
 step destroyed

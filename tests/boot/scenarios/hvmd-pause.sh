@@ -5,33 +5,10 @@
 # step: guest-up 300
 # step: shutdown 120
 . /etc/hvmd-lib.sh
-cat > /tmp/pause.cfg <<CFG
-name = "pause"
-type = "hvm"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-cpuid = "host,family=0x17"
-device_model_version = "qemu-xen"
-device_model_override = "/usr/lib/hvmd/hvmd"
-vga = "none"
-vnc = 0
-vkb_device = 0      # hvmd serves no PV backend yet: without this the guest waits 25 s for vkbd
-serial = "file:/tmp/pause-serial.log"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=ttyS0,115200"
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
-log=/tmp/pause-serial.log
-dmlog=/var/log/xen/qemu-dm-pause.log
-t0=$(now)
-xl create /tmp/pause.cfg || { cat "$dmlog"; fail "xl create /tmp/pause.cfg"; }
-d=$(domid pause); pid=$(dm_pid "$d")
-relay "$log" pause
-relay "$dmlog" hvmd
+# vkb_device = 0: hvmd serves no PV backend yet, and without it the guest waits 25 s for vkbd
+hvm_cfg pause hvmd 'kernel = "/media/guest-vmlinuz"' 'ramdisk = "/media/guest-initrd.gz"' \
+    'cmdline = "console=ttyS0,115200"' 'vkb_device = 0' > /tmp/pause.cfg
+xl_start pause hvmd
 cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 size() { wc -c < "$log"; }
 step dm-running
@@ -54,11 +31,9 @@ wait_re "$log" HVMD-GUEST-UP 295 || fail "no HVMD-GUEST-UP after unpause"
 [ "$(size)" -gt "$s2" ] || fail "no progress after unpause"
 metric create_to_marker_s "$(elapsed "$t0")" s
 step guest-up
-wait_re "$log" HVMD-GUEST-DONE 60 || fail "the guest init did not finish"
+guest_done 60
 xl shutdown -w pause || fail "xl shutdown"
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -d "/proc/$pid" ] || break; sleep 0.5; done
-[ -d "/proc/$pid" ] && fail "hvmd (pid $pid) still runs after the guest shut down"
-sleep 1
-nothing_left || fail "xl shutdown left something behind"
+within 11 gone "$pid" || fail "hvmd (pid $pid) still runs after the guest shut down"
+clean_after "xl shutdown"
 grep -E "QMP|guest asks|signal" "$dmlog" | sed 's/^/== /'
 step shutdown

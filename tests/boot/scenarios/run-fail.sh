@@ -6,86 +6,52 @@
 # step: sigterm 150
 # step: reports 30
 . /etc/hvmd-lib.sh
-# run LOG ARGS...: hvmctl run, its output relayed with a "<run> " prefix (the bed's runner must
-# not take a guest's panic for dom0's); the exit status in $RC
-run() {
-    local log=$1; shift
-    hvmctl run "$@" > "$log" 2>&1 &
-    local pid=$!
-    relay "$log" run
-    wait "$pid"; RC=$?
-    sleep 0.3
-}
-# jget FILE KEY: the first string value of "KEY" in FILE
-jget() { grep -o "\"$2\": \"[^\"]*\"" "$1" | head -1 | sed 's/^[^:]*: "//; s/"$//'; }
-jnum() { grep -o "\"$2\": [0-9.]*" "$1" | head -1 | awk '{ print $2 }'; }
-pv_cfg() { # pv_cfg NAME CMDLINE
-    cat <<CFG
-name = "$1"
-type = "pv"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=hvc0 $2"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-CFG
-}
 # verdict NAME RC KIND: the run exited RC, its JSON says KIND, nothing is left
 verdict() {
     [ "$RC" = "$2" ] || fail "$1: exit status $RC, not $2: $(tail -1 /tmp/$1.out)"
-    [ "$(jget /tmp/$1.json kind)" = "$3" ] || fail "$1: kind '$(jget /tmp/$1.json kind)', not $3"
+    [ "$(json_str /tmp/$1.json kind)" = "$3" ] || fail "$1: kind '$(json_str /tmp/$1.json kind)', not $3"
     echo "<run> $1: $(tail -1 /tmp/$1.out)"
     nothing_left || fail "$1: hvmctl run left something behind"
 }
 
 # 1. a kernel panic (no init: the kernel cannot mount a root) fails at once, not at 150 s
 pv_cfg panic "rdinit=/no-such-init panic=0" > /tmp/panic.cfg
-run /tmp/panic.out /tmp/panic.cfg --step-timeout 150 --expect 'pv:HVMD-GUEST-UP' \
+hvmctl_run /tmp/panic.out /tmp/panic.cfg --step-timeout 150 --expect 'pv:HVMD-GUEST-UP' \
     --json /tmp/panic.json --junit /tmp/panic.xml
 verdict panic 1 check:panic
-jget /tmp/panic.json reason | grep -q '^Kernel panic on pv at ' || fail "panic: reason '$(jget /tmp/panic.json reason)'"
+json_str /tmp/panic.json reason | grep -q '^Kernel panic on pv at ' || fail "panic: reason '$(json_str /tmp/panic.json reason)'"
 grep -q '^FAIL panic (domain [0-9]*): Kernel panic on pv at .*: .*Kernel panic - not syncing' /tmp/panic.out || fail "panic: summary line"
 grep -q '<failure message="Kernel panic on pv at' /tmp/panic.xml || fail "panic: no JUnit failure"
-t=$(jnum /tmp/panic.json boot_s)
+t=$(json_num /tmp/panic.json boot_s)
 awk -v t="$t" 'BEGIN { exit !(t < 100) }' || fail "panic: decided at $t s, not well before the 150 s step timeout"
 metric panic_decided_s "$t" s
 step panic
 
 # 2. an HVM guest with nothing to boot: SeaBIOS says so on Xen's console
-cat > /tmp/noboot.cfg <<CFG
-name = "noboot"
-type = "hvm"
-memory = 128
-vcpus = 1
-tsc_mode = "native"
-boot = "c"
-serial = "pty"
-vnc = 0
-CFG
+hvm_cfg noboot default 'memory = 128' 'cpuid =' 'boot = "c"' 'serial = "pty"' > /tmp/noboot.cfg
 echo 'device_model = "qemu-xen"' > /tmp/hvmctl.conf
-HVMCTL_CONF=/tmp/hvmctl.conf run /tmp/noboot.out /tmp/noboot.cfg --step-timeout 100 \
+HVMCTL_CONF=/tmp/hvmctl.conf hvmctl_run /tmp/noboot.out /tmp/noboot.cfg --step-timeout 100 \
     --expect HVMD-GUEST-UP --json /tmp/noboot.json
 verdict noboot 1 check:no-boot-device
 grep -q '"source": "xen", "at_s": [0-9.]*, "line": "No bootable device' /tmp/noboot.json || fail "noboot: not seen on Xen's console"
-metric noboot_decided_s "$(jnum /tmp/noboot.json boot_s)" s
+metric noboot_decided_s "$(json_num /tmp/noboot.json boot_s)" s
 sed 's/^/<vga> /' hvmctl-run/noboot/vga.txt 2>/dev/null
 grep -q 'No bootable device' hvmctl-run/noboot/vga.txt || fail "noboot: the VGA text screen does not show SeaBIOS's message"
 step no-boot-device
 
 # 3. a marker that never comes: the step's own timeout, counted from the step before
 pv_cfg silent "quiet" > /tmp/silent.cfg
-run /tmp/silent.out /tmp/silent.cfg --step-timeout 120 --expect 'pv:^HVMD-GUEST-DONE$' \
+hvmctl_run /tmp/silent.out /tmp/silent.cfg --step-timeout 120 --expect 'pv:^HVMD-GUEST-DONE$' \
     --step-timeout 10 --expect 'pv:NEVER-PRINTED' --json /tmp/silent.json --junit /tmp/silent.xml
 verdict silent 1 step-timeout
-jget /tmp/silent.json reason | grep -q '^step 2 (/NEVER-PRINTED/) not seen within its 10 s' || fail "silent: reason '$(jget /tmp/silent.json reason)'"
+json_str /tmp/silent.json reason | grep -q '^step 2 (/NEVER-PRINTED/) not seen within its 10 s' || fail "silent: reason '$(json_str /tmp/silent.json reason)'"
 grep -q '"step": 1, .*"status": "pass"' /tmp/silent.json || fail "silent: step 1 did not pass"
 grep -q '<testcase [^>]*name="step 2: /NEVER-PRINTED/ on pv" time="1[0-9]\.' /tmp/silent.xml || fail "silent: JUnit step 2 time"
 step step-timeout
 
 # 4. a --fail pattern: the guest's own check fails (no disk carries its header)
 pv_cfg checkfail "quiet hvmd.checks=disk-pattern" > /tmp/checkfail.cfg
-run /tmp/checkfail.out /tmp/checkfail.cfg --step-timeout 120 --expect 'pv:^HVMD-GUEST-DONE$' \
+hvmctl_run /tmp/checkfail.out /tmp/checkfail.cfg --step-timeout 120 --expect 'pv:^HVMD-GUEST-DONE$' \
     --fail 'pv:^HVMD-CHECK [a-z-]+ FAIL' --json /tmp/checkfail.json
 verdict checkfail 1 fail-pattern
 grep -q '"line": "HVMD-CHECK disk-pattern FAIL' /tmp/checkfail.json || fail "checkfail: the failing line is not in the JSON"
@@ -102,7 +68,7 @@ kill -TERM "$pid"
 wait "$pid"; RC=$?
 sleep 0.3
 verdict term 2 interrupted
-jget /tmp/term.json reason | grep -q '^interrupted by Terminated' || fail "term: reason '$(jget /tmp/term.json reason)'"
+json_str /tmp/term.json reason | grep -q '^interrupted by Terminated' || fail "term: reason '$(json_str /tmp/term.json reason)'"
 step sigterm
 
 export_file /tmp/panic.json run-fail-panic.json

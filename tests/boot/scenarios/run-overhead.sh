@@ -6,19 +6,8 @@
 # step: xl-second 240
 # step: run-second 240
 . /etc/hvmd-lib.sh
-pv_cfg() {
-    cat <<CFG
-name = "$1"
-type = "pv"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=hvc0 quiet hvmd.checks=poweroff"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-on_poweroff = "destroy"
-CFG
-}
+# the guest: it powers itself off after its marker
+guest_cfg() { pv_cfg "$1" "quiet hvmd.checks=poweroff" 'on_poweroff = "destroy"'; }
 # cpu_of FILE: the CPU seconds (user + system) in a `times` output's children line
 cpu_of() {
     tail -1 "$1" | awk '{ gsub("s", "", $1); gsub("s", "", $2); split($1, u, "m"); split($2, s, "m");
@@ -26,7 +15,7 @@ cpu_of() {
 }
 xl_boot() { # xl create, xl console to a file, the marker, the poweroff (xl's monitor destroys)
     local n=$1 t0 m
-    pv_cfg "$n" > "/tmp/$n.cfg"
+    guest_cfg "$n" > "/tmp/$n.cfg"
     t0=$(now)
     # xl create in a subshell whose `times` then holds its CPU (the domain build, as in hvmctl run)
     ( xl create "/tmp/$n.cfg" > "/tmp/$n.create" 2>&1; rc=$?; times > "/tmp/$n.times"; exit $rc ) ||
@@ -39,12 +28,11 @@ xl_boot() { # xl create, xl console to a file, the marker, the poweroff (xl's mo
     XL_M="$XL_M $m"; XL_T="$XL_T $(elapsed "$t0")"
     wait
     XL_CPU="$XL_CPU $(awk -v a="$(cpu_of "/tmp/$n.times")" -v b="$(cpu_of "/tmp/$n.ctimes")" 'BEGIN { printf "%.2f", a + b }')"
-    sleep 1
-    nothing_left || fail "xl left something behind"
+    clean_after xl
 }
 run_boot() { # the same through hvmctl run
     local n=$1 t0 m pid
-    pv_cfg "$n" > "/tmp/$n.cfg"
+    guest_cfg "$n" > "/tmp/$n.cfg"
     t0=$(now)
     # in a subshell whose `times` then holds hvmctl run's CPU (and its children's) alone
     ( hvmctl run "/tmp/$n.cfg" --expect 'pv:^HVMD-GUEST-UP' --expect 'pv:^HVMD-GUEST-DONE$' \
@@ -59,8 +47,7 @@ run_boot() { # the same through hvmctl run
     RUN_CREATE="$RUN_CREATE $(sed -n 's/.*"create_s": \([0-9.]*\).*/\1/p' "/tmp/$n.json" | head -1)"
     grep -E 'HVMD-GUEST-UP' "/tmp/$n.out" | head -1 | sed 's/^/<run> /'
     tail -1 "/tmp/$n.out" | sed 's/^/<run> /'
-    sleep 1
-    nothing_left || fail "hvmctl run left something behind"
+    clean_after "hvmctl run"
 }
 xl_boot ovx1; step xl-first
 run_boot ovr1; step run-first

@@ -2,18 +2,6 @@
 # step: parallel 400
 # step: reports 30
 . /etc/hvmd-lib.sh
-pv_cfg() { # pv_cfg NAME CMDLINE
-    cat <<CFG
-name = "$1"
-type = "pv"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=hvc0 $2"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-CFG
-}
 pv_cfg par-a "quiet hvmd.checks=poweroff" > /tmp/par-a.cfg
 pv_cfg par-b "rdinit=/no-such-init panic=0" > /tmp/par-b.cfg
 pv_cfg par-c "quiet hvmd.checks=poweroff" > /tmp/par-c.cfg

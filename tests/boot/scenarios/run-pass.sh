@@ -3,30 +3,8 @@
 # step: hvm-pass 1000
 # step: reports 30
 . /etc/hvmd-lib.sh
-# run LOG ARGS...: hvmctl run, its output relayed with a "<run> " prefix (the bed's runner
-# must not take a guest's console line for dom0's); the exit status in $RC
-run() {
-    local log=$1; shift
-    hvmctl run "$@" > "$log" 2>&1 &
-    local pid=$!
-    relay "$log" run
-    wait "$pid"; RC=$?
-    sleep 0.3
-}
-# json_num FILE KEY: the first number after "KEY": in FILE
-json_num() { grep -o "\"$2\": [0-9.]*" "$1" | head -1 | awk '{ print $2 }'; }
-
-cat > /tmp/runpv.cfg <<CFG
-name = "runpv"
-type = "pv"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=hvc0 quiet hvmd.checks=poweroff"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-CFG
-run /tmp/pv.out /tmp/runpv.cfg --step-timeout 170 --expect 'pv:^HVMD-GUEST-UP kernel' \
+pv_cfg runpv "quiet hvmd.checks=poweroff" > /tmp/runpv.cfg
+hvmctl_run /tmp/pv.out /tmp/runpv.cfg --step-timeout 170 --expect 'pv:^HVMD-GUEST-UP kernel' \
     --expect 'pv:^HVMD-GUEST-DONE$' --wait-poweroff --artifacts /tmp/art \
     --json /tmp/pv.json --junit /tmp/pv.xml
 [ "$RC" = 0 ] || fail "hvmctl run of the PV guest exited with $RC, not 0: $(tail -1 /tmp/pv.out)"
@@ -46,20 +24,9 @@ step pv-pass
 
 # HVM: the ISO from the CD-ROM under qemu-xen (until hvmd boots ISOs), serial on a pty
 echo 'device_model = "qemu-xen"' > /tmp/hvmctl.conf
-cat > /tmp/runhvm.cfg <<CFG
-name = "runhvm"
-type = "hvm"
-memory = 256
-vcpus = 1
-tsc_mode = "native"
-cpuid = "host,family=0x17"
-disk = [ "format=raw,vdev=hdc,access=ro,devtype=cdrom,target=/media/linux.iso" ]
-boot = "d"
-serial = "pty"
-vnc = 0
-CFG
+hvm_cfg runhvm default "$(cd_disks /media/linux.iso)" 'boot = "d"' 'serial = "pty"' > /tmp/runhvm.cfg
 # (generous timeouts: on a loaded 2-core machine this boot has taken 6 minutes)
-HVMCTL_CONF=/tmp/hvmctl.conf run /tmp/hvm.out /tmp/runhvm.cfg --timeout 900 --step-timeout 120 \
+HVMCTL_CONF=/tmp/hvmctl.conf hvmctl_run /tmp/hvm.out /tmp/runhvm.cfg --timeout 900 --step-timeout 120 \
     --expect 'xen:^SeaBIOS \(version' --step-timeout 300 --expect 'serial:^ISOLINUX' \
     --step-timeout 600 --expect 'serial:^HVMD-GUEST-UP kernel' \
     --step-timeout 200 --expect 'serial:^HVMD-GUEST-DONE$' --artifacts /tmp/art \
