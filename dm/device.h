@@ -34,11 +34,13 @@ struct device {
     int (*load)(void *state, struct snap_reader *r, int commit);
 };
 
-/* The one way a devices/ file exports itself: name, state version and all five hooks, so a
- * device without save and load (rule 10) does not build. */
-#define DEVICE(sym, devname, ver, create_fn, destroy_fn, save_fn, load_fn)                     \
+/* The one way a devices/ file exports itself: name, state version and the five hooks every
+ * device has, so a device without save and load (rule 10) does not build; optional members
+ * follow as designated initializers. */
+#define DEVICE(sym, devname, ver, create_fn, destroy_fn, save_fn, load_fn, ...)                \
     const struct device sym = { .name = (devname), .version = (ver), .create = (create_fn),    \
-                                .destroy = (destroy_fn), .save = (save_fn), .load = (load_fn) }
+                                .destroy = (destroy_fn), .save = (save_fn), .load = (load_fn), \
+                                __VA_ARGS__ }
 
 /* What a device holds on its vm, released in one call. A device's state struct starts with
  * it (first member), so dev_free can take the state itself: `.destroy = dev_free` for a
