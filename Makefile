@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # hvmd: one plain GNU Makefile for the device model (hvmd), the toolstack (hvmctl), the tests
 # and the nested-Xen test bed.
 #

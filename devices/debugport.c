@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* QEMU's debug console port 0x402 (isa-debugcon): bytes a guest writes there are logged, a
  * line at a time (rate-limited). Reads return 0xff: the port does not answer the 0xe9
  * read-back that firmware probes for, so SeaBIOS and OVMF keep their debug output on Xen's

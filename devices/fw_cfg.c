@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* QEMU's firmware configuration device (fw_cfg) with its DMA interface, and direct Linux boot.
  * Spec: QEMU docs/specs/fw_cfg.rst (ports 0x510 selector, 0x511 data, 0x514 DMA address
  * big-endian high then low, the DMA access structure, the file directory); Linux

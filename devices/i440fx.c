@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Intel 82441FX PCI and memory controller (PMC), the i440FX host bridge at 00:00.0.
  * Spec: Intel 82440FX PCIset datasheet (290549), section 3.2 (PCI configuration registers).
  * Emulated: the header (8086:1237, class 0600, revision 02, subsystem 1af4:1100 as QEMU's

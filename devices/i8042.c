@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Intel 8042 keyboard controller with a PS/2 keyboard and mouse behind it (no key or motion
  * source yet: the devices answer commands).
  * Spec: IBM PS/2 Hardware Interface Technical Reference, "Keyboard/Auxiliary Device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Intel 82371SB PIIX3 PCI-to-ISA bridge, function 0 at 00:01.0.
  * Spec: Intel 82371FB/SB PIIX/PIIX3 datasheet (290550), sections 2.2 (function 0 config) and
  * 4.1.14 (Reset Control Register, port 0xcf9).

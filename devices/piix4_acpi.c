@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Intel 82371AB PIIX4 power management function at 00:01.3, as hvmloader and Xen's ACPI
  * tables expect it (tools/firmware/hvmloader/pci.c, tools/libacpi).
  * Spec: Intel 82371AB PIIX4 datasheet (290562), sections 3.4 (function 3 config: PMBA 0x40,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* 16550A UART, one per -serial option: COM1 0x3f8 IRQ 4, COM2 0x2f8 IRQ 3, COM3 0x3e8 IRQ 4,
  * COM4 0x2e8 IRQ 3.
  * Spec: National Semiconductor PC16550D datasheet (June 1995), sections 8.1-8.10 (registers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The Xen platform PCI device (5853:0001) at 00:03.0 and its fixed I/O ports 0x10-0x13.
  * Spec: Xen's docs/misc/hvm-emulated-unplug.pandoc (the unplug protocol, the driver log port)
  * and include/public/hvm/pvdrivers.h (product numbers).

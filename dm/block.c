@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Block media (see block.h). */
 #include "dm/block.h"
 #include "dm/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Block media for the emulated disks and CD-ROMs (and later the PV block backend): raw images,
  * regular files or block devices, read-write or read-only.
  *

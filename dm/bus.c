@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Port table and MMIO range map (see bus.h). */
 #include "dm/bus.h"
 #include "dm/log.h"

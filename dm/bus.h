@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Where guest port and MMIO accesses go: a flat table of the 65,536 ports (one byte each,
  * naming one of up to 255 regions) and a sorted array of MMIO ranges searched by bisection.
  * Adding a region that overlaps another is refused with -EEXIST. Adding and removing a region

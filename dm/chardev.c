@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Character backends (see chardev.h). A pty keeps its slave side open itself: then the master
  * never reports a hang-up while no console is attached (which would spin the loop), and output
  * waits in the pty until `xl console` opens it. When the pty (or a pipe) is full because its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Character backends for serial ports: a pty (what libxl asks for; QMP query-chardev reports
  * its path), file:PATH (output only), stdio, null, a host tty (/dev/...), or a pair of fds
  * (tests). A file is capped (max-size, 64 MiB by default). Output never blocks the loop: what the backend cannot take now (a pty whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Command-line parsing (see config.h). */
 #include "dm/config.h"
 #include "dm/sandbox.h"

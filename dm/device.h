@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What every devices/<dev>.c exports: one const struct device. The machine's device table
  * (dm/machine.c) lists them in init order; nothing else names a device. */
 #ifndef HVMD_DEVICE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The hypervisor as the device model sees it: a small interface with two implementations,
  * dm/xen.c (libxendevicemodel, libxenforeignmemory: the real thing) and tests/lib/fakexen.c (an
  * in-process stand-in that unit tests and fuzzers drive as Xen would). Everything in dm/ and

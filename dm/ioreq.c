@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* I/O request validation and dispatch (see ioreq.h). */
 #include "dm/ioreq.h"
 #include "dm/log.h"

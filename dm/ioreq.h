@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Xen's I/O requests: validate and dispatch them, and serve the shared pages they come in.
  *
  * A synchronous request sits in its vCPU's slot of the shared ioreq page. ioreq_serve_slot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Interrupt lines with remembered levels (see irq.h). */
 #include "dm/irq.h"
 #include "dm/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Interrupts: ISA IRQ lines, PCI INTx lines and the PIIX3's four PCI links, and MSI. Xen owns
  * the interrupt controllers (PIC, IOAPIC, LAPIC); a device model only drives lines. Each line
  * remembers its level, so a device may call these on every register access and only a change

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Logging to stderr with a level, a sink for tests, and a per-source rate limit for guest input. */
 #include "dm/log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Logging: one line per message to stderr (libxl points it at /var/log/xen/qemu-dm-NAME.log).
  * Guest mistakes go through log_guest(), rate-limited per device so a hostile guest cannot fill
  * the disk. Tests can take the lines instead (log_set_sink). */

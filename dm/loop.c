@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The epoll loop. Watches live in a list; a removed watch is marked dead and freed only after
  * the current batch of events, so an event for it that is still in the batch is skipped
  * instead of calling freed memory. */

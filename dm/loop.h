@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One epoll loop per process: file descriptors (event channels, QMP sockets, ptys, tap, aio
  * eventfd) and one-shot timers (each a timerfd, so an idle guest costs no wake-up at all).
  * Callbacks run on the loop's thread; a callback may add or remove any fd or timer, itself too. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The device table (DESIGN.md rule 2: no constructors, no linker sets; init order readable).
  * PCI layout as under qemu-xen: 00:00.0 i440FX, 00:01.0 PIIX3, 00:01.1 IDE, 00:01.3 PIIX4 PM,
  * 00:02.0 VGA, 00:03.0 Xen platform device, 00:04.0 on: NICs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The machine: hvmd's one device table (xenfv / pc under Xen), created in order on a vm. */
 #ifndef HVMD_MACHINE_H
 #define HVMD_MACHINE_H

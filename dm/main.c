@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmd: a device model for Xen HVM guests, started by libxl in qemu-xen's place
  * (device_model_override = "/usr/lib/hvmd/hvmd", device_model_version = "qemu-xen").
  * Order of start-up: parse the command line (refusing what hvmd cannot do), create and map

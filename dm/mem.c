@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Guest memory accessor and map cache (see mem.h). Buckets sit in a small array searched
  * linearly (64 entries) after a one-entry last-hit check; a bucket records which of its pages
  * the hypervisor would map, so a bucket that straddles the end of RAM or a hole still serves

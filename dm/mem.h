@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Guest memory: the one accessor every device uses for guest RAM (DESIGN.md rule 3).
  * Every access is bounds-checked against the guest's RAM ([0, lowmem_end) and
  * [4 GiB, highmem_end)) and against what the hypervisor would map; an access outside RAM fails

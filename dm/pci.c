@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* PCI bus 0 (see pci.h). */
 #include "dm/pci.h"
 #include "dm/log.h"

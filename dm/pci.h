@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* PCI bus 0: configuration space of each function, BAR sizing and decoding, INTx, and the
  * 0xcf8 address port.
  *

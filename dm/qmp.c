@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* QMP server (see qmp.h). Framing: a message is one top-level JSON object; the reader tracks
  * strings and nesting to find its end, refusing more than QMP_MAX_DEPTH levels or
  * QMP_MAX_INPUT bytes, then yajl parses it (yajl_tree) and replies are built with yajl_gen. */

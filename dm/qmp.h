@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* QMP, the QEMU Machine Protocol, on the sockets libxl names with
  *   -chardev socket,id=ID,path=PATH,server=on,wait=off -mon chardev=ID,mode=control
  * Serves what libxl 4.17 sends at start, pause, unpause and shutdown: the greeting,

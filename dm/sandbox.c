@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The sandbox (see sandbox.h): PR_SET_NO_NEW_PRIVS and a libseccomp allow-list, applied to
  * every thread (libxenstore may have started its reader thread). The list is what hvmd's
  * steady state and shutdown were seen to need in the boot scenarios (ISO boot, CD change with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The sandbox hvmd enters once its setup is done (every Xen handle, image, socket and pty is
  * open): no new privileges, and a seccomp allow-list of the system calls its steady state and
  * its shutdown make. Anything else kills the process: a guest that takes over the device model

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Small helpers shared by dm/ and devices/: attributes, array size, little-endian loads and stores. */
 #ifndef HVMD_UTIL_H
 #define HVMD_UTIL_H

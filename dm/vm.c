@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The per-guest context (see vm.h). */
 #include "dm/vm.h"
 #include "dm/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One guest as hvmd sees it: the hypervisor handle, the loop, the port/MMIO bus, PCI bus 0,
  * guest memory, interrupt lines, the parsed command line, and a few machine-wide events
  * (guest reset / power-off requests, the Xen platform device's unplug). No global state:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The Xen backend (see xen.h). The order follows what Xen expects: the pages are mapped
  * before the server is enabled (legacy frames are taken out of the guest's physmap at enable),
  * event channels bound before any range is registered, and requests are answered with the

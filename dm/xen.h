@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The real hypervisor backend: an ioreq server for one HVM domain through libxendevicemodel,
  * its shared and buffered ioreq pages through xenforeignmemory_map_resource (or, where the
  * resource interface is missing, get_ioreq_server_info + xenforeignmemory_map of the legacy

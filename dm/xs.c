@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* xenstore helper (see xs.h). */
 #include "dm/xs.h"
 #include "dm/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* xenstore, for what libxl watches: /local/domain/0/device-model/D/state. The connection is
  * made once, before the sandbox (which allows no new socket and no connect), and kept. */
 #ifndef HVMD_XS_H

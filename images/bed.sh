@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # images/bed.sh: build the nested-Xen test bed and the guest media under build/bed, from
 # Debian packages only (apt-get download + dpkg -x; nothing goes into the host's system paths).
 #   build/bed/xen.elf            Xen 4.17 (xen-hypervisor-4.17-amd64, gunzipped for QEMU -kernel)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """elfclosure.py ROOT PATH...: print PATH... and every shared library they need (DT_NEEDED,
 recursively), resolved inside ROOT the way ld.so would in the standard Debian directories.
 A PATH given as an absolute path outside ROOT (a binary the project built) is read for what it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl: the hvmd toolstack's command line. One row per command in the table below; each
  * command lives in its own files (net.h: network and vifs; domains.h: domains and consoles) and
  * gets argv with argv[0] = its name. Return 0 on success, 1 on failure, 2 on a usage error. */

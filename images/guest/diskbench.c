@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmd-diskbench DEV: disk throughput inside the test guest, with O_DIRECT (no page cache):
  * sequential reads of 1 MiB, random reads of 4 KiB, sequential writes of 1 MiB at 16 MiB (then
  * fsync). Prints one line:

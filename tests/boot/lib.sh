@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Sourced by the boot scenarios in dom0 (bash). Talks to the runner on the host through the
 # console: lines starting with @@HVMD- are markers the runner acts on (tests/boot/run).
 now() { local u _r; read -r u _r < /proc/uptime; echo "$u"; }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer target for the IDE controller and the ATA disk command set (devices/ide/piix.c,
  * drive.c, ata.c): two disks on the primary channel, driven by whatever the input makes of
  * the task file, the data port, the bus master and PRD tables (tests/fuzz/ide_fuzz.h).

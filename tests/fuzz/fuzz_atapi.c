@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer target for the ATAPI CD-ROM (devices/ide/atapi.c) behind the IDE controller: a CD-ROM
  * with a medium at the secondary master and an empty one at the secondary slave, packets
  * whose bytes come from the input (PIO or DMA, any byte count limit), and media changes as

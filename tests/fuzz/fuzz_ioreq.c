@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer target for the request dispatch path: a whole hvmd machine (every device of the
  * table) on the in-process ioreq source, fed with what a hostile guest and a confused or
  * hostile hypervisor page could carry: raw ioreq slots (any type, size, count, pointer,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer target for the QMP reader: message framing (strings, escapes, nesting, limits),
  * JSON parsing through yajl, command dispatch and reply generation. The input is cut into
  * reads at the positions named by its first byte, so messages also arrive split. */

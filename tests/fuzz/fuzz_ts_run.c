@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer target for what `hvmctl run` reads from a guest and from its device model: console
  * bytes of every source into the engine (partial lines, escape sequences, NULs, \r, lines
  * longer than RUN_LINE_MAX), Xen console ring lines (run_xen_line_of), the device model's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Shared by fuzz_ata.c and fuzz_atapi.c: a fresh PIIX3 IDE function on the in-process ioreq
  * source for every input, and an interpreter that turns the input into guest actions (port
  * accesses to the task file, the control block and the bus master, rep ins/outs on the data

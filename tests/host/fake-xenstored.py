@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """A stand-in xenstored for host tests, where there is no Xen: it speaks the xenstore wire
 protocol (xen/io/xs_wire.h) on a unix socket, so the real libxenstore in hvmctl talks to it
 (XENSTORED_PATH=SOCKET). It keeps the store in memory, resolves relative paths against

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # tests/host/lib.sh: sourced by the host network tests (tests/host/net-*.sh).
 #
 # Every test builds its own throwaway network namespaces and never touches the machine's own

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Bridge mode: dom0's NIC (a veth to a LAN namespace) taken by xenbr0 with its addresses and
 # default route; guests behind vifs (veths) and a tap get DHCP from the LAN's server and reach the
 # LAN; the LAN sees the guests' own MACs; the libxl hotplug entry (vif-hvmctl, called with the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Bad input: each is refused with a message that names what is wrong, and dom0 is left exactly as
 # it was (links, addresses, routes, nftables, sysctls, processes, hvmctl's run directory).
 TEST=net-errors

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Two bridges on two NICs in one config (what xend's network-wrapper did): xenbr0 on eth0 to one
 # LAN, xenbr1 on eth1 to another with STP on, forward delay and ageing set. Each guest gets its
 # lease from its own LAN only, and frames of one bridge never reach the other's guests.

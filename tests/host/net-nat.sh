@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # NAT mode: an internal bridge nat0 with dom0 on 10.213.103.1/24, masquerading out of dom0's NIC
 # through nftables (table ip hvmctl), DHCP by hvmctl's own dnsmasq, a fixed lease and a port
 # forward. Guests get addresses and reach the LAN; the LAN sees only dom0's address; after down no

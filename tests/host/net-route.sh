@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Route mode: forwarding and proxy ARP in dom0; each vif gets dom0's address as a /32, proxy ARP
 # and a host route (protocol 175) to its guest's static address, metric 2 for a vif and 1 for a
 # tap, also through the libxl hotplug entry with ip= in xenstore. Guests reach the LAN and the LAN

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Who does the other side see? A one-purpose TCP pair for the host tests (bounded in time).
     peer.py serve ADDR PORT SECONDS    accept connections for SECONDS, answer each with the peer
                                        address it came from (touches PORT.ready when listening)

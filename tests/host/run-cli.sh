@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # tests/host/run-cli.sh: `hvmctl run` as a CI job meets it on a machine without Xen or with bad
 # input: the usage errors (exit 2, a message naming what is wrong), a config that does not parse,
 # no Xen to talk to (exit 2, and still valid JSON / JUnit reports naming why), several configs

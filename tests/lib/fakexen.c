@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The in-process ioreq source (see fakexen.h). */
 #include "tests/lib/fakexen.h"
 #include "dm/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* An in-process stand-in for Xen, for unit tests and fuzzers (DESIGN.md: "Unit tests drive a
  * device by port and MMIO accesses, as a guest would, through an in-process ioreq source").
  *

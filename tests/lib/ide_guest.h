@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A small IDE guest driver for the unit tests (test_ide.c, test_ata.c, test_atapi.c, ...): it sets
  * up the PIIX3 IDE function on the in-process ioreq source with image files it creates, and
  * drives the registers, the data port (rep insw / outsw) and the bus master as ata_piix or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* devices/ide/ata.c: the ATA disk as SeaBIOS and ata_piix drive it through the in-process ioreq
  * source: IDENTIFY, PIO reads and writes in LBA28, LBA48 and CHS (single sectors and
  * MULTIPLE), DMA reads and writes, FLUSH CACHE reaching the file, SET FEATURES, READ NATIVE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* devices/ide/atapi.c: the CD-ROM as SeaBIOS, Linux's sr/cdrom and Windows drive it through the
  * in-process ioreq source: the ATAPI signature and IDENTIFY PACKET DEVICE, PIO reads with
  * SeaBIOS's 2048-byte limit (and what they cost in guest accesses) and with larger limits, DMA

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* dm/block: opening media (and the errors a person gets for bad ones), the page-cache path
  * completing at once, the O_DIRECT + libaio path completing through the loop, the bounded
  * queue, flushes ordered behind the writes they cover, the fallbacks (a file system without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* dm/bus: the port table and the MMIO range map, driven through the in-process ioreq source. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* dm/chardev: output to a reader that lags waits in the bounded backlog and arrives whole and
  * in order once the reader drains; beyond the backlog bytes are dropped and counted; a pty
  * whose console is not attached keeps what the guest wrote for `xl console` to read; a file

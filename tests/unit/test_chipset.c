@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The machine's chipset as hvmloader and SeaBIOS meet it, through the in-process ioreq source:
  * the PCI functions a bus scan finds, PIRQ routing reaching Xen, the PIIX4 PM function (PM
  * base, S5 power-off, GPE0, CPU map), the reset paths, and refusal of unserved options. */

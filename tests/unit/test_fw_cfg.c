@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* devices/fw_cfg: the port and DMA interfaces as SeaBIOS and linuxboot_dma.bin use them, the
  * items SeaBIOS reads under Xen, and direct Linux boot from a bzImage-shaped file. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* devices/i8042: the keyboard controller through ports 0x60 / 0x64, in the order SeaBIOS and
  * Linux's i8042 driver talk to it, and its reset line. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* devices/ide/piix.c and drive.c: the PIIX3 IDE function as firmware and ata_piix see it,
  * through the in-process ioreq source: PCI config, the register file and soft reset,
  * interrupts and nIEN, absent devices, the bus master engine with good, short, long, endless

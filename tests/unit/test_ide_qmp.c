@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The IDE device as the machine builds it from libxl's command line, and as libxl changes its
  * CD-ROM through QMP (xl cd-eject / cd-insert): query-block, eject with DEVICE_TRAY_MOVED
  * before the return, add-fd with a descriptor passed alongside, blockdev-change-medium from

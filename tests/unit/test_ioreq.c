@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* dm/ioreq: requests written into the shared slot and the buffered ring as Xen writes them,
  * served by hvmd, answers checked. Devices here are small recorders / FIFOs. */
 #include <stdarg.h>

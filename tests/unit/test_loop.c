@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* dm/loop: fd callbacks, removal from inside a callback, one-shot timers, quit. */
 #include <stdarg.h>
 #include <stddef.h>

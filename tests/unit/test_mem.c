@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* dm/mem: the bounds-checked guest memory accessor and its map cache, over the in-process
  * source's RAM buffer (which counts map / unmap calls as Xen's foreign mappings would be). */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* dm/pci: a config walk like hvmloader's, through 0xcf8/0xcfc as the in-process source plays
  * Xen: IDs, absent functions, BAR sizing and placement, decode on / off, BAR moves, INTx,
  * capabilities, multi-function header. */

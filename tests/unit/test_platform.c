@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* devices/xen_platform: the PCI function and the unplug protocol, driven as Linux's
  * xen-platform-pci / xen_unplug code and Windows PV drivers do. */
 #include <stdarg.h>

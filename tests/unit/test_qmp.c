@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* dm/qmp: what libxl 4.17 sends (LIBXL-DM.md), over a real UNIX socket as libxl connects, and
  * malformed input over an in-memory connection. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* dm/sandbox: in a child process (the filter cannot be taken back), what hvmd's steady state
  * does still works, and what a guest that took hvmd over would want kills it: exec, a socket,
  * connect, opening a file by path, a new process, an ioctl hvmd does not make; unlink fails

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * test_ts_cli.c: hvmctl's domain commands as a person types them, up to the point where they
  * need Xen: usage errors (exit 2), --help (exit 0, on stdout), and a bad config file refused

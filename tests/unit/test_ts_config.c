@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * test_ts_config.c: hvmctl's xl.cfg handling, driven with config files as a user writes them:
  * the key scanner's lines, the values libxl gets, hvmctl's defaults for HVM guests, the

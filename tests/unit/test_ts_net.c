@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Unit tests of hvmctl network's parsers and generators: network.conf (every error names file,
  * line and key), MACs, vif names, the nft ruleset and dnsmasq command line a NAT network gets,
  * and the state files `down` relies on (they must read back exactly). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * test_ts_run.c: `hvmctl run`'s verdict, driven as a guest would drive it: console bytes through
  * pipes (and a growing log file) into the real poll loop and engine, the domain's end through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* devices/uart: a 16550 driven through its ports as SeaBIOS and Linux's 8250 driver do, with a
  * real pty behind it (the test plays the console on the pty's other side) and a file. */
 #include <stdarg.h>

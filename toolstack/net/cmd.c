@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: the command line (up, down, show, check). */
 #include "toolstack/net/net.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: the configuration file (default /etc/hvmd/network.conf).
  *
  * An ini-style file, one [section] per network, the section name being the bridge's name (bridge

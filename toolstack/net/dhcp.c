@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: Debian's dnsmasq as DHCP server (and DNS forwarder) on a NAT bridge.
  *
  * hvmctl starts it with everything on its command line (no config file read: -C /dev/null), bound

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: dnsmasq as the DHCP (and DNS) server of a NAT network. */
 #ifndef HVMCTL_NET_DHCP_H
 #define HVMCTL_NET_DHCP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: the dom0 side of guest networking (bridge, route and NAT topologies, vifs).
  *
  * What the network-bridge / vif-bridge / vif-route / vif-nat scripts of xend did with ip, brctl and

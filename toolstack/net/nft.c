@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: NAT through nftables (libnftables).
  *
  * Everything hvmctl puts into netfilter lives in one table, `table ip hvmctl`, in chains named

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: NAT rules in `table ip hvmctl` through libnftables. */
 #ifndef HVMCTL_NET_NFT_H
 #define HVMCTL_NET_NFT_H

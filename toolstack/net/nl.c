@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: rtnetlink through libmnl.
  *
  * One request at a time on the ctx's socket: build the message, send it, read replies until the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: rtnetlink through libmnl (links, bridges, addresses, routes, bridge FDB). */
 #ifndef HVMCTL_NET_NL_H
 #define HVMCTL_NET_NL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network show: what brctl show / showmacs, ip route and nft list gave, for hvmctl's
  * networks: each network, its bridge and ports with their STP state, the MACs the bridge learned,
  * the vifs, the host routes hvmctl added (protocol 175), the NAT rules and DHCP leases. */

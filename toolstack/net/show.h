@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network show */
 #ifndef HVMCTL_NET_SHOW_H
 #define HVMCTL_NET_SHOW_H

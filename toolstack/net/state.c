@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: state files in the run directory (see state.h). Text, "key value" lines,
  * written to a temporary file and renamed, so a reader sees the old or the new one whole. */
 #include "toolstack/net/state.h"

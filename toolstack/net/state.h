@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: the run directory (default /run/hvmd, or $HVMD_RUN_DIR).
  *   lock              flock'd by every command that changes the network
  *   net/NAME          one state file per network that is up: its config as brought up, and what

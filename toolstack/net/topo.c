@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: one network up or down.
  *
  * bridge: a bridge takes the NIC as its port, the NIC's MAC, MTU, addresses and routes (what

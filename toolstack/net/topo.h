@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl network: bringing one network up or down, per mode, with rollback. */
 #ifndef HVMCTL_NET_TOPO_H
 #define HVMCTL_NET_TOPO_H

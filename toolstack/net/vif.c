@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl vif: the per-guest plumbing, and the libxl hotplug entry point vif-hvmctl.
  *
  * A vif (vifD.N, made by netback for a PV NIC) or a tap (vifD.N-emu, made by the device model for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmctl vif: a guest's vif (netback) or tap (emulated NIC) plumbed into an hvmctl network. */
 #ifndef HVMCTL_VIF_H
 #define HVMCTL_VIF_H

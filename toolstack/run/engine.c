@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * engine.c: the verdict of `hvmctl run` from a guest's console bytes and its domain's fate.
  *

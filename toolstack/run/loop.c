@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * loop.c: the poll loop of `hvmctl run`. It reads the console fds (ptys, pipes in the
  * tests) as bytes come, reads followed files (the device model's log) every tick, asks the hook

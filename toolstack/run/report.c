@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * report.c: what `hvmctl run` writes about a run: result.json (the verdict, its reason and
  * each step's time), JUnit XML (one <testsuite> per guest: a test case for the create, one per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * run/run.h: `hvmctl run`, boot tests for CI: a guest is built, its consoles are followed, and a
  * verdict (pass, fail, error) comes out of what they print and of what happens to the domain.

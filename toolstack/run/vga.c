@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vga.c: the VGA text screen of an HVM guest, for `hvmctl run`'s artifacts: what the BIOS,
  * a boot loader or an installer last showed, as text.

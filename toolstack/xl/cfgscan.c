@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * cfgscan.c: which keys an xl.cfg file sets, and on which line.
  *

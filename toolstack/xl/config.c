@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * config.c: a guest's xl.cfg into a libxl_domain_config.
  *

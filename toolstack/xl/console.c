@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * console.c: `hvmctl console DOM`: a guest's serial or PV console on this terminal.
  *

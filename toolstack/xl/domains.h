@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * domains.h: hvmctl's domain commands (entry points for the command table in hvmctl.c).
  * Each takes the command's own argv (argv[0] is the command name) and returns the exit status:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * domctl.c: hvmctl's commands on running domains: list, pause, unpause, shutdown, reboot,
  * destroy, cd-insert, cd-eject, log. Each is a thin layer over one libxl call; what hvmctl adds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * settings.c: hvmctl's own settings, /etc/hvmd/hvmctl.conf (xl.cfg syntax, read with libxlutil).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xlctx.c: the libxl context hvmctl's domain commands share, and finding a domain by name or id.
  *

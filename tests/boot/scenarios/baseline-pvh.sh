@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the bed works: a PVH guest (Debian kernel, busybox initramfs) boots under stock xl to its marker, and xl destroy leaves nothing
 # step: guest-up 180
 # step: destroyed 60

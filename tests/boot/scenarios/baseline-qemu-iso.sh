@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the anchor: an HVM guest under Debian's qemu-xen boots the Linux ISO from the emulated CD-ROM, ata_piix sees disk and CD, a pattern written to the emulated disk reads back and is in the host image after poweroff
 # step: guest-up 360
 # step: checks 240

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the runner itself: a dom0 script that hangs fails at its step timeout, and no QEMU is left
 # expect: FAIL step 'hang' timed out
 # step: hang 15

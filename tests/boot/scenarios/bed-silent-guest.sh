@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the runner itself: an HVM guest whose ISO never prints the marker (GRUB rescue waits at its prompt) fails at its step timeout, and no QEMU is left
 # expect: FAIL step 'guest-up' timed out
 # step: guest-up 45

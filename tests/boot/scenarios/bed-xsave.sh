@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the bed with XSAVE hidden from the outer CPU (-cpu max,-xsave): eight PV guests are created each while another PV guest runs, and every create succeeds (with -cpu max, 1 in 2 to 8 such creates failed to decompress the guest kernel, in xl as in hvmctl)
 # option: manual = yes
 # (a diagnostic of the nested bed, about 10 minutes; run it by name. The bed's default outer CPU

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: make demo: an HVM guest boots the Linux ISO from the emulated CD-ROM on real Xen (nested in QEMU), its console shown live
 # option: manual = yes
 # step: guest-up 400

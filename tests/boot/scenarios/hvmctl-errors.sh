@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: hvmctl refuses bad guest configs with a message naming file, line and key (invalid value, missing kernel, missing disk, impossible memory, name clash, syntax error), warns of unknown keys, and a create that fails half-way (a device model that does not start, a vif script that fails after the device model made its tap) leaves no domain, device model, tap, backend or xenstore node: the host is as before
 # step: refused 240
 # step: clash 240

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: hvmctl boots the test ISO from the emulated CD-ROM of an HVM guest with its default device model (it says which: qemu-xen until hvmd boots ISOs), the guest's serial port reaches hvmctl console, ata_piix sees disk and CD, hvmctl log shows the device model's log, cd-eject and cd-insert change the medium, hvmctl shutdown -w powers the guest off through its PV control interface and nothing is left
 # step: guest-up 360
 # step: checks 240

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: hvmctl keeps a guest's lifecycle after create returns: pause/unpause work, a guest that reboots is built again (new domain, its init runs again, the old domain's nodes are gone), hvmctl shutdown -w powers it off and it is gone, a crashed guest is preserved or destroyed as on_crash says, and after each nothing is left behind
 # step: paused 180
 # step: rebooted 180

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: with the hvmctl network up (bridge mode on a stand-in NIC), hvmctl create puts a PV guest's vif and an HVM guest's vif and emulated NIC tap (vifD.N, vifD.N-emu) on the default bridge through hvmctl's own hotplug entry, without bridge= or script= in the guests' files; destroying the guests takes them off, and the network comes down as it went up
 # step: network-up 60
 # step: pv-vif 120

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: hvmctl builds a PV guest (Debian kernel, busybox initrd) from an xl.cfg through libxl: it reaches its marker as fast as under xl create (same run, four of each in the order xl hvmctl hvmctl xl), hvmctl console shows its console, hvmctl list shows it, hvmctl destroy leaves nothing
 # step: round-1 400
 # step: round-2 400

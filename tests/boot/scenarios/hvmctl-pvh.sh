@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: hvmctl builds the same Debian kernel + busybox initrd as a PVH guest from an xl.cfg: it reaches its marker, create -c shows its PV console, hvmctl list shows it as pvh with its monitor, its own poweroff is carried out (on_poweroff = destroy), the console ends with it, and nothing is left
 # step: guest-up 180
 # step: listed 30

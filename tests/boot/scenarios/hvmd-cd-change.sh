@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: xl cd-eject and xl cd-insert (QMP eject, add-fd with SCM_RIGHTS, blockdev-change-medium) on hvmd's IDE CD-ROM while the Linux guest runs: the guest sees the medium go and the new one come, reads it, and its size is the new image's
 # step: dm-running 90
 # step: guest-up 360

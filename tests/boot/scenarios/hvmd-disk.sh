@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: disk throughput inside the Linux ISO guest on hvmd's emulated IDE disk (ata_piix, bus-master DMA, O_DIRECT in the guest): sequential and random reads, sequential writes with fsync
 # option: manual = yes
 # (a make bench figure, run by tests/bench/run; make check leaves it out for time)

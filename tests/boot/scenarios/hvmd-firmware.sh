@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: hvmloader and SeaBIOS run under hvmd (2 vCPUs, an event channel each) (their (dN) lines on Xen's console), SeaBIOS's console reaches hvmd's serial port through sercon and reports no bootable device, and xl destroy leaves no hvmd process and no device-model xenstore node behind
 # step: dm-running 90
 # step: hvmloader 60

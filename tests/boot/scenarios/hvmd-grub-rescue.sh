@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the untouched grub-rescue-cdrom.iso boots from hvmd's IDE CD-ROM under stock xl to GRUB's menu, seen on the serial port through SeaBIOS's sercon
 # step: dm-running 90
 # step: booting-cd 120

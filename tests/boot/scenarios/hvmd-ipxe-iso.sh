@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the untouched ipxe.iso boots from hvmd's IDE CD-ROM under stock xl and iPXE starts (its banner, then its attempt to boot with no NIC), seen on the serial port through SeaBIOS's sercon
 # step: dm-running 90
 # step: booting-cd 120

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the Linux ISO guest under hvmd writes a pattern to the emulated disk with O_DIRECT and fsync (FLUSH CACHE); hvmd is then killed with SIGKILL, and the host-side image holds every synced block
 # step: dm-running 90
 # step: guest-up 360

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the Linux ISO boots from hvmd's emulated IDE CD-ROM under stock xl (device_model_override), ata_piix sees disk and CD, a pattern written to hvmd's emulated disk reads back and is in the host image after poweroff; hvmd runs in its seccomp sandbox with no new privileges
 # step: dm-running 90
 # step: guest-up 360

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the anchor for hvmd-kernel: the same guest and xl.cfg under Debian's qemu-xen (make bench pairs them)
 # option: manual = yes
 # (a make bench figure, run by tests/bench/run; make check leaves it out for time)

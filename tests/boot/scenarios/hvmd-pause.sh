@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: xl pause, unpause and shutdown work on an HVM guest under hvmd: while paused the guest makes no progress and hvmd burns no CPU (no timer runs), after unpause it boots on to its marker, and xl shutdown (through the PV control node) powers it off leaving nothing behind
 # step: dm-running 90
 # step: paused 120

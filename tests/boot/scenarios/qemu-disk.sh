@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the same disk throughput figures under Debian's qemu-xen (the anchor device model), for the hvmd-disk / qemu-disk pair
 # option: manual = yes
 # (a make bench figure, run by tests/bench/run; make check leaves it out for time)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: hvmctl run fails fast and always tears down: a PV guest whose kernel panics fails within seconds with reason "Kernel panic" (not at its step timeout); an HVM guest with nothing to boot fails on SeaBIOS's "No bootable device" from Xen's console; a guest that never prints its marker fails at its step timeout; a --fail pattern fails at once; SIGTERM mid-run gives exit 2; each leaves nothing behind
 # step: panic 150
 # step: no-boot-device 120

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: the cost of hvmctl run over bare xl create + xl console: the same PV guest, to its marker and then its own poweroff, booted alternately by each (twice, in the same boot); the times to the marker and to the end, their ratios, and hvmctl run's CPU time
 # option: manual = yes
 # (a make bench figure, run by tests/bench/run; make check leaves it out for time)

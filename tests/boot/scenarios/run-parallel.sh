@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: hvmctl run -j 2 runs three PV guests two at a time, each isolated with its own verdict (pass, Kernel panic, pass), exit 1, one JSON and one JUnit file for all, runs overlapping in time, and nothing left behind
 # step: parallel 400
 # step: reports 30

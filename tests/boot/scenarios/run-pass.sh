@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # about: hvmctl run passes a PV guest (two ordered markers on its PV console, then its own poweroff) and an HVM guest booting the test ISO under qemu-xen (SeaBIOS on Xen's console, then isolinux and two markers on its emulated serial port); exit 0, the JSON and JUnit files hold each step's time and parse on the host; nothing is left
 # step: pv-pass 240
 # step: hvm-pass 1000
