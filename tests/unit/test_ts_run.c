@@ -3,7 +3,7 @@
  * test_ts_run.c: `hvmctl run`'s verdict, driven as a guest would drive it: console bytes through
  * pipes (and a growing log file) into the real poll loop and engine, the domain's end through the
  * loop's hook, a signal through the stop pipe; then the JSON and JUnit reports, checked with
- * Python's own json and xml parsers. No Xen: run_guest.c plugs Xen's sources into the same loop.
+ * Python's own json and xml parsers. No Xen: run/guest.c plugs Xen's sources into the same loop.
  */
 #include <stdarg.h>
 #include <stddef.h>
