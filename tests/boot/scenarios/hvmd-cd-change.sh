@@ -32,7 +32,8 @@ step inserted
 want=$(dd if="$new" bs=2048 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
 size=$(( $(stat -c %s "$new") / 2048 * 4 ))
 wait_re "$log" "HVMD-CD-NEW md5=" 270 || fail "the guest did not read a new medium"
-grep -q "HVMD-CD-NEW md5=$want sectors512=$size" "$log" || { grep "HVMD-CD-NEW" "$log"; fail "the guest read something other than $new (md5 $want, $size sectors)"; }
+# the console may hand the line over in pieces: give the rest of it a moment before judging
+wait_re "$log" "HVMD-CD-NEW md5=$want sectors512=$size" 10 || { grep "HVMD-CD-NEW" "$log"; fail "the guest read something other than $new (md5 $want, $size sectors)"; }
 guest_done 60 cd-change; step new-medium
 powers_off cd 110
 clean_after poweroff
