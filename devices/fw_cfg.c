@@ -659,6 +659,46 @@ static int add_e820(struct fw_cfg *s, const struct config *cfg)
     return add_named(s, "etc/e820", e, 20 * n);
 }
 
+/* ---- state: the selector, the offset in the selected item, the DMA address's high half.
+ * The items are host configuration (the command line, the kernel's files), not state: the
+ * machine a stream is loaded into is created from the same command line, so the selected item
+ * must exist here and be long enough. ---- */
+
+static int fw_cfg_save(void *state, struct snap_writer *w)
+{
+    struct fw_cfg *s = state;
+    snap_put_bool(w, "selected", s->cur != NULL);
+    snap_put_u16(w, "key", s->cur ? s->cur->key : 0);
+    snap_put_u32(w, "offset", s->cur_off);
+    snap_put_u32(w, "dma_hi", s->dma_hi);
+    return 0;
+}
+
+static int fw_cfg_load(void *state, struct snap_reader *r, int commit)
+{
+    struct fw_cfg *s = state;
+    int selected;
+    uint16_t key;
+    uint32_t off, dma_hi;
+    struct item *it = NULL;
+    if (snap_get_bool(r, "selected", &selected) < 0 || snap_get_u16(r, "key", &key) < 0)
+        return -EINVAL;
+    if (selected && !(it = find(s, key)))
+        return snap_fail(r, NULL, "item %#x is not in this machine's fw_cfg", key);
+    if (!selected && key)
+        return snap_fail(r, NULL, "%#x with no item selected", key);
+    if (snap_get_u32_in(r, "offset", &off, 0, it ? it->len : 0) < 0 ||
+        snap_get_u32(r, "dma_hi", &dma_hi) < 0)
+        return -EINVAL;
+    if (commit) {
+        s->cur = it;
+        s->cur_off = off;
+        s->dma_hi = dma_hi;
+        s->cache_item = NULL;
+    }
+    return 0;
+}
+
 /* ---- the device ---- */
 
 static void fw_cfg_destroy(void *state)
@@ -740,4 +780,7 @@ const struct device dev_fw_cfg = {
     .name = "fw_cfg",
     .create = fw_cfg_create,
     .destroy = fw_cfg_destroy,
+    .version = 1,
+    .save = fw_cfg_save,
+    .load = fw_cfg_load,
 };

@@ -20,7 +20,6 @@
  * Left out: scan code translation (no keys arrive yet), the password and test-input
  * commands, the keyboard's scan code sets beyond reporting set 2. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include "dm/config.h"
 #include "dm/device.h"
@@ -46,8 +45,7 @@
 #define QLEN 64
 
 struct i8042 {
-    struct vm *vm;
-    struct io_region *r_data, *r_cmd;
+    struct dev_base base;    /* the data and command ports */
     uint8_t status, ccb, outport;
     uint8_t obuf;            /* the output buffer (valid when ST_OBF) */
     int obuf_aux;
@@ -70,8 +68,8 @@ static void update_irq(struct i8042 *s)
         else
             kbd = !!(s->ccb & CCB_KBD_INT);
     }
-    irq_isa_set(&s->vm->irq, 1, kbd);
-    irq_isa_set(&s->vm->irq, 12, aux);
+    irq_isa_set(&s->base.vm->irq, 1, kbd);
+    irq_isa_set(&s->base.vm->irq, 12, aux);
 }
 
 /* Move the next queued byte into the empty output buffer. */
@@ -104,7 +102,7 @@ static void queue(struct i8042 *s, uint8_t b, int aux)
 
 static void reset_line(struct i8042 *s)
 {
-    vm_shutdown(s->vm, HV_REBOOT);
+    vm_shutdown(s->base.vm, HV_REBOOT);
 }
 
 /* ---- the keyboard ---- */
@@ -336,25 +334,107 @@ static void cmd_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 static const struct io_ops data_ops = { .read = data_read, .write = data_port_write };
 static const struct io_ops cmd_ops = { .read = status_read, .write = cmd_write };
 
+/* ---- state: the controller, its output buffer and reply queue, both devices' modes ---- */
+
+static const struct snap_reg i8042_regs[] = {
+    SNAP_REG(struct i8042, status, 0, 0xff),
+    SNAP_REG(struct i8042, ccb, 0, 0xff),
+    SNAP_REG(struct i8042, outport, 0, 0xff),
+    SNAP_REG(struct i8042, obuf, 0, 0xff),
+    SNAP_REG(struct i8042, pending_cmd, 0, 0xff),
+    SNAP_REG(struct i8042, kbd_cmd, 0, 0xff),
+    SNAP_REG(struct i8042, aux_cmd, 0, 0xff),
+    SNAP_REG(struct i8042, aux_rate, 0, 0xff),
+    SNAP_REG(struct i8042, aux_res, 0, 3),
+    SNAP_REG(struct i8042, aux_scaling, 1, 2),
+    SNAP_REG(struct i8042, aux_stream, 0, 1),
+};
+
+static int i8042_save(void *state, struct snap_writer *w)
+{
+    struct i8042 *s = state;
+    uint8_t qb[QLEN], qaux[QLEN];
+    for (unsigned i = 0; i < s->q_len; i++) {
+        qb[i] = s->q[(s->q_head + i) % QLEN].b;
+        qaux[i] = s->q[(s->q_head + i) % QLEN].aux;
+    }
+    snap_put_regs(w, s, i8042_regs, ARRAY_SIZE(i8042_regs));
+    snap_put_bool(w, "obuf_aux", s->obuf_aux);
+    snap_put_bool(w, "kbd_enabled", s->kbd_enabled);
+    snap_put_bool(w, "aux_enabled", s->aux_enabled);
+    snap_put_u8(w, "queue_len", (uint8_t)s->q_len);
+    snap_put_bytes(w, "queue", qb, s->q_len);
+    snap_put_bytes(w, "queue_aux", qaux, s->q_len);
+    return 0;
+}
+
+static int one_of(uint8_t v, const char *set)
+{
+    return memchr(set, v, strlen(set) + 1) != NULL; /* the terminating 0 is in the set */
+}
+
+static int load_queue(struct i8042 *t, struct snap_reader *r)
+{
+    uint8_t qb[QLEN], qaux[QLEN], n;
+    if (snap_get_u8_in(r, "queue_len", &n, 0, QLEN) < 0 || snap_get_bytes(r, "queue", qb, n) < 0 ||
+        snap_get_bytes(r, "queue_aux", qaux, n) < 0)
+        return -EINVAL;
+    t->q_head = 0;
+    t->q_len = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (qaux[i] > 1)
+            return snap_fail(r, NULL, "byte %u is %u, not 0 (keyboard) or 1 (aux)", i, qaux[i]);
+        t->q[i].b = qb[i];
+        t->q[i].aux = qaux[i];
+    }
+    return 0;
+}
+
+static int i8042_load(void *state, struct snap_reader *r, int commit)
+{
+    struct i8042 *s = state;
+    struct i8042 t = *s;
+    const uint8_t st_bits = ST_OBF | ST_SYS | ST_CMD | ST_UNLOCKED | ST_AUXB;
+
+    if (snap_get_regs(r, &t, i8042_regs, ARRAY_SIZE(i8042_regs)) < 0 ||
+        snap_get_bool(r, "obuf_aux", &t.obuf_aux) < 0 ||
+        snap_get_bool(r, "kbd_enabled", &t.kbd_enabled) < 0 ||
+        snap_get_bool(r, "aux_enabled", &t.aux_enabled) < 0 || load_queue(&t, r) < 0 ||
+        snap_check(r, !(t.status & ~st_bits) && (t.status & ST_UNLOCKED), "status",
+                   "%#x: only bits %#x, and %#x always set", t.status, st_bits, ST_UNLOCKED) < 0 ||
+        snap_check(r, !(t.status & ST_AUXB) == !((t.status & ST_OBF) && t.obuf_aux), "status",
+                   "AUXB must say whether the full output buffer holds a mouse byte") < 0 ||
+        snap_check(r, !t.q_len || (t.status & ST_OBF), "status",
+                   "output buffer empty with %u bytes queued", t.q_len) < 0 ||
+        snap_check(r, one_of(t.pending_cmd, "\x60\xd1\xd2\xd3\xd4"), "pending_cmd",
+                   "%#x is no controller command that takes a data byte", t.pending_cmd) < 0 ||
+        snap_check(r, one_of(t.kbd_cmd, "\xed\xf0\xf3"), "kbd_cmd",
+                   "%#x is no keyboard command that takes a parameter", t.kbd_cmd) < 0 ||
+        snap_check(r, one_of(t.aux_cmd, "\xe8\xf3"), "aux_cmd",
+                   "%#x is no mouse command that takes a parameter", t.aux_cmd) < 0)
+        return -EINVAL;
+    if (commit) {
+        *s = t;
+        update_irq(s);
+    }
+    return 0;
+}
+
 static void i8042_destroy(void *state)
 {
     struct i8042 *s = state;
-    if (!s)
-        return;
-    bus_del(s->vm->bus, s->r_data);
-    bus_del(s->vm->bus, s->r_cmd);
-    irq_isa_set(&s->vm->irq, 1, 0);
-    irq_isa_set(&s->vm->irq, 12, 0);
-    free(s);
+    if (s) {
+        irq_isa_set(&s->base.vm->irq, 1, 0);
+        irq_isa_set(&s->base.vm->irq, 12, 0);
+    }
+    dev_free(s);
 }
 
 static int i8042_create(struct vm *vm, void **state)
 {
-    struct i8042 *s = calloc(1, sizeof(*s));
-    int r;
+    struct i8042 *s = dev_new(vm, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->vm = vm;
     s->status = ST_UNLOCKED;
     s->ccb = CCB_KBD_INT | CCB_AUX_INT | CCB_XLATE;
     s->outport = 0x03; /* reset line high (not resetting), A20 on */
@@ -363,19 +443,17 @@ static int i8042_create(struct vm *vm, void **state)
     s->aux_res = 2;
     s->aux_scaling = 1;
     s->aux_stream = 1;
-    r = bus_add_pio(vm->bus, "i8042-data", DATA, 1, &data_ops, s, &s->r_data);
+    int r = dev_add_pio(s, "i8042-data", DATA, 1, &data_ops, s);
     if (r == 0)
-        r = bus_add_pio(vm->bus, "i8042-cmd", CMD, 1, &cmd_ops, s, &s->r_cmd);
-    if (r < 0) {
-        i8042_destroy(s);
-        return r;
-    }
-    *state = s;
-    return 0;
+        r = dev_add_pio(s, "i8042-cmd", CMD, 1, &cmd_ops, s);
+    return dev_created(state, s, r, i8042_destroy);
 }
 
 const struct device dev_i8042 = {
     .name = "i8042",
     .create = i8042_create,
     .destroy = i8042_destroy,
+    .version = 1,
+    .save = i8042_save,
+    .load = i8042_load,
 };

@@ -12,7 +12,6 @@
  * for the power button, so those stay out of here.
  * Left out: S1-S3 (SLP_TYP 1 is logged and ignored), SMBus, device monitors, GPE sources. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include "dm/config.h"
 #include "dm/device.h"
@@ -29,9 +28,8 @@
 #define PM1_SLP_EN 0x2000
 
 struct piix4_acpi {
-    struct vm *vm;
-    struct pci_dev *pci;
-    struct io_region *pm_region, *gpe_region, *pcihp_region, *cpumap_region;
+    struct dev_base base;        /* the PCI function, GPE0, PCI hotplug and CPU map ports */
+    struct io_region *pm_region; /* PM1a_CNT, where PMBA puts it */
     uint16_t pm1_cnt;
     uint16_t gpe_sts, gpe_en;
     uint8_t cpumap[CPUMAP_LEN];
@@ -61,7 +59,7 @@ static void pm_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
     if (v & PM1_SLP_EN) {
         unsigned typ = (v >> 10) & 7;
         if (typ == 0)
-            vm_shutdown(s->vm, HV_POWEROFF);
+            vm_shutdown(s->base.vm, HV_POWEROFF);
         else
             log_guest(&s->rl, "piix4-acpi", "sleep type %u requested: only S4/S5 (type 0) are "
                       "supported, ignored", typ);
@@ -78,10 +76,7 @@ static uint64_t gpe_read(void *opaque, uint64_t off, unsigned size)
     uint8_t b[4];
     st16(b, s->gpe_sts);
     st16(b + 2, s->gpe_en);
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size && off + i < 4; i++)
-        v |= (uint64_t)b[off + i] << (8 * i);
-    return v;
+    return ld_window(b, sizeof(b), off, size);
 }
 
 static void gpe_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
@@ -116,10 +111,7 @@ static const struct io_ops pcihp_ops = { .read = pcihp_read, .write = pcihp_writ
 static uint64_t cpumap_read(void *opaque, uint64_t off, unsigned size)
 {
     struct piix4_acpi *s = opaque;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size && off + i < CPUMAP_LEN; i++)
-        v |= (uint64_t)s->cpumap[off + i] << (8 * i);
-    return v;
+    return ld_window(s->cpumap, CPUMAP_LEN, off, size);
 }
 static void cpumap_write(void *opaque, uint64_t off, unsigned size, uint64_t val) {}
 static const struct io_ops cpumap_ops = { .read = cpumap_read, .write = cpumap_write };
@@ -127,14 +119,14 @@ static const struct io_ops cpumap_ops = { .read = cpumap_read, .write = cpumap_w
 /* PM I/O follows PMBA and PMREGMISC. */
 static void update_pm_io(struct piix4_acpi *s)
 {
-    uint16_t base = pci_get16(s->pci, PMBA) & 0xffc0;
-    int on = (pci_get8(s->pci, PMREGMISC) & 1) && base;
+    uint16_t base = pci_get16(s->base.pci, PMBA) & 0xffc0;
+    int on = (pci_get8(s->base.pci, PMREGMISC) & 1) && base;
     if (s->pm_region && (!on || s->pm_region->base != base + 4u)) {
-        bus_del(s->vm->bus, s->pm_region);
+        bus_del(s->base.vm->bus, s->pm_region);
         s->pm_region = NULL;
     }
     if (on && !s->pm_region) {
-        int r = bus_add_pio(s->vm->bus, "piix4-pm1a-cnt", (uint16_t)(base + 4), 2, &pm_ops, s,
+        int r = bus_add_pio(s->base.vm->bus, "piix4-pm1a-cnt", (uint16_t)(base + 4), 2, &pm_ops, s,
                             &s->pm_region);
         if (r < 0)
             log_guest(&s->rl, "piix4-acpi", "PM base %#x not usable: %d", base, r);
@@ -150,69 +142,88 @@ static void piix4_cfg_write(void *opaque, struct pci_dev *d, unsigned reg, unsig
 
 static const struct pci_dev_ops piix4_pci_ops = { .cfg_write = piix4_cfg_write };
 
+/* State: the configuration space (PMBA, PMREGMISC, the SMBus base), PM1a_CNT and GPE0. The
+ * CPU map follows -smp (host configuration: the guest cannot write it). */
+static int piix4_save(void *state, struct snap_writer *w)
+{
+    struct piix4_acpi *s = state;
+    pci_dev_save(s->base.pci, w);
+    snap_put_u16(w, "pm1_cnt", s->pm1_cnt);
+    snap_put_u16(w, "gpe_sts", s->gpe_sts);
+    snap_put_u16(w, "gpe_en", s->gpe_en);
+    return 0;
+}
+
+static int piix4_load(void *state, struct snap_reader *r, int commit)
+{
+    struct piix4_acpi *s = state;
+    struct pci_dev_state pci;
+    uint16_t pm1_cnt, gpe_sts, gpe_en;
+    if (pci_dev_load(s->base.pci, r, &pci) < 0 || snap_get_u16(r, "pm1_cnt", &pm1_cnt) < 0 ||
+        snap_check(r, (pm1_cnt & PM1_SCI_EN) && !(pm1_cnt & PM1_SLP_EN), NULL,
+                   "%#x: SCI_EN always reads 1, SLP_EN 0", pm1_cnt) < 0 ||
+        snap_get_u16_in(r, "gpe_sts", &gpe_sts, 0, 0) < 0 || /* nothing here raises a GPE */
+        snap_get_u16(r, "gpe_en", &gpe_en) < 0)
+        return -EINVAL;
+    if (!commit)
+        return 0;
+    pci_dev_commit(s->base.pci, &pci);
+    s->pm1_cnt = pm1_cnt;
+    s->gpe_sts = gpe_sts;
+    s->gpe_en = gpe_en;
+    update_pm_io(s);
+    return 0;
+}
+
 static void piix4_destroy(void *state)
 {
     struct piix4_acpi *s = state;
-    if (!s)
-        return;
-    bus_del(s->vm->bus, s->pm_region);
-    bus_del(s->vm->bus, s->gpe_region);
-    bus_del(s->vm->bus, s->pcihp_region);
-    bus_del(s->vm->bus, s->cpumap_region);
-    pci_dev_del(s->pci);
-    free(s);
+    if (s)
+        bus_del(s->base.vm->bus, s->pm_region);
+    dev_free(s);
 }
 
 static int piix4_create(struct vm *vm, void **state)
 {
-    int r = -ENOMEM;
     if (vm->cfg && vm->cfg->no_acpi) {
         *state = NULL; /* -no-acpi: no PM function, as under QEMU */
         return 0;
     }
-    struct piix4_acpi *s = calloc(1, sizeof(*s));
+    struct piix4_acpi *s = dev_new(vm, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->vm = vm;
     s->pm1_cnt = PM1_SCI_EN;
     unsigned cpus = vm->cfg ? vm->cfg->smp : 1;
     for (unsigned i = 0; i < cpus && i < CPUMAP_LEN * 8; i++)
         s->cpumap[i / 8] |= (uint8_t)(1u << (i % 8));
-    s->pci = pci_dev_new(vm->pci, PCI_DEVFN(1, 3), "piix4-acpi", 0x8086, 0x7113, 0x068000, 0x03,
-                         &piix4_pci_ops, s);
-    if (!s->pci)
-        goto fail;
-    pci_set8(s->pci, PCI_INTERRUPT_PIN, 1);
-    pci_set16(s->pci, PCI_STATUS, 0x0280);
-    pci_set16(s->pci, PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
-    pci_set16(s->pci, PCI_SUBSYSTEM_ID, 0x1100);
-    pci_set32(s->pci, PMBA, 0x1); /* I/O space indicator */
-    pci_set_wmask(s->pci, PMBA, 4, 0x0000ffc0);
-    pci_set_wmask(s->pci, PMREGMISC, 1, 0x01);
-    pci_set_wmask(s->pci, 0x90, 4, 0x0000fff0); /* SMBus base: storage only */
-    pci_set_wmask(s->pci, 0xd2, 1, 0x0f);
-    r = pci_dev_add(s->pci);
-    if (r < 0)
-        goto fail;
-    r = bus_add_pio(vm->bus, "piix4-gpe0", GPE0_BASE, 4, &gpe_ops, s, &s->gpe_region);
-    if (r < 0)
-        goto fail;
-    r = bus_add_pio(vm->bus, "piix4-pcihp", PCIHP_BASE, 16, &pcihp_ops, s, &s->pcihp_region);
-    if (r < 0)
-        goto fail;
-    r = bus_add_pio(vm->bus, "piix4-cpumap", CPUMAP_BASE, CPUMAP_LEN, &cpumap_ops, s,
-                    &s->cpumap_region);
-    if (r < 0)
-        goto fail;
-    *state = s;
-    return 0;
-fail:
-    piix4_destroy(s);
-    return r;
+    struct pci_dev *d = pci_dev_new(vm->pci, PCI_DEVFN(1, 3), "piix4-acpi", 0x8086, 0x7113,
+                                    0x068000, 0x03, &piix4_pci_ops, s);
+    if (!d)
+        return dev_created(state, s, -ENOMEM, piix4_destroy);
+    pci_set8(d, PCI_INTERRUPT_PIN, 1);
+    pci_set16(d, PCI_STATUS, 0x0280);
+    pci_set16(d, PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
+    pci_set16(d, PCI_SUBSYSTEM_ID, 0x1100);
+    pci_set32(d, PMBA, 0x1); /* I/O space indicator */
+    pci_set_wmask(d, PMBA, 4, 0x0000ffc0);
+    pci_set_wmask(d, PMREGMISC, 1, 0x01);
+    pci_set_wmask(d, 0x90, 4, 0x0000fff0); /* SMBus base: storage only */
+    pci_set_wmask(d, 0xd2, 1, 0x0f);
+    int r = dev_add_pci(s, d);
+    if (r == 0)
+        r = dev_add_pio(s, "piix4-gpe0", GPE0_BASE, 4, &gpe_ops, s);
+    if (r == 0)
+        r = dev_add_pio(s, "piix4-pcihp", PCIHP_BASE, 16, &pcihp_ops, s);
+    if (r == 0)
+        r = dev_add_pio(s, "piix4-cpumap", CPUMAP_BASE, CPUMAP_LEN, &cpumap_ops, s);
+    return dev_created(state, s, r, piix4_destroy);
 }
 
 const struct device dev_piix4_acpi = {
     .name = "piix4-acpi",
     .create = piix4_create,
     .destroy = piix4_destroy,
+    .version = 1,
+    .save = piix4_save,
+    .load = piix4_load,
 };

@@ -75,9 +75,8 @@ static const uint8_t uart_irq[UART_MAX] = { 4, 3, 4, 3 };
 #define FIFO_SIZE 16
 
 struct uart {
-    struct vm *vm;
+    struct dev_base base; /* its eight ports */
     struct chardev *chr;
-    struct io_region *region;
     char name[24];
     unsigned irq;
     uint8_t ier, lcr, mcr, lsr, msr, scr, fcr, dll, dlm;
@@ -119,7 +118,7 @@ static uint8_t pending(const struct uart *u)
 
 static void update_irq(struct uart *u)
 {
-    irq_isa_set(&u->vm->irq, u->irq, pending(u) != IIR_NONE);
+    irq_isa_set(&u->base.vm->irq, u->irq, pending(u) != IIR_NONE);
 }
 
 static uint8_t modem_status(const struct uart *u)
@@ -307,11 +306,99 @@ static void uart_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 
 static const struct io_ops uart_ops = { .read = uart_read, .write = uart_write };
 
+/* ---- state: every register, the receive FIFO, a THR-empty interrupt not yet seen. The
+ * bytes waiting in the backend are the host's, not state. ---- */
+
+static const struct snap_reg uart_regs[] = {
+    SNAP_REG(struct uart, ier, 0, 0x0f),
+    SNAP_REG(struct uart, lcr, 0, 0xff),
+    SNAP_REG(struct uart, mcr, 0, 0x1f),
+    SNAP_REG(struct uart, lsr, 0, LSR_OE | LSR_BI), /* the error bits; the rest is computed */
+    SNAP_REG(struct uart, msr, 0, 0x0f),            /* the delta bits; the lines follow MCR */
+    SNAP_REG(struct uart, scr, 0, 0xff),
+    SNAP_REG(struct uart, fcr, 0, 0xc1),
+    SNAP_REG(struct uart, dll, 0, 0xff),
+    SNAP_REG(struct uart, dlm, 0, 0xff),
+};
+
+static void uart_save(const struct uart *u, struct snap_writer *w)
+{
+    uint8_t rx[FIFO_SIZE];
+    for (unsigned i = 0; i < u->rx_count; i++)
+        rx[i] = u->rx[(u->rx_head + i) % FIFO_SIZE];
+    snap_put_enter(w, u->name);
+    snap_put_regs(w, u, uart_regs, ARRAY_SIZE(uart_regs));
+    snap_put_u8(w, "rx_count", (uint8_t)u->rx_count);
+    snap_put_bytes(w, "rx", rx, u->rx_count);
+    snap_put_bool(w, "thr_pending", u->thr_pending);
+    snap_put_leave(w);
+}
+
+/* Read one UART's fields into T (a copy of its state). */
+static int uart_load(struct uart *t, struct snap_reader *r)
+{
+    uint8_t n;
+    snap_get_enter(r, t->name);
+    if (snap_get_regs(r, t, uart_regs, ARRAY_SIZE(uart_regs)) < 0 ||
+        snap_check(r, !(t->lsr & ~(LSR_OE | LSR_BI)), "lsr",
+                   "%#x: only the error bits OE and BI are held", t->lsr) < 0 ||
+        snap_check(r, !(t->fcr & ~0xc1), "fcr", "%#x: only enable and trigger bits are held",
+                   t->fcr) < 0 ||
+        snap_get_u8_in(r, "rx_count", &n, 0, (uint8_t)rx_capacity(t)) < 0 ||
+        snap_get_bytes(r, "rx", t->rx, n) < 0 || snap_get_bool(r, "thr_pending", &t->thr_pending) < 0)
+        return -EINVAL;
+    snap_get_leave(r);
+    t->rx_head = 0;
+    t->rx_count = n;
+    return 0;
+}
+
+static int uarts_save(void *state, struct snap_writer *w)
+{
+    struct uarts *s = state;
+    uint8_t ports = 0;
+    for (unsigned i = 0; i < UART_MAX; i++)
+        ports |= (uint8_t)(s->u[i] ? 1u << i : 0);
+    snap_put_u8(w, "ports", ports);
+    for (unsigned i = 0; i < UART_MAX; i++)
+        if (s->u[i])
+            uart_save(s->u[i], w);
+    return 0;
+}
+
+static int uarts_load(void *state, struct snap_reader *r, int commit)
+{
+    struct uarts *s = state;
+    struct uart t[UART_MAX];
+    uint8_t ports, here = 0;
+    for (unsigned i = 0; i < UART_MAX; i++)
+        here |= (uint8_t)(s->u[i] ? 1u << i : 0);
+    if (snap_get_u8(r, "ports", &ports) < 0 ||
+        snap_check(r, ports == here, NULL, "COM ports %#x in the stream, %#x here", ports, here) < 0)
+        return -EINVAL;
+    for (unsigned i = 0; i < UART_MAX; i++) {
+        if (!s->u[i])
+            continue;
+        t[i] = *s->u[i];
+        if (uart_load(&t[i], r) < 0)
+            return -EINVAL;
+    }
+    for (unsigned i = 0; commit && i < UART_MAX; i++) {
+        struct uart *u = s->u[i];
+        if (!u)
+            continue;
+        *u = t[i];
+        update_irq(u);
+        if (u->chr)
+            chardev_input_ready(u->chr);
+    }
+    return 0;
+}
+
 static void uart_free(struct vm *vm, struct uart *u)
 {
     if (!u)
         return;
-    bus_del(vm->bus, u->region);
     if (u->chr) {
         if (chardev_dropped(u->chr))
             log_info("%s: %llu bytes of output dropped (nobody read the backend)",
@@ -320,7 +407,7 @@ static void uart_free(struct vm *vm, struct uart *u)
         chardev_close(u->chr);
     }
     irq_isa_set(&vm->irq, u->irq, 0);
-    free(u);
+    dev_free(u);
 }
 
 static void uarts_destroy(void *state)
@@ -330,7 +417,7 @@ static void uarts_destroy(void *state)
         return;
     for (unsigned i = 0; i < UART_MAX; i++)
         if (s->u[i])
-            uart_free(s->u[i]->vm, s->u[i]);
+            uart_free(s->u[i]->base.vm, s->u[i]);
     free(s);
 }
 
@@ -338,21 +425,20 @@ static int uarts_create(struct vm *vm, void **state)
 {
     struct uarts *s = calloc(1, sizeof(*s));
     char err[256];
-    int r;
+    int r = 0;
 
     if (!s)
         return -ENOMEM;
-    for (unsigned i = 0; vm->cfg && i < vm->cfg->n_serial; i++) {
+    for (unsigned i = 0; vm->cfg && i < vm->cfg->n_serial && r == 0; i++) {
         const char *spec = vm->cfg->serial[i];
         if (!strcmp(spec, "none"))
             continue;
-        struct uart *u = calloc(1, sizeof(*u));
+        struct uart *u = dev_new(vm, sizeof(*u));
         if (!u) {
             r = -ENOMEM;
-            goto fail;
+            break;
         }
         s->u[i] = u;
-        u->vm = vm;
         u->irq = uart_irq[i];
         snprintf(u->name, sizeof(u->name), "serial%u", i);
         u->lcr = 0x03;
@@ -360,25 +446,22 @@ static int uarts_create(struct vm *vm, void **state)
         if (!u->chr) {
             log_err("%s", err);
             r = -EINVAL;
-            goto fail;
+            break;
         }
         r = vm_add_chardev(vm, u->chr);
-        if (r < 0)
-            goto fail;
-        chardev_set_frontend(u->chr, &uart_chr_ops, u);
-        r = bus_add_pio(vm->bus, u->name, uart_base[i], 8, &uart_ops, u, &u->region);
-        if (r < 0)
-            goto fail;
+        if (r == 0) {
+            chardev_set_frontend(u->chr, &uart_chr_ops, u);
+            r = dev_add_pio(u, u->name, uart_base[i], 8, &uart_ops, u);
+        }
     }
-    *state = s;
-    return 0;
-fail:
-    uarts_destroy(s);
-    return r;
+    return dev_created(state, s, r, uarts_destroy);
 }
 
 const struct device dev_uart = {
     .name = "uart",
     .create = uarts_create,
     .destroy = uarts_destroy,
+    .version = 1,
+    .save = uarts_save,
+    .load = uarts_load,
 };

@@ -15,7 +15,6 @@
  * to 0xd249), the ROM-lock platform flag (stored, the ROM area stays writable), the old
  * SUSE/Novell unplug writes into BAR 1. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include "dm/config.h"
 #include "dm/device.h"
@@ -25,9 +24,7 @@
 #define MAGIC 0x49d2
 
 struct xen_platform {
-    struct vm *vm;
-    struct pci_dev *pci;
-    struct io_region *fixed;
+    struct dev_base base; /* the PCI function and the fixed ports */
     uint8_t flags;
     uint16_t product;
     uint32_t build;
@@ -67,7 +64,7 @@ static void fixed_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
     if (off == 0 && size == 2) {
         unsigned mask = (unsigned)val & 0xf;
         s->unplugged |= mask;
-        vm_unplug(s->vm, mask);
+        vm_unplug(s->base.vm, mask);
     } else if (off == 0 && size == 4) {
         s->build = (uint32_t)val;
         log_info("xen-platform: PV drivers, product %u build %u", s->product, s->build);
@@ -113,51 +110,73 @@ static void mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 }
 static const struct io_ops mmio_ops = { .read = mmio_read, .write = mmio_write };
 
-static void platform_destroy(void *state)
+/* State: the configuration space (BARs), the platform flags, the drivers' product and build
+ * numbers and what they unplugged (each device unplugged carries that in its own state). The
+ * driver log line being gathered is the host's log, not state. */
+static int platform_save(void *state, struct snap_writer *w)
 {
     struct xen_platform *s = state;
-    if (!s)
-        return;
-    bus_del(s->vm->bus, s->fixed);
-    pci_dev_del(s->pci);
-    free(s);
+    pci_dev_save(s->base.pci, w);
+    snap_put_u8(w, "flags", s->flags);
+    snap_put_u16(w, "product", s->product);
+    snap_put_u32(w, "build", s->build);
+    snap_put_u8(w, "unplugged", (uint8_t)s->unplugged);
+    return 0;
+}
+
+static int platform_load(void *state, struct snap_reader *r, int commit)
+{
+    struct xen_platform *s = state;
+    struct pci_dev_state pci;
+    uint8_t flags, unplugged;
+    uint16_t product;
+    uint32_t build;
+    if (pci_dev_load(s->base.pci, r, &pci) < 0 || snap_get_u8_in(r, "flags", &flags, 0, 1) < 0 ||
+        snap_get_u16(r, "product", &product) < 0 || snap_get_u32(r, "build", &build) < 0 ||
+        snap_get_u8_in(r, "unplugged", &unplugged, 0, 0xf) < 0)
+        return -EINVAL;
+    if (!commit)
+        return 0;
+    pci_dev_commit(s->base.pci, &pci);
+    s->flags = flags;
+    s->product = product;
+    s->build = build;
+    s->unplugged = unplugged;
+    return 0;
 }
 
 static int platform_create(struct vm *vm, void **state)
 {
-    int r = -ENOMEM;
     *state = NULL;
     if (vm->cfg && !vm->cfg->xen_platform)
         return 0; /* -machine pc: no platform device (xen_platform_pci=0) */
-    struct xen_platform *s = calloc(1, sizeof(*s));
+    struct xen_platform *s = dev_new(vm, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->vm = vm;
-    s->pci = pci_dev_new(vm->pci, PCI_DEVFN(3, 0), "xen-platform", 0x5853, 0x0001, 0xff8000, 1,
-                         NULL, NULL);
-    if (!s->pci)
-        goto fail;
-    pci_set16(s->pci, PCI_SUBSYSTEM_VENDOR_ID, 0x5853);
-    pci_set16(s->pci, PCI_SUBSYSTEM_ID, 0x0001);
-    pci_set8(s->pci, PCI_INTERRUPT_PIN, 1);
-    r = pci_bar_init(s->pci, 0, PCI_BAR_IO, 0x100, &bar0_ops, s);
+    struct pci_dev *d = pci_dev_new(vm->pci, PCI_DEVFN(3, 0), "xen-platform", 0x5853, 0x0001,
+                                    0xff8000, 1, NULL, NULL);
+    if (!d)
+        return dev_created(state, s, -ENOMEM, dev_free);
+    pci_set16(d, PCI_SUBSYSTEM_VENDOR_ID, 0x5853);
+    pci_set16(d, PCI_SUBSYSTEM_ID, 0x0001);
+    pci_set8(d, PCI_INTERRUPT_PIN, 1);
+    int r = pci_bar_init(d, 0, PCI_BAR_IO, 0x100, &bar0_ops, s);
     if (r == 0)
-        r = pci_bar_init(s->pci, 1, PCI_BAR_MEM32_PREF, 0x1000000, &mmio_ops, s);
-    if (r == 0)
-        r = pci_dev_add(s->pci);
-    if (r == 0)
-        r = bus_add_pio(vm->bus, "xen-platform-fixed", FIXED_BASE, 4, &fixed_ops, s, &s->fixed);
+        r = pci_bar_init(d, 1, PCI_BAR_MEM32_PREF, 0x1000000, &mmio_ops, s);
     if (r < 0)
-        goto fail;
-    *state = s;
-    return 0;
-fail:
-    platform_destroy(s);
-    return r;
+        pci_dev_del(d);
+    else
+        r = dev_add_pci(s, d);
+    if (r == 0)
+        r = dev_add_pio(s, "xen-platform-fixed", FIXED_BASE, 4, &fixed_ops, s);
+    return dev_created(state, s, r, dev_free);
 }
 
 const struct device dev_xen_platform = {
     .name = "xen-platform",
     .create = platform_create,
-    .destroy = platform_destroy,
+    .destroy = dev_free,
+    .version = 1,
+    .save = platform_save,
+    .load = platform_load,
 };

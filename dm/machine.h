@@ -3,6 +3,7 @@
 #define HVMD_MACHINE_H
 
 #include <stddef.h>
+#include "dm/snapshot.h"
 #include "dm/vm.h"
 
 #define MACHINE_MAX_DEVICES 16
@@ -18,5 +19,15 @@ struct machine {
  * 0, or a negative errno with ERR set and nothing left created. */
 int machine_create(struct machine *m, struct vm *vm, char *err, size_t errlen) WUR;
 void machine_destroy(struct machine *m);
+
+/* The state of every device, in table order, as one stream (dm/snapshot.h): header, one
+ * section per device present, end marker. 0 or a negative errno (then W holds a partial
+ * stream: throw it away). */
+int machine_save(struct machine *m, struct snap_writer *w) WUR;
+/* Load a stream machine_save wrote on a machine created from the same configuration. Every
+ * device present must have its section, in table order, and no other section may be there.
+ * All or nothing: every section is read and checked before any device takes its state.
+ * 0, or -EINVAL with snap_error(R) naming the device and field refused. */
+int machine_load(struct machine *m, struct snap_reader *r) WUR;
 
 #endif

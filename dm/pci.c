@@ -436,3 +436,59 @@ void pci_for_each(struct pci_bus *pb, void (*fn)(void *opaque, struct pci_dev *d
         if (pb->dev[i])
             fn(opaque, pb->dev[i]);
 }
+
+/* ---- device state ---- */
+
+void pci_dev_save(const struct pci_dev *d, struct snap_writer *w)
+{
+    snap_put_enter(w, "pci");
+    snap_put_bytes(w, "config", d->cfg, PCI_CFG_SIZE);
+    snap_put_bool(w, "intx_level", d->intx_level);
+    snap_put_bool(w, "msi_pending", d->msi_pending);
+    snap_put_leave(w);
+}
+
+int pci_dev_load(const struct pci_dev *d, struct snap_reader *r, struct pci_dev_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    snap_get_enter(r, "pci");
+    if (snap_get_bytes(r, "config", st->cfg, PCI_CFG_SIZE) < 0)
+        goto out;
+    for (unsigned i = 0; i < PCI_CFG_SIZE; i++) {
+        uint8_t may = d->wmask[i] | d->w1cmask[i];
+        if (i == PCI_STATUS)
+            may |= PCI_STATUS_INTERRUPT;             /* checked against intx_level below */
+        if (d->msi_cap && i == d->msi_cap + (unsigned)MSI_PENDING)
+            may |= 1;                                /* checked against msi_pending below */
+        if ((st->cfg[i] ^ d->cfg[i]) & ~may) {
+            snap_fail(r, NULL, "byte %#x is %#x, %#x here: bits %#x are read-only", i,
+                      st->cfg[i], d->cfg[i], (st->cfg[i] ^ d->cfg[i]) & ~may & 0xff);
+            goto out;
+        }
+    }
+    if (snap_get_bool(r, "intx_level", &st->intx_level) < 0 ||
+        snap_check(r, !!(st->cfg[PCI_STATUS] & PCI_STATUS_INTERRUPT) == st->intx_level, NULL,
+                   "%d, but the status register's interrupt bit says %d", st->intx_level,
+                   !!(st->cfg[PCI_STATUS] & PCI_STATUS_INTERRUPT)) < 0)
+        goto out;
+    if (snap_get_bool(r, "msi_pending", &st->msi_pending) < 0)
+        goto out;
+    if (d->msi_cap)
+        snap_check(r, (st->cfg[d->msi_cap + MSI_PENDING] & 1) == st->msi_pending, NULL,
+                   "%d, but the MSI pending bit says %d", st->msi_pending,
+                   st->cfg[d->msi_cap + MSI_PENDING] & 1);
+    else
+        snap_check(r, !st->msi_pending, NULL, "set on a function without MSI");
+out:
+    snap_get_leave(r);
+    return snap_reader_error(r);
+}
+
+void pci_dev_commit(struct pci_dev *d, const struct pci_dev_state *st)
+{
+    memcpy(d->cfg, st->cfg, PCI_CFG_SIZE);
+    d->intx_level = st->intx_level;
+    d->msi_pending = st->msi_pending;
+    update_bars(d);
+    update_intx(d);
+}

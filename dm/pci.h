@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "dm/bus.h"
 #include "dm/irq.h"
+#include "dm/snapshot.h"
 #include "dm/util.h"
 
 #define PCI_DEVFN(slot, fn) ((uint8_t)(((slot) << 3) | (fn)))
@@ -152,6 +153,23 @@ void pci_cfg_write(struct pci_bus *pb, uint8_t devfn, unsigned reg, unsigned siz
 
 /* Port 0xcf9 (PIIX3 reset control) shares the 0xcf8 dword: who handles byte accesses to it. */
 void pci_bus_set_rcr(struct pci_bus *pb, const struct io_ops *ops, void *opaque);
+
+/* Device state of a function, for its device's save / load hooks: the 256 config bytes (BARs,
+ * command, interrupt line, capabilities), the INTx level and an MSI held back by its mask.
+ * pci_dev_save writes them as fields "pci.*"; pci_dev_load reads them into ST and checks them
+ * as the guest's own writes would be: a bit the guest cannot write must equal this machine's
+ * (so IDs, BAR types and sizes, capabilities match), the status interrupt bit must match the
+ * INTx level. pci_dev_commit makes ST the function's state and decodes its BARs where they
+ * now point (a clash is logged and left undecoded, as for a guest write) and drives its INTx;
+ * the function's cfg_write hook is not called: the device re-derives its own state after. */
+struct pci_dev_state {
+    uint8_t cfg[PCI_CFG_SIZE];
+    int intx_level;
+    int msi_pending;
+};
+void pci_dev_save(const struct pci_dev *d, struct snap_writer *w);
+int pci_dev_load(const struct pci_dev *d, struct snap_reader *r, struct pci_dev_state *st) WUR;
+void pci_dev_commit(struct pci_dev *d, const struct pci_dev_state *st);
 
 /* Every present function, in devfn order. */
 void pci_for_each(struct pci_bus *pb, void (*fn)(void *opaque, struct pci_dev *d), void *opaque);

@@ -37,5 +37,14 @@ static inline void stn(void *p, unsigned size, uint64_t v)
 {
     memcpy(p, &v, size > 8 ? 8 : size);
 }
+/* A register window: SIZE (1..8) bytes little-endian at OFF of the LEN bytes at P; bytes past
+ * the end read 0. */
+static inline uint64_t ld_window(const void *p, size_t len, uint64_t off, unsigned size)
+{
+    uint64_t v = 0;
+    if (off < len)
+        memcpy(&v, (const uint8_t *)p + off, MIN((size_t)(size > 8 ? 8 : size), len - (size_t)off));
+    return v;
+}
 
 #endif
