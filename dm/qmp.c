@@ -26,10 +26,13 @@
 #define QMP_MAX_DEPTH 32
 #define QMP_MAX_LISTEN 4
 #define QMP_MAX_CONNS 8
-#define QMP_MAX_CMDS 16      /* commands devices register */
+#define QMP_MAX_BLOCKDEVS 4  /* block devices registered */
+#define QMP_MAX_BLOCK_ROWS 16 /* drives of one */
 #define QMP_MAX_PASSED 8     /* descriptors received, waiting for add-fd, per connection */
 #define QMP_MAX_FDSETS 16
 #define QMP_FDSET_FDS 4
+
+struct qmp_req;
 
 struct listener {
     struct qmp *q;
@@ -53,9 +56,8 @@ struct qmp_conn {
     unsigned n_passed;
 };
 
-struct qmp_cmd {
-    char name[48];
-    qmp_cmd_fn *fn;
+struct qmp_blockdev {
+    const struct qmp_block_ops *ops;
     void *opaque;
 };
 
@@ -67,13 +69,6 @@ struct fdset {
     unsigned n;
 };
 
-struct qmp_req {
-    struct qmp_conn *c;
-    yajl_val id;
-    yajl_val args;
-    int answered;
-};
-
 struct qmp {
     struct vm *vm;
     struct loop *loop;
@@ -82,8 +77,8 @@ struct qmp {
     struct listener lis[QMP_MAX_LISTEN];
     unsigned n_lis;
     struct qmp_conn *conns[QMP_MAX_CONNS];
-    struct qmp_cmd cmds[QMP_MAX_CMDS];
-    unsigned n_cmds;
+    struct qmp_blockdev blocks[QMP_MAX_BLOCKDEVS];
+    unsigned n_blocks;
     struct fdset sets[QMP_MAX_FDSETS];
 };
 
@@ -121,6 +116,10 @@ static void send_gen(struct qmp_conn *c, yajl_gen g)
 }
 
 static void gstr(yajl_gen g, const char *s) { yajl_gen_string(g, (const unsigned char *)s, strlen(s)); }
+/* "key": value */
+static void gkv_str(yajl_gen g, const char *k, const char *v) { gstr(g, k); gstr(g, v); }
+static void gkv_bool(yajl_gen g, const char *k, int v) { gstr(g, k); yajl_gen_bool(g, v); }
+static void gkv_int(yajl_gen g, const char *k, long long v) { gstr(g, k); yajl_gen_integer(g, v); }
 
 /* Echo a JSON value (the command's id) as it came. */
 static void gen_value(yajl_gen g, yajl_val v, int depth)
@@ -152,16 +151,19 @@ static void gen_value(yajl_gen g, yajl_val v, int depth)
     }
 }
 
-/* Start {"return": ...; the caller fills the value and calls finish(). */
-static yajl_gen reply_open(void)
+/* Start a message {"KEY": ...; the caller writes the value and closes the object. */
+static yajl_gen msg_open(const char *key)
 {
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g)
         return NULL;
     yajl_gen_map_open(g);
-    gstr(g, "return");
+    gstr(g, key);
     return g;
 }
+
+/* Start {"return": ...; the caller fills the value and calls finish(). */
+static yajl_gen reply_open(void) { return msg_open("return"); }
 
 static void reply_finish(struct qmp_conn *c, yajl_gen g, yajl_val id)
 {
@@ -192,49 +194,39 @@ static void reply_error(struct qmp_conn *c, yajl_val id, const char *cls, const 
     va_start(ap, fmt);
     vsnprintf(desc, sizeof(desc), fmt, ap);
     va_end(ap);
-    yajl_gen g = yajl_gen_alloc(NULL);
+    yajl_gen g = msg_open("error");
     if (!g)
         return;
     yajl_gen_map_open(g);
-    gstr(g, "error");
-    yajl_gen_map_open(g);
-    gstr(g, "class");
-    gstr(g, cls);
-    gstr(g, "desc");
-    gstr(g, desc);
+    gkv_str(g, "class", cls);
+    gkv_str(g, "desc", desc);
     yajl_gen_map_close(g);
     reply_finish(c, g, id);
 }
 
 /* {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "hvmd"}: libxl picks commands by
  * the QEMU version it is told, so say the version whose commands hvmd answers like. */
-static void gen_version(yajl_gen g)
+static void gen_version(struct qmp_req *r, yajl_gen g)
 {
     yajl_gen_map_open(g);
     gstr(g, "qemu");
     yajl_gen_map_open(g);
-    gstr(g, "micro");
-    yajl_gen_integer(g, 0);
-    gstr(g, "minor");
-    yajl_gen_integer(g, 2);
-    gstr(g, "major");
-    yajl_gen_integer(g, 7);
+    gkv_int(g, "micro", 0);
+    gkv_int(g, "minor", 2);
+    gkv_int(g, "major", 7);
     yajl_gen_map_close(g);
-    gstr(g, "package");
-    gstr(g, "hvmd");
+    gkv_str(g, "package", "hvmd");
     yajl_gen_map_close(g);
 }
 
 static void greet(struct qmp_conn *c)
 {
-    yajl_gen g = yajl_gen_alloc(NULL);
+    yajl_gen g = msg_open("QMP");
     if (!g)
         return;
     yajl_gen_map_open(g);
-    gstr(g, "QMP");
-    yajl_gen_map_open(g);
     gstr(g, "version");
-    gen_version(g);
+    gen_version(NULL, g);
     gstr(g, "capabilities");
     yajl_gen_array_open(g);
     gstr(g, "oob");
@@ -246,46 +238,93 @@ static void greet(struct qmp_conn *c)
 
 /* ---- commands ---- */
 
-static const char *const commands[] = { "qmp_capabilities", "query-status", "stop", "cont",
-                                        "query-chardev", "query-vnc", "query-version",
-                                        "query-commands", "quit", "add-fd", "remove-fd",
-                                        "query-fdsets" };
+struct qmp_req {
+    struct qmp_conn *c;
+    yajl_val id;
+    yajl_val args;
+    int answered;
+    long long val[2];        /* for the generator of the answer */
+};
 
-static void cmd_query_status(struct qmp_conn *c, yajl_val id)
+static void req_error(struct qmp_req *r, const char *cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void req_error(struct qmp_req *r, const char *cls, const char *fmt, ...)
 {
-    int running = c->q->vm->running;
+    char desc[256];
+    va_list ap;
+    if (r->answered)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof(desc), fmt, ap);
+    va_end(ap);
+    r->answered = 1;
+    reply_error(r->c, r->id, cls, "%s", desc);
+}
+
+/* Answer {"return": V} with V written by GEN. */
+typedef void gen_fn(struct qmp_req *r, yajl_gen g);
+static void req_return(struct qmp_req *r, gen_fn *gen)
+{
+    if (r->answered)
+        return;
+    r->answered = 1;
     yajl_gen g = reply_open();
     if (!g)
         return;
+    gen(r, g);
+    reply_finish(r->c, g, r->id);
+}
+
+static yajl_val arg(const struct qmp_req *r, const char *key)
+{
+    if (!r->args)
+        return NULL;
+    for (size_t i = 0; i < r->args->u.object.len; i++)
+        if (!strcmp(r->args->u.object.keys[i], key))
+            return r->args->u.object.values[i];
+    return NULL;
+}
+
+static const char *arg_str(const struct qmp_req *r, const char *key)
+{
+    return YAJL_GET_STRING(arg(r, key));
+}
+
+static int arg_bool(const struct qmp_req *r, const char *key, int dflt)
+{
+    yajl_val v = arg(r, key);
+    return YAJL_IS_TRUE(v) ? 1 : YAJL_IS_FALSE(v) ? 0 : dflt;
+}
+
+static int64_t arg_int(const struct qmp_req *r, const char *key, int64_t dflt, int *present)
+{
+    yajl_val v = arg(r, key);
+    *present = YAJL_IS_INTEGER(v);
+    return *present ? YAJL_GET_INTEGER(v) : dflt;
+}
+
+static void gen_status(struct qmp_req *r, yajl_gen g)
+{
+    int running = r->c->q->vm->running;
     yajl_gen_map_open(g);
-    gstr(g, "status");
-    gstr(g, running ? "running" : "paused");
-    gstr(g, "singlestep");
-    yajl_gen_bool(g, 0);
-    gstr(g, "running");
-    yajl_gen_bool(g, running);
+    gkv_str(g, "status", running ? "running" : "paused");
+    gkv_bool(g, "singlestep", 0);
+    gkv_bool(g, "running", running);
     yajl_gen_map_close(g);
-    reply_finish(c, g, id);
 }
 
 static void chardev_entry(yajl_gen g, const char *label, const char *filename)
 {
     yajl_gen_map_open(g);
-    gstr(g, "frontend-open");
-    yajl_gen_bool(g, 1);
-    gstr(g, "filename");
-    gstr(g, filename);
-    gstr(g, "label");
-    gstr(g, label);
+    gkv_bool(g, "frontend-open", 1);
+    gkv_str(g, "filename", filename);
+    gkv_str(g, "label", label);
     yajl_gen_map_close(g);
 }
 
-static void cmd_query_chardev(struct qmp_conn *c, yajl_val id)
+static void gen_chardevs(struct qmp_req *r, yajl_gen g)
 {
-    struct qmp *q = c->q;
-    yajl_gen g = reply_open();
-    if (!g)
-        return;
+    struct qmp *q = r->c->q;
     yajl_gen_array_open(g);
     for (unsigned i = 0; i < q->vm->n_chardevs; i++)
         chardev_entry(g, chardev_label(q->vm->chardevs[i]), chardev_filename(q->vm->chardevs[i]));
@@ -295,57 +334,331 @@ static void cmd_query_chardev(struct qmp_conn *c, yajl_val id)
         chardev_entry(g, q->lis[i].id, fn);
     }
     yajl_gen_array_close(g);
-    reply_finish(c, g, id);
 }
 
-static void cmd_query_version(struct qmp_conn *c, yajl_val id)
+static void gen_vnc(struct qmp_req *r, yajl_gen g)
 {
-    yajl_gen g = reply_open();
-    if (!g)
-        return;
-    gen_version(g);
-    reply_finish(c, g, id);
+    yajl_gen_map_open(g);
+    gkv_bool(g, "enabled", 0);
+    yajl_gen_map_close(g);
 }
 
-static void cmd_query_commands(struct qmp_conn *c, yajl_val id)
+static void gen_commands(struct qmp_req *r, yajl_gen g);
+
+static void cmd_capabilities(struct qmp_req *r)
 {
-    yajl_gen g = reply_open();
-    if (!g)
+    req_error(r, "CommandNotFound", "Capabilities negotiation is already complete, command ignored");
+}
+
+static void cmd_query_status(struct qmp_req *r) { req_return(r, gen_status); }
+static void cmd_query_chardev(struct qmp_req *r) { req_return(r, gen_chardevs); }
+static void cmd_query_vnc(struct qmp_req *r) { req_return(r, gen_vnc); }
+static void cmd_query_version(struct qmp_req *r) { req_return(r, gen_version); }
+static void cmd_query_commands(struct qmp_req *r) { req_return(r, gen_commands); }
+
+static void cmd_stop(struct qmp_req *r)
+{
+    struct qmp *q = r->c->q;
+    if (q->vm->running && q->ops && q->ops->stop)
+        q->ops->stop(q->opaque);
+    q->vm->running = 0;
+}
+
+static void cmd_cont(struct qmp_req *r)
+{
+    struct qmp *q = r->c->q;
+    if (!q->vm->running && q->ops && q->ops->cont)
+        q->ops->cont(q->opaque);
+    q->vm->running = 1;
+}
+
+static void cmd_quit(struct qmp_req *r)
+{
+    struct qmp *q = r->c->q;
+    reply_empty(r->c, r->id);
+    r->answered = 1;
+    if (q->ops && q->ops->quit)
+        q->ops->quit(q->opaque);
+}
+
+/* ---- descriptor sets (add-fd, remove-fd, query-fdsets) ---- */
+
+static struct fdset *fdset_find(struct qmp *q, int64_t id)
+{
+    for (unsigned i = 0; i < QMP_MAX_FDSETS; i++)
+        if (q->sets[i].used && q->sets[i].id == id)
+            return &q->sets[i];
+    return NULL;
+}
+
+static void gen_added_fd(struct qmp_req *r, yajl_gen g)
+{
+    yajl_gen_map_open(g);
+    gkv_int(g, "fdset-id", r->val[0]);
+    gkv_int(g, "fd", r->val[1]);
+    yajl_gen_map_close(g);
+}
+
+static void cmd_add_fd(struct qmp_req *r)
+{
+    struct qmp_conn *c = r->c;
+    struct qmp *q = c->q;
+    int have_id;
+    int64_t id = arg_int(r, "fdset-id", 0, &have_id);
+    const char *opaque = arg_str(r, "opaque");
+    struct fdset *set;
+
+    if (c->n_passed == 0) {
+        req_error(r, "GenericError", "No file descriptor supplied via SCM_RIGHTS");
         return;
-    yajl_gen_array_open(g);
-    for (unsigned i = 0; i < ARRAY_SIZE(commands); i++) {
-        yajl_gen_map_open(g);
-        gstr(g, "name");
-        gstr(g, commands[i]);
-        yajl_gen_map_close(g);
     }
-    for (unsigned i = 0; i < c->q->n_cmds; i++) {
+    if (have_id && id < 0) {
+        req_error(r, "GenericError", "Parameter 'fdset-id' expects a non-negative value");
+        return;
+    }
+    if (!have_id) /* the lowest free set number */
+        for (id = 0; fdset_find(q, id); id++)
+            ;
+    set = fdset_find(q, id);
+    if (!set) {
+        for (unsigned i = 0; i < QMP_MAX_FDSETS && !set; i++)
+            if (!q->sets[i].used)
+                set = &q->sets[i];
+        if (!set) {
+            req_error(r, "GenericError", "too many descriptor sets (at most %d)", QMP_MAX_FDSETS);
+            return;
+        }
+        memset(set, 0, sizeof(*set));
+        set->used = 1;
+        set->id = id;
+    }
+    if (set->n == QMP_FDSET_FDS) {
+        req_error(r, "GenericError", "descriptor set %lld is full", (long long)id);
+        return;
+    }
+    int fd = c->passed[0];
+    memmove(c->passed, c->passed + 1, (c->n_passed - 1) * sizeof(int));
+    c->n_passed--;
+    set->fd[set->n] = fd;
+    set->opaque[set->n] = opaque ? strdup(opaque) : NULL;
+    set->n++;
+    log_info("QMP add-fd: descriptor %d in set %lld%s%s", fd, (long long)id,
+             opaque ? ", " : "", opaque ? opaque : "");
+    r->val[0] = id;
+    r->val[1] = fd;
+    req_return(r, gen_added_fd);
+}
+
+static void cmd_remove_fd(struct qmp_req *r)
+{
+    int have_id, have_fd;
+    int64_t id = arg_int(r, "fdset-id", 0, &have_id), fd = arg_int(r, "fd", -1, &have_fd);
+    struct fdset *set = have_id ? fdset_find(r->c->q, id) : NULL;
+    if (!set) {
+        req_error(r, "GenericError", "File descriptor named 'fdset-id:%lld' not found",
+                  (long long)id);
+        return;
+    }
+    unsigned k = 0, removed = 0;
+    for (unsigned i = 0; i < set->n; i++) {
+        if (!have_fd || set->fd[i] == fd) {
+            close(set->fd[i]);
+            free(set->opaque[i]);
+            removed++;
+        } else {
+            set->fd[k] = set->fd[i];
+            set->opaque[k++] = set->opaque[i];
+        }
+    }
+    set->n = k;
+    if (!removed) {
+        req_error(r, "GenericError", "File descriptor named 'fdset-id:%lld, fd:%lld' not found",
+                  (long long)id, (long long)fd);
+        return;
+    }
+    if (k == 0)
+        set->used = 0;
+}
+
+static void gen_fdsets(struct qmp_req *r, yajl_gen g)
+{
+    yajl_gen_array_open(g);
+    for (unsigned i = 0; i < QMP_MAX_FDSETS; i++) {
+        struct fdset *set = &r->c->q->sets[i];
+        if (!set->used)
+            continue;
         yajl_gen_map_open(g);
-        gstr(g, "name");
-        gstr(g, c->q->cmds[i].name);
+        gkv_int(g, "fdset-id", set->id);
+        gstr(g, "fds");
+        yajl_gen_array_open(g);
+        for (unsigned k = 0; k < set->n; k++) {
+            yajl_gen_map_open(g);
+            gkv_int(g, "fd", set->fd[k]);
+            if (set->opaque[k])
+                gkv_str(g, "opaque", set->opaque[k]);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
-    reply_finish(c, g, id);
 }
 
-static void cmd_query_vnc(struct qmp_conn *c, yajl_val id)
+static void cmd_query_fdsets(struct qmp_req *r) { req_return(r, gen_fdsets); }
+
+/* ---- block devices (query-block, eject, blockdev-change-medium) ---- */
+
+/* The provider that lists DEVICE in its query-block rows, or NULL. */
+static const struct qmp_blockdev *block_find(struct qmp *q, const char *device)
 {
-    yajl_gen g = reply_open();
-    if (!g)
-        return;
-    yajl_gen_map_open(g);
-    gstr(g, "enabled");
-    yajl_gen_bool(g, 0);
-    yajl_gen_map_close(g);
-    reply_finish(c, g, id);
+    struct qmp_block_info rows[QMP_MAX_BLOCK_ROWS];
+    for (unsigned i = 0; i < q->n_blocks; i++) {
+        const struct qmp_blockdev *b = &q->blocks[i];
+        unsigned n = b->ops->query(b->opaque, rows, QMP_MAX_BLOCK_ROWS);
+        for (unsigned k = 0; k < n && k < QMP_MAX_BLOCK_ROWS; k++)
+            if (rows[k].device && !strcmp(rows[k].device, device))
+                return b;
+    }
+    return NULL;
 }
 
-static void fd_commands(struct qmp_conn *c, const char *name, struct qmp_req *r);
+static void gen_blocks(struct qmp_req *r, yajl_gen g)
+{
+    struct qmp *q = r->c->q;
+    struct qmp_block_info rows[QMP_MAX_BLOCK_ROWS];
+    yajl_gen_array_open(g);
+    for (unsigned i = 0; i < q->n_blocks; i++) {
+        unsigned n = q->blocks[i].ops->query(q->blocks[i].opaque, rows, QMP_MAX_BLOCK_ROWS);
+        for (unsigned k = 0; k < n && k < QMP_MAX_BLOCK_ROWS; k++) {
+            const struct qmp_block_info *b = &rows[k];
+            const char *name = b->device ? b->device : "";
+            yajl_gen_map_open(g);
+            gkv_str(g, "device", name);
+            gkv_str(g, "qdev", name);
+            gkv_bool(g, "removable", b->removable);
+            gkv_bool(g, "locked", b->locked);
+            gkv_str(g, "type", "unknown");
+            if (b->removable)
+                gkv_bool(g, "tray_open", b->tray_open);
+            if (b->file) {
+                gstr(g, "inserted");
+                yajl_gen_map_open(g);
+                gkv_str(g, "file", b->file);
+                gkv_bool(g, "ro", b->readonly);
+                gkv_str(g, "drv", "raw");
+                yajl_gen_map_close(g);
+            }
+            yajl_gen_map_close(g);
+        }
+    }
+    yajl_gen_array_close(g);
+}
+
+static void cmd_query_block(struct qmp_req *r) { req_return(r, gen_blocks); }
+
+/* The drive a command names: "id" (libxl), else "device". */
+static const char *drive_name(const struct qmp_req *r)
+{
+    const char *id = arg_str(r, "id");
+    return id ? id : arg_str(r, "device");
+}
+
+static void cmd_eject(struct qmp_req *r)
+{
+    const char *id = drive_name(r);
+    const struct qmp_blockdev *b;
+    char err[300];
+    if (!id) {
+        req_error(r, "GenericError", "Parameter 'id' is missing");
+        return;
+    }
+    b = block_find(r->c->q, id);
+    if (!b) {
+        req_error(r, "GenericError", "Device '%s' not found", id);
+        return;
+    }
+    if (b->ops->eject(b->opaque, id, arg_bool(r, "force", 0), err, sizeof(err)) < 0)
+        req_error(r, "GenericError", "%s", err);
+}
+
+static void cmd_change_medium(struct qmp_req *r)
+{
+    const char *id = drive_name(r), *file = arg_str(r, "filename");
+    const char *fmt = arg_str(r, "format"), *mode = arg_str(r, "read-only-mode");
+    const struct qmp_blockdev *b;
+    char err[300];
+
+    if (!id || !file) {
+        req_error(r, "GenericError", "Parameter '%s' is missing", id ? "filename" : "id");
+        return;
+    }
+    if (fmt && strcmp(fmt, "raw")) {
+        req_error(r, "GenericError", "format '%s': hvmd reads raw images only", fmt);
+        return;
+    }
+    if (mode && strcmp(mode, "retain") && strcmp(mode, "read-only")) {
+        req_error(r, "GenericError", "read-only-mode '%s': a CD-ROM is read-only", mode);
+        return;
+    }
+    int fd = qmp_open(r->c->q, file, O_RDONLY, err, sizeof(err));
+    if (fd < 0) {
+        req_error(r, "GenericError", "%s", err);
+        return;
+    }
+    b = block_find(r->c->q, id);
+    if (!b) {
+        close(fd);
+        req_error(r, "GenericError", "Device '%s' not found", id);
+        return;
+    }
+    if (b->ops->change_medium(b->opaque, id, file, fd, err, sizeof(err)) < 0)
+        req_error(r, "GenericError", "%s", err);
+}
+
+/* ---- dispatch ---- */
+
+static const struct builtin {
+    const char *name;
+    void (*fn)(struct qmp_req *r);
+    int block;               /* served once a block device registered */
+} builtins[] = {
+    { "qmp_capabilities", cmd_capabilities, 0 },
+    { "query-status", cmd_query_status, 0 },
+    { "stop", cmd_stop, 0 },
+    { "cont", cmd_cont, 0 },
+    { "query-chardev", cmd_query_chardev, 0 },
+    { "query-vnc", cmd_query_vnc, 0 },
+    { "query-version", cmd_query_version, 0 },
+    { "query-commands", cmd_query_commands, 0 },
+    { "quit", cmd_quit, 0 },
+    { "add-fd", cmd_add_fd, 0 },
+    { "remove-fd", cmd_remove_fd, 0 },
+    { "query-fdsets", cmd_query_fdsets, 0 },
+    { "eject", cmd_eject, 1 },
+    { "blockdev-change-medium", cmd_change_medium, 1 },
+    { "query-block", cmd_query_block, 1 },
+};
+
+static int served(const struct qmp *q, const struct builtin *b)
+{
+    return !b->block || q->n_blocks > 0;
+}
+
+static void gen_commands(struct qmp_req *r, yajl_gen g)
+{
+    yajl_gen_array_open(g);
+    for (unsigned i = 0; i < ARRAY_SIZE(builtins); i++) {
+        if (!served(r->c->q, &builtins[i]))
+            continue;
+        yajl_gen_map_open(g);
+        gkv_str(g, "name", builtins[i].name);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
 
 static void execute(struct qmp_conn *c, yajl_val msg)
 {
-    struct qmp *q = c->q;
     yajl_val id = NULL, exec = NULL, args = NULL;
 
     if (!YAJL_IS_OBJECT(msg)) {
@@ -380,52 +693,20 @@ static void execute(struct qmp_conn *c, yajl_val msg)
         reply_empty(c, id);
         return;
     }
-    if (!strcmp(name, "qmp_capabilities")) {
-        reply_error(c, id, "CommandNotFound",
-                    "Capabilities negotiation is already complete, command ignored");
-    } else if (!strcmp(name, "query-status")) {
-        cmd_query_status(c, id);
-    } else if (!strcmp(name, "stop")) {
-        if (q->vm->running && q->ops && q->ops->stop)
-            q->ops->stop(q->opaque);
-        q->vm->running = 0;
-        reply_empty(c, id);
-    } else if (!strcmp(name, "cont")) {
-        if (!q->vm->running && q->ops && q->ops->cont)
-            q->ops->cont(q->opaque);
-        q->vm->running = 1;
-        reply_empty(c, id);
-    } else if (!strcmp(name, "query-chardev")) {
-        cmd_query_chardev(c, id);
-    } else if (!strcmp(name, "query-vnc")) {
-        cmd_query_vnc(c, id);
-    } else if (!strcmp(name, "query-version")) {
-        cmd_query_version(c, id);
-    } else if (!strcmp(name, "query-commands")) {
-        cmd_query_commands(c, id);
-    } else if (!strcmp(name, "quit")) {
-        reply_empty(c, id);
-        if (q->ops && q->ops->quit)
-            q->ops->quit(q->opaque);
-    } else {
-        struct qmp_req r = { c, id, YAJL_IS_OBJECT(args) ? args : NULL, 0 };
-        if (!strcmp(name, "add-fd") || !strcmp(name, "remove-fd") || !strcmp(name, "query-fdsets")) {
-            fd_commands(c, name, &r);
-        } else {
-            unsigned i;
-            for (i = 0; i < q->n_cmds && strcmp(q->cmds[i].name, name); i++)
-                ;
-            if (i == q->n_cmds) {
-                log_info("QMP: %s is not implemented", name);
-                reply_error(c, id, "CommandNotFound", "The command %s has not been found", name);
-                return;
-            }
-            q->cmds[i].fn(q->cmds[i].opaque, &r);
-        }
-        if (!r.answered)
-            reply_empty(c, id);
+    unsigned i;
+    for (i = 0; i < ARRAY_SIZE(builtins) && strcmp(builtins[i].name, name); i++)
+        ;
+    if (i == ARRAY_SIZE(builtins) || !served(c->q, &builtins[i])) {
+        log_info("QMP: %s is not implemented", name);
+        reply_error(c, id, "CommandNotFound", "The command %s has not been found", name);
+        return;
     }
+    struct qmp_req r = { c, id, YAJL_IS_OBJECT(args) ? args : NULL, 0, { 0, 0 } };
+    builtins[i].fn(&r);
+    if (!r.answered)
+        reply_empty(c, id);
 }
+
 
 /* ---- framing ---- */
 
@@ -714,287 +995,78 @@ fail:
     return NULL;
 }
 
-/* ---- commands and events of devices, descriptor sets ---- */
+/* ---- block devices' registration and events ---- */
 
-int qmp_register(struct qmp *q, const char *name, qmp_cmd_fn *fn, void *opaque)
+int qmp_block_register(struct qmp *q, const struct qmp_block_ops *ops, void *opaque)
 {
-    for (unsigned i = 0; i < q->n_cmds; i++)
-        if (!strcmp(q->cmds[i].name, name))
+    for (unsigned i = 0; i < q->n_blocks; i++)
+        if (q->blocks[i].opaque == opaque)
             return -EEXIST;
-    if (q->n_cmds == QMP_MAX_CMDS || strlen(name) >= sizeof(q->cmds[0].name))
+    if (q->n_blocks == QMP_MAX_BLOCKDEVS)
         return -ENOSPC;
-    struct qmp_cmd *c = &q->cmds[q->n_cmds++];
-    strcpy(c->name, name);
-    c->fn = fn;
-    c->opaque = opaque;
+    q->blocks[q->n_blocks++] = (struct qmp_blockdev){ ops, opaque };
     return 0;
 }
 
-void qmp_unregister(struct qmp *q, void *opaque)
+void qmp_block_unregister(struct qmp *q, void *opaque)
 {
     unsigned k = 0;
-    for (unsigned i = 0; i < q->n_cmds; i++)
-        if (q->cmds[i].opaque != opaque)
-            q->cmds[k++] = q->cmds[i];
-    q->n_cmds = k;
+    for (unsigned i = 0; i < q->n_blocks; i++)
+        if (q->blocks[i].opaque != opaque)
+            q->blocks[k++] = q->blocks[i];
+    q->n_blocks = k;
 }
 
-static yajl_val arg(const struct qmp_req *r, const char *key)
+/* Send EVENT to every client that negotiated capabilities, with the "data" DATA writes (none
+ * if NULL). */
+static void send_event(struct qmp *q, const char *event,
+                       void (*data)(yajl_gen g, const void *ctx), const void *ctx)
 {
-    if (!r->args)
-        return NULL;
-    for (size_t i = 0; i < r->args->u.object.len; i++)
-        if (!strcmp(r->args->u.object.keys[i], key))
-            return r->args->u.object.values[i];
-    return NULL;
-}
-
-const char *qmp_arg_str(const struct qmp_req *r, const char *key)
-{
-    return YAJL_GET_STRING(arg(r, key));
-}
-
-int qmp_arg_bool(const struct qmp_req *r, const char *key, int dflt)
-{
-    yajl_val v = arg(r, key);
-    return YAJL_IS_TRUE(v) ? 1 : YAJL_IS_FALSE(v) ? 0 : dflt;
-}
-
-void qmp_req_error(struct qmp_req *r, const char *cls, const char *fmt, ...)
-{
-    char desc[256];
-    va_list ap;
-    if (r->answered)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(desc, sizeof(desc), fmt, ap);
-    va_end(ap);
-    r->answered = 1;
-    reply_error(r->c, r->id, cls, "%s", desc);
-}
-
-void qmp_req_return(struct qmp_req *r, const char *json)
-{
-    char errbuf[128];
-    if (r->answered)
-        return;
-    yajl_val v = yajl_tree_parse(json, errbuf, sizeof(errbuf));
-    if (!v) {
-        log_err("QMP: a device's answer is not JSON: %s", json);
-        qmp_req_error(r, "GenericError", "internal error");
-        return;
-    }
-    yajl_gen g = reply_open();
-    if (g) {
-        gen_value(g, v, 0);
-        reply_finish(r->c, g, r->id);
-    }
-    yajl_tree_free(v);
-    r->answered = 1;
-}
-
-void qmp_event(struct qmp *q, const char *event, const char *data)
-{
-    char errbuf[128];
     struct timespec ts;
-    yajl_val v = NULL;
-    if (!q)
-        return;
-    if (data && !(v = yajl_tree_parse(data, errbuf, sizeof(errbuf)))) {
-        log_err("QMP: event %s: data is not JSON: %s", event, data);
-        return;
-    }
     clock_gettime(CLOCK_REALTIME, &ts);
     for (unsigned i = 0; i < QMP_MAX_CONNS; i++) {
         struct qmp_conn *c = q->conns[i];
         if (!c || !c->negotiated)
             continue;
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = msg_open("timestamp");
         if (!g)
             break;
         yajl_gen_map_open(g);
-        gstr(g, "timestamp");
-        yajl_gen_map_open(g);
-        gstr(g, "seconds");
-        yajl_gen_integer(g, (long long)ts.tv_sec);
-        gstr(g, "microseconds");
-        yajl_gen_integer(g, ts.tv_nsec / 1000);
+        gkv_int(g, "seconds", (long long)ts.tv_sec);
+        gkv_int(g, "microseconds", ts.tv_nsec / 1000);
         yajl_gen_map_close(g);
-        gstr(g, "event");
-        gstr(g, event);
-        if (v) {
+        gkv_str(g, "event", event);
+        if (data) {
             gstr(g, "data");
-            gen_value(g, v, 0);
+            data(g, ctx);
         }
         yajl_gen_map_close(g);
         send_gen(c, g);
     }
-    if (v)
-        yajl_tree_free(v);
 }
 
-size_t qmp_json_str(char *out, size_t len, const char *s)
+struct tray_moved {
+    const char *device;
+    int open;
+};
+
+static void gen_tray_moved(yajl_gen g, const void *ctx)
 {
-    size_t n = 0;
-#define PUT(ch) do { if (n + 1 < len) out[n] = (ch); n++; } while (0)
-    PUT('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            PUT('\\');
-            PUT((char)*p);
-        } else if (*p < 0x20) {
-            char e[8];
-            snprintf(e, sizeof(e), "\\u%04x", *p);
-            for (char *x = e; *x; x++)
-                PUT(*x);
-        } else {
-            PUT((char)*p);
-        }
-    }
-    PUT('"');
-#undef PUT
-    if (len)
-        out[n < len ? n : len - 1] = 0;
-    return n;
+    const struct tray_moved *t = ctx;
+    yajl_gen_map_open(g);
+    gkv_str(g, "device", t->device);
+    gkv_bool(g, "tray-open", t->open);
+    gkv_str(g, "id", t->device);
+    yajl_gen_map_close(g);
 }
 
-static struct fdset *fdset_find(struct qmp *q, int64_t id)
+void qmp_tray_moved(struct qmp *q, const char *device, int open)
 {
-    for (unsigned i = 0; i < QMP_MAX_FDSETS; i++)
-        if (q->sets[i].used && q->sets[i].id == id)
-            return &q->sets[i];
-    return NULL;
+    struct tray_moved t = { device ? device : "", open };
+    if (q)
+        send_event(q, "DEVICE_TRAY_MOVED", gen_tray_moved, &t);
 }
 
-static int64_t arg_int(const struct qmp_req *r, const char *key, int64_t dflt, int *present)
-{
-    yajl_val v = arg(r, key);
-    *present = YAJL_IS_INTEGER(v);
-    return *present ? YAJL_GET_INTEGER(v) : dflt;
-}
-
-static void add_fd(struct qmp_conn *c, struct qmp_req *r)
-{
-    struct qmp *q = c->q;
-    int have_id;
-    int64_t id = arg_int(r, "fdset-id", 0, &have_id);
-    const char *opaque = qmp_arg_str(r, "opaque");
-    struct fdset *set;
-    char out[96];
-
-    if (c->n_passed == 0) {
-        qmp_req_error(r, "GenericError", "No file descriptor supplied via SCM_RIGHTS");
-        return;
-    }
-    if (have_id && id < 0) {
-        qmp_req_error(r, "GenericError", "Parameter 'fdset-id' expects a non-negative value");
-        return;
-    }
-    if (!have_id) /* the lowest free set number */
-        for (id = 0; fdset_find(q, id); id++)
-            ;
-    set = fdset_find(q, id);
-    if (!set) {
-        for (unsigned i = 0; i < QMP_MAX_FDSETS && !set; i++)
-            if (!q->sets[i].used)
-                set = &q->sets[i];
-        if (!set) {
-            qmp_req_error(r, "GenericError", "too many descriptor sets (at most %d)", QMP_MAX_FDSETS);
-            return;
-        }
-        memset(set, 0, sizeof(*set));
-        set->used = 1;
-        set->id = id;
-    }
-    if (set->n == QMP_FDSET_FDS) {
-        qmp_req_error(r, "GenericError", "descriptor set %lld is full", (long long)id);
-        return;
-    }
-    int fd = c->passed[0];
-    memmove(c->passed, c->passed + 1, (c->n_passed - 1) * sizeof(int));
-    c->n_passed--;
-    set->fd[set->n] = fd;
-    set->opaque[set->n] = opaque ? strdup(opaque) : NULL;
-    set->n++;
-    log_info("QMP add-fd: descriptor %d in set %lld%s%s", fd, (long long)id,
-             opaque ? ", " : "", opaque ? opaque : "");
-    snprintf(out, sizeof(out), "{\"fdset-id\": %lld, \"fd\": %d}", (long long)id, fd);
-    qmp_req_return(r, out);
-}
-
-static void remove_fd(struct qmp_conn *c, struct qmp_req *r)
-{
-    int have_id, have_fd;
-    int64_t id = arg_int(r, "fdset-id", 0, &have_id), fd = arg_int(r, "fd", -1, &have_fd);
-    struct fdset *set = have_id ? fdset_find(c->q, id) : NULL;
-    if (!set) {
-        qmp_req_error(r, "GenericError", "File descriptor named 'fdset-id:%lld' not found",
-                      (long long)id);
-        return;
-    }
-    unsigned k = 0, removed = 0;
-    for (unsigned i = 0; i < set->n; i++) {
-        if (!have_fd || set->fd[i] == fd) {
-            close(set->fd[i]);
-            free(set->opaque[i]);
-            removed++;
-        } else {
-            set->fd[k] = set->fd[i];
-            set->opaque[k++] = set->opaque[i];
-        }
-    }
-    set->n = k;
-    if (!removed) {
-        qmp_req_error(r, "GenericError", "File descriptor named 'fdset-id:%lld, fd:%lld' not found",
-                      (long long)id, (long long)fd);
-        return;
-    }
-    if (k == 0)
-        set->used = 0;
-}
-
-static void query_fdsets(struct qmp_conn *c, struct qmp_req *r)
-{
-    yajl_gen g = reply_open();
-    if (!g)
-        return;
-    yajl_gen_array_open(g);
-    for (unsigned i = 0; i < QMP_MAX_FDSETS; i++) {
-        struct fdset *set = &c->q->sets[i];
-        if (!set->used)
-            continue;
-        yajl_gen_map_open(g);
-        gstr(g, "fdset-id");
-        yajl_gen_integer(g, set->id);
-        gstr(g, "fds");
-        yajl_gen_array_open(g);
-        for (unsigned k = 0; k < set->n; k++) {
-            yajl_gen_map_open(g);
-            gstr(g, "fd");
-            yajl_gen_integer(g, set->fd[k]);
-            if (set->opaque[k]) {
-                gstr(g, "opaque");
-                gstr(g, set->opaque[k]);
-            }
-            yajl_gen_map_close(g);
-        }
-        yajl_gen_array_close(g);
-        yajl_gen_map_close(g);
-    }
-    yajl_gen_array_close(g);
-    reply_finish(c, g, r->id);
-    r->answered = 1;
-}
-
-static void fd_commands(struct qmp_conn *c, const char *name, struct qmp_req *r)
-{
-    if (!strcmp(name, "add-fd"))
-        add_fd(c, r);
-    else if (!strcmp(name, "remove-fd"))
-        remove_fd(c, r);
-    else
-        query_fdsets(c, r);
-}
 
 int qmp_open(struct qmp *q, const char *path, int flags, char *err, size_t errlen)
 {

@@ -2,8 +2,9 @@
  *   -chardev socket,id=ID,path=PATH,server=on,wait=off -mon chardev=ID,mode=control
  * Serves what libxl 4.17 sends at start, pause, unpause and shutdown: the greeting,
  * qmp_capabilities, query-status, stop, cont, query-chardev (a pty's path, which libxl writes
- * to xenstore for `xl console`), query-vnc, query-version, query-commands, quit; anything else
- * gets a CommandNotFound error naming it. One JSON object per command; each connection
+ * to xenstore for `xl console`), query-vnc, query-version, query-commands, quit; add-fd,
+ * remove-fd and query-fdsets; query-block, eject and blockdev-change-medium once a block device
+ * registered (xl cd-eject / cd-insert); anything else gets a CommandNotFound error naming it. One JSON object per command; each connection
  * negotiates capabilities first, as in QEMU. */
 #ifndef HVMD_QMP_H
 #define HVMD_QMP_H
@@ -31,31 +32,37 @@ struct qmp *qmp_new(struct vm *vm, struct config *cfg, const struct qmp_ops *ops
 /* Close every connection and listening socket and remove the socket files. */
 void qmp_free(struct qmp *q);
 
-/* ---- commands and events of devices (added for the IDE CD-ROM: eject, blockdev-change-medium,
- * DEVICE_TRAY_MOVED), and file descriptors passed with add-fd ----
- * A device finds the server at vm->qmp (NULL: no QMP, e.g. in tests). */
-struct qmp_req;
-typedef void qmp_cmd_fn(void *opaque, struct qmp_req *req);
-/* Serve command NAME with FN. 0, -EEXIST (taken), -ENOSPC. */
-int qmp_register(struct qmp *q, const char *name, qmp_cmd_fn *fn, void *opaque) WUR;
-/* Drop every command registered with OPAQUE. */
-void qmp_unregister(struct qmp *q, void *opaque);
-/* The command's arguments: a string (NULL if absent or not a string), a boolean. */
-const char *qmp_arg_str(const struct qmp_req *r, const char *key);
-int qmp_arg_bool(const struct qmp_req *r, const char *key, int dflt);
-/* The answer: {"return": {}} unless the handler calls one of these (once). JSON: the value of
- * "return" as JSON text. */
-void qmp_req_error(struct qmp_req *r, const char *cls, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void qmp_req_return(struct qmp_req *r, const char *json);
-/* Send EVENT to every client that negotiated capabilities; DATA: a JSON object's text, or NULL. */
-void qmp_event(struct qmp *q, const char *event, const char *data);
+/* ---- block devices: query-block, eject, blockdev-change-medium, DEVICE_TRAY_MOVED ----
+ * A device with drives registers its struct qmp_block_ops; QMP checks the commands' arguments,
+ * opens the files (also "/dev/fdset/N" of add-fd), routes each command to the device that lists
+ * the drive it names, and writes the JSON. A device finds the server at vm->qmp (NULL: no QMP,
+ * e.g. in tests). */
+struct qmp_block_info {             /* one drive, as query-block lists it */
+    const char *device;             /* its QMP name (libxl: "ide-5632") */
+    int removable, locked, tray_open;
+    const char *file;               /* the medium inserted, or NULL */
+    int readonly;
+};
+struct qmp_block_ops {
+    /* The drives, at most MAX of them into ROWS; how many. */
+    unsigned (*query)(void *opaque, struct qmp_block_info *rows, unsigned max);
+    /* Open the tray of DEVICE and drop its medium (unless the guest locked it and not FORCE).
+     * 0, or a negative errno with ERR set. */
+    int (*eject)(void *opaque, const char *device, int force, char *err, size_t errlen);
+    /* Put the raw image FILE, open read-only at FD (taken over, also on failure), into
+     * DEVICE and close the tray. 0, or a negative errno with ERR set. */
+    int (*change_medium)(void *opaque, const char *device, const char *file, int fd, char *err,
+                         size_t errlen);
+};
+/* 0, -EEXIST (OPAQUE registered already), -ENOSPC. */
+int qmp_block_register(struct qmp *q, const struct qmp_block_ops *ops, void *opaque) WUR;
+void qmp_block_unregister(struct qmp *q, void *opaque);
+/* The event DEVICE_TRAY_MOVED to every client (Q may be NULL: nothing). */
+void qmp_tray_moved(struct qmp *q, const char *device, int open);
 /* Open PATH for a device, as QEMU does: "/dev/fdset/N" is a duplicate of a descriptor that
  * add-fd put in set N with the access mode FLAGS asks for; anything else is opened.
  * A descriptor (close-on-exec), or a negative errno with ERR set. */
 int qmp_open(struct qmp *q, const char *path, int flags, char *err, size_t errlen);
-/* Write S as a JSON string (quoted, escaped) into OUT. The length it needs, as snprintf. */
-size_t qmp_json_str(char *out, size_t len, const char *s);
 
 /* A connection without a socket (tests, fuzzing): OUT receives what would be sent. */
 typedef void qmp_out_fn(void *opaque, const char *data, size_t n);

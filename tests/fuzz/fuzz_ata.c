@@ -1,5 +1,5 @@
-/* libFuzzer target for the IDE controller and the ATA disk command set (devices/ide.c,
- * devices/ata.c): two disks on the primary channel, driven by whatever the input makes of
+/* libFuzzer target for the IDE controller and the ATA disk command set (devices/ide/piix.c,
+ * drive.c, ata.c): two disks on the primary channel, driven by whatever the input makes of
  * the task file, the data port, the bus master and PRD tables (tests/fuzz/ide_fuzz.h).
  * The first byte picks the primary master's cache mode (page cache, or
  * O_DIRECT + libaio one time in sixteen, whose completions come in when the input lets time

@@ -1,4 +1,4 @@
-/* libFuzzer target for the ATAPI CD-ROM (devices/atapi.c) behind the IDE controller: a CD-ROM
+/* libFuzzer target for the ATAPI CD-ROM (devices/ide/atapi.c) behind the IDE controller: a CD-ROM
  * with a medium at the secondary master and an empty one at the secondary slave, packets
  * whose bytes come from the input (PIO or DMA, any byte count limit), and media changes as
  * QMP makes them (eject, forced or not, and a new medium) at any point of a transfer. */

@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "dm/block.h"
-#include "devices/ide.h"
+#include "devices/ide/media.h"
 #include "dm/log.h"
 #include "tests/lib/fakexen.h"
 
@@ -26,7 +26,7 @@ struct fz {
     const uint8_t *p;
     size_t n;
     struct fakexen *fx;
-    struct ide *ide;
+    struct piix_ide *ide;
 };
 
 static int fz_image(const char *name, uint64_t size, unsigned salt)
@@ -118,7 +118,7 @@ static struct fz *fz_new(fz_media_fn *media, const uint8_t *data, size_t size)
     if (!f0 || pci_dev_add(f0) < 0)
         abort();
     media(f->fx, conf, data[0]);
-    if (ide_new(&f->fx->vm, conf, &f->ide, err, sizeof(err)) < 0)
+    if (piix_ide_new(&f->fx->vm, conf, &f->ide, err, sizeof(err)) < 0)
         abort();
     fx_cfg_write(f->fx, PCI_DEVFN(1, 1), 0x20, 4, FZ_BM);
     fx_cfg_write(f->fx, PCI_DEVFN(1, 1), PCI_COMMAND, 2, 5);
@@ -127,7 +127,7 @@ static struct fz *fz_new(fz_media_fn *media, const uint8_t *data, size_t size)
 
 static void fz_free(struct fz *f)
 {
-    ide_free(f->ide);
+    piix_ide_free(f->ide);
     fx_free(f->fx);
     free(f);
 }

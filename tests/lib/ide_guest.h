@@ -1,4 +1,4 @@
-/* A small IDE guest driver for the unit tests (test_ide.c, test_ata.c, test_atapi.c): it sets
+/* A small IDE guest driver for the unit tests (test_ide.c, test_ata.c, test_atapi.c, ...): it sets
  * up the PIIX3 IDE function on the in-process ioreq source with image files it creates, and
  * drives the registers, the data port (rep insw / outsw) and the bus master as ata_piix or
  * SeaBIOS would. Each sector of the images carries its own number, so a sector read from
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "dm/block.h"
-#include "devices/ide.h"
+#include "devices/ide/media.h"
 #include "tests/lib/fakexen.h"
 
 #define PRI 0x1f0
@@ -39,7 +39,7 @@ struct ideg_opts {
 
 struct ideg {
     struct fakexen *fx;
-    struct ide *ide;
+    struct piix_ide *ide;
     char dir[200];
     char disk[256], iso[256], iso2[256];
     uint64_t disk_sectors, cd_sectors;
@@ -158,8 +158,8 @@ static inline struct ideg *ideg_new(const struct ideg_opts *o)
                 return NULL;
         }
     }
-    if (ide_new(&g->fx->vm, conf, &g->ide, err, sizeof(err)) < 0) {
-        fprintf(stderr, "ide_new: %s\n", err);
+    if (piix_ide_new(&g->fx->vm, conf, &g->ide, err, sizeof(err)) < 0) {
+        fprintf(stderr, "piix_ide_new: %s\n", err);
         return NULL;
     }
     ide_set_tray_cb(g->ide, ideg_tray, g);
@@ -175,7 +175,7 @@ static inline void ideg_free(struct ideg *g)
 {
     if (!g)
         return;
-    ide_free(g->ide);
+    piix_ide_free(g->ide);
     fx_free(g->fx);
     unlink(g->disk);
     unlink(g->iso);

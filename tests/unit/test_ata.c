@@ -1,4 +1,4 @@
-/* devices/ata.c: the ATA disk as SeaBIOS and ata_piix drive it through the in-process ioreq
+/* devices/ide/ata.c: the ATA disk as SeaBIOS and ata_piix drive it through the in-process ioreq
  * source: IDENTIFY, PIO reads and writes in LBA28, LBA48 and CHS (single sectors and
  * MULTIPLE), DMA reads and writes, FLUSH CACHE reaching the file, SET FEATURES, READ NATIVE
  * MAX, out-of-range and oversized transfers, unknown commands, and how many guest accesses a
@@ -26,7 +26,7 @@ static int setup_direct(void **state)
     struct ideg_opts o = { .disk_sectors = 20480, .cd_sectors = ~0ull, .cache = BLK_CACHE_NONE };
     struct ideg *g = ideg_new(&o);
     assert_non_null(g);
-    assert_true(blk_direct(g->ide->ch[0].drive[0].blk));
+    assert_true(blk_direct(piix_ide_drive(g->ide, 0)->blk));
     ideg_out(g, PRI_CTL, 0);
     *state = g;
     return 0;
@@ -110,7 +110,7 @@ static void test_pio_read_lba28_and_cost(void **state)
     assert_int_equal(ideg_status(g, PRI), 0x50);
     assert_int_equal(ideg_check(g->fx->ram + G_BUF, 300, 8, 512, 0), 0);
     assert_int_equal(accesses, 1 + 8 * 3); /* command; per sector alt status, status, one rep */
-    assert_int_equal(ide_stats(g->ide)->async_io, 0);
+    assert_int_equal(piix_ide_stats(g->ide)->async_io, 0);
     assert_int_equal(g->fx->isa_changes[14], 0);
 }
 
@@ -263,7 +263,7 @@ static void dma_write_flush_read(struct ideg *g)
     assert_int_equal(ideg_wait(g, PRI), 0x50);
     assert_int_equal(ideg_irq(g, PRI), 1);
     ideg_status(g, PRI);
-    assert_true(blk_stats(g->ide->ch[0].drive[0].blk)->flushes >= 1);
+    assert_true(blk_stats(piix_ide_drive(g->ide, 0)->blk)->flushes >= 1);
     uint8_t *sec = malloc(512 * 300);
     file_sector(g, 12000, sec, 300);
     assert_int_equal(ideg_check(sec, 90000, 300, 512, 5), 0);
@@ -282,7 +282,7 @@ static void test_dma_write_flush_read(void **state)
     dma_write_flush_read(g);
     /* through the page cache, the data moved inside the guest's bus master start; only the
      * flush (an fdatasync through libaio) completed later */
-    assert_int_equal(ide_stats(g->ide)->async_io, 1);
+    assert_int_equal(piix_ide_stats(g->ide)->async_io, 1);
     dma(g, 0xc8, 3, 16, 0, 1);
     assert_int_equal(ideg_alt(g, PRI), 0x50);
     assert_int_equal(ideg_irq(g, PRI), 1);
@@ -293,7 +293,7 @@ static void test_dma_write_flush_read_direct(void **state)
 {
     struct ideg *g = *state;
     dma_write_flush_read(g);
-    assert_true(ide_stats(g->ide)->async_io > 0);
+    assert_true(piix_ide_stats(g->ide)->async_io > 0);
     /* FUA write with the write cache off */
     ideg_out(g, PRI + 1, 0x82);
     ideg_out(g, PRI + 7, 0xef);

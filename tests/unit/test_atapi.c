@@ -1,4 +1,4 @@
-/* devices/atapi.c: the CD-ROM as SeaBIOS, Linux's sr/cdrom and Windows drive it through the
+/* devices/ide/atapi.c: the CD-ROM as SeaBIOS, Linux's sr/cdrom and Windows drive it through the
  * in-process ioreq source: the ATAPI signature and IDENTIFY PACKET DEVICE, PIO reads with
  * SeaBIOS's 2048-byte limit (and what they cost in guest accesses) and with larger limits, DMA
  * reads, the informational commands (INQUIRY, READ CAPACITY, READ TOC in its formats, MODE

@@ -1,8 +1,8 @@
-/* devices/ide.c: the PIIX3 IDE function as firmware and ata_piix see it, through the
- * in-process ioreq source: PCI config, the register file and soft reset, interrupts and nIEN,
- * absent devices, the bus master engine with good, short, long, endless and malformed PRD
- * tables, a bus master stopped mid-transfer, and a soft reset while a medium request is in
- * flight. */
+/* devices/ide/piix.c and drive.c: the PIIX3 IDE function as firmware and ata_piix see it,
+ * through the in-process ioreq source: PCI config, the register file and soft reset,
+ * interrupts and nIEN, absent devices, the bus master engine with good, short, long, endless
+ * and malformed PRD tables, a bus master stopped mid-transfer, and a soft reset while a
+ * medium request is in flight. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -337,7 +337,7 @@ static void test_bm_started_before_command(void **state)
 static void test_async_dma_and_reset_in_flight(void **state)
 {
     struct ideg *g = *state;
-    struct ide_drive *d = &g->ide->ch[0].drive[0];
+    struct ide_drive *d = piix_ide_drive(g->ide, 0);
     assert_true(blk_direct(d->blk)); /* build/ must be on a file system that takes O_DIRECT */
     ideg_out(g, PRI_CTL, 0);
     struct ideg_prd e[] = { { G_BUF, 0x10000, 0 }, { G_BUF + 0x10000, 0x10000, 1 } };
@@ -351,7 +351,7 @@ static void test_async_dma_and_reset_in_flight(void **state)
     assert_int_equal(ideg_wait(g, PRI), 0x50);
     assert_int_equal(ideg_irq(g, PRI), 1);
     assert_int_equal(ideg_check(g->fx->ram + G_BUF, 256, 256, 512, 0), 0);
-    assert_true(ide_stats(g->ide)->async_io > 0);
+    assert_true(piix_ide_stats(g->ide)->async_io > 0);
     ideg_bm_stop(g, 0);
     ideg_status(g, PRI);
 
@@ -379,7 +379,7 @@ static void test_async_dma_and_reset_in_flight(void **state)
 static void test_bm_stopped_mid_transfer(void **state)
 {
     struct ideg *g = *state;
-    struct ide_drive *d = &g->ide->ch[0].drive[0];
+    struct ide_drive *d = piix_ide_drive(g->ide, 0);
     assert_true(blk_direct(d->blk));
     ideg_out(g, PRI_CTL, 0);
     struct ideg_prd e[] = { { G_BUF, 0x10000, 1 } };
@@ -402,12 +402,12 @@ static void test_bm_stopped_mid_transfer(void **state)
 static void test_unplug(void **state)
 {
     struct ideg *g = *state;
-    ide_unplug(g->ide, VM_UNPLUG_AUX_IDE_DISKS);
+    piix_ide_unplug(g->ide, VM_UNPLUG_AUX_IDE_DISKS);
     ideg_out(g, PRI_CTL, 0);
     ideg_select(g, PRI, 0, 0);
     ideg_out(g, PRI + 7, 0xe5);
     assert_int_equal(ideg_status(g, PRI), 0x50); /* the primary master stays */
-    ide_unplug(g->ide, VM_UNPLUG_IDE_DISKS | VM_UNPLUG_NICS);
+    piix_ide_unplug(g->ide, VM_UNPLUG_IDE_DISKS | VM_UNPLUG_NICS);
     assert_int_equal(ideg_status(g, PRI), 0);
     ideg_out(g, PRI + 3, 0xaa);
     assert_int_equal(ideg_in(g, PRI + 3), 0); /* nobody on the channel now */
@@ -426,7 +426,7 @@ static void test_unplug(void **state)
 static void test_bad_configurations(void **state)
 {
     struct fakexen *fx = fx_new(1 << 20);
-    struct ide *ide;
+    struct piix_ide *ide;
     char err[256];
     struct ide_drive_conf conf[4] = { { IDE_DISK, NULL, NULL } };
     assert_non_null(fx);
@@ -434,7 +434,7 @@ static void test_bad_configurations(void **state)
                                      0x060100, 0, NULL, NULL);
     assert_int_equal(pci_dev_add(f0), 0);
     /* a disk without an image */
-    assert_int_equal(ide_new(&fx->vm, conf, &ide, err, sizeof(err)), -EINVAL);
+    assert_int_equal(piix_ide_new(&fx->vm, conf, &ide, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "no image"));
     /* a read-only hard disk */
     char dir[200], path[256];
@@ -443,15 +443,15 @@ static void test_bad_configurations(void **state)
     ideg_make_image(path, 16, 512, 0);
     struct blk_opts o = { .path = path, .fd = -1, .readonly = 1 };
     assert_int_equal(blk_open(&conf[0].blk, fx->loop, &o, err, sizeof(err)), 0);
-    assert_int_equal(ide_new(&fx->vm, conf, &ide, err, sizeof(err)), -EINVAL);
+    assert_int_equal(piix_ide_new(&fx->vm, conf, &ide, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "read-only"));
     /* nothing left behind: the ports are free again, and a good one can follow */
     assert_false(fx_claimed(fx, HV_PIO, 0x1f0, 0x1f7));
     assert_null(pci_dev_find(fx->vm.pci, IDE_DEVFN));
     o.readonly = 0;
     assert_int_equal(blk_open(&conf[0].blk, fx->loop, &o, err, sizeof(err)), 0);
-    assert_int_equal(ide_new(&fx->vm, conf, &ide, err, sizeof(err)), 0);
-    ide_free(ide);
+    assert_int_equal(piix_ide_new(&fx->vm, conf, &ide, err, sizeof(err)), 0);
+    piix_ide_free(ide);
     assert_false(fx_claimed(fx, HV_PIO, 0x1f0, 0x1f7));
     unlink(path);
     rmdir(dir);

@@ -1,8 +1,9 @@
-/* ATAPI CD-ROM / DVD-ROM, for the drives of the PIIX3 IDE function (devices/ide.c).
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* ATAPI CD-ROM / DVD-ROM, for IDE drives (drive.h) behind any controller.
  * Specs: ATA/ATAPI-6 (T13/1410D) for the PACKET protocol and IDENTIFY PACKET DEVICE; MMC-3
  * (T10/1363-D) and SPC-2 for the packet commands; SFF-8020i for the legacy TOC format field.
  * Emulated: the ATA commands an ATAPI device takes (PACKET with PIO or DMA data, IDENTIFY
- * PACKET DEVICE, IDENTIFY DEVICE aborted with the ATAPI signature, DEVICE RESET in ide.c,
+ * PACKET DEVICE, IDENTIFY DEVICE aborted with the ATAPI signature, DEVICE RESET in drive.c,
  * SET FEATURES, the power commands), and the packet commands SeaBIOS, Linux's sr/cdrom and
  * Windows' cdrom.sys issue: TEST UNIT READY, REQUEST SENSE, INQUIRY, MODE SENSE (6/10: pages
  * 01h, 0Eh, 2Ah, 3Fh), MODE SELECT (accepted, ignored), START STOP UNIT (tray), PREVENT ALLOW
@@ -15,10 +16,11 @@
  * the guest or by a new medium).
  * Left out: audio (PLAY, READ SUB-CHANNEL), raw sectors (READ CD other than user data),
  * writing, CSS keys (REPORT / SEND KEY), changers, asynchronous event notification. */
-#include "devices/ide.h"
+#include "devices/ide/drive.h"
 #include "dm/log.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* sense keys and additional sense codes */
@@ -77,7 +79,7 @@ static void put_addr(uint8_t *p, uint32_t lba, int msf)
 static int present(const struct ide_drive *d) { return d->blk && !d->tray_open; }
 static int is_dvd(const struct ide_drive *d) { return d->sectors > CD_MAX_SECTORS; }
 
-void atapi_init(struct ide_drive *d)
+static void atapi_init(struct ide_drive *d)
 {
     d->sectors = d->blk ? blk_size(d->blk) / CD_SECTOR : 0;
     if (d->blk && blk_size(d->blk) % CD_SECTOR)
@@ -90,7 +92,7 @@ void atapi_init(struct ide_drive *d)
     d->event = 0;
 }
 
-void atapi_medium_changed(struct ide_drive *d)
+static void medium_changed(struct ide_drive *d)
 {
     d->sectors = d->blk ? blk_size(d->blk) / CD_SECTOR : 0;
     if (d->blk) {
@@ -160,6 +162,14 @@ static unsigned data_flags(const struct ide_drive *d)
 }
 
 /* Send the LEN bytes in d->buf, cut to ALLOC (the command's allocation length). */
+static void reply(struct ide_drive *d, size_t len, size_t alloc);
+/* The same for a structure whose first two bytes give the length of the rest. */
+static void reply_sized(struct ide_drive *d, size_t len, size_t alloc)
+{
+    put16(d->buf, (uint16_t)(len - 2));
+    reply(d, len, alloc);
+}
+
 static void reply(struct ide_drive *d, size_t len, size_t alloc)
 {
     size_t n = MIN(len, alloc);
@@ -261,48 +271,50 @@ static void read_cd(struct ide_drive *d, const uint8_t *cdb)
     }
 }
 
+/* A mode page of LEN bytes after its two-byte header, zeroed, at P + *N; *N moves past it. */
+static uint8_t *mode_page(uint8_t *p, size_t *n, uint8_t code, uint8_t len)
+{
+    uint8_t *q = p + *n;
+    memset(q, 0, 2u + len);
+    q[0] = code;
+    q[1] = len;
+    *n += 2u + len;
+    return q;
+}
+
 static size_t mode_pages(struct ide_drive *d, uint8_t *p, unsigned page, unsigned pc, int *ok)
 {
     size_t n = 0;
+    uint8_t *q;
     *ok = 1;
     if (page == 0x01 || page == 0x3f) {
-        /* read error recovery */
-        memset(p + n, 0, 8);
-        p[n] = 0x01;
-        p[n + 1] = 6;
+        q = mode_page(p, &n, 0x01, 6); /* read error recovery */
         if (pc != 1)
-            p[n + 3] = 5; /* read retry count */
-        n += 8;
+            q[3] = 5; /* read retry count */
     }
     if (page == 0x0e || page == 0x3f) {
         /* CD audio control: ports 0 and 1 on channels 1 and 2, full volume */
-        memset(p + n, 0, 16);
-        p[n] = 0x0e;
-        p[n + 1] = 14;
+        q = mode_page(p, &n, 0x0e, 14);
         if (pc != 1) {
-            p[n + 2] = 0x04;
-            p[n + 8] = 0x01;
-            p[n + 9] = 0xff;
-            p[n + 10] = 0x02;
-            p[n + 11] = 0xff;
+            q[2] = 0x04;
+            q[8] = 0x01;
+            q[9] = 0xff;
+            q[10] = 0x02;
+            q[11] = 0xff;
         }
-        n += 16;
     }
     if (page == 0x2a || page == 0x3f) {
         /* CD/DVD capabilities and mechanical status */
-        memset(p + n, 0, 22);
-        p[n] = 0x2a;
-        p[n + 1] = 20;
+        q = mode_page(p, &n, 0x2a, 20);
         if (pc != 1) {
-            p[n + 2] = 0x3b;   /* reads CD-R, CD-RW, DVD-ROM, DVD-R, DVD-RAM */
-            p[n + 4] = 0x71;   /* multi-session, mode 2 form 1 and 2, audio play */
-            p[n + 6] = (uint8_t)(0x29 | (d->locked ? 0x02 : 0)); /* tray, eject, lock */
-            put16(p + n + 8, 2816);    /* maximum read speed, kB/s (16x) */
-            put16(p + n + 10, 256);    /* volume levels */
-            put16(p + n + 12, 512);    /* buffer, kB */
-            put16(p + n + 14, 2816);   /* current read speed */
+            q[2] = 0x3b;   /* reads CD-R, CD-RW, DVD-ROM, DVD-R, DVD-RAM */
+            q[4] = 0x71;   /* multi-session, mode 2 form 1 and 2, audio play */
+            q[6] = (uint8_t)(0x29 | (d->locked ? 0x02 : 0)); /* tray, eject, lock */
+            put16(q + 8, 2816);    /* maximum read speed, kB/s (16x) */
+            put16(q + 10, 256);    /* volume levels */
+            put16(q + 12, 512);    /* buffer, kB */
+            put16(q + 14, 2816);   /* current read speed */
         }
-        n += 22;
     }
     if (n == 0)
         *ok = 0;
@@ -441,8 +453,7 @@ static void read_toc(struct ide_drive *d, const uint8_t *cdb)
         illegal(d, ASC_INVALID_FIELD);
         return;
     }
-    put16(b, (uint16_t)(n - 2));
-    reply(d, n, be16(cdb + 7));
+    reply_sized(d, n, be16(cdb + 7));
 }
 
 static void disc_info(struct ide_drive *d, const uint8_t *cdb)
@@ -547,8 +558,7 @@ static void dvd_structure(struct ide_drive *d, const uint8_t *cdb)
         illegal(d, ASC_INVALID_FIELD);
         return;
     }
-    put16(b, (uint16_t)(n - 2));
-    reply(d, n, be16(cdb + 8));
+    reply_sized(d, n, be16(cdb + 8));
 }
 
 /* GET CONFIGURATION: the features of a read-only CD/DVD drive. */
@@ -615,8 +625,7 @@ static void event_status(struct ide_drive *d, const uint8_t *cdb)
         b[2] = 0x80; /* no event available of the classes asked for */
         n = 4;
     }
-    put16(b, (uint16_t)(n - 2));
-    reply(d, n, be16(cdb + 7));
+    reply_sized(d, n, be16(cdb + 7));
 }
 
 static void mechanism_status(struct ide_drive *d, const uint8_t *cdb)
@@ -635,7 +644,7 @@ static void packet(struct ide_drive *d, int err)
         return;
     }
     memcpy(d->cdb, d->buf, sizeof(d->cdb));
-    d->ch->ide->st.packets++;
+    d->bus->st->packets++;
     uint8_t op = cdb[0];
     if (d->ua && op != 0x12 && op != 0x03 && op != 0x4a && op != 0x46) {
         /* the first command after a medium change learns of it (MMC 4.2.2) */
@@ -697,9 +706,7 @@ static void identify(struct ide_drive *d, uint16_t *w)
     ide_id_string(&w[27], "HVMD DVD-ROM", 20);
     w[49] = 0x0b00;  /* IORDY, LBA, DMA */
     w[53] = 0x0007;
-    w[63] = 0x0007;
-    if ((d->xfer_mode & 0xf8) == 0x20)
-        w[63] |= (uint16_t)(0x100 << (d->xfer_mode & 7));
+    ide_id_modes(d, w, 0x0007, 0x0007);
     w[64] = 0x0003;
     w[65] = w[66] = w[67] = w[68] = 120;
     w[71] = 30;
@@ -710,20 +717,7 @@ static void identify(struct ide_drive *d, uint16_t *w)
     w[84] = 0x4000;
     w[85] = 0x0210;
     w[87] = 0x4000;
-    w[88] = 0x0007;
-    if ((d->xfer_mode & 0xf8) == 0x40)
-        w[88] |= (uint16_t)(0x100 << (d->xfer_mode & 7));
     ide_id_checksum(w);
-}
-
-static void ata_ok(struct ide_drive *d)
-{
-    ide_done(d, ST_DRDY | ST_DSC, 0, 1);
-}
-
-static void ata_abort(struct ide_drive *d)
-{
-    ide_done(d, ST_DRDY | ST_ERR, ER_ABRT, 1);
 }
 
 static void identify_end(struct ide_drive *d, int err)
@@ -731,12 +725,12 @@ static void identify_end(struct ide_drive *d, int err)
     ide_done(d, ST_DRDY | ST_DSC, 0, 0);
 }
 
-void atapi_exec(struct ide_drive *d, uint8_t cmd)
+static void atapi_exec(struct ide_drive *d, uint8_t cmd)
 {
     switch (cmd) {
     case 0xa0: /* PACKET */
         if (d->feature & 0x02) {
-            ata_abort(d); /* overlapped: not supported */
+            ide_abort(d); /* overlapped: not supported */
             return;
         }
         d->pkt_dma = d->feature & 1;
@@ -748,37 +742,80 @@ void atapi_exec(struct ide_drive *d, uint8_t cmd)
         return;
     case 0xec: /* IDENTIFY DEVICE: aborted, with the signature that says "ATAPI" */
         ide_signature(d);
-        ata_abort(d);
+        ide_abort(d);
         return;
     case 0xef: /* SET FEATURES */
         switch (d->feature) {
-        case 0x03: {
-            uint8_t m = d->nsect;
-            if (m <= 0x01 || (m >= 0x08 && m <= 0x0c) || (m >= 0x20 && m <= 0x22) ||
-                (m >= 0x40 && m <= 0x45)) {
-                d->xfer_mode = m;
-                ata_ok(d);
-            } else {
-                ata_abort(d);
-            }
+        case 0x03:
+            if (ide_set_xfer_mode(d, d->nsect))
+                ide_ok(d);
+            else
+                ide_abort(d);
             return;
-        }
         case 0x02: case 0x82: case 0x55: case 0xaa: case 0x66: case 0xcc:
-            ata_ok(d);
+            ide_ok(d);
             return;
         default:
-            ata_abort(d);
+            ide_abort(d);
             return;
         }
     case 0xe5: case 0x98: /* CHECK POWER MODE */
         d->nsect = 0xff;
-        ata_ok(d);
+        ide_ok(d);
         return;
     case 0xe0: case 0xe1: case 0xe2: case 0xe3: case 0xe6: /* STANDBY, IDLE, SLEEP */
-        ata_ok(d);
+        ide_ok(d);
         return;
     default:
-        ata_abort(d);
+        ide_abort(d);
         return;
     }
+}
+
+static ide_end_fn *const atapi_ends[] = { data_end, identify_end, packet };
+const struct ide_cmdset ide_atapi = { .init = atapi_init, .exec = atapi_exec, .ends = atapi_ends,
+                                      .n_ends = ARRAY_SIZE(atapi_ends) };
+
+/* ---- the tray and the medium, as QMP moves them ---- */
+
+static int refuse_locked(struct ide_drive *d, char *err, size_t errlen)
+{
+    d->event = EV_EJECT_REQUEST; /* the guest may unlock and open the tray itself */
+    snprintf(err, errlen, "Device '%s' is locked and force was not specified, wait for tray "
+             "to open and try again", d->id);
+    return -EBUSY;
+}
+
+int atapi_eject(struct ide_drive *d, int force, char *err, size_t errlen)
+{
+    if (d->locked && !d->tray_open && !force)
+        return refuse_locked(d, err, errlen);
+    if (!d->tray_open) {
+        d->tray_open = 1;
+        d->locked = 0;
+        ide_tray_moved(d, 1);
+    }
+    if (d->blk) {
+        ide_drop_medium(d);
+        medium_changed(d);
+    }
+    return 0;
+}
+
+int atapi_change_medium(struct ide_drive *d, struct blk *blk, char *err, size_t errlen)
+{
+    if (!d->tray_open) {
+        if (d->locked) {
+            blk_close(blk);
+            return refuse_locked(d, err, errlen);
+        }
+        d->tray_open = 1;
+        ide_tray_moved(d, 1);
+    }
+    ide_drop_medium(d);
+    d->blk = blk;
+    d->tray_open = 0;
+    medium_changed(d);
+    ide_tray_moved(d, 0);
+    return 0;
 }

@@ -1,14 +1,15 @@
-/* ATA hard disk command set, for the drives of the PIIX3 IDE function (devices/ide.c).
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* ATA hard disk command set, for IDE drives (drive.h) behind any controller.
  * Spec: ATA/ATAPI-6 (T13/1410D) sections 6 (command descriptions) and 8.15 (IDENTIFY DEVICE).
  * Emulated: IDENTIFY DEVICE; READ / WRITE SECTORS, MULTIPLE and DMA in CHS, LBA28 and LBA48
  * (and the FUA EXT writes); READ VERIFY; FLUSH CACHE (EXT), completing only when the data is
  * durable; SET FEATURES (write cache, transfer mode, look-ahead, revert), SET MULTIPLE MODE,
  * INITIALIZE DEVICE PARAMETERS, RECALIBRATE, SEEK, READ NATIVE MAX ADDRESS (EXT), the power
  * commands (they change nothing but the answer to CHECK POWER MODE) and EXECUTE DEVICE
- * DIAGNOSTIC (in ide.c). Anything else ends with ABRT, as the spec wants for an unsupported
+ * DIAGNOSTIC (in drive.c). Anything else ends with ABRT, as the spec wants for an unsupported
  * command.
  * Left out: SMART, security, HPA (SET MAX), DATA SET MANAGEMENT, logs, NCQ, streaming. */
-#include "devices/ide.h"
+#include "devices/ide/drive.h"
 #include "dm/log.h"
 
 #include <errno.h>
@@ -42,9 +43,8 @@ static void identify(struct ide_drive *d, uint16_t *w)
     w[59] = d->mult ? (uint16_t)(0x100 | d->mult) : 0;
     w[60] = (uint16_t)lba28;
     w[61] = (uint16_t)(lba28 >> 16);
-    w[63] = 0x0007;                /* multiword DMA 0-2 */
-    if ((d->xfer_mode & 0xf8) == 0x20)
-        w[63] |= (uint16_t)(0x100 << (d->xfer_mode & 7));
+    ide_id_modes(d, w, 0x0007, 0x003f); /* multiword DMA 0-2, UDMA 0-5 (the controller
+                                         * decides what is used) */
     w[64] = 0x0003;                /* PIO 3 and 4 */
     w[65] = w[66] = w[67] = w[68] = 120;
     w[80] = 0x007e;                /* ATA-1 to ATA-6 */
@@ -54,9 +54,6 @@ static void identify(struct ide_drive *d, uint16_t *w)
     w[85] = d->wce ? 0x0020 : 0;
     w[86] = 0x2000 | 0x1000 | 0x0400;
     w[87] = 0x4000;
-    w[88] = 0x003f;                /* UDMA 0-5 (the controller decides what is used) */
-    if ((d->xfer_mode & 0xf8) == 0x40)
-        w[88] |= (uint16_t)(0x100 << (d->xfer_mode & 7));
     w[93] = d->unit ? 0x4b00 : 0x407f;
     w[100] = (uint16_t)d->sectors;
     w[101] = (uint16_t)(d->sectors >> 16);
@@ -65,7 +62,7 @@ static void identify(struct ide_drive *d, uint16_t *w)
     ide_id_checksum(w);
 }
 
-void ata_init(struct ide_drive *d)
+static void ata_init(struct ide_drive *d)
 {
     uint64_t bytes = blk_size(d->blk);
     d->sectors = bytes / ATA_SECTOR;
@@ -83,11 +80,6 @@ void ata_init(struct ide_drive *d)
 static void fail(struct ide_drive *d, uint8_t error)
 {
     ide_done(d, ST_DRDY | ST_ERR, error, 1);
-}
-
-static void ok(struct ide_drive *d)
-{
-    ide_done(d, ST_DRDY | ST_DSC, 0, 1);
 }
 
 /* The address and count the task file names. 0, or -1 if it is no sector of the disk. */
@@ -128,7 +120,7 @@ static void rw_end(struct ide_drive *d, int err)
     if (!d->x.out && !d->x.dma)
         ide_done(d, ST_DRDY | ST_DSC, 0, 0); /* PIO data-in: no interrupt after the last block */
     else
-        ok(d);
+        ide_ok(d);
 }
 
 /* READ / WRITE in all their forms. */
@@ -163,7 +155,7 @@ static void flush_end(struct ide_drive *d, int err)
     if (err)
         fail(d, ER_ABRT);
     else
-        ok(d);
+        ide_ok(d);
 }
 
 static void verify(struct ide_drive *d, int lba48)
@@ -172,7 +164,7 @@ static void verify(struct ide_drive *d, int lba48)
     if (task_range(d, lba48, &lba, &count) < 0)
         fail(d, ER_IDNF | ER_ABRT);
     else
-        ok(d);
+        ide_ok(d);
 }
 
 static void set_features(struct ide_drive *d)
@@ -184,17 +176,12 @@ static void set_features(struct ide_drive *d)
     case 0x82:
         d->wce = 0;
         break;
-    case 0x03: { /* set transfer mode */
-        uint8_t m = d->nsect;
-        int valid = m <= 0x01 || (m >= 0x08 && m <= 0x0c) || (m >= 0x20 && m <= 0x22) ||
-                    (m >= 0x40 && m <= 0x45);
-        if (!valid) {
+    case 0x03: /* set transfer mode */
+        if (!ide_set_xfer_mode(d, d->nsect)) {
             fail(d, ER_ABRT);
             return;
         }
-        d->xfer_mode = m;
         break;
-    }
     case 0x55: case 0xaa: /* read look-ahead off / on */
     case 0x66: case 0xcc: /* revert to power-on defaults off / on */
         break;
@@ -202,7 +189,7 @@ static void set_features(struct ide_drive *d)
         fail(d, ER_ABRT);
         return;
     }
-    ok(d);
+    ide_ok(d);
 }
 
 static void native_max(struct ide_drive *d, int lba48)
@@ -218,10 +205,10 @@ static void native_max(struct ide_drive *d, int lba48)
     } else {
         d->select = (uint8_t)((d->select & 0xf0) | ((max >> 24) & 0x0f));
     }
-    ok(d);
+    ide_ok(d);
 }
 
-void ata_exec(struct ide_drive *d, uint8_t cmd)
+static void ata_exec(struct ide_drive *d, uint8_t cmd)
 {
     switch (cmd) {
     case 0xec: /* IDENTIFY DEVICE */
@@ -252,7 +239,7 @@ void ata_exec(struct ide_drive *d, uint8_t cmd)
             return;
         }
         d->mult = d->nsect;
-        ok(d);
+        ide_ok(d);
         return;
     case 0x91: /* INITIALIZE DEVICE PARAMETERS: the CHS translation */
         if (d->nsect == 0) {
@@ -262,20 +249,20 @@ void ata_exec(struct ide_drive *d, uint8_t cmd)
         d->heads = (d->select & 0x0f) + 1u;
         d->spt = d->nsect;
         d->cyls = (uint32_t)MIN(d->sectors / ((uint64_t)d->heads * d->spt), (uint64_t)65535);
-        ok(d);
+        ide_ok(d);
         return;
     case 0x10: case 0x11: case 0x12: case 0x13: case 0x14: case 0x15: case 0x16: case 0x17:
     case 0x18: case 0x19: case 0x1a: case 0x1b: case 0x1c: case 0x1d: case 0x1e: case 0x1f:
     case 0x70: /* RECALIBRATE, SEEK */
-        ok(d);
+        ide_ok(d);
         return;
     case 0xe5: case 0x98: /* CHECK POWER MODE: active or idle */
         d->nsect = 0xff;
-        ok(d);
+        ide_ok(d);
         return;
     case 0xe0: case 0xe1: case 0xe2: case 0xe3: case 0xe6: /* STANDBY, IDLE (IMMEDIATE), SLEEP */
     case 0x94: case 0x95: case 0x96: case 0x97: case 0x99:  /* their ATA-1 numbers */
-        ok(d);
+        ide_ok(d);
         return;
     case 0xf8: native_max(d, 0); return;                 /* READ NATIVE MAX ADDRESS */
     case 0x27: native_max(d, 1); return;                 /* ... EXT */
@@ -285,3 +272,7 @@ void ata_exec(struct ide_drive *d, uint8_t cmd)
         return;
     }
 }
+
+static ide_end_fn *const ata_ends[] = { rw_end, identify_end, flush_end };
+const struct ide_cmdset ide_ata = { .init = ata_init, .exec = ata_exec, .ends = ata_ends,
+                                    .n_ends = ARRAY_SIZE(ata_ends) };
