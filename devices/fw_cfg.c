@@ -16,23 +16,20 @@
  * and with -kernel: the kernel, initrd and command line items and the option ROM
  * genroms/linuxboot_dma.bin (Debian's qemu-system-data, from -L DIR, default /usr/share/qemu)
  * that loads them through DMA: one round trip per item instead of one per byte.
- * Data items are read from the files as the guest asks (pread), never held in memory.
- * Left out: writable items, ACPI table-loader / SMBIOS items (hvmloader builds those),
- * multiboot and ELF (PVH) kernels, setup_data (dtb, RNG seed). */
+ * The kernel's parts and the option ROM come from firmware/ (firmware/linux.h, firmware/rom.h)
+ * as blobs; this device publishes them under its keys. Data items are read from the files as
+ * the guest asks (pread), never held in memory.
+ * Left out: writable items, ACPI table-loader / SMBIOS items (hvmloader builds those). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "dm/config.h"
 #include "dm/device.h"
 #include "dm/log.h"
-
-#ifndef HVMD_FIRMWARE_DIR
-#define HVMD_FIRMWARE_DIR "/usr/share/qemu"
-#endif
+#include "firmware/blob.h"
+#include "firmware/linux.h"
+#include "firmware/rom.h"
 
 #define PORT_CTL 0x510 /* 2 bytes: selector at 0x510, data at 0x511 */
 #define PORT_DMA 0x514 /* 8 bytes: address high, address low (big-endian) */
@@ -79,10 +76,7 @@
 struct item {
     uint16_t key;
     char name[FILE_NAME_LEN]; /* files only */
-    uint8_t *data;            /* in memory, or */
-    int fd;                   /* ... read from fd at off (fd >= 0) */
-    uint64_t off;
-    uint32_t len;
+    struct blob blob;         /* in memory, or read from a file as the guest asks */
 };
 
 struct fw_cfg {
@@ -111,20 +105,37 @@ static struct item *find(struct fw_cfg *s, uint16_t key)
     return NULL;
 }
 
-static struct item *add_item(struct fw_cfg *s, uint16_t key, const void *data, uint32_t len)
+/* A cleared slot for KEY (counted once filled in), or NULL if full or KEY is taken. */
+static struct item *new_item(struct fw_cfg *s, uint16_t key)
 {
     if (s->n_items == MAX_ITEMS || find(s, key))
         return NULL;
     struct item *it = &s->items[s->n_items];
     memset(it, 0, sizeof(*it));
     it->key = key;
-    it->fd = -1;
-    it->len = len;
-    it->data = malloc(len ? len : 1);
-    if (!it->data)
+    return it;
+}
+
+static struct item *add_item(struct fw_cfg *s, uint16_t key, const void *data, uint32_t len)
+{
+    struct item *it = new_item(s, key);
+    if (!it || blob_copy(&it->blob, data, len) < 0)
         return NULL;
-    if (len)
-        memcpy(it->data, data, len);
+    s->n_items++;
+    return it;
+}
+
+/* Publish B under KEY: bytes in memory are copied, a file is taken (B's fd becomes -1). */
+static struct item *add_blob(struct fw_cfg *s, uint16_t key, struct blob *b)
+{
+    if (b->fd < 0)
+        return add_item(s, key, b->data, b->len);
+    struct item *it = new_item(s, key);
+    if (!it)
+        return NULL;
+    it->blob = *b;
+    it->blob.data = NULL;
+    b->fd = -1;
     s->n_items++;
     return it;
 }
@@ -141,19 +152,6 @@ static int add_u32(struct fw_cfg *s, uint16_t key, uint32_t v)
     uint8_t b[4];
     st32(b, v);
     return add_item(s, key, b, 4) ? 0 : -ENOMEM;
-}
-
-static int add_file_item(struct fw_cfg *s, uint16_t key, int fd, uint64_t off, uint32_t len)
-{
-    if (s->n_items == MAX_ITEMS || find(s, key))
-        return -ENOSPC;
-    struct item *it = &s->items[s->n_items++];
-    memset(it, 0, sizeof(*it));
-    it->key = key;
-    it->fd = fd;
-    it->off = off;
-    it->len = len;
-    return 0;
 }
 
 static int add_named(struct fw_cfg *s, const char *name, const void *data, uint32_t len)
@@ -185,7 +183,7 @@ static int build_dir(struct fw_cfg *s)
         const struct item *it = &s->items[i];
         if (it->key < FW_FILE_FIRST || it->key >= 0x4000)
             continue;
-        st32(e, __builtin_bswap32(it->len));
+        st32(e, __builtin_bswap32(it->blob.len));
         st16(e + 4, __builtin_bswap16(it->key));
         memcpy(e + 8, it->name, FILE_NAME_LEN);
         e += 64;
@@ -193,28 +191,6 @@ static int build_dir(struct fw_cfg *s)
     struct item *it = add_item(s, FW_FILE_DIR, d, len);
     free(d);
     return it ? 0 : -ENOMEM;
-}
-
-/* Copy [off, off+len) of IT into BUF; bytes past its end are 0. 0, or -EIO. */
-static int item_read(const struct item *it, uint32_t off, uint8_t *buf, uint32_t len)
-{
-    uint32_t avail = off < it->len ? it->len - off : 0;
-    uint32_t n = MIN(avail, len);
-    if (n) {
-        if (it->fd < 0) {
-            memcpy(buf, it->data + off, n);
-        } else {
-            uint32_t done = 0;
-            while (done < n) {
-                ssize_t r = pread(it->fd, buf + done, n - done, (off_t)(it->off + off + done));
-                if (r <= 0)
-                    return -EIO;
-                done += (uint32_t)r;
-            }
-        }
-    }
-    memset(buf + n, 0, len - n);
-    return 0;
 }
 
 static void select_key(struct fw_cfg *s, uint16_t key)
@@ -229,16 +205,16 @@ static void select_key(struct fw_cfg *s, uint16_t key)
 static uint8_t next_byte(struct fw_cfg *s)
 {
     const struct item *it = s->cur;
-    if (!it || s->cur_off >= it->len)
+    if (!it || s->cur_off >= it->blob.len)
         return 0;
     uint32_t off = s->cur_off++;
-    if (it->fd < 0)
-        return it->data[off];
+    if (it->blob.fd < 0)
+        return it->blob.data[off];
     if (s->cache_item != it || off < s->cache_off || off >= s->cache_off + s->cache_len) {
         s->cache_item = it;
         s->cache_off = off;
-        s->cache_len = MIN((uint32_t)sizeof(s->cache), it->len - off);
-        if (item_read(it, off, s->cache, s->cache_len) < 0) {
+        s->cache_len = MIN((uint32_t)sizeof(s->cache), it->blob.len - off);
+        if (blob_read(&it->blob, off, s->cache, s->cache_len) < 0) {
             s->cache_item = NULL;
             return 0;
         }
@@ -270,9 +246,9 @@ static uint32_t ctl_read_rep(void *opaque, uint64_t off, unsigned size, uint32_t
     if (off != 1 || size != 1)
         return 0;
     const struct item *it = s->cur;
-    uint32_t avail = it && s->cur_off < it->len ? it->len - s->cur_off : 0;
+    uint32_t avail = it && s->cur_off < it->blob.len ? it->blob.len - s->cur_off : 0;
     uint32_t n = MIN(avail, count);
-    if (it && n && item_read(it, s->cur_off, buf, n) == 0) {
+    if (it && n && blob_read(&it->blob, s->cur_off, buf, n) == 0) {
         s->cur_off += n;
     } else {
         n = 0;
@@ -317,7 +293,7 @@ static void dma_run(struct fw_cfg *s, uint64_t addr)
                 const struct item *it = s->cur;
                 int r = 0;
                 if (it)
-                    r = item_read(it, s->cur_off, buf, n);
+                    r = blob_read(&it->blob, s->cur_off, buf, n);
                 else
                     memset(buf, 0, n);
                 if (r < 0 || mem_write(mem, target + done, buf, n) < 0) {
@@ -325,7 +301,7 @@ static void dma_run(struct fw_cfg *s, uint64_t addr)
                     break;
                 }
                 if (it)
-                    s->cur_off = (uint32_t)MIN((uint64_t)s->cur_off + n, (uint64_t)it->len);
+                    s->cur_off = (uint32_t)MIN((uint64_t)s->cur_off + n, (uint64_t)it->blob.len);
                 done += n;
             }
             s->dma_bytes += done;
@@ -336,7 +312,7 @@ static void dma_run(struct fw_cfg *s, uint64_t addr)
         }
     } else if (control & DMA_SKIP) {
         if (s->cur)
-            s->cur_off = (uint32_t)MIN((uint64_t)s->cur_off + length, (uint64_t)s->cur->len);
+            s->cur_off = (uint32_t)MIN((uint64_t)s->cur_off + length, (uint64_t)s->cur->blob.len);
     }
     uint8_t ctl[4];
     st32(ctl, __builtin_bswap32(status));
@@ -348,10 +324,7 @@ static uint64_t dma_read(void *opaque, uint64_t off, unsigned size)
 {
     /* "QEMU CFG", big-endian, as the DMA interface's signature */
     static const uint8_t sig[8] = { 'Q', 'E', 'M', 'U', ' ', 'C', 'F', 'G' };
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size && off + i < 8; i++)
-        v |= (uint64_t)sig[off + i] << (8 * i);
-    return v;
+    return ld_window(sig, sizeof(sig), off, size);
 }
 
 static void dma_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
@@ -370,215 +343,47 @@ static void dma_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 
 static const struct io_ops dma_ops = { .read = dma_read, .write = dma_write };
 
-/* ---- direct Linux boot ---- */
+/* ---- direct Linux boot: firmware/linux's parts under their keys ---- */
 
-#define ACPI_DATA_SIZE 0x28000 /* what QEMU keeps free below the top of low RAM */
-
-static int open_file(const char *what, const char *path, uint64_t *size)
+/* One part of the kernel: its load address under ADDR_KEY, its size under SIZE_KEY, its
+ * bytes under DATA_KEY (the item takes the blob's file). */
+static int add_part(struct fw_cfg *s, uint16_t addr_key, uint16_t size_key, uint16_t data_key,
+                    uint32_t addr, struct blob *b)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        log_err("%s %s: %s", what, path, strerror(errno));
-        return -errno;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
-        log_err("%s %s: not a regular, non-empty file", what, path);
-        close(fd);
-        return -EINVAL;
-    }
-    *size = (uint64_t)st.st_size;
-    return fd;
+    uint32_t len = b->len;
+    if (add_u32(s, addr_key, addr) < 0 || add_u32(s, size_key, len) < 0 ||
+        !add_blob(s, data_key, b))
+        return -ENOMEM;
+    return 0;
 }
 
-/* vga= on the command line sets the header's video mode, as boot loaders do. */
-static int vga_mode(const char *cmdline, uint16_t *mode)
+static int add_linux(struct fw_cfg *s, const struct config *cfg)
 {
-    const char *p = cmdline;
-    while ((p = strstr(p, "vga="))) {
-        if (p == cmdline || p[-1] == ' ')
-            break;
-        p += 4;
-    }
-    if (!p)
-        return 0;
-    p += 4;
-    if (!strncmp(p, "normal", 6))
-        *mode = 0xffff;
-    else if (!strncmp(p, "ext", 3))
-        *mode = 0xfffe;
-    else if (!strncmp(p, "ask", 3))
-        *mode = 0xfffd;
-    else {
-        char *end;
-        unsigned long v = strtoul(p, &end, 0);
-        if (end == p || (*end && *end != ' ') || v > 0xffff)
-            return -EINVAL;
-        *mode = (uint16_t)v;
-    }
-    return 1;
-}
-
-#define SETUP_MAX ((255 + 1) * 512) /* setup_sects is a byte */
-
-static int load_linux_into(struct fw_cfg *s, const struct config *cfg, int *kfd, int *ifd,
-                           uint8_t *hdr)
-{
-    uint64_t ksize, isize = 0, lowmem, highmem;
-    const char *cmdline = cfg->append ? cfg->append : "";
-    int r;
-
-    *kfd = open_file("-kernel", cfg->kernel, &ksize);
-    if (*kfd < 0)
-        return *kfd;
-    if (ksize > 0xffffffffu) {
-        log_err("-kernel %s: too large", cfg->kernel);
-        return -EFBIG;
-    }
-    uint32_t hlen = (uint32_t)MIN(ksize, (uint64_t)SETUP_MAX);
-    if (pread(*kfd, hdr, hlen, 0) != (ssize_t)hlen) {
-        log_err("-kernel %s: cannot read its header", cfg->kernel);
-        return -EIO;
-    }
-    if (hlen < 0x250 || ld32(hdr + 0x202) != 0x53726448 /* "HdrS" */) {
-        log_err("-kernel %s: not a Linux bzImage (hvmd boots only bzImage kernels directly)",
-                cfg->kernel);
-        return -EINVAL;
-    }
-    uint16_t protocol = ld16(hdr + 0x206);
-    uint32_t real_addr, cmdline_addr, prot_addr;
-    size_t cmdline_len = strlen(cmdline);
-    if (protocol < 0x200 || !(hdr[0x211] & 0x01)) {
-        real_addr = 0x90000; /* zImage, loaded low */
-        cmdline_addr = 0x9a000 - (uint32_t)((cmdline_len + 16) & ~15u);
-        prot_addr = 0x10000;
-    } else if (protocol < 0x202) {
-        real_addr = 0x90000;
-        cmdline_addr = 0x9a000 - (uint32_t)((cmdline_len + 16) & ~15u);
-        prot_addr = 0x100000;
-    } else {
-        real_addr = 0x10000;
-        cmdline_addr = 0x20000;
-        prot_addr = 0x100000;
-    }
-    if (cmdline_len >= 0x8000 || (protocol < 0x202 && cmdline_len >= 0xa000 - 0x200)) {
-        log_err("-append: command line too long for this kernel");
-        return -EINVAL;
-    }
+    struct linux_boot lb;
+    struct blob rom;
+    uint64_t lowmem, highmem;
 
     cfg_ram_layout(cfg, &lowmem, &highmem);
-    uint32_t initrd_max;
-    if (protocol >= 0x20c && (ld16(hdr + 0x236) & 0x2 /* XLF_CAN_BE_LOADED_ABOVE_4G */))
-        initrd_max = 0xffffffffu;
-    else if (protocol >= 0x203)
-        initrd_max = ld32(hdr + 0x22c);
-    else
-        initrd_max = 0x37ffffff;
-    if (lowmem <= ACPI_DATA_SIZE + 0x200000) {
-        log_err("-m %llu: too little memory for a kernel", (unsigned long long)cfg->mem_mb);
-        return -EINVAL;
-    }
-    if (initrd_max >= lowmem - ACPI_DATA_SIZE)
-        initrd_max = (uint32_t)(lowmem - ACPI_DATA_SIZE - 1);
-
-    if (protocol >= 0x202) {
-        st32(hdr + 0x228, cmdline_addr);
-    } else {
-        st16(hdr + 0x20, 0xa33f);
-        st16(hdr + 0x22, (uint16_t)(cmdline_addr - real_addr));
-    }
-    uint16_t mode;
-    r = vga_mode(cmdline, &mode);
-    if (r < 0) {
-        log_err("-append: bad vga= value");
-        return r;
-    }
-    if (r > 0)
-        st16(hdr + 0x1fa, mode);
-    if (protocol >= 0x200)
-        hdr[0x210] = 0xb0; /* type_of_loader: QEMU's, so kernels treat us alike */
-    if (protocol >= 0x201) {
-        hdr[0x211] |= 0x80; /* CAN_USE_HEAP */
-        st16(hdr + 0x224, (uint16_t)(cmdline_addr - real_addr - 0x200));
-    }
-    if (cfg->initrd) {
-        if (protocol < 0x200) {
-            log_err("-initrd: this kernel is too old to take an initrd");
-            return -EINVAL;
-        }
-        *ifd = open_file("-initrd", cfg->initrd, &isize);
-        if (*ifd < 0)
-            return *ifd;
-        if (isize >= initrd_max) {
-            log_err("-initrd %s: %llu bytes do not fit below %#x", cfg->initrd,
-                    (unsigned long long)isize, initrd_max);
-            return -EFBIG;
-        }
-        uint32_t initrd_addr = (uint32_t)((initrd_max - isize) & ~4095ull);
-        st32(hdr + 0x218, initrd_addr);
-        st32(hdr + 0x21c, (uint32_t)isize);
-        r = add_u32(s, FW_INITRD_ADDR, initrd_addr);
-        if (r == 0)
-            r = add_u32(s, FW_INITRD_SIZE, (uint32_t)isize);
-        if (r == 0)
-            r = add_file_item(s, FW_INITRD_DATA, *ifd, 0, (uint32_t)isize);
-        if (r < 0)
-            return r;
-    }
-    uint32_t setup_size = ((uint32_t)(hdr[0x1f1] ? hdr[0x1f1] : 4) + 1) * 512;
-    if (setup_size > ksize) {
-        log_err("-kernel %s: invalid setup size", cfg->kernel);
-        return -EINVAL;
-    }
-    r = add_u32(s, FW_CMDLINE_ADDR, cmdline_addr);
-    if (r == 0)
-        r = add_u32(s, FW_CMDLINE_SIZE, (uint32_t)cmdline_len + 1);
-    if (r == 0)
-        r = add_item(s, FW_CMDLINE_DATA, cmdline, (uint32_t)cmdline_len + 1) ? 0 : -ENOMEM;
-    if (r == 0)
-        r = add_u32(s, FW_KERNEL_ADDR, prot_addr);
-    if (r == 0)
-        r = add_u32(s, FW_KERNEL_SIZE, (uint32_t)(ksize - setup_size));
-    if (r == 0)
-        r = add_file_item(s, FW_KERNEL_DATA, *kfd, setup_size, (uint32_t)(ksize - setup_size));
-    if (r == 0)
-        r = add_u32(s, FW_SETUP_ADDR, real_addr);
-    if (r == 0)
-        r = add_u32(s, FW_SETUP_SIZE, setup_size);
-    if (r == 0)
-        r = add_item(s, FW_SETUP_DATA, hdr, setup_size) ? 0 : -ENOMEM;
+    int r = linux_load(&lb, cfg->kernel, cfg->initrd, cfg->append, lowmem);
     if (r < 0)
         return r;
-
-    /* the option ROM that does the loading, first in the boot order */
-    char path[512];
-    snprintf(path, sizeof(path), "%s/linuxboot_dma.bin", cfg->fw_dir ? cfg->fw_dir : HVMD_FIRMWARE_DIR);
-    uint64_t rsize;
-    int rfd = open_file("option ROM", path, &rsize);
-    if (rfd < 0)
-        return rfd;
-    uint8_t rom[65536];
-    if (rsize > sizeof(rom) || pread(rfd, rom, rsize, 0) != (ssize_t)rsize) {
-        log_err("option ROM %s: cannot read it", path);
-        close(rfd);
-        return -EIO;
-    }
-    close(rfd);
-    r = add_named(s, "genroms/linuxboot_dma.bin", rom, (uint32_t)rsize);
+    if (cfg->initrd)
+        r = add_part(s, FW_INITRD_ADDR, FW_INITRD_SIZE, FW_INITRD_DATA, lb.at.initrd_addr, &lb.initrd);
     if (r == 0)
-        log_info("direct kernel boot: %s (%llu bytes, protocol %x), initrd %llu bytes",
-                 cfg->kernel, (unsigned long long)ksize, protocol, (unsigned long long)isize);
-    return r;
-}
-
-/* The real-mode part (setup) of the kernel, patched, is held in memory: up to 128 KiB. */
-static int load_linux(struct fw_cfg *s, const struct config *cfg, int *kfd, int *ifd)
-{
-    uint8_t *hdr = calloc(1, SETUP_MAX);
-    if (!hdr)
-        return -ENOMEM;
-    int r = load_linux_into(s, cfg, kfd, ifd, hdr);
-    free(hdr);
+        r = add_part(s, FW_CMDLINE_ADDR, FW_CMDLINE_SIZE, FW_CMDLINE_DATA, lb.at.cmdline_addr, &lb.cmdline);
+    if (r == 0)
+        r = add_part(s, FW_KERNEL_ADDR, FW_KERNEL_SIZE, FW_KERNEL_DATA, lb.at.kernel_addr, &lb.kernel);
+    if (r == 0)
+        r = add_part(s, FW_SETUP_ADDR, FW_SETUP_SIZE, FW_SETUP_DATA, lb.at.setup_addr, &lb.setup);
+    linux_free(&lb);
+    if (r < 0)
+        return r;
+    /* the option ROM that does the loading, first in the boot order */
+    r = rom_load(&rom, cfg->fw_dir, "linuxboot_dma.bin");
+    if (r < 0)
+        return r;
+    r = add_named(s, "genroms/linuxboot_dma.bin", rom.data, rom.len);
+    blob_free(&rom);
     return r;
 }
 
@@ -708,20 +513,17 @@ static void fw_cfg_destroy(void *state)
         return;
     bus_del(s->vm->bus, s->r_ctl);
     bus_del(s->vm->bus, s->r_dma);
-    for (unsigned i = 0; i < s->n_items; i++) {
-        free(s->items[i].data);
-        if (s->items[i].fd >= 0)
-            close(s->items[i].fd); /* each file backs one item */
-    }
+    for (unsigned i = 0; i < s->n_items; i++)
+        blob_free(&s->items[i].blob); /* each file backs one item */
     free(s);
 }
 
 static int fw_cfg_create(struct vm *vm, void **state)
 {
-    struct config *cfg = (struct config *)vm->cfg;
+    struct config *cfg = vm->cfg;
     static const uint8_t sig[4] = { 'Q', 'E', 'M', 'U' };
     uint8_t uuid[16] = { 0 };
-    int r = -ENOMEM, kfd = -1, ifd = -1;
+    int r = -ENOMEM;
     struct fw_cfg *s = calloc(1, sizeof(*s));
 
     if (!s)
@@ -737,14 +539,9 @@ static int fw_cfg_create(struct vm *vm, void **state)
         goto fail;
     if (cfg) {
         if (cfg->kernel) {
-            r = load_linux(s, cfg, &kfd, &ifd);
-            if (r < 0) {
-                if (kfd >= 0 && !find(s, FW_KERNEL_DATA))
-                    close(kfd);
-                if (ifd >= 0 && !find(s, FW_INITRD_DATA))
-                    close(ifd);
+            r = add_linux(s, cfg);
+            if (r < 0)
                 goto fail;
-            }
         }
         r = build_bootorder(s, cfg);
         if (r < 0)

@@ -38,19 +38,26 @@ void bus_free(struct bus *bus)
     free(bus);
 }
 
-static struct io_region *region_new(const char *name, enum hv_space space, uint64_t base,
-                                    uint64_t len, const struct io_ops *ops, void *opaque)
+/* A region for [BASE, BASE+LEN) of SPACE, claimed from the hypervisor (its accesses come to
+ * hvmd from now on). 0, or negative errno (logged) with nothing claimed. */
+static int region_claim(struct bus *bus, const char *name, enum hv_space space, uint64_t base,
+                        uint64_t len, const struct io_ops *ops, void *opaque,
+                        struct io_region **out)
 {
-    struct io_region *r = calloc(1, sizeof(*r));
+    struct io_region *r = malloc(sizeof(*r));
     if (!r)
-        return NULL;
-    r->name = name;
-    r->space = space;
-    r->base = base;
-    r->len = len;
-    r->ops = ops;
-    r->opaque = opaque;
-    return r;
+        return -ENOMEM;
+    *r = (struct io_region){ .name = name, .space = space, .base = base, .len = len,
+                             .ops = ops, .opaque = opaque };
+    int err = bus->hv.ops->map_range(bus->hv.be, space, base, base + len - 1);
+    if (err < 0) {
+        log_err("%s: cannot claim %s %#llx+%#llx: %d", name, space == HV_PIO ? "ports" : "MMIO",
+                (unsigned long long)base, (unsigned long long)len, err);
+        free(r);
+        return err;
+    }
+    *out = r;
+    return 0;
 }
 
 int bus_add_pio(struct bus *bus, const char *name, uint16_t base, uint32_t len,
@@ -70,15 +77,10 @@ int bus_add_pio(struct bus *bus, const char *name, uint16_t base, uint32_t len,
         ;
     if (slot > MAX_PIO_REGIONS)
         return -ENOSPC;
-    struct io_region *r = region_new(name, HV_PIO, base, len, ops, opaque);
-    if (!r)
-        return -ENOMEM;
-    err = bus->hv.ops->map_range(bus->hv.be, HV_PIO, base, base + len - 1);
-    if (err < 0) {
-        log_err("%s: cannot claim ports %#x+%u: %d", name, base, len, err);
-        free(r);
+    struct io_region *r;
+    err = region_claim(bus, name, HV_PIO, base, len, ops, opaque, &r);
+    if (err < 0)
         return err;
-    }
     bus->pio[slot] = r;
     memset(&bus->port[base], (int)slot, len);
     if (out)
@@ -127,16 +129,10 @@ int bus_add_mmio(struct bus *bus, const char *name, uint64_t base, uint64_t len,
         bus->mmio = n;
         bus->cap_mmio = cap;
     }
-    struct io_region *r = region_new(name, HV_MMIO, base, len, ops, opaque);
-    if (!r)
-        return -ENOMEM;
-    err = bus->hv.ops->map_range(bus->hv.be, HV_MMIO, base, base + len - 1);
-    if (err < 0) {
-        log_err("%s: cannot claim MMIO %#llx+%#llx: %d", name, (unsigned long long)base,
-                (unsigned long long)len, err);
-        free(r);
+    struct io_region *r;
+    err = region_claim(bus, name, HV_MMIO, base, len, ops, opaque, &r);
+    if (err < 0)
         return err;
-    }
     memmove(&bus->mmio[i + 1], &bus->mmio[i], (bus->n_mmio - i) * sizeof(*bus->mmio));
     bus->mmio[i] = r;
     bus->n_mmio++;
@@ -202,60 +198,67 @@ static int fits(const struct io_region *r, uint64_t addr, unsigned size)
     return r && addr - r->base + size <= r->len;
 }
 
-uint64_t bus_pio_read(struct bus *bus, uint16_t port, unsigned size)
+static struct io_region *find(struct bus *bus, enum hv_space space, uint64_t addr)
 {
-    struct io_region *r = bus_find_pio(bus, port);
-    if (fits(r, port, size))
-        return region_read(r, port, size);
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++) {
-        uint16_t p = (uint16_t)(port + i);
-        r = bus_find_pio(bus, p);
-        v |= (r ? region_read(r, p, 1) : 0xff) << (8 * i);
-    }
-    return v;
+    return space == HV_PIO ? bus_find_pio(bus, (uint16_t)addr) : bus_find_mmio(bus, addr);
 }
 
-void bus_pio_write(struct bus *bus, uint16_t port, unsigned size, uint64_t val)
+/* Byte I of an access at ADDR: port numbers wrap at 64 KiB, as the CPU's do. */
+static uint64_t byte_addr(enum hv_space space, uint64_t addr, unsigned i)
 {
-    struct io_region *r = bus_find_pio(bus, port);
-    if (fits(r, port, size)) {
-        region_write(r, port, size, val);
-        return;
-    }
-    for (unsigned i = 0; i < size; i++) {
-        uint16_t p = (uint16_t)(port + i);
-        r = bus_find_pio(bus, p);
-        if (r)
-            region_write(r, p, 1, (val >> (8 * i)) & 0xff);
-    }
+    return space == HV_PIO ? (uint16_t)(addr + i) : addr + i;
 }
 
-uint64_t bus_mmio_read(struct bus *bus, uint64_t addr, unsigned size)
+/* An access one region holds whole goes to it; any other is split into bytes, each to the
+ * region that holds it (a byte nobody holds reads 0xff, a write to it is dropped). */
+static uint64_t bus_read(struct bus *bus, enum hv_space space, uint64_t addr, unsigned size)
 {
-    struct io_region *r = bus_find_mmio(bus, addr);
+    struct io_region *r = find(bus, space, addr);
     if (fits(r, addr, size))
         return region_read(r, addr, size);
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
-        r = bus_find_mmio(bus, addr + i);
-        v |= (r ? region_read(r, addr + i, 1) : 0xff) << (8 * i);
+        uint64_t a = byte_addr(space, addr, i);
+        r = find(bus, space, a);
+        v |= (r ? region_read(r, a, 1) : 0xff) << (8 * i);
     }
     return v;
 }
 
-void bus_mmio_write(struct bus *bus, uint64_t addr, unsigned size, uint64_t val)
+static void bus_write(struct bus *bus, enum hv_space space, uint64_t addr, unsigned size,
+                      uint64_t val)
 {
-    struct io_region *r = bus_find_mmio(bus, addr);
+    struct io_region *r = find(bus, space, addr);
     if (fits(r, addr, size)) {
         region_write(r, addr, size, val);
         return;
     }
     for (unsigned i = 0; i < size; i++) {
-        r = bus_find_mmio(bus, addr + i);
+        uint64_t a = byte_addr(space, addr, i);
+        r = find(bus, space, a);
         if (r)
-            region_write(r, addr + i, 1, (val >> (8 * i)) & 0xff);
+            region_write(r, a, 1, (val >> (8 * i)) & 0xff);
     }
+}
+
+uint64_t bus_pio_read(struct bus *bus, uint16_t port, unsigned size)
+{
+    return bus_read(bus, HV_PIO, port, size);
+}
+
+void bus_pio_write(struct bus *bus, uint16_t port, unsigned size, uint64_t val)
+{
+    bus_write(bus, HV_PIO, port, size, val);
+}
+
+uint64_t bus_mmio_read(struct bus *bus, uint64_t addr, unsigned size)
+{
+    return bus_read(bus, HV_MMIO, addr, size);
+}
+
+void bus_mmio_write(struct bus *bus, uint64_t addr, unsigned size, uint64_t val)
+{
+    bus_write(bus, HV_MMIO, addr, size, val);
 }
 
 void bus_for_each(struct bus *bus, void (*fn)(void *opaque, const struct io_region *r),

@@ -40,8 +40,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -EINVAL;
 }
 
-/* Split "first,k=v,k2=v2" (",," is a literal comma) into O. IMPLIED: the key of a leading bare
- * word, or NULL to keep it as O->first. */
+/* Split "first,k=v,k2=v2" (",," is a literal comma) into O, cleared first; a leading bare
+ * word goes to O->first ("" if none). */
 static int split_kv(struct arena *a, struct cfg_opt *o, const char *s, const char *option,
                     char *err, size_t errlen)
 {
@@ -50,6 +50,7 @@ static int split_kv(struct arena *a, struct cfg_opt *o, const char *s, const cha
     const char *p = s;
     int first = 1;
 
+    memset(o, 0, sizeof(*o));
     o->first = (char *)"";
     while (1) {
         char *out = tmp;
@@ -182,24 +183,28 @@ static int add_opt(struct arena *a, struct config *cfg, const char *option, cons
         return fail(err, errlen, "too many %s options (at most %d of all kinds)", option,
                     CFG_MAX_OPTS);
     struct cfg_opt *o = &cfg->opts[cfg->n_opts];
-    memset(o, 0, sizeof(*o));
-    o->option = option;
-    o->raw = arena_dup(a, arg, strlen(arg));
     int r = split_kv(a, o, arg, option, err, errlen);
     if (r < 0)
         return r;
+    o->option = option;
+    o->raw = arena_dup(a, arg, strlen(arg));
     cfg->n_opts++;
     return 0;
+}
+
+/* O's leading bare word, or else the value of KEY ("-boot order=dc" as "-boot dc"), or NULL. */
+static const char *lead(const struct cfg_opt *o, const char *key)
+{
+    return *o->first ? o->first : cfg_get(o, key);
 }
 
 static int parse_machine(struct arena *a, struct config *cfg, const char *arg, char *err, size_t errlen)
 {
     struct cfg_opt o;
-    memset(&o, 0, sizeof(o));
     int r = split_kv(a, &o, arg, "-machine", err, errlen);
     if (r < 0)
         return r;
-    const char *type = *o.first ? o.first : cfg_get(&o, "type");
+    const char *type = lead(&o, "type");
     if (!type)
         return fail(err, errlen, "-machine %s: no machine type", arg);
     if (!strcmp(type, "xenfv")) {
@@ -235,11 +240,10 @@ static int parse_machine(struct arena *a, struct config *cfg, const char *arg, c
 static int parse_boot(struct arena *a, struct config *cfg, const char *arg, char *err, size_t errlen)
 {
     struct cfg_opt o;
-    memset(&o, 0, sizeof(o));
     int r = split_kv(a, &o, arg, "-boot", err, errlen);
     if (r < 0)
         return r;
-    const char *order = *o.first ? o.first : cfg_get(&o, "order");
+    const char *order = lead(&o, "order");
     for (unsigned i = 0; i < o.n_kv; i++)
         if (strcmp(o.kv[i].key, "order"))
             return fail(err, errlen, "-boot %s: '%s' is not supported by hvmd", arg, o.kv[i].key);
@@ -256,11 +260,10 @@ static int parse_smp(struct arena *a, struct config *cfg, const char *arg, char 
 {
     struct cfg_opt o;
     uint64_t n = 0, m = 0;
-    memset(&o, 0, sizeof(o));
     int r = split_kv(a, &o, arg, "-smp", err, errlen);
     if (r < 0)
         return r;
-    const char *cpus = *o.first ? o.first : cfg_get(&o, "cpus");
+    const char *cpus = lead(&o, "cpus");
     if (!cpus || parse_u64(cpus, &n) < 0 || n == 0 || n > 128)
         return fail(err, errlen, "-smp %s: expected N[,maxcpus=M] with 1 <= N <= 128", arg);
     m = n;

@@ -35,6 +35,16 @@ struct hv_ops {
     void (*unmap_gfn)(void *be, void *addr, size_t n);
 };
 
+/* The ops table of a backend whose functions are named P_map_range, P_unmap_range, ...: one
+ * list for both backends (dm/xen.c, tests/lib/fakexen.c), so neither can miss an op. */
+#define HV_OPS_OF(p)                                                                        \
+    {                                                                                       \
+        .map_range = p##_map_range, .unmap_range = p##_unmap_range,                         \
+        .set_isa_irq = p##_set_isa_irq, .set_pci_intx = p##_set_pci_intx,                   \
+        .set_pci_link = p##_set_pci_link, .inject_msi = p##_inject_msi,                     \
+        .shutdown = p##_shutdown, .map_gfn = p##_map_gfn, .unmap_gfn = p##_unmap_gfn,       \
+    }
+
 struct hv {
     const struct hv_ops *ops;
     void *be;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int vm_init(struct vm *vm, const struct hv *hv, struct loop *loop, const struct config *cfg,
+int vm_init(struct vm *vm, const struct hv *hv, struct loop *loop, struct config *cfg,
             uint32_t domid, uint64_t lowmem_end, uint64_t highmem_end)
 {
     memset(vm, 0, sizeof(*vm));

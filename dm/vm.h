@@ -48,7 +48,7 @@ struct vm {
     struct pci_bus *pci;
     struct mem *mem;
     struct irq irq;
-    const struct config *cfg;
+    struct config *cfg;          /* the command line; devices mark the options they serve claimed */
     struct ioreq_stats ioreq;
     struct ratelimit ioreq_rl;   /* for malformed requests and bad rep buffers */
     int64_t rtc_offset;          /* sum of TIMEOFFSET requests: seconds the guest moved its RTC */
@@ -63,7 +63,7 @@ struct vm {
 
 /* Set up VM's bus, PCI bus, memory (RAM [0, lowmem_end) and [4 GiB, highmem_end)) and IRQs.
  * CFG may be NULL (tests). On failure nothing is left allocated. */
-int vm_init(struct vm *vm, const struct hv *hv, struct loop *loop, const struct config *cfg,
+int vm_init(struct vm *vm, const struct hv *hv, struct loop *loop, struct config *cfg,
             uint32_t domid, uint64_t lowmem_end, uint64_t highmem_end) WUR;
 void vm_fini(struct vm *vm);
 

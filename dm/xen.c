@@ -142,17 +142,7 @@ static void x_unmap_gfn(void *be, void *addr, size_t n)
     xenforeignmemory_unmap(x->fmem, addr, n);
 }
 
-static const struct hv_ops xen_ops = {
-    .map_range = x_map_range,
-    .unmap_range = x_unmap_range,
-    .set_isa_irq = x_set_isa_irq,
-    .set_pci_intx = x_set_pci_intx,
-    .set_pci_link = x_set_pci_link,
-    .inject_msi = x_inject_msi,
-    .shutdown = x_shutdown,
-    .map_gfn = x_map_gfn,
-    .unmap_gfn = x_unmap_gfn,
-};
+static const struct hv_ops xen_ops = HV_OPS_OF(x);
 
 const struct hv *xen_hv(struct xen *x) { return &x->hv; }
 unsigned xen_vcpus(const struct xen *x) { return x->nr_vcpus; }

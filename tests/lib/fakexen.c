@@ -114,17 +114,7 @@ static void fx_unmap_gfn(void *be, void *addr, size_t n)
     fx->unmaps++;
 }
 
-static const struct hv_ops fx_ops = {
-    .map_range = fx_map_range,
-    .unmap_range = fx_unmap_range,
-    .set_isa_irq = fx_set_isa_irq,
-    .set_pci_intx = fx_set_pci_intx,
-    .set_pci_link = fx_set_pci_link,
-    .inject_msi = fx_inject_msi,
-    .shutdown = fx_shutdown,
-    .map_gfn = fx_map_gfn,
-    .unmap_gfn = fx_unmap_gfn,
-};
+static const struct hv_ops fx_ops = HV_OPS_OF(fx);
 
 struct fakexen *fx_new(size_t ram_size)
 {

@@ -9,51 +9,15 @@
 
 #include <errno.h>
 #include <string.h>
-#include "dm/config.h"
 #include "dm/log.h"
-#include "dm/machine.h"
-#include "tests/lib/fakexen.h"
-
-struct bed {
-    struct fakexen *fx;
-    struct config cfg;
-    struct machine m;
-};
-
-/* A machine built from a command line (without -xen-domid / -m, added here). */
-static int bed_up(struct bed *b, const char *const *extra, int n, char *err, size_t errlen)
-{
-    const char *argv[32] = { "-xen-domid", "1", "-m", "64" };
-    int argc = 4;
-    for (int i = 0; i < n; i++)
-        argv[argc++] = extra[i];
-    memset(b, 0, sizeof(*b));
-    int r = config_parse(&b->cfg, argc, argv, err, errlen);
-    if (r < 0)
-        return r;
-    b->fx = fx_new(64 << 20);
-    b->fx->vm.cfg = &b->cfg;
-    r = machine_create(&b->m, &b->fx->vm, err, errlen);
-    if (r < 0) {
-        fx_free(b->fx);
-        config_free(&b->cfg);
-    }
-    return r;
-}
-
-static void bed_down(struct bed *b)
-{
-    machine_destroy(&b->m);
-    fx_free(b->fx);
-    config_free(&b->cfg);
-}
+#include "tests/lib/machine.h"
 
 static void test_bus_scan(void **state)
 {
-    struct bed b;
+    struct fx_machine b;
     char err[256];
     const char *argv[] = { "-serial", "null" };
-    assert_int_equal(bed_up(&b, argv, 2, err, sizeof(err)), 0);
+    assert_int_equal(fx_machine_up(&b, argv, 2, err, sizeof(err)), 0);
     unsigned found = 0;
     for (unsigned devfn = 0; devfn < 256; devfn++) {
         uint32_t id = fx_cfg_read(b.fx, (uint8_t)devfn, 0, 4);
@@ -91,14 +55,14 @@ static void test_bus_scan(void **state)
     /* what SeaBIOS's qemu_detect reads */
     assert_int_equal(fx_cfg_read(b.fx, 0, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4);
     assert_int_equal(fx_cfg_read(b.fx, 0, PCI_SUBSYSTEM_ID, 2), 0x1100);
-    bed_down(&b);
+    fx_machine_down(&b);
 }
 
 static void test_pirq_routing(void **state)
 {
-    struct bed b;
+    struct fx_machine b;
     char err[256];
-    assert_int_equal(bed_up(&b, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(fx_machine_up(&b, NULL, 0, err, sizeof(err)), 0);
     /* hvmloader: links 0-3 to IRQ 5, 10, 11, 5 */
     static const uint8_t irq[4] = { 5, 10, 11, 5 };
     for (unsigned link = 0; link < 4; link++)
@@ -113,15 +77,15 @@ static void test_pirq_routing(void **state)
     assert_int_equal(b.fx->link[1], 10);
     assert_int_equal(b.fx->link[2], 11);
     assert_int_equal(b.fx->link[3], 0);
-    bed_down(&b);
+    fx_machine_down(&b);
 }
 
 static void test_piix4_pm(void **state)
 {
-    struct bed b;
+    struct fx_machine b;
     char err[256];
     const char *argv[] = { "-smp", "3,maxcpus=8" };
-    assert_int_equal(bed_up(&b, argv, 2, err, sizeof(err)), 0);
+    assert_int_equal(fx_machine_up(&b, argv, 2, err, sizeof(err)), 0);
     uint8_t pm = PCI_DEVFN(1, 3);
     /* before hvmloader enables PM I/O, nothing at 0xb004 */
     assert_false(fx_claimed(b.fx, HV_PIO, 0xb004, 0xb005));
@@ -160,14 +124,14 @@ static void test_piix4_pm(void **state)
     /* online vCPUs: 3 of 8 */
     assert_int_equal(fx_in(b.fx, 0xaf00, 1), 0x07);
     assert_int_equal(fx_in(b.fx, 0xaf01, 1), 0x00);
-    bed_down(&b);
+    fx_machine_down(&b);
 }
 
 static void test_reset_paths(void **state)
 {
-    struct bed b;
+    struct fx_machine b;
     char err[256];
-    assert_int_equal(bed_up(&b, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(fx_machine_up(&b, NULL, 0, err, sizeof(err)), 0);
     /* ACPI reset register (Xen's FADT: 0xcf9, value 6) */
     fx_out(b.fx, 0xcf9, 1, 0x02);
     assert_int_equal(b.fx->shutdowns, 0);
@@ -183,43 +147,43 @@ static void test_reset_paths(void **state)
     assert_int_equal(fx_in(b.fx, 0x92, 1), 0xff);
     fx_out(b.fx, 0x92, 1, 0x03);
     assert_int_equal(b.fx->shutdowns, 1);
-    bed_down(&b);
+    fx_machine_down(&b);
 }
 
 static void test_optional_functions(void **state)
 {
-    struct bed b;
+    struct fx_machine b;
     char err[256];
     const char *argv[] = { "-no-acpi", "-machine", "pc,accel=xen" };
-    assert_int_equal(bed_up(&b, argv, 3, err, sizeof(err)), 0);
+    assert_int_equal(fx_machine_up(&b, argv, 3, err, sizeof(err)), 0);
     assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(1, 3), 0, 4), 0xffffffff);
     assert_int_equal(fx_cfg_read(b.fx, PCI_DEVFN(3, 0), 0, 4), 0xffffffff);
     assert_int_equal(fx_in(b.fx, 0x10, 2), 0xffff);
     assert_int_equal(fx_cfg_read(b.fx, 0, 0, 4), 0x12378086);
-    bed_down(&b);
+    fx_machine_down(&b);
 }
 
 static void test_unserved_options_refused(void **state)
 {
-    struct bed b;
+    struct fx_machine b;
     char err[256] = "";
     const char *vga[] = { "-device", "cirrus-vga,vgamem_mb=8" };
-    assert_int_equal(bed_up(&b, vga, 2, err, sizeof(err)), -EINVAL);
+    assert_int_equal(fx_machine_up(&b, vga, 2, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "-device cirrus-vga,vgamem_mb=8: not supported by hvmd yet (no VGA"));
     /* a disk image that is not there: the IDE device refuses to start (it logs the path) */
     const char *disk[] = { "-drive", "file=/nonexistent-dir/d,if=ide,index=0,media=disk,format=raw" };
-    assert_int_equal(bed_up(&b, disk, 2, err, sizeof(err)), -ENOENT);
+    assert_int_equal(fx_machine_up(&b, disk, 2, err, sizeof(err)), -ENOENT);
     assert_non_null(strstr(err, "device ide"));
     const char *floppy[] = { "-drive", "file=/tmp/f,if=floppy,index=0" };
-    assert_int_equal(bed_up(&b, floppy, 2, err, sizeof(err)), -EINVAL);
+    assert_int_equal(fx_machine_up(&b, floppy, 2, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "-drive file=/tmp/f,if=floppy"));
     const char *nic[] = { "-device", "e1000,id=nic0,netdev=net0,mac=00:16:3e:00:00:01",
                           "-netdev", "type=tap,id=net0,ifname=vif1.0-emu" };
-    assert_int_equal(bed_up(&b, nic, 4, err, sizeof(err)), -EINVAL);
+    assert_int_equal(fx_machine_up(&b, nic, 4, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "e1000"));
     /* a serial file that cannot be created: the machine reports the device's failure */
     const char *ser[] = { "-serial", "file:/nonexistent-dir/x.log" };
-    assert_int_equal(bed_up(&b, ser, 2, err, sizeof(err)), -EINVAL);
+    assert_int_equal(fx_machine_up(&b, ser, 2, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "uart"));
 }
 

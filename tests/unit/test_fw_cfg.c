@@ -13,19 +13,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "dm/config.h"
 #include "dm/log.h"
-#include "dm/machine.h"
-#include "tests/lib/fakexen.h"
+#include "tests/lib/machine.h"
 
 #define KSIZE 65536
 #define ISIZE 100000
 #define SETUP_SIZE 15872 /* (30 + 1) * 512: more than the first 8 KiB, as Debian's kernel */
 
-struct bed {
-    struct fakexen *fx;
-    struct config cfg;
-    struct machine m;
+struct files {
     char dir[64], kernel[96], initrd[96], rom[96];
 };
 
@@ -38,7 +33,7 @@ static void write_file(const char *path, const uint8_t *data, size_t n)
 }
 
 /* A file shaped like a bzImage: boot protocol 2.15, 30 setup sectors, loaded high. */
-static void make_files(struct bed *b, int bzimage)
+static void make_files(struct files *b, int bzimage)
 {
     strcpy(b->dir, "/tmp/hvmd-fwcfg-XXXXXX");
     assert_non_null(mkdtemp(b->dir));
@@ -72,7 +67,7 @@ static void make_files(struct bed *b, int bzimage)
     free(i);
 }
 
-static void remove_files(struct bed *b)
+static void remove_files(struct files *b)
 {
     unlink(b->kernel);
     unlink(b->initrd);
@@ -80,37 +75,11 @@ static void remove_files(struct bed *b)
     rmdir(b->dir);
 }
 
-static int bed_up(struct bed *b, const char **extra, int n, char *err, size_t errlen)
-{
-    const char *argv[40] = { "-xen-domid", "1", "-m", "64" };
-    int argc = 4;
-    for (int i = 0; i < n; i++)
-        argv[argc++] = extra[i];
-    int r = config_parse(&b->cfg, argc, argv, err, errlen);
-    if (r < 0)
-        return r;
-    b->fx = fx_new(64 << 20);
-    b->fx->vm.cfg = &b->cfg;
-    r = machine_create(&b->m, &b->fx->vm, err, errlen);
-    if (r < 0) {
-        fx_free(b->fx);
-        config_free(&b->cfg);
-    }
-    return r;
-}
-
-static void bed_down(struct bed *b)
-{
-    machine_destroy(&b->m);
-    fx_free(b->fx);
-    config_free(&b->cfg);
-}
-
 /* ---- the guest side, as SeaBIOS does it ---- */
 
-static void select_key(struct bed *b, uint16_t key) { fx_out(b->fx, 0x510, 2, key); }
+static void select_key(struct fx_machine *b, uint16_t key) { fx_out(b->fx, 0x510, 2, key); }
 
-static void read_port(struct bed *b, uint16_t key, uint8_t *buf, unsigned n)
+static void read_port(struct fx_machine *b, uint16_t key, uint8_t *buf, unsigned n)
 {
     select_key(b, key);
     for (unsigned i = 0; i < n; i++)
@@ -118,7 +87,7 @@ static void read_port(struct bed *b, uint16_t key, uint8_t *buf, unsigned n)
 }
 
 /* One DMA transfer with the access structure at 0x1000. Returns the control word after. */
-static uint32_t dma(struct bed *b, uint32_t control, uint32_t len, uint64_t addr)
+static uint32_t dma(struct fx_machine *b, uint32_t control, uint32_t len, uint64_t addr)
 {
     uint8_t *acc = b->fx->ram + 0x1000;
     st32(acc, __builtin_bswap32(control));
@@ -129,13 +98,13 @@ static uint32_t dma(struct bed *b, uint32_t control, uint32_t len, uint64_t addr
     return __builtin_bswap32(ld32(acc));
 }
 
-static uint32_t dma_read_entry(struct bed *b, uint16_t key, uint32_t len, uint64_t addr)
+static uint32_t dma_read_entry(struct fx_machine *b, uint16_t key, uint32_t len, uint64_t addr)
 {
     return dma(b, ((uint32_t)key << 16) | 0x08 | 0x02, len, addr);
 }
 
 /* Find a file in the directory; its select key, or 0. */
-static uint16_t find_file(struct bed *b, const char *name, uint32_t *size)
+static uint16_t find_file(struct fx_machine *b, const char *name, uint32_t *size)
 {
     uint8_t cnt[4];
     read_port(b, 0x19, cnt, 4);
@@ -153,7 +122,7 @@ static uint16_t find_file(struct bed *b, const char *name, uint32_t *size)
     return 0;
 }
 
-static uint32_t read_u32(struct bed *b, uint16_t key)
+static uint32_t read_u32(struct fx_machine *b, uint16_t key)
 {
     uint8_t v[4];
     read_port(b, key, v, 4);
@@ -162,10 +131,10 @@ static uint32_t read_u32(struct bed *b, uint16_t key)
 
 static void test_signature_and_seabios_items(void **state)
 {
-    struct bed b = { 0 };
+    struct fx_machine b = { 0 };
     char err[256];
     const char *argv[] = { "-serial", "null", "-smp", "2,maxcpus=4" };
-    assert_int_equal(bed_up(&b, argv, 4, err, sizeof(err)), 0);
+    assert_int_equal(fx_machine_up(&b, argv, 4, err, sizeof(err)), 0);
     uint8_t sig[4];
     read_port(&b, 0x00, sig, 4);
     assert_memory_equal(sig, "QEMU", 4);
@@ -200,24 +169,24 @@ static void test_signature_and_seabios_items(void **state)
     /* DMA signature on the DMA ports */
     assert_int_equal(fx_in(b.fx, 0x514, 4), 0x554d4551);
     assert_int_equal(fx_in(b.fx, 0x518, 4), 0x47464320);
-    bed_down(&b);
+    fx_machine_down(&b);
 }
 
 static void test_no_sercon_without_serial(void **state)
 {
-    struct bed b = { 0 };
+    struct fx_machine b = { 0 };
     char err[256];
-    assert_int_equal(bed_up(&b, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(fx_machine_up(&b, NULL, 0, err, sizeof(err)), 0);
     assert_int_equal(find_file(&b, "etc/sercon-port", NULL), 0);
     assert_int_equal(find_file(&b, "bootorder", NULL), 0);
-    bed_down(&b);
+    fx_machine_down(&b);
 }
 
 static void test_dma(void **state)
 {
-    struct bed b = { 0 };
+    struct fx_machine b = { 0 };
     char err[256];
-    assert_int_equal(bed_up(&b, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(fx_machine_up(&b, NULL, 0, err, sizeof(err)), 0);
     memset(b.fx->ram + 0x2000, 0xee, 64);
     assert_int_equal(dma_read_entry(&b, 0x00, 8, 0x2000), 0);
     assert_memory_equal(b.fx->ram + 0x2000, "QEMU\0\0\0\0", 8); /* past the end: zeros */
@@ -237,28 +206,29 @@ static void test_dma(void **state)
     fx_out(b.fx, 0x514, 4, 0);
     fx_out(b.fx, 0x518, 4, __builtin_bswap32(0xfffff000));
     assert_int_equal(fx_in(b.fx, 0x514, 4), 0x554d4551);
-    bed_down(&b);
+    fx_machine_down(&b);
 }
 
 static void test_bootorder_from_boot_option(void **state)
 {
-    struct bed b = { 0 };
+    struct fx_machine b = { 0 };
     char err[256];
     const char *argv[] = { "-boot", "order=dc" };
-    assert_int_equal(bed_up(&b, argv, 2, err, sizeof(err)), 0);
+    assert_int_equal(fx_machine_up(&b, argv, 2, err, sizeof(err)), 0);
     /* no IDE drives yet in this machine: the order names nothing, so there is no file */
     assert_int_equal(find_file(&b, "bootorder", NULL), 0);
-    bed_down(&b);
+    fx_machine_down(&b);
 }
 
 static void test_direct_kernel_boot(void **state)
 {
-    struct bed b = { 0 };
+    struct fx_machine b = { 0 };
+    struct files f;
     char err[256];
-    make_files(&b, 1);
-    const char *argv[] = { "-kernel", b.kernel, "-initrd", b.initrd,
-                           "-append", "console=ttyS0 vga=0x317", "-L", b.dir, "-serial", "null" };
-    assert_int_equal(bed_up(&b, argv, 10, err, sizeof(err)), 0);
+    make_files(&f, 1);
+    const char *argv[] = { "-kernel", f.kernel, "-initrd", f.initrd,
+                           "-append", "console=ttyS0 vga=0x317", "-L", f.dir, "-serial", "null" };
+    assert_int_equal(fx_machine_up(&b, argv, 10, err, sizeof(err)), 0);
 
     /* what linuxboot_dma.bin reads, in its order */
     assert_int_equal(dma_read_entry(&b, 0x16, 4, 0x2000), 0);
@@ -282,7 +252,7 @@ static void test_direct_kernel_boot(void **state)
     assert_int_equal(read_u32(&b, 0x0a), initrd_addr);
     assert_int_equal(read_u32(&b, 0x0b), ISIZE);
     /* the rest of the setup is the file's */
-    int fd = open(b.kernel, O_RDONLY);
+    int fd = open(f.kernel, O_RDONLY);
     uint8_t *k = malloc(KSIZE);
     assert_int_equal(read(fd, k, KSIZE), KSIZE);
     close(fd);
@@ -325,29 +295,29 @@ static void test_direct_kernel_boot(void **state)
     char order[128] = "";
     read_port(&b, bo, (uint8_t *)order, size);
     assert_string_equal(order, "/rom@genroms/linuxboot_dma.bin");
-    bed_down(&b);
-    remove_files(&b);
+    fx_machine_down(&b);
+    remove_files(&f);
 }
 
 static void test_kernel_refusals(void **state)
 {
-    struct bed b = { 0 };
+    struct fx_machine b = { 0 };
+    struct files f;
     char err[256] = "";
-    make_files(&b, 0);
-    const char *notbz[] = { "-kernel", b.kernel, "-L", b.dir };
-    assert_true(bed_up(&b, notbz, 4, err, sizeof(err)) < 0);
+    make_files(&f, 0);
+    const char *notbz[] = { "-kernel", f.kernel, "-L", f.dir };
+    assert_true(fx_machine_up(&b, notbz, 4, err, sizeof(err)) < 0);
     assert_non_null(strstr(err, "fw_cfg"));
-    remove_files(&b);
-    memset(&b, 0, sizeof(b));
-    make_files(&b, 1);
-    const char *norom[] = { "-kernel", b.kernel, "-L", "/nonexistent" };
-    assert_true(bed_up(&b, norom, 4, err, sizeof(err)) < 0);
-    const char *noinitrd[] = { "-kernel", b.kernel, "-initrd", "/nonexistent/initrd", "-L", b.dir };
-    assert_true(bed_up(&b, noinitrd, 6, err, sizeof(err)) < 0);
+    remove_files(&f);
+    make_files(&f, 1);
+    const char *norom[] = { "-kernel", f.kernel, "-L", "/nonexistent" };
+    assert_true(fx_machine_up(&b, norom, 4, err, sizeof(err)) < 0);
+    const char *noinitrd[] = { "-kernel", f.kernel, "-initrd", "/nonexistent/initrd", "-L", f.dir };
+    assert_true(fx_machine_up(&b, noinitrd, 6, err, sizeof(err)) < 0);
     /* with 2 MiB there is no room for a kernel and its initrd */
-    const char *big[] = { "-kernel", b.kernel, "-initrd", b.kernel, "-L", b.dir, "-m", "2" };
-    assert_true(bed_up(&b, big, 8, err, sizeof(err)) < 0);
-    remove_files(&b);
+    const char *big[] = { "-kernel", f.kernel, "-initrd", f.kernel, "-L", f.dir, "-m", "2" };
+    assert_true(fx_machine_up(&b, big, 8, err, sizeof(err)) < 0);
+    remove_files(&f);
 }
 
 int main(void)

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Option ROMs (linuxboot_dma.bin, later the VGA BIOS and iPXE) looked up where -L says, as
+ * QEMU does: DIR/NAME, DIR defaulting to Debian's /usr/share/qemu (qemu-system-data, whose
+ * links point to seabios and ipxe-qemu). hvmd ships no firmware binary (firmware/README.md). */
+#ifndef HVMD_FIRMWARE_ROM_H
+#define HVMD_FIRMWARE_ROM_H
+
+#include "dm/util.h"
+#include "firmware/blob.h"
+
+#ifndef HVMD_FIRMWARE_DIR
+#define HVMD_FIRMWARE_DIR "/usr/share/qemu"
+#endif
+
+/* Option ROMs are addressed with 16 bits by the BIOS's loader: 64 KiB at most. */
+#define ROM_MAX 65536
+
+/* Read the ROM NAME (a file name, no '/') from DIR (-L; NULL: HVMD_FIRMWARE_DIR) into memory.
+ * 0, or negative errno (logged) with ROM empty. */
+int rom_load(struct blob *rom, const char *dir, const char *name) WUR;
+
+#endif
