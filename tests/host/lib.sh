@@ -37,10 +37,27 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# setup_failed WHY: the test cannot even begin
+setup_failed() { echo "FAIL $TEST/setup: $*"; exit 1; }
 pass() { npass=$((npass + 1)); echo "PASS $TEST/$1"; }
 fail() { nfail=$((nfail + 1)); echo "FAIL $TEST/$1: $2"; }
 # check NAME DESCRIPTION-OF-FAILURE CMD...
 check() { local n=$1 why=$2; shift 2; if "$@"; then pass "$n"; else fail "$n" "$why"; fi; }
+# ok NAME CMD...: CMD succeeds, else NAME fails with CMD's error output as the reason
+ok() { local n=$1; shift; if "$@" 2>"$T/err"; then pass "$n"; else fail "$n" "$(cat "$T/err")"; fi; }
+# shows WHY REGEX...: `hvmctl network show` in dom0 has a line matching each (extended) REGEX;
+# else the case "show" fails with WHY, and the output follows
+shows() {
+    local why=$1 re; shift
+    hv dom0 network show >"$T/show" 2>&1
+    for re in "$@"; do
+        grep -qE -- "$re" "$T/show" && continue
+        fail show "$why"
+        sed 's/^/    /' "$T/show"
+        return
+    done
+    pass show
+}
 
 mkns() {   # mkns NAME: a namespace $P-NAME with lo up
     ip netns add "$P-$1" || return 1
@@ -175,6 +192,10 @@ guest() {
     mkns "$1" || return 1
     link dom0 "$2" "$1" eth0 "$3"
 }
+
+# network_conf <<EOF: hvmctl's network.conf for this test (stdin), and dom0 as it is before the
+# network comes up (the snapshot $T/pristine)
+network_conf() { cat >"$T/network.conf"; snapshot dom0 >"$T/pristine"; }
 
 finish() {
     [ "$nfail" = 0 ]

@@ -8,18 +8,17 @@
 TEST=net-bridge
 . "$(dirname "$0")/lib.sh"
 
-world 1 || { echo "FAIL $TEST/setup: cannot build the namespaces"; exit 1; }
-cat >"$T/network.conf" <<EOF
+world 1 || setup_failed "cannot build the namespaces"
+network_conf <<EOF
 # the LAN behind eth0 is 10.213.1.0/24
 [xenbr0]
 mode = bridge
 netdev = eth0
 EOF
-snapshot dom0 >"$T/pristine"
 mac0=$(ip -n "$P-dom0" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 
 # --- up -------------------------------------------------------------------------------------
-if hv dom0 network up 2>"$T/err"; then pass up; else fail up "$(cat "$T/err")"; fi
+ok up hv dom0 network up
 check bridge-took-nic "eth0 is not a port of xenbr0" \
     grep -q 'master xenbr0' <(ip -n "$P-dom0" -o link show eth0)
 check bridge-took-address "10.213.1.2/24 is not on xenbr0 (or still on eth0)" \
@@ -37,8 +36,7 @@ check up-again-harmless "a second up did not say 'already up'" grep -q 'already 
 
 # --- a guest behind a vif -------------------------------------------------------------------
 guest g5 vif5.0 00:16:3e:00:05:00
-if hv dom0 vif add vif5.0 --mac 00:16:3e:00:05:00 2>"$T/err"; then pass vif-add
-else fail vif-add "$(cat "$T/err")"; fi
+ok vif-add hv dom0 vif add vif5.0 --mac 00:16:3e:00:05:00
 check vif-host-mac "vif5.0 does not carry fe:ff:ff:ff:ff:ff" \
     grep -q 'master xenbr0.*link/ether fe:ff:ff:ff:ff:ff' <(ip -n "$P-dom0" -o link show vif5.0)
 ip5=$(dhcp g5 eth0)
@@ -74,7 +72,7 @@ hotplug() {  # hotplug DOMID ACTION TYPE
         "$T/vif-hvmctl" "$2" "type_if=$3" </dev/null
 }
 guest g7 vif7.0 00:16:3e:00:07:00
-if hotplug 7 online vif 2>"$T/err"; then pass hotplug-online; else fail hotplug-online "$(cat "$T/err")"; fi
+ok hotplug-online hotplug 7 online vif
 check hotplug-connected "hotplug-status is not 'connected' in xenstore" \
     grep -qx '/local/domain/0/backend/vif/7/0/hotplug-status=connected' "$T/xs.dump"
 check hotplug-vif-port "vif7.0 is not a port of xenbr0" \
@@ -86,7 +84,7 @@ ip -n "$P-dom0" tuntap add dev vif7.0-emu mode tap
 check hotplug-tap-online-noop "online type_if=tap did something or failed" \
     bash -c "$(declare -f hotplug in_ns); P=$P T=$T; hotplug 7 online tap &&
              ! ip -n $P-dom0 -o link show vif7.0-emu | grep -q master"
-if hotplug 7 add tap 2>"$T/err"; then pass hotplug-tap-add; else fail hotplug-tap-add "$(cat "$T/err")"; fi
+ok hotplug-tap-add hotplug 7 add tap
 check hotplug-tap-port "vif7.0-emu is not a port of xenbr0 with MAC fe:ff:ff:ff:ff:ff, mtu 1500" \
     grep -qE 'mtu 1500 .*master xenbr0.*link/ether fe:ff:ff:ff:ff:ff' \
     <(ip -n "$P-dom0" -o link show vif7.0-emu)
@@ -97,15 +95,9 @@ check hotplug-error-reported "a vif that does not exist was not refused with hot
              grep -q '^/local/domain/0/backend/vif/9/0/hotplug-error=vif vif9.0: no such device' '$T/xs.dump'"
 
 # --- show ---------------------------------------------------------------------------------------
-hv dom0 network show >"$T/show" 2>&1
-if bash -c "grep -q '^network xenbr0: bridge mode, default' '$T/show' &&
-             grep -qE '^ +eth0 +forwarding' '$T/show' && grep -qE '^ +vif5.0 +forwarding' '$T/show' &&
-             grep -qE '^ +vif5.0 +00:16:3e:00:05:00 +no' '$T/show'"; then
-    pass show
-else
-    fail show "show lacks the bridge, its ports with STP state, or the guest's learned MAC"
-    sed 's/^/    /' "$T/show"
-fi
+shows "show lacks the bridge, its ports with STP state, or the guest's learned MAC" \
+    '^network xenbr0: bridge mode, default' '^ +eth0 +forwarding' '^ +vif5.0 +forwarding' \
+    '^ +vif5.0 +00:16:3e:00:05:00 +no'
 
 # --- down while in use, then vifs removed, then down ---------------------------------------------
 refused down-refused-in-use dom0 "network xenbr0 is in use by vif5.0, vif7.0, vif7.0-emu" network down
@@ -117,7 +109,7 @@ fi
 check vifs-released "a vif is still a port of xenbr0" \
     bash -c "! ip -n $P-dom0 -o link show | grep -v '^[0-9]*: eth0' | grep -q 'master xenbr0'"
 delns g5; delns g7; ip -n "$P-dom0" tuntap del dev vif7.0-emu mode tap
-if hv dom0 network down 2>"$T/err"; then pass down; else fail down "$(cat "$T/err")"; fi
+ok down hv dom0 network down
 check down-restores-all "after down, dom0 is not as it was before up" same_as dom0 "$T/pristine"
 check dom0-reaches-lan-after "dom0 cannot ping the LAN after down" can dom0 10.213.1.1
 rm -f "$T/xs.sock"

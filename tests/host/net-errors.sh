@@ -4,11 +4,11 @@
 TEST=net-errors
 . "$(dirname "$0")/lib.sh"
 
-world 6 || { echo "FAIL $TEST/setup: cannot build the namespaces"; exit 1; }
+world 6 || setup_failed "cannot build the namespaces"
 # a second NIC already in a bridge hvmctl did not make, and a guest's vif
 mkns lan2 && link dom0 eth1 lan2 eth0 && ip -n "$P-dom0" link add br-other type bridge &&
-ip -n "$P-dom0" link set eth1 master br-other || { echo "FAIL $TEST/setup: br-other"; exit 1; }
-guest g5 vif5.0 00:16:3e:00:05:00 || { echo "FAIL $TEST/setup: guest"; exit 1; }
+ip -n "$P-dom0" link set eth1 master br-other || setup_failed "br-other"
+guest g5 vif5.0 00:16:3e:00:05:00 || setup_failed "guest"
 
 conf() { cat >"$T/$1.conf"; }   # conf NAME <<EOF ... EOF
 conf nonetdev <<EOF
@@ -103,7 +103,7 @@ conf good <<EOF
 mode = bridge
 netdev = eth0
 EOF
-if hv dom0 network -c "$T/good.conf" up 2>"$T/err"; then pass good-up; else fail good-up "$(cat "$T/err")"; fi
+ok good-up hv dom0 network -c "$T/good.conf" up
 for _ in $(seq 30); do   # let the new bridge get its carrier before taking snapshots
     ip -n "$P-dom0" -o link show xenbr0 | grep -q 'state UP' && break
     sleep 0.1
@@ -118,5 +118,5 @@ refused vif-is-bridge dom0 "vif br-other is a bridge, not a guest's vif or tap" 
 refused vif-remove-unknown dom0 "vif vif5.0 is not in any hvmctl network" vif remove vif5.0
 refused bad-ip dom0 "--ip 10.213.6.300: '10.213.6.300' is not an IPv4 address" \
     vif add vif5.0 --ip 10.213.6.300
-if hv dom0 network down 2>"$T/err"; then pass good-down; else fail good-down "$(cat "$T/err")"; fi
+ok good-down hv dom0 network down
 finish

@@ -12,8 +12,8 @@ lan lan2 eth0 10.213.5.1/24 10.213.5.100 10.213.5.149 &&
 ip -n "$P-dom0" addr add 10.213.4.2/24 dev eth0 &&
 ip -n "$P-dom0" addr add 10.213.5.2/24 dev eth1 &&
 ip -n "$P-dom0" route add default via 10.213.4.1 ||
-    { echo "FAIL $TEST/setup: cannot build the namespaces"; exit 1; }
-cat >"$T/network.conf" <<EOF
+    setup_failed "cannot build the namespaces"
+network_conf <<EOF
 [xenbr0]
 mode = bridge
 netdev = eth0
@@ -25,9 +25,8 @@ stp = on
 forward-delay = 4
 ageing = 120
 EOF
-snapshot dom0 >"$T/pristine"
 
-if hv dom0 network up 2>"$T/err"; then pass up; else fail up "$(cat "$T/err")"; fi
+ok up hv dom0 network up
 check two-bridges "eth0/eth1 are not ports of xenbr0/xenbr1" \
     bash -c "ip -n $P-dom0 -o link show eth0 | grep -q 'master xenbr0' &&
              ip -n $P-dom0 -o link show eth1 | grep -q 'master xenbr1'"
@@ -70,6 +69,6 @@ check frames-apart "guest B's wire saw guest A's frames (or LAN 1 saw none: $(wc
 if hv dom0 vif remove vif10.0 && hv dom0 vif remove vif11.0 2>"$T/err"; then pass vif-remove
 else fail vif-remove "$(cat "$T/err")"; fi
 delns ga; delns gb
-if hv dom0 network down 2>"$T/err"; then pass down; else fail down "$(cat "$T/err")"; fi
+ok down hv dom0 network down
 check down-restores-all "after down, dom0 is not as it was before up" same_as dom0 "$T/pristine"
 finish

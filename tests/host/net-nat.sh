@@ -6,8 +6,8 @@
 TEST=net-nat
 . "$(dirname "$0")/lib.sh"
 
-world 3 || { echo "FAIL $TEST/setup: cannot build the namespaces"; exit 1; }
-cat >"$T/network.conf" <<EOF
+world 3 || setup_failed "cannot build the namespaces"
+network_conf <<EOF
 [nat0]
 mode = nat
 subnet = 10.213.103.1/24
@@ -17,7 +17,6 @@ lease = 600
 dns = off
 forward = tcp 8022 10.213.103.50 22
 EOF
-snapshot dom0 >"$T/pristine"
 serve() {  # serve NS ADDR PORT: peer.py for 30 s in the background, waits until it listens
     rm -f "$T/ready"
     in_ns "$1" env READY="$T/ready" timeout 40 python3 "$HOSTDIR/peer.py" serve "$2" "$3" 30 &
@@ -26,7 +25,7 @@ serve() {  # serve NS ADDR PORT: peer.py for 30 s in the background, waits until
     return 1
 }
 
-if hv dom0 network up 2>"$T/err"; then pass up; else fail up "$(cat "$T/err")"; fi
+ok up hv dom0 network up
 check nat-bridge "nat0 is not up with 10.213.103.1/24" \
     grep -q 'inet 10.213.103.1/24' <(ip -n "$P-dom0" -o addr show nat0)
 check nat-rules "table ip hvmctl lacks the masquerade or the port forward" \
@@ -38,7 +37,7 @@ check nat-dnsmasq "hvmctl's dnsmasq is not running in dom0" \
     grep -qx dnsmasq <(for p in $(ip netns pids "$P-dom0"); do cat /proc/$p/comm; done)
 
 guest g5 vif5.0 00:16:3e:00:05:00
-if hv dom0 vif add vif5.0 2>"$T/err"; then pass vif-add; else fail vif-add "$(cat "$T/err")"; fi
+ok vif-add hv dom0 vif add vif5.0
 ip5=$(dhcp g5 eth0)
 check guest-dhcp "the guest got no lease from hvmctl's dnsmasq ($(tail -2 "$T/udhcpc-g5.log"))" \
     grep -qE '^10\.213\.103\.1[0-4][0-9]$' <<<"$ip5"
@@ -62,15 +61,9 @@ seen=$(in_ns lan python3 "$HOSTDIR/peer.py" ask 10.213.3.2 8022 2>&1)
 check port-forward "LAN -> dom0:8022 did not reach the guest's port 22 (got '$seen')" \
     [ "$seen" = 10.213.3.1 ]
 
-hv dom0 network show >"$T/show" 2>&1
-if grep -q '^network nat0: nat mode' "$T/show" && grep -q 'dnsmasq pid [0-9]*, running' "$T/show" &&
-   grep -qE '10.213.103.50 +00:16:3e:00:06:00' "$T/show" && grep -q 'table ip hvmctl' "$T/show" &&
-   grep -q 'forward tcp 8022 -> 10.213.103.50:22' "$T/show"; then
-    pass show
-else
-    fail show "show lacks the NAT bridge, dnsmasq, leases, forwards or rules"
-    sed 's/^/    /' "$T/show"
-fi
+shows "show lacks the NAT bridge, dnsmasq, leases, forwards or rules" \
+    '^network nat0: nat mode' 'dnsmasq pid [0-9]*, running' '10.213.103.50 +00:16:3e:00:06:00' \
+    'table ip hvmctl' 'forward tcp 8022 -> 10.213.103.50:22'
 
 refused down-refused-in-use dom0 "network nat0 is in use by vif5.0, vif6.0" network down
 if hv dom0 vif remove vif5.0 && hv dom0 vif remove vif6.0 2>"$T/err"; then pass vif-remove
@@ -78,7 +71,7 @@ else fail vif-remove "$(cat "$T/err")"; fi
 check fixed-lease-gone "the fixed lease is still in dnsmasq's hosts file" \
     bash -c "! grep -q 00:16:3e:00:06:00 '$T/run-dom0/dnsmasq-nat0.hosts'"
 delns g5; delns g6
-if hv dom0 network down 2>"$T/err"; then pass down; else fail down "$(cat "$T/err")"; fi
+ok down hv dom0 network down
 check down-leaves-nothing "after down, dom0 is not as it was before up" same_as dom0 "$T/pristine"
 
 # a dnsmasq that does not start: the bridge, the rules and forwarding made before it are undone

@@ -6,16 +6,15 @@
 TEST=net-route
 . "$(dirname "$0")/lib.sh"
 
-world 2 || { echo "FAIL $TEST/setup: cannot build the namespaces"; exit 1; }
-cat >"$T/network.conf" <<EOF
+world 2 || setup_failed "cannot build the namespaces"
+network_conf <<EOF
 [routed]
 mode = route
 netdev = eth0
 EOF
-snapshot dom0 >"$T/pristine"
 dom0mac=$(ip -n "$P-dom0" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 
-if hv dom0 network up 2>"$T/err"; then pass up; else fail up "$(cat "$T/err")"; fi
+ok up hv dom0 network up
 check forwarding-on "ip_forward or proxy_arp on eth0 is not on" \
     bash -c "[ \$(ip netns exec $P-dom0 cat /proc/sys/net/ipv4/ip_forward) = 1 ] &&
              [ \$(ip netns exec $P-dom0 cat /proc/sys/net/ipv4/conf/eth0/proxy_arp) = 1 ]"
@@ -25,7 +24,7 @@ guest g5 vif5.0 00:16:3e:00:05:00
 ip -n "$P-g5" addr add 10.213.2.50/24 dev eth0
 ip -n "$P-g5" route add default via 10.213.2.2
 refused vif-needs-ip dom0 "vif vif5.0: route mode needs the guest's address" vif add vif5.0
-if hv dom0 vif add vif5.0 --ip 10.213.2.50 2>"$T/err"; then pass vif-add; else fail vif-add "$(cat "$T/err")"; fi
+ok vif-add hv dom0 vif add vif5.0 --ip 10.213.2.50
 check host-route "no 'proto 175' host route to 10.213.2.50 via vif5.0 with src 10.213.2.2 metric 2" \
     grep -q '10.213.2.50 dev vif5.0 proto 175 scope link src 10.213.2.2 metric 2' \
     <(ip -n "$P-dom0" route)
@@ -67,25 +66,20 @@ hotplug() {
 guest g7 vif7.0 00:16:3e:00:07:00
 ip -n "$P-g7" addr add 10.213.2.70/24 dev eth0
 ip -n "$P-g7" route add default via 10.213.2.2
-if hotplug 7 online vif 2>"$T/err"; then pass hotplug-online; else fail hotplug-online "$(cat "$T/err")"; fi
+ok hotplug-online hotplug 7 online vif
 check hotplug-guest-reaches-lan "the hotplugged guest cannot ping the LAN" can g7 10.213.2.1
 # an HVM guest has the emulated NIC's tap too (its device model holds it); its route wins, metric 1
 ip -n "$P-dom0" tuntap add dev vif7.0-emu mode tap
-if hotplug 7 add tap 2>"$T/err"; then pass hotplug-tap-add; else fail hotplug-tap-add "$(cat "$T/err")"; fi
+ok hotplug-tap-add hotplug 7 add tap
 check hotplug-routes "no metric 2 route via vif7.0 and metric 1 route via vif7.0-emu to 10.213.2.70" \
     bash -c "ip -n $P-dom0 route | grep -q '10.213.2.70 dev vif7.0 proto 175 scope link src 10.213.2.2 metric 2' &&
              ip -n $P-dom0 route | grep -q '10.213.2.70 dev vif7.0-emu proto 175 scope link src 10.213.2.2 metric 1'"
 check hotplug-connected "hotplug-status is not 'connected'" \
     grep -qx '/local/domain/0/backend/vif/7/0/hotplug-status=connected' "$T/xs.dump"
 
-hv dom0 network show >"$T/show" 2>&1
-if grep -q '^network routed: route mode, default' "$T/show" && grep -q 'vif vif5.0 -> 10.213.2.50' "$T/show" &&
-   grep -q '10.213.2.70/32 dev vif7.0-emu src 10.213.2.2 metric 1' "$T/show"; then
-    pass show
-else
-    fail show "show lacks the routed vifs or their routes"
-    sed 's/^/    /' "$T/show"
-fi
+shows "show lacks the routed vifs or their routes" \
+    '^network routed: route mode, default' 'vif vif5.0 -> 10.213.2.50' \
+    '10.213.2.70/32 dev vif7.0-emu src 10.213.2.2 metric 1'
 
 refused down-refused-in-use dom0 "network routed is in use by vif5.0, vif7.0, vif7.0-emu" network down
 if hv dom0 vif remove vif5.0 && hotplug 7 remove tap && hotplug 7 offline vif 2>"$T/err"; then
@@ -95,7 +89,7 @@ else
 fi
 check routes-gone "a proto 175 route is left" bash -c "! ip -n $P-dom0 route | grep -q 'proto 175'"
 delns g5; delns g7; ip -n "$P-dom0" tuntap del dev vif7.0-emu mode tap
-if hv dom0 network down 2>"$T/err"; then pass down; else fail down "$(cat "$T/err")"; fi
+ok down hv dom0 network down
 check down-restores-all "after down, dom0 is not as it was before up" same_as dom0 "$T/pristine"
 rm -f "$T/xs.sock"
 finish
