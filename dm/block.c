@@ -18,7 +18,6 @@ struct blk {
     struct loop *loop;
     char *path;
     int fd;
-    int bfd;              /* buffered fd for what O_DIRECT refuses (direct media), lazily */
     int direct;
     int readonly;
     enum blk_cache cache;
@@ -31,6 +30,8 @@ struct blk {
     struct blk_req *flying;    /* requests in the kernel */
     struct blk_req *parked;    /* flushes waiting for earlier writes, in order */
     uint64_t seq;
+    int flush_err;        /* a failed fdatasync: every later flush fails with it (sticky) */
+    struct { int err; unsigned count; } inject[3]; /* per blk_op: fail the next COUNT */
     struct blk_stats st;
 };
 
@@ -95,7 +96,6 @@ int blk_open(struct blk **out, struct loop *loop, const struct blk_opts *o, char
         return -ENOMEM;
     }
     b->fd = o->fd;
-    b->bfd = -1;
     b->efd = -1;
     b->loop = loop;
     b->readonly = o->readonly;
@@ -212,28 +212,12 @@ static void flying_del(struct blk *b, struct blk_req *req)
     }
 }
 
-/* A buffered fd on the same file, for requests O_DIRECT refuses. */
-static int buffered_fd(struct blk *b)
-{
-    if (!b->direct)
-        return b->fd;
-    if (b->bfd < 0) {
-        char p[64];
-        snprintf(p, sizeof(p), "/proc/self/fd/%d", b->fd);
-        b->bfd = open(p, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-        if (b->bfd < 0)
-            log_warn("%s: cannot reopen without O_DIRECT: %s", b->path, strerror(errno));
-    }
-    return b->bfd;
-}
-
-/* Synchronous read / write of the whole request through FD. Bytes, or a negative errno. */
-static int rw_sync(struct blk *b, int fd, struct blk_req *req, size_t done)
+/* Synchronous read / write of the whole request. Bytes, or a negative errno. */
+static int rw_sync(struct blk *b, struct blk_req *req, size_t done)
 {
     uint8_t *p = req->buf;
+    int fd = b->fd;
     int flags = req->op == BLK_WRITE && (req->fua || write_through(b)) ? RWF_DSYNC : 0;
-    if (fd < 0)
-        return -EIO;
     while (done < req->len) {
         struct iovec iov = { p + done, req->len - done };
         ssize_t n = req->op == BLK_READ ? preadv2(fd, &iov, 1, (off_t)(req->off + done), 0)
@@ -248,6 +232,55 @@ static int rw_sync(struct blk *b, int fd, struct blk_req *req, size_t done)
         done += (size_t)n;
     }
     return (int)req->len;
+}
+
+/* What O_DIRECT refuses (an unaligned buffer, offset or length; a device with larger logical
+ * sectors) goes through the page cache: O_DIRECT is cleared on the fd for this one synchronous
+ * request and set again. (Not a second descriptor opened through /proc/self/fd: hvmd runs in
+ * its sandbox by then, where nothing is opened by path.) Requests already in the kernel keep
+ * the flags they were submitted with. */
+static int rw_buffered(struct blk *b, struct blk_req *req)
+{
+    int fl = fcntl(b->fd, F_GETFL), r;
+    if (fl < 0 || fcntl(b->fd, F_SETFL, fl & ~O_DIRECT) < 0) {
+        r = -errno;
+        log_warn("%s: cannot clear O_DIRECT: %s", b->path, strerror(-r));
+        return r;
+    }
+    r = rw_sync(b, req, 0);
+    if (fcntl(b->fd, F_SETFL, fl) < 0)
+        log_warn("%s: cannot set O_DIRECT again: %s", b->path, strerror(errno));
+    return r;
+}
+
+/* A flush's result: an fdatasync that failed once fails every flush after it, until the
+ * image is reopened. (The kernel reports a writeback error to one fdatasync only and may have
+ * dropped the dirty pages: a later flush that succeeds would promise data that is gone.) */
+static int flush_result(struct blk *b, int ret)
+{
+    if (ret < 0 && !b->flush_err) {
+        b->flush_err = ret;
+        log_err("%s: flush failed (%s): every flush fails from now on until the image is "
+                "reopened", b->path, strerror(-ret));
+    }
+    return b->flush_err ? b->flush_err : ret;
+}
+
+void blk_inject_error(struct blk *b, enum blk_op op, int err, unsigned count)
+{
+    if ((unsigned)op < ARRAY_SIZE(b->inject)) {
+        b->inject[op].err = err;
+        b->inject[op].count = count;
+    }
+}
+
+/* an injected error for this request, or 0 */
+static int injected(struct blk *b, enum blk_op op)
+{
+    if ((unsigned)op >= ARRAY_SIZE(b->inject) || !b->inject[op].count)
+        return 0;
+    b->inject[op].count--;
+    return -b->inject[op].err;
 }
 
 static void account(struct blk *b, struct blk_req *req, int ret)
@@ -351,8 +384,14 @@ static int older_writes(const struct blk *b, uint64_t seq)
 /* Start a flush whose earlier writes are done. 1: done at once (ret set), 0: in flight. */
 static int flush_start(struct blk *b, struct blk_req *req)
 {
+    int inj;
     if (b->cache == BLK_CACHE_UNSAFE) {
         req->ret = 0;
+        return 1;
+    }
+    inj = injected(b, BLK_FLUSH);
+    if (inj || b->flush_err) {
+        req->ret = flush_result(b, inj);
         return 1;
     }
     if (b->loop && b->aio_fsync_ok) {
@@ -365,7 +404,7 @@ static int flush_start(struct blk *b, struct blk_req *req)
         }
         /* (any other failure to submit: this one flush synchronously) */
     }
-    req->ret = fdatasync(b->fd) < 0 ? -errno : 0;
+    req->ret = flush_result(b, fdatasync(b->fd) < 0 ? -errno : 0);
     return 1;
 }
 
@@ -423,6 +462,13 @@ int blk_submit(struct blk *b, struct blk_req *req)
         return -EINVAL;
     if (req->op == BLK_WRITE && b->readonly)
         return -EROFS;
+    int inj = injected(b, req->op);
+    if (inj) {
+        req->ret = inj;
+        account(b, req, inj);
+        b->st.sync_done++;
+        return 1;
+    }
 
     if (b->direct) {
         int aligned = (req->off % BLK_SECTOR) == 0 && (req->len % BLK_SECTOR) == 0 &&
@@ -435,7 +481,7 @@ int blk_submit(struct blk *b, struct blk_req *req)
                 return r;
         }
         /* what O_DIRECT cannot take goes through the page cache, synchronously */
-        req->ret = rw_sync(b, buffered_fd(b), req, 0);
+        req->ret = rw_buffered(b, req);
         account(b, req, req->ret);
         b->st.sync_done++;
         return 1;
@@ -452,7 +498,7 @@ int blk_submit(struct blk *b, struct blk_req *req)
         if (done < req->len)
             b->st.cache_misses++;
     }
-    req->ret = rw_sync(b, b->fd, req, done);
+    req->ret = rw_sync(b, req, done);
     account(b, req, req->ret);
     b->st.sync_done++;
     return 1;
@@ -479,11 +525,11 @@ static void reap(struct blk *b, long min)
         flying_del(b, req);
         b->inflight--;
         if (req->op == BLK_FLUSH)
-            ret = res < 0 ? (int)res : 0;
+            ret = flush_result(b, res < 0 ? (int)res : 0);
         else if (res == (long)req->len)
             ret = (int)req->len;
         else if (res == -EINVAL)
-            ret = rw_sync(b, buffered_fd(b), req, 0); /* alignment O_DIRECT refused */
+            ret = rw_buffered(b, req); /* alignment O_DIRECT refused */
         else
             ret = res < 0 ? (int)res : -EIO;
         req->ret = ret;
@@ -524,8 +570,6 @@ void blk_close(struct blk *b)
         close(b->efd);
     if (b->ctx)
         io_destroy(b->ctx);
-    if (b->bfd >= 0)
-        close(b->bfd);
     close(b->fd);
     free(b->path);
     free(b);

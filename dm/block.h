@@ -14,7 +14,10 @@
  *             data); a miss is read synchronously. Writes are synchronous copies into the page
  *             cache.
  * Flushes go through libaio (IOCB_CMD_FDSYNC, so a slow fdatasync does not stall the loop),
- * falling back to a synchronous fdatasync where the kernel refuses that.
+ * falling back to a synchronous fdatasync where the kernel refuses that. A flush that failed
+ * makes every later flush of the medium fail too, until it is reopened: the kernel reports a
+ * writeback error once and may have dropped the data, so no later flush can vouch for it.
+ * Nothing here opens a file by path once a medium is open (hvmd is sandboxed by then).
  *
  * Durability: a request's completion means the kernel holds the data (page cache or device),
  * never a buffer of this process; a flush completes only after every write that completed
@@ -103,6 +106,10 @@ struct blk_req {
  * past the end), -EROFS (a write to read-only media), -EBUSY (BLK_QUEUE_DEPTH in flight).
  * REQ and its buffer must stay untouched until it completes. */
 int blk_submit(struct blk *b, struct blk_req *req) WUR;
+
+/* Host errors on demand (tests, fuzzers): the next COUNT requests of OP fail with -ERR and do
+ * nothing (a flush's error sticks like a real one). COUNT 0 stops it. */
+void blk_inject_error(struct blk *b, enum blk_op op, int err, unsigned count);
 
 /* Run completions until nothing is in flight. */
 void blk_drain(struct blk *b);

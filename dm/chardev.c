@@ -2,7 +2,9 @@
  * never reports a hang-up while no console is attached (which would spin the loop), and output
  * waits in the pty until `xl console` opens it. When the pty (or a pipe) is full because its
  * reader lags, what the guest wrote waits in a bounded backlog (CHARDEV_BACKLOG bytes) that the
- * loop flushes when the fd takes more (EPOLLOUT); only a full backlog drops bytes. */
+ * loop flushes when the fd takes more (EPOLLOUT); only a full backlog drops bytes. A file
+ * takes at most its max-size: what the guest writes beyond is dropped and counted, with one
+ * log line, so a guest cannot fill dom0's disk through its serial port. */
 #include "dm/chardev.h"
 #include "dm/log.h"
 
@@ -27,6 +29,9 @@ struct chardev {
     const struct chardev_ops *ops;
     void *opaque;
     uint64_t dropped;
+    uint64_t out_max;     /* file: bytes it may take in all (0: no limit) */
+    uint64_t out_bytes;   /* ... taken so far */
+    uint64_t over;        /* ... dropped beyond out_max */
     /* bytes the fd did not take yet, in order: a ring of CHARDEV_BACKLOG, allocated on need */
     uint8_t *bl;
     size_t bl_head, bl_len;
@@ -145,6 +150,37 @@ struct chardev *chardev_open_fds(struct loop *loop, int in_fd, int out_fd, const
     return c;
 }
 
+/* "file:PATH[,max-size=N[K|M|G]]" -> PATH and the limit (CHARDEV_FILE_MAX if not given;
+ * max-size=0: none) */
+static int parse_file(const char *spec, char *path, size_t pathlen, uint64_t *max, char *err,
+                      size_t errlen)
+{
+    const char *p = spec + 5, *opt = strstr(p, ",max-size=");
+    size_t n = opt ? (size_t)(opt - p) : strlen(p);
+    *max = CHARDEV_FILE_MAX;
+    if (n == 0 || n >= pathlen) {
+        snprintf(err, errlen, "-serial %s: bad file name", spec);
+        return -EINVAL;
+    }
+    memcpy(path, p, n);
+    path[n] = 0;
+    if (opt) {
+        char *end;
+        const char *v = opt + strlen(",max-size=");
+        unsigned long long m = strtoull(v, &end, 10);
+        unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+        if (shift)
+            end++;
+        if (end == v || *end || *v == '-' || m > (UINT64_MAX >> shift)) {
+            snprintf(err, errlen, "-serial %s: max-size takes bytes (or a number with K, M or "
+                     "G; 0: no limit)", spec);
+            return -EINVAL;
+        }
+        *max = (uint64_t)m << shift;
+    }
+    return 0;
+}
+
 struct chardev *chardev_open(struct loop *loop, const char *spec, const char *label, char *err,
                              size_t errlen)
 {
@@ -177,12 +213,15 @@ struct chardev *chardev_open(struct loop *loop, const char *spec, const char *la
     } else if (!strcmp(spec, "null")) {
         snprintf(c->filename, sizeof(c->filename), "null");
     } else if (!strncmp(spec, "file:", 5) && spec[5]) {
-        c->out_fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        char path[sizeof(c->filename) - 8];
+        if (parse_file(spec, path, sizeof(path), &c->out_max, err, errlen) < 0)
+            goto fail;
+        c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (c->out_fd < 0) {
             snprintf(err, errlen, "-serial %s: %s", spec, strerror(errno));
             goto fail;
         }
-        snprintf(c->filename, sizeof(c->filename), "%s", spec);
+        snprintf(c->filename, sizeof(c->filename), "file:%s", path);
     } else if (!strncmp(spec, "/dev/", 5)) {
         c->in_fd = c->out_fd = open(spec, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
         if (c->in_fd < 0) {
@@ -210,6 +249,9 @@ void chardev_close(struct chardev *c)
         loop_del_fd(c->loop, c->in_fd);
     if (c->out_watched)
         loop_del_fd(c->loop, c->out_fd);
+    if (c->over)
+        log_info("%s: %llu bytes dropped beyond the file's max-size", c->label,
+                 (unsigned long long)c->over);
     free(c->bl);
     if (c->own_fds) {
         if (c->in_fd >= 0)
@@ -302,6 +344,21 @@ void chardev_write(struct chardev *c, const void *buf, size_t n)
 
     if (c->out_fd < 0 || !n)
         return;
+    if (c->out_max) {
+        uint64_t room = c->out_max - c->out_bytes;
+        if (n > room) {
+            if (!c->over)
+                log_warn("%s: %s reached its max-size of %llu bytes: further output is "
+                         "dropped (counted)", c->label, c->filename,
+                         (unsigned long long)c->out_max);
+            c->over += n - room;
+            c->dropped += n - room;
+            n = (size_t)room;
+            if (!n)
+                return;
+        }
+        c->out_bytes += n;
+    }
     if (c->bl_len) {
         /* behind bytes that wait: keep the order */
         backlog_add(c, p, n);

@@ -1,6 +1,6 @@
 /* Character backends for serial ports: a pty (what libxl asks for; QMP query-chardev reports
  * its path), file:PATH (output only), stdio, null, a host tty (/dev/...), or a pair of fds
- * (tests). Output never blocks the loop: what the backend cannot take now (a pty whose
+ * (tests). A file is capped (max-size, 64 MiB by default). Output never blocks the loop: what the backend cannot take now (a pty whose
  * reader lags) waits in a bounded backlog the loop flushes when the fd takes more; beyond
  * that, or on a backend that cannot say when it takes more, bytes are dropped and counted,
  * like a serial line with nobody listening. Input is read only while the frontend
@@ -19,7 +19,9 @@ struct chardev_ops {
     void (*receive)(void *opaque, const uint8_t *buf, size_t n);
 };
 
-/* SPEC: pty | stdio | null | file:PATH | /dev/TTY. LABEL: QMP's name for it ("serial0").
+/* SPEC: pty | stdio | null | file:PATH[,max-size=N[K|M|G]] | /dev/TTY. LABEL: QMP's name for
+ * it ("serial0"). A file takes at most max-size bytes (default CHARDEV_FILE_MAX; 0: no limit);
+ * the rest is dropped and counted (chardev_dropped), with one log line.
  * NULL with ERR set on failure. */
 struct chardev *chardev_open(struct loop *loop, const char *spec, const char *label, char *err,
                              size_t errlen);
@@ -40,5 +42,6 @@ uint64_t chardev_dropped(const struct chardev *c);
 size_t chardev_backlog(const struct chardev *c);
 
 #define CHARDEV_BACKLOG (64 * 1024)
+#define CHARDEV_FILE_MAX (64ull << 20)
 
 #endif

@@ -40,8 +40,9 @@ static const char usage[] =
 "  -smp N[,maxcpus=M]       vCPUs online / in total\n"
 "  -machine xenfv|pc[,max-ram-below-4g=B]\n"
 "                           xenfv: with the Xen platform PCI device; pc: without\n"
-"  -serial pty|file:PATH|stdio|null|none|/dev/TTY\n"
-"                           a 16550 UART per option: COM1 0x3f8 IRQ 4, COM2 0x2f8 IRQ 3, ...\n"
+"  -serial pty|file:PATH[,max-size=N[K|M|G]]|stdio|null|none|/dev/TTY\n"
+"                           a 16550 UART per option: COM1 0x3f8 IRQ 4, COM2 0x2f8 IRQ 3, ...;\n"
+"                           a file stops at max-size (default 64M, 0: no limit)\n"
 "  -kernel F -initrd F -append CMDLINE\n"
 "                           direct Linux boot (bzImage) through fw_cfg DMA\n"
 "  -boot order=[acdn]       boot order for SeaBIOS (a bootorder file in fw_cfg)\n"
@@ -81,6 +82,8 @@ struct app {
     struct machine m;
     int m_up;
     struct qmp *qmp;
+    struct xs_dm *xs;
+    int cleaner_fd;       /* the sandbox's cleaner removes the QMP sockets when this closes */
     int state_written;
     struct timespec t0;
 };
@@ -96,10 +99,28 @@ static void write_running(struct app *a)
 {
     if (a->state_written)
         return;
-    if (xs_dm_state(a->cfg.domid, "running") == 0) {
+    if (xs_dm_state(a->xs, "running") == 0) {
         a->state_written = 1;
         log_info("running, %.1f ms after start", ms_since(&a->t0));
     }
+}
+
+/* In the sandbox hvmd cannot unlink: the QMP sockets it listens on (the -chardev socket
+ * paths QMP claimed) are removed by the sandbox's cleaner once hvmd is gone. */
+static int sockets_removed_at_exit(struct app *a, char *err, size_t errlen)
+{
+    const char *paths[SANDBOX_MAX_PATHS];
+    unsigned n = 0;
+    for (unsigned i = 0; n < SANDBOX_MAX_PATHS; i++) {
+        struct cfg_opt *cd = cfg_nth(&a->cfg, "-chardev", i);
+        if (!cd)
+            break;
+        const char *path = cfg_get(cd, "path");
+        if (cd->claimed && !strcmp(cd->first, "socket") && path)
+            paths[n++] = path;
+    }
+    a->cleaner_fd = sandbox_remove_at_exit(paths, n, err, errlen);
+    return a->cleaner_fd < 0 ? a->cleaner_fd : 0;
 }
 
 static void qmp_stop(void *opaque)
@@ -170,9 +191,10 @@ static void log_stats(struct app *a)
     bus_for_each(a->vm.bus, log_region, NULL);
     pci_for_each(a->vm.pci, log_pci, NULL);
     const struct mem_stats *m = mem_stats(a->vm.mem);
-    log_info("guest memory: %llu buckets mapped, %llu evicted, %llu invalidations, %llu refused; "
-             "%llu interrupt hypercalls",
-             (unsigned long long)m->maps, (unsigned long long)m->evictions,
+    log_info("guest memory: %llu buckets mapped (%llu again for a page not mapped before), "
+             "%llu evicted, %llu invalidations, %llu refused; %llu interrupt hypercalls",
+             (unsigned long long)m->maps, (unsigned long long)m->remaps,
+             (unsigned long long)m->evictions,
              (unsigned long long)m->invalidations, (unsigned long long)m->faults,
              (unsigned long long)a->vm.irq.calls);
 }
@@ -184,6 +206,7 @@ int main(int argc, char **argv)
     int rc = 1, sfd = -1;
 
     memset(&a, 0, sizeof(a));
+    a.cleaner_fd = -1;
     clock_gettime(CLOCK_MONOTONIC, &a.t0);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -226,6 +249,11 @@ int main(int argc, char **argv)
         log_err("%s", err);
         goto out;
     }
+    a.xs = xs_dm_open(a.cfg.domid, err, sizeof(err)); /* now: the sandbox allows no connect */
+    if (!a.xs) {
+        log_err("%s", err);
+        goto out;
+    }
     uint64_t lowmem, highmem;
     cfg_ram_layout(&a.cfg, &lowmem, &highmem);
     if (vm_init(&a.vm, xen_hv(a.xen), a.loop, &a.cfg, a.cfg.domid, lowmem, highmem) < 0) {
@@ -246,6 +274,10 @@ int main(int argc, char **argv)
     a.m_up = 1;
     if (xen_attach(a.xen, &a.vm, a.loop) < 0) {
         log_err("watching the event channels: %s", strerror(errno));
+        goto out;
+    }
+    if (a.cfg.sandbox != SANDBOX_OFF && sockets_removed_at_exit(&a, err, sizeof(err)) < 0) {
+        log_err("%s", err);
         goto out;
     }
     if (sandbox_enter((enum sandbox_mode)a.cfg.sandbox, err, sizeof(err)) < 0) {
@@ -274,6 +306,7 @@ out:
     if (a.vm_up)
         vm_fini(&a.vm);
     xen_close(a.xen);
+    xs_dm_close(a.xs);
     loop_free(a.loop);
     if (sfd >= 0)
         close(sfd);

@@ -1,7 +1,10 @@
 /* Guest memory accessor and map cache (see mem.h). Buckets sit in a small array searched
  * linearly (64 entries) after a one-entry last-hit check; a bucket records which of its pages
  * the hypervisor would map, so a bucket that straddles the end of RAM or a hole still serves
- * its good pages. Single-threaded: the loop's thread is the only user. */
+ * its good pages. A page can become RAM after its bucket was mapped (a balloon gives it back:
+ * Xen sends INVALIDATE only after a decrease_reservation), so an access that meets a page its
+ * bucket recorded as unmapped maps the bucket again, once per access, before it fails.
+ * Single-threaded: the loop's thread is the only user. */
 #include "dm/mem.h"
 #include "dm/log.h"
 
@@ -115,19 +118,35 @@ hit:
     return b;
 }
 
-/* Walk [gpa, gpa+len) a bucket at a time; with BUF == NULL only check that it is mappable. */
-static int walk(struct mem *mem, uint64_t gpa, uint8_t *buf, size_t len, int write)
+/* Does bucket B cover bytes [off, off+n) with mapped pages? */
+static int covers(const struct bucket *b, size_t off, size_t n)
+{
+    for (size_t p = off >> MEM_PAGE_SHIFT; p <= (off + n - 1) >> MEM_PAGE_SHIFT; p++)
+        if (b->bad[p / 64] & (1ull << (p % 64)))
+            return 0;
+    return 1;
+}
+
+/* Walk [gpa, gpa+len) a bucket at a time; with BUF == NULL only check that it is mappable.
+ * *REMAPPED: the access already mapped a bucket again (at most once per access: a guest that
+ * aims DMA at a real hole costs one mapping per request, not a loop). */
+static int walk(struct mem *mem, uint64_t gpa, uint8_t *buf, size_t len, int write,
+                int *remapped)
 {
     while (len) {
         uint64_t idx = gpa >> MEM_BUCKET_SHIFT;
         size_t off = gpa & ((1u << MEM_BUCKET_SHIFT) - 1);
         size_t n = MIN(len, (size_t)(1u << MEM_BUCKET_SHIFT) - off);
         struct bucket *b = lookup(mem, idx);
-        if (!b)
+        if (b && !covers(b, off, n) && !*remapped) {
+            /* mapped when a page here was not RAM: ask the hypervisor again */
+            *remapped = 1;
+            drop(mem, b);
+            mem->st.remaps++;
+            b = lookup(mem, idx);
+        }
+        if (!b || !covers(b, off, n))
             return -EFAULT;
-        for (size_t p = off >> MEM_PAGE_SHIFT; p <= (off + n - 1) >> MEM_PAGE_SHIFT; p++)
-            if (b->bad[p / 64] & (1ull << (p % 64)))
-                return -EFAULT;
         if (buf) {
             if (write)
                 memcpy(b->va + off, buf, n);
@@ -143,15 +162,16 @@ static int walk(struct mem *mem, uint64_t gpa, uint8_t *buf, size_t len, int wri
 
 static int copy(struct mem *mem, uint64_t gpa, void *buf, size_t len, int write)
 {
+    int remapped = 0;
     if (len == 0)
         return 0;
     if (!mem_is_ram(mem, gpa, len))
         goto fault;
     /* Spanning buckets: check every page first, so a failure leaves nothing half-copied. */
     if ((gpa >> MEM_BUCKET_SHIFT) != ((gpa + len - 1) >> MEM_BUCKET_SHIFT) &&
-        walk(mem, gpa, NULL, len, write) < 0)
+        walk(mem, gpa, NULL, len, write, &remapped) < 0)
         goto fault;
-    if (walk(mem, gpa, buf, len, write) < 0)
+    if (walk(mem, gpa, buf, len, write, &remapped) < 0)
         goto fault;
     return 0;
 fault:

@@ -6,7 +6,8 @@
  *
  * Behind it, a map cache: 1 MiB buckets of foreign mappings, mapped on first use, at most
  * MEM_MAX_BUCKETS at once (the least recently used goes), all dropped on INVALIDATE (the
- * guest's memory map changed, e.g. ballooning). */
+ * guest's memory map changed, e.g. ballooning). A bucket mapped while one of its pages was not
+ * RAM is mapped again when an access needs that page (once per access). */
 #ifndef HVMD_MEM_H
 #define HVMD_MEM_H
 
@@ -53,6 +54,7 @@ struct mem_stats {
     uint64_t maps;       /* buckets mapped */
     uint64_t evictions;  /* buckets unmapped to make room */
     uint64_t invalidations;
+    uint64_t remaps;     /* buckets mapped again for a page that was not mapped before */
     uint64_t faults;     /* accesses refused */
 };
 const struct mem_stats *mem_stats(const struct mem *mem);

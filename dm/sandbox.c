@@ -2,18 +2,27 @@
  * every thread (libxenstore may have started its reader thread). The list is what hvmd's
  * steady state and shutdown were seen to need in the boot scenarios (ISO boot, CD change with
  * QMP add-fd, direct kernel boot, pause, poweroff, SIGKILL), run with -sandbox log: what the
- * filter logged there (socket and connect for xenstore, preadv2/pwritev2 and eventfd2 for the
- * block layer, unlink at exit) is in the list. */
+ * filter logged there (preadv2/pwritev2 and eventfd2 for the block layer) is in the list.
+ * What it logged and is not in the list, because hvmd no longer needs it after the filter:
+ * socket and connect (the xenstore connection is made before, and kept: xs.c), unlink (the
+ * QMP sockets: the cleaner process below removes them; unlink itself gets EPERM). ioctl is
+ * allowed for the request numbers hvmd's libraries make, and no other. */
 #include "dm/sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/ioctl.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dm/log.h"
 #include "dm/util.h"
@@ -26,11 +35,10 @@ static const char *const allowed[] = {
     "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
     "preadv2", "pwritev2", "eventfd2",
     "close", "fcntl", "fstat", "newfstatat", "lseek", "dup", "fdatasync", "fsync",
-    "ioctl",            /* privcmd hypercalls and mmap batches, evtchn, gntdev, pty ioctls */
-    /* QMP: accept a connection, file descriptors with SCM_RIGHTS (add-fd) */
+    /* (ioctl: only the requests in ioctls[] below) */
+    /* QMP: accept a connection, file descriptors with SCM_RIGHTS (add-fd); xenstore's
+     * connection, made before the filter */
     "accept", "accept4", "recvmsg", "sendmsg", "recvfrom", "sendto", "shutdown", "getsockopt",
-    "connect",          /* xenstored's unix socket (socket() itself: AF_UNIX only, below) */
-    "unlink",           /* the QMP sockets at exit (nothing can be opened by path, though) */
     /* asynchronous block I/O */
     "io_setup", "io_destroy", "io_submit", "io_getevents", "io_pgetevents", "io_cancel",
     /* memory: malloc, the map cache (foreign mappings of privcmd) */
@@ -41,6 +49,35 @@ static const char *const allowed[] = {
     /* threads (libxenstore's reader): clone is checked below, clone3 says ENOSYS */
     "futex", "set_robust_list", "rseq", "sched_yield", "exit", "exit_group",
 };
+
+/* The ioctl requests hvmd makes once sandboxed, through Xen's libraries (4.17, Linux), the
+ * block layer and the C library; numbers from Linux's include/uapi/xen/{privcmd,evtchn}.h
+ * (_IOC(_IOC_NONE, type, nr, size of the argument struct on x86_64)). Not here:
+ * IOCTL_PRIVCMD_HYPERCALL (any hypercall at all: libxendevicemodel uses it only on kernels
+ * without DM_OP, before Linux 4.11), MMAP_RESOURCE and BIND_INTERDOMAIN (set-up only),
+ * gntdev (no PV backend yet: add its requests with the backend), and every other request. */
+static const struct {
+    unsigned long req;
+    const char *name;
+} ioctls[] = {
+    { _IOC(_IOC_NONE, 'P', 5, 16), "IOCTL_PRIVCMD_DM_OP" },          /* every xendevicemodel op */
+    { _IOC(_IOC_NONE, 'P', 4, 32), "IOCTL_PRIVCMD_MMAPBATCH_V2" },   /* xenforeignmemory_map */
+    { _IOC(_IOC_NONE, 'P', 3, 24), "IOCTL_PRIVCMD_MMAPBATCH" },      /* ... its fallback */
+    { _IOC(_IOC_NONE, 'E', 4, 4), "IOCTL_EVTCHN_NOTIFY" },           /* answering a request */
+    { _IOC(_IOC_NONE, 'E', 3, 4), "IOCTL_EVTCHN_UNBIND" },           /* at exit */
+    { TCGETS, "TCGETS" },               /* isatty, tcgetattr (stdio, ptys) */
+    { BLKGETSIZE64, "BLKGETSIZE64" },   /* a block device taken by QMP add-fd + change-medium */
+};
+
+unsigned sandbox_ioctl_count(void)
+{
+    return (unsigned)ARRAY_SIZE(ioctls);
+}
+
+unsigned long sandbox_ioctl_request(unsigned i)
+{
+    return i < ARRAY_SIZE(ioctls) ? ioctls[i].req : 0;
+}
 
 int sandbox_mode_parse(const char *s)
 {
@@ -99,11 +136,20 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
             goto fail;
         }
     }
-    /* local sockets only (a new xenstore connection): no network */
-    r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                         SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+    /* ioctl: the requests above (the kernel takes the request as 32 bits: compare those) */
+    for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++) {
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, ioctls[i].req));
+        if (r < 0) {
+            snprintf(err, errlen, "sandbox: allowing ioctl %s: %s", ioctls[i].name, strerror(-r));
+            goto fail;
+        }
+    }
+    /* unlink: refused without a kill (qmp_free still tries at exit; the cleaner removes the
+     * sockets) */
+    r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unlink), 0);
     if (r < 0) {
-        snprintf(err, errlen, "sandbox: socket rule: %s", strerror(-r));
+        snprintf(err, errlen, "sandbox: unlink rule: %s", strerror(-r));
         goto fail;
     }
     /* threads only: a clone without CLONE_THREAD would be a new process */
@@ -122,10 +168,82 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
         goto fail;
     }
     seccomp_release(ctx);
-    log_info("sandbox %s: no new privileges, %u system calls allowed", sandbox_mode_name(m),
-             sandbox_allowed_count() + 2);
+    log_info("sandbox %s: no new privileges, %u system calls allowed (ioctl with %u requests)",
+             sandbox_mode_name(m), sandbox_allowed_count() + 2, sandbox_ioctl_count());
     return 0;
 fail:
     seccomp_release(ctx);
     return r < 0 ? r : -EINVAL;
+}
+
+/* The cleaner: a child that holds the read end of a pipe whose write end only hvmd holds, and
+ * nothing else (every other descriptor closed: no Xen handle, no image, no guest memory). When
+ * hvmd is gone, however it ended, the read returns end-of-file and the cleaner removes each
+ * path that is still the socket it saw when it started (same device and inode: a socket a new
+ * device model made there since is left alone). It makes no other system call of interest,
+ * takes no input (what hvmd could write is ignored) and ignores the signals that end hvmd. */
+static void cleaner(int rfd, const char *const *paths, const struct stat *seen, unsigned n)
+{
+    static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGPIPE };
+    char buf[64];
+    ssize_t r;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(sigs); i++)
+        signal(sigs[i], SIG_IGN);
+    prctl(PR_SET_NAME, "hvmd-cleaner", 0, 0, 0);
+    if (rfd != 3) {
+        if (dup2(rfd, 3) < 0)
+            _exit(1);
+        rfd = 3;
+    }
+    for (int fd = 0; fd < 3; fd++)
+        close(fd);
+    if (close_range(4, ~0u, 0) < 0)
+        for (int fd = 4; fd < 65536; fd++)
+            close(fd);
+    while ((r = read(rfd, buf, sizeof(buf))) != 0)
+        if (r < 0 && errno != EINTR)
+            break;
+    for (unsigned i = 0; i < n; i++) {
+        struct stat st;
+        if (lstat(paths[i], &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == seen[i].st_dev &&
+            st.st_ino == seen[i].st_ino)
+            unlink(paths[i]);
+    }
+    _exit(0);
+}
+
+int sandbox_remove_at_exit(const char *const *paths, unsigned n, char *err, size_t errlen)
+{
+    struct stat seen[SANDBOX_MAX_PATHS];
+    int p[2];
+
+    if (n > SANDBOX_MAX_PATHS) {
+        snprintf(err, errlen, "sandbox: at most %d sockets to remove at exit", SANDBOX_MAX_PATHS);
+        return -E2BIG;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (lstat(paths[i], &seen[i]) < 0 || !S_ISSOCK(seen[i].st_mode)) {
+            snprintf(err, errlen, "sandbox: %s is not a socket hvmd made", paths[i]);
+            return -EINVAL;
+        }
+    }
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "sandbox: pipe: %s", strerror(errno));
+        return -errno;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(p[0]);
+        close(p[1]);
+        snprintf(err, errlen, "sandbox: starting the cleaner: %s", strerror(e));
+        return -e;
+    }
+    if (pid == 0) {
+        close(p[1]);
+        cleaner(p[0], paths, seen, n);
+    }
+    close(p[0]);
+    return p[1]; /* held until the process ends: never written, closed by the kernel */
 }

@@ -1,7 +1,8 @@
 /* The sandbox hvmd enters once its setup is done (every Xen handle, image, socket and pty is
  * open): no new privileges, and a seccomp allow-list of the system calls its steady state and
  * its shutdown make. Anything else kills the process: a guest that takes over the device model
- * gets no exec, no new socket, no file opened by path, no ptrace.
+ * gets no exec, no new socket, no connect, no file opened or removed by path, no ioctl but
+ * the few requests hvmd makes, no ptrace.
  *
  * Modes: on (the default), off (no filter: for debugging), log (the filter's default action is
  * to log, so a missing system call shows in dom0's kernel log as an audit "type=1326" line with
@@ -10,6 +11,7 @@
 #define HVMD_SANDBOX_H
 
 #include <stddef.h>
+#include "dm/util.h"
 
 enum sandbox_mode { SANDBOX_ON, SANDBOX_OFF, SANDBOX_LOG };
 
@@ -22,5 +24,16 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen);
 
 /* How many system calls the allow-list holds (for the log and the tests). */
 unsigned sandbox_allowed_count(void);
+/* The ioctl requests allowed (for the tests): the Ith, or 0 past the end. */
+unsigned sandbox_ioctl_count(void);
+unsigned long sandbox_ioctl_request(unsigned i);
+
+/* Before the filter: have the sockets at PATHS (made by this process, still there) removed
+ * once this process is gone, however it ends, by a small process started now that holds
+ * nothing of hvmd's (sandbox.c: the cleaner); in the sandbox, unlink fails with EPERM. A path
+ * that is no longer the same socket by then is left alone. Returns a descriptor to keep open
+ * (closing it starts the removal), or a negative errno with ERR set. */
+#define SANDBOX_MAX_PATHS 8
+int sandbox_remove_at_exit(const char *const *paths, unsigned n, char *err, size_t errlen) WUR;
 
 #endif

@@ -13,6 +13,10 @@
  *   5  buffered slot: 8 bytes of buf_ioreq, appended to the ring, then the ring is served
  *   6  buffered pointers: u32 read, u32 write, then the ring is served
  *   7  rep port string: u16 port, u8 size, u16 count, u32 gpa, u8 flags (bit0 dir, bit1 df)
+ * An opcode byte of 0xf0 or more is instead a change of the memory map, as ballooning makes it:
+ * u16 gfn (modulo RAM's pages) becomes a hole (bit0 set) or RAM again (bit0 clear), then, if
+ * bit1, Xen's INVALIDATE through the slot; the map cache meets holes between the DMA and rep
+ * accesses around it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -77,6 +81,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     uint8_t op;
     while (take(&in, &op, 1)) {
+        if (op >= 0xf0) {
+            uint16_t gfn;
+            if (!take(&in, &gfn, 2))
+                goto done;
+            fx->hole[gfn % (RAM >> 12)] = op & 1;
+            if (op & 2) {
+                ioreq_t inv = { .type = IOREQ_TYPE_INVALIDATE, .size = 1, .count = 1 };
+                fx_request(fx, &inv);
+            }
+            continue;
+        }
         switch (op % 8) {
         case 0: {
             ioreq_t req;

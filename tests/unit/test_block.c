@@ -2,7 +2,12 @@
  * completing at once, the O_DIRECT + libaio path completing through the loop, the bounded
  * queue, flushes ordered behind the writes they cover, the fallbacks (a file system without
  * O_DIRECT, unaligned buffers), and durability: what a process acknowledged before a flush
- * it saw complete is in the file after the process is killed with SIGKILL. */
+ * it saw complete is in the file after the process is killed with SIGKILL.
+ *
+ * The cases that use open media run in a child process under hvmd's own seccomp filter (as
+ * hvmd serves requests): a system call outside the allow-list kills the child with SIGSYS and
+ * fails the case. Images are opened before the filter, as hvmd opens them (or, for media
+ * opened later, handed over as descriptors, as QMP add-fd does). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,11 +26,17 @@
 #include "dm/block.h"
 #include "dm/log.h"
 #include "dm/loop.h"
+#include "dm/sandbox.h"
+
+#define PRE_FDS 8
 
 struct fix {
     char dir[200];
     char path[256];
     struct loop *loop;
+    int child;               /* this is the sandboxed child */
+    int pre[2][PRE_FDS];     /* [readonly] descriptors of path opened before the filter */
+    unsigned npre[2];
 };
 
 static int setup(void **state)
@@ -47,6 +58,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fix *f = *state;
+    if (f->child) {
+        fflush(NULL);
+        _exit(1); /* a failed assertion in the sandboxed child: the parent reports it */
+    }
     loop_free(f->loop);
     unlink(f->path);
     rmdir(f->dir);
@@ -59,9 +74,51 @@ static struct blk *open_img(struct fix *f, int ro, enum blk_cache c)
     struct blk *b;
     char err[256];
     struct blk_opts o = { .path = f->path, .fd = -1, .readonly = ro, .cache = c };
+    if (f->child) {
+        /* nothing is opened by path in the sandbox: a descriptor opened before it */
+        assert_true(f->npre[ro] > 0);
+        o.fd = f->pre[ro][--f->npre[ro]];
+    }
     assert_int_equal(blk_open(&b, f->loop, &o, err, sizeof(err)), 0);
     return b;
 }
+
+/* Run BODY in a child under hvmd's filter (SANDBOX_ON: anything outside the allow-list kills
+ * it), with descriptors of the image opened before, as hvmd opens its media before the filter
+ * and takes later ones as descriptors (QMP add-fd). */
+static void in_sandbox(void **state, void (*body)(void **state))
+{
+    struct fix *f = *state;
+    int st = 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[256];
+        f->child = 1;
+        for (int ro = 0; ro < 2; ro++)
+            for (f->npre[ro] = 0; f->npre[ro] < PRE_FDS; f->npre[ro]++) {
+                int fd = open(f->path, ro ? O_RDONLY : O_RDWR);
+                if (fd < 0)
+                    _exit(2);
+                f->pre[ro][f->npre[ro]] = fd;
+            }
+        f->loop = loop_new(); /* its own epoll set, not the parent's */
+        if (!f->loop || sandbox_enter(SANDBOX_ON, err, sizeof(err)) < 0)
+            _exit(3);
+        body(state);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+        fail_msg("killed by SIGSYS: the block layer made a system call outside hvmd's "
+                 "allow-list");
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the sandboxed case failed (status %#x)", st);
+}
+
+#define SANDBOXED(name) \
+    static void name##_sandboxed(void **state) { in_sandbox(state, name); }
 
 struct done_log {
     int order[16];
@@ -251,6 +308,113 @@ static void test_direct_async_and_queue_bound(void **state)
     blk_close(b);
 }
 
+SANDBOXED(test_page_cache_sync)
+SANDBOXED(test_direct_async_and_queue_bound)
+
+/* What O_DIRECT refuses (unaligned buffer, offset or length) goes through the page cache, in
+ * the sandbox: on a medium opened before the filter and on one taken as a descriptor after it
+ * (QMP add-fd + change-medium). Issue 16 item 2: this reopened the file through /proc/self/fd
+ * and SIGSYS killed hvmd. */
+static void test_unaligned_direct(void **state)
+{
+    struct fix *f = *state;
+    struct done_log l = { .n = 0 };
+    struct blk_req r;
+    uint8_t *buf = blk_buf_alloc(8192);
+    for (int round = 0; round < 2; round++) {
+        struct blk *b = open_img(f, 0, round ? BLK_CACHE_DIRECTSYNC : BLK_CACHE_NONE);
+        assert_true(blk_direct(b));
+        memset(buf, 0x11 + round, 8192);
+        req_init(&r, BLK_WRITE, 1000 + round, buf + 3, 700, &l);
+        assert_int_equal(blk_submit(b, &r), 1);
+        assert_int_equal(r.ret, 700);
+        memset(buf, 0, 8192);
+        req_init(&r, BLK_READ, 999 + round, buf + 1, 702, &l);
+        assert_int_equal(blk_submit(b, &r), 1);
+        assert_int_equal(r.ret, 702);
+        /* buf[1 + k] is byte 999 + round + k; round 0 wrote 1000..1699, round 1 1001..1700 */
+        assert_int_equal(buf[1], round ? 0x11 : 0);
+        assert_int_equal(buf[2], 0x11 + round);
+        assert_int_equal(buf[701], 0x11 + round);
+        assert_int_equal(buf[702], 0);
+        /* aligned requests still take the direct path afterwards */
+        req_init(&r, BLK_READ, 0, buf, 4096, &l);
+        assert_int_equal(blk_submit(b, &r), 0);
+        blk_drain(b);
+        assert_int_equal(l.ret[l.n - 1], 4096);
+        assert_int_equal(buf[1000 + round], 0x11 + round);
+        blk_close(b);
+    }
+    free(buf);
+}
+SANDBOXED(test_unaligned_direct)
+
+/* Issue 16 item 3: a failed fdatasync fails every later flush, until the image is reopened;
+ * writes go on. */
+static void flush_error_sticks(struct fix *f, enum blk_cache c)
+{
+    struct done_log l = { .n = 0 };
+    struct blk_req r;
+    uint8_t *buf = blk_buf_alloc(4096);
+    struct blk *b = open_img(f, 0, c);
+    memset(buf, 0x42, 4096);
+    blk_inject_error(b, BLK_FLUSH, EIO, 1);
+    req_init(&r, BLK_FLUSH, 0, NULL, 0, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, -EIO);
+    for (int i = 0; i < 3; i++) {
+        req_init(&r, BLK_WRITE, 4096, buf, 4096, &l);
+        int s = blk_submit(b, &r);
+        assert_true(s == 0 || s == 1);
+        blk_drain(b);
+        assert_int_equal(s ? r.ret : l.ret[l.n - 1], 4096);
+        /* the next flush (parked behind the write or not) fails as well */
+        req_init(&r, BLK_FLUSH, 0, NULL, 0, &l);
+        unsigned before = l.n;
+        s = blk_submit(b, &r);
+        assert_true(s == 0 || s == 1);
+        blk_drain(b);
+        assert_int_equal(s ? r.ret : l.ret[before], -EIO);
+    }
+    assert_true(blk_stats(b)->errors >= 4);
+    blk_close(b);
+    /* reopened: flushes work again */
+    b = open_img(f, 0, c);
+    req_init(&r, BLK_FLUSH, 0, NULL, 0, &l);
+    unsigned before = l.n;
+    int s = blk_submit(b, &r);
+    blk_drain(b);
+    assert_int_equal(s ? r.ret : l.ret[before], 0);
+    /* injected read and write errors do nothing and do not stick */
+    blk_inject_error(b, BLK_WRITE, ENOSPC, 1);
+    req_init(&r, BLK_WRITE, 0, buf, 4096, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, -ENOSPC);
+    blk_inject_error(b, BLK_READ, EIO, 1);
+    req_init(&r, BLK_READ, 0, buf, 4096, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, -EIO);
+    req_init(&r, BLK_READ, 0, buf, 4096, &l);
+    s = blk_submit(b, &r);
+    blk_drain(b);
+    assert_int_equal(s ? r.ret : l.ret[l.n - 1], 4096);
+    assert_int_equal(buf[0], 0); /* the failed write wrote nothing */
+    req_init(&r, BLK_FLUSH, 0, NULL, 0, &l);
+    before = l.n;
+    s = blk_submit(b, &r);
+    blk_drain(b);
+    assert_int_equal(s ? r.ret : l.ret[before], 0);
+    blk_close(b);
+    free(buf);
+}
+
+static void test_flush_error_sticks(void **state)
+{
+    flush_error_sticks(*state, BLK_CACHE_WRITEBACK);
+    flush_error_sticks(*state, BLK_CACHE_NONE);
+}
+SANDBOXED(test_flush_error_sticks)
+
 /* A flush submitted behind writes in flight waits for them, then runs. */
 static void test_flush_ordering(void **state)
 {
@@ -291,6 +455,7 @@ static void test_flush_ordering(void **state)
     blk_close(b);
     free(buf);
 }
+SANDBOXED(test_flush_ordering)
 
 /* tmpfs took no O_DIRECT before Linux 6.6: cache=none then falls back to the page cache. The
  * medium uses O_DIRECT exactly when the kernel takes it for that file, and works either way. */
@@ -347,8 +512,10 @@ static void durability(struct fix *f, enum blk_cache cache)
         struct loop *loop = loop_new();
         struct blk *b;
         char err[256];
-        struct blk_opts o = { .path = f->path, .fd = -1, .cache = cache };
-        if (!loop || blk_open(&b, loop, &o, err, sizeof(err)) < 0)
+        /* as hvmd: the image opened, then the filter, then the guest's I/O */
+        struct blk_opts o = { .path = f->path, .fd = open(f->path, O_RDWR), .cache = cache };
+        if (!loop || sandbox_enter(SANDBOX_ON, err, sizeof(err)) < 0 ||
+            blk_open(&b, loop, &o, err, sizeof(err)) < 0)
             _exit(2);
         uint8_t *buf = blk_buf_alloc(1 << 20);
         struct done_log l = { .n = 0 };
@@ -372,7 +539,8 @@ static void durability(struct fix *f, enum blk_cache cache)
         if (write(pfd[1], "k", 1) != 1)
             _exit(6);
         for (;;)
-            pause(); /* hold everything open: no close, no exit handlers */
+            sleep(1000); /* hold everything open: no close, no exit handlers (pause is not
+                            on hvmd's allow-list: it never needs it) */
     }
     close(pfd[1]);
     char c;
@@ -381,7 +549,7 @@ static void durability(struct fix *f, enum blk_cache cache)
     kill(pid, SIGKILL);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL); /* not SIGSYS */
     uint8_t *back = malloc(1 << 20);
     int fd = open(f->path, O_RDONLY);
     assert_int_equal(pread(fd, back, 1 << 20, 1048576), 1 << 20);
@@ -403,9 +571,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_page_cache_sync, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_direct_async_and_queue_bound, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flush_ordering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_cache_sync_sandboxed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_direct_async_and_queue_bound_sandboxed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unaligned_direct_sandboxed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_error_sticks_sandboxed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_ordering_sandboxed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_direct_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_survives_sigkill, setup, teardown),
     };

@@ -1,6 +1,7 @@
 /* dm/chardev: output to a reader that lags waits in the bounded backlog and arrives whole and
  * in order once the reader drains; beyond the backlog bytes are dropped and counted; a pty
- * whose console is not attached keeps what the guest wrote for `xl console` to read. */
+ * whose console is not attached keeps what the guest wrote for `xl console` to read; a file
+ * stops growing at its max-size. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "dm/chardev.h"
 #include "dm/loop.h"
@@ -139,12 +141,73 @@ static void test_pty_keeps_output(void **state)
     loop_free(loop);
 }
 
+/* Issue 16 ("Also"): -serial file: grew without bound. It takes max-size bytes, drops and
+ * counts the rest. */
+static void test_file_capped(void **state)
+{
+    struct loop *loop = loop_new();
+    char err[256], spec[300], path[200];
+    uint8_t buf[600];
+    struct stat st;
+    (void)state;
+    snprintf(path, sizeof(path), "%s/hvmd-serial-%d", stat("build", &st) == 0 ? "build" : "/tmp",
+             (int)getpid());
+    snprintf(spec, sizeof(spec), "file:%s,max-size=1000", path);
+    struct chardev *c = chardev_open(loop, spec, "serial0", err, sizeof(err));
+    assert_non_null(c);
+    assert_string_equal(chardev_filename(c) + 5, path);
+    memset(buf, 'x', sizeof(buf));
+    chardev_write(c, buf, 600);
+    chardev_write(c, buf, 600);
+    chardev_write(c, buf, 600);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 1000);
+    assert_int_equal(chardev_dropped(c), 800);
+    chardev_close(c);
+    /* K/M/G, 0 for none; bad values are refused by name */
+    snprintf(spec, sizeof(spec), "file:%s,max-size=1K", path);
+    c = chardev_open(loop, spec, "serial0", err, sizeof(err));
+    assert_non_null(c);
+    for (int i = 0; i < 4; i++)
+        chardev_write(c, buf, 600);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 1024);
+    chardev_close(c);
+    snprintf(spec, sizeof(spec), "file:%s,max-size=0", path);
+    c = chardev_open(loop, spec, "serial0", err, sizeof(err));
+    for (int i = 0; i < 4; i++)
+        chardev_write(c, buf, 600);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 2400);
+    assert_int_equal(chardev_dropped(c), 0);
+    chardev_close(c);
+    snprintf(spec, sizeof(spec), "file:%s,max-size=lots", path);
+    assert_null(chardev_open(loop, spec, "serial0", err, sizeof(err)));
+    assert_non_null(strstr(err, "max-size"));
+    snprintf(spec, sizeof(spec), "file:%s,max-size=-1", path);
+    assert_null(chardev_open(loop, spec, "serial0", err, sizeof(err)));
+    /* the default: CHARDEV_FILE_MAX */
+    snprintf(spec, sizeof(spec), "file:%s", path);
+    c = chardev_open(loop, spec, "serial0", err, sizeof(err));
+    uint8_t *big = calloc(1, 1 << 20);
+    for (uint64_t i = 0; i < CHARDEV_FILE_MAX / (1 << 20) + 1; i++)
+        chardev_write(c, big, 1 << 20);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, CHARDEV_FILE_MAX);
+    assert_int_equal(chardev_dropped(c), 1 << 20);
+    free(big);
+    chardev_close(c);
+    unlink(path);
+    loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backlog_in_order),
         cmocka_unit_test(test_backlog_full_drops),
         cmocka_unit_test(test_pty_keeps_output),
+        cmocka_unit_test(test_file_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,6 +136,38 @@ static void test_pin_survives_invalidate(void **state)
     fx_free(fx);
 }
 
+/* Issue 16 item 4: a page that was not RAM when its bucket was mapped (ballooned out) and
+ * is RAM now (given back, with no INVALIDATE from Xen) is served: the bucket is mapped again.
+ * A page that is still a hole costs one mapping per access, no more. */
+static void test_page_back_after_hole(void **state)
+{
+    struct fakexen *fx = fx_new(4 * MiB);
+    struct mem *m = fx->vm.mem;
+    uint64_t gfn = (2 * MiB >> 12) + 5;
+    uint8_t buf[64];
+    memset(buf, 0x6b, sizeof(buf));
+    fx_set_hole(fx, gfn);
+    assert_int_equal(mem_write(m, 2 * MiB, buf, 8), 0); /* maps the bucket, hole recorded */
+    unsigned maps = fx->maps;
+    assert_int_equal(mem_write(m, gfn << 12, buf, 8), -EFAULT);
+    assert_int_equal(fx->maps, maps + 1); /* tried once more, still a hole */
+    assert_int_equal(mem_read(m, gfn << 12, buf, 8), -EFAULT);
+    assert_int_equal(fx->maps, maps + 2);
+    /* a spanning access over the hole: one remap, not one per walk or per bucket */
+    assert_int_equal(mem_read(m, 2 * MiB - 8, buf, 5 * 4096 + 16), -EFAULT);
+    assert_int_equal(mem_stats(m)->remaps, 3);
+    assert_int_equal(fx->maps, maps + 4); /* and bucket 1, first mapped now */
+    fx->hole[gfn] = 0; /* the balloon gives the page back */
+    assert_int_equal(mem_write(m, (gfn << 12) + 8, buf, sizeof(buf)), 0);
+    assert_memory_equal(fx->ram + (gfn << 12) + 8, buf, sizeof(buf));
+    assert_int_equal(fx->maps, maps + 5);
+    assert_int_equal(mem_read(m, (gfn << 12) + 8, buf, sizeof(buf)), 0);
+    assert_int_equal(fx->maps, maps + 5); /* the new mapping stays */
+    assert_int_equal(mem_stats(m)->remaps, 4);
+    assert_int_equal(fx->maps - fx->unmaps, 2); /* buckets 1 and 2: no mapping leaked */
+    fx_free(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_cache_maps_once_and_invalidates),
         cmocka_unit_test(test_cache_evicts_least_recent),
         cmocka_unit_test(test_pin_survives_invalidate),
+        cmocka_unit_test(test_page_back_after_hole),
     };
     log_set_level(LOG_ERR);
     return cmocka_run_group_tests(tests, NULL, NULL);

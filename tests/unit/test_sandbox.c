@@ -1,22 +1,32 @@
 /* dm/sandbox: in a child process (the filter cannot be taken back), what hvmd's steady state
- * does still works, and what a guest that took hvmd over would want kills it: exec, a network
- * socket, opening a file by path, a new process. */
+ * does still works, and what a guest that took hvmd over would want kills it: exec, a socket,
+ * connect, opening a file by path, a new process, an ioctl hvmd does not make; unlink fails
+ * (the cleaner removes hvmd's sockets once it is gone, and only those). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "dm/sandbox.h"
 
-enum act { ACT_STEADY, ACT_EXEC, ACT_INET, ACT_OPEN, ACT_FORK };
+enum act { ACT_STEADY, ACT_EXEC, ACT_INET, ACT_OPEN, ACT_FORK, ACT_UNIX, ACT_CONNECT,
+           ACT_IOCTL, ACT_UNLINK };
+
+static char scratch[96]; /* a file (ACT_UNLINK) or a listening socket (ACT_CONNECT) */
 
 /* the child's status after it entered the sandbox and did ACT */
 static int run_child(enum sandbox_mode m, enum act act)
@@ -28,7 +38,8 @@ static int run_child(enum sandbox_mode m, enum act act)
     if (pid == 0) {
         char err[256];
         int p[2];
-        if (pipe(p) < 0)
+        int u = socket(AF_UNIX, SOCK_STREAM, 0); /* made before, as xenstore's connection */
+        if (pipe(p) < 0 || u < 0)
             _exit(10);
         if (sandbox_enter(m, err, sizeof(err)) < 0)
             _exit(11);
@@ -36,13 +47,33 @@ static int run_child(enum sandbox_mode m, enum act act)
         case ACT_STEADY: {
             char b = 'x';
             void *mem = malloc(1 << 20);
-            int u = socket(AF_UNIX, SOCK_STREAM, 0);
-            if (!mem || u < 0 || write(p[1], &b, 1) != 1 || read(p[0], &b, 1) != 1)
+            if (!mem || write(p[1], &b, 1) != 1 || read(p[0], &b, 1) != 1)
                 _exit(12);
             free(mem);
-            close(u);
+            /* every ioctl request hvmd makes passes the filter (a pipe answers ENOTTY) */
+            for (unsigned i = 0; i < sandbox_ioctl_count(); i++)
+                if (ioctl(p[0], sandbox_ioctl_request(i), NULL) != -1 || errno != ENOTTY)
+                    _exit(13);
+            if (isatty(p[0]))
+                _exit(14);
             _exit(0);
         }
+        case ACT_UNIX:
+            socket(AF_UNIX, SOCK_STREAM, 0);
+            _exit(24);
+        case ACT_CONNECT: {
+            struct sockaddr_un sa = { .sun_family = AF_UNIX };
+            snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", scratch);
+            connect(u, (struct sockaddr *)&sa, sizeof(sa));
+            _exit(25);
+        }
+        case ACT_IOCTL: {
+            int one = 1;
+            ioctl(p[0], FIONBIO, &one); /* harmless, but not a request hvmd makes */
+            _exit(26);
+        }
+        case ACT_UNLINK:
+            _exit(unlink(scratch) == -1 && errno == EPERM ? 0 : 27);
         case ACT_EXEC:
             execl("/bin/true", "true", (char *)NULL);
             _exit(20);
@@ -63,6 +94,17 @@ static int run_child(enum sandbox_mode m, enum act act)
     return st;
 }
 
+static int listen_at(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    unlink(path);
+    assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(l, 1), 0);
+    return l;
+}
+
 static void test_steady_state_allowed(void **state)
 {
     (void)state;
@@ -73,13 +115,90 @@ static void test_steady_state_allowed(void **state)
 
 static void test_forbidden_kills(void **state)
 {
-    static const enum act acts[] = { ACT_EXEC, ACT_INET, ACT_OPEN, ACT_FORK };
+    static const enum act acts[] = { ACT_EXEC, ACT_INET, ACT_OPEN, ACT_FORK, ACT_UNIX,
+                                     ACT_CONNECT, ACT_IOCTL };
     (void)state;
+    /* something to connect to: a listening socket */
+    snprintf(scratch, sizeof(scratch), "/tmp/hvmd-sandbox-%d.sock", (int)getpid());
+    int l = listen_at(scratch);
     for (unsigned i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
         int st = run_child(SANDBOX_ON, acts[i]);
         assert_true(WIFSIGNALED(st));
         assert_int_equal(WTERMSIG(st), SIGSYS);
     }
+    close(l);
+    unlink(scratch);
+}
+
+/* Issue 16 item 5: in the sandbox no path can be removed (unlink fails, nothing is killed) */
+static void test_unlink_refused(void **state)
+{
+    (void)state;
+    snprintf(scratch, sizeof(scratch), "/tmp/hvmd-sandbox-%d.file", (int)getpid());
+    close(open(scratch, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+    int st = run_child(SANDBOX_ON, ACT_UNLINK);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(access(scratch, F_OK), 0); /* still there */
+    unlink(scratch);
+}
+
+/* ... instead the cleaner removes the sockets hvmd made, once hvmd is gone, and only those:
+ * not a socket someone else made at the path since. */
+static void test_cleaner_removes_own_sockets(void **state)
+{
+    char a[96], b[96];
+    (void)state;
+    snprintf(a, sizeof(a), "/tmp/hvmd-sandbox-%d.a", (int)getpid());
+    snprintf(b, sizeof(b), "/tmp/hvmd-sandbox-%d.b", (int)getpid());
+    int ready[2], go[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[256], c;
+        const char *paths[2] = { a, b };
+        close(ready[0]);
+        close(go[1]);
+        listen_at(a);
+        listen_at(b);
+        if (sandbox_remove_at_exit(paths, 2, err, sizeof(err)) < 0) {
+            fprintf(stderr, "%s\n", err);
+            _exit(2);
+        }
+        if (sandbox_enter(SANDBOX_ON, err, sizeof(err)) < 0)
+            _exit(3);
+        if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+            _exit(4);
+        _exit(0);
+    }
+    char c;
+    close(ready[1]);
+    close(go[0]);
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    /* while "hvmd" runs, both are there; then someone replaces B with a socket of its own */
+    assert_int_equal(access(a, F_OK), 0);
+    int other = listen_at(b);
+    assert_int_equal(write(go[1], "x", 1), 1);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    for (int i = 0; i < 200 && access(a, F_OK) == 0; i++)
+        nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+    assert_int_equal(access(a, F_OK), -1);
+    assert_int_equal(access(b, F_OK), 0); /* not the socket hvmd made */
+    close(other);
+    unlink(b);
+    close(ready[0]);
+    close(go[1]);
+    /* only sockets, and only so many */
+    char err[256];
+    const char *notsock[1] = { "/etc/hostname" };
+    assert_int_equal(sandbox_remove_at_exit(notsock, 1, err, sizeof(err)), -EINVAL);
+    assert_int_equal(sandbox_remove_at_exit(notsock, SANDBOX_MAX_PATHS + 1, err, sizeof(err)),
+                     -E2BIG);
 }
 
 static void test_off_and_log_do_not_kill(void **state)
@@ -112,6 +231,8 @@ int main(void)
         cmocka_unit_test(test_steady_state_allowed),
         cmocka_unit_test(test_forbidden_kills),
         cmocka_unit_test(test_off_and_log_do_not_kill),
+        cmocka_unit_test(test_unlink_refused),
+        cmocka_unit_test(test_cleaner_removes_own_sockets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
