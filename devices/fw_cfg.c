@@ -492,7 +492,7 @@ static int fw_cfg_load(void *state, struct snap_reader *r, int commit)
         return snap_fail(r, NULL, "item %#x is not in this machine's fw_cfg", key);
     if (!selected && key)
         return snap_fail(r, NULL, "%#x with no item selected", key);
-    if (snap_get_u32_in(r, "offset", &off, 0, it ? it->len : 0) < 0 ||
+    if (snap_get_u32_in(r, "offset", &off, 0, it ? it->blob.len : 0) < 0 ||
         snap_get_u32(r, "dma_hi", &dma_hi) < 0)
         return -EINVAL;
     if (commit) {
