@@ -692,29 +692,11 @@ static void gen_cpu_props(yajl_gen g, unsigned i)
     yajl_gen_map_close(g);
 }
 
-/* query-cpus-fast: libxl reads "cpu-index" of each (the present vCPUs' bitmap). */
-static void gen_cpus_fast(struct qmp_req *r, yajl_gen g)
-{
-    struct cpu_view v;
-    cpu_view(r->c->q, &v);
-    yajl_gen_array_open(g);
-    for (unsigned i = 0; i < v.max; i++) {
-        if (!cpu_in(&v, i))
-            continue;
-        yajl_gen_map_open(g);
-        gkv_int(g, "cpu-index", i);
-        gen_qom_path(g, "qom-path", i);
-        gkv_int(g, "thread-id", getpid());
-        gen_cpu_props(g, i);
-        gkv_str(g, "target", "i386");
-        yajl_gen_map_close(g);
-    }
-    yajl_gen_array_close(g);
-}
-
-/* query-cpus (libxl's fallback; gone from QEMU 6.0): libxl reads "CPU". */
+/* query-cpus-fast (libxl reads "cpu-index" of each: the present vCPUs' bitmap) and, if
+ * r->val[0], query-cpus (libxl's fallback, gone from QEMU 6.0; libxl reads "CPU"). */
 static void gen_cpus(struct qmp_req *r, yajl_gen g)
 {
+    int legacy = r->val[0] != 0;
     struct cpu_view v;
     cpu_view(r->c->q, &v);
     yajl_gen_array_open(g);
@@ -722,14 +704,20 @@ static void gen_cpus(struct qmp_req *r, yajl_gen g)
         if (!cpu_in(&v, i))
             continue;
         yajl_gen_map_open(g);
-        gkv_int(g, "CPU", i);
-        gkv_bool(g, "current", i == 0);
-        gkv_bool(g, "halted", 0);
-        gen_qom_path(g, "qom_path", i);
-        gkv_int(g, "thread_id", getpid());
+        gkv_int(g, legacy ? "CPU" : "cpu-index", i);
+        if (legacy) {
+            gkv_bool(g, "current", i == 0);
+            gkv_bool(g, "halted", 0);
+        }
+        gen_qom_path(g, legacy ? "qom_path" : "qom-path", i);
+        gkv_int(g, legacy ? "thread_id" : "thread-id", getpid());
         gen_cpu_props(g, i);
-        gkv_str(g, "arch", "x86");
-        gkv_int(g, "pc", 0);
+        if (legacy) {
+            gkv_str(g, "arch", "x86");
+            gkv_int(g, "pc", 0);
+        } else {
+            gkv_str(g, "target", "i386");
+        }
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -754,8 +742,12 @@ static void gen_hotpluggable(struct qmp_req *r, yajl_gen g)
     yajl_gen_array_close(g);
 }
 
-static void cmd_query_cpus_fast(struct qmp_req *r) { req_return(r, gen_cpus_fast); }
-static void cmd_query_cpus(struct qmp_req *r) { req_return(r, gen_cpus); }
+static void cmd_query_cpus_fast(struct qmp_req *r) { req_return(r, gen_cpus); }
+static void cmd_query_cpus(struct qmp_req *r)
+{
+    r->val[0] = 1;
+    req_return(r, gen_cpus);
+}
 static void cmd_query_hotpluggable(struct qmp_req *r) { req_return(r, gen_hotpluggable); }
 
 /* An integer argument KEY of device_add, in [0, max): its value, or -1 with the error sent. */
