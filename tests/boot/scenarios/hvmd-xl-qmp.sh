@@ -52,7 +52,7 @@ alive() {
 xl -v list -l xq > /tmp/xq-list.json 2> /tmp/xq-list.err || { cat /tmp/xq-list.err; fail "xl list -l xq failed"; }
 grep -q '"c_info"' /tmp/xq-list.json || { cat /tmp/xq-list.json /tmp/xq-list.err; fail "xl list -l printed no configuration"; }
 grep -q '"name": "xq"' /tmp/xq-list.json || fail "xl list -l: no name xq"
-grep -qi "query-cpus\|unable to retrieve" /tmp/xq-list.err && { cat /tmp/xq-list.err; fail "xl list -l: configuration retrieval failed"; }
+grep -qiE "command query-cpus|unable to retrieve" /tmp/xq-list.err && { cat /tmp/xq-list.err; fail "xl list -l: configuration retrieval failed"; }
 info "xl list -l: $(wc -l < /tmp/xq-list.json) lines; avail_vcpus: $(grep -A3 '"avail_vcpus"' /tmp/xq-list.json | tr -d ' \n')"
 alive "xl list -l"
 step list-l
@@ -82,7 +82,7 @@ info "usbctrl-attach: $(grep -iE "qmp|valid device|failed" /tmp/xq-usb.log | hea
 alive "usbctrl-attach"
 rm -f /tmp/xq.save
 xl -v save -c xq /tmp/xq.save > /tmp/xq-save.log 2>&1 && fail "xl save -c succeeded (issue 17 not expected yet)"
-grep -qi "unable to retrieve domain configuration\|query-cpus" /tmp/xq-save.log && { cat /tmp/xq-save.log; fail "xl save -c failed at configuration retrieval"; }
+grep -qiE "unable to retrieve domain configuration|command query-cpus" /tmp/xq-save.log && { cat /tmp/xq-save.log; fail "xl save -c failed at configuration retrieval"; }
 grep -E "xen-set-global-dirty-log|xen-save-devices-state|logdirty|has not been found|Failed to save" /tmp/xq-save.log | head -5 | sed 's/^/== save: /'
 grep -qE "xen-set-global-dirty-log|xen-save-devices-state|logdirty" /tmp/xq-save.log || { cat /tmp/xq-save.log; fail "xl save -c failed somewhere other than the device model's save state"; }
 sleep 2
