@@ -74,10 +74,10 @@ xl qemu-monitor-command xq "info block" > /dev/null || fail "info block failed"
 alive "qemu-monitor-command"
 step monitor
 
-# vCPU hot-plug: the guest asks for it, xl vcpu-set sends query-cpus-fast,
+# vCPU hot-plug (--ignore-host: the bed has one physical CPU): the guest asks for it, xl vcpu-set sends query-cpus-fast,
 # query-hotpluggable-cpus and device_add of cpu 1
 wait_re "$con" HVMD-VCPU-PLUG-NOW 350 || fail "the guest's vcpu-hotplug check did not start"
-xl -v vcpu-set xq 2 > /tmp/xq-vcpu.log 2>&1 || { cat /tmp/xq-vcpu.log; fail "xl vcpu-set xq 2 failed"; }
+xl -v vcpu-set --ignore-host xq 2 > /tmp/xq-vcpu.log 2>&1 || { cat /tmp/xq-vcpu.log; fail "xl vcpu-set --ignore-host xq 2 failed"; }
 grep -q "vCPU 1 plugged" "$dmlog" || fail "hvmd did not plug vCPU 1"
 step vcpu-set
 wait_re "$con" "HVMD-VCPU-ONLINE|HVMD-CHECK vcpu-hotplug FAIL" 230 || fail "the guest did not bring cpu1 online"
