@@ -533,9 +533,7 @@ static int fw_cfg_create(struct vm *vm, void **state)
     if (!add_item(s, FW_SIGNATURE, sig, 4) || add_u32(s, FW_ID, FW_ID_TRADITIONAL | FW_ID_DMA) ||
         !add_item(s, FW_UUID, uuid, 16) ||
         add_u16(s, FW_NOGRAPHIC, (uint16_t)(cfg && cfg->nographic)) ||
-        /* every vCPU of the domain: SeaBIOS reads this only on S3 resume under Xen, to wait
-         * for the CPUs that answer its broadcast SIPI, and Xen starts all of them */
-        add_u16(s, FW_NB_CPUS, (uint16_t)(cfg ? cfg->maxcpus : 1)) ||
+        add_u16(s, FW_NB_CPUS, (uint16_t)(cfg ? cfg->smp : 1)) ||
         add_u16(s, FW_MAX_CPUS, (uint16_t)(cfg ? cfg->maxcpus : 1)) ||
         add_u16(s, FW_BOOT_MENU, 0) || add_u32(s, FW_E820_TABLE, 0))
         goto fail;

@@ -147,7 +147,7 @@ static void test_signature_and_seabios_items(void **state)
     read_port(&b, 0x0e, v, 2);
     assert_int_equal(ld16(v), 0);             /* etc/show-boot-menu: no wait */
     read_port(&b, 0x05, v, 2);
-    assert_int_equal(ld16(v), 4); /* -smp 2,maxcpus=4: all 4 answer SeaBIOS's SIPI on S3 resume */
+    assert_int_equal(ld16(v), 2);
     read_port(&b, 0x0f, v, 2);
     assert_int_equal(ld16(v), 4);
     /* no display, COM1 present: SeaBIOS's console goes to the serial port */
