@@ -33,6 +33,10 @@ struct device {
      * then, if all accepted the stream, again with 1: a load is all or nothing, and a commit
      * must not fail on anything the first pass checked. 0 or -EINVAL. */
     int (*load)(void *state, struct snap_reader *r, int commit);
+    /* Optional: put the guest-visible state back as the guest finds it after power returns
+     * from S3 (QMP system_wakeup; dm/machine.c machine_reset), keeping host configuration
+     * and what the hardware keeps powered (battery-backed CMOS, the ACPI CPU map). */
+    void (*reset)(void *state);
 };
 
 /* The one way a devices/ file exports itself: name, state version and the five hooks every

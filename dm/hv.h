@@ -34,6 +34,15 @@ struct hv_ops {
      * only if the call as a whole fails. */
     int (*map_gfn)(void *be, uint64_t gfn, size_t n, void **addr, int *err);
     void (*unmap_gfn)(void *be, void *addr, size_t n);
+    /* The domain's vCPUs: *MAX of them (its max_vcpus), and in ONLINE (LEN bytes, bit i of
+     * byte i / 8) those the hypervisor runs now (up; a hot-plugged vCPU the guest has not
+     * started yet is down). 0 or a negative errno. */
+    int (*vcpu_info)(void *be, unsigned *max, uint8_t *online, size_t len);
+    /* HVM_PARAM_ACPI_S_STATE: 3 puts the domain into ACPI S3 (Xen pauses it and resets its
+     * vCPUs, vCPU0 to the reset vector), 0 wakes it (unpaused). Not a dm_op in Xen. */
+    int (*set_s_state)(void *be, unsigned state);
+    /* Press the ACPI power button (Xen's PM1a PWRBTN_STS + SCI; `xl trigger D power`). */
+    int (*power_button)(void *be);
 };
 
 /* The ops table of a backend whose functions are named P_map_range, P_unmap_range, ...: one
@@ -44,6 +53,8 @@ struct hv_ops {
         .set_isa_irq = p##_set_isa_irq, .set_pci_intx = p##_set_pci_intx,                   \
         .set_pci_link = p##_set_pci_link, .inject_msi = p##_inject_msi,                     \
         .shutdown = p##_shutdown, .map_gfn = p##_map_gfn, .unmap_gfn = p##_unmap_gfn,       \
+        .vcpu_info = p##_vcpu_info, .set_s_state = p##_set_s_state,                         \
+        .power_button = p##_power_button,                                                   \
     }
 
 struct hv {

@@ -6,6 +6,7 @@
 #include "dm/config.h"
 #include "dm/device.h"
 #include "dm/log.h"
+#include "dm/qmp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -44,8 +45,20 @@ static const char *why_not(const struct cfg_opt *o)
     return "";
 }
 
+void machine_reset(struct machine *m)
+{
+    for (unsigned i = 0; i < m->n; i++)
+        if (m->state[i] && devices[i]->reset)
+            devices[i]->reset(m->state[i]);
+    log_info("devices reset");
+}
+
+static void reset_cb(void *opaque) { machine_reset(opaque); }
+
 void machine_destroy(struct machine *m)
 {
+    if (m->vm && m->vm->qmp)
+        qmp_set_reset(m->vm->qmp, NULL, NULL);
     while (m->n > 0) {
         m->n--;
         if (devices[m->n]->destroy)
@@ -75,6 +88,8 @@ int machine_create(struct machine *m, struct vm *vm, char *err, size_t errlen)
             return -EINVAL;
         }
     }
+    if (vm->qmp)
+        qmp_set_reset(vm->qmp, reset_cb, m);
     return 0;
 }
 

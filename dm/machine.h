@@ -21,6 +21,10 @@ struct machine {
 int machine_create(struct machine *m, struct vm *vm, char *err, size_t errlen) WUR;
 void machine_destroy(struct machine *m);
 
+/* Reset every device that has a reset hook, in table order (QMP system_wakeup: what the
+ * guest finds when power returns after S3). machine_create registers it with vm->qmp. */
+void machine_reset(struct machine *m);
+
 /* The state of every device, in table order, as one stream (dm/snapshot.h): header, one
  * section per device present, end marker. 0 or a negative errno (then W holds a partial
  * stream: throw it away). */

@@ -7,8 +7,11 @@
 #include "dm/config.h"
 #include "dm/log.h"
 #include "dm/loop.h"
+#include "dm/mem.h"
+#include "dm/pci.h"
 #include "dm/vm.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -32,6 +35,9 @@
 #define QMP_MAX_PASSED 8     /* descriptors received, waiting for add-fd, per connection */
 #define QMP_MAX_FDSETS 16
 #define QMP_FDSET_FDS 4
+#define QMP_CPU_TYPE "qemu32-i386-cpu" /* what qemu-system-i386 (Xen's) calls its vCPUs */
+#define HMP_MAX_OUT 32768            /* a human-monitor-command answer (libxl reads 1 MiB) */
+#define HMP_XP_MAX 4096              /* bytes one xp may dump */
 
 struct qmp_req;
 
@@ -81,6 +87,12 @@ struct qmp {
     struct qmp_blockdev blocks[QMP_MAX_BLOCKDEVS];
     unsigned n_blocks;
     struct fdset sets[QMP_MAX_FDSETS];
+    const struct qmp_cpu_ops *cpu_ops;  /* the ACPI CPU map's device, or NULL */
+    void *cpu_opaque;
+    void (*reset)(void *opaque);        /* the machine's reset */
+    void *reset_opaque;
+    int suspended;                      /* the guest is in S3 */
+    int launched;                       /* cont since -S (else "prelaunch") */
 };
 
 /* ---- output ---- */
@@ -245,6 +257,7 @@ struct qmp_req {
     yajl_val args;
     int answered;
     long long val[2];        /* for the generator of the answer */
+    const char *text;        /* likewise */
 };
 
 static void req_error(struct qmp_req *r, const char *cls, const char *fmt, ...)
@@ -304,13 +317,25 @@ static int64_t arg_int(const struct qmp_req *r, const char *key, int64_t dflt, i
     return *present ? YAJL_GET_INTEGER(v) : dflt;
 }
 
+/* The run state, as QEMU names it: suspended (S3), running, prelaunch (-S, no cont yet), paused. */
+static const char *run_state(const struct qmp *q)
+{
+    if (q->suspended)
+        return "suspended";
+    if (q->vm->running)
+        return "running";
+    if (!q->launched && q->vm->cfg && q->vm->cfg->start_stopped)
+        return "prelaunch";
+    return "paused";
+}
+
 static void gen_status(struct qmp_req *r, yajl_gen g)
 {
-    int running = r->c->q->vm->running;
+    const char *st = run_state(r->c->q);
     yajl_gen_map_open(g);
-    gkv_str(g, "status", running ? "running" : "paused");
+    gkv_str(g, "status", st);
     gkv_bool(g, "singlestep", 0);
-    gkv_bool(g, "running", running);
+    gkv_bool(g, "running", !strcmp(st, "running"));
     yajl_gen_map_close(g);
 }
 
@@ -371,6 +396,7 @@ static void cmd_cont(struct qmp_req *r)
     if (!q->vm->running && q->ops && q->ops->cont)
         q->ops->cont(q->opaque);
     q->vm->running = 1;
+    q->launched = 1; /* a guest in S3 stays "suspended" until system_wakeup (QEMU >= 9) */
 }
 
 static void cmd_quit(struct qmp_req *r)
@@ -616,29 +642,648 @@ static void cmd_change_medium(struct qmp_req *r)
         req_error(r, "GenericError", "%s", err);
 }
 
+/* ---- the machine: vCPUs, S3, power button, reset ---- */
+
+struct cpu_view {
+    unsigned max;                         /* the domain's vCPUs (<= QMP_MAX_CPUS) */
+    uint8_t present[QMP_MAX_CPUS / 8];
+};
+
+/* The vCPUs the guest has: those in the ACPI CPU map (-smp, then device_add), and any the
+ * hypervisor runs, of the domain's vCPUs (as the hypervisor counts them; -smp maxcpus if it
+ * cannot say). vCPU 0 always. */
+static void cpu_view(struct qmp *q, struct cpu_view *v)
+{
+    uint8_t online[QMP_MAX_CPUS / 8];
+    const struct config *cfg = q->vm->cfg;
+    unsigned max = 0;
+    memset(v, 0, sizeof(*v));
+    if (q->vm->hv.ops->vcpu_info(q->vm->hv.be, &max, online, sizeof(online)) < 0)
+        memset(online, 0, sizeof(online));
+    if (max == 0)
+        max = cfg ? cfg->maxcpus : 1;
+    v->max = MAX(1u, MIN(max, (unsigned)QMP_MAX_CPUS));
+    for (unsigned i = 0; i < v->max; i++) {
+        int in_map = q->cpu_ops ? q->cpu_ops->present(q->cpu_opaque, i)
+                                : i < (cfg ? cfg->smp : 1u);
+        if (i == 0 || in_map || (online[i / 8] >> (i % 8) & 1))
+            v->present[i / 8] |= (uint8_t)(1u << (i % 8));
+    }
+}
+
+static int cpu_in(const struct cpu_view *v, unsigned i)
+{
+    return i < v->max && (v->present[i / 8] >> (i % 8) & 1);
+}
+
+static void gen_qom_path(yajl_gen g, const char *key, unsigned i)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/machine/unattached/device[%u]", i);
+    gkv_str(g, key, path);
+}
+
+static void gen_cpu_props(yajl_gen g, unsigned i)
+{
+    gstr(g, "props");
+    yajl_gen_map_open(g);
+    gkv_int(g, "core-id", 0);
+    gkv_int(g, "thread-id", 0);
+    gkv_int(g, "socket-id", i);
+    yajl_gen_map_close(g);
+}
+
+/* query-cpus-fast (libxl reads "cpu-index" of each: the present vCPUs' bitmap) and, if
+ * r->val[0], query-cpus (libxl's fallback, gone from QEMU 6.0; libxl reads "CPU"). */
+static void gen_cpus(struct qmp_req *r, yajl_gen g)
+{
+    int legacy = r->val[0] != 0;
+    struct cpu_view v;
+    cpu_view(r->c->q, &v);
+    yajl_gen_array_open(g);
+    for (unsigned i = 0; i < v.max; i++) {
+        if (!cpu_in(&v, i))
+            continue;
+        yajl_gen_map_open(g);
+        gkv_int(g, legacy ? "CPU" : "cpu-index", i);
+        if (legacy) {
+            gkv_bool(g, "current", i == 0);
+            gkv_bool(g, "halted", 0);
+        }
+        gen_qom_path(g, legacy ? "qom_path" : "qom-path", i);
+        gkv_int(g, legacy ? "thread_id" : "thread-id", getpid());
+        gen_cpu_props(g, i);
+        if (legacy) {
+            gkv_str(g, "arch", "x86");
+            gkv_int(g, "pc", 0);
+        } else {
+            gkv_str(g, "target", "i386");
+        }
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+/* query-hotpluggable-cpus: every possible vCPU, highest first as QEMU lists them; libxl reads
+ * the "type" of the first (and puts socket-id = index in device_add). */
+static void gen_hotpluggable(struct qmp_req *r, yajl_gen g)
+{
+    struct cpu_view v;
+    cpu_view(r->c->q, &v);
+    yajl_gen_array_open(g);
+    for (unsigned k = v.max; k-- > 0;) {
+        yajl_gen_map_open(g);
+        gen_cpu_props(g, k);
+        gkv_int(g, "vcpus-count", 1);
+        if (cpu_in(&v, k))
+            gen_qom_path(g, "qom-path", k);
+        gkv_str(g, "type", QMP_CPU_TYPE);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+static void cmd_query_cpus_fast(struct qmp_req *r) { req_return(r, gen_cpus); }
+static void cmd_query_cpus(struct qmp_req *r)
+{
+    r->val[0] = 1;
+    req_return(r, gen_cpus);
+}
+static void cmd_query_hotpluggable(struct qmp_req *r) { req_return(r, gen_hotpluggable); }
+
+/* An integer argument KEY of device_add, in [0, max): its value, or -1 with the error sent. */
+static int64_t cpu_prop(struct qmp_req *r, const char *key, int64_t max, int required)
+{
+    yajl_val v = arg(r, key);
+    if (!v && !required)
+        return 0;
+    if (!v) {
+        req_error(r, "GenericError", "CPU %s is not set", key);
+        return -1;
+    }
+    if (!YAJL_IS_INTEGER(v)) {
+        req_error(r, "GenericError", "Invalid parameter type for '%s', expected: integer", key);
+        return -1;
+    }
+    int64_t n = YAJL_GET_INTEGER(v);
+    if (n < 0 || n >= max) {
+        req_error(r, "GenericError", "Invalid CPU %s: %lld must be in range 0:%lld", key,
+                  (long long)n, (long long)max - 1);
+        return -1;
+    }
+    return n;
+}
+
+static void cpu_add(struct qmp_req *r)
+{
+    static const char *const known[] = { "driver", "id", "socket-id", "core-id", "thread-id",
+                                         "die-id", "node-id" };
+    struct qmp *q = r->c->q;
+    struct cpu_view v;
+    char err[200];
+
+    for (size_t i = 0; r->args && i < r->args->u.object.len; i++) {
+        unsigned k;
+        for (k = 0; k < ARRAY_SIZE(known) && strcmp(known[k], r->args->u.object.keys[i]); k++)
+            ;
+        if (k == ARRAY_SIZE(known)) {
+            req_error(r, "GenericError", "Property '%s.%s' not found", QMP_CPU_TYPE,
+                      r->args->u.object.keys[i]);
+            return;
+        }
+    }
+    if (arg(r, "id") && !YAJL_IS_STRING(arg(r, "id"))) {
+        req_error(r, "GenericError", "Invalid parameter type for 'id', expected: string");
+        return;
+    }
+    cpu_view(q, &v);
+    int64_t socket = cpu_prop(r, "socket-id", v.max, 1);
+    if (socket < 0 || cpu_prop(r, "core-id", 1, 0) < 0 || cpu_prop(r, "thread-id", 1, 0) < 0 ||
+        cpu_prop(r, "die-id", 1, 0) < 0 || cpu_prop(r, "node-id", 1, 0) < 0)
+        return;
+    if (cpu_in(&v, (unsigned)socket)) {
+        req_error(r, "GenericError", "CPU[%lld] with APIC ID %lld exists", (long long)socket,
+                  (long long)socket);
+        return;
+    }
+    if (!q->cpu_ops) {
+        req_error(r, "GenericError", "CPU hot-plug needs the ACPI PM function (the guest has "
+                  "none: -no-acpi)");
+        return;
+    }
+    if (q->cpu_ops->plug(q->cpu_opaque, (unsigned)socket, err, sizeof(err)) < 0) {
+        req_error(r, "GenericError", "%s", err);
+        return;
+    }
+    log_info("QMP device_add: vCPU %lld plugged", (long long)socket);
+}
+
+static void cmd_device_add(struct qmp_req *r)
+{
+    yajl_val drv = arg(r, "driver");
+    if (!drv) {
+        req_error(r, "GenericError", "Parameter 'driver' is missing");
+        return;
+    }
+    if (!YAJL_IS_STRING(drv)) {
+        req_error(r, "GenericError", "Invalid parameter type for 'driver', expected: string");
+        return;
+    }
+    if (!strcmp(drv->u.string, QMP_CPU_TYPE)) {
+        cpu_add(r);
+        return;
+    }
+    /* PCI pass-through (xen-pci-passthrough), USB controllers and devices: libxl removes its
+     * xenstore entries and the xl command fails with this; the guest is not touched. */
+    log_info("QMP device_add %s: hvmd has no such device", drv->u.string);
+    req_error(r, "GenericError", "'%s' is not a valid device model name", drv->u.string);
+}
+
+static void cmd_device_del(struct qmp_req *r)
+{
+    const char *id = arg_str(r, "id");
+    struct cpu_view v;
+    unsigned n;
+    char tail;
+    cpu_view(r->c->q, &v);
+    if (sscanf(id, "cpu-%u%c", &n, &tail) == 1 && cpu_in(&v, n)) {
+        req_error(r, "GenericError", "vCPU %u: hot-unplug is not supported by hvmd (libxl never "
+                  "asks it; offline the vCPU in the guest)", n);
+        return;
+    }
+    req_error(r, "DeviceNotFound", "Device '%s' not found", id);
+}
+
+static void send_event(struct qmp *q, const char *event,
+                       void (*data)(yajl_gen g, const void *ctx), const void *ctx);
+
+static void cmd_system_wakeup(struct qmp_req *r)
+{
+    struct qmp *q = r->c->q;
+    if (!q->suspended) {
+        req_error(r, "GenericError", "Unable to wake up: guest is not in suspended state");
+        return;
+    }
+    /* as power returning: devices first, then Xen resets the vCPUs' clocks and unpauses the
+     * domain; vCPU 0 starts at the reset vector, where SeaBIOS finds CMOS 0x0F = 0xFE */
+    if (q->reset)
+        q->reset(q->reset_opaque);
+    int rc = q->vm->hv.ops->set_s_state(q->vm->hv.be, 0);
+    if (rc < 0) {
+        log_err("QMP system_wakeup: Xen refused HVM_PARAM_ACPI_S_STATE 0: %s", strerror(-rc));
+        req_error(r, "GenericError", "Unable to wake up: the hypervisor refused (%s)",
+                  strerror(-rc));
+        return;
+    }
+    q->suspended = 0;
+    log_info("QMP system_wakeup: the guest resumes from S3");
+    send_event(q, "WAKEUP", NULL, NULL);
+}
+
+static void cmd_system_powerdown(struct qmp_req *r)
+{
+    struct qmp *q = r->c->q;
+    int rc = q->vm->hv.ops->power_button(q->vm->hv.be);
+    if (rc < 0) {
+        req_error(r, "GenericError", "the ACPI power button could not be pressed: %s",
+                  strerror(-rc));
+        return;
+    }
+    log_info("QMP system_powerdown: ACPI power button pressed");
+    send_event(q, "POWERDOWN", NULL, NULL);
+}
+
+static void gen_reset_event(yajl_gen g, const void *ctx)
+{
+    yajl_gen_map_open(g);
+    gkv_bool(g, "guest", 0);
+    gkv_str(g, "reason", "host-qmp-system-reset");
+    yajl_gen_map_close(g);
+}
+
+/* As qemu-xen: a reset of an HVM guest is Xen's reboot of the domain (libxl then follows
+ * on_reboot). */
+static void cmd_system_reset(struct qmp_req *r)
+{
+    struct qmp *q = r->c->q;
+    reply_empty(r->c, r->id);
+    r->answered = 1;
+    send_event(q, "RESET", gen_reset_event, NULL);
+    vm_shutdown(q->vm, HV_REBOOT);
+}
+
+static void gen_pci_fn(void *opaque, struct pci_dev *d)
+{
+    yajl_gen g = opaque;
+    yajl_gen_map_open(g);
+    gkv_int(g, "bus", 0);
+    gkv_int(g, "slot", PCI_SLOT(d->devfn));
+    gkv_int(g, "function", PCI_FN(d->devfn));
+    gstr(g, "class_info");
+    yajl_gen_map_open(g);
+    gkv_int(g, "class", pci_get16(d, 0x0a));
+    yajl_gen_map_close(g);
+    gstr(g, "id");
+    yajl_gen_map_open(g);
+    gkv_int(g, "device", pci_get16(d, 0x02));
+    gkv_int(g, "vendor", pci_get16(d, 0x00));
+    yajl_gen_map_close(g);
+    gkv_str(g, "qdev_id", "");
+    gstr(g, "regions");
+    yajl_gen_array_open(g);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+}
+
+/* query-pci: libxl asks it only around PCI pass-through, which hvmd refuses; a valid list. */
+static void gen_pci(struct qmp_req *r, yajl_gen g)
+{
+    yajl_gen_array_open(g);
+    yajl_gen_map_open(g);
+    gkv_int(g, "bus", 0);
+    gstr(g, "devices");
+    yajl_gen_array_open(g);
+    pci_for_each(r->c->q->vm->pci, gen_pci_fn, g);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    yajl_gen_array_close(g);
+}
+
+static void cmd_query_pci(struct qmp_req *r) { req_return(r, gen_pci); }
+
+/* ---- human-monitor-command: the HMP commands users and tools send ---- */
+
+struct hmp {
+    struct qmp *q;
+    char *buf;
+    size_t len;
+    int truncated;
+};
+
+static void hmp_printf(struct hmp *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void hmp_printf(struct hmp *h, const char *fmt, ...)
+{
+    va_list ap;
+    if (h->truncated)
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(h->buf + h->len, HMP_MAX_OUT - h->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= HMP_MAX_OUT - h->len) {
+        h->truncated = 1;
+        h->buf[h->len] = 0;
+        return;
+    }
+    h->len += (size_t)n;
+}
+
+static void hmp_info_block(struct hmp *h)
+{
+    struct qmp_block_info rows[QMP_MAX_BLOCK_ROWS];
+    for (unsigned i = 0; i < h->q->n_blocks; i++) {
+        unsigned n = h->q->blocks[i].ops->query(h->q->blocks[i].opaque, rows, QMP_MAX_BLOCK_ROWS);
+        for (unsigned k = 0; k < n && k < QMP_MAX_BLOCK_ROWS; k++) {
+            const struct qmp_block_info *b = &rows[k];
+            const char *name = b->device ? b->device : "";
+            if (h->len)
+                hmp_printf(h, "\r\n");
+            if (b->file)
+                hmp_printf(h, "%s: %s (raw%s)\r\n", name, b->file, b->readonly ? ", read-only" : "");
+            else
+                hmp_printf(h, "%s: [not inserted]\r\n", name);
+            hmp_printf(h, "    Attached to:      %s\r\n", name);
+            if (b->removable)
+                hmp_printf(h, "    Removable device: %slocked, tray %s\r\n", b->locked ? "" : "not ",
+                           b->tray_open ? "open" : "closed");
+        }
+    }
+}
+
+/* "/[count][format][size]" of xp, as QEMU's monitor reads it. 0, or -1 (H has the error). */
+static int xp_format(struct hmp *h, const char **p, unsigned long *count, char *fmt, unsigned *size)
+{
+    const char *s = *p;
+    *count = 1;
+    *fmt = 'x';
+    *size = 4;
+    if (*s != '/')
+        return 0;
+    s++;
+    if (isdigit((unsigned char)*s))
+        *count = strtoul(s, (char **)&s, 10);
+    for (; *s && !isspace((unsigned char)*s); s++) {
+        switch (*s) {
+        case 'x': case 'd': case 'u': case 'o': case 'c': *fmt = *s; break;
+        case 'b': *size = 1; break;
+        case 'h': *size = 2; break;
+        case 'w': *size = 4; break;
+        case 'g': *size = 8; break;
+        default:
+            hmp_printf(h, "invalid char in format: '%c'\r\n", *s);
+            return -1;
+        }
+    }
+    if (*fmt == 'c')
+        *size = 1;
+    *p = s;
+    return 0;
+}
+
+static void hmp_printc(struct hmp *h, unsigned c)
+{
+    switch (c) {
+    case '\'': hmp_printf(h, "'\\''"); break;
+    case '\\': hmp_printf(h, "'\\\\'"); break;
+    case '\n': hmp_printf(h, "'\\n'"); break;
+    case '\r': hmp_printf(h, "'\\r'"); break;
+    default:
+        if (c >= 32 && c <= 126)
+            hmp_printf(h, "'%c'", c);
+        else
+            hmp_printf(h, "'\\x%02x'", c);
+    }
+}
+
+/* xp /fmt ADDR: guest physical memory, read through the bounds-checked accessor, printed as
+ * QEMU's monitor prints it ("%016x:" then the items, 16 bytes a line, 8 for bytes). */
+static void hmp_xp(struct hmp *h, const char *args)
+{
+    unsigned long count;
+    unsigned size;
+    char fmt;
+    while (isspace((unsigned char)*args))
+        args++;
+    if (xp_format(h, &args, &count, &fmt, &size) < 0)
+        return;
+    while (isspace((unsigned char)*args))
+        args++;
+    char *end;
+    errno = 0;
+    unsigned long long addr = strtoull(args, &end, 0);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (end == args || *end || errno || *args == '-') {
+        hmp_printf(h, "Error: xp: expected an address (a number), got '%s'\r\n", args);
+        return;
+    }
+    if (count == 0 || count > HMP_XP_MAX / size) {
+        hmp_printf(h, "Error: xp: at most %u bytes at once\r\n", HMP_XP_MAX);
+        return;
+    }
+    unsigned digits = fmt == 'o' ? (size * 8 + 2) / 3 : fmt == 'x' ? size * 2
+                                                                    : (size * 80 + 32) / 33;
+    size_t len = count * size, line = size == 1 ? 8 : 16;
+    while (len > 0) {
+        uint8_t buf[16];
+        size_t l = MIN(len, line);
+        hmp_printf(h, "%016llx:", addr);
+        if (addr > UINT64_MAX - l || mem_read(h->q->vm->mem, addr, buf, l) < 0) {
+            hmp_printf(h, " Cannot access memory\r\n");
+            return;
+        }
+        for (size_t i = 0; i < l; i += size) {
+            uint64_t v = 0;
+            memcpy(&v, buf + i, size); /* x86: little-endian */
+            int64_t sv = size == 8 ? (int64_t)v : (int64_t)(v << (64 - 8 * size)) >> (64 - 8 * size);
+            hmp_printf(h, " ");
+            switch (fmt) {
+            case 'o': hmp_printf(h, "%#*llo", digits, (unsigned long long)v); break;
+            case 'u': hmp_printf(h, "%*llu", digits, (unsigned long long)v); break;
+            case 'd': hmp_printf(h, "%*lld", digits, (long long)sv); break;
+            case 'c': hmp_printc(h, (unsigned)v); break;
+            default: hmp_printf(h, "0x%0*llx", digits, (unsigned long long)v); break;
+            }
+        }
+        hmp_printf(h, "\r\n");
+        addr += l;
+        len -= l;
+    }
+}
+
+static const char hmp_help[] =
+    "help|? [cmd] -- show the help\r\n"
+    "info status -- show the current VM status (running|paused|suspended)\r\n"
+    "info version -- show the version of QEMU hvmd answers as\r\n"
+    "info block -- show the block devices\r\n"
+    "info cpus -- show infos for each CPU\r\n"
+    "screendump filename -- save screen as an image (needs a display: none yet)\r\n"
+    "sendkey keys -- send keys to the VM (needs a keyboard backend: none yet)\r\n"
+    "xp /fmt addr -- physical memory dump starting at 'addr'\r\n";
+
+static void hmp_run(struct hmp *h, const char *line)
+{
+    struct qmp *q = h->q;
+    while (isspace((unsigned char)*line))
+        line++;
+    size_t n = strcspn(line, " \t\r\n");
+    const char *rest = line + n;
+    while (isspace((unsigned char)*rest))
+        rest++;
+#define IS(w) (n == strlen(w) && !strncmp(line, w, n))
+    if (n == 0) {
+        return;
+    } else if (IS("help") || IS("?")) {
+        hmp_printf(h, "%s", hmp_help);
+    } else if (IS("info")) {
+        size_t m = strcspn(rest, " \t\r\n");
+        if (m == 6 && !strncmp(rest, "status", 6)) {
+            const char *st = run_state(q);
+            if (!strcmp(st, "running") || !strcmp(st, "paused"))
+                hmp_printf(h, "VM status: %s\r\n", st);
+            else
+                hmp_printf(h, "VM status: paused (%s)\r\n", st);
+        } else if (m == 7 && !strncmp(rest, "version", 7)) {
+            hmp_printf(h, "7.2.0 (hvmd)\r\n");
+        } else if (m == 5 && !strncmp(rest, "block", 5)) {
+            hmp_info_block(h);
+        } else if (m == 4 && !strncmp(rest, "cpus", 4)) {
+            struct cpu_view v;
+            cpu_view(q, &v);
+            for (unsigned i = 0; i < v.max; i++)
+                if (cpu_in(&v, i))
+                    hmp_printf(h, "%c CPU #%u: thread_id=%d\r\n", i ? ' ' : '*', i, getpid());
+        } else {
+            hmp_printf(h, "info status|version|block|cpus -- hvmd answers these\r\n");
+        }
+    } else if (IS("xp")) {
+        hmp_xp(h, rest);
+    } else if (IS("screendump")) {
+        hmp_printf(h, "Error: screendump: hvmd has no display yet (vga=\"none\"): nothing to "
+                   "take a screendump from\r\n");
+    } else if (IS("sendkey")) {
+        hmp_printf(h, "Error: sendkey: hvmd has no keyboard input backend yet (it comes with "
+                   "the display)\r\n");
+    } else {
+        hmp_printf(h, "unknown command: '%.*s'\r\n", (int)MIN(n, (size_t)64), line);
+    }
+#undef IS
+}
+
+static void gen_text(struct qmp_req *r, yajl_gen g) { gstr(g, r->text); }
+
+static void cmd_hmp(struct qmp_req *r)
+{
+    struct hmp h = { r->c->q, malloc(HMP_MAX_OUT), 0, 0 };
+    if (!h.buf) {
+        req_error(r, "GenericError", "out of memory");
+        return;
+    }
+    h.buf[0] = 0;
+    hmp_run(&h, arg_str(r, "command-line"));
+    if (h.truncated) {
+        h.len = MIN(h.len, (size_t)HMP_MAX_OUT - 32);
+        h.buf[h.len] = 0;
+        hmp_printf(&h, "(output truncated)\r\n");
+    }
+    r->text = h.buf;
+    req_return(r, gen_text);
+    free(h.buf);
+}
+
 /* ---- dispatch ---- */
 
+/* ARGS: the arguments a command takes, "name:T" separated by blanks, T one of s (string),
+ * i (integer), b (boolean), a (array), "name?:T" if optional; NULL: the command checks its
+ * own (device_add takes the properties of the device it adds). */
 static const struct builtin {
     const char *name;
     void (*fn)(struct qmp_req *r);
     int block;               /* served once a block device registered */
+    const char *args;
 } builtins[] = {
-    { "qmp_capabilities", cmd_capabilities, 0 },
-    { "query-status", cmd_query_status, 0 },
-    { "stop", cmd_stop, 0 },
-    { "cont", cmd_cont, 0 },
-    { "query-chardev", cmd_query_chardev, 0 },
-    { "query-vnc", cmd_query_vnc, 0 },
-    { "query-version", cmd_query_version, 0 },
-    { "query-commands", cmd_query_commands, 0 },
-    { "quit", cmd_quit, 0 },
-    { "add-fd", cmd_add_fd, 0 },
-    { "remove-fd", cmd_remove_fd, 0 },
-    { "query-fdsets", cmd_query_fdsets, 0 },
-    { "eject", cmd_eject, 1 },
-    { "blockdev-change-medium", cmd_change_medium, 1 },
-    { "query-block", cmd_query_block, 1 },
+    { "qmp_capabilities", cmd_capabilities, 0, "enable?:a" },
+    { "query-status", cmd_query_status, 0, "" },
+    { "stop", cmd_stop, 0, "" },
+    { "cont", cmd_cont, 0, "" },
+    { "query-chardev", cmd_query_chardev, 0, "" },
+    { "query-vnc", cmd_query_vnc, 0, "" },
+    { "query-version", cmd_query_version, 0, "" },
+    { "query-commands", cmd_query_commands, 0, "" },
+    { "quit", cmd_quit, 0, "" },
+    { "add-fd", cmd_add_fd, 0, "fdset-id?:i opaque?:s" },
+    { "remove-fd", cmd_remove_fd, 0, "fdset-id:i fd?:i" },
+    { "query-fdsets", cmd_query_fdsets, 0, "" },
+    { "eject", cmd_eject, 1, "id?:s device?:s force?:b" },
+    { "blockdev-change-medium", cmd_change_medium, 1,
+      "id?:s device?:s filename:s format?:s read-only-mode?:s force?:b" },
+    { "query-block", cmd_query_block, 1, "" },
+    { "query-cpus-fast", cmd_query_cpus_fast, 0, "" },
+    { "query-cpus", cmd_query_cpus, 0, "" },
+    { "query-hotpluggable-cpus", cmd_query_hotpluggable, 0, "" },
+    { "device_add", cmd_device_add, 0, NULL },
+    { "device_del", cmd_device_del, 0, "id:s" },
+    { "system_wakeup", cmd_system_wakeup, 0, "" },
+    { "system_powerdown", cmd_system_powerdown, 0, "" },
+    { "system_reset", cmd_system_reset, 0, "" },
+    { "human-monitor-command", cmd_hmp, 0, "command-line:s cpu-index?:i" },
+    { "query-pci", cmd_query_pci, 0, "" },
 };
+
+static int type_ok(yajl_val v, char t)
+{
+    switch (t) {
+    case 's': return YAJL_IS_STRING(v);
+    case 'i': return YAJL_IS_INTEGER(v);
+    case 'b': return YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v);
+    case 'a': return YAJL_IS_ARRAY(v);
+    default: return 0;
+    }
+}
+
+static const char *type_name(char t)
+{
+    return t == 's' ? "string" : t == 'i' ? "integer" : t == 'b' ? "boolean" : "array";
+}
+
+/* Check R's arguments against SPEC (see builtins): 0, or -1 with the error answered. */
+static int check_args(struct qmp_req *r, const char *spec)
+{
+    /* every argument given: known, of its type */
+    for (size_t i = 0; r->args && i < r->args->u.object.len; i++) {
+        const char *k = r->args->u.object.keys[i];
+        size_t kl = strlen(k);
+        const char *p = spec;
+        char t = 0;
+        while (*p) {
+            size_t nl = strcspn(p, "?:");
+            const char *colon = strchr(p, ':');
+            if (nl == kl && !strncmp(p, k, kl)) {
+                t = colon[1];
+                break;
+            }
+            p = colon + 2;
+            while (*p == ' ')
+                p++;
+        }
+        if (!t) {
+            req_error(r, "GenericError", "Parameter '%.64s' is unexpected", k);
+            return -1;
+        }
+        if (!type_ok(r->args->u.object.values[i], t)) {
+            req_error(r, "GenericError", "Invalid parameter type for '%.64s', expected: %s", k,
+                      type_name(t));
+            return -1;
+        }
+    }
+    /* every argument required: given */
+    for (const char *p = spec; *p;) {
+        size_t nl = strcspn(p, "?:");
+        const char *colon = strchr(p, ':');
+        char name[32];
+        if (p[nl] == ':' && nl < sizeof(name)) {
+            memcpy(name, p, nl);
+            name[nl] = 0;
+            if (!arg(r, name)) {
+                req_error(r, "GenericError", "Parameter '%s' is missing", name);
+                return -1;
+            }
+        }
+        p = colon + 2;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
 
 static int served(const struct qmp *q, const struct builtin *b)
 {
@@ -661,6 +1306,7 @@ static void gen_commands(struct qmp_req *r, yajl_gen g)
 static void execute(struct qmp_conn *c, yajl_val msg)
 {
     yajl_val id = NULL, exec = NULL, args = NULL;
+    const char *unexpected = NULL;
 
     if (!YAJL_IS_OBJECT(msg)) {
         reply_error(c, NULL, "GenericError", "QMP input must be a JSON object");
@@ -674,6 +1320,16 @@ static void execute(struct qmp_conn *c, yajl_val msg)
             exec = msg->u.object.values[i];
         else if (!strcmp(k, "arguments"))
             args = msg->u.object.values[i];
+        else if (!unexpected)
+            unexpected = k;
+    }
+    if (unexpected) {
+        reply_error(c, id, "GenericError", "QMP input member '%.64s' is unexpected", unexpected);
+        return;
+    }
+    if (args && !YAJL_IS_OBJECT(args)) {
+        reply_error(c, id, "GenericError", "QMP input member 'arguments' must be an object");
+        return;
     }
     if (!exec) {
         reply_error(c, id, "GenericError", "QMP input lacks member 'execute'");
@@ -702,7 +1358,9 @@ static void execute(struct qmp_conn *c, yajl_val msg)
         reply_error(c, id, "CommandNotFound", "The command %s has not been found", name);
         return;
     }
-    struct qmp_req r = { c, id, YAJL_IS_OBJECT(args) ? args : NULL, 0, { 0, 0 } };
+    struct qmp_req r = { c, id, YAJL_IS_OBJECT(args) ? args : NULL, 0, { 0, 0 }, NULL };
+    if (builtins[i].args && check_args(&r, builtins[i].args) < 0)
+        return;
     builtins[i].fn(&r);
     if (!r.answered)
         reply_empty(c, id);
@@ -1016,6 +1674,37 @@ void qmp_block_unregister(struct qmp *q, void *opaque)
         if (q->blocks[i].opaque != opaque)
             q->blocks[k++] = q->blocks[i];
     q->n_blocks = k;
+}
+
+int qmp_cpu_register(struct qmp *q, const struct qmp_cpu_ops *ops, void *opaque)
+{
+    if (q->cpu_ops)
+        return q->cpu_opaque == opaque ? -EEXIST : -ENOSPC;
+    q->cpu_ops = ops;
+    q->cpu_opaque = opaque;
+    return 0;
+}
+
+void qmp_cpu_unregister(struct qmp *q, void *opaque)
+{
+    if (q && q->cpu_opaque == opaque) {
+        q->cpu_ops = NULL;
+        q->cpu_opaque = NULL;
+    }
+}
+
+void qmp_set_reset(struct qmp *q, void (*reset)(void *opaque), void *opaque)
+{
+    q->reset = reset;
+    q->reset_opaque = opaque;
+}
+
+void qmp_suspended(struct qmp *q)
+{
+    if (!q || q->suspended)
+        return;
+    q->suspended = 1;
+    send_event(q, "SUSPEND", NULL, NULL);
 }
 
 /* Send EVENT to every client that negotiated capabilities, with the "data" DATA writes (none

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* QMP, the QEMU Machine Protocol, on the sockets libxl names with
  *   -chardev socket,id=ID,path=PATH,server=on,wait=off -mon chardev=ID,mode=control
- * Serves what libxl 4.17 sends at start, pause, unpause and shutdown: the greeting,
- * qmp_capabilities, query-status, stop, cont, query-chardev (a pty's path, which libxl writes
- * to xenstore for `xl console`), query-vnc, query-version, query-commands, quit; add-fd,
- * remove-fd and query-fdsets; query-block, eject and blockdev-change-medium once a block device
- * registered (xl cd-eject / cd-insert); anything else gets a CommandNotFound error naming it. One JSON object per command; each connection
- * negotiates capabilities first, as in QEMU. */
+ * Serves what libxl 4.17 sends (dm/QMP.md lists every command, hvmd's answer and its test):
+ * the greeting, qmp_capabilities, query-status, stop, cont, query-chardev (a pty's path, which
+ * libxl writes to xenstore for `xl console`), query-vnc, query-version, query-commands, quit;
+ * add-fd, remove-fd and query-fdsets; query-block, eject and blockdev-change-medium once a
+ * block device registered (xl cd-eject / cd-insert); query-cpus-fast, query-cpus,
+ * query-hotpluggable-cpus and device_add of a CPU (xl list -l, save, vcpu-set); system_wakeup
+ * (xl trigger s3resume), system_powerdown, system_reset; human-monitor-command (xl
+ * qemu-monitor-command); query-pci. Devices hvmd lacks (PCI pass-through, USB) are refused as
+ * QEMU refuses an unknown driver; other commands get CommandNotFound naming them. One JSON
+ * object per command; each connection negotiates capabilities first, as in QEMU. */
 #ifndef HVMD_QMP_H
 #define HVMD_QMP_H
 
@@ -64,6 +68,28 @@ void qmp_tray_moved(struct qmp *q, const char *device, int open);
  * add-fd put in set N with the access mode FLAGS asks for; anything else is opened.
  * A descriptor (close-on-exec), or a negative errno with ERR set. */
 int qmp_open(struct qmp *q, const char *path, int flags, char *err, size_t errlen);
+
+/* ---- the machine: vCPU hot-plug, reset, S3 ----
+ * The device with the guest's ACPI CPU map registers struct qmp_cpu_ops (query-cpus-fast,
+ * query-hotpluggable-cpus, device_add of a CPU); the machine registers its reset (for
+ * system_wakeup); the device that sees the guest enter S3 calls qmp_suspended. QMP checks the
+ * arguments against the domain's vCPUs (hv vcpu_info) and talks to the hypervisor itself
+ * (HVM_PARAM_ACPI_S_STATE 0 at wake-up, the power button, reboot). */
+#define QMP_MAX_CPUS 128            /* what Xen's DSDT reads of the CPU map (HVM_MAX_VCPUS) */
+struct qmp_cpu_ops {
+    /* Is vCPU CPU present (in the guest's ACPI CPU map)? */
+    int (*present)(void *opaque, unsigned cpu);
+    /* Make vCPU CPU (< QMP_MAX_CPUS, not present) present and tell the guest (ACPI CPU
+     * hot-plug GPE). 0, or a negative errno with ERR set. */
+    int (*plug)(void *opaque, unsigned cpu, char *err, size_t errlen);
+};
+int qmp_cpu_register(struct qmp *q, const struct qmp_cpu_ops *ops, void *opaque) WUR;
+void qmp_cpu_unregister(struct qmp *q, void *opaque);
+/* RESET(OPAQUE) puts every device back as after power-on (system_wakeup); NULL: none. */
+void qmp_set_reset(struct qmp *q, void (*reset)(void *opaque), void *opaque);
+/* The guest went to sleep in S3 (suspend to RAM): run state "suspended", event SUSPEND,
+ * until system_wakeup. Q may be NULL (nothing). */
+void qmp_suspended(struct qmp *q);
 
 /* A connection without a socket (tests, fuzzing): OUT receives what would be sent. */
 typedef void qmp_out_fn(void *opaque, const char *data, size_t n);

@@ -15,10 +15,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define PAGE 4096
 #define MAX_VCPUS (PAGE / sizeof(ioreq_t))
@@ -43,7 +47,113 @@ struct xen {
     struct vm *vm;
     struct loop *loop;
     struct hv hv;
+    int helper_fd;                  /* the privileged helper's socket, -1: none */
+    pid_t helper_pid;
 };
+
+/* ---- the privileged helper ----
+ * Three things hvmd asks of Xen are hypercalls, not dm_ops: the vCPUs' state
+ * (XEN_DOMCTL_getvcpuinfo, for QMP query-cpus-fast), HVM_PARAM_ACPI_S_STATE (HVMOP_set_param,
+ * for S3 and system_wakeup) and the power button (XEN_DOMCTL_sendtrigger, for
+ * system_powerdown). They go through libxenctrl's IOCTL_PRIVCMD_HYPERCALL, which the sandbox
+ * refuses (allowing it would allow every hypercall). So a child forked at xen_open, before
+ * anything else is opened and before the sandbox, does them for this one domain, on request
+ * over a socket pair, and nothing else; it ends when hvmd's end closes (or hvmd dies). */
+enum { H_VCPUS = 1, H_S_STATE = 2, H_POWER = 3 };
+struct helper_req {
+    uint32_t op, arg;
+};
+struct helper_rep {
+    int32_t rc;
+    uint8_t online[16];             /* vCPUs 0-127: up */
+};
+
+static void helper_serve(int fd, uint32_t domid)
+{
+    xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+    struct helper_req rq;
+    while (read(fd, &rq, sizeof(rq)) == (ssize_t)sizeof(rq)) {
+        struct helper_rep rp;
+        memset(&rp, 0, sizeof(rp));
+        errno = 0;
+        if (!xch) {
+            rp.rc = -EACCES;
+        } else if (rq.op == H_VCPUS) {
+            xc_dominfo_t info;
+            if (xc_domain_getinfo(xch, domid, 1, &info) != 1 || info.domid != domid) {
+                rp.rc = -ESRCH;
+            } else {
+                for (unsigned i = 0; i <= info.max_vcpu_id && i < 8 * sizeof(rp.online); i++) {
+                    xc_vcpuinfo_t vi;
+                    if (xc_vcpu_getinfo(xch, domid, i, &vi) == 0 && vi.online)
+                        rp.online[i / 8] |= (uint8_t)(1u << (i % 8));
+                }
+            }
+        } else if (rq.op == H_S_STATE && (rq.arg == 0 || rq.arg == 3)) {
+            rp.rc = xc_hvm_param_set(xch, domid, HVM_PARAM_ACPI_S_STATE, rq.arg) < 0
+                        ? (errno ? -errno : -EIO) : 0;
+        } else if (rq.op == H_POWER) {
+            rp.rc = xc_domain_send_trigger(xch, domid, XEN_DOMCTL_SENDTRIGGER_POWER, 0) < 0
+                        ? (errno ? -errno : -EIO) : 0;
+        } else {
+            rp.rc = -EINVAL;
+        }
+        if (write(fd, &rp, sizeof(rp)) != (ssize_t)sizeof(rp))
+            break;
+    }
+    if (xch)
+        xc_interface_close(xch);
+}
+
+static int helper_start(struct xen *x)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(0);
+        prctl(PR_SET_NAME, "hvmd-xc");
+        for (int fd = 3; fd < 1024; fd++) /* only what the helper needs */
+            if (fd != sv[1])
+                close(fd);
+        helper_serve(sv[1], x->domid);
+        _exit(0);
+    }
+    close(sv[1]);
+    x->helper_fd = sv[0];
+    x->helper_pid = pid;
+    return 0;
+}
+
+static void helper_stop(struct xen *x)
+{
+    if (x->helper_fd < 0)
+        return;
+    close(x->helper_fd); /* the helper reads end of file and exits (no wait: the sandbox has
+                            no wait4; hvmd is about to exit, and init reaps it) */
+    x->helper_fd = -1;
+}
+
+static int helper_call(struct xen *x, uint32_t op, uint32_t arg, struct helper_rep *rp)
+{
+    struct helper_req rq = { op, arg };
+    if (x->helper_fd < 0)
+        return -ENOSYS;
+    if (write(x->helper_fd, &rq, sizeof(rq)) != (ssize_t)sizeof(rq) ||
+        read(x->helper_fd, rp, sizeof(*rp)) != (ssize_t)sizeof(*rp))
+        return -EPIPE;
+    return rp->rc;
+}
 
 /* ---- hv.h ---- */
 
@@ -141,6 +251,30 @@ static void x_unmap_gfn(void *be, void *addr, size_t n)
 {
     struct xen *x = be;
     xenforeignmemory_unmap(x->fmem, addr, n);
+}
+
+static int x_vcpu_info(void *be, unsigned *max, uint8_t *online, size_t len)
+{
+    struct xen *x = be;
+    struct helper_rep rp;
+    *max = x->nr_vcpus;
+    memset(online, 0, len);
+    int r = helper_call(x, H_VCPUS, 0, &rp);
+    if (r == 0)
+        memcpy(online, rp.online, MIN(len, sizeof(rp.online)));
+    return r;
+}
+
+static int x_set_s_state(void *be, unsigned state)
+{
+    struct helper_rep rp;
+    return helper_call(be, H_S_STATE, state, &rp);
+}
+
+static int x_power_button(void *be)
+{
+    struct helper_rep rp;
+    return helper_call(be, H_POWER, 0, &rp);
 }
 
 static const struct hv_ops xen_ops = HV_OPS_OF(x);
@@ -268,6 +402,7 @@ void xen_close(struct xen *x)
         xenforeignmemory_close(x->fmem);
     if (x->dmod)
         xendevicemodel_close(x->dmod);
+    helper_stop(x);
     free(x->local_port);
     free(x);
 }
@@ -282,6 +417,11 @@ struct xen *xen_open(uint32_t domid, char *err, size_t errlen)
     x->domid = domid;
     x->hv.ops = &xen_ops;
     x->hv.be = x;
+    x->helper_fd = -1;
+    int hr = helper_start(x); /* first: it inherits nothing of Xen's */
+    if (hr < 0)
+        log_warn("no privileged helper (%s): query-cpus reports hvmd's own vCPU map, and S3 "
+                 "and system_powerdown cannot reach Xen", strerror(-hr));
     x->dmod = xendevicemodel_open(NULL, 0);
     x->fmem = xenforeignmemory_open(NULL, 0);
     x->xce = xenevtchn_open(NULL, 0);

@@ -115,6 +115,37 @@ static void fx_unmap_gfn(void *be, void *addr, size_t n)
     fx->unmaps++;
 }
 
+static int fx_vcpu_info(void *be, unsigned *max, uint8_t *online, size_t len)
+{
+    struct fakexen *fx = be;
+    *max = fx->max_vcpus;
+    memset(online, 0, len);
+    if (fx->vcpu_info_err)
+        return fx->vcpu_info_err;
+    memcpy(online, fx->vcpu_online, len < sizeof(fx->vcpu_online) ? len : sizeof(fx->vcpu_online));
+    return 0;
+}
+
+static int fx_set_s_state(void *be, unsigned state)
+{
+    struct fakexen *fx = be;
+    if (state != 0 && state != 3)
+        return -EINVAL;
+    /* as Xen's hvm_s3_suspend / hvm_s3_resume: EINVAL unless the domain changes state */
+    if ((state == 3) == (fx->s_state == 3))
+        return -EINVAL;
+    fx->s_state = (int)state;
+    fx->s_state_sets++;
+    return 0;
+}
+
+static int fx_power_button(void *be)
+{
+    struct fakexen *fx = be;
+    fx->power_buttons++;
+    return 0;
+}
+
 static const struct hv_ops fx_ops = HV_OPS_OF(fx);
 
 struct fakexen *fx_new(size_t ram_size)
@@ -133,6 +164,8 @@ struct fakexen *fx_new(size_t ram_size)
     memset(fx->iopage, 0, 4096);
     memset(fx->bufpage, 0, 4096);
     fx->shutdown_reason = -1;
+    fx->max_vcpus = 1;
+    fx->vcpu_online[0] = 1;
     fx->hv.ops = &fx_ops;
     fx->hv.be = fx;
     if (vm_init(&fx->vm, &fx->hv, fx->loop, NULL, 1, ram_size, 0) < 0)

@@ -42,6 +42,12 @@ struct fakexen {
     unsigned n_msi;
     int shutdown_reason;         /* -1: none asked */
     unsigned shutdowns;
+    unsigned max_vcpus;          /* the domain's vCPUs (1 unless a test sets more) */
+    uint8_t vcpu_online[16];     /* those up in the hypervisor (vCPU 0 at start) */
+    int vcpu_info_err;           /* what vcpu_info fails with, 0: it works */
+    int s_state;                 /* HVM_PARAM_ACPI_S_STATE as last set (0 at start) */
+    unsigned s_state_sets;       /* set_s_state calls */
+    unsigned power_buttons;      /* power_button presses */
     uint32_t cf8;                /* as Xen latches it */
     shared_iopage_t *iopage;     /* one vCPU */
     buffered_iopage_t *bufpage;

@@ -514,7 +514,10 @@ static void test_device_fields_refused(void **state)
                                   "register's interrupt bit says 0" },
         { "rcr", 0, 0x06, "device piix3: field rcr: 0x6: only SYS_RST (0x2) reads back" },
         { "pm1_cnt", 0, 0x00, "device piix4-acpi: field pm1_cnt: 0: SCI_EN always reads 1" },
-        { "gpe_sts", 0, 0x01, "device piix4-acpi: field gpe_sts: 1 out of range [0, 0]" },
+        { "gpe_sts", 0, 0x01, "device piix4-acpi: field gpe_sts: 0x1: only CPU hot-plug (bit 2) "
+                              "raises a GPE here" },
+        { "cpumap", 0, 0x00, "device piix4-acpi: field cpumap: vCPU 0 must be present" },
+        { "cmos_index", 0, 0x80, "device piix4-acpi: field cmos_index: 128 out of range [0, 127]" },
         { "flags", 0, 2, "device xen-platform: field flags: 2 out of range [0, 1]" },
         { "ports", 0, 1, "device uart: field ports: COM ports 0x1 in the stream, 0x5 here" },
         { "serial0.ier", 0, 0x10, "device uart: field serial0.ier: 16 out of range [0, 15]" },

@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# about: stock xl commands that speak QMP to hvmd on a running Linux guest (issue 21): xl list -l prints the configuration (query-cpus-fast), xl qemu-monitor-command answers, refused commands (usbctrl-attach, screendump) leave the guest running, xl save -c gets past configuration retrieval, and xl vcpu-set hot-plugs a second vCPU that the guest onlines and offlines (S3: hvmd-s3)
+# step: dm-running 90
+# step: guest-up 300
+# step: list-l 120
+# step: monitor 120
+# step: vcpu-set 360
+# step: vcpu-online 240
+# step: refused 300
+# step: destroy 120
+. /etc/hvmd-lib.sh
+cat > /tmp/xq.cfg <<CFG
+name = "xq"
+type = "hvm"
+memory = 256
+vcpus = 1
+maxvcpus = 2
+tsc_mode = "native"
+cpuid = "host,family=0x17"
+device_model_version = "qemu-xen"
+device_model_override = "/usr/lib/hvmd/hvmd"
+vga = "none"
+vnc = 0
+serial = "pty"
+kernel = "/media/guest-vmlinuz"
+ramdisk = "/media/guest-initrd.gz"
+cmdline = "console=ttyS0,115200 quiet no_console_suspend hvmd.checks=vcpu-hotplug"
+vkb_device = 0
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+CFG
+dmlog=/var/log/xen/qemu-dm-xq.log
+con=/tmp/xq-console.log
+xl create /tmp/xq.cfg || { cat "$dmlog"; fail "xl create /tmp/xq.cfg"; }
+d=$(domid xq); pid=$(dm_pid "$d")
+relay "$dmlog" hvmd
+xl console -t serial xq > "$con" 2>&1 &
+relay "$con" xq
+step dm-running
+wait_re "$con" HVMD-GUEST-UP 295 || fail "no HVMD-GUEST-UP on the serial console"
+step guest-up
+# alive: hvmd runs, the domain is neither crashed nor paused, and its vCPU 0 still gets time
+vcpu_time() { xl vcpu-list xq | awk '$3 == 0 { print $6 }'; }
+alive() {
+    [ -d "/proc/$pid" ] || fail "hvmd (pid $pid) is gone after $1"
+    local st; st=$(xl list xq 2>/dev/null | awk 'NR == 2 { print $5 }')
+    case $st in *c*|*p*|"") fail "after $1 the domain is '$st' (crashed, paused or gone)" ;; esac
+}
+
+# xl list -l: libxl retrieves the configuration (query-cpus-fast for the present vCPUs)
+xl -v list -l xq > /tmp/xq-list.json 2> /tmp/xq-list.err || { cat /tmp/xq-list.err; fail "xl list -l xq failed"; }
+grep -q '"c_info"' /tmp/xq-list.json || { cat /tmp/xq-list.json /tmp/xq-list.err; fail "xl list -l printed no configuration"; }
+grep -q '"name": "xq"' /tmp/xq-list.json || fail "xl list -l: no name xq"
+grep -qiE "command query-cpus|unable to retrieve" /tmp/xq-list.err && { cat /tmp/xq-list.err; fail "xl list -l: configuration retrieval failed"; }
+info "xl list -l: $(wc -l < /tmp/xq-list.json) lines; avail_vcpus: $(grep -A3 '"avail_vcpus"' /tmp/xq-list.json | tr -d ' \n')"
+alive "xl list -l"
+step list-l
+
+# xl qemu-monitor-command (human-monitor-command)
+out=$(xl qemu-monitor-command xq "info status") || fail "xl qemu-monitor-command xq 'info status' failed"
+info "info status: $out"
+echo "$out" | grep -q "VM status: running" || fail "info status answered '$out'"
+out=$(xl qemu-monitor-command xq "info version") || fail "info version failed"
+info "info version: $out"
+echo "$out" | grep -q "^7\.2\.0" || fail "info version answered '$out'"
+out=$(xl qemu-monitor-command xq "xp /4xw 0xf0000") || fail "xp failed"
+info "xp: $out"
+echo "$out" | grep -qE "^00000000000f0000: 0x[0-9a-f]{8} 0x[0-9a-f]{8}" || fail "xp answered '$out'"
+xl qemu-monitor-command xq "help" | grep -q "^xp " || fail "help lists no xp"
+xl qemu-monitor-command xq "info block" > /dev/null || fail "info block failed"
+alive "qemu-monitor-command"
+step monitor
+
+# vCPU hot-plug (--ignore-host: the bed has one physical CPU): the guest asks for it, xl vcpu-set sends query-cpus-fast,
+# query-hotpluggable-cpus and device_add of cpu 1
+wait_re "$con" HVMD-VCPU-PLUG-NOW 350 || fail "the guest's vcpu-hotplug check did not start"
+xl -v vcpu-set --ignore-host xq 2 > /tmp/xq-vcpu.log 2>&1 || { cat /tmp/xq-vcpu.log; fail "xl vcpu-set --ignore-host xq 2 failed"; }
+grep -q "vCPU 1 plugged" "$dmlog" || fail "hvmd did not plug vCPU 1"
+step vcpu-set
+wait_re "$con" "HVMD-VCPU-ONLINE|HVMD-CHECK vcpu-hotplug FAIL" 230 || fail "the guest did not bring cpu1 online"
+wait_re "$con" "HVMD-VCPU-OFFLINE|HVMD-CHECK vcpu-hotplug FAIL" 60 || fail "the guest did not take cpu1 offline"
+guest_checks_passed "$con" vcpu-hotplug || { wait_re "$con" "HVMD-CHECK vcpu-hotplug" 30; guest_checks_passed "$con" vcpu-hotplug || fail "in-guest vcpu-hotplug check failed"; }
+xl vcpu-list xq | sed 's/^/== /'
+step vcpu-online
+
+wait_re "$con" HVMD-GUEST-DONE 120 || fail "the guest's checks did not finish"
+guest_checks_passed "$con" vcpu-hotplug || fail "in-guest checks failed"
+
+# refused: a display command, a USB controller (device_add usb-ehci), a save (device state is
+# issue 17's): each is refused with a clear message, and the guest runs on
+out=$(xl qemu-monitor-command xq "screendump /tmp/x.ppm")
+info "screendump: $out"
+echo "$out" | grep -q "no display" || fail "screendump answered '$out'"
+xl usbctrl-attach xq version=2 > /tmp/xq-usb.log 2>&1 && fail "xl usbctrl-attach succeeded on hvmd"
+info "usbctrl-attach: $(grep -iE "qmp|valid device|failed" /tmp/xq-usb.log | head -3 | tr '\n' ' ')"
+alive "usbctrl-attach"
+rm -f /tmp/xq.save
+xl -v save -c xq /tmp/xq.save > /tmp/xq-save.log 2>&1 && fail "xl save -c succeeded (issue 17 not expected yet)"
+grep -qiE "unable to retrieve domain configuration|command query-cpus" /tmp/xq-save.log && { cat /tmp/xq-save.log; fail "xl save -c failed at configuration retrieval"; }
+grep -E "xen-set-global-dirty-log|xen-save-devices-state|logdirty|has not been found|Failed to save" /tmp/xq-save.log | head -5 | sed 's/^/== save: /'
+grep -qE "xen-set-global-dirty-log|xen-save-devices-state|logdirty" /tmp/xq-save.log || { cat /tmp/xq-save.log; fail "xl save -c failed somewhere other than the device model's save state"; }
+sleep 2
+alive "xl save -c"
+out=$(xl qemu-monitor-command xq "info status")
+echo "$out" | grep -q "VM status: running" || fail "after the refused save, info status answered '$out'"
+t0=$(vcpu_time); sleep 15; t1=$(vcpu_time)
+info "vCPU 0 time $t0 s, 15 s later $t1 s"
+awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b > a) }' || fail "the guest's vCPU 0 got no time after the refused commands"
+xl sysrq xq h 2>/dev/null && wait_re "$con" "sysrq.*HELP" 30 && info "the guest answered xl sysrq (xenbus) after the refused commands"
+step refused
+
+xl destroy xq || fail "xl destroy xq"
+end=$(( $(secs) + 60 ))
+while [ -d "/proc/$pid" ] && [ "$(secs)" -lt "$end" ]; do sleep 0.2; done
+sleep 1
+nothing_left || fail "destroy left something behind"
+grep -E "QMP|piix4|vCPU|S3|devices reset" "$dmlog" | sed 's/^/== /'
+step destroy

@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* dm/qmp with the machine behind it (dm/QMP.md): vCPUs (query-cpus-fast, query-cpus,
+ * query-hotpluggable-cpus, device_add through the PIIX4's ACPI CPU map and GPE), S3 and
+ * system_wakeup, system_powerdown, system_reset, query-status, human-monitor-command, the
+ * refusals libxl expects, and bad input; all through the fake hypervisor. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "dm/config.h"
+#include "dm/log.h"
+#include "dm/machine.h"
+#include "dm/pci.h"
+#include "dm/qmp.h"
+#include "tests/lib/fakexen.h"
+
+#define PMBASE 0xb000
+#define SLP_EN 0x2000
+#define GPE0 0xafe0
+
+struct bed {
+    struct fakexen *fx;
+    struct config cfg;
+    struct machine m;
+    struct qmp *qmp;
+    struct qmp_conn *c;
+    char path[64];
+    int conts;
+    char out[65536 * 4];
+    size_t outlen;
+};
+
+static void op_nop(void *o) { (void)o; }
+static void op_cont(void *o) { ((struct bed *)o)->conts++; }
+static const struct qmp_ops ops = { .stop = op_nop, .cont = op_cont, .quit = op_nop };
+
+static void collect(void *opaque, const char *data, size_t n)
+{
+    struct bed *b = opaque;
+    if (b->outlen + n < sizeof(b->out)) {
+        memcpy(b->out + b->outlen, data, n);
+        b->outlen += n;
+        b->out[b->outlen] = 0;
+    }
+}
+
+static struct bed *bed_up(const char *smp, int stopped, unsigned max_vcpus)
+{
+    struct bed *b = calloc(1, sizeof(*b));
+    char err[256], ch[160];
+    snprintf(b->path, sizeof(b->path), "/tmp/hvmd-qmpm-%d", getpid());
+    snprintf(ch, sizeof(ch), "socket,id=libxl-cmd,path=%s,server=on,wait=off", b->path);
+    const char *argv[] = { "-xen-domid", "7", "-m", "16", "-chardev", ch,
+                           "-mon", "chardev=libxl-cmd,mode=control", "-smp", smp, "-S" };
+    assert_int_equal(config_parse(&b->cfg, stopped ? 11 : 10, argv, err, sizeof(err)), 0);
+    b->fx = fx_new(16 << 20);
+    b->fx->max_vcpus = max_vcpus;
+    b->fx->vm.cfg = &b->cfg;
+    if (stopped)
+        b->fx->vm.running = 0;
+    b->qmp = qmp_new(&b->fx->vm, &b->cfg, &ops, b, err, sizeof(err));
+    assert_non_null(b->qmp);
+    b->fx->vm.qmp = b->qmp;
+    assert_int_equal(machine_create(&b->m, &b->fx->vm, err, sizeof(err)), 0);
+    b->c = qmp_conn_new(b->qmp, collect, b);
+    assert_non_null(b->c);
+    /* as hvmloader: PM I/O at 0xb000 */
+    fx_cfg_write(b->fx, PCI_DEVFN(1, 3), 0x40, 4, PMBASE | 1);
+    fx_cfg_write(b->fx, PCI_DEVFN(1, 3), 0x80, 1, 1);
+    return b;
+}
+
+static void bed_down(struct bed *b)
+{
+    qmp_conn_free(b->c);
+    machine_destroy(&b->m);
+    qmp_free(b->qmp);
+    b->fx->vm.qmp = NULL;
+    fx_free(b->fx);
+    config_free(&b->cfg);
+    free(b);
+}
+
+/* Send one QMP text (capabilities negotiated first, once) and return what came back. */
+static const char *qmp(struct bed *b, const char *json)
+{
+    static const char caps[] = "{\"execute\":\"qmp_capabilities\"}";
+    if (b->outlen && strstr(b->out, "\"QMP\"")) {
+        b->outlen = 0;
+        assert_int_equal(qmp_conn_input(b->c, caps, strlen(caps)), 0);
+        assert_string_equal(b->out, "{\"return\":{}}\r\n");
+    }
+    b->outlen = 0;
+    b->out[0] = 0;
+    assert_int_equal(qmp_conn_input(b->c, json, strlen(json)), 0);
+    return b->out;
+}
+
+static void has(const char *out, const char *want)
+{
+    if (!strstr(out, want))
+        fail_msg("expected \"%s\" in \"%s\"", want, out);
+}
+
+static int count(const char *s, const char *what)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
+}
+
+static void test_cpus(void **state)
+{
+    struct bed *b = bed_up("1,maxcpus=2", 0, 2);
+    const char *o;
+    /* what xl list -l / save / vcpu-set ask first: the present vCPUs */
+    o = qmp(b, "{\"execute\":\"query-cpus-fast\",\"id\":2020372736}");
+    has(o, "{\"return\":[{\"cpu-index\":0,\"qom-path\":\"/machine/unattached/device[0]\",\"thread-id\":");
+    has(o, "\"props\":{\"core-id\":0,\"thread-id\":0,\"socket-id\":0},\"target\":\"i386\"}],\"id\":2020372736}");
+    assert_int_equal(count(o, "cpu-index"), 1);
+    o = qmp(b, "{\"execute\":\"query-cpus\"}");
+    has(o, "{\"return\":[{\"CPU\":0,\"current\":true,\"halted\":false,");
+    assert_int_equal(count(o, "\"CPU\""), 1);
+    /* every possible vCPU, highest first, with the type device_add takes */
+    o = qmp(b, "{\"execute\":\"query-hotpluggable-cpus\"}");
+    has(o, "{\"return\":[{\"props\":{\"core-id\":0,\"thread-id\":0,\"socket-id\":1},\"vcpus-count\":1,"
+           "\"type\":\"qemu32-i386-cpu\"},{\"props\":{\"core-id\":0,\"thread-id\":0,\"socket-id\":0},"
+           "\"vcpus-count\":1,\"qom-path\":\"/machine/unattached/device[0]\",\"type\":\"qemu32-i386-cpu\"}]}");
+    /* the guest's view before: CPU map 0x1, GPE 2 enabled by its ACPI driver */
+    assert_int_equal(fx_in(b->fx, 0xaf00, 1), 0x01);
+    fx_out(b->fx, GPE0 + 2, 1, 0x04);
+    assert_int_equal(b->fx->isa[9], 0);
+    /* refusals first: nothing changes */
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"id\":\"cpu-2\",\"driver\":\"qemu32-i386-cpu\","
+               "\"socket-id\":2,\"core-id\":0,\"thread-id\":0}}"),
+        "\"desc\":\"Invalid CPU socket-id: 2 must be in range 0:1\"");
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"qemu32-i386-cpu\",\"socket-id\":0}}"),
+        "\"desc\":\"CPU[0] with APIC ID 0 exists\"");
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"qemu32-i386-cpu\",\"socket-id\":\"1\"}}"),
+        "Invalid parameter type for 'socket-id', expected: integer");
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"qemu32-i386-cpu\",\"socket-id\":1,"
+               "\"core-id\":1}}"), "Invalid CPU core-id: 1 must be in range 0:0");
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"qemu32-i386-cpu\",\"socket-id\":1,"
+               "\"bogus\":1}}"), "Property 'qemu32-i386-cpu.bogus' not found");
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"qemu32-i386-cpu\"}}"),
+        "CPU socket-id is not set");
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"qemu32-i386-cpu\",\"socket-id\":1,"
+               "\"id\":5}}"), "Invalid parameter type for 'id', expected: string");
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"socket-id\":1}}"), "Parameter 'driver' is missing");
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":[1]}}"),
+        "Invalid parameter type for 'driver', expected: string");
+    assert_int_equal(fx_in(b->fx, 0xaf00, 1), 0x01);
+    assert_int_equal(fx_in(b->fx, GPE0, 2), 0);
+    /* libxl's device_add: vCPU 1 present, GPE0 bit 2, SCI */
+    assert_string_equal(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"id\":\"cpu-1\",\"driver\":"
+                               "\"qemu32-i386-cpu\",\"socket-id\":1,\"core-id\":0,\"thread-id\":0},\"id\":9}"),
+                        "{\"return\":{},\"id\":9}\r\n");
+    assert_int_equal(fx_in(b->fx, 0xaf00, 1), 0x03);
+    assert_int_equal(fx_in(b->fx, GPE0, 2), 0x04);
+    assert_int_equal(b->fx->isa[9], 1);
+    /* the guest's _E02 runs, then its GPE handling clears the status: SCI drops */
+    fx_out(b->fx, GPE0, 1, 0x04);
+    assert_int_equal(fx_in(b->fx, GPE0, 2), 0);
+    assert_int_equal(b->fx->isa[9], 0);
+    o = qmp(b, "{\"execute\":\"query-cpus-fast\"}");
+    assert_int_equal(count(o, "cpu-index"), 2);
+    has(o, "\"cpu-index\":1,");
+    o = qmp(b, "{\"execute\":\"query-hotpluggable-cpus\"}");
+    assert_int_equal(count(o, "qom-path"), 2);
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"qemu32-i386-cpu\",\"socket-id\":1}}"),
+        "CPU[1] with APIC ID 1 exists");
+    /* a status bit set while disabled raises no SCI until enabled */
+    fx_out(b->fx, GPE0 + 2, 1, 0);
+    /* device_del: no hot-unplug; unknown ids as QEMU answers them */
+    has(qmp(b, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"cpu-1\"}}"), "hot-unplug is not supported");
+    has(qmp(b, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"xenusb-0\"}}"),
+        "{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"Device 'xenusb-0' not found\"}}");
+    has(qmp(b, "{\"execute\":\"device_del\",\"arguments\":{}}"), "Parameter 'id' is missing");
+    bed_down(b);
+    (void)state;
+}
+
+static void test_cpus_from_hypervisor(void **state)
+{
+    /* the hypervisor says how many vCPUs the domain has, and which run */
+    struct bed *b = bed_up("1,maxcpus=4", 0, 4);
+    b->fx->vcpu_online[0] = 0x05; /* vCPU 2 runs although the map lacks it */
+    const char *o = qmp(b, "{\"execute\":\"query-cpus-fast\"}");
+    assert_int_equal(count(o, "cpu-index"), 2);
+    has(o, "\"cpu-index\":2,");
+    assert_int_equal(count(qmp(b, "{\"execute\":\"query-hotpluggable-cpus\"}"), "\"type\""), 4);
+    /* it cannot say: -smp maxcpus counts */
+    b->fx->vcpu_info_err = -EIO;
+    b->fx->max_vcpus = 0;
+    o = qmp(b, "{\"execute\":\"query-cpus-fast\"}");
+    assert_int_equal(count(o, "cpu-index"), 1);
+    assert_int_equal(count(qmp(b, "{\"execute\":\"query-hotpluggable-cpus\"}"), "\"type\""), 4);
+    bed_down(b);
+    (void)state;
+}
+
+static void test_s3(void **state)
+{
+    struct bed *b = bed_up("1", 0, 1);
+    const char *o;
+    /* not suspended: as QEMU, an error libxl logs (xl exits 0) */
+    assert_string_equal(qmp(b, "{\"execute\":\"system_wakeup\",\"id\":1}"),
+                        "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Unable to wake up: guest is "
+                        "not in suspended state\"},\"id\":1}\r\n");
+    /* CMOS RAM beyond Xen's 14 bytes: what a guest writes stays */
+    fx_out(b->fx, 0x70, 1, 0x80 | 0x40);
+    fx_out(b->fx, 0x71, 1, 0x5a);
+    fx_out(b->fx, 0x70, 1, 0x40);
+    assert_int_equal(fx_in(b->fx, 0x71, 1), 0x5a);
+    fx_out(b->fx, 0x70, 1, 0x8f);
+    assert_int_equal(fx_in(b->fx, 0x71, 1), 0x00);
+    fx_out(b->fx, GPE0 + 2, 1, 0x04);
+    /* the guest writes SLP_TYP=1 (Xen's \_S3), then with SLP_EN */
+    fx_out(b->fx, PMBASE + 4, 2, 1 << 10 | 1);
+    fx_out(b->fx, PMBASE + 4, 2, SLP_EN | 1 << 10 | 1);
+    assert_int_equal(b->fx->s_state, 0); /* not while the write is being answered */
+    b->outlen = 0;
+    for (int i = 0; i < 5 && b->fx->s_state != 3; i++)
+        loop_run_once(b->fx->loop, 20);
+    assert_int_equal(b->fx->s_state, 3);
+    assert_int_equal(b->fx->shutdowns, 0);
+    has(b->out, "\"event\":\"SUSPEND\"");
+    fx_out(b->fx, 0x70, 1, 0x8f);
+    assert_int_equal(fx_in(b->fx, 0x71, 1), 0xfe); /* SeaBIOS's S3 resume mark */
+    o = qmp(b, "{\"execute\":\"query-status\"}");
+    assert_string_equal(o, "{\"return\":{\"status\":\"suspended\",\"singlestep\":false,\"running\":false}}\r\n");
+    has(qmp(b, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info status\"}}"),
+        "\"VM status: paused (suspended)\\r\\n\"");
+    /* cont keeps it suspended (a later system_wakeup must still work) */
+    qmp(b, "{\"execute\":\"cont\"}");
+    has(qmp(b, "{\"execute\":\"query-status\"}"), "\"suspended\"");
+    /* xl trigger s3resume: devices reset, then Xen wakes the domain */
+    o = qmp(b, "{\"execute\":\"system_wakeup\",\"id\":2020372736}");
+    has(o, "\"event\":\"WAKEUP\"");
+    has(o, "{\"return\":{},\"id\":2020372736}");
+    assert_int_equal(b->fx->s_state, 0);
+    assert_int_equal(b->fx->s_state_sets, 2);
+    assert_int_equal(fx_in(b->fx, GPE0 + 2, 1), 0);   /* GPE enables reset */
+    assert_int_equal(fx_in(b->fx, PMBASE + 4, 2), 1); /* PM1a_CNT: SCI_EN only */
+    fx_out(b->fx, 0x70, 1, 0x40);
+    assert_int_equal(fx_in(b->fx, 0x71, 1), 0x5a);    /* CMOS RAM kept */
+    has(qmp(b, "{\"execute\":\"query-status\"}"), "\"status\":\"running\"");
+    has(qmp(b, "{\"execute\":\"system_wakeup\"}"), "not in suspended state");
+    /* the hypervisor refuses: an error, still suspended, a retry works */
+    fx_out(b->fx, PMBASE + 4, 2, SLP_EN | 1 << 10 | 1);
+    for (int i = 0; i < 5 && b->fx->s_state != 3; i++)
+        loop_run_once(b->fx->loop, 20);
+    b->fx->s_state = 0; /* as if Xen had lost it: set_s_state(0) is refused */
+    has(qmp(b, "{\"execute\":\"system_wakeup\"}"), "Unable to wake up: the hypervisor refused");
+    has(qmp(b, "{\"execute\":\"query-status\"}"), "\"suspended\"");
+    b->fx->s_state = 3;
+    has(qmp(b, "{\"execute\":\"system_wakeup\"}"), "{\"return\":{}}");
+    /* other sleep types are not S3 */
+    fx_out(b->fx, PMBASE + 4, 2, SLP_EN | 2 << 10 | 1);
+    loop_run_once(b->fx->loop, 20);
+    assert_int_equal(b->fx->s_state, 0);
+    bed_down(b);
+    (void)state;
+}
+
+static void test_power_and_status(void **state)
+{
+    struct bed *b = bed_up("1", 1, 1);
+    /* -S: prelaunch until the first cont, then paused after a stop */
+    assert_string_equal(qmp(b, "{\"execute\":\"query-status\"}"),
+                        "{\"return\":{\"status\":\"prelaunch\",\"singlestep\":false,\"running\":false}}\r\n");
+    has(qmp(b, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info status\"}}"),
+        "VM status: paused (prelaunch)\\r\\n");
+    qmp(b, "{\"execute\":\"cont\"}");
+    assert_int_equal(b->conts, 1);
+    has(qmp(b, "{\"execute\":\"query-status\"}"), "\"status\":\"running\",\"singlestep\":false,\"running\":true");
+    qmp(b, "{\"execute\":\"stop\"}");
+    has(qmp(b, "{\"execute\":\"query-status\"}"), "\"status\":\"paused\"");
+    has(qmp(b, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info status\"}}"),
+        "\"VM status: paused\\r\\n\"");
+    qmp(b, "{\"execute\":\"cont\"}");
+    /* the power button is Xen's (PM1a_STS is Xen's register) */
+    const char *o = qmp(b, "{\"execute\":\"system_powerdown\"}");
+    has(o, "\"event\":\"POWERDOWN\"");
+    has(o, "{\"return\":{}}");
+    assert_int_equal(b->fx->power_buttons, 1);
+    /* a reset is Xen's reboot of the domain */
+    o = qmp(b, "{\"execute\":\"system_reset\",\"id\":3}");
+    has(o, "{\"return\":{},\"id\":3}");
+    has(o, "\"event\":\"RESET\"");
+    assert_int_equal(b->fx->shutdown_reason, HV_REBOOT);
+    /* query-pci: a valid list (libxl asks it only around pass-through) */
+    o = qmp(b, "{\"execute\":\"query-pci\"}");
+    has(o, "{\"return\":[{\"bus\":0,\"devices\":[{\"bus\":0,\"slot\":0,\"function\":0,\"class_info\":"
+           "{\"class\":1536},\"id\":{\"device\":4663,\"vendor\":32902},\"qdev_id\":\"\",\"regions\":[]}");
+    has(o, "\"slot\":1,\"function\":3,");
+    bed_down(b);
+    (void)state;
+}
+
+static const char *hmp(struct bed *b, const char *line)
+{
+    char json[512];
+    snprintf(json, sizeof(json),
+             "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"%s\"}}", line);
+    return qmp(b, json);
+}
+
+static void test_hmp(void **state)
+{
+    struct bed *b = bed_up("2", 0, 2);
+    static const uint8_t bytes[] = { 0x55, 0xaa, 0x00, 0x80, 0x41, 0x0a, 0x27, 0xff,
+                                     0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0xfe };
+    memcpy(b->fx->ram + 0x1000, bytes, sizeof(bytes));
+    assert_string_equal(hmp(b, "info version"), "{\"return\":\"7.2.0 (hvmd)\\r\\n\"}\r\n");
+    has(hmp(b, "help"), "xp /fmt addr -- physical memory dump");
+    has(hmp(b, "?"), "info status");
+    assert_string_equal(hmp(b, "info block"), "{\"return\":\"\"}\r\n"); /* no block device here */
+    const char *o = hmp(b, "info cpus");
+    has(o, "{\"return\":\"* CPU #0: thread_id=");
+    has(o, "\\r\\n  CPU #1: thread_id=");
+    /* xp: QEMU monitor formats */
+    assert_string_equal(hmp(b, "xp /4xw 0x1000"),
+                        "{\"return\":\"0000000000001000: 0x8000aa55 0xff270a41 0x04030201 0x08070605\\r\\n\"}\r\n");
+    assert_string_equal(hmp(b, "xp 0x1000"), "{\"return\":\"0000000000001000: 0x8000aa55\\r\\n\"}\r\n");
+    assert_string_equal(hmp(b, "xp /3xb 4096"), "{\"return\":\"0000000000001000: 0x55 0xaa 0x00\\r\\n\"}\r\n");
+    assert_string_equal(hmp(b, "xp /2dh 0x1000"), "{\"return\":\"0000000000001000: -21931 -32768\\r\\n\"}\r\n");
+    assert_string_equal(hmp(b, "xp /2uh 0x1000"), "{\"return\":\"0000000000001000: 43605 32768\\r\\n\"}\r\n");
+    assert_string_equal(hmp(b, "xp /2ob 0x1000"), "{\"return\":\"0000000000001000: 0125 0252\\r\\n\"}\r\n");
+    assert_string_equal(hmp(b, "xp /1xg 0x1000"), "{\"return\":\"0000000000001000: 0xff270a418000aa55\\r\\n\"}\r\n");
+    assert_string_equal(hmp(b, "xp /8c 0x1000"),
+                        "{\"return\":\"0000000000001000: 'U' '\\\\xaa' '\\\\x00' '\\\\x80' 'A' '\\\\n' '\\\\'' '\\\\xff'\\r\\n\"}\r\n");
+    assert_string_equal(hmp(b, "xp /17xb 0x1000"),
+                        "{\"return\":\"0000000000001000: 0x55 0xaa 0x00 0x80 0x41 0x0a 0x27 0xff\\r\\n"
+                        "0000000000001008: 0x01 0x02 0x03 0x04 0x05 0x06 0x07 0x08\\r\\n"
+                        "0000000000001010: 0xfe\\r\\n\"}\r\n");
+    /* what it refuses, as monitor text (xl prints it) */
+    has(hmp(b, "xp /4z 0x1000"), "invalid char in format: 'z'");
+    has(hmp(b, "xp /4xw 0x2000000"), "0000000002000000: Cannot access memory\\r\\n");
+    has(hmp(b, "xp /2xg 0xfffffffffffffff8"), "Cannot access memory");
+    has(hmp(b, "xp"), "Error: xp: expected an address");
+    has(hmp(b, "xp /4x -1"), "Error: xp: expected an address");
+    has(hmp(b, "xp /9999xg 0"), "Error: xp: at most 4096 bytes");
+    has(hmp(b, "xp /0x 0"), "Error: xp: at most 4096 bytes");
+    o = hmp(b, "xp /4096xb 0");
+    assert_int_equal(count(o, "\\r\\n"), 512);
+    has(hmp(b, "screendump /tmp/x.ppm"), "Error: screendump: hvmd has no display yet");
+    has(hmp(b, "sendkey ctrl-alt-delete"), "Error: sendkey: hvmd has no keyboard input backend yet");
+    assert_string_equal(hmp(b, "  foo bar"), "{\"return\":\"unknown command: 'foo'\\r\\n\"}\r\n");
+    assert_string_equal(hmp(b, ""), "{\"return\":\"\"}\r\n");
+    has(hmp(b, "info nothing"), "info status|version|block|cpus");
+    has(qmp(b, "{\"execute\":\"human-monitor-command\"}"), "Parameter 'command-line' is missing");
+    has(qmp(b, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":1}}"),
+        "Invalid parameter type for 'command-line', expected: string");
+    bed_down(b);
+    (void)state;
+}
+
+static void test_bad_input(void **state)
+{
+    struct bed *b = bed_up("1", 0, 1);
+    const char *o;
+    has(qmp(b, "{\"execute\":\"query-status\",\"arguments\":{\"x\":1},\"id\":4}"),
+        "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Parameter 'x' is unexpected\"},\"id\":4}");
+    has(qmp(b, "{\"execute\":\"query-status\",\"arguments\":[1]}"),
+        "QMP input member 'arguments' must be an object");
+    has(qmp(b, "{\"execute\":\"query-status\",\"bogus\":1,\"id\":5}"),
+        "\"desc\":\"QMP input member 'bogus' is unexpected\"},\"id\":5}");
+    has(qmp(b, "{\"execute\":\"add-fd\",\"arguments\":{\"fdset-id\":\"0\"}}"),
+        "Invalid parameter type for 'fdset-id', expected: integer");
+    has(qmp(b, "{\"execute\":\"remove-fd\",\"arguments\":{}}"), "Parameter 'fdset-id' is missing");
+    has(qmp(b, "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":\"oob\"}}"),
+        "Invalid parameter type for 'enable', expected: array");
+    has(qmp(b, "{\"execute\":\"system_wakeup\",\"arguments\":{\"x\":null}}"), "Parameter 'x' is unexpected");
+    /* libxl's save and COLO commands hvmd does not have (issue 17): CommandNotFound */
+    has(qmp(b, "{\"execute\":\"xen-save-devices-state\",\"arguments\":{\"live\":false,\"filename\":\"/dev/fdset/0\"}}"),
+        "\"class\":\"CommandNotFound\",\"desc\":\"The command xen-save-devices-state has not been found\"");
+    has(qmp(b, "{\"execute\":\"cpu-add\",\"arguments\":{\"id\":1}}"), "CommandNotFound");
+    /* devices hvmd lacks: refused as QEMU refuses an unknown driver */
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"xen-pci-passthrough\",\"id\":"
+               "\"pci-pt-03_00.0\",\"hostaddr\":\"0000:03:00.0\"}}"),
+        "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'xen-pci-passthrough' is not a valid device model name\"}}");
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"usb-ehci\",\"id\":\"xenusb-0\"}}"),
+        "'usb-ehci' is not a valid device model name");
+    has(qmp(b, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"usb-host\",\"id\":\"xenusb-1-2\","
+               "\"bus\":\"xenusb-0.0\",\"port\":\"1\",\"hostbus\":\"1\",\"hostaddr\":\"2\"}}"),
+        "'usb-host' is not a valid device model name");
+    /* a huge string: answered, the desc cut short */
+    size_t n = 60000;
+    char *big = malloc(n + 200);
+    int k = snprintf(big, 200, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"");
+    memset(big + k, 'a', n);
+    strcpy(big + k + n, "\"},\"id\":6}");
+    o = qmp(b, big);
+    has(o, "unknown command: 'aaaa");
+    has(o, "\"id\":6}");
+    assert_true(strlen(o) < 300);
+    k = snprintf(big, 200, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"");
+    memset(big + k, 'b', n);
+    strcpy(big + k + n, "\"}}");
+    o = qmp(b, big);
+    has(o, "GenericError");
+    assert_true(strlen(o) < 400);
+    free(big);
+    /* after all that, it still answers */
+    has(qmp(b, "{\"execute\":\"query-status\"}"), "\"running\"");
+    bed_down(b);
+    (void)state;
+}
+
+static int connect_to(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+/* Everything waiting in FD after serving the loop a little. */
+static void drain(struct bed *b, int fd, char *buf, size_t max)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (int i = 0; i < 40; i++) {
+        loop_run_once(b->fx->loop, 5);
+        struct pollfd p = { fd, POLLIN, 0 };
+        while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN) && len + 1 < max) {
+            ssize_t r = read(fd, buf + len, max - 1 - len);
+            if (r <= 0)
+                break;
+            len += (size_t)r;
+            buf[len] = 0;
+        }
+        if (strstr(buf, "\"return\"") || strstr(buf, "\"error\""))
+            break;
+    }
+}
+
+static void test_client_vanishes(void **state)
+{
+    struct bed *b = bed_up("1,maxcpus=2", 0, 2);
+    char buf[4096];
+    /* gone before negotiating, gone mid-command, gone before reading a long answer */
+    for (int round = 0; round < 3; round++) {
+        int fd = connect_to(b->path);
+        loop_run_once(b->fx->loop, 5);
+        if (round >= 1) {
+            const char *part = "{\"execute\":\"qmp_capabilities\"}{\"execute\":\"human-monitor-comm";
+            assert_true(write(fd, part, strlen(part)) > 0);
+        }
+        if (round == 2) {
+            const char *xp = "and\",\"arguments\":{\"command-line\":\"xp /4096xb 0\"}}";
+            assert_true(write(fd, xp, strlen(xp)) > 0);
+        }
+        close(fd);
+        for (int i = 0; i < 5; i++)
+            loop_run_once(b->fx->loop, 5);
+    }
+    /* the next client is served: a command before negotiation, then libxl's vcpu-set */
+    int fd = connect_to(b->path);
+    drain(b, fd, buf, sizeof(buf));
+    has(buf, "\"QMP\"");
+    assert_true(write(fd, "{\"execute\":\"query-cpus-fast\",\"id\":1}", 36) == 36);
+    drain(b, fd, buf, sizeof(buf));
+    has(buf, "Expecting capabilities negotiation with 'qmp_capabilities'");
+    const char *neg = "{\"execute\":\"qmp_capabilities\",\"id\":2020372737}\r\n";
+    assert_true(write(fd, neg, strlen(neg)) == (ssize_t)strlen(neg));
+    drain(b, fd, buf, sizeof(buf));
+    const char *add = "{\"execute\":\"device_add\",\"id\":2020372738,\"arguments\":{\"id\":\"cpu-1\","
+                      "\"driver\":\"qemu32-i386-cpu\",\"socket-id\":1,\"core-id\":0,\"thread-id\":0}}\r\n";
+    assert_true(write(fd, add, strlen(add)) == (ssize_t)strlen(add));
+    drain(b, fd, buf, sizeof(buf));
+    assert_string_equal(buf, "{\"return\":{},\"id\":2020372738}\r\n");
+    close(fd);
+    loop_run_once(b->fx->loop, 5);
+    bed_down(b);
+    (void)state;
+}
+
+int main(void)
+{
+    log_set_level(LOG_ERR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cpus),
+        cmocka_unit_test(test_cpus_from_hypervisor),
+        cmocka_unit_test(test_s3),
+        cmocka_unit_test(test_power_and_status),
+        cmocka_unit_test(test_hmp),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_client_vanishes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
