@@ -14,4 +14,8 @@ struct fx_capture {
  * would not fit. */
 void fx_capture_bytes(void *opaque, const char *data, size_t n);
 
+/* A stream connection to the AF_UNIX socket at PATH (a QMP client, as libxl is): its fd, or
+ * -1 with errno set. */
+int fx_unix_connect(const char *path);
+
 #endif

@@ -148,6 +148,19 @@ static int fx_power_button(void *be)
 
 static const struct hv_ops fx_ops = HV_OPS_OF(fx);
 
+/* What fx_new allocates, freed (the vm aside); FX may be NULL or half made. */
+static void release(struct fakexen *fx)
+{
+    if (!fx)
+        return;
+    loop_free(fx->loop);
+    free(fx->bufpage);
+    free(fx->iopage);
+    free(fx->hole);
+    free(fx->ram);
+    free(fx);
+}
+
 struct fakexen *fx_new(size_t ram_size)
 {
     struct fakexen *fx = calloc(1, sizeof(*fx));
@@ -172,14 +185,7 @@ struct fakexen *fx_new(size_t ram_size)
         goto fail;
     return fx;
 fail:
-    if (fx) {
-        loop_free(fx->loop);
-        free(fx->bufpage);
-        free(fx->iopage);
-        free(fx->hole);
-        free(fx->ram);
-        free(fx);
-    }
+    release(fx);
     return NULL;
 }
 
@@ -188,12 +194,7 @@ void fx_free(struct fakexen *fx)
     if (!fx)
         return;
     vm_fini(&fx->vm);
-    loop_free(fx->loop);
-    free(fx->bufpage);
-    free(fx->iopage);
-    free(fx->hole);
-    free(fx->ram);
-    free(fx);
+    release(fx);
 }
 
 void fx_set_hole(struct fakexen *fx, uint64_t gfn)

@@ -21,6 +21,7 @@
 #include "dm/machine.h"
 #include "dm/pci.h"
 #include "dm/qmp.h"
+#include "tests/lib/capture.h"
 #include "tests/lib/fakexen.h"
 
 #define PMBASE 0xb000
@@ -420,11 +421,8 @@ static void test_bad_input(void **state)
 
 static int connect_to(const char *path)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    int fd = fx_unix_connect(path);
     assert_true(fd >= 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     return fd;
 }
 
