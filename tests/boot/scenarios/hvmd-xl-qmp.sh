@@ -9,6 +9,8 @@
 # step: refused 300
 # step: destroy 120
 . /etc/hvmd-lib.sh
+# hvmd-s3 runs this scenario with XQ_S3=1: the guest's s3 check too, and its wake-up
+checks="vcpu-hotplug${XQ_S3:+ s3}"
 cat > /tmp/xq.cfg <<CFG
 name = "xq"
 type = "hvm"
@@ -24,7 +26,7 @@ vnc = 0
 serial = "pty"
 kernel = "/media/guest-vmlinuz"
 ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=ttyS0,115200 quiet no_console_suspend hvmd.checks=vcpu-hotplug"
+cmdline = "console=ttyS0,115200 quiet no_console_suspend hvmd.checks=${checks// /,}"
 vkb_device = 0
 on_poweroff = "destroy"
 on_reboot = "destroy"
@@ -84,8 +86,22 @@ guest_checks_passed "$con" vcpu-hotplug || { wait_re "$con" "HVMD-CHECK vcpu-hot
 xl vcpu-list xq | sed 's/^/== /'
 step vcpu-online
 
+if [ -n "${XQ_S3:-}" ]; then
+    # S3: the guest suspends to RAM itself; system_wakeup brings it back
+    wait_re "$con" HVMD-S3-NOW 290 || fail "the guest's s3 check did not start"
+    wait_re "$dmlog" "suspended to RAM" 240 || { grep -iE "piix4|sleep|S3" "$dmlog"; fail "hvmd did not see the guest enter S3"; }
+    out=$(xl qemu-monitor-command xq "info status")
+    info "while suspended: $out"
+    echo "$out" | grep -q "paused (suspended)" || fail "info status while suspended answered '$out'"
+    step s3-suspended
+    xl trigger xq s3resume 2> /tmp/xq-trig.log || true   # xl exits 0 even on failure
+    grep -q "failed" /tmp/xq-trig.log && { cat /tmp/xq-trig.log; fail "xl trigger s3resume failed"; }
+    grep -q "resumes from S3" "$dmlog" || fail "hvmd did not wake the guest"
+    wait_re "$con" "HVMD-S3-BACK|HVMD-CHECK s3 FAIL" 290 || { xl dmesg | grep "(d$d)" | tail -20; fail "the guest did not come back from S3"; }
+    step s3-resumed
+fi
 wait_re "$con" HVMD-GUEST-DONE 120 || fail "the guest's checks did not finish"
-guest_checks_passed "$con" vcpu-hotplug || fail "in-guest checks failed"
+guest_checks_passed "$con" $checks || fail "in-guest checks failed"
 
 # refused: a display command, a USB controller (device_add usb-ehci), a save (device state is
 # issue 17's): each is refused with a clear message, and the guest runs on
