@@ -65,7 +65,8 @@ void qmp_block_unregister(struct qmp *q, void *opaque);
 /* The event DEVICE_TRAY_MOVED to every client (Q may be NULL: nothing). */
 void qmp_tray_moved(struct qmp *q, const char *device, int open);
 /* Open PATH for a device, as QEMU does: "/dev/fdset/N" is a duplicate of a descriptor that
- * add-fd put in set N with the access mode FLAGS asks for; anything else is opened.
+ * add-fd put in set N with the access mode FLAGS asks for; anything else is opened, unless
+ * the process is in the seccomp sandbox (which allows no open): then -EPERM, ERR saying so.
  * A descriptor (close-on-exec), or a negative errno with ERR set. */
 int qmp_open(struct qmp *q, const char *path, int flags, char *err, size_t errlen);
 

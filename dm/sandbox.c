@@ -98,6 +98,14 @@ const char *sandbox_mode_name(enum sandbox_mode m)
     return m == SANDBOX_OFF ? "off" : m == SANDBOX_LOG ? "log" : "on";
 }
 
+/* the filter is the process's, as this flag (a fork inherits both) */
+static enum sandbox_mode entered = SANDBOX_OFF;
+
+enum sandbox_mode sandbox_current(void)
+{
+    return entered;
+}
+
 unsigned sandbox_allowed_count(void)
 {
     return (unsigned)ARRAY_SIZE(allowed);
@@ -169,6 +177,7 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
         goto fail;
     }
     seccomp_release(ctx);
+    entered = m;
     log_info("sandbox %s: no new privileges, %u system calls allowed (ioctl with %u requests)",
              sandbox_mode_name(m), sandbox_allowed_count() + 2, sandbox_ioctl_count());
     return 0;

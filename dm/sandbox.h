@@ -23,6 +23,10 @@ const char *sandbox_mode_name(enum sandbox_mode m);
 /* Enter the sandbox for this process and all its threads. 0, or a negative errno with ERR set. */
 int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen);
 
+/* The mode this process entered (SANDBOX_OFF before sandbox_enter): code that would open a
+ * file by path asks, since the filter kills a process that calls open. */
+enum sandbox_mode sandbox_current(void);
+
 /* How many system calls the allow-list holds (for the log and the tests). */
 unsigned sandbox_allowed_count(void);
 /* The ioctl requests allowed (for the tests): the Ith, or 0 past the end. */

@@ -15,6 +15,10 @@
 #include "tests/lib/ide_guest.h"
 #include "dm/machine.h"
 #include "dm/qmp.h"
+#include "dm/sandbox.h"
+
+#include <signal.h>
+#include <sys/wait.h>
 
 struct bed {
     struct config cfg;
@@ -183,7 +187,7 @@ static void test_libxl_cd_change(void **state)
     assert_non_null(strstr(b->out.text, "Parameter 'id' is missing"));
     send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\"},\"id\":22}");
     assert_non_null(strstr(b->out.text, "Parameter 'filename' is missing"));
-    /* a path works too (QMP users other than libxl) */
+    /* a path works too outside the sandbox (-sandbox off; QMP users other than libxl) */
     char chg[400];
     snprintf(chg, sizeof(chg), "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"device\":"
              "\"ide-5632\",\"filename\":\"%s\"},\"id\":23}", b->iso);
@@ -191,6 +195,81 @@ static void test_libxl_cd_change(void **state)
     assert_non_null(strstr(b->out.text, "{\"return\":{},\"id\":23}"));
     qmp_conn_free(b->c);
     bed_down(b);
+}
+
+/* xl cd-insert's sequence and a plain path, in a child under hvmd's own seccomp filter (as
+ * hvmd serves QMP once the guest runs): the medium from add-fd works; a plain path cannot be
+ * opened there, so it is refused with a QMP error that says why and what to do, and the
+ * process lives on (the filter kills a process that calls open). */
+#define CHILD_CHECK(cond) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "line %d: %s\n  output: %s\n", __LINE__, #cond, b->out.text); \
+            _exit(10); \
+        } \
+    } while (0)
+
+static void test_change_medium_sandboxed(void **state)
+{
+    struct bed *b = *state;
+    int st = 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[512], d2[400], chg[600];
+        snprintf(d2, sizeof(d2), "if=none,readonly=on,id=ide-5632,file=%s,format=raw", b->iso);
+        const char *argv[] = { "-drive", d2, "-device",
+                               "ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0" };
+        if (bed_up(b, argv, 4, err, sizeof(err)) < 0)
+            _exit(2);
+        int fd = open(b->iso2, O_RDONLY | O_CLOEXEC); /* what xl opens and passes */
+        struct ideg g = { .fx = b->fx };
+        b->c = qmp_conn_new(b->qmp, fx_capture_bytes, &b->out);
+        if (fd < 0 || !b->c || sandbox_enter(SANDBOX_ON, err, sizeof(err)) < 0)
+            _exit(3);
+        ideg_out(&g, SEC_CTL, 0);
+        send_cmd(b, "{\"execute\":\"qmp_capabilities\",\"id\":1}");
+        /* a plain path: refused, naming the sandbox and the way that works */
+        snprintf(chg, sizeof(chg), "{\"execute\":\"blockdev-change-medium\",\"arguments\":"
+                 "{\"id\":\"ide-5632\",\"filename\":\"%s\"},\"id\":2}", b->iso2);
+        send_cmd(b, chg);
+        CHILD_CHECK(strstr(b->out.text, "\"error\""));
+        CHILD_CHECK(strstr(b->out.text, "sandbox"));
+        CHILD_CHECK(strstr(b->out.text, "add-fd"));
+        CHILD_CHECK(strstr(b->out.text, "/dev/fdset/N"));
+        /* the old medium is still in */
+        uint8_t cap[12] = { 0x25 };
+        ideg_packet(&g, SEC, 0, cap, 8, 0);
+        CHILD_CHECK(ideg_atapi_pio_in(&g, SEC, G_BUF, NULL) == 8);
+        CHILD_CHECK(g.fx->ram[G_BUF + 3] == 99);
+        /* xl cd-insert: eject, add-fd, change-medium from the set */
+        send_cmd(b, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"ide-5632\"},\"id\":3}");
+        qmp_conn_pass_fd(b->c, fd);
+        send_cmd(b, "{\"execute\":\"add-fd\",\"arguments\":{\"opaque\":\"raw:b.iso\"},\"id\":4}");
+        CHILD_CHECK(strstr(b->out.text, "{\"return\":{\"fdset-id\":0,\"fd\":"));
+        send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\","
+                    "\"filename\":\"/dev/fdset/0\",\"format\":\"raw\"},\"id\":5}");
+        CHILD_CHECK(strstr(b->out.text, "{\"return\":{},\"id\":5}"));
+        send_cmd(b, "{\"execute\":\"remove-fd\",\"arguments\":{\"fdset-id\":0},\"id\":6}");
+        uint8_t tur[12] = { 0 };
+        ideg_packet(&g, SEC, 0, tur, 0, 0);
+        CHILD_CHECK(ideg_sense(&g, SEC, 0) == 0x062800);
+        ideg_packet(&g, SEC, 0, cap, 8, 0);
+        CHILD_CHECK(ideg_atapi_pio_in(&g, SEC, G_BUF, NULL) == 8);
+        CHILD_CHECK(g.fx->ram[G_BUF + 3] == 199);
+        uint8_t rd[12] = { 0x28, 0, 0, 0, 0, 150, 0, 0, 1 };
+        ideg_packet(&g, SEC, 0, rd, 0xfffe, 0);
+        CHILD_CHECK(ideg_atapi_pio_in(&g, SEC, G_BUF, NULL) == 2048);
+        CHILD_CHECK(ideg_check(g.fx->ram + G_BUF, 150, 1, 2048, 2) == 0);
+        fflush(NULL);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+        fail_msg("killed by SIGSYS: QMP made a system call outside hvmd's allow-list");
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the sandboxed case failed (status %#x)", st);
 }
 
 static char logged[4096];
@@ -257,6 +336,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_libxl_cd_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_line_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_medium_sandboxed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
