@@ -76,8 +76,9 @@ static void s3_enter(void *opaque)
     s->cmos[CMOS_SHUTDOWN] = 0xfe;
     int r = vm->hv.ops->set_s_state(vm->hv.be, 3);
     if (r < 0) {
-        log_err("piix4-acpi: the guest asks for S3 (suspend to RAM), but Xen refused "
-                "HVM_PARAM_ACPI_S_STATE 3: %d; the guest waits for a wake-up that cannot come", r);
+        log_limited(&s->rl, LOG_ERR, "piix4-acpi: the guest asks for S3 (suspend to RAM), but Xen "
+                    "refused HVM_PARAM_ACPI_S_STATE 3: %d; the guest waits for a wake-up that "
+                    "cannot come", r);
         return;
     }
     s->suspended = 1;

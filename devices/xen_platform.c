@@ -32,6 +32,7 @@ struct xen_platform {
     unsigned unplugged;
     struct guest_line log;
     struct ratelimit rl;
+    struct ratelimit build_rl;  /* the build number line: a guest may write it in a loop */
 };
 
 static void log_byte(struct xen_platform *s, uint8_t c)
@@ -60,7 +61,8 @@ static void fixed_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
         vm_unplug(s->base.vm, mask);
     } else if (off == 0 && size == 4) {
         s->build = (uint32_t)val;
-        log_info("xen-platform: PV drivers, product %u build %u", s->product, s->build);
+        log_limited(&s->build_rl, LOG_INFO, "xen-platform: PV drivers, product %u build %u",
+                    s->product, s->build);
     } else if (off == 0 && size == 1) {
         s->flags = (uint8_t)(val & 1);
     } else if (off == 2 && size == 1) {

@@ -20,7 +20,7 @@ void irq_isa_set(struct irq *irq, unsigned line, int level)
     irq->calls++;
     int r = irq->hv.ops->set_isa_irq(irq->hv.be, line, (unsigned)level);
     if (r < 0)
-        log_warn("ISA IRQ %u -> %d: %d", line, level, r);
+        log_limited(&irq->rl, LOG_WARN, "ISA IRQ %u -> %d: %d", line, level, r);
 }
 
 void irq_pci_intx(struct irq *irq, unsigned slot, unsigned intx, int level)
@@ -32,7 +32,7 @@ void irq_pci_intx(struct irq *irq, unsigned slot, unsigned intx, int level)
     irq->calls++;
     int r = irq->hv.ops->set_pci_intx(irq->hv.be, slot, intx, (unsigned)level);
     if (r < 0)
-        log_warn("PCI 00:%02x INT%c -> %d: %d", slot, 'A' + intx, level, r);
+        log_limited(&irq->rl, LOG_WARN, "PCI 00:%02x INT%c -> %d: %d", slot, 'A' + intx, level, r);
 }
 
 void irq_link_route(struct irq *irq, unsigned link, unsigned isa_irq)
@@ -47,7 +47,7 @@ void irq_link_route(struct irq *irq, unsigned link, unsigned isa_irq)
     irq->calls++;
     int r = irq->hv.ops->set_pci_link(irq->hv.be, link, isa_irq);
     if (r < 0)
-        log_warn("PCI link %u -> IRQ %u: %d", link, isa_irq, r);
+        log_limited(&irq->rl, LOG_WARN, "PCI link %u -> IRQ %u: %d", link, isa_irq, r);
 }
 
 void irq_msi(struct irq *irq, uint64_t addr, uint32_t data)
@@ -55,5 +55,5 @@ void irq_msi(struct irq *irq, uint64_t addr, uint32_t data)
     irq->calls++;
     int r = irq->hv.ops->inject_msi(irq->hv.be, addr, data);
     if (r < 0)
-        log_warn("MSI %#llx/%#x: %d", (unsigned long long)addr, data, r);
+        log_limited(&irq->rl, LOG_WARN, "MSI %#llx/%#x: %d", (unsigned long long)addr, data, r);
 }

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include "dm/hv.h"
+#include "dm/log.h"
 
 #define IRQ_ISA_LINES 16
 #define IRQ_PCI_SLOTS 32
@@ -18,6 +19,7 @@ struct irq {
     uint8_t intx[IRQ_PCI_SLOTS][4];
     uint8_t link[4];        /* 0: disabled, else the ISA IRQ */
     uint64_t calls;         /* hypercalls made */
+    struct ratelimit rl;    /* for what the hypervisor refuses (a guest's MSI address, ...) */
 };
 
 void irq_init(struct irq *irq, const struct hv *hv);

@@ -57,30 +57,52 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void guest_v(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt,
-                    va_list ap) __attribute__((format(printf, 4, 0)));
-static void guest_v(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt,
-                    va_list ap)
+/* May one more line go through RL now? A new window first reports what the last one dropped
+ * (DEV: the device, for a guest's line; NULL: any other limited line). */
+static int rl_take(struct ratelimit *rl, enum log_level level, const char *dev)
 {
-    char msg[512];
     uint64_t t = now_ms();
 
-    if (level > cur_level)
-        return;
     if (t - rl->window_start_ms >= LOG_WINDOW_MS || rl->window_start_ms == 0) {
-        if (rl->dropped)
+        if (rl->dropped && dev)
             log_msg(level, "guest: %s: %u more messages dropped", dev, rl->dropped);
+        else if (rl->dropped)
+            log_msg(level, "(%u more lines like the last one dropped by the rate limit)",
+                    rl->dropped);
         rl->window_start_ms = t ? t : 1;
         rl->printed = 0;
         rl->dropped = 0;
     }
     if (rl->printed >= LOG_BURST) {
         rl->dropped++;
-        return;
+        return 0;
     }
     rl->printed++;
+    return 1;
+}
+
+static void guest_v(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 4, 0)));
+static void guest_v(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt,
+                    va_list ap)
+{
+    char msg[512];
+
+    if (level > cur_level || !rl_take(rl, level, dev))
+        return;
     vsnprintf(msg, sizeof(msg), fmt, ap);
     log_msg(level, "guest: %s: %s", dev, msg);
+}
+
+void log_limited(struct ratelimit *rl, enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (level > cur_level || !rl_take(rl, level, NULL))
+        return;
+    va_start(ap, fmt);
+    log_vmsg(level, fmt, ap);
+    va_end(ap);
 }
 
 void log_guest(struct ratelimit *rl, const char *dev, const char *fmt, ...)

@@ -41,6 +41,11 @@ void log_guest(struct ratelimit *rl, const char *dev, const char *fmt, ...)
 void log_guest_at(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A line of hvmd's own that a guest can cause again and again (a tray it moves, an unplug, a
+ * BAR it places where nothing can be decoded): LEVEL, as written, rate-limited through RL. */
+void log_limited(struct ratelimit *rl, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* A line a guest writes a byte at a time (a debug port, a driver's log port): logged through
  * log_guest_at(LOG_INFO) at a newline or once 255 bytes wait; a byte outside printable ASCII
  * is kept as '.'. Zero-initialise it. */

@@ -27,6 +27,7 @@ struct mem {
     struct bucket *last;
     uint64_t clock;
     struct mem_stats st;
+    struct ratelimit rl;    /* a failed mapping: the guest chooses the addresses it DMAs to */
 };
 
 struct mem *mem_new(const struct hv *hv, uint64_t lowmem_end, uint64_t highmem_end)
@@ -103,7 +104,8 @@ static struct bucket *lookup(struct mem *mem, uint64_t idx)
     int r = mem->hv.ops->map_gfn(mem->hv.be, idx << (MEM_BUCKET_SHIFT - MEM_PAGE_SHIFT),
                                  MEM_BUCKET_PAGES, &va, err);
     if (r < 0) {
-        log_warn("map cache: mapping guest bucket %#llx failed: %d", (unsigned long long)idx, r);
+        log_limited(&mem->rl, LOG_WARN, "map cache: mapping guest bucket %#llx failed: %d",
+                    (unsigned long long)idx, r);
         return NULL;
     }
     memset(b->bad, 0, sizeof(b->bad));

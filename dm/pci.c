@@ -16,6 +16,7 @@ struct pci_bus {
     struct io_region *cf8_region;
     const struct io_ops *rcr_ops;
     void *rcr_opaque;
+    struct ratelimit rl;        /* BAR placement lines: the guest moves BARs at will */
 };
 
 /* ---- the 0xcf8 dword: the config address latch, and the PIIX3's reset control at 0xcf9 ---- */
@@ -227,12 +228,13 @@ static void update_bars(struct pci_dev *d)
                                    &b->region);
         if (r < 0) {
             b->region = NULL;
-            log_warn("pci %02x.%x %s: BAR %u at %#llx not decoded: %d", PCI_SLOT(d->devfn),
-                     PCI_FN(d->devfn), d->name, i, (unsigned long long)want, r);
+            log_limited(&d->bus->rl, LOG_WARN, "pci %02x.%x %s: BAR %u at %#llx not decoded: %d",
+                        PCI_SLOT(d->devfn), PCI_FN(d->devfn), d->name, i,
+                        (unsigned long long)want, r);
         } else {
-            log_debug("pci %02x.%x %s: BAR %u at %#llx+%#llx", PCI_SLOT(d->devfn),
-                      PCI_FN(d->devfn), d->name, i, (unsigned long long)want,
-                      (unsigned long long)b->size);
+            log_limited(&d->bus->rl, LOG_DEBUG, "pci %02x.%x %s: BAR %u at %#llx+%#llx",
+                        PCI_SLOT(d->devfn), PCI_FN(d->devfn), d->name, i,
+                        (unsigned long long)want, (unsigned long long)b->size);
         }
     }
 }

@@ -53,7 +53,8 @@ void vm_shutdown(struct vm *vm, enum hv_shutdown reason)
 {
     static const char *const what[] = { [HV_POWEROFF] = "power off", [HV_REBOOT] = "reboot",
                                         [HV_CRASH] = "crash" };
-    log_info("guest asks to %s", reason <= HV_CRASH && what[reason] ? what[reason] : "shut down");
+    log_limited(&vm->guest_rl, LOG_INFO, "guest asks to %s",
+                reason <= HV_CRASH && what[reason] ? what[reason] : "shut down");
     vm->shutdown = reason;
     vm->shutdown_requested = 1;
     int r = vm->hv.ops->shutdown(vm->hv.be, reason);
@@ -75,7 +76,8 @@ int vm_on_unplug(struct vm *vm, void (*fn)(void *opaque, unsigned mask), void *o
 
 void vm_unplug(struct vm *vm, unsigned mask)
 {
-    log_info("guest driver unplugs emulated devices, mask %#x", mask);
+    log_limited(&vm->guest_rl, LOG_INFO, "guest driver unplugs emulated devices, mask %#x",
+                mask);
     for (struct vm_hook *h = vm->unplug_hooks; h; h = h->next)
         h->fn(h->opaque, mask);
 }

@@ -55,6 +55,7 @@ struct vm {
     struct config *cfg;          /* the command line; devices mark the options they serve claimed */
     struct ioreq_stats ioreq;
     struct ratelimit ioreq_rl;   /* for malformed requests and bad rep buffers */
+    struct ratelimit guest_rl;   /* for the unplug and shutdown lines a guest can repeat */
     int64_t rtc_offset;          /* sum of TIMEOFFSET requests: seconds the guest moved its RTC */
     int running;                 /* QMP's view: 0 after "stop", 1 after "cont" */
     enum hv_shutdown shutdown;   /* what the guest last asked for, when shutdown_requested */

@@ -658,7 +658,8 @@ void ide_bus_data_out(struct ide_bus *b, const uint8_t *p, size_t n)
 
 void ide_tray_moved(struct ide_drive *d, int open)
 {
-    log_info("ide: %s: tray %s", d->id[0] ? d->id : "cd-rom", open ? "opened" : "closed");
+    log_limited(&d->tray_rl, LOG_INFO, "ide: %s: tray %s", d->id[0] ? d->id : "cd-rom",
+                open ? "opened" : "closed");
     if (d->tray_fn)
         d->tray_fn(d->tray_opaque, d->id, open);
 }

@@ -134,6 +134,7 @@ struct ide_drive {
     uint8_t event;          /* GET EVENT STATUS media event pending (0: none) */
     ide_tray_fn *tray_fn;
     void *tray_opaque;
+    struct ratelimit tray_rl; /* the tray's log line: a guest can move it in a loop */
 };
 
 /* One or two drives sharing a task file's ports (an IDE channel), or one alone (an AHCI

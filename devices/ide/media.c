@@ -8,6 +8,7 @@
 #include "dm/config.h"
 #include "dm/device.h"
 #include "dm/log.h"
+#include "dm/loop.h"
 #include "dm/qmp.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- the CD-ROMs' media ---- */
 
@@ -121,15 +123,97 @@ static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
 
 /* ---- QMP ---- */
 
+/* DEVICE_TRAY_MOVED: a move a QMP command makes is reported at once (before the command's
+ * return, as QEMU does); a guest's moves (START STOP UNIT) at most TRAY_EV_BURST per
+ * TRAY_EV_WINDOW_MS and drive, the rest coalesced: when the window ends, one event with the
+ * tray's state then, if that is not what the client last heard. So a guest that moves its
+ * tray in a loop cannot flood the QMP clients, and they still learn where it ended. */
+#define TRAY_EV_BURST 8
+#define TRAY_EV_WINDOW_MS 1000
+
+struct tray_ev {
+    uint64_t window_start_ms;
+    unsigned sent;          /* events in this window */
+    int reported;           /* the state the clients last heard: 1 open, 0 closed, -1 none */
+    int held;               /* a move was held back */
+    int open;               /* the tray's state now */
+};
+
 struct ide_dev {
     struct vm *vm;
     struct piix_ide *ide;
+    int qmp_cmd;                /* inside a QMP command: its moves are reported at once */
+    struct tray_ev ev[4];
+    struct loop_timer *ev_timer;
 };
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void tray_report(struct ide_dev *s, unsigned i, int open)
+{
+    struct tray_ev *e = &s->ev[i];
+    e->reported = open;
+    e->held = 0;
+    e->sent++;
+    qmp_tray_moved(s->vm->qmp, piix_ide_drive(s->ide, i)->id, open);
+}
+
+/* The window of a drive with a held move ended: report the state it ended in. */
+static void tray_flush(void *opaque)
+{
+    struct ide_dev *s = opaque;
+    uint64_t now = mono_ms(), next = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        struct tray_ev *e = &s->ev[i];
+        if (!e->held)
+            continue;
+        uint64_t end = e->window_start_ms + TRAY_EV_WINDOW_MS;
+        if (now < end) {
+            next = next && next < end ? next : end; /* not yet (another drive's timer) */
+            continue;
+        }
+        e->window_start_ms = now;
+        e->sent = 0;
+        if (e->open != e->reported)
+            tray_report(s, i, e->open);
+        e->held = 0;
+    }
+    if (next)
+        loop_timer_arm(s->ev_timer, (next - now) * 1000000ull);
+}
 
 static void qmp_tray(void *opaque, const char *id, int open)
 {
     struct ide_dev *s = opaque;
-    qmp_tray_moved(s->vm->qmp, id, open);
+    unsigned i;
+    for (i = 0; i < 4 && strcmp(piix_ide_drive(s->ide, i)->id, id); i++)
+        ;
+    if (i == 4 || s->qmp_cmd || !s->ev_timer) {
+        if (i < 4)
+            s->ev[i].open = open, s->ev[i].reported = open, s->ev[i].held = 0;
+        qmp_tray_moved(s->vm->qmp, id, open);
+        return;
+    }
+    struct tray_ev *e = &s->ev[i];
+    uint64_t now = mono_ms();
+    e->open = open;
+    if (e->held)
+        return; /* the timer reports the state the window ends in */
+    if (now - e->window_start_ms >= TRAY_EV_WINDOW_MS) {
+        e->window_start_ms = now;
+        e->sent = 0;
+    }
+    if (e->sent < TRAY_EV_BURST) {
+        tray_report(s, i, open);
+        return;
+    }
+    e->held = 1;
+    loop_timer_arm(s->ev_timer, (e->window_start_ms + TRAY_EV_WINDOW_MS - now) * 1000000ull);
 }
 
 static unsigned qmp_query(void *opaque, struct qmp_block_info *rows, unsigned max)
@@ -156,7 +240,10 @@ static unsigned qmp_query(void *opaque, struct qmp_block_info *rows, unsigned ma
 static int qmp_eject(void *opaque, const char *id, int force, char *err, size_t errlen)
 {
     struct ide_dev *s = opaque;
-    return ide_eject(s->ide, id, force, err, errlen);
+    s->qmp_cmd = 1;
+    int r = ide_eject(s->ide, id, force, err, errlen);
+    s->qmp_cmd = 0;
+    return r;
 }
 
 static int qmp_change_medium(void *opaque, const char *id, const char *file, int fd, char *err,
@@ -168,7 +255,9 @@ static int qmp_change_medium(void *opaque, const char *id, const char *file, int
     int r = blk_open(&b, s->vm->loop, &bo, err, errlen);
     if (r < 0)
         return r;
+    s->qmp_cmd = 1;
     r = ide_change_medium(s->ide, id, b, err, errlen);
+    s->qmp_cmd = 0;
     if (r < 0)
         return r;
     log_info("ide: %s: new medium %s", id, file);
@@ -217,6 +306,7 @@ static void dev_ide_destroy(void *state)
              (unsigned long long)st->irqs, (unsigned long long)st->errors);
     if (s->vm->qmp)
         qmp_block_unregister(s->vm->qmp, s);
+    loop_timer_free(s->ev_timer);
     piix_ide_free(s->ide);
     free(s);
 }
@@ -271,6 +361,10 @@ static int dev_ide_create(struct vm *vm, void **state)
         return r;
     }
     if (vm->qmp) {
+        for (unsigned i = 0; i < 4; i++)
+            s->ev[i].reported = -1;
+        /* made now, before the sandbox (timerfd_create); without it every move is reported */
+        s->ev_timer = vm->loop ? loop_timer_new(vm->loop, tray_flush, s) : NULL;
         ide_set_tray_cb(s->ide, qmp_tray, s);
         if (qmp_block_register(vm->qmp, &qmp_ops, s) < 0) {
             log_err("ide: cannot register its drives with QMP");

@@ -15,6 +15,7 @@
 #include "tests/lib/ide_guest.h"
 #include "dm/machine.h"
 #include "dm/qmp.h"
+#include "dm/loop.h"
 #include "dm/sandbox.h"
 
 #include <signal.h>
@@ -209,6 +210,11 @@ static void test_libxl_cd_change(void **state)
         } \
     } while (0)
 
+static int open_ro(const char *path)
+{
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 static void test_change_medium_sandboxed(void **state)
 {
     struct bed *b = *state;
@@ -270,6 +276,90 @@ static void test_change_medium_sandboxed(void **state)
         fail_msg("killed by SIGSYS: QMP made a system call outside hvmd's allow-list");
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail_msg("the sandboxed case failed (status %#x)", st);
+}
+
+/* What a QMP client sees of DEVICE_TRAY_MOVED events, counted as they come. */
+struct tray_events {
+    unsigned n;
+    int last_open;          /* -1: none yet */
+};
+
+static void count_events(void *opaque, const char *data, size_t n)
+{
+    struct tray_events *t = opaque;
+    char buf[512];
+    if (n >= sizeof(buf))
+        return;
+    memcpy(buf, data, n);
+    buf[n] = 0;
+    if (!strstr(buf, "DEVICE_TRAY_MOVED"))
+        return;
+    t->n++;
+    t->last_open = strstr(buf, "\"tray-open\":true") != NULL;
+}
+
+static unsigned tray_lines;
+static void count_lines(void *opaque, enum log_level level, const char *line)
+{
+    if (strstr(line, "tray"))
+        tray_lines++;
+}
+
+/* A guest that opens and closes its tray 1,000 times (1,999 START STOP UNIT packets) gives a
+ * bounded number of log lines and QMP events, and the client still learns the last state
+ * (issue 16 item 6: each move was a line and an event). */
+static void test_tray_flood(void **state)
+{
+    struct bed *b = *state;
+    char err[512], d2[400];
+    snprintf(d2, sizeof(d2), "if=none,readonly=on,id=ide-5632,file=%s,format=raw", b->iso);
+    const char *argv[] = { "-drive", d2, "-device",
+                           "ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0" };
+    assert_int_equal(bed_up(b, argv, 4, err, sizeof(err)), 0);
+    struct ideg g = { .fx = b->fx };
+    struct tray_events ev = { 0, -1 };
+    ideg_out(&g, SEC_CTL, 0);
+    b->c = qmp_conn_new(b->qmp, count_events, &ev);
+    assert_int_equal(qmp_conn_input(b->c, "{\"execute\":\"qmp_capabilities\"}", 31), 0);
+
+    ideg_sense(&g, SEC, 0); /* the power-on unit attention */
+    tray_lines = 0;
+    log_set_sink(count_lines, NULL);
+    uint8_t open[12] = { 0x1b, 0, 0, 0, 0x02 }, close[12] = { 0x1b, 0, 0, 0, 0x03 };
+    uint8_t tur[12] = { 0 };
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(ideg_packet(&g, SEC, 0, open, 0, 0) & 0x89, 0);
+        if (i < 999) {
+            assert_int_equal(ideg_packet(&g, SEC, 0, close, 0, 0) & 0x89, 0);
+            ideg_packet(&g, SEC, 0, tur, 0, 0); /* takes the unit attention the medium raised */
+        }
+    }
+    unsigned lines = tray_lines, events = ev.n;
+    print_message("1,999 START STOP UNIT: %u tray lines, %u events at once\n", lines, events);
+    assert_true(lines <= LOG_BURST + 1);
+    assert_true(events <= 16);
+    /* the tray ends open: the client hears so, at the latest once the limit's window ends */
+    for (int i = 0; i < 30 && !(ev.last_open == 1 && ev.n > events); i++)
+        loop_run_once(b->fx->loop, 100);
+    log_set_sink(NULL, NULL);
+    print_message("then %u events, the last one tray-open %d\n", ev.n, ev.last_open);
+    assert_int_equal(ev.last_open, 1);
+    assert_true(ev.n <= events + 1);
+    /* a QMP command's own move is reported at once, before its return */
+    struct fx_capture *out = &b->out;
+    qmp_conn_free(b->c);
+    b->c = qmp_conn_new(b->qmp, fx_capture_bytes, out);
+    send_cmd(b, "{\"execute\":\"qmp_capabilities\",\"id\":1}");
+    qmp_conn_pass_fd(b->c, open_ro(b->iso2));
+    send_cmd(b, "{\"execute\":\"add-fd\",\"id\":2}");
+    send_cmd(b, "{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":\"ide-5632\","
+                "\"filename\":\"/dev/fdset/0\"},\"id\":3}");
+    char *e = strstr(out->text, "\"tray-open\":false"), *r = strstr(out->text, "{\"return\":{},\"id\":3}");
+    assert_non_null(e);
+    assert_non_null(r);
+    assert_true(e < r);
+    qmp_conn_free(b->c);
+    bed_down(b);
 }
 
 static char logged[4096];
@@ -337,6 +427,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_libxl_cd_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_line_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_medium_sandboxed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tray_flood, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

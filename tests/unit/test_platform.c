@@ -20,6 +20,7 @@ struct bed {
     unsigned unplug_calls, unplug_mask;
     char lines[8][300];
     unsigned n_lines;
+    unsigned all_lines;     /* every line logged */
 };
 
 static void on_unplug(void *opaque, unsigned mask)
@@ -32,6 +33,7 @@ static void on_unplug(void *opaque, unsigned mask)
 static void sink(void *opaque, enum log_level level, const char *line)
 {
     struct bed *b = opaque;
+    b->all_lines++;
     if (b->n_lines < 8 && strstr(line, "driver log:"))
         snprintf(b->lines[b->n_lines++], sizeof(b->lines[0]), "%s", line);
 }
@@ -123,11 +125,37 @@ static void test_unplug_protocol(void **state)
     assert_int_equal(fx_in(b->fx, 0x14, 1), 0xff);
 }
 
+/* A guest that hammers the fixed ports: 10,000 unplug writes, 10,000 build numbers, 10,000
+ * driver log lines and 10,000 ignored writes give a bounded number of log lines (issue 16
+ * item 6: each unplug and build number was a line). */
+static void test_flood_bounded(void **state)
+{
+    struct bed *b = *state;
+    b->all_lines = 0;
+    for (int i = 0; i < 10000; i++)
+        fx_out(b->fx, 0x10, 2, (uint32_t)i & 3);
+    unsigned unplug = b->all_lines;
+    for (int i = 0; i < 10000; i++)
+        fx_out(b->fx, 0x10, 4, (uint32_t)i);
+    unsigned build = b->all_lines - unplug;
+    for (int i = 0; i < 10000; i++)
+        fx_out(b->fx, 0x12, 1, '\n');
+    for (int i = 0; i < 10000; i++)
+        fx_out(b->fx, 0x11, 1, 0);
+    assert_int_equal(b->unplug_calls, 10000); /* every request still reaches the devices */
+    print_message("10,000 writes each: %u unplug lines, %u build lines, %u lines in all\n",
+                  unplug, build, b->all_lines);
+    assert_true(unplug <= LOG_BURST + 1);
+    assert_true(build <= LOG_BURST + 1);
+    assert_true(b->all_lines <= 4 * (LOG_BURST + 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pci_function, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unplug_protocol, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flood_bounded, setup, teardown),
     };
     log_set_level(LOG_ERR);
     return cmocka_run_group_tests(tests, NULL, NULL);
