@@ -9,7 +9,8 @@
  * registers in BAR4 (16 ports) and its PRD walk (the DMA engine of dma.h), the IDE timing
  * registers (0x40-0x44, 0x48-0x4b) as plain storage.
  * Left out: native-mode BARs 0-3 (the PIIX3 has none), the PIIX4's UDMA and the ICH's SATA
- * personalities, bus master PCI errors other than RAM faults.
+ * personalities, bus master PCI errors other than RAM faults and a start with bus mastering
+ * disabled (both end the transfer with ERR and the bus master's error bit).
  *
  * Guest-controlled loops are bounded: a PRD walk stops after IDE_PRD_MAX entries (a table
  * cannot hold more without crossing the 64 KiB boundary the spec forbids) and every entry
@@ -95,6 +96,15 @@ static enum ide_dma_result piix_dma_rw(void *ctrl, struct ide_drive *d, uint8_t 
     struct mem *mem = ch->s->vm->mem;
     size_t want = *n, moved = 0;
     enum ide_dma_result r = IDE_DMA_OK;
+    /* Bus mastering off (PCI command bit 2): the engine gets no memory cycle, neither for
+     * the PRD table nor for the data; the transfer ends in error, as a master abort. */
+    if (!(pci_get16(ch->s->pci, PCI_COMMAND) & PCI_COMMAND_MASTER)) {
+        *n = 0;
+        ide_guest_error(d, "bus master started with bus mastering disabled (PCI command %#x)",
+                        pci_get16(ch->s->pci, PCI_COMMAND));
+        ch->bm_status = (uint8_t)((ch->bm_status | BM_ST_ERROR) & ~BM_ST_ACTIVE);
+        return IDE_DMA_FAULT;
+    }
     while (moved < want) {
         if (ch->prd_left == 0) {
             uint8_t e[8];

@@ -316,6 +316,56 @@ static void test_dma_prd_outside_ram(void **state)
     assert_int_equal(ideg_check(sec, 5, 1, 512, 0), 0);
 }
 
+/* With bus mastering off in the PCI command register the engine reaches no memory: a DMA
+ * read writes no guest RAM, a DMA write takes nothing to the disk, and each command ends with
+ * an error (ERR, ABRT; the bus master's error and interrupt bits), as a bus master that cannot
+ * get the bus (issue 16 item 7: READ DMA wrote guest RAM). Turned on again, DMA works. */
+static void test_dma_bus_master_off(void **state)
+{
+    struct ideg *g = *state;
+    uint8_t *ram = g->fx->ram;
+    ideg_out(g, PRI_CTL, 0);
+    fx_cfg_write(g->fx, IDE_DEVFN, PCI_COMMAND, 2, PCI_COMMAND_IO);
+    memset(ram + G_BUF, 0xaa, 8192);
+    struct ideg_prd e[] = { { G_BUF, 4096, 1 } };
+    uint8_t st = dma_read(g, 10, 8, e, 1);
+    assert_int_equal(st & 0x89, 0x01);
+    assert_int_equal(ideg_in(g, PRI + 1), 0x04);
+    assert_int_equal(ideg_bm_status(g, 0) & 0x07, 0x06);
+    assert_int_equal(ideg_irq(g, PRI), 1);
+    for (unsigned i = 0; i < 8192; i++)
+        if (ram[G_BUF + i] != 0xaa)
+            fail_msg("guest RAM at %#x written with bus mastering off", G_BUF + i);
+    ideg_bm_stop(g, 0);
+    ideg_status(g, PRI);
+
+    /* a write: the sector keeps its data */
+    memset(ram + G_BUF, 0x55, 512);
+    ideg_prd_table(g, G_PRD, (struct ideg_prd[]){ { G_BUF, 512, 1 } }, 1);
+    ideg_bm_setup(g, 0, G_PRD, 0);
+    ideg_lba28(g, PRI, 0, 5, 1);
+    ideg_out(g, PRI + 7, 0xca);
+    ideg_bm_start(g, 0, 0);
+    st = ideg_wait(g, PRI);
+    assert_int_equal(st & 0x89, 0x01);
+    assert_int_equal(ideg_bm_status(g, 0) & 0x07, 0x06);
+    ideg_bm_stop(g, 0);
+    ideg_status(g, PRI);
+    uint8_t sec[512];
+    int fd = open(g->disk, O_RDONLY);
+    assert_int_equal(pread(fd, sec, 512, 5 * 512), 512);
+    close(fd);
+    assert_int_equal(ideg_check(sec, 5, 1, 512, 0), 0);
+
+    /* bus mastering back on: the same read works */
+    fx_cfg_write(g->fx, IDE_DEVFN, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MASTER);
+    st = dma_read(g, 10, 8, e, 1);
+    assert_int_equal(st, 0x50);
+    assert_int_equal(ideg_check(ram + G_BUF, 10, 8, 512, 0), 0);
+    ideg_bm_stop(g, 0);
+    ideg_status(g, PRI);
+}
+
 static void test_bm_started_before_command(void **state)
 {
     struct ideg *g = *state;
@@ -470,6 +520,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dma_prd_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_prd_short_and_endless, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_prd_outside_ram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dma_bus_master_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bm_started_before_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_dma_and_reset_in_flight, setup_direct, teardown),
         cmocka_unit_test_setup_teardown(test_bm_stopped_mid_transfer, setup_direct, teardown),
