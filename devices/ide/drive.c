@@ -578,12 +578,16 @@ static void exec_command(struct ide_bus *b, uint8_t cmd)
         io_quiesce(d); /* an abandoned DMA's request: out of the way before a new one */
     b->st->commands++;
     if (cmd == 0x90) {
-        /* EXECUTE DEVICE DIAGNOSTIC: both devices run it; device 0 reports */
+        /* EXECUTE DEVICE DIAGNOSTIC: both devices run it; device 0 reports. The other
+         * device's medium request in flight is waited for and dropped with its transfer. */
         for (unsigned u = 0; u < 2; u++) {
             struct ide_drive *e = &b->drive[u];
             if (e->kind == IDE_NONE)
                 continue;
+            io_quiesce(e);
             xfer_stop(e, 0);
+            memset(&e->x, 0, sizeof(e->x));
+            e->reset_pending = 0;
             reset_registers(e);
         }
         b->cur = 0;

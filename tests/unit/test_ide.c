@@ -427,6 +427,51 @@ static void test_async_dma_and_reset_in_flight(void **state)
     ideg_bm_stop(g, 0);
 }
 
+static int setup_direct_pair(void **state)
+{
+    struct ideg_opts o = { .disk_sectors = 8192, .cd_sectors = 64, .cache = BLK_CACHE_NONE,
+                           .cd_on_primary_slave = 1 };
+    struct ideg *g = ideg_new(&o);
+    assert_non_null(g);
+    *state = g;
+    return 0;
+}
+
+/* EXECUTE DEVICE DIAGNOSTIC sent to the slave while the master's read is in flight: both
+ * devices run it, so the master's request is waited for and dropped; the master shows the
+ * diagnostic's result, not the abandoned read's DRQ, and takes commands after (issue 16 item
+ * 8: the read completed into a stopped transfer, DRQ stayed up, every command was ignored). */
+static void test_diagnostic_drains_both(void **state)
+{
+    struct ideg *g = *state;
+    struct ide_drive *d = piix_ide_drive(g->ide, 0);
+    assert_true(blk_direct(d->blk));
+    ideg_out(g, PRI_CTL, 0);
+    ideg_lba28(g, PRI, 0, 300, 8);
+    ideg_out(g, PRI + 7, 0x20); /* READ SECTORS: the first block from the medium, in flight */
+    assert_int_equal(ideg_alt(g, PRI) & 0x80, 0x80);
+    ideg_select(g, PRI, 1, 0);
+    ideg_out(g, PRI + 7, 0x90);
+    for (int i = 0; i < 50; i++)
+        loop_run_once(g->fx->loop, 2); /* whatever was in flight completes */
+    assert_int_equal(d->io_busy, 0);
+    assert_int_equal(ideg_in(g, PRI + 6) & 0x10, 0); /* device 0 selected */
+    assert_int_equal(ideg_alt(g, PRI), 0x50);
+    assert_int_equal(ideg_in(g, PRI + 1), 0x01);   /* diagnostics passed */
+    assert_int_equal(ideg_in(g, PRI + 2), 1);      /* the signature */
+    assert_int_equal(ideg_status(g, PRI), 0x50);
+    /* both devices take commands */
+    ideg_lba28(g, PRI, 0, 77, 1);
+    ideg_out(g, PRI + 7, 0x20);
+    assert_int_equal(ideg_wait(g, PRI), 0x58);
+    ideg_insw(g, PRI, G_BUF, 256);
+    assert_int_equal(ideg_check(g->fx->ram + G_BUF, 77, 1, 512, 0), 0);
+    assert_int_equal(ideg_wait(g, PRI) & 0x89, 0);
+    uint8_t tur[12] = { 0 };
+    ideg_packet(g, PRI, 1, tur, 0, 0);
+    assert_int_equal(ideg_wait(g, PRI) & 0x88, 0);
+}
+
 static void test_bm_stopped_mid_transfer(void **state)
 {
     struct ideg *g = *state;
@@ -524,6 +569,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bm_started_before_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_dma_and_reset_in_flight, setup_direct, teardown),
         cmocka_unit_test_setup_teardown(test_bm_stopped_mid_transfer, setup_direct, teardown),
+        cmocka_unit_test_setup_teardown(test_diagnostic_drains_both, setup_direct_pair, teardown),
         cmocka_unit_test_setup_teardown(test_unplug, setup, teardown),
         cmocka_unit_test(test_bad_configurations),
     };
