@@ -441,6 +441,12 @@ void ide_dma_run(struct ide_drive *d)
             break;
         }
         if (x->out && (x->cur == x->len || x->remain == 0)) {
+            if (!x->medium) {
+                /* a command's parameter data (MODE SELECT): the buffer holds it all; it is
+                 * the command's, not the medium's */
+                xfer_finish(d);
+                break;
+            }
             store(d); /* store_done finishes the transfer or makes room */
             continue;
         }

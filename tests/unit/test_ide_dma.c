@@ -303,6 +303,34 @@ static void test_atapi_packet_by_dma(void **state)
     assert_int_equal(f->st.packets, 1);
 }
 
+/* A packet's data-out by DMA that is not a medium write (MODE SELECT's parameter list) goes
+ * to the command, not to the medium: with a CD-ROM image that could be written, byte 0 stays
+ * (issue 16 item 9: it became a write at byte 0, failing only on read-only images). */
+static void test_atapi_mode_select_by_dma(void **state)
+{
+    struct fake *f = *state;
+    char err[256];
+    ide_drive_free(&f->bus.drive[1]);
+    struct ide_drive_conf cd = { IDE_CD, open_image(f->iso, 0), "cd0" }; /* writable */
+    assert_int_equal(ide_drive_init(&f->bus, 1, &cd, "FAKE1", 1, err, sizeof(err)), 0);
+    uint8_t cdb[12] = { 0x55, 0x10, 0, 0, 0, 0, 0, 0, 24 }; /* MODE SELECT (10), PF, 24 bytes */
+    sg(f, 24, 0, 0);
+    memset(f->seg[0], 0xee, 24);
+    memset(f->seg[0], 0, 8); /* the header */
+    f->ready = 1;
+    ide_bus_write(&f->bus, 6, 0xb0);
+    ide_bus_write(&f->bus, 1, 0x01);      /* DMA */
+    ide_bus_write(&f->bus, 7, 0xa0);
+    ide_bus_data_out(&f->bus, cdb, sizeof(cdb));
+    assert_int_equal(ide_bus_alt_status(&f->bus) & 0x89, 0);
+    assert_int_equal(f->ends_done, 1);
+    uint8_t sec[2048];
+    int fd = open(f->iso, O_RDONLY);
+    assert_int_equal(pread(fd, sec, sizeof(sec), 0), (ssize_t)sizeof(sec));
+    close(fd);
+    assert_int_equal(ideg_check(sec, 0, 1, 2048, 1), 0);
+}
+
 /* A bus of one drive (as an AHCI port has): the slave position answers nothing. */
 static void test_bus_of_one(void **state)
 {
@@ -339,6 +367,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_short_list_cancel_and_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_ends_with_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atapi_packet_by_dma, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_atapi_mode_select_by_dma, setup, teardown),
         cmocka_unit_test(test_bus_of_one),
     };
     log_set_level(LOG_ERR);
