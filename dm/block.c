@@ -163,8 +163,8 @@ int blk_open(struct blk **out, struct loop *loop, const struct blk_opts *o, char
         goto fail;
     }
     if (b->size < BLK_SECTOR) {
-        snprintf(err, errlen, "%s: the image is empty (%llu bytes; a disk needs at least one "
-                 "512-byte sector)", name, (unsigned long long)b->size);
+        snprintf(err, errlen, "%s: the image is empty (%llu bytes; a disk or CD-ROM medium needs at "
+                 "least one 512-byte sector)", name, (unsigned long long)b->size);
         r = -EINVAL;
         goto fail;
     }

@@ -79,13 +79,21 @@ static void put_addr(uint8_t *p, uint32_t lba, int msf)
 static int present(const struct ide_drive *d) { return d->blk && !d->tray_open; }
 static int is_dvd(const struct ide_drive *d) { return d->sectors > CD_MAX_SECTORS; }
 
+/* A medium has whole sectors: an image whose size is not a multiple of 2048 bytes reads as
+ * if zero-filled to the next sector (drive.c's load), so every byte is visible and a medium of
+ * under 2048 bytes still has a sector (blk_open refuses one under 512 bytes). */
+static uint64_t medium_sectors(const struct ide_drive *d)
+{
+    return d->blk ? (blk_size(d->blk) + CD_SECTOR - 1) / CD_SECTOR : 0;
+}
+
 static void atapi_init(struct ide_drive *d)
 {
-    d->sectors = d->blk ? blk_size(d->blk) / CD_SECTOR : 0;
+    d->sectors = medium_sectors(d);
     if (d->blk && blk_size(d->blk) % CD_SECTOR)
-        log_warn("ide: %s: the last %llu bytes (not a whole 2048-byte sector) are not visible "
-                 "to the guest", blk_path(d->blk),
-                 (unsigned long long)(blk_size(d->blk) % CD_SECTOR));
+        log_info("ide: %s: %llu bytes, not a whole number of 2048-byte sectors: the last "
+                 "sector reads as zeros past the image's end", blk_path(d->blk),
+                 (unsigned long long)blk_size(d->blk));
     d->tray_open = 0;
     d->locked = 0;
     d->ua = 0;
@@ -94,7 +102,7 @@ static void atapi_init(struct ide_drive *d)
 
 static void medium_changed(struct ide_drive *d)
 {
-    d->sectors = d->blk ? blk_size(d->blk) / CD_SECTOR : 0;
+    d->sectors = medium_sectors(d);
     if (d->blk) {
         d->ua = 1;
         d->event = EV_NEW_MEDIA;
@@ -223,7 +231,10 @@ static void read_capacity(struct ide_drive *d, const uint8_t *cdb)
 {
     if (!medium_ready(d))
         return;
-    put32(d->buf, (uint32_t)MIN(d->sectors - 1, (uint64_t)UINT32_MAX));
+    /* the last LBA; a present medium has a sector at least (medium_sectors), and 0xffffffff
+     * would say "too large: ask READ CAPACITY (16)", which MMC devices lack: a medium beyond
+     * 8 TiB (past what 32-bit LBAs reach anyway) reports the last LBA they reach */
+    put32(d->buf, (uint32_t)MIN(d->sectors - 1, (uint64_t)UINT32_MAX - 1));
     put32(d->buf + 4, CD_SECTOR);
     reply(d, 8, 8);
 }

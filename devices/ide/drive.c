@@ -206,13 +206,24 @@ static int load(struct ide_drive *d)
 {
     struct ide_xfer *x = &d->x;
     size_t n = (size_t)MIN(x->unloaded, (uint64_t)IDE_BUF_SIZE);
+    uint64_t size = d->blk ? blk_size(d->blk) : 0;
+    /* a CD-ROM's last sector may run past the image's end (a medium has whole sectors):
+     * what lies beyond reads as zeros */
+    size_t have = x->pos >= size ? 0 : (size_t)MIN((uint64_t)n, size - x->pos);
     memset(&d->req, 0, sizeof(d->req));
     d->req.op = BLK_READ;
     d->req.off = x->pos;
     d->req.buf = d->buf;
-    d->req.len = n;
+    d->req.len = have;
     x->len = 0;
     x->cur = 0;
+    x->fill = n - have;
+    if (have < n)
+        memset(d->buf + have, 0, n - have);
+    if (have == 0 && d->blk) {
+        medium_done(d, 0);
+        return 1;
+    }
     return io_submit_req(d, medium_done);
 }
 
@@ -238,10 +249,12 @@ static void medium_done(struct ide_drive *d, int ret)
         return;
     }
     if (!x->out) {
-        x->len = d->req.len;
+        size_t n = d->req.len + x->fill;
+        x->len = n;
         x->cur = 0;
-        x->pos += d->req.len;
-        x->unloaded -= d->req.len;
+        x->pos += n;
+        x->unloaded -= n;
+        x->fill = 0;
         xfer_resume(d);
         return;
     }
@@ -852,6 +865,8 @@ static int xfer_check(struct snap_reader *r, const struct ide_drive *t, uint8_t 
 {
     const struct ide_xfer *x = &t->x;
     uint64_t size = t->blk ? blk_size(t->blk) : UINT64_MAX;
+    if (t->blk && t->kind == IDE_CD) /* whole sectors, the last one zero-filled (atapi.c) */
+        size = (size + 2047) / 2048 * 2048;
     if (snap_check(r, !x->packet || (x->out && !x->dma && !x->medium), "x.flags",
                    "a packet is received by PIO") < 0 ||
         snap_check(r, x->len <= IDE_BUF_SIZE && x->cur <= x->len, "x.cur",
@@ -938,6 +953,7 @@ static int drive_load(struct snap_reader *r, struct ide_drive *t, const struct i
     x->cur = cur;
     x->drq = drq;
     x->block_end = block_end;
+    x->fill = 0;
     x->end = NULL;
     if (x->active) {
         if (snap_check(r, kind != IDE_NONE, "x.flags", "a transfer on an absent drive") < 0 ||

@@ -88,6 +88,7 @@ struct ide_xfer {
     uint64_t pos;       /* medium offset of the next load (in) or store (out) */
     uint64_t remain;    /* bytes not yet moved between the guest and the buffer */
     uint64_t unloaded;  /* in, medium: bytes not yet loaded into the buffer */
+    size_t fill;        /* in, medium: zeros after the load's bytes (past the image's end) */
     size_t len;         /* buffer: valid bytes (in) / room (out) */
     size_t cur;         /* the guest's cursor in the buffer */
     size_t drq;         /* PIO: bytes per DRQ block (ATAPI: byte count limit) */

@@ -392,6 +392,81 @@ static void test_medium_change(void **state)
     assert_non_null(strstr(err, "not found"));
 }
 
+/* A medium whose size is not a whole number of 2048-byte sectors is read as a medium has
+ * whole sectors: its last sector is zero-filled beyond the file's end, READ CAPACITY names it,
+ * and nothing reads 0xffffffff as the last LBA (issue 16 item 10: 512-2047 bytes gave 0
+ * sectors and last LBA 0xffffffff; the tail of any other odd size was invisible). An image
+ * under one 512-byte sector (0 bytes too) is refused when it is put in, saying why. */
+static void test_odd_sized_media(void **state)
+{
+    struct ideg *g = *state;
+    static const uint64_t sizes[] = { 512, 1000, 2047, 2049, 4095, 10 * 2048 + 1 };
+    uint8_t tur[12] = { 0 }, cap[12] = { 0x25 };
+    uint8_t *b = buf(g);
+    char err[300], path[300];
+    uint8_t *img = malloc(11 * 2048);
+    snprintf(path, sizeof(path), "%s/odd.iso", g->dir);
+    ideg_fill(img, 0, 2048, 5);
+    for (unsigned s = 1; s < 11; s++)
+        ideg_fill(img + 2048 * s, s, 2048, 5);
+    for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
+        uint64_t size = sizes[i], sectors = (size + 2047) / 2048;
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+        assert_int_equal(write(fd, img, size), (ssize_t)size);
+        close(fd);
+        struct blk *nb = ideg_open(g, path, 1, BLK_CACHE_WRITEBACK);
+        assert_non_null(nb);
+        assert_int_equal(ide_change_medium(g->ide, "ide-5632", nb, err, sizeof(err)), 0);
+        assert_int_equal(cmd_sense(g, tur), 0x062800);
+        assert_int_equal(cmd_in(g, cap, 0xfffe, NULL), 8);
+        if (rd32(b) != sectors - 1)
+            fail_msg("%llu bytes: last LBA %#x, want %llu", (unsigned long long)size, rd32(b),
+                     (unsigned long long)(sectors - 1));
+        assert_int_equal(rd32(b + 4), 2048);
+        /* the last sector: the file's bytes, then zeros */
+        uint8_t rd[12] = { 0x28, 0, 0, 0, 0, (uint8_t)(sectors - 1), 0, 0, 1 };
+        memset(b, 0xcc, 2048);
+        assert_int_equal(cmd_in(g, rd, 0xfffe, NULL), 2048);
+        size_t have = (size_t)(size - (sectors - 1) * 2048);
+        assert_memory_equal(b, img + (sectors - 1) * 2048, have);
+        for (size_t k = have; k < 2048; k++)
+            if (b[k] != 0)
+                fail_msg("%llu bytes: byte %zu of the last sector is %#x, not 0",
+                         (unsigned long long)size, k, b[k]);
+        /* by DMA too, all of it */
+        struct ideg_prd e[] = { { G_BUF, (uint32_t)(sectors * 2048), 1 } };
+        ideg_prd_table(g, G_PRD, e, 1);
+        ideg_bm_setup(g, 1, G_PRD, 1);
+        uint8_t rdall[12] = { 0x28, 0, 0, 0, 0, 0, 0, 0, (uint8_t)sectors };
+        memset(b, 0xcc, sectors * 2048);
+        ideg_packet(g, SEC, 0, rdall, 0, 1);
+        ideg_bm_start(g, 1, 1);
+        assert_int_equal(ideg_wait(g, SEC) & 0x89, 0);
+        ideg_bm_stop(g, 1);
+        assert_memory_equal(b, img, size);
+        for (size_t k = size; k < sectors * 2048; k++)
+            assert_int_equal(b[k], 0);
+        /* past the end: an error, as for any medium */
+        rd[5] = (uint8_t)sectors;
+        assert_int_equal(cmd_sense(g, rd) >> 8, 0x0521);
+    }
+    /* too small to be a medium: refused when put in, the old one stays */
+    static const uint64_t tiny[] = { 0, 1, 511 };
+    for (unsigned i = 0; i < ARRAY_SIZE(tiny); i++) {
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+        assert_int_equal(write(fd, img, tiny[i]), (ssize_t)tiny[i]);
+        close(fd);
+        struct blk *nb;
+        struct blk_opts o = { .path = path, .fd = -1, .readonly = 1 };
+        assert_int_equal(blk_open(&nb, g->fx->loop, &o, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "512-byte sector"));
+    }
+    assert_int_equal(cmd_in(g, cap, 0xfffe, NULL), 8);
+    assert_int_equal(rd32(b), 10);
+    unlink(path);
+    free(img);
+}
+
 /* INQUIRY and REQUEST SENSE do not consume a pending unit attention; REQUEST SENSE reports it. */
 static void test_unit_attention_rules(void **state)
 {
@@ -500,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_medium_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_attention_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dvd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_odd_sized_media, setup, teardown),
         cmocka_unit_test(test_empty_drive),
         cmocka_unit_test(test_cd_as_primary_slave),
     };
