@@ -48,7 +48,9 @@ static void identify(struct ide_drive *d, uint16_t *w)
     w[64] = 0x0003;                /* PIO 3 and 4 */
     w[65] = w[66] = w[67] = w[68] = 120;
     w[80] = 0x007e;                /* ATA-1 to ATA-6 */
-    w[82] = 0x0020;                /* write cache */
+    /* a volatile write cache where the cache mode has one (block.h: writethrough and
+     * directsync make every write durable and have none) */
+    w[82] = blk_write_cache(d->blk) ? 0x0020 : 0;
     w[83] = 0x4000 | 0x2000 | 0x1000 | 0x0400; /* FLUSH CACHE EXT, FLUSH CACHE, 48-bit */
     w[84] = 0x4000;
     w[85] = d->wce ? 0x0020 : 0;
@@ -73,7 +75,7 @@ static void ata_init(struct ide_drive *d)
     d->spt = 63;
     d->cyls = (uint32_t)MIN(d->sectors / (16 * 63), (uint64_t)16383);
     d->mult = ATA_MAX_MULT;
-    d->wce = 1;
+    d->wce = blk_write_cache(d->blk);
     d->xfer_mode = 0;
 }
 
@@ -170,7 +172,11 @@ static void verify(struct ide_drive *d, int lba48)
 static void set_features(struct ide_drive *d)
 {
     switch (d->feature) {
-    case 0x02: /* enable volatile write cache */
+    case 0x02: /* enable volatile write cache: only where there is one */
+        if (!blk_write_cache(d->blk)) {
+            fail(d, ER_ABRT);
+            return;
+        }
         d->wce = 1;
         break;
     case 0x82:

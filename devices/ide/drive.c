@@ -936,6 +936,10 @@ static int drive_load(struct snap_reader *r, struct ide_drive *t, const struct i
     t->heads = heads;
     t->spt = spt;
     t->mult = mult;
+    /* a medium here without a volatile write cache (cache=writethrough|directsync) keeps it
+     * off, whatever the saving host's mode was */
+    if (t->wce && (!t->blk || !blk_write_cache(t->blk)))
+        t->wce = 0;
     if (snap_get_u8_in(r, "x.flags", &flags, 0, 0x7f) < 0 ||
         snap_get_u64(r, "x.pos", &x->pos) < 0 || snap_get_u64(r, "x.remain", &x->remain) < 0 ||
         snap_get_u64(r, "x.unloaded", &x->unloaded) < 0 || snap_get_u32(r, "x.len", &len) < 0 ||

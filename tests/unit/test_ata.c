@@ -310,6 +310,45 @@ static void test_dma_write_flush_read_direct(void **state)
     assert_int_equal(ideg_check(sec, 4242, 1, 512, 7), 0);
 }
 
+static void set_feature(struct ideg *g, uint8_t f, uint8_t want_status)
+{
+    ideg_out(g, PRI + 1, f);
+    ideg_out(g, PRI + 7, 0xef);
+    assert_int_equal(ideg_status(g, PRI), want_status);
+}
+
+/* The write cache the guest sees is the cache mode's (block.h): writeback (and none, unsafe)
+ * has a volatile cache, on at power-on, that SET FEATURES turns off and on again;
+ * writethrough (and directsync) has none: IDENTIFY words 82 and 85 say so, and enabling it is
+ * aborted, so the guest never counts on flushes the host does not need (issue 16 'Also': the
+ * drive reported its cache on whatever the mode). */
+static void test_write_cache_matches_cache_mode(void **state)
+{
+    static const struct { enum blk_cache c; int cache; } modes[] = {
+        { BLK_CACHE_WRITEBACK, 1 }, { BLK_CACHE_NONE, 1 }, { BLK_CACHE_UNSAFE, 1 },
+        { BLK_CACHE_WRITETHROUGH, 0 }, { BLK_CACHE_DIRECTSYNC, 0 },
+    };
+    for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
+        struct ideg_opts o = { .disk_sectors = 2048, .cd_sectors = ~0ull, .cache = modes[i].c };
+        struct ideg *g = ideg_new(&o);
+        assert_non_null(g);
+        ideg_out(g, PRI_CTL, 0);
+        identify(g);
+        if (((id_word(g, 82) >> 5) & 1) != modes[i].cache ||
+            ((id_word(g, 85) >> 5) & 1) != modes[i].cache)
+            fail_msg("cache mode %u: IDENTIFY words 82/85 %#x/%#x", (unsigned)modes[i].c,
+                     id_word(g, 82), id_word(g, 85));
+        set_feature(g, 0x82, 0x50); /* disabling is always fine */
+        identify(g);
+        assert_int_equal(id_word(g, 85) & 0x20, 0);
+        assert_int_equal(id_word(g, 82) & 0x20, modes[i].cache ? 0x20 : 0);
+        set_feature(g, 0x02, modes[i].cache ? 0x50 : 0x41);
+        identify(g);
+        assert_int_equal(id_word(g, 85) & 0x20, modes[i].cache ? 0x20 : 0);
+        ideg_free(g);
+    }
+}
+
 static void test_range_and_size_limits(void **state)
 {
     struct ideg *g = *state;
@@ -431,6 +470,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pio_write_and_multiple, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_write_flush_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_write_flush_read_direct, setup_direct, teardown),
+        cmocka_unit_test(test_write_cache_matches_cache_mode),
         cmocka_unit_test_setup_teardown(test_range_and_size_limits, setup, teardown),
         cmocka_unit_test(test_largest_transfer),
         cmocka_unit_test_setup_teardown(test_other_commands, setup, teardown),
