@@ -17,13 +17,22 @@
  * An opcode byte of 0xf0 or more is instead a change of the memory map, as ballooning makes it:
  * u16 gfn (modulo RAM's pages) becomes a hole (bit0 set) or RAM again (bit0 clear), then, if
  * bit1, Xen's INVALIDATE through the slot; the map cache meets holes between the DMA and rep
- * accesses around it.
+ * accesses around it. Opcodes 0xe0-0xef let time pass (the loop runs once: asynchronous
+ * completions, timers such as the tray events').
+ * The machine has an IDE disk (hda, cache=unsafe) and a CD-ROM (hdc) on memfd images, so the
+ * guest reaches the drives' commands, DMA through the bus master (with bus mastering as the
+ * input sets it) and the platform device's unplug in the middle of their transfers.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "dm/config.h"
 #include "dm/log.h"
+#include "dm/loop.h"
 #include "dm/machine.h"
 #include "tests/lib/fakexen.h"
 
@@ -51,11 +60,36 @@ static int take(struct in *in, void *out, size_t len)
     return 1;
 }
 
+/* An image in a memfd (made once, shared by every run), named by its /proc/self/fd path. */
+static void image(char *path, size_t len, uint64_t size, unsigned salt)
+{
+    int fd = memfd_create("fuzz-image", 0);
+    if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+        abort();
+    uint8_t b[2048];
+    for (uint64_t off = 0; off < size; off += sizeof(b)) {
+        for (unsigned i = 0; i < sizeof(b); i++)
+            b[i] = (uint8_t)(off / 512 + i + salt);
+        if (pwrite(fd, b, sizeof(b), (off_t)off) != (ssize_t)sizeof(b))
+            abort();
+    }
+    snprintf(path, len, "/proc/self/fd/%d", fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const argv[] = { "-xen-domid", "1", "-m", "2", "-serial", "null",
-                                        "-boot", "order=cdn", "-smp", "2,maxcpus=4" };
+    static char disk[200], cd[200];
+    if (!disk[0]) {
+        char p[64];
+        image(p, sizeof(p), 1 << 20, 0);
+        snprintf(disk, sizeof(disk), "file=%s,if=ide,index=0,media=disk,format=raw,cache=unsafe", p);
+        image(p, sizeof(p), 64 * 2048, 1);
+        snprintf(cd, sizeof(cd), "file=%s,if=ide,index=2,media=cdrom,readonly=on", p);
+    }
+    const char *const argv[] = { "-xen-domid", "1", "-m", "2", "-serial", "null",
+                                 "-boot", "order=cdn", "-smp", "2,maxcpus=4",
+                                 "-drive", disk, "-drive", cd };
     struct config cfg;
     struct machine m;
     char err[256];
@@ -79,9 +113,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fx_cfg_write(fx, PCI_DEVFN(3, 0), 0x10, 4, 0xc001);
     fx_cfg_write(fx, PCI_DEVFN(3, 0), 0x14, 4, 0xf0000000);
     fx_cfg_write(fx, PCI_DEVFN(3, 0), 0x04, 2, 7);
+    fx_cfg_write(fx, PCI_DEVFN(1, 1), 0x20, 4, 0xc101); /* the IDE bus master at 0xc100 */
+    fx_cfg_write(fx, PCI_DEVFN(1, 1), 0x04, 2, 5);
 
     uint8_t op;
     while (take(&in, &op, 1)) {
+        if (op >= 0xe0 && op < 0xf0) {
+            loop_run_once(fx->loop, 0);
+            continue;
+        }
         if (op >= 0xf0) {
             uint16_t gfn;
             if (!take(&in, &gfn, 2))

@@ -3,7 +3,11 @@
  * source for every input, and an interpreter that turns the input into guest actions (port
  * accesses to the task file, the control block and the bus master, rep ins/outs on the data
  * port, writes of PRD tables and packets into guest RAM, config cycles, loop turns for
- * asynchronous completions), as a hostile guest would make them. Images live in memfds. */
+ * asynchronous completions), as a hostile guest would make them. Images live in memfds.
+ * Opcode bytes 0xf0-0xff are the host's and the machine's part instead: host I/O errors
+ * injected into a drive's medium (EIO, ENOSPC, for reads, writes or flushes), bus mastering
+ * turned off and on in the PCI command register, the platform device's unplug of the disks
+ * (in the middle of whatever transfer is under way). */
 #ifndef HVMD_FUZZ_IDE_H
 #define HVMD_FUZZ_IDE_H
 
@@ -133,6 +137,32 @@ static void fz_free(struct fz *f)
     free(f);
 }
 
+/* The host's and machine's events (opcodes 0xf0-0xff). */
+static void fz_host(struct fz *f, unsigned op)
+{
+    struct fakexen *fx = f->fx;
+    switch (op & 0x0c) {
+    case 0x00: case 0x04: { /* the next COUNT requests of a kind fail on drive op & 3 */
+        static const int errs[] = { EIO, ENOSPC, EDQUOT, EROFS };
+        struct ide_drive *d = piix_ide_drive(f->ide, op & 3);
+        uint32_t sel = fz_u(f, 1);
+        if (d && d->blk)
+            blk_inject_error(d->blk, (enum blk_op)(sel % 3), errs[(sel >> 2) & 3],
+                             1 + ((sel >> 4) & 7));
+        break;
+    }
+    case 0x08: { /* bus mastering off or on, I/O decode kept */
+        uint16_t cmd = (uint16_t)fx_cfg_read(fx, PCI_DEVFN(1, 1), 0x04, 2);
+        fx_cfg_write(fx, PCI_DEVFN(1, 1), 0x04, 2, (uint16_t)((cmd ^ 0x04) | 1));
+        break;
+    }
+    default: /* a PV driver unplugs the disks (mask: all, or all but the primary master) */
+        piix_ide_unplug(f->ide, (op & 1) ? VM_UNPLUG_AUX_IDE_DISKS : VM_UNPLUG_IDE_DISKS);
+        loop_run_once(fx->loop, 0);
+        break;
+    }
+}
+
 /* One guest action; EXTRA handles opcodes >= 12 (the target's own). 0 at the end of input. */
 static int fz_step(struct fz *f, void (*extra)(struct fz *f, unsigned op))
 {
@@ -140,6 +170,10 @@ static int fz_step(struct fz *f, void (*extra)(struct fz *f, unsigned op))
     if (op < 0)
         return 0;
     struct fakexen *fx = f->fx;
+    if (op >= 0xf0) {
+        fz_host(f, (unsigned)op);
+        return 1;
+    }
     switch (op % 16) {
     case 0: { /* byte out */
         uint16_t port = fz_port(fz_u(f, 1));
@@ -196,6 +230,8 @@ static int fz_step(struct fz *f, void (*extra)(struct fz *f, unsigned op))
         uint32_t val = fz_u(f, 4);
         if (reg != 0x04 && (reg & ~3u) != 0x20) /* keep the bus master where we drive it */
             fx_cfg_write(fx, PCI_DEVFN(1, 1), reg & ~(size - 1), size, val);
+        else if (reg == 0x04) /* the command register: I/O decode stays, the rest is the input's */
+            fx_cfg_write(fx, PCI_DEVFN(1, 1), 0x04, 2, (val & 0xfffe) | 1);
         else
             fx_cfg_read(fx, PCI_DEVFN(1, 1), reg & ~(size - 1), size);
         break;
