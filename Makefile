@@ -6,6 +6,8 @@
 #   make check           everything: unit tests (plain and ASan+UBSan), fuzz smoke runs, host
 #                        tests, boot scenarios; ends with "N passed, N failed"
 #   make check-unit      only the unit tests (seconds)
+#   make fuzz-long       every fuzz target for HVMD_FUZZ_SECONDS (default 3600) and its
+#                        per-file edge coverage (build/fuzz-long/)
 #   make bed             the nested-Xen test bed under build/bed (Debian packages only)
 #   make boot S="a b"    boot scenarios on the bed (default: all)
 #   make demo            boot an HVM guest from an ISO on real Xen nested in QEMU, live
@@ -68,6 +70,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 ASAN_BINS := $(patsubst tests/unit/%.c,$(B)/asan/%,$(UNIT_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
+.PHONY: fuzz-long
 .PHONY: all deps check check-unit check-fuzz check-host check-boot bed boot demo bench install clean distclean
 all: $(BINS)
 
@@ -121,6 +124,10 @@ check-unit: deps
 check-fuzz: deps
 	@$(MAKE) -s $(FUZZ_BINS)
 	@tests/check fuzz
+
+fuzz-long: deps
+	@$(MAKE) -s $(FUZZ_BINS)
+	@tests/check fuzz-long
 
 check-host: deps
 	@$(MAKE) -s all
