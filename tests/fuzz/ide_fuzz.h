@@ -274,7 +274,7 @@ static void fz_quiet(void)
 
 /* One input, the whole of each target's LLVMFuzzerTestOneInput: a fresh function with MEDIA's
  * drives, then the input's actions to its end (EXTRA: the target's own opcodes). */
-static int fz_run(fz_media_fn *media, void (*extra)(struct fz *f, unsigned op),
+static inline int fz_run(fz_media_fn *media, void (*extra)(struct fz *f, unsigned op),
                   const uint8_t *data, size_t size)
 {
     fz_quiet();

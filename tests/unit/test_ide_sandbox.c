@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The IDE controller, its drives and the block layer under hvmd's own seccomp filter: every
+ * seed and regression input of fuzz_ata and fuzz_atapi, interpreted as those targets do
+ * (tests/fuzz/ide_fuzz.h: the task file, data port, bus master and PRD tables, config cycles,
+ * loop turns, and the host's events: I/O errors injected into reads, writes and flushes, bus
+ * mastering toggled, the disks unplugged mid-transfer), each on its own PIIX3 IDE function
+ * set up before the filter (as hvmd opens its media before it), then all run in a child that
+ * entered the filter. A system call outside the allow-list kills the child with SIGSYS and
+ * fails the test. (libFuzzer itself cannot run under the filter: test_qmp_sandbox.c says why.) */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "dm/sandbox.h"
+#include "tests/fuzz/ide_fuzz.h"
+
+#define MAX_INPUTS 64
+
+struct input {
+    uint8_t *data;
+    size_t size;
+    struct fz *f;
+};
+
+static unsigned read_dir(const char *dir, struct input *in, unsigned n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    if (!d)
+        return n;
+    while (n < MAX_INPUTS && (e = readdir(d))) {
+        char path[512];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+            st.st_size > (1 << 20))
+            continue;
+        int fd = open(path, O_RDONLY);
+        uint8_t *p = malloc((size_t)st.st_size);
+        if (fd < 0 || !p || read(fd, p, (size_t)st.st_size) != st.st_size)
+            fail_msg("cannot read %s", path);
+        close(fd);
+        in[n].data = p;
+        in[n].size = (size_t)st.st_size;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* fuzz_ata's drives: two disks on the primary channel (its first byte picks the cache mode) */
+static void ata_media(struct fakexen *fx, struct ide_drive_conf conf[4], uint8_t sel)
+{
+    int direct = (sel & 15) == 15;
+    conf[0].kind = IDE_DISK;
+    conf[0].id = "ide-768";
+    conf[0].blk = fz_blk(fx, fz_image("disk", 1 << 20, 0), 0,
+                         direct ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK, direct);
+    conf[1].kind = IDE_DISK;
+    conf[1].blk = fz_blk(fx, fz_image("disk", 1 << 20, 0), 0, BLK_CACHE_WRITEBACK, 0);
+}
+
+/* fuzz_atapi's: a disk, a CD-ROM with a medium and an empty one */
+static void atapi_media(struct fakexen *fx, struct ide_drive_conf conf[4], uint8_t sel)
+{
+    conf[0].kind = IDE_DISK;
+    conf[0].blk = fz_blk(fx, fz_image("disk", 1 << 20, 0), 0, BLK_CACHE_WRITEBACK, 0);
+    conf[2].kind = IDE_CD;
+    conf[2].id = "cd0";
+    conf[2].blk = fz_blk(fx, fz_image("iso", 2 << 20, 1), 1, BLK_CACHE_WRITEBACK, 0);
+    conf[3].kind = IDE_CD;
+    conf[3].id = "cd1";
+}
+
+static void test_ide_corpus_sandboxed(void **state)
+{
+    static struct input in[MAX_INPUTS];
+    unsigned n_ata = read_dir("tests/fuzz/seeds/fuzz_ata", in, 0);
+    n_ata = read_dir("tests/fuzz/regress/fuzz_ata", in, n_ata);
+    unsigned n = read_dir("tests/fuzz/seeds/fuzz_atapi", in, n_ata);
+    n = read_dir("tests/fuzz/regress/fuzz_atapi", in, n);
+    assert_true(n_ata >= 5 && n - n_ata >= 5);
+    int st = 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[256];
+        fz_quiet();
+        for (unsigned i = 0; i < n; i++)
+            in[i].f = fz_new(i < n_ata ? ata_media : atapi_media, in[i].data, in[i].size);
+        if (sandbox_enter(SANDBOX_ON, err, sizeof(err)) < 0)
+            _exit(2);
+        for (unsigned i = 0; i < n; i++)
+            while (fz_step(in[i].f, NULL))
+                ;
+        fprintf(stderr, "%u fuzz_ata and %u fuzz_atapi inputs under the filter\n", n_ata,
+                n - n_ata);
+        fflush(NULL);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    for (unsigned i = 0; i < n; i++)
+        free(in[i].data);
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+        fail_msg("killed by SIGSYS: the IDE or block layer made a system call outside hvmd's "
+                 "allow-list");
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the sandboxed replay failed (status %#x)", st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ide_corpus_sandboxed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
