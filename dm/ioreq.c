@@ -192,8 +192,8 @@ int ioreq_handle(struct vm *vm, ioreq_t *req)
         vm->ioreq.timeoffset++;
         /* wraps rather than overflows: the sum of a hostile guest's RTC moves is only a figure */
         vm->rtc_offset = (int64_t)((uint64_t)vm->rtc_offset + req->data);
-        log_debug("guest moved its RTC by %lld s (total %lld s)", (long long)(int64_t)req->data,
-                  (long long)vm->rtc_offset);
+        log_limited(&vm->guest_rl, LOG_DEBUG, "guest moved its RTC by %lld s (total %lld s)",
+                    (long long)(int64_t)req->data, (long long)vm->rtc_offset);
         return 0;
     default:
         return bad(vm, req, "type");
