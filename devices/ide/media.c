@@ -194,8 +194,11 @@ static void qmp_tray(void *opaque, const char *id, int open)
     for (i = 0; i < 4 && strcmp(piix_ide_drive(s->ide, i)->id, id); i++)
         ;
     if (i == 4 || s->qmp_cmd || !s->ev_timer) {
-        if (i < 4)
-            s->ev[i].open = open, s->ev[i].reported = open, s->ev[i].held = 0;
+        if (i < 4) {
+            s->ev[i].open = open;
+            s->ev[i].reported = open;
+            s->ev[i].held = 0;
+        }
         qmp_tray_moved(s->vm->qmp, id, open);
         return;
     }
