@@ -11,6 +11,7 @@
 #include "dm/loop.h"
 #include "dm/machine.h"
 #include "dm/qmp.h"
+#include "dm/vnc.h"
 #include "dm/vm.h"
 #include "dm/xen.h"
 #include "dm/xs.h"
@@ -83,6 +84,7 @@ struct app {
     struct machine m;
     int m_up;
     struct qmp *qmp;
+    struct vnc *vnc;
     struct xs_dm *xs;
     int cleaner_fd;       /* the sandbox's cleaner removes the QMP sockets when this closes */
     int state_written;
@@ -122,6 +124,20 @@ static int sockets_removed_at_exit(struct app *a, char *err, size_t errlen)
     }
     a->cleaner_fd = sandbox_remove_at_exit(paths, n, err, errlen);
     return a->cleaner_fd < 0 ? a->cleaner_fd : 0;
+}
+
+static int start_vnc(struct app *a, char *err, size_t errlen)
+{
+    char spec[300];
+    const char *s = a->cfg.vnc;
+    if (s && a->cfg.vnc_unused && strcmp(s, "none") && !strstr(s, ",to=")) {
+        snprintf(spec, sizeof(spec), "%s,to=99", s);
+        s = spec;
+    }
+    int r = vnc_new(&a->vm, s, a->cfg.keymap, &a->vnc, err, errlen);
+    if (r == 0 && a->vnc)
+        qmp_vnc_register(a->qmp, a->vnc);
+    return r;
 }
 
 static void qmp_stop(void *opaque)
@@ -273,6 +289,10 @@ int main(int argc, char **argv)
         goto out;
     }
     a.m_up = 1;
+    if (start_vnc(&a, err, sizeof(err)) < 0) { /* listens now: the sandbox allows no bind */
+        log_err("%s", err);
+        goto out;
+    }
     if (xen_attach(a.xen, &a.vm, a.loop) < 0) {
         log_err("watching the event channels: %s", strerror(errno));
         goto out;
@@ -300,6 +320,7 @@ out:
     if (a.vm_up)
         log_stats(&a);
     xen_stop(a.xen);
+    vnc_free(a.vnc);
     qmp_free(a.qmp);
     a.vm.qmp = NULL;
     if (a.m_up)

@@ -10,6 +10,7 @@
 #include "dm/mem.h"
 #include "dm/pci.h"
 #include "dm/vm.h"
+#include "dm/vnc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -93,6 +94,7 @@ struct qmp {
     void *reset_opaque;
     int suspended;                      /* the guest is in S3 */
     int launched;                       /* cont since -S (else "prelaunch") */
+    struct vnc *vnc;                    /* the VNC server, or NULL */
 };
 
 /* ---- output ---- */
@@ -364,9 +366,40 @@ static void gen_chardevs(struct qmp_req *r, yajl_gen g)
 
 static void gen_vnc(struct qmp_req *r, yajl_gen g)
 {
+    struct vnc *v = r->c->q->vnc;
     yajl_gen_map_open(g);
-    gkv_bool(g, "enabled", 0);
+    gkv_bool(g, "enabled", v != NULL);
+    if (v) { /* as QEMU answers: libxl writes host and service to console/vnc-listen, -port */
+        struct vnc_info i;
+        char port[16];
+        vnc_query(v, &i);
+        snprintf(port, sizeof(port), "%u", i.port);
+        gkv_str(g, "host", i.host);
+        gkv_str(g, "family", i.family);
+        gkv_str(g, "service", port);
+        gkv_str(g, "auth", i.auth);
+        gstr(g, "clients");
+        yajl_gen_array_open(g);
+        yajl_gen_array_close(g);
+    }
     yajl_gen_map_close(g);
+}
+
+static void cmd_change_vnc_password(struct qmp_req *r)
+{
+    char err[200];
+    if (!r->c->q->vnc) {
+        req_error(r, "GenericError", "Could not set password");
+        return;
+    }
+    if (vnc_set_password(r->c->q->vnc, arg_str(r, "password"), err, sizeof(err)) < 0)
+        req_error(r, "GenericError", "%s", err);
+}
+
+void qmp_vnc_register(struct qmp *q, struct vnc *v)
+{
+    if (q)
+        q->vnc = v;
 }
 
 static void gen_commands(struct qmp_req *r, yajl_gen g);
@@ -1197,6 +1230,7 @@ static const struct builtin {
     { "cont", cmd_cont, 0, "" },
     { "query-chardev", cmd_query_chardev, 0, "" },
     { "query-vnc", cmd_query_vnc, 0, "" },
+    { "change-vnc-password", cmd_change_vnc_password, 0, "password:s" },
     { "query-version", cmd_query_version, 0, "" },
     { "query-commands", cmd_query_commands, 0, "" },
     { "quit", cmd_quit, 0, "" },
