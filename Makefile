@@ -119,12 +119,16 @@ check-fuzz: deps
 	@tests/check fuzz
 
 check-host: deps
-	@$(MAKE) -s all
+	@$(MAKE) -s all $(B)/vncfake
 	@tests/check host
 
 # a VNC client (libvncclient) the boot scenarios type into guests with
 $(B)/vnctype: tests/tools/vnctype.c
 	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(shell pkg-config --libs libvncclient)
+
+# hvmd's VNC server on a fakexen machine (the browser console test)
+$(B)/vncfake: $(B)/obj/tests/tools/vncfake.o $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(HVMD_LIBS)
 
 # the bed's overlay carries the project's binaries, installed as `make install` would
 bed: deps
