@@ -12,7 +12,8 @@
  * typematic, enable/disable, defaults, echo) and the mouse commands (reset, identify, rates,
  * resolution, scaling, status, stream/remote mode). Replies wait in a queue; each reaches
  * the output buffer as soon as the previous one is read, raising IRQ 1 or 12 when the command
- * byte enables it, so a driver's first poll of the status register already sees it.
+ * byte enables it, so a driver's first poll of the status register already sees it; a read
+ * lowers the line first, so each byte is a new edge.
  * The reset line: command 0xfe (pulse bit 0) or an output-port write with bit 0 clear asks
  * Xen to reboot the domain. A20 is always on under Xen (the output port's bit 1 is stored).
  * System Control Port A (0x92) is left unclaimed on purpose: A20 cannot be off under Xen,
@@ -536,6 +537,9 @@ static uint64_t data_read(void *opaque, uint64_t off, unsigned size)
         return ones(size);
     uint8_t v = s->obuf;
     s->status &= (uint8_t)~(ST_OBF | ST_AUXB);
+    /* the read lowers the line; the next byte raises it again: an edge for each byte, which
+     * the (edge-triggered) ISA interrupt needs (seen: SeaBIOS got only a key's first byte) */
+    update_irq(s);
     aux_flush(s);
     refill(s);
     return v;

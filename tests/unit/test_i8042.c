@@ -239,6 +239,13 @@ static void test_keys_translated(void **state)
     EXPECT(b, 0, 0xe0, 0x2a, 0xe0, 0x37, 0xe0, 0xb7, 0xe0, 0xaa);
     press(b, KEY_LEFTMETA);
     EXPECT(b, 0, 0xe0, 0x5b, 0xe0, 0xdb);
+    /* each byte of a key is an edge on IRQ 1 (an interrupt handler reads one byte per
+     * interrupt): the line drops at each read and rises with the next byte */
+    unsigned before = b->fx->isa_changes[1];
+    press(b, KEY_RIGHTCTRL);                    /* four bytes */
+    EXPECT(b, 0, 0xe0, 0x1d, 0xe0, 0x9d);
+    assert_int_equal(b->fx->isa_changes[1] - before, 8); /* up, then down and up per read */
+    assert_int_equal(b->fx->isa[1], 0);
 }
 
 static void test_keys_set2(void **state)
