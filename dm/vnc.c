@@ -13,7 +13,8 @@
  * Keys: the client sends X keysyms; the layout (-k) says which key of the guest's keyboard
  * makes that symbol, and the key goes to the guest as a Linux KEY_* code (dm/input.h). The
  * client's own modifier presses (Shift, AltGr) are passed on as keys, so the guest, set to the
- * same layout, makes the same symbol. Pointer: absolute positions to input_abs, which the
+ * same layout, makes the same symbol; a client that speaks QEMU's extended key event sends the
+ * key's scan code too, which is used as it is. Pointer: absolute positions to input_abs, which the
  * input layer gives to a tablet, or as motion to the PS/2 mouse. */
 #include "dm/vnc.h"
 
@@ -213,6 +214,87 @@ static void kbd_event(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
     input_key(v->vm, key, !!down);
 }
 
+/* ---- QEMU's extended key event: the key's XT scan code beside the keysym ----
+ * A client that offers pseudo-encoding -258 (gtk-vnc, QEMU's own viewers) learns from an empty
+ * rectangle of that encoding that the server takes message 255/0, which carries the scan code
+ * of the key pressed (QEMU's "qnum": the set 1 code, | 0x80 for E0-prefixed keys); hvmd sends
+ * that key whatever the layout, so no -k is needed for such a client. */
+
+/* qnum to Linux KEY_*: set 1 codes 0x01-0x53 are the KEY_ codes themselves; the rest here */
+static const struct symkey qnum_keys[] = {
+    { 0x56, KEY_102ND },     { 0x57, KEY_F11 },       { 0x58, KEY_F12 },
+    { 0x70, KEY_KATAKANAHIRAGANA }, { 0x73, KEY_RO }, { 0x79, KEY_HENKAN },
+    { 0x7b, KEY_MUHENKAN },  { 0x7d, KEY_YEN },       { 0x9c, KEY_KPENTER },
+    { 0x9d, KEY_RIGHTCTRL }, { 0xa0, KEY_MUTE },      { 0xae, KEY_VOLUMEDOWN },
+    { 0xb0, KEY_VOLUMEUP },  { 0xb5, KEY_KPSLASH },   { 0xb7, KEY_SYSRQ },
+    { 0xb8, KEY_RIGHTALT },  { 0xc6, KEY_PAUSE },     { 0xc7, KEY_HOME },
+    { 0xc8, KEY_UP },        { 0xc9, KEY_PAGEUP },    { 0xcb, KEY_LEFT },
+    { 0xcd, KEY_RIGHT },     { 0xcf, KEY_END },       { 0xd0, KEY_DOWN },
+    { 0xd1, KEY_PAGEDOWN },  { 0xd2, KEY_INSERT },    { 0xd3, KEY_DELETE },
+    { 0xdb, KEY_LEFTMETA },  { 0xdc, KEY_RIGHTMETA }, { 0xdd, KEY_COMPOSE },
+    { 0xde, KEY_POWER },
+};
+
+unsigned vnc_qnum_to_key(unsigned qnum)
+{
+    if (qnum >= 0x01 && qnum <= 0x53)
+        return qnum;
+    return lookup(qnum_keys, ARRAY_SIZE(qnum_keys), qnum);
+}
+
+static int qemu_encodings[] = { (int)rfbEncodingQemuExtendedKeyEvent, 0 };
+
+static rfbBool qemu_enable(rfbClientPtr cl, void **data, int enc)
+{
+    (void)data;
+    if (enc != (int)rfbEncodingQemuExtendedKeyEvent)
+        return FALSE;
+    /* the acknowledgement: a FramebufferUpdate of one empty rectangle of encoding -258 */
+    uint8_t m[16] = { rfbFramebufferUpdate, 0, 0, 1 };
+    uint32_t e = htonl(rfbEncodingQemuExtendedKeyEvent);
+    memcpy(m + 12, &e, 4);
+    if (rfbWriteExact(cl, (char *)m, sizeof(m)) < 0)
+        rfbCloseClient(cl);
+    return TRUE;
+}
+
+static rfbBool qemu_message(rfbClientPtr cl, void *data, const rfbClientToServerMsg *msg)
+{
+    struct vnc_client *c = cl->clientData;
+    uint8_t b[sz_rfbQemuExtendedKeyEventMsg];
+    (void)data;
+    if (msg->type != rfbQemuEvent || !c)
+        return FALSE;
+    if (rfbReadExact(cl, (char *)b + 1, sizeof(b) - 1) <= 0) {
+        rfbCloseClient(cl);
+        return TRUE;
+    }
+    if (b[1] != 0) {
+        log_warn("vnc: client %s: QEMU message subtype %u unknown, dropped", c->host, b[1]);
+        rfbCloseClient(cl);
+        return TRUE;
+    }
+    unsigned down = (unsigned)(b[2] << 8 | b[3]);
+    unsigned sym = (unsigned)b[4] << 24 | (unsigned)b[5] << 16 | (unsigned)b[6] << 8 | b[7];
+    unsigned qnum = (unsigned)b[8] << 24 | (unsigned)b[9] << 16 | (unsigned)b[10] << 8 | b[11];
+    unsigned key = qnum ? vnc_qnum_to_key(qnum) : 0;
+    if (!key)
+        key = vnc_keysym_to_key(c->v->layout, sym);
+    if (!key) {
+        log_guest(&c->v->rl, "vnc", "client %s: key %#x (keysym %#x) unknown, ignored", c->host,
+                  qnum, sym);
+        return TRUE;
+    }
+    input_key(c->v->vm, key, down != 0);
+    return TRUE;
+}
+
+static rfbProtocolExtension qemu_ext = {
+    .pseudoEncodings = qemu_encodings,
+    .enablePseudoEncoding = qemu_enable,
+    .handleMessage = qemu_message,
+};
+
 static void ptr_event(int mask, int x, int y, rfbClientPtr cl)
 {
     struct vnc_client *c = cl->clientData;
@@ -323,6 +405,16 @@ static void client_gone(rfbClientPtr cl)
     }
     cl->clientData = NULL;
     free(c);
+    /* libvncserver 0.9.14 frees a client without the extension records it made for it (the
+     * QEMU key extension's): free them here, or each such client leaks one */
+    rfbExtensionData *e = cl->extensions;
+    while (e) {
+        rfbExtensionData *n = e->next;
+        free(e->data);
+        free(e);
+        e = n;
+    }
+    cl->extensions = NULL;
 }
 
 static enum rfbNewClientAction client_new(rfbClientPtr cl)
@@ -555,6 +647,11 @@ static struct vnc *create(struct vm *vm, enum layout layout, int password)
     snprintf(v->host, sizeof(v->host), "none");
     rfbLog = lvs_log;
     rfbErr = lvs_err;
+    static int ext_registered;
+    if (!ext_registered) { /* libvncserver's list of extensions is the process's */
+        rfbRegisterProtocolExtension(&qemu_ext);
+        ext_registered = 1;
+    }
     v->display = display_of(vm);
     v->frame = loop_timer_new(vm->loop, frame, v);
     v->screen = rfbGetScreen(NULL, NULL, BLANK_W, BLANK_H, 8, 3, 4);

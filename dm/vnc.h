@@ -49,5 +49,7 @@ unsigned vnc_clients(const struct vnc *v);
 
 /* The Linux KEY_* code for X keysym SYM on LAYOUT (0: en-us, 1: de), or 0 (tests). */
 unsigned vnc_keysym_to_key(unsigned layout, unsigned sym);
+/* The Linux KEY_* code for QEMU's key number QNUM (XT scan code, | 0x80 if E0-prefixed), or 0. */
+unsigned vnc_qnum_to_key(unsigned qnum);
 
 #endif

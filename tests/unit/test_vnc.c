@@ -432,6 +432,48 @@ static void test_garbage_and_leaving_mid_update(void **state)
     close(sv[1]);
 }
 
+/* QEMU's extended key event: acknowledged when offered, the scan code wins over the keysym */
+static void test_qemu_extended_key(void **state)
+{
+    struct bed *b = *state;
+    struct loop *loop = b->fx->loop;
+    unsigned w, h;
+    int sv[2];
+    uint8_t g[16];
+    b->vnc = vnc_new_unlistened(&b->fx->vm, NULL, 0);
+    assert_non_null(b->vnc);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(vnc_add_client(b->vnc, sv[0]), 0);
+    assert_int_equal(handshake(loop, sv[1], 1, NULL, &w, &h), 0);
+    static const uint8_t enc[] = { 2, 0, 0, 2, 0, 0, 0, 0, 0xff, 0xff, 0xfe, 0xfe };
+    wr(loop, sv[1], enc, sizeof(enc));
+    uint8_t ack[16];
+    assert_int_equal(rd(loop, sv[1], ack, 16), 0);
+    static const uint8_t want_ack[16] = { 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xfe, 0xfe };
+    assert_memory_equal(ack, want_ack, 16);
+    /* keysym y, scan code 0x2c (the key right of left shift: Z on a US keyboard) */
+    static const uint8_t z_down[12] = { 255, 0, 0, 1, 0, 0, 0, 'y', 0, 0, 0, 0x2c };
+    static const uint8_t z_up[12] = { 255, 0, 0, 0, 0, 0, 0, 'y', 0, 0, 0, 0x2c };
+    static const uint8_t rctrl[12] = { 255, 0, 0, 1, 0, 0, 0xff, 0xe4, 0, 0, 0, 0x9d };
+    static const uint8_t sym_only[12] = { 255, 0, 0, 1, 0, 0, 0, 'q', 0, 0, 0, 0 };
+    wr(loop, sv[1], z_down, 12);
+    wr(loop, sv[1], z_up, 12);
+    wr(loop, sv[1], rctrl, 12);
+    wr(loop, sv[1], sym_only, 12);              /* no scan code: the keysym counts */
+    assert_int_equal(guest_bytes(b, g, sizeof(g)), 5);
+    static const uint8_t want[] = { 0x2c, 0xac, 0xe0, 0x1d, 0x10 };
+    assert_memory_equal(g, want, sizeof(want));
+    assert_int_equal(vnc_qnum_to_key(0xc8), KEY_UP);
+    assert_int_equal(vnc_qnum_to_key(0x01), KEY_ESC);
+    assert_int_equal(vnc_qnum_to_key(0x7f), 0);
+    /* an unknown subtype: the client is dropped */
+    wr(loop, sv[1], "\xff\x07\0\0\0\0\0\0\0\0\0\0", 12);
+    for (int i = 0; i < 20 && vnc_clients(b->vnc); i++)
+        loop_run_once(loop, 10);
+    assert_int_equal(vnc_clients(b->vnc), 0);
+    close(sv[1]);
+}
+
 /* ---- under the sandbox ---- */
 
 struct child {
@@ -528,6 +570,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_password_and_qmp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_password_option, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_and_leaving_mid_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_qemu_extended_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sandboxed, setup, teardown),
     };
     log_set_level(LOG_ERR);
