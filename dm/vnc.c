@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -471,6 +472,12 @@ static rfbBool check_password(rfbClientPtr cl, const char *response, int len)
 
 int vnc_add_client(struct vnc *v, int fd)
 {
+    if (fd < 0 || fd >= FD_SETSIZE) { /* libvncserver keeps its sockets in fd_sets */
+        log_warn("vnc: a connection refused: descriptor %d is beyond select's %d", fd, FD_SETSIZE);
+        if (fd >= 0)
+            close(fd);
+        return -EMFILE;
+    }
     /* rfbNewClient sends the protocol version and runs client_new; on refusal or failure it
      * closes FD itself */
     rfbClientPtr cl = rfbNewClient(v->screen, fd);
