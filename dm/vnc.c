@@ -3,8 +3,9 @@
  * threads of its own: hvmd owns the listening socket (so to= can probe ports and the socket
  * exists before the sandbox), accepts, and hands each connection to rfbNewClient; each client
  * socket is watched by the loop, which calls rfbProcessEvents with a zero timeout when it is
- * readable, and a frame timer (50 ms) refreshes the display and sends updates while at least
- * one client is connected. An idle guest with nobody watching costs no wake-up.
+ * readable, and a frame timer refreshes the display and sends updates while at least one
+ * client is connected (every 50 ms while the screen changes or the viewer types, backing off
+ * to 400 ms while nothing changes). An idle guest with nobody watching costs no wake-up.
  *
  * libvncserver blocks on a client only inside one message (reading the rest of a message that
  * began, writing an update the socket cannot take at once): such waits are bounded by
@@ -39,7 +40,8 @@
 #include "dm/loop.h"
 #include "dm/vm.h"
 
-#define FRAME_NS (50 * 1000 * 1000ull)
+#define FRAME_NS (50 * 1000 * 1000ull)       /* while the screen changes or the user types */
+#define FRAME_IDLE_NS (400 * 1000 * 1000ull) /* the longest wait, after frames with no change */
 #define MAX_CLIENTS 8
 #define CLIENT_WAIT_MS 1000 /* a client stuck in the middle of a message is dropped after this */
 #define BLANK_W 640
@@ -66,11 +68,15 @@ struct vnc {
     char password[9];
     int have_password;
     unsigned n_clients;
+    uint64_t frame_ns;         /* the frame timer's interval now */
+    int damaged;               /* the last refresh changed something */
     char host[64];
     int family;                /* AF_INET / AF_INET6 */
     unsigned port;
     struct ratelimit rl;
 };
+
+static void frame_soon(struct vnc *v);
 
 /* ---- libvncserver's log, into ours ---- */
 
@@ -213,6 +219,7 @@ static void kbd_event(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
         return;
     }
     input_key(v->vm, key, !!down);
+    frame_soon(v);
 }
 
 /* ---- QEMU's extended key event: the key's XT scan code beside the keysym ----
@@ -287,6 +294,7 @@ static rfbBool qemu_message(rfbClientPtr cl, void *data, const rfbClientToServer
         return TRUE;
     }
     input_key(c->v->vm, key, down != 0);
+    frame_soon(c->v);
     return TRUE;
 }
 
@@ -321,6 +329,7 @@ static void ptr_event(int mask, int x, int y, rfbClientPtr cl)
     unsigned ax = w > 1 ? (unsigned)((uint64_t)x * INPUT_ABS_MAX / (unsigned)(w - 1)) : 0;
     unsigned ay = h > 1 ? (unsigned)((uint64_t)y * INPUT_ABS_MAX / (unsigned)(h - 1)) : 0;
     input_abs(v->vm, ax, ay, dz, buttons);
+    frame_soon(v);
 }
 
 static void cut_text(char *str, int len, rfbClientPtr cl)
@@ -365,19 +374,36 @@ static void on_resize(void *opaque, const struct display_surface *s)
 static void on_damage(void *opaque, unsigned x, unsigned y, unsigned w, unsigned h)
 {
     struct vnc *v = opaque;
+    v->damaged = 1;
     rfbMarkRectAsModified(v->screen, (int)x, (int)y, (int)(x + w), (int)(y + h));
 }
 
+/* Input from a viewer: the screen will likely change, look soon. */
+static void frame_soon(struct vnc *v)
+{
+    if (v->frame_ns > FRAME_NS) {
+        v->frame_ns = FRAME_NS;
+        loop_timer_arm(v->frame, FRAME_NS);
+    }
+}
+
+/* Refresh and send; every 50 ms while the screen changes, backing off to 400 ms while it
+ * does not (an idle text screen costs a few refreshes a second). */
 static void frame(void *opaque)
 {
     struct vnc *v = opaque;
     if (!v->n_clients)
         return;
+    v->damaged = 0;
     if (v->display)
         display_refresh(v->display);
     rfbProcessEvents(v->screen, 0);
+    if (v->damaged)
+        v->frame_ns = FRAME_NS;
+    else if (v->frame_ns < FRAME_IDLE_NS)
+        v->frame_ns = MIN(v->frame_ns * 2, FRAME_IDLE_NS);
     if (v->n_clients)
-        loop_timer_arm(v->frame, FRAME_NS);
+        loop_timer_arm(v->frame, v->frame_ns);
 }
 
 /* ---- clients ---- */
@@ -441,8 +467,10 @@ static enum rfbNewClientAction client_new(rfbClientPtr cl)
     cl->clientGoneHook = client_gone;
     v->n_clients++;
     log_info("vnc: client %s connected (%u now)", c->host, v->n_clients);
-    if (v->n_clients == 1)
+    if (v->n_clients == 1) {
+        v->frame_ns = FRAME_NS;
         loop_timer_arm(v->frame, 1); /* the first frame at once */
+    }
     return RFB_CLIENT_ACCEPT;
 }
 

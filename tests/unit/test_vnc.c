@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "dm/config.h"
+#include "dm/display.h"
 #include "dm/input.h"
 #include "dm/log.h"
 #include "dm/machine.h"
@@ -474,6 +475,77 @@ static void test_qemu_extended_key(void **state)
     close(sv[1]);
 }
 
+/* The frame timer: only while a client is connected; every 50 ms while the screen changes,
+ * backing off to 400 ms while it does not. */
+struct counting_adapter {
+    struct display *d;
+    unsigned refreshes;
+    int changing;
+};
+
+static void ca_refresh(void *o)
+{
+    struct counting_adapter *a = o;
+    a->refreshes++;
+    struct display_surface *s = display_resize(a->d, 64, 32);
+    if (s && a->changing) {
+        s->pixels[0] = a->refreshes;
+        display_damage(a->d, 0, 0, 1, 1);
+    }
+}
+
+static int ca_text(void *o, struct display_text *t)
+{
+    (void)o;
+    (void)t;
+    return -ENOTSUP;
+}
+
+static const struct display_adapter_ops ca_ops = { .refresh = ca_refresh, .text = ca_text };
+
+static unsigned refreshes_in(struct loop *loop, struct counting_adapter *a, double secs)
+{
+    unsigned before = a->refreshes;
+    double t0 = now();
+    while (now() - t0 < secs)
+        loop_run_once(loop, 20);
+    return a->refreshes - before;
+}
+
+static void test_frame_rate(void **state)
+{
+    struct bed *b = *state;
+    struct loop *loop = b->fx->loop;
+    struct counting_adapter a = { 0 };
+    unsigned w, h;
+    int sv[2];
+    assert_int_equal(display_new(&b->fx->vm, &ca_ops, &a), 0);
+    a.d = display_of(&b->fx->vm);
+    b->vnc = vnc_new_unlistened(&b->fx->vm, NULL, 0);
+    assert_non_null(b->vnc);
+    assert_int_equal(refreshes_in(loop, &a, 0.3), 0);          /* nobody watching */
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(vnc_add_client(b->vnc, sv[0]), 0);
+    assert_int_equal(handshake(loop, sv[1], 1, NULL, &w, &h), 0);
+    assert_int_equal(w, 64);
+    /* an unchanging screen: a few refreshes a second once backed off */
+    refreshes_in(loop, &a, 1.0);
+    unsigned idle = refreshes_in(loop, &a, 2.0);
+    assert_true(idle >= 3 && idle <= 7);
+    /* a changing one: about 20 a second */
+    a.changing = 1;
+    refreshes_in(loop, &a, 0.5);
+    unsigned busy = refreshes_in(loop, &a, 1.0);
+    assert_true(busy >= 12 && busy <= 22);
+    close(sv[1]);
+    for (int i = 0; i < 20 && vnc_clients(b->vnc); i++)
+        loop_run_once(loop, 10);
+    assert_int_equal(refreshes_in(loop, &a, 0.3), 0);          /* gone: no more */
+    vnc_free(b->vnc);
+    b->vnc = NULL;
+    display_free(a.d);
+}
+
 /* ---- under the sandbox ---- */
 
 struct child {
@@ -571,6 +643,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_password_option, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_and_leaving_mid_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qemu_extended_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frame_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sandboxed, setup, teardown),
     };
     log_set_level(LOG_ERR);
