@@ -130,13 +130,22 @@ fuzz-long: deps
 	@tests/check fuzz-long
 
 check-host: deps
-	@$(MAKE) -s all
+	@$(MAKE) -s all $(B)/vncfake
 	@tests/check host
+
+# a VNC client (libvncclient) the boot scenarios type into guests with
+$(B)/vnctype: tests/tools/vnctype.c
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(shell pkg-config --libs libvncclient)
+
+# hvmd's VNC server on a fakexen machine (the browser console test)
+$(B)/vncfake: $(B)/obj/tests/tools/vncfake.o $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(HVMD_LIBS)
 
 # the bed's overlay carries the project's binaries, installed as `make install` would
 bed: deps
-	@$(MAKE) -s all
+	@$(MAKE) -s all $(B)/vnctype
 	@rm -rf $(B)/stage && $(MAKE) -s install DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
+	@install -D -m 755 $(B)/vnctype $(B)/stage/usr/lib/hvmd/tests/vnctype
 	@images/bed.sh $(CURDIR)/$(B)/stage
 
 check-boot: bed

@@ -2,6 +2,7 @@
 /* Command-line parsing (see config.h). */
 #include "dm/config.h"
 #include "dm/sandbox.h"
+#include "dm/vnc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -313,14 +314,14 @@ static const struct optdef optdefs[] = {
     { "-soundhw", 1, "sound is not emulated" },
     { "-spice", 1, "SPICE is not served" },
     { "-sdl", 0, "there is no SDL display" },
-    { "-k", 1, "there is no VNC server to take a keymap" },
+    { "-k", 1, NULL },
     { "-incoming", 1, "migration (restore) is not supported yet" },
     { "-xen-domid-restrict", 0, "dm_restrict (deprivileging) is not supported yet" },
     { "-chroot", 1, "dm_restrict (deprivileging) is not supported yet" },
     { "-runas", 1, "dm_restrict (deprivileging) is not supported yet" },
     { "-xen-attach", 0, "PV-only guests are not served yet" },
     { "-std-vga", 0, "there is no VGA yet" },
-    { "-vncunused", 0, "there is no VNC server yet" },
+    { "-vncunused", 0, NULL },
     { "-gfx_passthru", 0, "graphics pass-through is not supported" },
     { "-global", 1, "-global properties are not supported" },
     { "-object", 1, "-object is not supported" },
@@ -391,9 +392,13 @@ int config_parse(struct config *cfg, int argc, const char *const argv[], char *e
         } else if (!strcmp(opt, "-name")) {
             cfg->name = arena_dup(&a, arg, strlen(arg));
         } else if (!strcmp(opt, "-vnc")) {
-            if (strcmp(arg, "none"))
-                r = fail(err, errlen, "-vnc %s: not supported by hvmd: there is no VNC server yet "
-                         "(vnc=0 in xl.cfg)", arg);
+            r = vnc_check_args(arg, NULL, err, errlen);
+            cfg->vnc = arena_dup(&a, arg, strlen(arg));
+        } else if (!strcmp(opt, "-k")) {
+            r = vnc_check_args(NULL, arg, err, errlen);
+            cfg->keymap = arena_dup(&a, arg, strlen(arg));
+        } else if (!strcmp(opt, "-vncunused")) {
+            cfg->vnc_unused = 1; /* the old device model's "find a free display" */
         } else if (!strcmp(opt, "-display")) {
             if (strcmp(arg, "none"))
                 r = fail(err, errlen, "-display %s: not supported by hvmd (only none)", arg);

@@ -62,6 +62,9 @@ struct config {
     int nographic;              /* -nographic */
     const char *fw_dir;         /* -L DIR: where option ROMs are (default /usr/share/qemu) */
     int log_level;              /* -d LEVEL (hvmd's own: error, warning, info, debug); -1 unset */
+    const char *vnc;            /* -vnc SPEC ("none" or NULL: no VNC server) */
+    const char *keymap;         /* -k LAYOUT (NULL: en-us) */
+    int vnc_unused;             /* -vncunused: probe the following displays (as to=99) */
     struct cfg_opt opts[CFG_MAX_OPTS];
     unsigned n_opts;
     char *strings;              /* storage the above point into */

@@ -11,6 +11,7 @@
 #include "dm/loop.h"
 #include "dm/machine.h"
 #include "dm/qmp.h"
+#include "dm/vnc.h"
 #include "dm/vm.h"
 #include "dm/xen.h"
 #include "dm/xs.h"
@@ -52,7 +53,12 @@ static const char usage[] =
 "                           IDE disks and CD-ROMs (raw images) on the PIIX3 IDE function\n"
 "  -chardev socket,id=ID,path=P,server=on,wait=off -mon chardev=ID,mode=control\n"
 "                           a QMP socket\n"
-"  -no-shutdown -nodefaults -no-user-config -display none -vnc none -net none -acpi\n"
+"  -vnc ADDR:DISPLAY[,password=on][,to=N] | none\n"
+"                           a VNC console on port 5900+DISPLAY (to=: the first free up to N);\n"
+"                           password=on: logins wait for QMP change-vnc-password\n"
+"  -k en-us|de              the viewer's keyboard layout (libxl: keymap=)\n"
+"  -vncunused               as to=99\n"
+"  -no-shutdown -nodefaults -no-user-config -display none -net none -acpi\n"
 "                           accepted; hvmd behaves so anyway\n"
 "  -nographic               tell the firmware there is no display\n"
 "  -no-acpi                 no PIIX4 power management function\n"
@@ -66,7 +72,7 @@ static const char usage[] =
 "                           under xl: device_model_args_hvm = [ \"-sandbox\", \"off\" ])\n"
 "  --help, --version\n"
 "\n"
-"Not yet: VGA and VNC (use vga=\"none\", vnc=0), emulated NICs, image formats but raw, USB,\n"
+"Not yet: VGA (use vga=\"none\"), emulated NICs, image formats but raw, USB,\n"
 "sound, PV-only guests (-machine xenpv), migration (-incoming), dm_restrict (its user, chroot\n"
 "and handle restriction; the seccomp sandbox above is on without it).\n"
 "\n"
@@ -83,6 +89,7 @@ struct app {
     struct machine m;
     int m_up;
     struct qmp *qmp;
+    struct vnc *vnc;
     struct xs_dm *xs;
     int cleaner_fd;       /* the sandbox's cleaner removes the QMP sockets when this closes */
     int state_written;
@@ -122,6 +129,20 @@ static int sockets_removed_at_exit(struct app *a, char *err, size_t errlen)
     }
     a->cleaner_fd = sandbox_remove_at_exit(paths, n, err, errlen);
     return a->cleaner_fd < 0 ? a->cleaner_fd : 0;
+}
+
+static int start_vnc(struct app *a, char *err, size_t errlen)
+{
+    char spec[300];
+    const char *s = a->cfg.vnc;
+    if (s && a->cfg.vnc_unused && strcmp(s, "none") && !strstr(s, ",to=")) {
+        snprintf(spec, sizeof(spec), "%s,to=99", s);
+        s = spec;
+    }
+    int r = vnc_new(&a->vm, s, a->cfg.keymap, &a->vnc, err, errlen);
+    if (r == 0 && a->vnc)
+        qmp_vnc_register(a->qmp, a->vnc);
+    return r;
 }
 
 static void qmp_stop(void *opaque)
@@ -273,6 +294,10 @@ int main(int argc, char **argv)
         goto out;
     }
     a.m_up = 1;
+    if (start_vnc(&a, err, sizeof(err)) < 0) { /* listens now: the sandbox allows no bind */
+        log_err("%s", err);
+        goto out;
+    }
     if (xen_attach(a.xen, &a.vm, a.loop) < 0) {
         log_err("watching the event channels: %s", strerror(errno));
         goto out;
@@ -300,6 +325,7 @@ out:
     if (a.vm_up)
         log_stats(&a);
     xen_stop(a.xen);
+    vnc_free(a.vnc);
     qmp_free(a.qmp);
     a.vm.qmp = NULL;
     if (a.m_up)

@@ -5,12 +5,14 @@
 #include "dm/qmp.h"
 #include "dm/chardev.h"
 #include "dm/config.h"
+#include "dm/input.h"
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/mem.h"
 #include "dm/pci.h"
 #include "dm/sandbox.h"
 #include "dm/vm.h"
+#include "dm/vnc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -94,6 +96,7 @@ struct qmp {
     void *reset_opaque;
     int suspended;                      /* the guest is in S3 */
     int launched;                       /* cont since -S (else "prelaunch") */
+    struct vnc *vnc;                    /* the VNC server, or NULL */
 };
 
 /* ---- output ---- */
@@ -365,9 +368,87 @@ static void gen_chardevs(struct qmp_req *r, yajl_gen g)
 
 static void gen_vnc(struct qmp_req *r, yajl_gen g)
 {
+    struct vnc *v = r->c->q->vnc;
     yajl_gen_map_open(g);
-    gkv_bool(g, "enabled", 0);
+    gkv_bool(g, "enabled", v != NULL);
+    if (v) { /* as QEMU answers: libxl writes host and service to console/vnc-listen, -port */
+        struct vnc_info i;
+        char port[16];
+        vnc_query(v, &i);
+        snprintf(port, sizeof(port), "%u", i.port);
+        gkv_str(g, "host", i.host);
+        gkv_str(g, "family", i.family);
+        gkv_str(g, "service", port);
+        gkv_str(g, "auth", i.auth);
+        gstr(g, "clients");
+        yajl_gen_array_open(g);
+        yajl_gen_array_close(g);
+    }
     yajl_gen_map_close(g);
+}
+
+static void cmd_change_vnc_password(struct qmp_req *r)
+{
+    char err[200];
+    if (!r->c->q->vnc) {
+        req_error(r, "GenericError", "Could not set password");
+        return;
+    }
+    if (vnc_set_password(r->c->q->vnc, arg_str(r, "password"), err, sizeof(err)) < 0)
+        req_error(r, "GenericError", "%s", err);
+}
+
+/* Keys pressed in order and released in reverse, as QEMU's send-key and sendkey do (at once:
+ * no hold time). At most this many at once. */
+#define SENDKEY_MAX 16
+
+static void send_keys(struct vm *vm, const int *codes, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        input_key(vm, (unsigned)codes[i], 1);
+    for (unsigned i = n; i-- > 0;)
+        input_key(vm, (unsigned)codes[i], 0);
+}
+
+static void cmd_send_key(struct qmp_req *r)
+{
+    yajl_val keys = arg(r, "keys");
+    int codes[SENDKEY_MAX];
+    size_t n = keys->u.array.len;
+    if (n == 0 || n > SENDKEY_MAX) {
+        req_error(r, "GenericError", "send-key: 1 to %d keys at once, not %zu", SENDKEY_MAX, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        yajl_val k = keys->u.array.values[i];
+        const char *path_type[] = { "type", NULL }, *path_data[] = { "data", NULL };
+        yajl_val t = YAJL_IS_OBJECT(k) ? yajl_tree_get(k, path_type, yajl_t_string) : NULL;
+        yajl_val d = YAJL_IS_OBJECT(k) ? yajl_tree_get(k, path_data, yajl_t_any) : NULL;
+        if (!t || !d) {
+            req_error(r, "GenericError", "send-key: key %zu: expected {\"type\": \"qcode\", "
+                      "\"data\": NAME}", i);
+            return;
+        }
+        const char *type = YAJL_GET_STRING(t);
+        if (!type || strcmp(type, "qcode") || !YAJL_IS_STRING(d)) {
+            req_error(r, "GenericError", "send-key: key %zu: hvmd takes keys of type qcode only",
+                      i);
+            return;
+        }
+        codes[i] = input_qcode(YAJL_GET_STRING(d));
+        if (codes[i] < 0) {
+            req_error(r, "GenericError", "Parameter 'keys.data' does not accept value '%.32s'",
+                      YAJL_GET_STRING(d));
+            return;
+        }
+    }
+    send_keys(r->c->q->vm, codes, (unsigned)n);
+}
+
+void qmp_vnc_register(struct qmp *q, struct vnc *v)
+{
+    if (q)
+        q->vnc = v;
 }
 
 static void gen_commands(struct qmp_req *r, yajl_gen g);
@@ -1101,6 +1182,42 @@ static void hmp_xp(struct hmp *h, const char *args)
     }
 }
 
+/* sendkey KEYS [HOLD]: KEYS as "ctrl-alt-delete", QEMU's QKeyCode names joined by '-'. */
+static void hmp_sendkey(struct hmp *h, const char *rest)
+{
+    int codes[SENDKEY_MAX];
+    unsigned n = 0;
+    size_t len = strcspn(rest, " \t\r\n");
+    const char *p = rest, *end = rest + len;
+    if (!len) {
+        hmp_printf(h, "Error: sendkey: which keys? (e.g. sendkey ctrl-alt-delete)\r\n");
+        return;
+    }
+    while (p < end) {
+        size_t l = strcspn(p, "-");
+        if (p + l > end)
+            l = (size_t)(end - p);
+        char name[32];
+        if (l == 0 || l >= sizeof(name) || n == SENDKEY_MAX) {
+            hmp_printf(h, "Error: sendkey: invalid key list '%.*s'\r\n", (int)MIN(len, (size_t)64),
+                       rest);
+            return;
+        }
+        memcpy(name, p, l);
+        name[l] = 0;
+        codes[n] = input_qcode(name);
+        if (codes[n] < 0) {
+            hmp_printf(h, "Error: sendkey: unknown key: '%s'\r\n", name);
+            return;
+        }
+        n++;
+        p += l;
+        if (p < end)
+            p++; /* the '-' */
+    }
+    send_keys(h->q->vm, codes, n);
+}
+
 static const char hmp_help[] =
     "help|? [cmd] -- show the help\r\n"
     "info status -- show the current VM status (running|paused|suspended)\r\n"
@@ -1108,7 +1225,7 @@ static const char hmp_help[] =
     "info block -- show the block devices\r\n"
     "info cpus -- show infos for each CPU\r\n"
     "screendump filename -- save screen as an image (needs a display: none yet)\r\n"
-    "sendkey keys -- send keys to the VM (needs a keyboard backend: none yet)\r\n"
+    "sendkey keys -- send keys to the VM (QKeyCode names joined by '-': ctrl-alt-delete)\r\n"
     "xp /fmt addr -- physical memory dump starting at 'addr'\r\n";
 
 static void hmp_run(struct hmp *h, const char *line)
@@ -1152,8 +1269,7 @@ static void hmp_run(struct hmp *h, const char *line)
         hmp_printf(h, "Error: screendump: hvmd has no display yet (vga=\"none\"): nothing to "
                    "take a screendump from\r\n");
     } else if (IS("sendkey")) {
-        hmp_printf(h, "Error: sendkey: hvmd has no keyboard input backend yet (it comes with "
-                   "the display)\r\n");
+        hmp_sendkey(h, rest);
     } else {
         hmp_printf(h, "unknown command: '%.*s'\r\n", (int)MIN(n, (size_t)64), line);
     }
@@ -1198,6 +1314,8 @@ static const struct builtin {
     { "cont", cmd_cont, 0, "" },
     { "query-chardev", cmd_query_chardev, 0, "" },
     { "query-vnc", cmd_query_vnc, 0, "" },
+    { "change-vnc-password", cmd_change_vnc_password, 0, "password:s" },
+    { "send-key", cmd_send_key, 0, "keys:a hold-time?:i" },
     { "query-version", cmd_query_version, 0, "" },
     { "query-commands", cmd_query_commands, 0, "" },
     { "quit", cmd_quit, 0, "" },

@@ -92,6 +92,10 @@ void qmp_set_reset(struct qmp *q, void (*reset)(void *opaque), void *opaque);
  * until system_wakeup. Q may be NULL (nothing). */
 void qmp_suspended(struct qmp *q);
 
+/* ---- the VNC server: query-vnc, change-vnc-password (V NULL: none) ---- */
+struct vnc;
+void qmp_vnc_register(struct qmp *q, struct vnc *v);
+
 /* A connection without a socket (tests, fuzzing): OUT receives what would be sent. */
 typedef void qmp_out_fn(void *opaque, const char *data, size_t n);
 struct qmp_conn *qmp_conn_new(struct qmp *q, qmp_out_fn *out, void *out_opaque);

@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/ioctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -40,6 +42,9 @@ static const char *const allowed[] = {
     /* QMP: accept a connection, file descriptors with SCM_RIGHTS (add-fd); xenstore's
      * connection, made before the filter */
     "accept", "accept4", "recvmsg", "sendmsg", "recvfrom", "sendto", "shutdown", "getsockopt",
+    /* the VNC server (libvncserver): a client's address for the log, and its waits inside a
+     * message (rfbCheckFds, rfbReadExact, rfbWriteExact); setsockopt below, TCP_NODELAY only */
+    "getpeername", "pselect6", "select",
     /* asynchronous block I/O */
     "io_setup", "io_destroy", "io_submit", "io_getevents", "io_pgetevents", "io_cancel",
     /* memory: malloc, the map cache (foreign mappings of privcmd) */
@@ -154,6 +159,13 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
             goto fail;
         }
     }
+    /* setsockopt: only TCP_NODELAY on a VNC client's socket */
+    r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+                         SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP), SCMP_A2(SCMP_CMP_EQ, TCP_NODELAY));
+    if (r < 0) {
+        snprintf(err, errlen, "sandbox: setsockopt rule: %s", strerror(-r));
+        goto fail;
+    }
     /* unlink: refused without a kill (qmp_free still tries at exit; the cleaner removes the
      * sockets) */
     r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unlink), 0);
@@ -179,7 +191,7 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
     seccomp_release(ctx);
     entered = m;
     log_info("sandbox %s: no new privileges, %u system calls allowed (ioctl with %u requests)",
-             sandbox_mode_name(m), sandbox_allowed_count() + 2, sandbox_ioctl_count());
+             sandbox_mode_name(m), sandbox_allowed_count() + 3, sandbox_ioctl_count());
     return 0;
 fail:
     seccomp_release(ctx);

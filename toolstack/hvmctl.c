@@ -19,7 +19,7 @@ struct hvmctl_cmd {
 static const struct hvmctl_cmd commands[] = {
     { "create", cmd_create, "CFG [KEY=VALUE...] [-c]", "build a guest from an xl.cfg file (PV, PVH, HVM)" },
     { "list", cmd_list, "[--json]", "the domains, their state and device model" },
-    { "console", cmd_console, "DOM [--type serial|pv]", "attach to a guest's serial or PV console" },
+    { "console", cmd_console, "DOM [--type T|--web]", "a guest's serial or PV console; --web: its screen in a browser" },
     { "pause", cmd_pause, "DOM", "pause a guest" },
     { "unpause", cmd_unpause, "DOM", "resume a paused guest" },
     { "shutdown", cmd_shutdown, "DOM [-F]", "ask a guest to power off" },

@@ -125,7 +125,10 @@ struct refusal {
 static void test_refusals_name_the_option(void **state)
 {
     static const struct refusal cases[] = {
-        { "-vnc", "127.0.0.1:0,to=99", "-vnc 127.0.0.1:0,to=99: not supported" },
+        { "-vnc", "127.0.0.1:0,lossy", "-vnc 127.0.0.1:0,lossy: option lossy not supported" },
+        { "-vnc", "127.0.0.1", "-vnc 127.0.0.1: expected ADDRESS:DISPLAY" },
+        { "-vnc", "127.0.0.1:x", "display x is not a number" },
+        { "-vnc", "127.0.0.1:0,to=z", "to=z is not a display number" },
         { "-usb", NULL, "-usb: not supported by hvmd: USB" },
         { "-machine", "xenpv", "-machine xenpv: hvmd does not serve PV-only" },
         { "-machine", "xenfv,igd-passthru=on", "'igd-passthru' is not supported" },
@@ -139,7 +142,7 @@ static void test_refusals_name_the_option(void **state)
         { "-net", "nic", "-net nic: not supported" },
         { "-display", "sdl", "-display sdl: not supported" },
         { "-xen-domid-restrict", NULL, "dm_restrict" },
-        { "-k", "en-us", "-k en-us: not supported by hvmd" },
+        { "-k", "fr", "-k fr: hvmd knows the keyboard layouts en-us and de" },
         { "--log-level", "loud", "--log-level loud" },
     };
     for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -159,6 +162,20 @@ static void test_refusals_name_the_option(void **state)
             fail_msg("%s: message \"%s\" lacks \"%s\"", cases[i].opt, err, cases[i].expect);
         assert_null(cfg.strings); /* nothing left allocated */
     }
+}
+
+/* what libxl passes for vnc=1, vncunused=1, vncpasswd=..., keymap="de" */
+static void test_vnc_options(void **state)
+{
+    const char *const argv[] = { "-xen-domid", "3", "-m", "64", "-vnc",
+                                 "127.0.0.1:0,password=on,to=99", "-k", "de", "-vncunused" };
+    struct config cfg;
+    char err[256] = "";
+    assert_int_equal(config_parse(&cfg, ARRAY_SIZE(argv), argv, err, sizeof(err)), 0);
+    assert_string_equal(cfg.vnc, "127.0.0.1:0,password=on,to=99");
+    assert_string_equal(cfg.keymap, "de");
+    assert_int_equal(cfg.vnc_unused, 1);
+    config_free(&cfg);
 }
 
 static void test_missing_and_incomplete(void **state)
@@ -198,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_refusals_name_the_option),
         cmocka_unit_test(test_missing_and_incomplete),
+        cmocka_unit_test(test_vnc_options),
     };
     log_set_level(LOG_ERR);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -356,7 +356,33 @@ static void test_hmp(void **state)
     o = hmp(b, "xp /4096xb 0");
     assert_int_equal(count(o, "\\r\\n"), 512);
     has(hmp(b, "screendump /tmp/x.ppm"), "Error: screendump: hvmd has no display yet");
-    has(hmp(b, "sendkey ctrl-alt-delete"), "Error: sendkey: hvmd has no keyboard input backend yet");
+    /* sendkey: pressed in order, released in reverse, as scan codes the guest's i8042 gives */
+    assert_string_equal(hmp(b, "sendkey ctrl-alt-delete"), "{\"return\":\"\"}\r\n");
+    static const uint8_t cad[] = { 0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d };
+    for (unsigned i = 0; i < sizeof(cad); i++) {
+        assert_true(fx_in(b->fx, 0x64, 1) & 1);
+        assert_int_equal(fx_in(b->fx, 0x60, 1), cad[i]);
+    }
+    assert_int_equal(fx_in(b->fx, 0x64, 1) & 1, 0);
+    has(hmp(b, "sendkey ctrl-foo"), "Error: sendkey: unknown key: 'foo'");
+    has(hmp(b, "sendkey"), "Error: sendkey: which keys?");
+    has(hmp(b, "sendkey a--b"), "Error: sendkey: invalid key list");
+    assert_int_equal(fx_in(b->fx, 0x64, 1) & 1, 0);  /* nothing sent for a bad list */
+    /* QMP send-key, as libvirt and scripts send it */
+    assert_string_equal(qmp(b, "{\"execute\":\"send-key\",\"arguments\":{\"keys\":["
+                               "{\"type\":\"qcode\",\"data\":\"shift\"},"
+                               "{\"type\":\"qcode\",\"data\":\"a\"}]}}"),
+                        "{\"return\":{}}\r\n");
+    static const uint8_t sa[] = { 0x2a, 0x1e, 0x9e, 0xaa };
+    for (unsigned i = 0; i < sizeof(sa); i++)
+        assert_int_equal(fx_in(b->fx, 0x60, 1), sa[i]);
+    has(qmp(b, "{\"execute\":\"send-key\",\"arguments\":{\"keys\":["
+               "{\"type\":\"qcode\",\"data\":\"nokey\"}]}}"),
+        "Parameter 'keys.data' does not accept value 'nokey'");
+    has(qmp(b, "{\"execute\":\"send-key\",\"arguments\":{\"keys\":["
+               "{\"type\":\"number\",\"data\":30}]}}"), "qcode only");
+    has(qmp(b, "{\"execute\":\"send-key\",\"arguments\":{\"keys\":[1]}}"), "key 0: expected");
+    has(qmp(b, "{\"execute\":\"send-key\",\"arguments\":{\"keys\":[]}}"), "1 to 16 keys");
     assert_string_equal(hmp(b, "  foo bar"), "{\"return\":\"unknown command: 'foo'\\r\\n\"}\r\n");
     assert_string_equal(hmp(b, ""), "{\"return\":\"\"}\r\n");
     has(hmp(b, "info nothing"), "info status|version|block|cpus");

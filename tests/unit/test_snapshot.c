@@ -528,6 +528,8 @@ static void test_device_fields_refused(void **state)
         { "queue_aux", 0, 2, "device i8042: field queue_aux: byte 0 is 2" },
         { "pending_cmd", 0, 0x20, "device i8042: field pending_cmd: 0x20 is no controller command" },
         { "aux_scaling", 0, 3, "device i8042: field aux_scaling: 3 out of range [1, 2]" },
+        { "kbd_set", 0, 3, "device i8042: field kbd_set: 3 out of range [1, 2]" },
+        { "aux_id", 0, 4, "device i8042: field aux_id: 4: 0 (standard mouse) or 3" },
         { "key", 0, 0x77, "device fw_cfg: field key: item 0x77 is not in this machine's fw_cfg" },
         { "offset", 0, 9, "device fw_cfg: field offset: 9 out of range [0, 4]" },
     };

@@ -135,6 +135,18 @@ static void test_usage_errors(void **state)
     assert_int_equal(o.rc, 2);
     assert_non_null(strstr(o.err, "--type vga: serial or pv"));
     done(&o);
+    /* console --web: usage errors, named */
+    run(&o, cmd_console, "console", "--listen", "127.0.0.1:6080", "web1", NULL);
+    assert_int_equal(o.rc, 2);                  /* --listen without --web */
+    done(&o);
+    run(&o, cmd_console, "console", "--web", "--vnc", "nowhere", NULL);
+    assert_int_equal(o.rc, 2);
+    assert_non_null(strstr(o.err, "--vnc nowhere: expected HOST:PORT"));
+    done(&o);
+    run(&o, cmd_console, "console", "--web", "--vnc", "127.0.0.1:5900", "--listen", ":80", NULL);
+    assert_int_equal(o.rc, 2);
+    assert_non_null(strstr(o.err, "--listen :80: expected ADDRESS:PORT"));
+    done(&o);
     run(&o, cmd_shutdown, "shutdown", NULL);
     assert_int_equal(o.rc, 2);
     done(&o);

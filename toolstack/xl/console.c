@@ -198,6 +198,7 @@ out:
 
 static const char console_usage[] =
     "usage: hvmctl console DOM [--type serial|pv] [--num N] [--wait SECONDS] [-q]\n"
+    "       hvmctl console --web DOM [--listen ADDRESS:PORT] | --web --vnc HOST:PORT\n"
     "Attach this terminal to a guest's console; Ctrl-] leaves.\n"
     "  DOM            a domain name or id\n"
     "  --type TYPE    serial: the emulated serial port of an HVM guest (the default for HVM);\n"
@@ -205,6 +206,10 @@ static const char console_usage[] =
     "  --num N        which console of that type (default 0)\n"
     "  --wait SECS    how long to wait for the console to appear (default 10)\n"
     "  -q, --quiet    no connect/leave messages\n"
+    "  --web          the guest's screen in a web browser instead: noVNC through websockify\n"
+    "                 on 127.0.0.1:6080+N (N: the VNC display), the URL printed; Ctrl-C ends it\n"
+    "  --listen A:P   --web on address A, port P (another machine can then open it)\n"
+    "  --vnc H:P      --web for the VNC server at H:P (DOM may be left out)\n"
     "With stdin not a terminal, input ends at EOF and output keeps flowing until the domain goes.\n";
 
 int cmd_console(int argc, char **argv)
@@ -214,6 +219,9 @@ int cmd_console(int argc, char **argv)
         { "num", required_argument, NULL, 'n' },
         { "wait", required_argument, NULL, 'w' },
         { "quiet", no_argument, NULL, 'q' },
+        { "web", no_argument, NULL, 'W' },
+        { "listen", required_argument, NULL, 'L' },
+        { "vnc", required_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -221,7 +229,8 @@ int cmd_console(int argc, char **argv)
     struct ts_xl x;
     uint32_t domid;
     long num = 0, wait_s = 10;
-    bool quiet = false;
+    bool quiet = false, web = false;
+    const char *listen = NULL, *vnc = NULL;
     int opt, rc;
 
     optind = 0;     /* glibc: start over (the command may not be the first parse) */
@@ -252,18 +261,35 @@ int cmd_console(int argc, char **argv)
         case 'q':
             quiet = true;
             break;
+        case 'W':
+            web = true;
+            break;
+        case 'L':
+            listen = optarg;
+            break;
+        case 'V':
+            vnc = optarg;
+            break;
         case 'h':
             return ts_usage(console_usage, 0);
         default:
             return ts_usage(console_usage, 2);
         }
     }
+    if ((listen || vnc) && !web)
+        return ts_usage(console_usage, 2);
+    if (web && vnc && optind == argc)
+        return ts_web_console(NULL, 0, vnc, listen); /* a VNC server named directly */
     if (optind != argc - 1) {
         return ts_usage(console_usage, 2);
     }
     if (ts_xl_open(&x, NULL, 0) < 0)
         return 1;
     rc = ts_find_domain(&x, argv[optind], &domid);
+    if (rc == 0 && web) {
+        ts_xl_close(&x);
+        return ts_web_console(argv[optind], domid, vnc, listen);
+    }
     if (rc == 0) {
         if (type == LIBXL_CONSOLE_TYPE_UNKNOWN)
             type = ts_domain_type(&x, domid) == LIBXL_DOMAIN_TYPE_HVM ? LIBXL_CONSOLE_TYPE_SERIAL

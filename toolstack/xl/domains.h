@@ -24,5 +24,9 @@ int cmd_log(int argc, char **argv);
 /* the console loop, also for `hvmctl create -c` */
 int ts_console_run(struct ts_xl *x, uint32_t domid, libxl_console_type type, int num,
                    int wait_s, bool quiet);
+/* `console --web`: noVNC through websockify on LISTEN (NULL: 127.0.0.1:6080+display) for the
+ * VNC server of DOM (DOMID) or, if VNC is given, at VNC (HOST:PORT); returns only on failure */
+int ts_web_console(const char *dom, uint32_t domid, const char *vnc, const char *listen);
+int ts_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port);
 
 #endif
