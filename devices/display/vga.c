@@ -272,7 +272,7 @@ static uint64_t vbe_ports_read(void *opaque, uint64_t off, unsigned size)
     struct vga *s = opaque;
     if (off == 0)
         return s->vbe_index & ones(size);
-    return vbe_read(s) & ones(size);
+    return vbe_read(s) & ones(size); /* (a word at 0x1cf spans 0x1d0: one register) */
 }
 
 static void vbe_ports_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
@@ -280,8 +280,9 @@ static void vbe_ports_write(void *opaque, uint64_t off, unsigned size, uint64_t 
     struct vga *s = opaque;
     if (off == 0)
         s->vbe_index = (uint16_t)val;
-    else
+    else if (size == 2 || off == 2)
         vbe_write(s, (uint16_t)val);
+    /* a byte write to 0x1cf alone: ignored, as Bochs' data port takes words */
 }
 
 static const struct io_ops vbe_ops = { .read = vbe_ports_read, .write = vbe_ports_write };
@@ -346,7 +347,7 @@ static void window_writeb(struct vga *s, uint64_t off, uint8_t v)
         return;
     unsigned mask = s->sr[2] & 0xf;
     if (s->sr[4] & 0x08) { /* chain 4 */
-        if ((uint64_t)a < s->vram_size && (mask & (1u << (a & 3))))
+        if ((uint64_t)a < s->vram_size && (vbe_on(s) || (mask & (1u << (a & 3)))))
             s->vram[a] = v;
         return;
     }
@@ -754,7 +755,7 @@ static int vga_create(struct vm *vm, void **state)
     if (r == 0)
         r = dev_add_pio(s, "vga", 0x3b0, 0x30, &ports_ops, s);
     if (r == 0)
-        r = dev_add_pio(s, "vbe", 0x1ce, 2, &vbe_ops, s);
+        r = dev_add_pio(s, "vbe", 0x1ce, 3, &vbe_ops, s); /* 0x1cf and 0x1d0: data, as QEMU */
     if (r == 0)
         r = bus_add_mmio(vm->bus, "vga-window", WINDOW_BASE, WINDOW_LEN, &window_ops, s,
                          &s->window);
