@@ -281,6 +281,11 @@ int main(int argc, char **argv)
         log_err("%s", err);
         goto out;
     }
+    if (a.cfg.sandbox != SANDBOX_OFF && a.vm.display &&
+        sandbox_opener_start(err, sizeof(err)) < 0) { /* screendump's files */
+        log_err("%s", err);
+        goto out;
+    }
     if (sandbox_enter((enum sandbox_mode)a.cfg.sandbox, err, sizeof(err)) < 0) {
         log_err("%s", err);
         goto out;

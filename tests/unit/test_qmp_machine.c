@@ -355,7 +355,7 @@ static void test_hmp(void **state)
     has(hmp(b, "xp /0x 0"), "Error: xp: at most 4096 bytes");
     o = hmp(b, "xp /4096xb 0");
     assert_int_equal(count(o, "\\r\\n"), 512);
-    has(hmp(b, "screendump /tmp/x.ppm"), "Error: screendump: hvmd has no display yet");
+    has(hmp(b, "screendump /tmp/x.ppm"), "Error: There is no console to take a screendump from");
     has(hmp(b, "sendkey ctrl-alt-delete"), "Error: sendkey: hvmd has no keyboard input backend yet");
     assert_string_equal(hmp(b, "  foo bar"), "{\"return\":\"unknown command: 'foo'\\r\\n\"}\r\n");
     assert_string_equal(hmp(b, ""), "{\"return\":\"\"}\r\n");

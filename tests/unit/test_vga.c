@@ -279,6 +279,40 @@ static void test_vbe(void **state)
     assert_int_equal(vbe_get(fx, 4) & 1, 0);
 }
 
+/* libxl's default (-device cirrus-vga) and -vga std get the same standard VGA; Cirrus is said
+ * once in the log */
+static char cirrus_line[300];
+static void sink(void *opaque, enum log_level level, const char *line)
+{
+    if (strstr(line, "Cirrus"))
+        snprintf(cirrus_line, sizeof(cirrus_line), "%s", line);
+}
+
+static void test_cirrus_and_vga_std(void **state)
+{
+    struct fx_machine b;
+    char err[256];
+    static const char *const cirrus[] = { "-device", "cirrus-vga,vgamem_mb=8" };
+    static const char *const std[] = { "-vga", "std" };
+    static const char *const big[] = { "-device", "VGA,vgamem_mb=1024" };
+    (void)state;
+    log_set_sink(sink, NULL);
+    log_set_level(LOG_INFO);
+    assert_int_equal(fx_machine_up(&b, cirrus, 2, err, sizeof(err)), 0);
+    log_set_sink(NULL, NULL);
+    log_set_level(LOG_ERR);
+    assert_non_null(strstr(cirrus_line, "hvmd serves the standard VGA"));
+    assert_int_equal(fx_cfg_read(b.fx, DF, 0, 4), 0x11111234);
+    fx_out(b.fx, 0x1ce, 2, 10);
+    assert_int_equal(fx_in(b.fx, 0x1cf, 2), 128); /* 8 MiB */
+    fx_machine_down(&b);
+    assert_int_equal(fx_machine_up(&b, std, 2, err, sizeof(err)), 0);
+    fx_out(b.fx, 0x1ce, 2, 10);
+    assert_int_equal(fx_in(b.fx, 0x1cf, 2), 256); /* 16 MiB default */
+    fx_machine_down(&b);
+    assert_true(fx_machine_up(&b, big, 2, err, sizeof(err)) < 0);
+}
+
 static void test_state(void **state)
 {
     struct fx_machine *b = *state;
@@ -310,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vbe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state, setup, teardown),
+        cmocka_unit_test(test_cirrus_and_vga_std),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
