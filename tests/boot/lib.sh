@@ -211,6 +211,28 @@ text_re() {
     return 1
 }
 
+# vga_text DOMAIN FILE: the VGA text screen (80x25 at 0xb8000) of DOMAIN's device model, read
+# with the monitor's xp as xl users do, characters only, one line per row, into FILE
+vga_text() {
+    xl qemu-monitor-command "$1" "xp /4000xb 0xb8000" > "$2.xp" || return 1
+    awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^0x/) b[n++] = $i + 0 }
+         END { if (n < 4000) exit 1
+               for (r = 0; r < 25; r++) { l = ""
+                   for (c = 0; c < 80; c++) { ch = b[2 * (r * 80 + c)]
+                       l = l sprintf("%c", (ch >= 32 && ch < 127) ? ch : 32) }
+                   sub(/ +$/, "", l); print l } }' "$2.xp" > "$2"
+}
+# screendump DOMAIN FILE [png|ppm]: the monitor's screendump of DOMAIN's screen into FILE
+screendump() {
+    local out
+    out=$(xl qemu-monitor-command "$1" "screendump $2 -f ${3:-ppm}") || return 1
+    [ -z "$out" ] || { info "screendump: $out"; return 1; }
+    [ -s "$2" ]
+}
+# export_binary PATH [NAME]: hand a binary file to the host as base64 text (files/NAME.b64;
+# base64 -d gives it back)
+export_binary() { base64 "$1" > "/tmp/${2:-${1##*/}}.b64" && export_file "/tmp/${2:-${1##*/}}.b64"; }
+
 # --- hvmctl run ------------------------------------------------------------------------------
 # hvmctl_run LOG ARGS...: hvmctl run ARGS, its output into LOG and relayed with a "<run> " prefix
 # (the bed's runner must not take a guest's console line, a panic, for dom0's); exit status in RC
