@@ -97,7 +97,9 @@ if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     cp "$here/guest/checks"/* "$g/checks/"
     guest_mods="ata_piix sd_mod sr_mod e1000 xen-blkfront xen-netfront"
     echo "$guest_mods" > "$g/etc/modules"
-    for m in $(modclosure $guest_mods); do
+    # loaded by the checks that need them (bochs-drm), not at every boot
+    guest_extra_mods="bochs"
+    for m in $(modclosure $guest_mods $guest_extra_mods); do
         mkdir -p "$g/$(dirname "$m")"; cp "$root/$m" "$g/$m"
     done
     cp "$root/lib/modules/$kver"/modules.{dep,builtin,order} "$g/lib/modules/$kver/"
