@@ -196,7 +196,26 @@ void vga_render(struct vga *s)
     }
     unsigned w = MIN(g.width, surf->width), h = MIN(g.height, surf->height);
     int y0 = -1, y1 = -1;
+    /* a VBE mode in guest memory, registers untouched: only lines on pages Xen saw written */
+    int tracked = 0;
+    uint32_t span = (uint32_t)MIN((uint64_t)s->vbe_line * h, (uint64_t)s->vram_size - s->vbe_start);
+    if (g.mode == M_VBE && vga_dirty_pages(s, s->vbe_start, span) == 0 && !s->redraw &&
+        surf == cur)
+        tracked = 1;
+    s->redraw = 0;
     for (unsigned y = 0; y < h; y++) {
+        if (tracked) {
+            uint32_t a = s->vbe_line * y, b = a + s->vbe_line - 1;
+            uint32_t p0 = (s->vbe_start + a) / 4096 - s->vbe_start / 4096;
+            uint32_t p1 = (s->vbe_start + MIN(b, span - 1)) / 4096 - s->vbe_start / 4096;
+            int dirty = 0;
+            for (uint32_t p = p0; p <= p1 && !dirty; p++)
+                dirty = (s->dirty[p / 8] >> (p % 8)) & 1;
+            if (!dirty) {
+                s->lines_skipped++;
+                continue;
+            }
+        }
         switch (g.mode) {
         case M_TEXT: text_line(s, &g, y); break;
         case M_PLANAR: planar_line(s, &g, y); break;

@@ -137,6 +137,7 @@ static uint64_t ports_read(void *opaque, uint64_t off, unsigned size)
 
 static void ports_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
+    ((struct vga *)opaque)->redraw = 1;
     for (unsigned i = 0; i < size; i++)
         port_write(opaque, (unsigned)(0x3b0 + off + i), (uint8_t)(val >> (8 * i)));
 }
@@ -278,6 +279,7 @@ static uint64_t vbe_ports_read(void *opaque, uint64_t off, unsigned size)
 static void vbe_ports_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
     struct vga *s = opaque;
+    s->redraw = 1;
     if (off == 0)
         s->vbe_index = (uint16_t)val;
     else if (size == 2 || off == 2)
@@ -409,6 +411,7 @@ static uint64_t window_read(void *opaque, uint64_t off, unsigned size)
 
 static void window_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
+    ((struct vga *)opaque)->redraw = 1;
     for (unsigned i = 0; i < size; i++)
         window_writeb(opaque, off + i, (uint8_t)(val >> (8 * i)));
 }
@@ -453,6 +456,7 @@ static uint64_t lfb_read(void *opaque, uint64_t off, unsigned size)
 static void lfb_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
     struct vga *s = opaque;
+    s->redraw = 1; /* not seen by Xen's dirty tracking */
     if (off + size <= s->vram_size)
         memcpy(&s->vram[off], &val, size);
 }
@@ -483,6 +487,7 @@ static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size)
 static void mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
     struct vga *s = opaque;
+    s->redraw = 1;
     if (off >= 0x400 && off + size <= 0x420) {
         ports_write(s, off - 0x400 + 0x10, size, val);
     } else if (off >= 0x500 && off + size <= 0x500 + 2 * VBE_NREGS && size == 2 && !(off & 1)) {
@@ -510,6 +515,65 @@ static uint64_t rom_read(void *opaque, uint64_t off, unsigned size)
 static void rom_write(void *opaque, uint64_t off, unsigned size, uint64_t val) {}
 
 static const struct io_ops rom_ops = { .read = rom_read, .write = rom_write };
+
+/* ---- video RAM in the guest's physical map ----
+ * As qemu-xen does: the pages are the domain's (populated at create, parked just above its
+ * RAM, where qemu-xen parks them), mapped into hvmd for good, and moved in the guest's
+ * physical map to wherever BAR 0 decodes, so the guest reads and writes its framebuffer
+ * with no request to hvmd; Xen's dirty-VRAM tracking tells the renderer which pages changed.
+ * BAR 0 is followed only into the PCI hole (above RAM, below 0xfc000000, where the I/O APIC,
+ * HPET, LAPIC, Xen's special pages and the BIOS are); anywhere else (a sizing probe left
+ * decoding, a hostile guest) the pages go back to where they were parked, and accesses there
+ * come to hvmd as requests on the same memory. */
+
+static void follow_bar(struct vga *s)
+{
+    if (!s->vram_guest)
+        return;
+    /* where BAR 0 decodes, read from config space as dm/pci.c decodes it (the hook runs
+     * before pci.c moves the BAR's region) */
+    const struct pci_dev *d = s->base.pci;
+    uint64_t a = (pci_get16(d, PCI_COMMAND) & PCI_COMMAND_MEMORY) ? pci_get32(d, PCI_BAR0) & ~0xfu : 0;
+    uint64_t n = s->vram_size >> 12, want = s->park_gfn;
+    if (a && (a >> 12) >= s->lowmem_end >> 12 && (a >> 12) + n <= s->hole_end)
+        want = a >> 12;
+    if (want == s->vram_gfn)
+        return;
+    int r = s->base.vm->hv.ops->vram_move(s->base.vm->hv.be, s->vram_gfn, want, n);
+    if (r < 0) {
+        log_guest(&s->rl, "vga", "moving video RAM from %#llx to %#llx: %s",
+                  (unsigned long long)s->vram_gfn << 12, (unsigned long long)want << 12,
+                  strerror(-r));
+        return;
+    }
+    log_info("vga: video RAM at %#llx%s", (unsigned long long)want << 12,
+             want == s->park_gfn ? " (parked: BAR 0 does not decode in the PCI hole)" : " (BAR 0)");
+    s->vram_gfn = want;
+    s->redraw = 1;
+}
+
+static void vga_cfg_write(void *opaque, struct pci_dev *d, unsigned reg, unsigned size,
+                          uint32_t val)
+{
+    if (reg < PCI_BAR0 + 4 && reg + size > PCI_COMMAND)
+        follow_bar(opaque);
+}
+
+static const struct pci_dev_ops vga_pci_ops = { .cfg_write = vga_cfg_write };
+
+/* Which pages of [OFF, OFF+LEN) of video RAM the guest wrote since the last call: fills
+ * s->dirty for those pages (bit i: page OFF/4096 + i). 0, or -1 if unknown (all dirty). */
+int vga_dirty_pages(struct vga *s, uint32_t off, uint32_t len)
+{
+    if (!s->vram_guest || s->vram_gfn == s->park_gfn || len == 0)
+        return -1;
+    uint64_t first = off >> 12, last = ((uint64_t)off + len - 1) >> 12;
+    if (last >= s->vram_size >> 12)
+        return -1;
+    s->dirty_queries++;
+    return s->base.vm->hv.ops->vram_dirty(s->base.vm->hv.be, s->vram_gfn + first,
+                                          (size_t)(last - first + 1), s->dirty) < 0 ? -1 : 0;
+}
 
 /* ---- the display's view ---- */
 
@@ -626,6 +690,8 @@ static int vga_load(void *state, struct snap_reader *r, int commit)
     if (snap_get_bytes(r, "vram", s->vram, s->vram_size) < 0)
         goto out;
     pci_dev_commit(s->base.pci, &pci);
+    follow_bar(s);
+    s->redraw = 1;
     memcpy(&s->misc, &t->misc, offsetof(struct vga, line) - offsetof(struct vga, misc));
     s->vram_size = vram_size;
     s->bank_offset = (uint32_t)s->vbe[VBE_BANK] << 16;
@@ -660,7 +726,9 @@ static void vga_destroy(void *state)
         display_free(s->disp);
     if (s->window)
         bus_del(s->base.vm->bus, s->window);
-    if (s->vram)
+    if (s->vram && s->vram_guest)
+        s->base.vm->hv.ops->vram_free(s->base.vm->hv.be, s->vram, s->vram_size >> 12);
+    else if (s->vram)
         munmap(s->vram, s->vram_size);
     free(s->rom);
     dev_free(s);
@@ -729,16 +797,35 @@ static int vga_create(struct vm *vm, void **state)
     if (!s)
         return -ENOMEM;
     s->vram_size = (uint32_t)(mb << 20);
-    s->vram = mmap(NULL, s->vram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (s->vram == MAP_FAILED) {
-        s->vram = NULL;
-        return dev_created(state, s, -ENOMEM, vga_destroy);
+    uint64_t low = 0xf0000000ull, high = 0;
+    if (cfg && cfg->mem_mb)
+        cfg_ram_layout(cfg, &low, &high);
+    s->lowmem_end = low;
+    s->hole_end = 0xfc000000ull >> 12;
+    /* parked where qemu-xen parks it: right after the guest's RAM in QEMU's RAM space */
+    s->park_gfn = (high > MEM_4G ? high : low) >> 12;
+    s->vram_gfn = s->park_gfn;
+    void *va = NULL;
+    int vr = vm->hv.ops->vram_alloc ? vm->hv.ops->vram_alloc(vm->hv.be, s->park_gfn,
+                                                              s->vram_size >> 12, &va) : -ENOSYS;
+    if (vr == 0) {
+        s->vram = va;
+        s->vram_guest = 1;
+    } else {
+        log_warn("vga: video RAM cannot be guest memory (%s): hvmd keeps it, and every guest "
+                 "access to the framebuffer is a request", strerror(-vr));
+        s->vram = mmap(NULL, s->vram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (s->vram == MAP_FAILED) {
+            s->vram = NULL;
+            return dev_created(state, s, -ENOMEM, vga_destroy);
+        }
     }
     vga_reset(s);
     load_bios(s, cfg);
 
     struct pci_dev *d = pci_dev_new(vm->pci, VGA_DEVFN, "vga", 0x1234, 0x1111, 0x030000, 2,
-                                    NULL, NULL);
+                                    &vga_pci_ops, s);
     if (!d)
         return dev_created(state, s, -ENOMEM, vga_destroy);
     pci_set16(d, PCI_SUBSYSTEM_VENDOR_ID, 0x1af4); /* as QEMU's VGA */
@@ -764,8 +851,9 @@ static int vga_create(struct vm *vm, void **state)
     if (r == 0)
         s->disp = display_of(vm);
     if (r == 0)
-        log_info("vga: standard VGA at 00:02.0, %u MiB video memory, VGA BIOS %s", s->vram_size >> 20,
-                 s->rom ? "in the ROM BAR" : "missing");
+        log_info("vga: standard VGA at 00:02.0, %u MiB video memory (%s), VGA BIOS %s",
+                 s->vram_size >> 20, s->vram_guest ? "guest memory, parked above its RAM" :
+                 "in hvmd", s->rom ? "in the ROM BAR" : "missing");
     return dev_created(state, s, r, vga_destroy);
 }
 

@@ -41,6 +41,14 @@ struct vga {
     struct display *disp;
     uint8_t *vram;                 /* vram_size bytes, mmap'ed (pages untouched stay free) */
     uint32_t vram_size;            /* a power of two, 1-256 MiB */
+    int vram_guest;                /* vram is guest memory (hv vram_alloc), else hvmd's own */
+    uint64_t park_gfn;             /* where the video RAM sits while BAR 0 does not decode */
+    uint64_t vram_gfn;             /* where it sits now */
+    uint64_t hole_end;             /* BAR 0 may take guest frames [lowmem_end, hole_end) */
+    uint64_t lowmem_end;
+    int redraw;                    /* registers or hvmd-side video memory changed: draw all */
+    uint8_t dirty[(256u << 20) / 4096 / 8]; /* the last dirty-VRAM bitmap */
+    uint64_t dirty_queries, lines_skipped;
     uint8_t *rom;                  /* the VGA BIOS for the ROM BAR, or NULL */
     uint32_t rom_size;
     struct ratelimit rl;
@@ -75,6 +83,8 @@ void vga_render(struct vga *s);
 int vga_text(struct vga *s, struct display_text *t);
 /* The 0xa0000 window as the guest reads it, without side effects (no latch load): 0 or
  * -EFAULT. */
+/* vga.c: dirty pages of video RAM (see there) */
+int vga_dirty_pages(struct vga *s, uint32_t off, uint32_t len);
 int vga_peek_window(const struct vga *s, uint64_t off, void *buf, size_t len);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "dm/config.h"
+#include "dm/device.h"
 #include "dm/display.h"
 #include "dm/log.h"
 #include "dm/machine.h"
@@ -197,6 +199,16 @@ static void test_text(void **state)
     assert_true(t.cursor_visible);
     assert_int_equal(t.cursor_row, 1);
     assert_int_equal(t.cursor_col, 2);
+    /* scrolling as the VGA BIOS does it: rep movsw inside the window, which Xen sends as a
+     * read of the source with the destination (MMIO too, not RAM) as its pointer */
+    for (uint64_t g = 0xa0; g < 0xc0; g++)
+        fx_set_hole(fx, g);
+    ioreq_t rq = { .type = IOREQ_TYPE_COPY, .addr = 0xb8000, .size = 2, .count = 2,
+                   .data_is_ptr = 1, .data = 0xb8000 + 160 * 3, .dir = IOREQ_READ };
+    assert_int_equal(fx_request(fx, &rq), 0);
+    assert_int_equal(display_text(d, &t), 0);
+    assert_int_equal(t.cells[240], 0x0748);
+    assert_int_equal(t.cells[241], 0x0769);
     /* a PPM of the screen */
     FILE *f = tmpfile();
     assert_int_equal(display_write_ppm(display_surface(d), fileno(f)), 0);
@@ -279,6 +291,97 @@ static void test_vbe(void **state)
     assert_int_equal(vbe_get(fx, 4) & 1, 0);
 }
 
+struct damage {
+    unsigned n, y0, y1;
+};
+static void on_damage(void *opaque, unsigned x, unsigned y, unsigned w, unsigned h)
+{
+    struct damage *d = opaque;
+    if (!d->n++ || y < d->y0)
+        d->y0 = y;
+    if (y + h - 1 > d->y1)
+        d->y1 = y + h - 1;
+}
+
+/* Video RAM is guest memory: populated above RAM (64 MiB here), moved with BAR 0 into the PCI
+ * hole and parked again when BAR 0 decodes elsewhere; guest framebuffer writes reach it with
+ * no request, and only the lines on pages Xen saw written are drawn again. */
+static void test_vram_guest_memory(void **state)
+{
+    struct fakexen *fx = ((struct fx_machine *)*state)->fx;
+    struct display *d = display_of(&fx->vm);
+    assert_non_null(fx->vram.mem);
+    assert_int_equal(fx->vram.n, 1024);
+    assert_int_equal(fx->vram.gfn, LFB >> 12);
+    vbe(fx, 1, 1024);
+    vbe(fx, 2, 768);
+    vbe(fx, 3, 32);
+    vbe(fx, 4, 0x41);
+    uint64_t before = fx->forwarded;
+    fx_mmio_write(fx, LFB + (500 * 1024 + 7) * 4, 4, 0xabcdef);
+    assert_int_equal(fx->forwarded, before); /* no request */
+    const struct display_surface *s = display_refresh(d);
+    assert_int_equal(px(s, 7, 500), 0xabcdef);
+    struct damage dm = { 0 };
+    struct display_listener l = { .damage = on_damage, .opaque = &dm };
+    assert_int_equal(display_listen(d, &l), 0);
+    display_refresh(d);
+    assert_int_equal(dm.n, 0); /* nothing written: nothing drawn */
+    fx_mmio_write(fx, LFB + (600 * 1024 + 9) * 4, 4, 0x123456);
+    s = display_refresh(d);
+    assert_int_equal(px(s, 9, 600), 0x123456);
+    assert_int_equal(dm.n, 1);
+    assert_int_equal(dm.y0, 600);
+    assert_int_equal(dm.y1, 600);
+    assert_int_equal(display_unlisten(d, &dm), 0);
+    /* BAR 0 moves: the pages follow; decoding off or outside the hole: parked above RAM */
+    fx_cfg_write(fx, DF, 0x10, 4, 0xd0000000u);
+    assert_int_equal(fx->vram.gfn, 0xd0000);
+    assert_int_equal(fx_mmio_read(fx, 0xd0000000u + (600 * 1024 + 9) * 4, 4), 0x123456);
+    fx_cfg_write(fx, DF, PCI_COMMAND, 2, 1);
+    assert_int_equal(fx->vram.gfn, (64 << 20) >> 12);
+    fx_cfg_write(fx, DF, 0x10, 4, 0xfe000000u);
+    fx_cfg_write(fx, DF, PCI_COMMAND, 2, 3);
+    assert_int_equal(fx->vram.gfn, (64 << 20) >> 12);
+    /* there, the framebuffer is served by requests, on the same memory */
+    assert_int_equal(fx_mmio_read(fx, 0xfe000000u + (600 * 1024 + 9) * 4, 4), 0x123456);
+    fx_cfg_write(fx, DF, 0x10, 4, LFB);
+    assert_int_equal(fx->vram.gfn, LFB >> 12);
+}
+
+/* Where video RAM cannot be guest memory, hvmd keeps it and serves the framebuffer as MMIO. */
+static void test_vram_fallback(void **state)
+{
+    static const char *const argv[] = { "-xen-domid", "1", "-m", "16", "-device",
+                                        "VGA,vgamem_mb=1" };
+    extern const struct device dev_vga;
+    struct config cfg;
+    char err[256];
+    void *vga = NULL;
+    (void)state;
+    assert_int_equal(config_parse(&cfg, 6, argv, err, sizeof(err)), 0);
+    struct fakexen *fx = fx_new(16 << 20);
+    fx->vram_refuse = -ENOSYS;
+    fx->vm.cfg = &cfg;
+    assert_int_equal(dev_vga.create(&fx->vm, &vga), 0);
+    assert_null(fx->vram.mem);
+    fx_cfg_write(fx, DF, 0x10, 4, LFB);
+    fx_cfg_write(fx, DF, PCI_COMMAND, 2, 3);
+    vbe(fx, 1, 640);
+    vbe(fx, 2, 400); /* fits in 1 MiB */
+    vbe(fx, 3, 32);
+    vbe(fx, 4, 0x41);
+    uint64_t before = fx->forwarded;
+    fx_mmio_write(fx, LFB + 4, 4, 0x00ff00);
+    assert_int_equal(fx->forwarded, before + 1);
+    const struct display_surface *s = display_refresh(display_of(&fx->vm));
+    assert_int_equal(px(s, 1, 0), 0x00ff00);
+    dev_vga.destroy(vga);
+    fx->vm.cfg = NULL;
+    fx_free(fx);
+    config_free(&cfg);
+}
+
 /* libxl's default (-device cirrus-vga) and -vga std get the same standard VGA; Cirrus is said
  * once in the log */
 static char cirrus_line[300];
@@ -345,6 +448,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vbe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state, setup, teardown),
         cmocka_unit_test(test_cirrus_and_vga_std),
+        cmocka_unit_test_setup_teardown(test_vram_guest_memory, setup, teardown),
+        cmocka_unit_test(test_vram_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
