@@ -233,6 +233,15 @@ screendump() {
 # base64 -d gives it back)
 export_binary() { base64 "$1" > "/tmp/${2:-${1##*/}}.b64" && export_file "/tmp/${2:-${1##*/}}.b64"; }
 
+# vga_speed_metrics: the guest's vga-speed check's figures ($log) as metrics
+vga_speed_metrics() {
+    local line
+    line=$(grep -a "HVMD-CHECK vga-speed PASS" "$log" | head -1)
+    [ -n "$line" ] || return 0
+    metric vga_text_1000_writes_us "$(echo "$line" | sed -n 's/.*text_1000_us=\([0-9]*\).*/\1/p')" us
+    metric vga_lfb_fill_1024x768x32_us "$(echo "$line" | sed -n 's/.*lfb_fill_us=\([0-9]*\).*/\1/p')" us
+}
+
 # --- hvmctl run ------------------------------------------------------------------------------
 # hvmctl_run LOG ARGS...: hvmctl run ARGS, its output into LOG and relayed with a "<run> " prefix
 # (the bed's runner must not take a guest's console line, a panic, for dom0's); exit status in RC

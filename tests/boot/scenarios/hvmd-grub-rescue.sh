@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # about: the untouched grub-rescue-cdrom.iso boots from hvmd's IDE CD-ROM under stock xl to GRUB's menu, with libxl's default display (no vga line: -device cirrus-vga, served by hvmd's standard VGA, said in its log): seen on the serial port through SeaBIOS's sercon (split mode beside the VGA BIOS), read back from the VGA text screen with xl qemu-monitor-command "xp 0xb8000", and in a screendump (PPM checked in dom0, PNG exported)
 # step: dm-running 90
-# step: booting-cd 120
+# step: booting-cd 240
 # step: grub 540
 # step: screen 120
 # step: destroyed 60
@@ -10,7 +10,7 @@ hvm_cfg grub hvmd 'memory = 128' 'vga = ' "$(cd_disks /media/grub-rescue-cdrom.i
 xl_start grub hvmd; step dm-running
 tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "-device cirrus-vga" || fail "libxl did not ask for cirrus-vga (its default)"
 grep -q "hvmd serves the standard VGA .* for a Cirrus request" "$dmlog" || fail "hvmd's log does not say it serves the standard VGA for cirrus-vga"
-sercon_text "Booting from DVD/CD" 115 create_to_cd_boot_s || fail "SeaBIOS did not boot from the CD-ROM"
+sercon_text "Booting from DVD/CD" 235 create_to_cd_boot_s || fail "SeaBIOS did not boot from the CD-ROM"
 step booting-cd
 sercon_text "GNU GRUB +version" 290 create_to_grub_s || fail "no GRUB banner on the serial port"
 sercon_text "Use the .* keys to select which entry" 240 || fail "no GRUB menu on the serial port"

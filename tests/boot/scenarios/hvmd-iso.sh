@@ -7,7 +7,7 @@
 # step: poweroff 120
 # step: host-image 90
 . /etc/hvmd-lib.sh
-check_disk /tmp/disk.img 64 ata-piix bochs-drm disk-pattern poweroff
+check_disk /tmp/disk.img 64 ata-piix vga-speed bochs-drm disk-pattern poweroff
 hvm_cfg iso hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' 'vga = "stdvga"' > /tmp/iso.cfg
 xl_start iso hvmd
 info "domain $d, device model pid $pid: $(tr '\0' ' ' < /proc/$pid/cmdline)"
@@ -37,7 +37,8 @@ screendump iso /tmp/iso-screen.png png || fail "screendump (PNG) failed"
 export_binary /tmp/iso-screen.png
 grep -E "vga|screendump" "$dmlog" | sed 's/^/== /'
 step display
-guest_done 230 ata-piix bochs-drm disk-pattern; step checks
+guest_done 230 ata-piix vga-speed bochs-drm disk-pattern; step checks
+vga_speed_metrics
 powers_off iso 110; step poweroff
 image_kept /tmp/disk.img
 grep -E "requests served|ide[01]|ide: " "$dmlog" | sed 's/^/== /'
