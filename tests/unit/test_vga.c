@@ -18,6 +18,7 @@
 #include "dm/display.h"
 #include "dm/log.h"
 #include "dm/machine.h"
+#include "dm/qmp.h"
 #include "dm/snapshot.h"
 #include "tests/lib/machine.h"
 
@@ -382,6 +383,76 @@ static void test_vram_fallback(void **state)
     config_free(&cfg);
 }
 
+static char qmp_out[4096];
+static void collect(void *opaque, const char *data, size_t n)
+{
+    size_t l = strlen(qmp_out);
+    if (l + n < sizeof(qmp_out)) {
+        memcpy(qmp_out + l, data, n);
+        qmp_out[l + n] = 0;
+    }
+}
+
+static const char *qmp_say(struct qmp_conn *c, const char *json)
+{
+    qmp_out[0] = 0;
+    assert_int_equal(qmp_conn_input(c, json, strlen(json)), 0);
+    return qmp_out;
+}
+
+/* QMP screendump (QEMU 7: filename, format ppm|png) and HMP screendump / xp through the
+ * display: the text screen as a 720x400 picture, the characters at 0xb8000 */
+static void test_screendump(void **state)
+{
+    struct fx_machine *b = *state;
+    struct fakexen *fx = b->fx;
+    char err[256], ppm[64], png[64], cmd[160];
+    static const struct qmp_ops ops = { 0 };
+    snprintf(ppm, sizeof(ppm), "/tmp/hvmd-vga-%d.ppm", (int)getpid());
+    snprintf(png, sizeof(png), "/tmp/hvmd-vga-%d.png", (int)getpid());
+    unlink(ppm);
+    unlink(png);
+    set_mode3(fx);
+    fx_mmio_write(fx, 0xb8000, 4, 0x074b074f); /* "OK" */
+    struct qmp *q = qmp_new(&fx->vm, &b->cfg, &ops, NULL, err, sizeof(err));
+    assert_non_null(q);
+    struct qmp_conn *c = qmp_conn_new(q, collect, NULL);
+    assert_non_null(c);
+    qmp_say(c, "{\"execute\":\"qmp_capabilities\"}");
+    snprintf(cmd, sizeof(cmd), "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\"}}", ppm);
+    assert_string_equal(qmp_say(c, cmd), "{\"return\":{}}\r\n");
+    FILE *f = fopen(ppm, "rb");
+    char hdr[16] = "";
+    assert_non_null(f);
+    assert_int_equal(fread(hdr, 1, 15, f), 15);
+    fclose(f);
+    assert_memory_equal(hdr, "P6\n720 400\n255\n", 15);
+    snprintf(cmd, sizeof(cmd), "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\",\"format\":\"png\"}}", png);
+    assert_string_equal(qmp_say(c, cmd), "{\"return\":{}}\r\n");
+    f = fopen(png, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(hdr, 1, 8, f), 8);
+    fclose(f);
+    assert_memory_equal(hdr, "\x89PNG\r\n\x1a\n", 8);
+    /* an earlier screendump is replaced; any other file is not */
+    assert_string_equal(qmp_say(c, cmd), "{\"return\":{}}\r\n");
+    assert_non_null(strstr(qmp_say(c, "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"/etc/passwd\"}}"),
+                           "failed to open file '/etc/passwd'"));
+    assert_non_null(strstr(qmp_say(c, "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"/tmp/x\",\"format\":\"bmp\"}}"),
+                           "does not accept value 'bmp'"));
+    /* HMP, as xl qemu-monitor-command sends it */
+    unlink(ppm);
+    snprintf(cmd, sizeof(cmd), "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"screendump %s\"}}", ppm);
+    assert_string_equal(qmp_say(c, cmd), "{\"return\":\"\"}\r\n");
+    assert_int_equal(access(ppm, F_OK), 0);
+    assert_non_null(strstr(qmp_say(c, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"xp /4xb 0xb8000\"}}"),
+                           "00000000000b8000: 0x4f 0x07 0x4b 0x07"));
+    qmp_conn_free(c);
+    qmp_free(q);
+    unlink(ppm);
+    unlink(png);
+}
+
 /* libxl's default (-device cirrus-vga) and -vga std get the same standard VGA; Cirrus is said
  * once in the log */
 static char cirrus_line[300];
@@ -450,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_cirrus_and_vga_std),
         cmocka_unit_test_setup_teardown(test_vram_guest_memory, setup, teardown),
         cmocka_unit_test(test_vram_fallback),
+        cmocka_unit_test_setup_teardown(test_screendump, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
