@@ -16,9 +16,10 @@
  * vgabios-stdvga.bin, from -L or /usr/share/seabios) in the PCI ROM BAR. Rendering (text with
  * the font the BIOS loaded into plane 2, 16-colour planar, 256-colour chained / unchained,
  * VBE 8/15/16/24/32 bpp) is render.c's, on demand of the display's consumers.
- * Left out: video RAM as guest memory (the framebuffer is served as MMIO requests: every
- * guest access to it is a round trip; see the issue), CGA 2-bpp and Hercules graphics,
- * split screen (line compare), panning below a byte, light pen, EDID. */
+ * Video RAM is guest memory where the hypervisor gives it (see "video RAM in the guest's
+ * physical map" below), else hvmd's own with BAR 0 served as MMIO requests.
+ * Left out: CGA 2-bpp and Hercules graphics, split screen (line compare), panning below a
+ * byte, light pen, EDID, blinking. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
