@@ -187,10 +187,12 @@ void vga_render(struct vga *s)
     geometry(s, &g);
     const struct display_surface *cur = display_surface(s->disp);
     struct display_surface *surf;
+    int resized = 0;
     if (!cur || cur->width != g.width || cur->height != g.height) {
         surf = display_resize(s->disp, g.width, g.height);
         if (!surf)
             return;
+        resized = 1;
     } else {
         surf = (struct display_surface *)cur;
     }
@@ -200,7 +202,7 @@ void vga_render(struct vga *s)
     int tracked = 0;
     uint32_t span = (uint32_t)MIN((uint64_t)s->vbe_line * h, (uint64_t)s->vram_size - s->vbe_start);
     if (g.mode == M_VBE && vga_dirty_pages(s, s->vbe_start, span) == 0 && !s->redraw &&
-        surf == cur)
+        !resized)
         tracked = 1;
     s->redraw = 0;
     for (unsigned y = 0; y < h; y++) {
