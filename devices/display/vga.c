@@ -547,8 +547,11 @@ static void follow_bar(struct vga *s)
                   strerror(-r));
         return;
     }
-    log_info("vga: video RAM at %#llx%s", (unsigned long long)want << 12,
-             want == s->park_gfn ? " (parked: BAR 0 does not decode in the PCI hole)" : " (BAR 0)");
+    /* a guest's PCI code turns decoding off and on around sizing: say only new places */
+    if (want != s->park_gfn && want != s->logged_gfn) {
+        log_info("vga: video RAM at %#llx (BAR 0)", (unsigned long long)want << 12);
+        s->logged_gfn = want;
+    }
     s->vram_gfn = want;
     s->redraw = 1;
 }

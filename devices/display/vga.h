@@ -44,6 +44,7 @@ struct vga {
     int vram_guest;                /* vram is guest memory (hv vram_alloc), else hvmd's own */
     uint64_t park_gfn;             /* where the video RAM sits while BAR 0 does not decode */
     uint64_t vram_gfn;             /* where it sits now */
+    uint64_t logged_gfn;           /* the BAR 0 place last logged */
     uint64_t hole_end;             /* BAR 0 may take guest frames [lowmem_end, hole_end) */
     uint64_t lowmem_end;
     int redraw;                    /* registers or hvmd-side video memory changed: draw all */
