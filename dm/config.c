@@ -319,7 +319,7 @@ static const struct optdef optdefs[] = {
     { "-chroot", 1, "dm_restrict (deprivileging) is not supported yet" },
     { "-runas", 1, "dm_restrict (deprivileging) is not supported yet" },
     { "-xen-attach", 0, "PV-only guests are not served yet" },
-    { "-std-vga", 0, "there is no VGA yet" },
+    { "-std-vga", 0, NULL },
     { "-vncunused", 0, "there is no VNC server yet" },
     { "-gfx_passthru", 0, "graphics pass-through is not supported" },
     { "-global", 1, "-global properties are not supported" },
@@ -397,6 +397,8 @@ int config_parse(struct config *cfg, int argc, const char *const argv[], char *e
         } else if (!strcmp(opt, "-display")) {
             if (strcmp(arg, "none"))
                 r = fail(err, errlen, "-display %s: not supported by hvmd (only none)", arg);
+        } else if (!strcmp(opt, "-std-vga")) {
+            cfg->vga_std = 1; /* qemu-traditional's spelling of -vga std */
         } else if (!strcmp(opt, "-vga")) {
             if (!strcmp(arg, "std") || !strcmp(arg, "cirrus"))
                 cfg->vga_std = 1; /* cirrus too: hvmd serves the standard VGA for it */
