@@ -239,7 +239,9 @@ vga_speed_metrics() {
     line=$(grep -a "HVMD-CHECK vga-speed PASS" "$log" | head -1)
     [ -n "$line" ] || return 0
     metric vga_text_1000_writes_us "$(echo "$line" | sed -n 's/.*text_1000_us=\([0-9]*\).*/\1/p')" us
-    metric vga_lfb_fill_1024x768x32_us "$(echo "$line" | sed -n 's/.*lfb_fill_us=\([0-9]*\).*/\1/p')" us
+    local fill
+    fill=$(echo "$line" | sed -n 's/.*lfb_fill_us=\([0-9]*\).*/\1/p')
+    if [ -n "$fill" ]; then metric vga_lfb_fill_1024x768x32_us "$fill" us; else info "vga-speed: ${line#*PASS }"; fi
 }
 
 # --- hvmctl run ------------------------------------------------------------------------------
