@@ -550,8 +550,9 @@ static int fw_cfg_create(struct vm *vm, void **state)
         r = add_e820(s, cfg);
         if (r < 0)
             goto fail;
-        /* no display: SeaBIOS's console (and iPXE's, GRUB's through the BIOS) on COM1 */
-        if (!cfg_has_display(cfg) && cfg->n_serial > 0 && strcmp(cfg->serial[0], "none")) {
+        /* SeaBIOS's console (and iPXE's, GRUB's through the BIOS) on COM1; with a VGA,
+         * SeaBIOS's sercon mirrors its int 10h output there beside the screen */
+        if (cfg->n_serial > 0 && strcmp(cfg->serial[0], "none")) {
             uint8_t port[2];
             st16(port, 0x3f8);
             r = add_named(s, "etc/sercon-port", port, 2);

@@ -320,7 +320,7 @@ static const struct optdef optdefs[] = {
     { "-chroot", 1, "dm_restrict (deprivileging) is not supported yet" },
     { "-runas", 1, "dm_restrict (deprivileging) is not supported yet" },
     { "-xen-attach", 0, "PV-only guests are not served yet" },
-    { "-std-vga", 0, "there is no VGA yet" },
+    { "-std-vga", 0, NULL },
     { "-vncunused", 0, NULL },
     { "-gfx_passthru", 0, "graphics pass-through is not supported" },
     { "-global", 1, "-global properties are not supported" },
@@ -402,9 +402,14 @@ int config_parse(struct config *cfg, int argc, const char *const argv[], char *e
         } else if (!strcmp(opt, "-display")) {
             if (strcmp(arg, "none"))
                 r = fail(err, errlen, "-display %s: not supported by hvmd (only none)", arg);
+        } else if (!strcmp(opt, "-std-vga")) {
+            cfg->vga_std = 1; /* qemu-traditional's spelling of -vga std */
         } else if (!strcmp(opt, "-vga")) {
-            if (strcmp(arg, "none"))
-                r = fail(err, errlen, "-vga %s: not supported by hvmd: there is no VGA yet", arg);
+            if (!strcmp(arg, "std") || !strcmp(arg, "cirrus"))
+                cfg->vga_std = 1; /* cirrus too: hvmd serves the standard VGA for it */
+            else if (strcmp(arg, "none"))
+                r = fail(err, errlen, "-vga %s: not supported by hvmd (std, cirrus: the standard "
+                         "VGA; none)", arg);
         } else if (!strcmp(opt, "-net")) {
             if (strcmp(arg, "none"))
                 r = fail(err, errlen, "-net %s: not supported by hvmd (use -device/-netdev)", arg);
@@ -549,6 +554,8 @@ int cfg_ide(struct config *cfg, struct cfg_ide ide[4], char *err, size_t errlen)
 
 int cfg_has_display(const struct config *cfg)
 {
+    if (cfg->vga_std)
+        return 1;
     static const char *const vga[] = { "VGA", "cirrus-vga", "qxl-vga", "secondary-vga",
                                        "bochs-display", "virtio-vga" };
     for (unsigned i = 0; i < cfg->n_opts; i++)

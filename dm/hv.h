@@ -43,6 +43,19 @@ struct hv_ops {
     int (*set_s_state)(void *be, unsigned state);
     /* Press the ACPI power button (Xen's PM1a PWRBTN_STS + SCI; `xl trigger D power`). */
     int (*power_button)(void *be);
+    /* Video RAM as guest memory (as qemu-xen's xen_ram_alloc): give the domain N new pages at
+     * guest frames GFN.. (from its own allowance: libxl counts videoram in maxmem) and map
+     * them into this process at *ADDR for good. The guest then reads and writes them with no
+     * request to the device model. 0 or a negative errno (nothing left behind). */
+    int (*vram_alloc)(void *be, uint64_t gfn, size_t n, void **addr);
+    void (*vram_free)(void *be, void *addr, size_t n);
+    /* Move those N pages in the guest's physical map from frame FROM to frame TO (a BAR moved;
+     * the mapping at ADDR stays valid: the pages are the same). 0 or a negative errno. */
+    int (*vram_move)(void *be, uint64_t from, uint64_t to, size_t n);
+    /* Which of N pages from frame GFN the guest wrote since the last call (bit i of BITMAP,
+     * N / 8 bytes rounded up, set: written), as Xen's dirty-VRAM tracking reports them; one
+     * range is tracked at a time, and a new range reads all dirty. 0 or a negative errno. */
+    int (*vram_dirty)(void *be, uint64_t gfn, size_t n, uint8_t *bitmap);
 };
 
 /* The ops table of a backend whose functions are named P_map_range, P_unmap_range, ...: one
@@ -55,6 +68,10 @@ struct hv_ops {
         .shutdown = p##_shutdown, .map_gfn = p##_map_gfn, .unmap_gfn = p##_unmap_gfn,       \
         .vcpu_info = p##_vcpu_info, .set_s_state = p##_set_s_state,                         \
         .power_button = p##_power_button,                                                   \
+        .vram_alloc = p##_vram_alloc,                                                       \
+        .vram_free = p##_vram_free,                                                         \
+        .vram_move = p##_vram_move,                                                         \
+        .vram_dirty = p##_vram_dirty,                                                       \
     }
 
 struct hv {

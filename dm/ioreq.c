@@ -78,6 +78,24 @@ static uint64_t rep_mem_lo(const ioreq_t *req, uint32_t first, uint32_t n)
     return req->df ? req->data - (uint64_t)(first + n - 1) * step : req->data + first * step;
 }
 
+/* The memory side of a rep MMIO request that is not RAM but another MMIO range this process
+ * serves (rep movs inside the VGA window, as the VGA BIOS scrolls: Xen sends the source
+ * side with the destination as the pointer): byte by byte through the bus, as QEMU's memory
+ * API would. 0, or -EFAULT if [GPA, GPA+LEN) is not one region. */
+static int mmio_side(struct vm *vm, uint64_t gpa, uint8_t *buf, size_t len, int write)
+{
+    struct io_region *r = bus_find_mmio(vm->bus, gpa);
+    if (!r || gpa + len > r->base + r->len)
+        return -EFAULT;
+    for (size_t i = 0; i < len; i++) {
+        if (write)
+            bus_mmio_write(vm->bus, gpa + i, 1, buf[i]);
+        else
+            buf[i] = (uint8_t)bus_mmio_read(vm->bus, gpa + i, 1);
+    }
+    return 0;
+}
+
 /* rep ins / outs / movs with data_is_ptr. For PIO the port stays; for MMIO the device
  * address moves with the items, the same way as guest memory. */
 static void do_rep(struct vm *vm, ioreq_t *req, int pio)
@@ -105,12 +123,14 @@ static void do_rep(struct vm *vm, ioreq_t *req, int pio)
                 stn(buf + k * size, size, item_read(vm, pio, item_addr(req, pio, done + k), size));
             if (req->df)
                 reverse_items(buf, n, size);
-            if (mem_write(vm->mem, lo, buf, (size_t)n * size) < 0)
+            if (mem_write(vm->mem, lo, buf, (size_t)n * size) < 0 &&
+                (pio || mmio_side(vm, lo, buf, (size_t)n * size, 1) < 0))
                 log_guest(&vm->ioreq_rl, "ioreq", "rep %s read: guest memory %#llx+%u is not RAM",
                           type_name(req->type), (unsigned long long)lo, n * size);
         } else {
             /* guest memory -> device */
-            if (mem_read(vm->mem, lo, buf, (size_t)n * size) < 0) {
+            if (mem_read(vm->mem, lo, buf, (size_t)n * size) < 0 &&
+                (pio || mmio_side(vm, lo, buf, (size_t)n * size, 0) < 0)) {
                 log_guest(&vm->ioreq_rl, "ioreq", "rep %s write: guest memory %#llx+%u is not RAM",
                           type_name(req->type), (unsigned long long)lo, n * size);
                 memset(buf, 0xff, (size_t)n * size);

@@ -16,6 +16,7 @@
 
 extern const struct device dev_i440fx, dev_piix3, dev_piix4_acpi, dev_xen_platform, dev_uart,
     dev_i8042, dev_debugport, dev_fw_cfg, dev_ide;
+extern const struct device dev_vga;
 
 static const struct device *const devices[] = {
     &dev_i440fx,       /* 00:00.0 */
@@ -26,7 +27,8 @@ static const struct device *const devices[] = {
     &dev_uart,         /* COM1-4 from -serial */
     &dev_i8042,        /* 0x60, 0x64 */
     &dev_debugport,    /* 0x402 */
-    /* VGA (00:02.0) and NICs (00:04.0 on) come here */
+    &dev_vga,          /* 00:02.0, 0x3b0-0x3df, 0x1ce, 0xa0000-0xbffff; -device VGA / cirrus-vga */
+    /* NICs (00:04.0 on) come here */
     &dev_fw_cfg,       /* last: its boot order lists the NICs found on the bus */
 };
 
@@ -35,7 +37,7 @@ _Static_assert(sizeof(devices) / sizeof(devices[0]) <= MACHINE_MAX_DEVICES, "dev
 /* Why an option nobody claimed is refused: the devices that will serve it are not there yet. */
 static const char *why_not(const struct cfg_opt *o)
 {
-    static const char *const vga[] = { "VGA", "cirrus-vga", "qxl-vga", "secondary-vga" };
+    static const char *const vga[] = { "qxl-vga", "secondary-vga" };
     if (!strcmp(o->option, "-drive"))
         return " (only if=ide, or if=none with -device ide-cd / ide-hd)";
     if (!strcmp(o->option, "-netdev") || !strcmp(o->first, "e1000") ||
@@ -43,7 +45,7 @@ static const char *why_not(const struct cfg_opt *o)
         return " yet (no emulated NIC)";
     for (unsigned i = 0; i < ARRAY_SIZE(vga); i++)
         if (!strcmp(o->first, vga[i]))
-            return " yet (no VGA; vga=\"none\" in xl.cfg)";
+            return " (hvmd serves the standard VGA: vga=\"stdvga\" or \"cirrus\" in xl.cfg)";
     return "";
 }
 

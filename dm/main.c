@@ -60,6 +60,8 @@ static const char usage[] =
 "  -vncunused               as to=99\n"
 "  -no-shutdown -nodefaults -no-user-config -display none -net none -acpi\n"
 "                           accepted; hvmd behaves so anyway\n"
+"  -device VGA[,vgamem_mb=N]  the standard VGA (Bochs VBE, 1-256 MiB, default 16) at 00:02.0;\n"
+"  -device cirrus-vga, -vga std|cirrus  the same standard VGA (hvmd does not emulate Cirrus)\n"
 "  -nographic               tell the firmware there is no display\n"
 "  -no-acpi                 no PIIX4 power management function\n"
 "  -S                       start with emulation stopped until QMP cont\n"
@@ -72,12 +74,13 @@ static const char usage[] =
 "                           under xl: device_model_args_hvm = [ \"-sandbox\", \"off\" ])\n"
 "  --help, --version\n"
 "\n"
-"Not yet: VGA (use vga=\"none\"), emulated NICs, image formats but raw, USB,\n"
+"Not yet: emulated NICs, image formats but raw, USB,\n"
 "sound, PV-only guests (-machine xenpv), migration (-incoming), dm_restrict (its user, chroot\n"
 "and handle restriction; the seccomp sandbox above is on without it).\n"
 "\n"
 "Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX3 IDE 00:01.1, PIIX4\n"
-"power management 00:01.3, Xen platform device 00:03.0, 16550 UARTs, i8042, fw_cfg (with DMA),\n"
+"power management 00:01.3, standard VGA 00:02.0, Xen platform device 00:03.0, 16550 UARTs,\n"
+"i8042, fw_cfg (with DMA),\n"
 "debug port 0x402. Logs go to stderr (libxl: /var/log/xen/qemu-dm-NAME.log). See hvmd(1).\n";
 
 struct app {
@@ -303,6 +306,11 @@ int main(int argc, char **argv)
         goto out;
     }
     if (a.cfg.sandbox != SANDBOX_OFF && sockets_removed_at_exit(&a, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        goto out;
+    }
+    if (a.cfg.sandbox != SANDBOX_OFF && a.vm.display &&
+        sandbox_opener_start(err, sizeof(err)) < 0) { /* screendump's files */
         log_err("%s", err);
         goto out;
     }

@@ -6,6 +6,7 @@
 #include "dm/chardev.h"
 #include "dm/config.h"
 #include "dm/input.h"
+#include "dm/display.h"
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/mem.h"
@@ -1033,6 +1034,53 @@ static void gen_pci(struct qmp_req *r, yajl_gen g)
 
 static void cmd_query_pci(struct qmp_req *r) { req_return(r, gen_pci); }
 
+/* ---- screendump ---- */
+
+/* Refresh the guest's screen and write it to FILE as FORMAT ("ppm" or "png"). 0, or -1 with
+ * ERR set (QEMU's wording where it has one). The file is opened through the sandbox's opener
+ * (a new file, or one that holds an earlier screendump: sandbox.h). */
+static int screendump(struct qmp *q, const char *file, const char *format, char *err,
+                      size_t errlen)
+{
+    struct display *d = display_of(q->vm);
+    int png;
+    if (!format || !strcmp(format, "ppm")) {
+        png = 0;
+    } else if (!strcmp(format, "png")) {
+        png = 1;
+    } else {
+        snprintf(err, errlen, "Parameter 'format' does not accept value '%.32s'", format);
+        return -1;
+    }
+    if (!d) {
+        snprintf(err, errlen, "There is no console to take a screendump from (the guest has no "
+                 "display: vga=\"none\")");
+        return -1;
+    }
+    const struct display_surface *s = display_refresh(d);
+    int fd = sandbox_open_output(file);
+    if (fd < 0) {
+        snprintf(err, errlen, "failed to open file '%.200s': %s", file, strerror(-fd));
+        return -1;
+    }
+    int r = png ? display_write_png(s, fd) : display_write_ppm(s, fd);
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r < 0) {
+        snprintf(err, errlen, "failed to write '%.200s': %s", file, strerror(-r));
+        return -1;
+    }
+    log_info("screendump: %ux%u %s to %s", s->width, s->height, png ? "PNG" : "PPM", file);
+    return 0;
+}
+
+static void cmd_screendump(struct qmp_req *r)
+{
+    char err[320];
+    if (screendump(r->c->q, arg_str(r, "filename"), arg_str(r, "format"), err, sizeof(err)) < 0)
+        req_error(r, "GenericError", "%s", err); /* else {} */
+}
+
 /* ---- human-monitor-command: the HMP commands users and tools send ---- */
 
 struct hmp {
@@ -1159,7 +1207,10 @@ static void hmp_xp(struct hmp *h, const char *args)
         uint8_t buf[16];
         size_t l = MIN(len, line);
         hmp_printf(h, "%016llx:", addr);
-        if (addr > UINT64_MAX - l || mem_read(h->q->vm->mem, addr, buf, l) < 0) {
+        struct display *d = display_of(h->q->vm);
+        int legacy = d && addr >= 0xa0000 && addr < 0xc0000 && addr + l <= 0xc0000;
+        if (addr > UINT64_MAX - l ||
+            (legacy ? display_read_legacy(d, addr, buf, l) : mem_read(h->q->vm->mem, addr, buf, l)) < 0) {
             hmp_printf(h, " Cannot access memory\r\n");
             return;
         }
@@ -1218,13 +1269,41 @@ static void hmp_sendkey(struct hmp *h, const char *rest)
     send_keys(h->q->vm, codes, n);
 }
 
+/* screendump FILENAME [-f FORMAT] (QEMU 7's HMP order; the format also before the name) */
+static void hmp_screendump(struct hmp *h, const char *args)
+{
+    char file[1024] = "", format[8] = "ppm", err[320];
+    while (*args) {
+        size_t n = strcspn(args, " \t\r\n");
+        if (n == 2 && !strncmp(args, "-f", 2)) {
+            args += n;
+            while (isspace((unsigned char)*args))
+                args++;
+            n = strcspn(args, " \t\r\n");
+            snprintf(format, sizeof(format), "%.*s", (int)MIN(n, sizeof(format) - 1), args);
+        } else if (!file[0] && n < sizeof(file)) {
+            memcpy(file, args, n);
+            file[n] = 0;
+        }
+        args += n;
+        while (isspace((unsigned char)*args))
+            args++;
+    }
+    if (!file[0]) {
+        hmp_printf(h, "Error: screendump: expected a file name\r\n");
+        return;
+    }
+    if (screendump(h->q, file, format, err, sizeof(err)) < 0)
+        hmp_printf(h, "Error: %s\r\n", err);
+}
+
 static const char hmp_help[] =
     "help|? [cmd] -- show the help\r\n"
     "info status -- show the current VM status (running|paused|suspended)\r\n"
     "info version -- show the version of QEMU hvmd answers as\r\n"
     "info block -- show the block devices\r\n"
     "info cpus -- show infos for each CPU\r\n"
-    "screendump filename -- save screen as an image (needs a display: none yet)\r\n"
+    "screendump filename [-f ppm|png] -- save screen as an image\r\n"
     "sendkey keys -- send keys to the VM (QKeyCode names joined by '-': ctrl-alt-delete)\r\n"
     "xp /fmt addr -- physical memory dump starting at 'addr'\r\n";
 
@@ -1266,8 +1345,7 @@ static void hmp_run(struct hmp *h, const char *line)
     } else if (IS("xp")) {
         hmp_xp(h, rest);
     } else if (IS("screendump")) {
-        hmp_printf(h, "Error: screendump: hvmd has no display yet (vga=\"none\"): nothing to "
-                   "take a screendump from\r\n");
+        hmp_screendump(h, rest);
     } else if (IS("sendkey")) {
         hmp_sendkey(h, rest);
     } else {
@@ -1336,6 +1414,7 @@ static const struct builtin {
     { "system_reset", cmd_system_reset, 0, "" },
     { "human-monitor-command", cmd_hmp, 0, "command-line:s cpu-index?:i" },
     { "query-pci", cmd_query_pci, 0, "" },
+    { "screendump", cmd_screendump, 0, "filename:s device?:s head?:i format?:s" },
 };
 
 static int type_ok(yajl_val v, char t)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <limits.h>
 #include <linux/ioctl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,6 +24,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -268,4 +271,133 @@ int sandbox_remove_at_exit(const char *const *paths, unsigned n, char *err, size
     }
     close(p[0]);
     return p[1]; /* held until the process ends: never written, closed by the kernel */
+}
+
+/* ---- the opener (sandbox.h) ---- */
+
+static int opener_fd = -1; /* process-wide, like the filter itself */
+
+/* Open PATH for writing under the rule of sandbox.h: 0+ descriptor or a negative errno. */
+static int open_output(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0 || errno != EEXIST)
+        return fd >= 0 ? fd : -errno;
+    fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    unsigned char head[8] = { 0 };
+    ssize_t n = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        n = pread(fd, head, sizeof(head), 0);
+    int ok = S_ISREG(st.st_mode) &&
+             (st.st_size == 0 || (n >= 2 && head[0] == 'P' && head[1] == '6') ||
+              (n == 8 && !memcmp(head, "\x89PNG\r\n\x1a\n", 8)));
+    if (!ok || ftruncate(fd, 0) < 0) {
+        close(fd);
+        return -EEXIST;
+    }
+    return fd;
+}
+
+static void opener(int sock)
+{
+    static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGPIPE };
+    char path[PATH_MAX + 1];
+    for (unsigned i = 0; i < ARRAY_SIZE(sigs); i++)
+        signal(sigs[i], SIG_IGN);
+    prctl(PR_SET_NAME, "hvmd-opener", 0, 0, 0);
+    for (;;) {
+        ssize_t n = recv(sock, path, PATH_MAX, 0);
+        if (n <= 0)
+            _exit(0);
+        path[n] = 0;
+        int fd = strlen(path) == (size_t)n ? open_output(path) : -EINVAL;
+        int32_t rc = fd < 0 ? fd : 0;
+        struct iovec iov = { &rc, sizeof(rc) };
+        union {
+            struct cmsghdr h;
+            char b[CMSG_SPACE(sizeof(int))];
+        } u;
+        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (fd >= 0) {
+            memset(&u, 0, sizeof(u));
+            m.msg_control = u.b;
+            m.msg_controllen = sizeof(u.b);
+            struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        ssize_t w = sendmsg(sock, &m, MSG_NOSIGNAL);
+        if (fd >= 0)
+            close(fd);
+        if (w < 0)
+            _exit(0);
+    }
+}
+
+int sandbox_opener_start(char *err, size_t errlen)
+{
+    int sv[2];
+    if (opener_fd >= 0)
+        return 0;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        snprintf(err, errlen, "sandbox: opener socket: %s", strerror(errno));
+        return -errno;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        snprintf(err, errlen, "sandbox: starting the opener: %s", strerror(e));
+        return -e;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(0);
+        if (sv[1] != 3 && dup2(sv[1], 3) < 0)
+            _exit(1);
+        if (close_range(4, ~0u, 0) < 0)
+            for (int fd = 4; fd < 65536; fd++)
+                close(fd);
+        opener(3);
+    }
+    close(sv[1]);
+    opener_fd = sv[0];
+    return 0;
+}
+
+int sandbox_open_output(const char *path)
+{
+    if (!path || !*path || strlen(path) > PATH_MAX)
+        return -EINVAL;
+    if (opener_fd < 0)
+        return open_output(path);
+    if (send(opener_fd, path, strlen(path), MSG_NOSIGNAL) < 0)
+        return -errno;
+    int32_t rc = -EIO;
+    struct iovec iov = { &rc, sizeof(rc) };
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+                        .msg_controllen = sizeof(u.b) };
+    ssize_t n = recvmsg(opener_fd, &m, MSG_CMSG_CLOEXEC);
+    if (n != (ssize_t)sizeof(rc))
+        return -EIO;
+    if (rc < 0)
+        return rc;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+        return -EIO;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
 }

@@ -41,4 +41,15 @@ unsigned long sandbox_ioctl_request(unsigned i);
 #define SANDBOX_MAX_PATHS 8
 int sandbox_remove_at_exit(const char *const *paths, unsigned n, char *err, size_t errlen) WUR;
 
+/* Files the sandboxed process writes by path (QMP / HMP screendump): the filter allows no
+ * open, so a small process started now, before the filter (sandbox.c: the opener), opens
+ * them on request and hands the descriptor back. It creates a new file (never following a
+ * symbolic link), or replaces one that already holds a screendump (starts as a PPM or PNG,
+ * or is empty); anything else is refused with EEXIST, so a device model taken over by its
+ * guest cannot overwrite the host's files through it. Without the opener (no sandbox,
+ * tests) the same rule applies in-process. */
+int sandbox_opener_start(char *err, size_t errlen) WUR;
+/* An O_WRONLY descriptor for PATH under that rule, or a negative errno. */
+int sandbox_open_output(const char *path);
+
 #endif

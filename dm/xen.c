@@ -59,9 +59,10 @@ struct xen {
  * refuses (allowing it would allow every hypercall). So a child forked at xen_open, before
  * anything else is opened and before the sandbox, does them for this one domain, on request
  * over a socket pair, and nothing else; it ends when hvmd's end closes (or hvmd dies). */
-enum { H_VCPUS = 1, H_S_STATE = 2, H_POWER = 3 };
+enum { H_VCPUS = 1, H_S_STATE = 2, H_POWER = 3, H_POPULATE = 4 };
 struct helper_req {
     uint32_t op, arg;
+    uint64_t gfn;                   /* H_POPULATE: ARG pages from GFN on */
 };
 struct helper_rep {
     int32_t rc;
@@ -92,6 +93,19 @@ static void helper_serve(int fd, uint32_t domid)
         } else if (rq.op == H_S_STATE && (rq.arg == 0 || rq.arg == 3)) {
             rp.rc = xc_hvm_param_set(xch, domid, HVM_PARAM_ACPI_S_STATE, rq.arg) < 0
                         ? (errno ? -errno : -EIO) : 0;
+        } else if (rq.op == H_POPULATE && rq.arg > 0 && rq.arg <= (256u << 20) / 4096) {
+            /* video RAM: new pages for the domain, from its own allowance (the hypervisor
+             * refuses what exceeds the domain's maximum) */
+            xen_pfn_t *pfns = malloc(rq.arg * sizeof(*pfns));
+            if (!pfns) {
+                rp.rc = -ENOMEM;
+            } else {
+                for (uint32_t i = 0; i < rq.arg; i++)
+                    pfns[i] = (xen_pfn_t)(rq.gfn + i);
+                rp.rc = xc_domain_populate_physmap_exact(xch, domid, rq.arg, 0, 0, pfns) < 0
+                            ? (errno ? -errno : -EIO) : 0;
+                free(pfns);
+            }
         } else if (rq.op == H_POWER) {
             rp.rc = xc_domain_send_trigger(xch, domid, XEN_DOMCTL_SENDTRIGGER_POWER, 0) < 0
                         ? (errno ? -errno : -EIO) : 0;
@@ -146,7 +160,7 @@ static void helper_stop(struct xen *x)
 
 static int helper_call(struct xen *x, uint32_t op, uint32_t arg, struct helper_rep *rp)
 {
-    struct helper_req rq = { op, arg };
+    struct helper_req rq = { op, arg, 0 };
     if (x->helper_fd < 0)
         return -ENOSYS;
     if (write(x->helper_fd, &rq, sizeof(rq)) != (ssize_t)sizeof(rq) ||
@@ -275,6 +289,66 @@ static int x_power_button(void *be)
 {
     struct helper_rep rp;
     return helper_call(be, H_POWER, 0, &rp);
+}
+
+static int x_vram_alloc(void *be, uint64_t gfn, size_t n, void **addr)
+{
+    struct xen *x = be;
+    struct helper_req rq = { H_POPULATE, (uint32_t)n, gfn };
+    struct helper_rep rp;
+    if (n == 0 || n > (256u << 20) / 4096)
+        return -EINVAL;
+    if (x->helper_fd < 0)
+        return -ENOSYS;
+    if (write(x->helper_fd, &rq, sizeof(rq)) != (ssize_t)sizeof(rq) ||
+        read(x->helper_fd, &rp, sizeof(rp)) != (ssize_t)sizeof(rp))
+        return -EPIPE;
+    if (rp.rc < 0)
+        return rp.rc;
+    int *err = calloc(n, sizeof(*err));
+    if (!err)
+        return -ENOMEM;
+    int r = x_map_gfn(be, gfn, n, addr, err);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if (err[i]) {
+            xenforeignmemory_unmap(x->fmem, *addr, n);
+            r = err[i] < 0 ? err[i] : -err[i];
+        }
+    free(err);
+    /* (pages populated and not mapped stay the domain's: they count against its allowance
+     * as they would under qemu-xen, and go with the domain) */
+    return r;
+}
+
+static void x_vram_free(void *be, void *addr, size_t n) { x_unmap_gfn(be, addr, n); }
+
+static int x_vram_move(void *be, uint64_t from, uint64_t to, size_t n)
+{
+    struct xen *x = be;
+    if (xendevicemodel_relocate_memory(x->dmod, (domid_t)x->domid, (uint32_t)n, from, to) < 0)
+        return errno ? -errno : -EIO;
+    /* write-back, as qemu-xen pins it: the guest's MTRRs make the PCI hole uncached */
+    if (xendevicemodel_pin_memory_cacheattr(x->dmod, (domid_t)x->domid, to, to + n - 1,
+                                            XEN_DOMCTL_MEM_CACHEATTR_WB) < 0)
+        log_warn("video RAM at %#llx: pinning it write-back: %s", (unsigned long long)to << 12,
+                 strerror(errno));
+    return 0;
+}
+
+static int x_vram_dirty(void *be, uint64_t gfn, size_t n, uint8_t *bitmap)
+{
+    struct xen *x = be;
+    size_t words = (n + 8 * sizeof(unsigned long) - 1) / (8 * sizeof(unsigned long));
+    unsigned long *bm = calloc(words, sizeof(unsigned long));
+    if (!bm)
+        return -ENOMEM;
+    int r = xendevicemodel_track_dirty_vram(x->dmod, (domid_t)x->domid, gfn, (uint32_t)n, bm);
+    if (r < 0)
+        r = errno ? -errno : -EIO;
+    else
+        memcpy(bitmap, bm, (n + 7) / 8); /* x86: little-endian words are bytes in order */
+    free(bm);
+    return r;
 }
 
 static const struct hv_ops xen_ops = HV_OPS_OF(x);

@@ -211,6 +211,39 @@ text_re() {
     return 1
 }
 
+# vga_text DOMAIN FILE: the VGA text screen (80x25 at 0xb8000) of DOMAIN's device model, read
+# with the monitor's xp as xl users do, characters only, one line per row, into FILE
+vga_text() {
+    xl qemu-monitor-command "$1" "xp /4000xb 0xb8000" > "$2.xp" || return 1
+    awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^0x/) b[n++] = $i + 0 }
+         END { if (n < 4000) exit 1
+               for (r = 0; r < 25; r++) { l = ""
+                   for (c = 0; c < 80; c++) { ch = b[2 * (r * 80 + c)]
+                       l = l sprintf("%c", (ch >= 32 && ch < 127) ? ch : 32) }
+                   sub(/ +$/, "", l); print l } }' "$2.xp" > "$2"
+}
+# screendump DOMAIN FILE [png|ppm]: the monitor's screendump of DOMAIN's screen into FILE
+screendump() {
+    local out
+    out=$(xl qemu-monitor-command "$1" "screendump $2 -f ${3:-ppm}") || return 1
+    [ -z "$out" ] || { info "screendump: $out"; return 1; }
+    [ -s "$2" ]
+}
+# export_binary PATH [NAME]: hand a binary file to the host as base64 text (files/NAME.b64;
+# base64 -d gives it back)
+export_binary() { base64 "$1" > "/tmp/${2:-${1##*/}}.b64" && export_file "/tmp/${2:-${1##*/}}.b64"; }
+
+# vga_speed_metrics: the guest's vga-speed check's figures ($log) as metrics
+vga_speed_metrics() {
+    local line
+    line=$(grep -a "HVMD-CHECK vga-speed PASS" "$log" | head -1)
+    [ -n "$line" ] || return 0
+    metric vga_text_1000_writes_us "$(echo "$line" | sed -n 's/.*text_1000_us=\([0-9]*\).*/\1/p')" us
+    local fill
+    fill=$(echo "$line" | sed -n 's/.*lfb_fill_us=\([0-9]*\).*/\1/p')
+    if [ -n "$fill" ]; then metric vga_lfb_fill_1024x768x32_us "$fill" us; else info "vga-speed: ${line#*PASS }"; fi
+}
+
 # --- hvmctl run ------------------------------------------------------------------------------
 # hvmctl_run LOG ARGS...: hvmctl run ARGS, its output into LOG and relayed with a "<run> " prefix
 # (the bed's runner must not take a guest's console line, a panic, for dom0's); exit status in RC

@@ -146,6 +146,72 @@ static int fx_power_button(void *be)
     return 0;
 }
 
+static int fx_vram_alloc(void *be, uint64_t gfn, size_t n, void **addr)
+{
+    struct fakexen *fx = be;
+    if (fx->vram_refuse)
+        return fx->vram_refuse;
+    if (fx->vram.mem || n == 0)
+        return -EBUSY; /* one at a time is all a test needs */
+    fx->vram.mem = calloc(n, MEM_PAGE_SIZE);
+    fx->vram.dirty = calloc(n, 1);
+    if (!fx->vram.mem || !fx->vram.dirty) {
+        free(fx->vram.mem);
+        free(fx->vram.dirty);
+        fx->vram.mem = fx->vram.dirty = NULL;
+        return -ENOMEM;
+    }
+    fx->vram.gfn = gfn;
+    fx->vram.n = n;
+    *addr = fx->vram.mem;
+    return 0;
+}
+
+static void fx_vram_free(void *be, void *addr, size_t n)
+{
+    struct fakexen *fx = be;
+    if (addr && addr == fx->vram.mem) {
+        free(fx->vram.mem);
+        free(fx->vram.dirty);
+        memset(&fx->vram, 0, sizeof(fx->vram));
+    }
+}
+
+static int fx_vram_move(void *be, uint64_t from, uint64_t to, size_t n)
+{
+    struct fakexen *fx = be;
+    if (!fx->vram.mem || from != fx->vram.gfn || n != fx->vram.n)
+        return -EINVAL;
+    fx->vram.gfn = to;
+    fx->vram_moves++;
+    return 0;
+}
+
+static int fx_vram_dirty(void *be, uint64_t gfn, size_t n, uint8_t *bitmap)
+{
+    struct fakexen *fx = be;
+    memset(bitmap, 0, (n + 7) / 8);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t g = gfn + i;
+        if (!fx->vram.mem || g < fx->vram.gfn || g >= fx->vram.gfn + fx->vram.n)
+            continue;
+        if (fx->vram.dirty[g - fx->vram.gfn])
+            bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+        fx->vram.dirty[g - fx->vram.gfn] = 0;
+    }
+    return 0;
+}
+
+/* The byte of video RAM at guest address ADDR (SIZE bytes), or NULL if ADDR is not there. */
+static uint8_t *vram_at(struct fakexen *fx, uint64_t addr, unsigned size)
+{
+    uint64_t base = fx->vram.gfn << MEM_PAGE_SHIFT, len = (uint64_t)fx->vram.n << MEM_PAGE_SHIFT;
+    if (!fx->vram.mem || addr < base || addr + size > base + len)
+        return NULL;
+    fx->vram_accesses++;
+    return fx->vram.mem + (addr - base);
+}
+
 static const struct hv_ops fx_ops = HV_OPS_OF(fx);
 
 /* What fx_new allocates, freed (the vm aside); FX may be NULL or half made. */
@@ -194,6 +260,7 @@ void fx_free(struct fakexen *fx)
     if (!fx)
         return;
     vm_fini(&fx->vm);
+    fx_vram_free(fx, fx->vram.mem, fx->vram.n);
     release(fx);
 }
 
@@ -298,6 +365,12 @@ void fx_out(struct fakexen *fx, uint16_t port, unsigned size, uint32_t val)
 
 uint64_t fx_mmio_read(struct fakexen *fx, uint64_t addr, unsigned size)
 {
+    uint8_t *v = vram_at(fx, addr, size);
+    if (v) {
+        uint64_t val = 0;
+        memcpy(&val, v, size);
+        return val;
+    }
     if (!fx_claimed(fx, HV_MMIO, addr, addr + size - 1)) {
         fx->absorbed++;
         return ones(size);
@@ -307,6 +380,13 @@ uint64_t fx_mmio_read(struct fakexen *fx, uint64_t addr, unsigned size)
 
 void fx_mmio_write(struct fakexen *fx, uint64_t addr, unsigned size, uint64_t val)
 {
+    uint8_t *v = vram_at(fx, addr, size);
+    if (v) {
+        memcpy(v, &val, size);
+        for (uint64_t a = addr; a < addr + size; a = (a | (MEM_PAGE_SIZE - 1)) + 1)
+            fx->vram.dirty[(a >> MEM_PAGE_SHIFT) - fx->vram.gfn] = 1;
+        return;
+    }
     if (!fx_claimed(fx, HV_MMIO, addr, addr + size - 1)) {
         fx->absorbed++;
         return;

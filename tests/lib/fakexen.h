@@ -54,6 +54,17 @@ struct fakexen {
     unsigned maps, unmaps;       /* map_gfn / unmap_gfn calls */
     uint64_t forwarded;          /* accesses that reached hvmd */
     uint64_t absorbed;           /* accesses Xen answered itself (nobody claimed them) */
+    /* video RAM given with vram_alloc: guest pages at gfn.., accessed by fx_mmio_* directly
+     * (no request: they are RAM), writes marking them dirty as Xen's dirty-VRAM tracking would */
+    struct {
+        uint8_t *mem;
+        uint64_t gfn;
+        size_t n;
+        uint8_t *dirty;          /* a byte per page */
+    } vram;
+    int vram_refuse;             /* what vram_alloc fails with (e.g. -ENOSYS), 0: it works */
+    unsigned vram_moves;
+    uint64_t vram_accesses;      /* guest accesses that went to video RAM directly */
 };
 
 /* A fresh source with RAM_SIZE bytes of guest RAM (< 4 GiB), a vm on it, and a loop.

@@ -168,9 +168,10 @@ static void test_unserved_options_refused(void **state)
 {
     struct fx_machine b;
     char err[256] = "";
-    const char *vga[] = { "-device", "cirrus-vga,vgamem_mb=8" };
+    const char *vga[] = { "-device", "qxl-vga,vgamem_mb=8" };
     assert_int_equal(fx_machine_up(&b, vga, 2, err, sizeof(err)), -EINVAL);
-    assert_non_null(strstr(err, "-device cirrus-vga,vgamem_mb=8: not supported by hvmd yet (no VGA"));
+    assert_non_null(strstr(err, "-device qxl-vga,vgamem_mb=8: not supported by hvmd (hvmd serves "
+                                "the standard VGA"));
     /* a disk image that is not there: the IDE device refuses to start (it logs the path) */
     const char *disk[] = { "-drive", "file=/nonexistent-dir/d,if=ide,index=0,media=disk,format=raw" };
     assert_int_equal(fx_machine_up(&b, disk, 2, err, sizeof(err)), -ENOENT);

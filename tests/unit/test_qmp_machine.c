@@ -355,7 +355,7 @@ static void test_hmp(void **state)
     has(hmp(b, "xp /0x 0"), "Error: xp: at most 4096 bytes");
     o = hmp(b, "xp /4096xb 0");
     assert_int_equal(count(o, "\\r\\n"), 512);
-    has(hmp(b, "screendump /tmp/x.ppm"), "Error: screendump: hvmd has no display yet");
+    has(hmp(b, "screendump /tmp/x.ppm"), "Error: There is no console to take a screendump from");
     /* sendkey: pressed in order, released in reverse, as scan codes the guest's i8042 gives */
     assert_string_equal(hmp(b, "sendkey ctrl-alt-delete"), "{\"return\":\"\"}\r\n");
     static const uint8_t cad[] = { 0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d };

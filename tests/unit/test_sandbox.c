@@ -22,7 +22,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "dm/display.h"
 #include "dm/sandbox.h"
+#include "tests/lib/machine.h"
 
 enum act { ACT_STEADY, ACT_EXEC, ACT_INET, ACT_OPEN, ACT_FORK, ACT_UNIX, ACT_CONNECT,
            ACT_IOCTL, ACT_UNLINK };
@@ -213,6 +215,69 @@ static void test_off_and_log_do_not_kill(void **state)
     assert_int_equal(WEXITSTATUS(st), 22);
 }
 
+/* Screendumps under the filter: the opener (started before) creates a new file or replaces
+ * an earlier screendump, refuses any other file and symbolic links; the PNG and PPM writers
+ * run in the sandbox. */
+static void test_screendump_under_filter(void **state)
+{
+    char dir[64], png[96], ppm[96], other[96], link[96];
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/hvmd-opener-%d", (int)getpid());
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(png, sizeof(png), "%s/a.png", dir);
+    snprintf(ppm, sizeof(ppm), "%s/a.ppm", dir);
+    snprintf(other, sizeof(other), "%s/passwd", dir);
+    snprintf(link, sizeof(link), "%s/link.ppm", dir);
+    FILE *f = fopen(other, "w");
+    fputs("root:x:0:0\n", f);
+    fclose(f);
+    assert_int_equal(symlink(other, link), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        static const char *const extra[] = { "-device", "VGA,vgamem_mb=1" };
+        struct fx_machine b;
+        char err[256];
+        memset(&b, 0, sizeof(b));
+        if (fx_machine_up(&b, extra, 2, err, sizeof(err)) < 0)
+            _exit(10);
+        if (sandbox_opener_start(err, sizeof(err)) < 0 || sandbox_enter(SANDBOX_ON, err, sizeof(err)) < 0)
+            _exit(11);
+        struct display *d = display_of(&b.fx->vm);
+        const struct display_surface *s = display_refresh(d);
+        int fd = sandbox_open_output(png);
+        if (fd < 0 || display_write_png(s, fd) < 0 || close(fd) < 0)
+            _exit(12);
+        fd = sandbox_open_output(ppm);
+        if (fd < 0 || display_write_ppm(s, fd) < 0 || close(fd) < 0)
+            _exit(13);
+        fd = sandbox_open_output(ppm); /* an earlier screendump: replaced */
+        if (fd < 0 || display_write_ppm(s, fd) < 0 || close(fd) < 0)
+            _exit(14);
+        if (sandbox_open_output(other) != -EEXIST)
+            _exit(15);
+        if (sandbox_open_output(link) >= 0)
+            _exit(16);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    struct stat sb;
+    assert_int_equal(stat(ppm, &sb), 0);
+    assert_true(sb.st_size > 11); /* a P6 header and pixels */
+    assert_int_equal(stat(png, &sb), 0);
+    assert_true(sb.st_size > 50);
+    assert_int_equal(stat(other, &sb), 0);
+    assert_int_equal(sb.st_size, 11); /* untouched */
+    unlink(png);
+    unlink(ppm);
+    unlink(link);
+    unlink(other);
+    rmdir(dir);
+}
+
 static void test_mode_names(void **state)
 {
     (void)state;
@@ -234,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_off_and_log_do_not_kill),
         cmocka_unit_test(test_unlink_refused),
         cmocka_unit_test(test_cleaner_removes_own_sockets),
+        cmocka_unit_test(test_screendump_under_filter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

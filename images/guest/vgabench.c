@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* hvmd-vgabench: the cost of the guest's display writes, inside the test guest: 1,000 16-bit
+ * writes to the VGA text buffer at 0xb8000 (through /dev/mem: the legacy window, which the
+ * device model serves) and one fill of a 1024x768x32 framebuffer (3 MiB of 8-byte writes to
+ * the VGA's BAR 0, through its sysfs resource0: video RAM). Prints one line:
+ *   text_1000_us=N lfb_fill_us=N   (or lfb=unmapped:ERRNO if BAR 0 cannot be mapped)
+ * (a fill that takes more than 20 s is stopped there and its time extrapolated)
+ * Freestanding (x86-64 Linux system calls, no libc), like hvmd-diskbench. Built by images/bed.sh. */
+
+#define O_RDWR 02
+#define O_SYNC 04010000
+#define CLOCK_MONOTONIC 1
+#define PROT_RW 3
+#define MAP_SHARED 1
+
+struct ts {
+    long sec, nsec;
+};
+
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+    long r;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return r;
+}
+#define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+static void out(const char *s)
+{
+    long n = 0;
+    while (s[n])
+        n++;
+    sys3(1, 1, s, n);
+}
+
+static char *num(char *p, long v)
+{
+    char t[24];
+    int n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = t[--n];
+    return p;
+}
+
+static char *str(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+static long now_us(void)
+{
+    struct ts t;
+    sys3(228, CLOCK_MONOTONIC, &t, 0);
+    return t.sec * 1000000 + t.nsec / 1000;
+}
+
+/* PATH's bytes [OFF, OFF+LEN) mapped, or 0 with *ERR set to the failing call's -errno */
+static void *map(const char *path, long off, long len, long *err)
+{
+    long fd = sys3(2, path, O_RDWR | O_SYNC, 0);
+    if (fd < 0) {
+        *err = fd;
+        return 0;
+    }
+    long p = sys6(9, 0, len, PROT_RW, MAP_SHARED, fd, off);
+    sys3(3, fd, 0, 0);
+    if (p < 0 && p > -4096) {
+        *err = p;
+        return 0;
+    }
+    return (void *)p;
+}
+
+int cmain(long *sp);
+int cmain(long *sp)
+{
+    char line[160], *p = line;
+    (void)sp;
+    long err = 0;
+    volatile unsigned short *text = map("/dev/mem", 0xb8000, 4096, &err);
+    if (!text) {
+        p = num(str(line, "hvmd-vgabench: /dev/mem at 0xb8000: error -"), -err);
+        *p++ = '\n';
+        *p = 0;
+        out(line);
+        return 1;
+    }
+    long t0 = now_us();
+    for (int i = 0; i < 1000; i++)
+        text[i % 2000] = (unsigned short)(0x0700 | ('A' + i % 26));
+    long t1 = now_us();
+    p = num(str(p, "text_1000_us="), t1 - t0);
+    volatile unsigned long *fb = map("/sys/bus/pci/devices/0000:00:02.0/resource0", 0,
+                                     1024 * 768 * 4, &err);
+    if (!fb) {
+        p = num(str(p, " lfb=unmapped:-"), -err);
+    } else {
+        long t2 = now_us(), t3 = t2, total = 1024 * 768 * 4 / 8, i;
+        /* at most 20 s (a framebuffer served by requests takes minutes): then extrapolated */
+        for (i = 0; i < total; i++) {
+            fb[i] = 0x00336699u * 0x100000001ul;
+            if ((i & 4095) == 4095 && (t3 = now_us()) - t2 > 20000000)
+                break;
+        }
+        t3 = now_us();
+        if (i < total)
+            t3 = t2 + (t3 - t2) * (total / (i + 1));
+        p = num(str(p, " lfb_fill_us="), t3 - t2);
+    }
+    *p++ = '\n';
+    *p = 0;
+    out(line);
+    return 0;
+}
+
+__asm__(".globl _start\n"
+        "_start:\n"
+        "  xor %rbp, %rbp\n"
+        "  mov %rsp, %rdi\n"
+        "  and $-16, %rsp\n"
+        "  call cmain\n"
+        "  mov %eax, %edi\n"
+        "  mov $231, %eax\n"
+        "  syscall\n"
+        "  hlt\n");
