@@ -39,6 +39,7 @@ void rfbEncryptBytes(unsigned char *bytes, char *passwd);
 
 struct bed {
     struct fakexen *fx;
+    struct config cfg;
     struct machine m;
     struct vnc *vnc;
 };
@@ -47,7 +48,11 @@ static int setup(void **state)
 {
     struct bed *b = calloc(1, sizeof(*b));
     char err[256];
+    /* libxl's command line with vga="none": a machine without a display adapter */
+    const char *argv[] = { "-xen-domid", "1", "-m", "16" };
+    assert_int_equal(config_parse(&b->cfg, 4, argv, err, sizeof(err)), 0);
     b->fx = fx_new(16 << 20);
+    b->fx->vm.cfg = &b->cfg;
     assert_int_equal(machine_create(&b->m, &b->fx->vm, err, sizeof(err)), 0);
     *state = b;
     return 0;
@@ -59,6 +64,7 @@ static int teardown(void **state)
     vnc_free(b->vnc);
     machine_destroy(&b->m);
     fx_free(b->fx);
+    config_free(&b->cfg);
     free(b);
     return 0;
 }
