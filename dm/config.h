@@ -60,6 +60,7 @@ struct config {
     int sandbox;                /* -sandbox on|off|log or HVMD_SANDBOX (enum sandbox_mode) */
     int no_acpi;                /* -no-acpi */
     int nographic;              /* -nographic */
+    int usb;                    /* -usb or -usbdevice: the PIIX3 UHCI at 00:01.2 */
     const char *fw_dir;         /* -L DIR: where option ROMs are (default /usr/share/qemu) */
     int log_level;              /* -d LEVEL (hvmd's own: error, warning, info, debug); -1 unset */
     struct cfg_opt opts[CFG_MAX_OPTS];
