@@ -675,6 +675,10 @@ static void uhci_destroy(void *state)
     struct uhci *s = state;
     if (!s)
         return;
+    log_info("uhci: %llu frames run in %llu passes (%llu skipped), %llu NAKs, %llu overlong "
+             "frames, %llu errors", (unsigned long long)s->frames, (unsigned long long)s->passes,
+             (unsigned long long)s->skipped, (unsigned long long)s->naks,
+             (unsigned long long)s->overruns, (unsigned long long)s->errors);
     if (s->timer)
         loop_timer_free(s->timer);
     for (unsigned i = 0; i < UHCI_PORTS; i++)
