@@ -126,7 +126,7 @@ static void test_refusals_name_the_option(void **state)
 {
     static const struct refusal cases[] = {
         { "-vnc", "127.0.0.1:0,to=99", "-vnc 127.0.0.1:0,to=99: not supported" },
-        { "-usb", NULL, "-usb: not supported by hvmd: USB" },
+        { "-soundhw", "hda", "-soundhw hda: not supported by hvmd: sound" },
         { "-machine", "xenpv", "-machine xenpv: hvmd does not serve PV-only" },
         { "-machine", "xenfv,igd-passthru=on", "'igd-passthru' is not supported" },
         { "-incoming", "fd:3", "-incoming fd:3: not supported by hvmd: migration" },

@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "dm/input.h"
 #include "dm/log.h"
+#include "dm/qmp.h"
 #include "dm/snapshot.h"
 #include "tests/lib/machine.h"
 
@@ -473,6 +475,94 @@ static void test_command_line(void **state)
     assert_int_not_equal(fx_machine_up(&m, badport, 3, err, sizeof(err)), 0);
 }
 
+/* QMP input-send-event as a source: the pointer moves without VNC. */
+static char qmp_out[8192];
+static size_t qmp_len;
+static void collect(void *opaque, const char *data, size_t n)
+{
+    (void)opaque;
+    if (qmp_len + n < sizeof(qmp_out)) {
+        memcpy(qmp_out + qmp_len, data, n);
+        qmp_len += n;
+        qmp_out[qmp_len] = 0;
+    }
+}
+static void op_nop(void *o) { (void)o; }
+static const struct qmp_ops qops = { .stop = op_nop, .cont = op_nop, .quit = op_nop };
+
+static const char *qmp(struct qmp_conn *c, const char *cmd)
+{
+    qmp_len = 0;
+    qmp_out[0] = 0;
+    assert_int_equal(qmp_conn_input(c, cmd, strlen(cmd)), 0);
+    assert_int_equal(qmp_conn_input(c, "\n", 1), 0);
+    return qmp_out;
+}
+
+static void test_qmp_input_send_event(void **state)
+{
+    struct bed *b = calloc(1, sizeof(*b));
+    char err[256], ch[160], path[64];
+    snprintf(path, sizeof(path), "/tmp/hvmd-uhci-%d", getpid());
+    snprintf(ch, sizeof(ch), "socket,id=libxl-cmd,path=%s,server=on,wait=off", path);
+    const char *argv[] = { "-xen-domid", "7", "-m", "64", "-chardev", ch,
+                           "-mon", "chardev=libxl-cmd,mode=control", "-usb", "-usbdevice", "tablet" };
+    (void)state;
+    assert_int_equal(config_parse(&b->m.cfg, 11, argv, err, sizeof(err)), 0);
+    b->m.fx = fx_new(64 << 20);
+    b->m.fx->vm.cfg = &b->m.cfg;
+    struct qmp *q = qmp_new(&b->m.fx->vm, &b->m.cfg, &qops, b, err, sizeof(err));
+    assert_non_null(q);
+    b->m.fx->vm.qmp = q;
+    assert_int_equal(machine_create(&b->m.m, &b->m.fx->vm, err, sizeof(err)), 0);
+    struct qmp_conn *c = qmp_conn_new(q, collect, NULL);
+    qmp(c, "{\"execute\":\"qmp_capabilities\"}");
+    bring_up(b);
+    enumerate(b);
+    td(b, INT_TD, T, ACTIVE | CERR3 | IOC, token(0x69, 1, 1, 0, 8), INT_BUF);
+    w32(b, QH_INT + 4, INT_TD);
+    assert_non_null(strstr(qmp(c, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+                                  "{\"type\":\"abs\",\"data\":{\"axis\":\"x\",\"value\":16384}},"
+                                  "{\"type\":\"abs\",\"data\":{\"axis\":\"y\",\"value\":8192}},"
+                                  "{\"type\":\"btn\",\"data\":{\"down\":true,\"button\":\"left\"}}]}}"),
+                           "\"return\""));
+    assert_true(wait_for(b, td_inactive, INT_TD));
+    const uint8_t want[6] = { 1, 0x00, 0x40, 0x00, 0x20, 0 };
+    assert_memory_equal(FX(b)->ram + INT_BUF, want, 6);
+    /* a button alone keeps the position; the wheel is a button press */
+    td(b, INT_TD, T, ACTIVE | CERR3 | IOC, token(0x69, 1, 1, 1, 8), INT_BUF);
+    w32(b, QH_INT + 4, INT_TD);
+    qmp(c, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+           "{\"type\":\"btn\",\"data\":{\"down\":false,\"button\":\"left\"}},"
+           "{\"type\":\"btn\",\"data\":{\"down\":true,\"button\":\"wheel-up\"}}]}}");
+    assert_true(wait_for(b, td_inactive, INT_TD));
+    const uint8_t want2[6] = { 0, 0x00, 0x40, 0x00, 0x20, 1 };
+    assert_memory_equal(FX(b)->ram + INT_BUF, want2, 6);
+    /* refusals: checked before anything is sent */
+    assert_non_null(strstr(qmp(c, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+                                  "{\"type\":\"abs\",\"data\":{\"axis\":\"x\",\"value\":1}},"
+                                  "{\"type\":\"btn\",\"data\":{\"down\":true,\"button\":\"side\"}}]}}"),
+                           "events[1]"));
+    assert_non_null(strstr(qmp(c, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+                                  "{\"type\":\"mtt\",\"data\":{}}]}}"), "not served"));
+    assert_non_null(strstr(qmp(c, "{\"execute\":\"input-send-event\",\"arguments\":{}}"),
+                           "Parameter 'events' is missing"));
+    assert_non_null(strstr(qmp(c, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+                                  "{\"type\":\"key\",\"data\":{\"down\":true,\"key\":{\"type\":\"qcode\",\"data\":\"nokey\"}}}]}}"),
+                           "qcode"));
+    td(b, INT_TD, T, ACTIVE | CERR3 | IOC, token(0x69, 1, 1, 0, 8), INT_BUF);
+    w32(b, QH_INT + 4, INT_TD);
+    for (int i = 0; i < 10; i++)
+        loop_run_once(FX(b)->loop, 5);
+    assert_true(r32(b, INT_TD + 4) & ACTIVE); /* the refused command moved nothing */
+    qmp_conn_free(c);
+    machine_destroy(&b->m.m);
+    qmp_free(q);
+    fx_free(b->m.fx);
+    config_free(&b->m.cfg);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +572,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_registers_by_byte_and_word, setup_bed, teardown_bed),
         cmocka_unit_test_setup_teardown(test_state_round_trip, setup_bed, teardown_bed),
         cmocka_unit_test(test_command_line),
+        cmocka_unit_test(test_qmp_input_send_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
