@@ -635,7 +635,8 @@ static int uhci_load(void *state, struct snap_reader *r, int commit)
         char name[8] = "port0";
         name[4] = (char)('0' + i);
         snap_get_enter(r, name);
-        uint16_t allowed = s->dev[i] ? (PORT_CCS | PORT_DPLUS | PORT_RW | PORT_W1C) : PORT_W1C;
+        uint16_t allowed = s->dev[i] ? (PORT_CCS | PORT_DPLUS | PORT_RW | PORT_W1C)
+                                     : ((PORT_RW & ~PORT_PED) | PORT_W1C);
         if (snap_get_u16(r, "portsc", &portsc[i]) < 0 ||
             snap_check(r, !(portsc[i] & ~allowed), NULL, "%#x: bits this port cannot have", portsc[i]) < 0 ||
             snap_check(r, !s->dev[i] || (portsc[i] & PORT_CCS), NULL, "a device is connected") < 0 ||

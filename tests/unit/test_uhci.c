@@ -188,7 +188,7 @@ static void bring_up(struct bed *b)
 
 static void enumerate(struct bed *b)
 {
-    uint8_t d[64];
+    uint8_t d[128];
     memset(d, 0, sizeof(d));
     /* the first 8 bytes at address 0, as Linux asks */
     assert_int_equal(control(b, 0, 0x80, 6, 0x0100, 0, 8, d), 8);
