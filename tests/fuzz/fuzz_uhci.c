@@ -16,7 +16,8 @@
  *   6  frames: u8 n; run n % 8 + 1 frames at once (stop and start, as a driver that restarts
  *      the controller: each start runs the frame at FRNUM)
  *   7  pointer: u16 x, u16 y, s8 wheel, u8 buttons (input_abs)
- *   8  time: let the loop's timer run for up to 2 ms
+ *   8  time: u8 wait; run the loop's due callbacks (the frame timer), after waiting up to
+ *      1 ms if wait is odd
  *   9  device state: save the machine and load it back
  * Frames never depend on the wall clock except in opcode 8, so most inputs replay exactly. */
 #include <stddef.h>
@@ -172,9 +173,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             input_abs(&fx->vm, x, y, dz, b);
             break;
         }
-        case 8:
-            loop_run_once(fx->loop, 2);
+        case 8: {
+            uint8_t wait;
+            if (!take(&in, &wait, 1))
+                goto done;
+            loop_run_once(fx->loop, wait & 1);
             break;
+        }
         case 9: {
             struct snap_writer w;
             snap_writer_init(&w);
