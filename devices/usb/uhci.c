@@ -24,6 +24,9 @@
  * reclamation loop of Linux needs; anything longer ends with a rate-limited log line); a
  * frame list, QH, TD or buffer outside guest RAM is a host system error (HSE, the HC halts, as
  * a PCI master abort does); an invalid PID or length is a process error (HCPE, halted).
+ * Remote wake-up: a function the host allowed to wake it (SET_FEATURE DEVICE_REMOTE_WAKEUP)
+ * that has news while its port or the bus is suspended sets the port's and USBSTS's resume
+ * detect bits (and FGR under global suspend).
  * Left out: isochronous TDs (no function has such an endpoint: they time out), nested QHs
  * (a QH as a queue element ends the queue, logged), low-speed functions, the debug mode's
  * single stepping, SOF timing (SOFMOD is storage), the legacy keyboard emulation (the trap
@@ -404,10 +407,23 @@ static void tick(void *opaque)
     arm(s);
 }
 
-/* A function has news (a tablet report): back to the 1 ms pace. */
+/* A function has news (a tablet report): back to the 1 ms pace; a suspended function the host
+ * let wake it signals resume (port RD, USBSTS RD, forced global resume if globally suspended). */
 static void wakeup(void *opaque)
 {
     struct uhci *s = opaque;
+    for (unsigned i = 0; i < UHCI_PORTS; i++) {
+        struct usb_dev *d = s->dev[i];
+        uint16_t p = s->portsc[i];
+        if (!d || !d->st.remote_wakeup || !(p & PORT_PED) || (p & PORT_RD) ||
+            !((p & PORT_SUSP) || (s->cmd & CMD_EGSM)))
+            continue;
+        s->portsc[i] |= PORT_RD;
+        if (s->cmd & CMD_EGSM)
+            s->cmd |= CMD_FGR;
+        s->sts |= STS_RD;
+        update_irq(s);
+    }
     if (s->poll_ms > 1 && running(s)) {
         s->poll_ms = 1;
         arm(s);

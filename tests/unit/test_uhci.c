@@ -293,6 +293,25 @@ static void test_enumerate_and_report(void **state)
     assert_int_equal(control(b, 1, 0xa1, 0x01, 0x0100, 0, 6, d), 6);
     assert_int_equal(d[0], 2);
     assert_int_equal(d[1] | d[2] << 8, 0x7fff);
+    /* global suspend: a report from the tablet (remote wake-up is on) signals resume */
+    wr(b, 0x02, 0x3f);
+    assert_int_equal(FX(b)->intx[1][3], 0);
+    wr(b, 0x00, 0x0048);                               /* EGSM, configured, stopped */
+    assert_int_equal(rd(b, 0x02) & 0x24, 0x20);
+    input_abs(&FX(b)->vm, 3, 4, 0, 0);
+    assert_int_equal(rd(b, 0x02) & 0x04, 0x04);        /* resume detect */
+    assert_int_equal(rd(b, 0x10) & 0x40, 0x40);
+    assert_int_equal(rd(b, 0x00) & 0x10, 0x10);        /* forced global resume */
+    assert_int_equal(FX(b)->intx[1][3], 1);
+    wr(b, 0x02, 0x04);
+    wr(b, 0x10, 0x0004);                               /* RD off */
+    wr(b, 0x00, 0x00c1);
+    assert_int_equal(FX(b)->intx[1][3], 0);
+    td(b, INT_TD, T, ACTIVE | CERR3 | IOC, token(0x69, 1, 1, 0, 8), INT_BUF);
+    w32(b, QH_INT + 4, INT_TD);
+    assert_true(wait_for(b, td_inactive, INT_TD));
+    assert_int_equal(FX(b)->ram[INT_BUF + 1], 3);
+    wr(b, 0x02, 0x3f);
     /* a port reset unconfigures it: input goes elsewhere, address 0 again */
     wr(b, 0x10, 0x0200);
     wr(b, 0x10, 0x0000);
