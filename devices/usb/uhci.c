@@ -13,12 +13,14 @@
  * depth-first or breadth-first as each TD's link says), TDs with IOC, short packet detect,
  * error counting, NAK, STALL and babble; interrupts at the end of a frame on INTx (pin D).
  * Time: FRNUM is the next frame to run, and frames run in batches when a loop timer fires:
- * every 1 ms while TDs complete, backing off to every 16 ms while the schedule only NAKs
+ * every 1 ms while TDs complete, backing off to every 32 ms while the schedule only NAKs
  * (a HID tablet with nothing to say) or is empty; a function with news (a tablet report)
  * brings the 1 ms pace back at once, and a FRNUM read runs the frames that are due first. So
  * FRNUM never runs ahead of the schedule (a guest that unlinks a QH and waits for FRNUM to
- * move may free it), and an idle guest costs about 60 short wake-ups a second while the
- * controller runs (none when it is stopped or suspended).
+ * move may free it), and an idle guest costs about 30 short wake-ups a second while the
+ * controller runs (none when it is stopped or suspended). Within a pass, a frame ends at a QH
+ * the pass met before with nothing done since (the schedule every frame shares is walked once
+ * a pass, not once a frame).
  * Guest input is bounded: a frame follows at most UHCI_MAX_LINKS link pointers (a QH met again
  * with nothing done in between ends the frame quietly, as the full-speed bandwidth
  * reclamation loop of Linux needs; anything longer ends with a rate-limited log line); a
@@ -44,8 +46,9 @@
 #define UHCI_PORTS 2
 #define UHCI_IO_SIZE 32
 #define UHCI_MAX_LINKS 256     /* link pointers followed per frame */
-#define UHCI_MAX_CATCHUP 32    /* frames run per pass; frames further behind are skipped */
-#define UHCI_IDLE_MS 16        /* the slowest pace, while nothing completes */
+#define UHCI_MAX_CATCHUP 64    /* frames run per pass; frames further behind are skipped */
+#define UHCI_IDLE_MS 32        /* the slowest pace, while nothing completes */
+#define UHCI_SEEN 32           /* QHs remembered per pass */
 #define FRAME_NS 1000000ull
 #define MAX_XFER 1280          /* the longest TD (MaxLen 0x4ff) */
 
@@ -131,9 +134,12 @@ struct uhci {
     uint64_t frame_time;               /* when frame FRNUM starts (CLOCK_MONOTONIC ns) */
     unsigned poll_ms;                  /* the pace now: 1 .. UHCI_IDLE_MS */
     int in_pass;
+    /* the QHs this pass met, and how far the pass had got then */
+    struct { uint32_t addr; uint64_t progress; } seen[UHCI_SEEN];
+    unsigned n_seen;
     struct ratelimit rl;
     uint64_t progress;                 /* TDs whose state changed */
-    uint64_t frames, skipped, passes, naks, overruns, errors;
+    uint64_t frames, skipped, passes, links, naks, overruns, errors;
 };
 
 static uint64_t now_ns(void)
@@ -296,8 +302,7 @@ static int read_words(struct uhci *s, uint32_t addr, uint32_t *w, unsigned n)
 static void run_frame(struct uhci *s)
 {
     uint32_t ent = (s->flbase & ~0xfffu) + (s->frnum & 0x3ffu) * 4u, link;
-    struct { uint32_t addr; uint64_t progress; } seen[8];
-    unsigned n_seen = 0, budget = UHCI_MAX_LINKS;
+    unsigned budget = UHCI_MAX_LINKS;
     if (read_words(s, ent, &link, 1) < 0) {
         fatal(s, STS_HSE, "the frame list outside guest RAM", ent);
         return;
@@ -305,6 +310,7 @@ static void run_frame(struct uhci *s)
     s->frames++;
     while (!(link & LINK_T)) {
         uint32_t a = link & LINK_ADDR, w[4];
+        s->links++;
         if (!budget--) {
             s->overruns++;
             log_guest(&s->rl, "uhci", "frame %u: more than %u links (a loop?): the rest of the frame "
@@ -326,18 +332,21 @@ static void run_frame(struct uhci *s)
             fatal(s, STS_HSE, "a QH outside guest RAM", a);
             return;
         }
-        /* a QH met again with nothing done since: the rest loops (bandwidth reclamation) */
+        /* A QH this pass met before with nothing done since: what follows was walked already
+         * with the same outcome (in this frame: a loop, as Linux's full-speed bandwidth
+         * reclamation makes; in an earlier frame of the pass: the part of the schedule every
+         * frame shares), so the frame ends here. */
         unsigned k;
-        for (k = 0; k < MIN(n_seen, 8u) && seen[k].addr != a; k++)
+        for (k = 0; k < s->n_seen && s->seen[k].addr != a; k++)
             ;
-        if (k < MIN(n_seen, 8u)) {
-            if (seen[k].progress == s->progress)
+        if (k < s->n_seen) {
+            if (s->seen[k].progress == s->progress)
                 return;
-            seen[k].progress = s->progress;
-        } else {
-            seen[n_seen % 8].addr = a;
-            seen[n_seen % 8].progress = s->progress;
-            n_seen++;
+            s->seen[k].progress = s->progress;
+        } else if (s->n_seen < UHCI_SEEN) {
+            s->seen[s->n_seen].addr = a;
+            s->seen[s->n_seen].progress = s->progress;
+            s->n_seen++;
         }
         uint32_t elem = qh[1];
         while (!(elem & LINK_T) && budget) {
@@ -376,6 +385,7 @@ static void catch_up(struct uhci *s, uint64_t now)
         return;
     s->in_pass = 1;
     s->passes++;
+    s->n_seen = 0;
     uint64_t due = (now - s->frame_time) / FRAME_NS + 1;
     if (due > UHCI_MAX_CATCHUP) {
         uint64_t skip = due - UHCI_MAX_CATCHUP;
@@ -692,9 +702,10 @@ static void uhci_destroy(void *state)
     struct uhci *s = state;
     if (!s)
         return;
-    log_info("uhci: %llu frames run in %llu passes (%llu skipped), %llu NAKs, %llu overlong "
-             "frames, %llu errors", (unsigned long long)s->frames, (unsigned long long)s->passes,
-             (unsigned long long)s->skipped, (unsigned long long)s->naks,
+    log_info("uhci: %llu frames run in %llu passes (%llu skipped), %llu links followed, %llu NAKs, "
+             "%llu overlong frames, %llu errors", (unsigned long long)s->frames,
+             (unsigned long long)s->passes, (unsigned long long)s->skipped,
+             (unsigned long long)s->links, (unsigned long long)s->naks,
              (unsigned long long)s->overruns, (unsigned long long)s->errors);
     if (s->timer)
         loop_timer_free(s->timer);
