@@ -91,7 +91,16 @@ step vcpu-online
 # the USB tablet (usbdevice="tablet": -usb -usbdevice tablet): the guest enumerates it, then an
 # absolute position sent by QMP input-send-event (as a VNC client's pointer would be) reaches
 # the guest's /dev/input/eventN
-wait_re "$con" "HVMD-TABLET-READY|HVMD-CHECK usb-tablet FAIL" 110 || fail "the guest's usb-tablet check did not start"
+# what hvmd costs while the idle guest has not started the controller, then while the
+# guest's driver polls an idle tablet (its reader stays open): CPU ms per second
+cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+cpu_ms_per_s() { # SECONDS
+    local c0 c1 t0 t1; c0=$(cpu); t0=$(now); sleep "$1"; c1=$(cpu); t1=$(now)
+    awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.1f", (b - a) * 10 / (e - s) }'
+}
+wait_re "$con" "HVMD-TABLET-IDLE" 60 || fail "the guest's usb-tablet check did not start"
+metric dm_cpu_idle_ms_per_s "$(cpu_ms_per_s 8)" ms/s
+wait_re "$con" "HVMD-TABLET-READY|HVMD-CHECK usb-tablet FAIL" 110 || fail "the guest's usb-tablet check found no tablet"
 grep -q "HVMD-TABLET-READY" "$con" || { guest_checks_passed "$con" usb-tablet; fail "the guest found no USB tablet"; }
 qmp=/var/run/xen/qmp-libxenstat-$d
 hvmd-qmp "$qmp" '{"execute": "input-send-event", "arguments": {"events": [{"type": "abs", "data": {"axis": "x", "value": 12345}}, {"type": "abs", "data": {"axis": "y", "value": 23456}}, {"type": "btn", "data": {"down": true, "button": "left"}}]}}' \
@@ -100,10 +109,8 @@ wait_re "$con" "HVMD-TABLET-AT" 60 || fail "the guest saw no tablet events"
 grep -q "HVMD-TABLET-AT x=12345 y=23456 left=1" "$con" || fail "the guest's pointer is not where QMP put it: $(grep -o 'HVMD-TABLET-AT.*' "$con")"
 wait_re "$con" "HVMD-CHECK usb-tablet" 30 || fail "the usb-tablet check did not finish"
 guest_checks_passed "$con" usb-tablet || fail "in-guest usb-tablet check failed"
-# what the controller costs while the guest's driver polls an idle tablet (the reader stays open)
-cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
-c0=$(cpu); t0=$(now); sleep 10; c1=$(cpu); t1=$(now)
-metric uhci_idle_dm_cpu_ms_per_s "$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" 'BEGIN { printf "%.1f", (b - a) * 1000 / hz / (e - s) }')" ms/s
+metric dm_cpu_tablet_idle_ms_per_s "$(cpu_ms_per_s 10)" ms/s
+grep -E "uhci|usb" "$dmlog" | sed 's/^/== /'
 step tablet
 
 if [ -n "${XQ_S3:-}" ]; then
@@ -151,5 +158,5 @@ end=$(( $(secs) + 60 ))
 while [ -d "/proc/$pid" ] && [ "$(secs)" -lt "$end" ]; do sleep 0.2; done
 sleep 1
 nothing_left || fail "destroy left something behind"
-grep -E "QMP|piix4|vCPU|S3|devices reset" "$dmlog" | sed 's/^/== /'
+grep -E "QMP|piix4|vCPU|S3|devices reset|uhci" "$dmlog" | sed 's/^/== /'
 step destroy
