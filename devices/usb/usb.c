@@ -23,21 +23,17 @@ static int std_in(struct usb_dev *d, const struct usb_setup *s, uint8_t *buf, si
     struct usb_core_state *st = &d->st;
     unsigned recip = s->type & USB_RECIP_MASK;
     switch (s->request) {
-    case USB_REQ_GET_STATUS:
-        if (max < 2)
-            return (int)max; /* a shorter read gets the start of it */
-        buf[1] = 0;
+    case USB_REQ_GET_STATUS: {
+        uint8_t v[2] = { 0, 0 };
         if (recip == USB_RECIP_DEVICE)
-            buf[0] = (uint8_t)((d->self_powered ? 1 : 0) | (st->remote_wakeup ? 2 : 0));
-        else if (recip == USB_RECIP_INTERFACE)
-            buf[0] = 0;
-        else if (recip == USB_RECIP_ENDPOINT && (s->index & 0x0f) == 0)
-            buf[0] = 0;
-        else if (recip == USB_RECIP_ENDPOINT && (s->index & 0x80))
-            buf[0] = (st->ep_halt >> (s->index & 0x0f)) & 1;
-        else
+            v[0] = (uint8_t)((d->self_powered ? 1 : 0) | (st->remote_wakeup ? 2 : 0));
+        else if (recip == USB_RECIP_ENDPOINT && (s->index & 0x0f) && (s->index & 0x80))
+            v[0] = (st->ep_halt >> (s->index & 0x0f)) & 1;
+        else if (recip != USB_RECIP_INTERFACE && !(recip == USB_RECIP_ENDPOINT && !(s->index & 0x0f)))
             return -1;
-        return 2;
+        memcpy(buf, v, MIN(max, sizeof(v))); /* a shorter read gets the start of it */
+        return (int)MIN(max, sizeof(v));
+    }
     case USB_REQ_GET_DESCRIPTOR:
         if (recip != USB_RECIP_DEVICE && recip != USB_RECIP_INTERFACE)
             return -1;

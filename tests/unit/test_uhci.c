@@ -222,6 +222,21 @@ static void enumerate(struct bed *b)
     assert_int_equal(control(b, 1, 0x00, 3, 1, 0, 0, NULL), 0);       /* remote wake-up on */
     assert_int_equal(control(b, 1, 0x80, 0, 0, 0, 2, d), 2);
     assert_int_equal(d[0], 2);
+    /* ENDPOINT_HALT on the interrupt endpoint: its transfers stall until cleared */
+    assert_int_equal(control(b, 1, 0x02, 3, 0, 0x81, 0, NULL), 0);
+    assert_int_equal(control(b, 1, 0x82, 0, 0, 0x81, 2, d), 2);
+    assert_int_equal(d[0], 1);
+    td(b, INT_TD, T, ACTIVE | CERR3 | IOC, token(0x69, 1, 1, 0, 8), INT_BUF);
+    w32(b, QH_INT + 4, INT_TD);
+    assert_true(wait_for(b, td_inactive, INT_TD));
+    assert_true(r32(b, INT_TD + 4) & STALLED);
+    assert_int_equal(rd(b, 0x02) & 0x02, 0x02);
+    w32(b, QH_INT + 4, T);
+    assert_int_equal(control(b, 1, 0x02, 1, 0, 0x81, 0, NULL), 0);
+    assert_int_equal(control(b, 1, 0x82, 0, 0, 0x81, 2, d), 2);
+    assert_int_equal(d[0], 0);
+    assert_int_equal(control(b, 1, 0x82, 0, 0, 0x02, 2, d), -1);     /* no endpoint 2 OUT */
+    wr(b, 0x02, 0x3f);
 }
 
 static int setup_bed(void **state)
