@@ -99,7 +99,7 @@ cpu_ms_per_s() { # SECONDS
     awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.1f", (b - a) * 10 / (e - s) }'
 }
 wait_re "$con" "HVMD-TABLET-IDLE" 60 || fail "the guest's usb-tablet check did not start"
-metric dm_cpu_idle_ms_per_s "$(cpu_ms_per_s 8)" ms/s
+metric dm_cpu_idle_ms_per_s "$(cpu_ms_per_s 5)" ms/s
 wait_re "$con" "HVMD-TABLET-READY|HVMD-CHECK usb-tablet FAIL" 110 || fail "the guest's usb-tablet check found no tablet"
 grep -q "HVMD-TABLET-READY" "$con" || { guest_checks_passed "$con" usb-tablet; fail "the guest found no USB tablet"; }
 qmp=/var/run/xen/qmp-libxenstat-$d
@@ -109,7 +109,7 @@ wait_re "$con" "HVMD-TABLET-AT" 60 || fail "the guest saw no tablet events"
 grep -q "HVMD-TABLET-AT x=12345 y=23456 left=1" "$con" || fail "the guest's pointer is not where QMP put it: $(grep -o 'HVMD-TABLET-AT.*' "$con")"
 wait_re "$con" "HVMD-CHECK usb-tablet" 30 || fail "the usb-tablet check did not finish"
 guest_checks_passed "$con" usb-tablet || fail "in-guest usb-tablet check failed"
-metric dm_cpu_tablet_idle_ms_per_s "$(cpu_ms_per_s 10)" ms/s
+metric dm_cpu_tablet_idle_ms_per_s "$(cpu_ms_per_s 5)" ms/s
 grep -E "uhci|usb" "$dmlog" | sed 's/^/== /'
 step tablet
 
