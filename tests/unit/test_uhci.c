@@ -370,6 +370,24 @@ static void test_idle_pace(void **state)
     assert_true(ms < 50);
 }
 
+/* S3 wake-up (machine_reset): the controller as after power-on, the tablet unconfigured. */
+static void test_reset_hook(void **state)
+{
+    struct bed *b = *state;
+    bring_up(b);
+    enumerate(b);
+    machine_reset(&b->m.m);
+    assert_int_equal(rd(b, 0x00), 0);
+    assert_int_equal(rd(b, 0x02), 0x20);
+    assert_int_equal(rd(b, 0x04), 0);
+    assert_int_equal(rd(b, 0x10) & 0x0007, 0x0003);   /* connected, changed, disabled */
+    assert_int_equal(fx_cfg_read(FX(b), DEVFN, 0xc0, 2), 0x2000);
+    /* back up: the tablet answers at address 0 again */
+    bring_up(b);
+    uint8_t d[8];
+    assert_int_equal(control(b, 0, 0x80, 6, 0x0100, 0, 8, d), 8);
+}
+
 static int halted(struct bed *b, uint32_t bit) { return (rd(b, 0x02) & (0x20 | bit)) == (0x20 | bit); }
 
 static void test_bad_schedules(void **state)
@@ -508,6 +526,10 @@ static void test_command_line(void **state)
     assert_non_null(strstr(err, "usb-ehci"));
     const char *three[] = { "-usb", "-usbdevice", "tablet", "-usbdevice", "tablet", "-usbdevice", "tablet" };
     assert_int_not_equal(fx_machine_up(&m, three, 7, err, sizeof(err)), 0);
+    const char *nohc[] = { "-device", "usb-tablet" };
+    assert_int_not_equal(fx_machine_up(&m, nohc, 2, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "usb-tablet"));
+    assert_non_null(strstr(err, "UHCI"));
     const char *badport[] = { "-usb", "-device", "usb-tablet,port=3" };
     assert_int_not_equal(fx_machine_up(&m, badport, 3, err, sizeof(err)), 0);
 }
@@ -608,6 +630,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_schedules, setup_bed, teardown_bed),
         cmocka_unit_test_setup_teardown(test_registers_by_byte_and_word, setup_bed, teardown_bed),
         cmocka_unit_test_setup_teardown(test_state_round_trip, setup_bed, teardown_bed),
+        cmocka_unit_test_setup_teardown(test_reset_hook, setup_bed, teardown_bed),
         cmocka_unit_test(test_command_line),
         cmocka_unit_test(test_qmp_input_send_event),
     };
