@@ -733,8 +733,9 @@ static int plug_tablet(struct uhci *s, int port, const char *what)
     return 0;
 }
 
-static int plug_devices(struct uhci *s, struct config *cfg)
+static int plug_devices(struct uhci *s, struct config *cfg, const struct cfg_opt *ctl)
 {
+    const char *ctl_id = ctl ? cfg_get(ctl, "id") : NULL;
     struct cfg_opt *o;
     for (unsigned n = 0; (o = cfg_nth(cfg, "-usbdevice", n)); n++) {
         if (strcmp(o->first, "tablet") || o->n_kv)
@@ -754,8 +755,11 @@ static int plug_devices(struct uhci *s, struct config *cfg)
             }
             p = port[0] - '1';
         }
-        if (bus && strcmp(bus, "usb.0") && strcmp(bus, "usb-bus.0")) {
-            log_err("-device %s: bus=%s: the one USB bus is usb.0", o->raw, bus);
+        size_t idl = ctl_id ? strlen(ctl_id) : 0;
+        int own = ctl_id && bus && !strncmp(bus, ctl_id, idl) && !strcmp(bus + idl, ".0");
+        if (bus && !own && strcmp(bus, "usb.0") && strcmp(bus, "usb-bus.0")) {
+            log_err("-device %s: bus=%s: the one USB bus is %s.0", o->raw, bus,
+                    ctl_id ? ctl_id : "usb");
             return -EINVAL;
         }
         int r = plug_tablet(s, p, "-device usb-tablet");
@@ -803,7 +807,7 @@ static int uhci_create(struct vm *vm, void **state)
     if (r == 0 && vm->loop && !(s->timer = loop_timer_new(vm->loop, tick, s)))
         r = -ENOMEM;
     if (r == 0)
-        r = plug_devices(s, cfg);
+        r = plug_devices(s, cfg, ctl);
     if (r == 0)
         hc_reset(s);
     return dev_created(state, s, r, uhci_destroy);

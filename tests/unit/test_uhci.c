@@ -510,6 +510,11 @@ static void test_command_line(void **state)
     assert_int_equal(fx_machine_up(&m, ok1, 4, err, sizeof(err)), 0);
     assert_int_equal(fx_cfg_read(m.fx, DEVFN, 0, 4), 0x70208086);
     fx_machine_down(&m);
+    const char *ok3[] = { "-device", "piix3-usb-uhci,id=hc", "-device", "usb-tablet,bus=hc.0" };
+    assert_int_equal(fx_machine_up(&m, ok3, 4, err, sizeof(err)), 0);
+    fx_machine_down(&m);
+    const char *badbus[] = { "-device", "piix3-usb-uhci,id=hc", "-device", "usb-tablet,bus=xhci.0" };
+    assert_int_not_equal(fx_machine_up(&m, badbus, 4, err, sizeof(err)), 0);
     const char *ok2[] = { "-usb" };
     assert_int_equal(fx_machine_up(&m, ok2, 1, err, sizeof(err)), 0);
     fx_machine_down(&m);

@@ -102,8 +102,7 @@ wait_re "$con" "HVMD-TABLET-IDLE" 60 || fail "the guest's usb-tablet check did n
 metric dm_cpu_idle_ms_per_s "$(cpu_ms_per_s 5)" ms/s
 wait_re "$con" "HVMD-TABLET-READY|HVMD-CHECK usb-tablet FAIL" 110 || fail "the guest's usb-tablet check found no tablet"
 grep -q "HVMD-TABLET-READY" "$con" || { guest_checks_passed "$con" usb-tablet; fail "the guest found no USB tablet"; }
-qmp=/var/run/xen/qmp-libxenstat-$d
-hvmd-qmp "$qmp" '{"execute": "input-send-event", "arguments": {"events": [{"type": "abs", "data": {"axis": "x", "value": 12345}}, {"type": "abs", "data": {"axis": "y", "value": 23456}}, {"type": "btn", "data": {"down": true, "button": "left"}}]}}' \
+dm_qmp "$d" '{"execute": "input-send-event", "arguments": {"events": [{"type": "abs", "data": {"axis": "x", "value": 12345}}, {"type": "abs", "data": {"axis": "y", "value": 23456}}, {"type": "btn", "data": {"down": true, "button": "left"}}]}}' \
     > /tmp/xq-input.log 2>&1 || { cat /tmp/xq-input.log; fail "QMP input-send-event failed"; }
 wait_re "$con" "HVMD-TABLET-AT" 60 || fail "the guest saw no tablet events"
 grep -q "HVMD-TABLET-AT x=12345 y=23456 left=1" "$con" || fail "the guest's pointer is not where QMP put it: $(grep -o 'HVMD-TABLET-AT.*' "$con")"
