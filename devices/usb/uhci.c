@@ -29,7 +29,8 @@
  * Remote wake-up: a function the host allowed to wake it (SET_FEATURE DEVICE_REMOTE_WAKEUP)
  * that has news while its port or the bus is suspended sets the port's and USBSTS's resume
  * detect bits (and FGR under global suspend).
- * Left out: isochronous TDs (no function has such an endpoint: they time out), nested QHs
+ * Left out: isochronous TDs (no function has such an endpoint: one runs as an ordinary TD and
+ * stalls or times out), nested QHs
  * (a QH as a queue element ends the queue, logged), low-speed functions, the debug mode's
  * single stepping, SOF timing (SOFMOD is storage), the legacy keyboard emulation (the trap
  * bits of 0xc0 are storage). */
