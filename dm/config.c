@@ -309,8 +309,8 @@ static const struct optdef optdefs[] = {
     { "-smp", 1, NULL }, { "-S", 0, NULL }, { "-no-acpi", 0, NULL }, { "-nographic", 0, NULL },
     { "-vga", 1, NULL }, { "-L", 1, NULL }, { "--log-level", 1, NULL },
     { "-sandbox", 1, NULL },
-    { "-usb", 0, "USB is not emulated" },
-    { "-usbdevice", 1, "USB is not emulated" },
+    { "-usb", 0, NULL },
+    { "-usbdevice", 1, NULL },
     { "-soundhw", 1, "sound is not emulated" },
     { "-spice", 1, "SPICE is not served" },
     { "-sdl", 0, "there is no SDL display" },
@@ -429,6 +429,11 @@ int config_parse(struct config *cfg, int argc, const char *const argv[], char *e
                    !strcmp(opt, "-chardev") || !strcmp(opt, "-mon")) {
             const char *name = d->name; /* static storage */
             r = add_opt(&a, cfg, name, arg, err, errlen);
+        } else if (!strcmp(opt, "-usb")) {
+            cfg->usb = 1;
+        } else if (!strcmp(opt, "-usbdevice")) {
+            cfg->usb = 1; /* as in QEMU, a USB device brings its controller */
+            r = add_opt(&a, cfg, "-usbdevice", arg, err, errlen);
         } else if (!strcmp(opt, "-boot")) {
             r = parse_boot(&a, cfg, arg, err, errlen);
         } else if (!strcmp(opt, "-machine") || !strcmp(opt, "-M")) {

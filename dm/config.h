@@ -61,6 +61,7 @@ struct config {
     int no_acpi;                /* -no-acpi */
     int nographic;              /* -nographic */
     int vga_std;                /* -vga std|cirrus: the standard VGA (without -device VGA) */
+    int usb;                    /* -usb or -usbdevice: the PIIX3 UHCI at 00:01.2 */
     const char *fw_dir;         /* -L DIR: where option ROMs are (default /usr/share/qemu) */
     int log_level;              /* -d LEVEL (hvmd's own: error, warning, info, debug); -1 unset */
     const char *vnc;            /* -vnc SPEC ("none" or NULL: no VNC server) */

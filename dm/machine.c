@@ -17,11 +17,13 @@
 extern const struct device dev_i440fx, dev_piix3, dev_piix4_acpi, dev_xen_platform, dev_uart,
     dev_i8042, dev_debugport, dev_fw_cfg, dev_ide;
 extern const struct device dev_vga;
+extern const struct device dev_uhci;
 
 static const struct device *const devices[] = {
     &dev_i440fx,       /* 00:00.0 */
     &dev_piix3,        /* 00:01.0, and the reset control register 0xcf9 */
     &dev_ide,          /* 00:01.1, ports 0x1f0, 0x3f6, 0x170, 0x376; -drive, -device ide-* */
+    &dev_uhci,         /* 00:01.2 with -usb / -usbdevice: UHCI, USB tablet */
     &dev_piix4_acpi,   /* 00:01.3 */
     &dev_xen_platform, /* 00:03.0, ports 0x10-0x13 */
     &dev_uart,         /* COM1-4 from -serial */
@@ -43,6 +45,9 @@ static const char *why_not(const struct cfg_opt *o)
     if (!strcmp(o->option, "-netdev") || !strcmp(o->first, "e1000") ||
         !strcmp(o->first, "rtl8139"))
         return " yet (no emulated NIC)";
+    if (!strcmp(o->option, "-usbdevice") || strstr(o->first, "usb"))
+        return " (USB: a PIIX3 UHCI (-usb, xl.cfg usb=1 or usbversion=1) with tablets "
+               "(-usbdevice tablet, -device usb-tablet) only)";
     for (unsigned i = 0; i < ARRAY_SIZE(vga); i++)
         if (!strcmp(o->first, vga[i]))
             return " (hvmd serves the standard VGA: vga=\"stdvga\" or \"cirrus\" in xl.cfg)";

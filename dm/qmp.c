@@ -98,6 +98,7 @@ struct qmp {
     int suspended;                      /* the guest is in S3 */
     int launched;                       /* cont since -S (else "prelaunch") */
     struct vnc *vnc;                    /* the VNC server, or NULL */
+    struct { unsigned x, y, buttons; int have_abs; } ptr; /* input-send-event's pointer */
 };
 
 /* ---- output ---- */
@@ -1375,6 +1376,122 @@ static void cmd_hmp(struct qmp_req *r)
     free(h.buf);
 }
 
+/* ---- input-send-event: QMP as an input source (dm/input.h) ---- */
+
+static yajl_val member(yajl_val o, const char *key)
+{
+    if (!YAJL_IS_OBJECT(o))
+        return NULL;
+    for (size_t i = 0; i < o->u.object.len; i++)
+        if (!strcmp(o->u.object.keys[i], key))
+            return o->u.object.values[i];
+    return NULL;
+}
+
+/* One event of QEMU's InputEvent union into the batch; APPLY 0 only checks. 0 or -1 answered. */
+struct input_batch { unsigned x, y, buttons; int dx, dy, dz, abs, rel, btn; };
+static int input_event(struct qmp_req *r, yajl_val e, unsigned i, struct input_batch *b, int apply)
+{
+    static const struct { const char *name; unsigned bit; int dz; } buttons[] = {
+        { "left", INPUT_BTN_LEFT, 0 }, { "right", INPUT_BTN_RIGHT, 0 },
+        { "middle", INPUT_BTN_MIDDLE, 0 }, { "wheel-up", 0, 1 }, { "wheel-down", 0, -1 },
+    };
+    const char *type = YAJL_GET_STRING(member(e, "type"));
+    yajl_val data = member(e, "data");
+    if (!type || !YAJL_IS_OBJECT(data)) {
+        req_error(r, "GenericError", "events[%u]: expected {\"type\": ..., \"data\": {...}}", i);
+        return -1;
+    }
+    if (!strcmp(type, "key")) {
+        yajl_val key = member(data, "key"), down = member(data, "down");
+        const char *kt = YAJL_GET_STRING(member(key, "type"));
+        const char *name = YAJL_GET_STRING(member(key, "data"));
+        int code = kt && !strcmp(kt, "qcode") && name ? input_qcode(name) : -1;
+        if (code < 0 || !(YAJL_IS_TRUE(down) || YAJL_IS_FALSE(down))) {
+            req_error(r, "GenericError", "events[%u]: a key event needs a known qcode and 'down'", i);
+            return -1;
+        }
+        if (apply)
+            input_key(r->c->q->vm, (unsigned)code, YAJL_IS_TRUE(down));
+        return 0;
+    }
+    if (!strcmp(type, "btn")) {
+        const char *name = YAJL_GET_STRING(member(data, "button"));
+        yajl_val down = member(data, "down");
+        unsigned k;
+        for (k = 0; name && k < ARRAY_SIZE(buttons) && strcmp(buttons[k].name, name); k++)
+            ;
+        if (!name || k == ARRAY_SIZE(buttons) || !(YAJL_IS_TRUE(down) || YAJL_IS_FALSE(down))) {
+            req_error(r, "GenericError", "events[%u]: a btn event needs 'down' and a button of left, "
+                      "right, middle, wheel-up, wheel-down", i);
+            return -1;
+        }
+        if (YAJL_IS_TRUE(down))
+            b->buttons |= buttons[k].bit;
+        else
+            b->buttons &= ~buttons[k].bit;
+        if (YAJL_IS_TRUE(down))
+            b->dz += buttons[k].dz;
+        b->btn = 1;
+        return 0;
+    }
+    if (!strcmp(type, "abs") || !strcmp(type, "rel")) {
+        const char *axis = YAJL_GET_STRING(member(data, "axis"));
+        yajl_val value = member(data, "value");
+        if (!axis || (strcmp(axis, "x") && strcmp(axis, "y")) || !YAJL_IS_INTEGER(value)) {
+            req_error(r, "GenericError", "events[%u]: an %s event needs 'axis' (x or y) and an "
+                      "integer 'value'", i, type);
+            return -1;
+        }
+        long long v = YAJL_GET_INTEGER(value);
+        if (type[0] == 'a') {
+            unsigned c = (unsigned)(v < 0 ? 0 : v > INPUT_ABS_MAX ? INPUT_ABS_MAX : v);
+            if (axis[0] == 'x')
+                b->x = c;
+            else
+                b->y = c;
+            b->abs = 1;
+        } else {
+            int c = (int)(v < -65536 ? -65536 : v > 65536 ? 65536 : v);
+            if (axis[0] == 'x')
+                b->dx += c;
+            else
+                b->dy += c;
+            b->rel = 1;
+        }
+        return 0;
+    }
+    req_error(r, "GenericError", "events[%u]: event type '%.32s' is not served (key, btn, abs, rel)",
+              i, type);
+    return -1;
+}
+
+/* input-send-event {"events": [...]} (device and head are accepted and not used: one console).
+ * The events of one command form one report, as in QEMU; the pointer's position and buttons
+ * persist between commands. */
+static void cmd_input_send_event(struct qmp_req *r)
+{
+    struct qmp *q = r->c->q;
+    yajl_val ev = arg(r, "events");
+    for (int apply = 0; apply < 2; apply++) {
+        struct input_batch b = { q->ptr.x, q->ptr.y, q->ptr.buttons, 0, 0, 0, 0, 0, 0 };
+        for (size_t i = 0; i < ev->u.array.len; i++)
+            if (input_event(r, ev->u.array.values[i], (unsigned)i, &b, apply) < 0)
+                return;
+        if (!apply)
+            continue;
+        q->ptr.x = b.x;
+        q->ptr.y = b.y;
+        q->ptr.buttons = b.buttons;
+        if (b.abs || ((b.btn || b.dz) && !b.rel && q->ptr.have_abs)) {
+            q->ptr.have_abs = 1;
+            input_abs(q->vm, b.x, b.y, b.dz, b.buttons);
+        } else if (b.rel || b.btn) {
+            input_rel(q->vm, b.dx, b.dy, b.dz, b.buttons);
+        }
+    }
+}
+
 /* ---- dispatch ---- */
 
 /* ARGS: the arguments a command takes, "name:T" separated by blanks, T one of s (string),
@@ -1415,6 +1532,7 @@ static const struct builtin {
     { "human-monitor-command", cmd_hmp, 0, "command-line:s cpu-index?:i" },
     { "query-pci", cmd_query_pci, 0, "" },
     { "screendump", cmd_screendump, 0, "filename:s device?:s head?:i format?:s" },
+    { "input-send-event", cmd_input_send_event, 0, "device?:s head?:i events:a" },
 };
 
 static int type_ok(yajl_val v, char t)

@@ -8,7 +8,7 @@
  * block device registered (xl cd-eject / cd-insert); query-cpus-fast, query-cpus,
  * query-hotpluggable-cpus and device_add of a CPU (xl list -l, save, vcpu-set); system_wakeup
  * (xl trigger s3resume), system_powerdown, system_reset; human-monitor-command (xl
- * qemu-monitor-command); query-pci. Devices hvmd lacks (PCI pass-through, USB) are refused as
+ * qemu-monitor-command); query-pci; input-send-event (dm/input.h's sources). Devices hvmd lacks (PCI pass-through, USB) are refused as
  * QEMU refuses an unknown driver; other commands get CommandNotFound naming them. One JSON
  * object per command; each connection negotiates capabilities first, as in QEMU. */
 #ifndef HVMD_QMP_H

@@ -98,7 +98,9 @@ if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     cp "$here/guest/checks"/* "$g/checks/"
     guest_mods="ata_piix sd_mod sr_mod e1000 xen-blkfront xen-netfront"
     echo "$guest_mods" > "$g/etc/modules"
-    for m in $(modclosure $guest_mods); do
+    # in the image, loaded by the checks that need them: the USB tablet's drivers
+    guest_extra_mods="uhci-hcd usbhid hid-generic evdev"
+    for m in $(modclosure $guest_mods $guest_extra_mods); do
         mkdir -p "$g/$(dirname "$m")"; cp "$root/$m" "$g/$m"
     done
     cp "$root/lib/modules/$kver"/modules.{dep,builtin,order} "$g/lib/modules/$kver/"
@@ -171,6 +173,7 @@ echo $dom0_mods > "$o/etc/dom0-modules"
 cp "$top/tests/boot/lib.sh" "$o/etc/hvmd-lib.sh"
 cp "$top"/tests/boot/scenarios/*.sh "$o/scenarios/"
 cp "$here/guest/pattern" "$o/bin/hvmd-pattern"
+${CC:-gcc} -O2 -static -o "$o/bin/hvmd-qmp" "$here/hvmd-qmp.c"   # QMP from dom0's scripts
 if [ -n "$staging" ] && [ -d "$staging" ]; then
     cp -a "$staging"/. "$o/"
     # the libraries the project's binaries need (libmnl, libnftables, libaio, ...), from the

@@ -281,6 +281,9 @@ guest_checks_passed() {
 }
 domid() { xl domid "$1" 2>/dev/null; }
 dm_pid() { xenstore-read "/local/domain/$1/image/device-model-pid" 2>/dev/null; }
+# dm_qmp DOMID JSON...: QMP commands to the device model of DOMID on the socket libxl leaves
+# alone (libxenstat's), one answer line each; non-zero if one failed (images/hvmd-qmp.c)
+dm_qmp() { local d=$1; shift; hvmd-qmp "/var/run/xen/qmp-libxenstat-$d" "$@"; }
 # dm_mem_kb PID: resident (VmRSS) and peak (VmHWM) memory of a process, "rss hwm" in kB
 dm_mem_kb() { awk '/^VmRSS/ { r = $2 } /^VmHWM/ { h = $2 } END { print r, h }' "/proc/$1/status"; }
 # dm_events: event-channel notifications delivered so far to device-model processes in dom0

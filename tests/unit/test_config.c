@@ -129,7 +129,7 @@ static void test_refusals_name_the_option(void **state)
         { "-vnc", "127.0.0.1", "-vnc 127.0.0.1: expected ADDRESS:DISPLAY" },
         { "-vnc", "127.0.0.1:x", "display x is not a number" },
         { "-vnc", "127.0.0.1:0,to=z", "to=z is not a display number" },
-        { "-usb", NULL, "-usb: not supported by hvmd: USB" },
+        { "-soundhw", "hda", "-soundhw hda: not supported by hvmd: sound" },
         { "-machine", "xenpv", "-machine xenpv: hvmd does not serve PV-only" },
         { "-machine", "xenfv,igd-passthru=on", "'igd-passthru' is not supported" },
         { "-incoming", "fd:3", "-incoming fd:3: not supported by hvmd: migration" },

@@ -7,6 +7,7 @@
 # step: monitor 120
 # step: vcpu-set 360
 # step: vcpu-online 240
+# step: tablet 120
 # step: s3-suspended 300
 # step: s3-resumed 300
 # step: refused 300

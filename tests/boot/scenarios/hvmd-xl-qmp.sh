@@ -1,16 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: stock xl commands that speak QMP to hvmd on a running Linux guest (issue 21): xl list -l prints the configuration (query-cpus-fast), xl qemu-monitor-command answers, refused commands (usbctrl-attach, screendump) leave the guest running, xl save -c gets past configuration retrieval, and xl vcpu-set hot-plugs a second vCPU that the guest onlines and offlines (S3: hvmd-s3)
+# about: stock xl commands that speak QMP to hvmd on a running Linux guest (issue 21): xl list -l prints the configuration (query-cpus-fast), xl qemu-monitor-command answers, refused commands (usbctrl-attach, screendump) leave the guest running, xl save -c gets past configuration retrieval, and xl vcpu-set hot-plugs a second vCPU that the guest onlines and offlines, and a USB tablet (usbdevice="tablet") enumerates in the guest and QMP input-send-event puts its pointer at an absolute position read back from /dev/input/eventN (S3: hvmd-s3)
 # step: dm-running 90
 # step: guest-up 300
 # step: list-l 120
 # step: monitor 120
 # step: vcpu-set 360
 # step: vcpu-online 240
+# step: tablet 120
 # step: refused 300
 # step: destroy 120
 . /etc/hvmd-lib.sh
 # hvmd-s3 runs this scenario with XQ_S3=1: the guest's s3 check too, and its wake-up
-checks="vcpu-hotplug${XQ_S3:+ s3}"
+checks="vcpu-hotplug usb-tablet${XQ_S3:+ s3}"
 cat > /tmp/xq.cfg <<CFG
 name = "xq"
 type = "hvm"
@@ -24,6 +25,7 @@ device_model_override = "/usr/lib/hvmd/hvmd"
 vga = "none"
 vnc = 0
 serial = "pty"
+usbdevice = "tablet"
 kernel = "/media/guest-vmlinuz"
 ramdisk = "/media/guest-initrd.gz"
 cmdline = "console=ttyS0,115200 quiet no_console_suspend hvmd.checks=${checks// /,}"
@@ -86,6 +88,30 @@ guest_checks_passed "$con" vcpu-hotplug || { wait_re "$con" "HVMD-CHECK vcpu-hot
 xl vcpu-list xq | sed 's/^/== /'
 step vcpu-online
 
+# the USB tablet (usbdevice="tablet": -usb -usbdevice tablet): the guest enumerates it, then an
+# absolute position sent by QMP input-send-event (as a VNC client's pointer would be) reaches
+# the guest's /dev/input/eventN
+# what hvmd costs while the idle guest has not started the controller, then while the
+# guest's driver polls an idle tablet (its reader stays open): CPU ms per second
+cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+cpu_ms_per_s() { # SECONDS
+    local c0 c1 t0 t1; c0=$(cpu); t0=$(now); sleep "$1"; c1=$(cpu); t1=$(now)
+    awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.1f", (b - a) * 10 / (e - s) }'
+}
+wait_re "$con" "HVMD-TABLET-IDLE" 60 || fail "the guest's usb-tablet check did not start"
+metric dm_cpu_idle_ms_per_s "$(cpu_ms_per_s 5)" ms/s
+wait_re "$con" "HVMD-TABLET-READY|HVMD-CHECK usb-tablet FAIL" 110 || fail "the guest's usb-tablet check found no tablet"
+grep -q "HVMD-TABLET-READY" "$con" || { guest_checks_passed "$con" usb-tablet; fail "the guest found no USB tablet"; }
+dm_qmp "$d" '{"execute": "input-send-event", "arguments": {"events": [{"type": "abs", "data": {"axis": "x", "value": 12345}}, {"type": "abs", "data": {"axis": "y", "value": 23456}}, {"type": "btn", "data": {"down": true, "button": "left"}}]}}' \
+    > /tmp/xq-input.log 2>&1 || { cat /tmp/xq-input.log; fail "QMP input-send-event failed"; }
+wait_re "$con" "HVMD-TABLET-AT" 60 || fail "the guest saw no tablet events"
+grep -q "HVMD-TABLET-AT x=12345 y=23456 left=1" "$con" || fail "the guest's pointer is not where QMP put it: $(grep -o 'HVMD-TABLET-AT.*' "$con")"
+wait_re "$con" "HVMD-CHECK usb-tablet" 30 || fail "the usb-tablet check did not finish"
+guest_checks_passed "$con" usb-tablet || fail "in-guest usb-tablet check failed"
+metric dm_cpu_tablet_idle_ms_per_s "$(cpu_ms_per_s 5)" ms/s
+grep -E "uhci|usb" "$dmlog" | sed 's/^/== /'
+step tablet
+
 if [ -n "${XQ_S3:-}" ]; then
     # S3: the guest suspends to RAM itself; system_wakeup brings it back
     wait_re "$con" HVMD-S3-NOW 290 || fail "the guest's s3 check did not start"
@@ -131,5 +157,5 @@ end=$(( $(secs) + 60 ))
 while [ -d "/proc/$pid" ] && [ "$(secs)" -lt "$end" ]; do sleep 0.2; done
 sleep 1
 nothing_left || fail "destroy left something behind"
-grep -E "QMP|piix4|vCPU|S3|devices reset" "$dmlog" | sed 's/^/== /'
+grep -E "QMP|piix4|vCPU|S3|devices reset|uhci" "$dmlog" | sed 's/^/== /'
 step destroy
