@@ -14,6 +14,7 @@
 
 extern const struct device dev_i440fx, dev_piix3, dev_piix4_acpi, dev_xen_platform, dev_uart,
     dev_i8042, dev_debugport, dev_fw_cfg, dev_ide;
+extern const struct device dev_rtl8139;
 
 static const struct device *const devices[] = {
     &dev_i440fx,       /* 00:00.0 */
@@ -25,6 +26,7 @@ static const struct device *const devices[] = {
     &dev_i8042,        /* 0x60, 0x64 */
     &dev_debugport,    /* 0x402 */
     /* VGA (00:02.0) and NICs (00:04.0 on) come here */
+    &dev_rtl8139,      /* 00:04.0 on, in command-line order among the NICs; -device rtl8139 */
     &dev_fw_cfg,       /* last: its boot order lists the NICs found on the bus */
 };
 
