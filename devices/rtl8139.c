@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "dm/config.h"
 #include "dm/device.h"
 #include "dm/log.h"
@@ -147,7 +148,7 @@
 #define D_LS (1u << 28)
 #define D_LGSEN (1u << 27)
 #define D_MSS_SHIFT 16
-#define D_MSS_MASK 0xfffu
+#define D_MSS_MASK 0x7ffu  /* 11 bits, below LargeSend */
 #define D_IPCS (1u << 18)
 #define D_UDPCS (1u << 17)
 #define D_TCPCS (1u << 16)
@@ -1154,11 +1155,20 @@ static void rom_write(void *opaque, uint64_t off, unsigned size, uint64_t val) {
 
 static const struct io_ops rom_ops = { .read = rom_read, .write = rom_write };
 
+static int rom_there(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, ROM_NAME);
+    return access(path, R_OK) == 0;
+}
+
+/* The ROM from -L DIR; without -L from QEMU's directory or else Debian's ipxe-qemu. A NIC
+ * without its ROM works; only network boot is gone, and the log says so. */
 static void load_rom(struct rtl_nic *s, const char *dir)
 {
-    if (rom_load(&s->rom, dir, ROM_NAME) == 0)
-        return;
-    if (!dir && rom_load(&s->rom, ROM_FALLBACK_DIR, ROM_NAME) == 0)
+    const char *from = dir ? dir : rom_there(HVMD_FIRMWARE_DIR) ? HVMD_FIRMWARE_DIR
+                                                                : ROM_FALLBACK_DIR;
+    if (rom_there(from) && rom_load(&s->rom, from, ROM_NAME) == 0)
         return;
     log_warn("%s: no option ROM (%s under %s%s): no network boot", s->name, ROM_NAME,
              dir ? dir : HVMD_FIRMWARE_DIR, dir ? "" : " or " ROM_FALLBACK_DIR);
@@ -1201,7 +1211,7 @@ static int rtl_save(void *state, struct snap_writer *w)
     struct rtl8139 *d = state;
     for (unsigned i = 0; i < d->n; i++) {
         struct rtl_nic *s = &d->nic[i];
-        char name[8];
+        char name[16];
         snprintf(name, sizeof(name), "nic%u", i);
         snap_put_enter(w, name);
         snap_put_bool(w, "unplugged", s->unplugged);
@@ -1316,7 +1326,7 @@ static int rtl_load(void *state, struct snap_reader *r, int commit)
     }
     for (unsigned i = 0; i < d->n && rc == 0; i++) {
         struct rtl_nic *s = &d->nic[i];
-        char name[8];
+        char name[16];
         snprintf(name, sizeof(name), "nic%u", i);
         memset(t, 0, sizeof(*t));
         snap_get_enter(r, name);
