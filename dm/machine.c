@@ -40,8 +40,7 @@ static const char *why_not(const struct cfg_opt *o)
     static const char *const vga[] = { "VGA", "cirrus-vga", "qxl-vga", "secondary-vga" };
     if (!strcmp(o->option, "-drive"))
         return " (only if=ide, or if=none with -device ide-cd / ide-hd)";
-    if (!strcmp(o->option, "-netdev") || !strcmp(o->first, "e1000") ||
-        !strcmp(o->first, "rtl8139"))
+    if (!strcmp(o->option, "-netdev") || !strcmp(o->first, "e1000"))
         return " yet (no emulated NIC)";
     for (unsigned i = 0; i < ARRAY_SIZE(vga); i++)
         if (!strcmp(o->first, vga[i]))
