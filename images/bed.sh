@@ -95,7 +95,7 @@ if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     ${CC:-gcc} -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-builtin \
         -fno-tree-loop-distribute-patterns -fno-pie -no-pie -o "$g/bin/hvmd-diskbench" "$here/guest/diskbench.c"
     cp "$here/guest/checks"/* "$g/checks/"
-    guest_mods="ata_piix sd_mod sr_mod e1000 xen-blkfront xen-netfront"
+    guest_mods="ata_piix sd_mod sr_mod e1000 8139cp 8139too xen-blkfront xen-netfront"
     echo "$guest_mods" > "$g/etc/modules"
     for m in $(modclosure $guest_mods); do
         mkdir -p "$g/$(dirname "$m")"; cp "$root/$m" "$g/$m"
