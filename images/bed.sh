@@ -170,6 +170,9 @@ echo $dom0_mods > "$o/etc/dom0-modules"
 cp "$top/tests/boot/lib.sh" "$o/etc/hvmd-lib.sh"
 cp "$top"/tests/boot/scenarios/*.sh "$o/scenarios/"
 cp "$here/guest/pattern" "$o/bin/hvmd-pattern"
+# the users dnsmasq drops to (nobody, group dip): hvmctl's NAT networks run it
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$o/etc/passwd"
+printf 'root:x:0:\ndip:x:30:\nnogroup:x:65534:\n' > "$o/etc/group"
 if [ -n "$staging" ] && [ -d "$staging" ]; then
     cp -a "$staging"/. "$o/"
     # the libraries the project's binaries need (libmnl, libnftables, libaio, ...), from the
