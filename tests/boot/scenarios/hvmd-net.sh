@@ -50,7 +50,7 @@ hvm_cfg netiso hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' \
     'vif = [ "mac=00:16:3e:00:09:01,bridge=xenbr0" ]' > /tmp/netiso.cfg
 xl_start netiso hvmd
 info "domain $d, hvmd $pid: $(tr '\0' ' ' < /proc/$pid/cmdline)"
-grep -q -- "-device rtl8139" "/proc/$pid/cmdline" || fail "libxl did not ask for an rtl8139"
+tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "-device rtl8139" || fail "libxl did not ask for an rtl8139"
 [ -e "/sys/class/net/xenbr0/brif/vif$d.0-emu" ] || fail "vif$d.0-emu is not on xenbr0 ($(ls /sys/class/net/xenbr0/brif | tr '\n' ' '))"
 guest_up 350; step iso-up
 ev0=$(dm_events)
