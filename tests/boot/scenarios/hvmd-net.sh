@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: hvmd's emulated RTL8139C+ on dom0 taps. Stock xl, a plain dom0 bridge with dnsmasq: the Linux ISO guest with a vif that names no model (libxl's default rtl8139) gets an address by DHCP through 8139cp, pings dom0 and moves 64 MiB each way over TCP with matching md5s; its tap is gone after poweroff, and a create that fails after hvmd made its tap leaves none. Then an hvmctl NAT network with boot-dir/boot-file: a guest with an empty disk, boot="n" and model=rtl8139 boots the project's kernel and initrd by PXE (iPXE's ROM in hvmd's ROM BAR, DHCP + TFTP from the network's dnsmasq) and runs the same network check over the NAT network
+# about: hvmd's emulated RTL8139C+ on dom0 taps. Stock xl, a plain dom0 bridge with dnsmasq: the Linux ISO guest with a vif that names no model (libxl's default rtl8139) gets an address by DHCP through 8139cp, pings dom0 and moves 64 MiB each way over TCP with matching md5s; its tap is gone after poweroff, and a create that fails after hvmd made its tap leaves none; a guest whose kernel unplugs the emulated NICs (xen_emul_unplug=nics) gets the same over its PV vif and hvmd logs the unplug. Then an hvmctl NAT network with boot-dir/boot-file: a guest with an empty disk, boot="n" and model=rtl8139 boots the project's kernel and initrd by PXE (iPXE's ROM in hvmd's ROM BAR, DHCP + TFTP from the network's dnsmasq) and runs the same network check over the NAT network
 # step: bridge-up 60
 # step: iso-up 360
 # step: iso-net 400
 # step: iso-off 120
 # step: failed-create 90
+# step: unplug 600
 # step: nat-up 60
 # step: pxe-up 600
 # step: pxe-net 400
@@ -77,6 +78,24 @@ sleep 1
 [ -z "$(taps)" ] || fail "taps left after a failed create: $(taps)"
 clean_after "the failed create"
 step failed-create
+# unplug: a guest whose kernel unplugs the emulated NICs (xen_emul_unplug=nics, through the Xen
+# platform device) reaches dom0 over its PV vif (dom0's netback) instead
+hvm_cfg unplug hvmd 'kernel = "/media/guest-vmlinuz"' 'ramdisk = "/media/guest-initrd.gz"' \
+    'cmdline = "console=ttyS0,115200 quiet xen_emul_unplug=nics hvmd.checks=net,poweroff"' \
+    'vkb_device = 0' 'vif = [ "mac=00:16:3e:00:09:03,bridge=xenbr0" ]' > /tmp/unplug.cfg
+serve
+xl_start unplug hvmd
+guest_up 300
+guest_done 390 net
+grep -a "HVMD-CHECK net PASS" "$log" | grep -q "drv=vif " || fail "the guest did not use its PV vif"
+grep -a "unplugs the emulated NIC" "$dmlog" | sed 's/^/== /'
+grep -aq "unplugs the emulated NIC" "$dmlog" || fail "hvmd did not log the NIC's unplug"
+net_checked "$log" unplug
+powers_off unplug 110
+sleep 1
+[ -z "$(taps)" ] || fail "taps left after poweroff: $(taps)"
+clean_after poweroff
+step unplug
 kill "$(cat /tmp/dnsmasq-br.pid)" 2>/dev/null
 ip link del xenbr0
 
