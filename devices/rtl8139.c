@@ -196,7 +196,7 @@ struct rtl_nic {
     uint8_t tx_bad;       /* ... and it is already lost (too long, unreadable) */
     uint32_t tx_len;
     uint32_t tx_opts1, tx_opts2; /* of its first descriptor */
-    uint8_t *txbuf;       /* NET_MAX_FRAME bytes */
+    uint8_t *txbuf;       /* NET_MAX_FRAME bytes, and 4 for a VLAN tag put in */
     uint8_t *segbuf;      /* one TCP segment of a LargeSend packet */
     uint64_t tally[6];    /* C+ counters: tx ok, rx ok, tx err, rx err, rx missed, rx mcast */
     uint64_t tctr_base_ns;
@@ -758,7 +758,7 @@ static void tx_cplus_packet(struct rtl_nic *s)
     size_t len = s->tx_len;
     uint32_t o1 = s->tx_opts1, o2 = s->tx_opts2;
     if (o2 & D_TAGC) {
-        if (len < 12 || len + 4 > NET_MAX_FRAME) {
+        if (len < 12) {
             log_guest(&s->rl, s->name, "VLAN tag on a %zu-byte packet", len);
             return;
         }
@@ -824,10 +824,9 @@ static void tx_cplus_ring(struct rtl_nic *s, unsigned q)
             status |= D_TXERR;
             err++;
         } else if (!s->tx_bad) {
-            /* room for a VLAN tag to go in later */
-            if (s->tx_len + len + 4 > NET_MAX_FRAME) {
+            if (s->tx_len + len > NET_MAX_FRAME) { /* txbuf has 4 more, for a VLAN tag */
                 log_guest(&s->rl, s->name, "transmit packet longer than %u bytes: dropped",
-                          NET_MAX_FRAME - 4);
+                          NET_MAX_FRAME);
                 s->tx_bad = 1;
             } else if (len && mem_read(nic_mem(s), addr, s->txbuf + s->tx_len, len) < 0) {
                 log_guest(&s->rl, s->name, "transmit buffer %#llx+%u is not guest RAM",
@@ -1290,7 +1289,7 @@ static int nic_load(struct rtl_nic *s, struct snap_reader *r, struct nic_scratch
         snap_get_bool(r, "tx_open", &t->tx_open) < 0 || snap_get_bool(r, "tx_bad", &t->tx_bad) < 0 ||
         snap_get_u32(r, "tx_opts1", &t->tx_opts1) < 0 ||
         snap_get_u32(r, "tx_opts2", &t->tx_opts2) < 0 ||
-        snap_get_u32_in(r, "tx_len", &t->tx_len, 0, t->tx_open ? NET_MAX_FRAME - 4 : 0) < 0 ||
+        snap_get_u32_in(r, "tx_len", &t->tx_len, 0, t->tx_open ? NET_MAX_FRAME : 0) < 0 ||
         snap_get_bytes(r, "tx_data", txdata, t->tx_len) < 0)
         return -EINVAL;
     for (unsigned i = 0; i < ARRAY_SIZE(t->tally); i++) {
@@ -1480,8 +1479,8 @@ static int nic_init(struct rtl8139 *d, struct rtl_nic *s, struct cfg_opt *o, uns
         memcpy(s->mac, def, 6);
         s->mac[5] = (uint8_t)(s->mac[5] + idx);
     }
-    s->txbuf = malloc(NET_MAX_FRAME);
-    s->segbuf = malloc(NET_MAX_FRAME);
+    s->txbuf = malloc(NET_MAX_FRAME + 4);
+    s->segbuf = malloc(NET_MAX_FRAME + 4);
     if (!s->txbuf || !s->segbuf)
         return -ENOMEM;
     if (netdev) {

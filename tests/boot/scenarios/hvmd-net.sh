@@ -2,16 +2,25 @@
 # about: hvmd's emulated RTL8139C+ on dom0 taps. Stock xl, a plain dom0 bridge with dnsmasq: the Linux ISO guest with a vif that names no model (libxl's default rtl8139) gets an address by DHCP through 8139cp, pings dom0 and moves 64 MiB each way over TCP with matching md5s; its tap is gone after poweroff, and a create that fails after hvmd made its tap leaves none; a guest whose kernel unplugs the emulated NICs (xen_emul_unplug=nics) gets the same over its PV vif and hvmd logs the unplug. Then an hvmctl NAT network with boot-dir/boot-file: a guest with an empty disk, boot="n" and model=rtl8139 boots the project's kernel and initrd by PXE (iPXE's ROM in hvmd's ROM BAR, DHCP + TFTP from the network's dnsmasq) and runs the same network check over the NAT network
 # step: bridge-up 60
 # step: iso-up 360
-# step: iso-net 400
+# step: iso-net 600
 # step: iso-off 120
 # step: failed-create 90
-# step: unplug 600
+# step: unplug 900
 # step: nat-up 60
 # step: pxe-up 600
-# step: pxe-net 400
+# step: pxe-net 600
 # step: pxe-off 120
 . /etc/hvmd-lib.sh
 taps() { ls /sys/class/net | grep -- '-emu$' | tr '\n' ' '; }
+# the guest's checks done within SECS (else what dom0 saw of the network, and fail)
+net_done() {
+    wait_re "$log" HVMD-GUEST-DONE "$1" && { guest_done 5 net; return; }
+    info "the guest's net check did not end: dom0's view"
+    grep -E 'vif|xenbr0|nat0' /proc/net/dev | sed 's/^/== /'
+    ls -la /tmp/up.bin 2>&1 | sed 's/^/== /'
+    tail -15 "$dmlog" | sed 's/^/== /'
+    guest_done 5 net
+}
 # dom0's side of the network check (images/guest/checks/net): a 64 MiB file behind httpd on
 # port 8000, a listener on 5001 for the guest's 64 MiB
 serve() {
@@ -55,7 +64,7 @@ tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "-device rtl8139" || fail "libxl
 [ -e "/sys/class/net/xenbr0/brif/vif$d.0-emu" ] || fail "vif$d.0-emu is not on xenbr0 ($(ls /sys/class/net/xenbr0/brif | tr '\n' ' '))"
 guest_up 350; step iso-up
 ev0=$(dm_events)
-guest_done 390 net
+net_done 590
 metric iso_net_ioreqs "$(( $(dm_events) - ev0 ))"
 net_checked "$log" iso
 grep -a "8139cp" "$log" | head -3 | sed 's/^/<guest> /'
@@ -86,7 +95,7 @@ hvm_cfg unplug hvmd 'kernel = "/media/guest-vmlinuz"' 'ramdisk = "/media/guest-i
 serve
 xl_start unplug hvmd
 guest_up 300
-guest_done 390 net
+net_done 590
 grep -a "HVMD-CHECK net PASS" "$log" | grep -q "drv=vif " || fail "the guest did not use its PV vif"
 grep -a "unplugs the emulated NIC" "$dmlog" | sed 's/^/== /'
 grep -aq "unplugs the emulated NIC" "$dmlog" || fail "hvmd did not log the NIC's unplug"
@@ -135,7 +144,7 @@ wait_re "$log" HVMD-GUEST-UP 590 || { xl dmesg | grep "(d$d)" | tail -20; tail -
 metric pxe_create_to_marker_s "$(elapsed "$t0")" s
 grep -a "DHCP\|TFTP\|sent /tmp/pxe" /run/hvmd/dnsmasq-nat0.log 2>/dev/null | tail -6 | sed 's/^/== dnsmasq /'
 step pxe-up
-guest_done 390 net
+net_done 590
 net_checked "$log" pxe
 step pxe-net
 powers_off pxe 110
