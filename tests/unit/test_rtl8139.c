@@ -408,6 +408,27 @@ static void test_cplus_tx(void **state)
         assert_memory_equal(g + 54, p + 54 + 1000 * k, 1000);
     }
     assert_true(recv_frame(b, g, sizeof(g)) < 0);
+    /* a whole 64 KiB LargeSend packet in three fragments (a regression: one of 64 KiB was
+     * taken for too long), cut at MSS 1448 */
+    len = make_ip(p, 1, 65536 - 54);
+    assert_int_equal(len, 65536);
+    memcpy(b->fx->ram + TXB, p, len);
+    uint32_t lso = (1u << 31) | (1u << 27) | (1448u << 16);
+    put_desc(b, tx + 64, lso | (1u << 29) | 30000, 0, TXB);
+    put_desc(b, tx + 80, lso | 30000, 0, TXB + 30000);
+    put_desc(b, tx + 96, lso | (1u << 28) | 5536, 0, TXB + 60000);
+    out(b, 0xd9, 1, 0x40);
+    size_t total = 0;
+    unsigned segs = 0;
+    ssize_t n;
+    while ((n = recv_frame(b, g, sizeof(g))) > 0) {
+        check_ip(g, (size_t)n);
+        assert_memory_equal(g + 54, p + 54 + total, (size_t)n - 54);
+        total += (size_t)n - 54;
+        segs++;
+    }
+    assert_int_equal(total, 65536 - 54);
+    assert_int_equal(segs, (65536 - 54 + 1447) / 1448);
 }
 
 static void test_cplus_rx(void **state)
