@@ -16,6 +16,7 @@ dnsmasq --conf-file=/dev/null --pid-file=/tmp/dnsmasq-br.pid --interface=xenbr0 
 mkdir -p /tmp/www
 dd if=/dev/urandom of=/tmp/www/down bs=1M count=64 2>/dev/null
 md5sum < /tmp/www/down > /tmp/www/down.md5
+echo 64 > /tmp/www/up.mb
 busybox httpd -p 8000 -h /tmp/www || fail "httpd"
 (sleep 100000 | busybox nc -l -p 5001 > /tmp/up.bin) &
 step bridge-up
