@@ -18,6 +18,7 @@ extern const struct device dev_i440fx, dev_piix3, dev_piix4_acpi, dev_xen_platfo
     dev_i8042, dev_debugport, dev_fw_cfg, dev_ide;
 extern const struct device dev_vga;
 extern const struct device dev_uhci;
+extern const struct device dev_rtl8139;
 
 static const struct device *const devices[] = {
     &dev_i440fx,       /* 00:00.0 */
@@ -30,7 +31,7 @@ static const struct device *const devices[] = {
     &dev_i8042,        /* 0x60, 0x64 */
     &dev_debugport,    /* 0x402 */
     &dev_vga,          /* 00:02.0, 0x3b0-0x3df, 0x1ce, 0xa0000-0xbffff; -device VGA / cirrus-vga */
-    /* NICs (00:04.0 on) come here */
+    &dev_rtl8139,      /* 00:04.0 on, in command-line order among the NICs; -device rtl8139 */
     &dev_fw_cfg,       /* last: its boot order lists the NICs found on the bus */
 };
 
@@ -42,8 +43,7 @@ static const char *why_not(const struct cfg_opt *o)
     static const char *const vga[] = { "qxl-vga", "secondary-vga" };
     if (!strcmp(o->option, "-drive"))
         return " (only if=ide, or if=none with -device ide-cd / ide-hd)";
-    if (!strcmp(o->option, "-netdev") || !strcmp(o->first, "e1000") ||
-        !strcmp(o->first, "rtl8139"))
+    if (!strcmp(o->option, "-netdev") || !strcmp(o->first, "e1000"))
         return " yet (no emulated NIC)";
     if (!strcmp(o->option, "-usbdevice") || strstr(o->first, "usb"))
         return " (USB: a PIIX3 UHCI (-usb, xl.cfg usb=1 or usbversion=1) with tablets "

@@ -51,6 +51,10 @@ static const char usage[] =
 "  -drive file=F,if=ide,index=0-3,media=disk|cdrom[,format=raw,cache=M,readonly=on]\n"
 "  -drive if=none,id=ID,file=F,readonly=on -device ide-cd|ide-hd,drive=ID,bus=ide.B,unit=U\n"
 "                           IDE disks and CD-ROMs (raw images) on the PIIX3 IDE function\n"
+"  -netdev type=tap,id=NET,ifname=TAP,script=no,downscript=no\n"
+"  -device rtl8139,id=ID,netdev=NET,mac=MAC\n"
+"                           an RTL8139C+ NIC (00:04.0 on) on the dom0 tap TAP hvmd creates;\n"
+"                           its iPXE ROM pxe-rtl8139.rom for -boot order=n\n"
 "  -chardev socket,id=ID,path=P,server=on,wait=off -mon chardev=ID,mode=control\n"
 "                           a QMP socket\n"
 "  -vnc ADDR:DISPLAY[,password=on][,to=N] | none\n"
@@ -75,14 +79,14 @@ static const char usage[] =
 "  --help, --version\n"
 "\n"
 "USB: -usb (usb=1) is a PIIX3 UHCI at 00:01.2; -usbdevice tablet / -device usb-tablet a tablet.\n"
-"Not yet: emulated NICs, image formats but raw, USB controllers but UHCI (usbversion=2/3,\n"
+"Not yet: the e1000 NIC, image formats but raw, USB controllers but UHCI (usbversion=2/3,\n"
 "usbctrl=), USB devices but tablets,\n"
 "sound, PV-only guests (-machine xenpv), migration (-incoming), dm_restrict (its user, chroot\n"
 "and handle restriction; the seccomp sandbox above is on without it).\n"
 "\n"
 "Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX3 IDE 00:01.1, PIIX4\n"
-"power management 00:01.3, standard VGA 00:02.0, Xen platform device 00:03.0, 16550 UARTs,\n"
-"i8042, fw_cfg (with DMA),\n"
+"power management 00:01.3, standard VGA 00:02.0, Xen platform device 00:03.0, RTL8139C+ NICs\n"
+"00:04.0 on, 16550 UARTs, i8042, fw_cfg (with DMA),\n"
 "debug port 0x402. Logs go to stderr (libxl: /var/log/xen/qemu-dm-NAME.log). See hvmd(1).\n";
 
 struct app {

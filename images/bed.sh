@@ -96,7 +96,7 @@ if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     ${CC:-gcc} -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-builtin \
         -fno-tree-loop-distribute-patterns -fno-pie -no-pie -o "$g/bin/hvmd-diskbench" "$here/guest/diskbench.c"
     cp "$here/guest/checks"/* "$g/checks/"
-    guest_mods="ata_piix sd_mod sr_mod e1000 xen-blkfront xen-netfront"
+    guest_mods="ata_piix sd_mod sr_mod e1000 8139cp 8139too xen-blkfront xen-netfront"
     echo "$guest_mods" > "$g/etc/modules"
     # in the image, loaded by the checks that need them: the USB tablet's drivers
     guest_extra_mods="uhci-hcd usbhid hid-generic evdev"
@@ -174,6 +174,9 @@ cp "$top/tests/boot/lib.sh" "$o/etc/hvmd-lib.sh"
 cp "$top"/tests/boot/scenarios/*.sh "$o/scenarios/"
 cp "$here/guest/pattern" "$o/bin/hvmd-pattern"
 ${CC:-gcc} -O2 -static -o "$o/bin/hvmd-qmp" "$here/hvmd-qmp.c"   # QMP from dom0's scripts
+# the users dnsmasq drops to (nobody, group dip): hvmctl's NAT networks run it
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$o/etc/passwd"
+printf 'root:x:0:\ndip:x:30:\nnogroup:x:65534:\n' > "$o/etc/group"
 if [ -n "$staging" ] && [ -d "$staging" ]; then
     cp -a "$staging"/. "$o/"
     # the libraries the project's binaries need (libmnl, libnftables, libaio, ...), from the

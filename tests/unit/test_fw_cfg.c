@@ -221,6 +221,22 @@ static void test_bootorder_from_boot_option(void **state)
     fx_machine_down(&b);
 }
 
+/* boot="n" (-boot order=n...): the NICs first, then the disk, as SeaBIOS matches them */
+static void test_bootorder_nic(void **state)
+{
+    struct fx_machine b = { 0 };
+    char err[256], order[256] = "";
+    uint32_t size;
+    const char *argv[] = { "-boot", "order=nc", "-device", "rtl8139,id=nic0,mac=00:16:3e:00:00:01",
+                           "-device", "rtl8139,id=nic1", "-L", "/nonexistent" };
+    assert_int_equal(fx_machine_up(&b, argv, 8, err, sizeof(err)), 0);
+    uint16_t bo = find_file(&b, "bootorder", &size);
+    assert_true(bo >= 0x20);
+    read_port(&b, bo, (uint8_t *)order, size);
+    assert_string_equal(order, "/pci@i0cf8/ethernet@4\n/pci@i0cf8/ethernet@5");
+    fx_machine_down(&b);
+}
+
 static void test_direct_kernel_boot(void **state)
 {
     struct fx_machine b = { 0 };
@@ -328,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_no_sercon_without_serial),
         cmocka_unit_test(test_dma),
         cmocka_unit_test(test_bootorder_from_boot_option),
+        cmocka_unit_test(test_bootorder_nic),
         cmocka_unit_test(test_direct_kernel_boot),
         cmocka_unit_test(test_kernel_refusals),
     };

@@ -280,12 +280,21 @@ static void test_hvm_hvmd_defaults(void **state)
     done(&r);
     free(t);
 
-    /* an emulated NIC asked of hvmd: an error on the vif line; a PV-only vif is fine */
+    /* emulated NICs under hvmd: rtl8139 (also when no model is named) and e1000; another
+     * model is an error on the vif line; a PV-only vif is fine */
     t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
-                    "vif = [ \"mac=00:16:3e:00:00:01\" ]\n", dm);
+                    "vif = [ \"mac=00:16:3e:00:00:01\", \"model=rtl8139\", \"model=e1000\" ]\n", dm);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.c.dc.num_nics, 3);
+    done(&r);
+    free(t);
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
+                    "vif = [ \"mac=00:16:3e:00:00:01,model=virtio-net\" ]\n", dm);
     parse(&r, t);
     assert_int_equal(r.rc, -EINVAL);
-    assert_non_null(strstr(r.msg, "guest.cfg:4: vif: entry 1: hvmd has no emulated NIC yet"));
+    assert_non_null(strstr(r.msg, "guest.cfg:4: vif: entry 1: model=virtio-net: hvmd emulates "
+                                  "rtl8139"));
     done(&r);
     free(t);
     t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"

@@ -80,6 +80,13 @@ static void test_conf_errors(void **state)
     conf_bad("[a]\nmode = bridge\ncolour = blue\n", "t.conf:3: unknown key 'colour'");
     conf_bad("[a]\nmode = switch\n", "t.conf:2: mode 'switch': want bridge, route or nat");
     conf_bad("[a]\nnetdev = eth0\n", "t.conf:1: [a]: no mode");
+    conf_bad("[a]\nmode = bridge\nboot-dir = /srv\n", "'boot-dir' does not apply to bridge mode");
+    conf_bad("[a]\nmode = nat\nsubnet = 10.0.0.1/24\nboot-dir = srv\n", "want an absolute path");
+    conf_bad("[a]\nmode = nat\nsubnet = 10.0.0.1/24\nboot-dir = /srv\nboot-file = ../x\n",
+             "want a file name under boot-dir");
+    conf_bad("[a]\nmode = nat\nsubnet = 10.0.0.1/24\nboot-file = x\n", "boot-file needs boot-dir");
+    conf_bad("[a]\nmode = nat\nsubnet = 10.0.0.1/24\ndhcp = off\nboot-dir = /srv\n",
+             "need dhcp = on");
     conf_bad("[a]\nmode = bridge\nsubnet = 10.0.0.1/24\n", "'subnet' does not apply to bridge mode");
     conf_bad("[n]\nmode = nat\nsubnet = 10.0.300.1/24\n", "t.conf:3: subnet '10.0.300.1/24' is not");
     conf_bad("[n]\nmode = nat\nsubnet = 10.0.0.1/31\n", "prefix length /31");
@@ -212,6 +219,18 @@ static void test_dnsmasq_argv(void **state)
     assert_non_null(strstr(all, " --dhcp-option=option:router,10.0.100.1 "));
     assert_non_null(strstr(all, " --dhcp-hostsfile=/run/x/dnsmasq-nat0.hosts "));
     assert_non_null(strstr(all, " --port=0 "));
+    assert_null(strstr(all, "tftp"));
+    /* PXE: TFTP from boot-dir and the boot file in DHCP, on this network only */
+    conf_ok("[nat0]\nmode = nat\nsubnet = 10.0.100.1/24\nboot-dir = /srv/pxe\n"
+            "boot-file = boot.ipxe\n");
+    assert_int_equal(net_dhcp_argv(&c, &cfg.net[0], argv, store, sizeof(store)), 0);
+    all[0] = 0;
+    for (i = 0; argv[i]; i++) {
+        strcat(all, argv[i]);
+        strcat(all, " ");
+    }
+    assert_non_null(strstr(all, " --interface=nat0 "));
+    assert_non_null(strstr(all, " --enable-tftp --tftp-root=/srv/pxe --dhcp-boot=boot.ipxe "));
     net_ctx_fini(&c);
 }
 

@@ -10,8 +10,8 @@
  *   netdev = eth0             subnet = 10.0.100.1/24          netdev = eth0
  *   stp = off                 dhcp-range = 10.0.100.50 10.0.100.99
  *   forward-delay = 0         forward = tcp 8022 10.0.100.50 22
- *   ageing = 300
- *   default = yes
+ *   ageing = 300              boot-dir = /srv/pxe  (TFTP root, this network only)
+ *   default = yes             boot-file = boot.ipxe (DHCP boot file, in boot-dir)
  */
 #include "toolstack/net/net.h"
 
@@ -81,7 +81,8 @@ static const struct keyinfo keys[] = {
     { "stp", M_B },                  { "forward-delay", M_B },      { "ageing", M_B },
     { "mtu", M_B | M_N },            { "subnet", M_N },             { "dhcp", M_N },
     { "dhcp-range", M_N },           { "lease", M_N },              { "dns", M_N },
-    { "forward", M_N },              { "dnsmasq", M_N },
+    { "forward", M_N },              { "dnsmasq", M_N },            { "boot-dir", M_N },
+    { "boot-file", M_N },
 };
 
 static int set_key(struct parse *p, struct net_conf *n, const char *k, char *v, bool *seen_fd,
@@ -181,6 +182,15 @@ static int set_key(struct parse *p, struct net_conf *n, const char *k, char *v, 
         if (v[0] != '/' || strlen(v) >= sizeof(n->dnsmasq))
             return perr(p, "dnsmasq '%s': want an absolute path", v);
         snprintf(n->dnsmasq, sizeof(n->dnsmasq), "%s", v);
+    } else if (!strcmp(k, "boot-dir")) {
+        if (v[0] != '/' || strlen(v) >= sizeof(n->boot_dir) || strchr(v, ','))
+            return perr(p, "boot-dir '%s': want an absolute path (no comma)", v);
+        snprintf(n->boot_dir, sizeof(n->boot_dir), "%s", v);
+    } else if (!strcmp(k, "boot-file")) {
+        if (!v[0] || v[0] == '/' || strstr(v, "..") || strchr(v, ',') ||
+            strlen(v) >= sizeof(n->boot_file))
+            return perr(p, "boot-file '%s': want a file name under boot-dir", v);
+        snprintf(n->boot_file, sizeof(n->boot_file), "%s", v);
     }
     return 0;
 }
@@ -238,6 +248,11 @@ static int finish_section(struct parse *p, struct net_conf *n, unsigned int keys
                            "addresses inside the subnet", n->name, a, b);
         if (h(n->gw) >= h(n->dhcp_lo) && h(n->gw) <= h(n->dhcp_hi))
             return perr(p, "[%s]: dhcp-range %s - %s holds dom0's own address", n->name, a, b);
+        if ((n->boot_dir[0] || n->boot_file[0]) && !n->dhcp)
+            return perr(p, "[%s]: boot-dir and boot-file need dhcp = on (its dnsmasq serves "
+                           "them)", n->name);
+        if (n->boot_file[0] && !n->boot_dir[0])
+            return perr(p, "[%s]: boot-file needs boot-dir (the TFTP root it is in)", n->name);
         for (j = 0; j < n->nfwd; j++) {
             const struct net_fwd *f = &n->fwd[j];
             uint32_t t = h(f->to);

@@ -70,6 +70,13 @@ int net_dhcp_argv(const struct net_ctx *c, const struct net_conf *n, char *argv[
     ARG("--log-facility=%s", f);
     if (!n->dns)
         ARG("--port=0");
+    if (n->boot_dir[0]) {
+        /* TFTP on this network's bridge only (--bind-interfaces above) */
+        ARG("--enable-tftp");
+        ARG("--tftp-root=%s", n->boot_dir);
+        if (n->boot_file[0])
+            ARG("--dhcp-boot=%s", n->boot_file);
+    }
     argv[i] = NULL;
 #undef ARG
     return 0;
@@ -150,6 +157,9 @@ int net_dhcp_start(struct net_ctx *c, const struct net_conf *n)
 
     if ((rc = net_dhcp_argv(c, n, argv, store, sizeof(store))) < 0)
         return net_fail(c, rc, "dnsmasq command line for %s too long", n->name);
+    if (n->boot_dir[0] && access(n->boot_dir, R_OK | X_OK) < 0)
+        return net_fail(c, -errno, "network %s: boot-dir %s: %s", n->name, n->boot_dir,
+                        strerror(errno));
     if (access(n->dnsmasq, X_OK) < 0)
         return net_fail(c, -errno, "network %s: cannot run %s: %s (install the dnsmasq-base "
                         "package, or set dnsmasq = PATH, or dhcp = off)", n->name, n->dnsmasq,

@@ -73,6 +73,8 @@ struct net_conf {
     struct net_fwd fwd[NET_MAX_FWD];
     int nfwd;
     char dnsmasq[PATH_MAX];
+    char boot_dir[PATH_MAX];     /* TFTP root served by its dnsmasq ("": no TFTP) */
+    char boot_file[256];         /* DHCP boot file name, relative to boot_dir ("": none) */
     /* where it was read */
     int line;
 };

@@ -143,6 +143,10 @@ int net_state_format(const struct net_state *s, char *buf, size_t len)
         put(&o, "subnet %s/%d\ndhcp %d\ndns %d\n", ip(n->gw, a), n->plen, n->dhcp, n->dns);
         put(&o, "dhcp_range %s %s\nlease %u\ndnsmasq %s\n", ip(n->dhcp_lo, a), ip(n->dhcp_hi, b),
             n->lease, n->dnsmasq);
+        if (n->boot_dir[0])
+            put(&o, "boot_dir %s\n", n->boot_dir);
+        if (n->boot_file[0])
+            put(&o, "boot_file %s\n", n->boot_file);
         for (i = 0; i < n->nfwd; i++)
             put(&o, "forward %s %u %s %u\n", n->fwd[i].proto == IPPROTO_UDP ? "udp" : "tcp",
                 n->fwd[i].port, ip(n->fwd[i].to, a), n->fwd[i].to_port);
@@ -237,6 +241,10 @@ int net_state_parse(const char *text, struct net_state *s)
             rc = parse_u(v, &n->lease);
         } else if (!strcmp(k, "dnsmasq")) {
             snprintf(n->dnsmasq, sizeof(n->dnsmasq), "%s", v);
+        } else if (!strcmp(k, "boot_dir")) {
+            snprintf(n->boot_dir, sizeof(n->boot_dir), "%s", v);
+        } else if (!strcmp(k, "boot_file")) {
+            snprintf(n->boot_file, sizeof(n->boot_file), "%s", v);
         } else if (!strcmp(k, "forward")) {
             char proto[8], to[INET_ADDRSTRLEN];
             unsigned int p1, p2;

@@ -1098,7 +1098,9 @@ static void parse_hvm(struct pctx *p)
  * the guest gets none unless its file asks for one (an error naming the key: hvmd would refuse it
  * at start, after libxl had built half the guest), and no PV keyboard unless its file asks (libxl
  * adds one by default; nothing serves it under hvmd, and Linux's xen-kbdfront then waits 25 s).
- * hvmd has no emulated NIC either: a vif that asks for one is an error on its line. */
+ * A vif's emulated NIC (type=ioemu, libxl's default for HVM) must be a model hvmd emulates:
+ * rtl8139 (libxl's default when the entry names no model) or e1000; another is an error on its
+ * line. */
 static void hvmd_defaults(struct pctx *p)
 {
     libxl_domain_build_info *bi = &p->c->dc.b_info;
@@ -1114,13 +1116,16 @@ static void hvmd_defaults(struct pctx *p)
     }
     if (!present(p, "vkb_device"))
         libxl_defbool_set(&bi->u.hvm.vkb_device, false);
-    for (int i = 0; i < p->c->dc.num_nics; i++)
-        if (p->c->dc.nics[i].nictype != LIBXL_NIC_TYPE_VIF) {
-            perr(p, "vif", "entry %d: hvmd has no emulated NIC yet: run this guest under "
-                 "qemu-xen, or make the entry type=vif (a PV network interface only, for a guest "
-                 "with Xen's PV network driver)", i + 1);
-            break;
-        }
+    for (int i = 0; i < p->c->dc.num_nics; i++) {
+        const libxl_device_nic *nic = &p->c->dc.nics[i];
+        if (nic->nictype == LIBXL_NIC_TYPE_VIF || !nic->model || !strcmp(nic->model, "rtl8139") ||
+            !strcmp(nic->model, "e1000"))
+            continue;
+        perr(p, "vif", "entry %d: model=%s: hvmd emulates rtl8139 (the default) and e1000; run "
+             "this guest under qemu-xen, or make the entry type=vif (a PV network interface "
+             "only)", i + 1, nic->model);
+        break;
+    }
 }
 
 /* ---- the whole file ----------------------------------------------------------------------------- */
