@@ -1384,7 +1384,7 @@ static void e1000s_reset(void *state)
 
 static void nic_save(const struct e1000 *s, struct snap_writer *w, unsigned i)
 {
-    char name[8];
+    char name[16];
     snprintf(name, sizeof(name), "nic%u", i);
     snap_put_enter(w, name);
     snap_put_bool(w, "unplugged", s->unplugged);
@@ -1456,7 +1456,7 @@ struct nic_load {
 static int nic_load(struct e1000 *s, struct snap_reader *r, unsigned i, struct nic_load *t,
                     uint8_t *txbuf)
 {
-    char name[8];
+    char name[16];
     snprintf(name, sizeof(name), "nic%u", i);
     snap_get_enter(r, name);
     if (snap_get_bool(r, "unplugged", &t->unplugged) < 0)
@@ -1698,7 +1698,8 @@ static int nic_create(struct vm *vm, struct cfg_opt *o, unsigned index, struct e
     o->claimed = 1;
     log_info("%s: 82540EM at 00:%02x.0, MAC %02x:%02x:%02x:%02x:%02x:%02x%s%s", s->name,
              PCI_SLOT(s->devfn), s->mac[0], s->mac[1], s->mac[2], s->mac[3], s->mac[4],
-             s->mac[5], s->net ? " on " : " (no backend)", s->net ? net_ifname(s->net) : "");
+             s->mac[5], s->net ? " on " : " (no backend)",
+             !s->net ? "" : net_ifname(s->net)[0] ? net_ifname(s->net) : netdev);
     *out = s;
     return 0;
 fail:
