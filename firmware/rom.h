@@ -12,8 +12,9 @@
 #define HVMD_FIRMWARE_DIR "/usr/share/qemu"
 #endif
 
-/* Option ROMs are addressed with 16 bits by the BIOS's loader: 64 KiB at most. */
-#define ROM_MAX 65536
+/* A PCI option ROM's header gives its size in 512-byte units in one byte: under 128 KiB
+ * (iPXE's pxe-rtl8139.rom is 74 KiB; the BIOS copies what it runs below 1 MiB). */
+#define ROM_MAX 131072
 
 /* Read the ROM NAME (a file name, no '/') from DIR (-L; NULL: HVMD_FIRMWARE_DIR) into memory.
  * 0, or negative errno (logged) with ROM empty. */

@@ -20,6 +20,8 @@
  * refused with a rate-limited log line; a doorbell does a bounded amount of work and the rest
  * continues from the loop (so a ring that loops or a chain without end costs bounded time per
  * turn); frames never outgrow their buffer.
+ * The option ROM (iPXE's pxe-e1000.rom, from -L, /usr/share/qemu or ipxe-qemu's directory)
+ * through the expansion ROM BAR; the Xen platform device's NIC unplug.
  * Left out: receive checksum offload (descriptors say IXSM: not computed), loopback modes,
  * flow-control frames, wake-up and manageability (registers only hold what is written), the
  * flash BAR, PCI-X and power-management capabilities, EEPROM writes (read-only), the 82542
@@ -29,12 +31,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "dm/config.h"
 #include "dm/device.h"
 #include "dm/log.h"
 #include "dm/net.h"
+#include "firmware/rom.h"
 
 #define E1000_MAX 4
+#define ROM_NAME "pxe-e1000.rom"
+#define ROM_FALLBACK_DIR "/usr/lib/ipxe/qemu" /* Debian's ipxe-qemu, when -L does not say */
 #define FIRST_NIC_SLOT 4
 
 /* ---- registers (byte offsets in BAR 0) ---- */
@@ -235,6 +241,7 @@ struct e1000 {
         int delay;        /* a descriptor asked for a delayed TXDW */
     } tx;
     uint8_t *rxbuf;
+    struct blob rom;      /* iPXE's option ROM, or empty */
     /* interrupts */
     int line;
     uint64_t irq_next_ns;
@@ -1329,6 +1336,40 @@ static void bar1_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 
 static const struct io_ops bar1_ops = { .read = bar1_read, .write = bar1_write };
 
+/* ---- the option ROM (iPXE's pxe-e1000.rom) through the ROM BAR ---- */
+
+static uint64_t rom_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct e1000 *s = opaque;
+    uint8_t b[8] = { 0 };
+    if (blob_read(&s->rom, off, b, size) < 0)
+        return ones(size);
+    return ldn(b, size);
+}
+
+static void rom_write(void *opaque, uint64_t off, unsigned size, uint64_t val) {}
+
+static const struct io_ops rom_ops = { .read = rom_read, .write = rom_write };
+
+static int rom_there(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, ROM_NAME);
+    return access(path, R_OK) == 0;
+}
+
+/* The ROM from -L DIR; without -L from QEMU's directory or else Debian's ipxe-qemu (as the
+ * rtl8139 finds its own). A NIC without its ROM works; only network boot is gone. */
+static void load_rom(struct e1000 *s, const char *dir)
+{
+    const char *from = dir ? dir : rom_there(HVMD_FIRMWARE_DIR) ? HVMD_FIRMWARE_DIR
+                                                                : ROM_FALLBACK_DIR;
+    if (rom_there(from) && rom_load(&s->rom, from, ROM_NAME) == 0)
+        return;
+    log_warn("%s: no option ROM (%s under %s%s): no network boot", s->name, ROM_NAME,
+             dir ? dir : HVMD_FIRMWARE_DIR, dir ? "" : " or " ROM_FALLBACK_DIR);
+}
+
 /* ---- unplug (the Xen platform device), reset ---- */
 
 static void nic_unplug(struct e1000 *s)
@@ -1621,6 +1662,7 @@ static void nic_free(struct e1000 *s)
     loop_timer_free(s->t_tx);
     free(s->tx.buf);
     free(s->rxbuf);
+    blob_free(&s->rom);
     dev_free(s);
 }
 
@@ -1631,6 +1673,7 @@ static int nic_create(struct vm *vm, struct cfg_opt *o, unsigned index, struct e
     int r;
     if (!s)
         return -ENOMEM;
+    blob_init(&s->rom);
     snprintf(s->name, sizeof(s->name), "e1000 %s", id ? id : "nic");
     uint8_t def[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + index) };
     memcpy(s->mac, def, 6);
@@ -1673,9 +1716,18 @@ static int nic_create(struct vm *vm, struct cfg_opt *o, unsigned index, struct e
     pci_set16(d, PCI_SUBSYSTEM_VENDOR_ID, 0x8086);
     pci_set16(d, PCI_SUBSYSTEM_ID, 0x001e);
     pci_set8(d, PCI_INTERRUPT_PIN, 1);
+    const char *romfile = cfg_get(o, "romfile");
+    if (!romfile || *romfile) /* romfile= (empty) leaves it out, as in QEMU */
+        load_rom(s, vm->cfg->fw_dir);
     r = pci_bar_init(d, 0, PCI_BAR_MEM32, BAR0_SIZE, &bar0_ops, s);
     if (r == 0)
         r = pci_bar_init(d, 1, PCI_BAR_IO, BAR1_SIZE, &bar1_ops, s);
+    if (r == 0 && s->rom.len) {
+        uint64_t size = 2048;
+        while (size < s->rom.len)
+            size <<= 1;
+        r = pci_bar_init(d, PCI_ROM_BAR, PCI_BAR_ROM, size, &rom_ops, s);
+    }
     if (r < 0) {
         pci_dev_del(d);
         goto fail;
@@ -1696,10 +1748,11 @@ static int nic_create(struct vm *vm, struct cfg_opt *o, unsigned index, struct e
         }
     }
     o->claimed = 1;
-    log_info("%s: 82540EM at 00:%02x.0, MAC %02x:%02x:%02x:%02x:%02x:%02x%s%s", s->name,
+    log_info("%s: 82540EM at 00:%02x.0, MAC %02x:%02x:%02x:%02x:%02x:%02x%s%s%s", s->name,
              PCI_SLOT(s->devfn), s->mac[0], s->mac[1], s->mac[2], s->mac[3], s->mac[4],
              s->mac[5], s->net ? " on " : " (no backend)",
-             !s->net ? "" : net_ifname(s->net)[0] ? net_ifname(s->net) : netdev);
+             !s->net ? "" : net_ifname(s->net)[0] ? net_ifname(s->net) : netdev,
+             s->rom.len ? ", option ROM " ROM_NAME : "");
     *out = s;
     return 0;
 fail:

@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const argv[] = { "-xen-domid", "1", "-m", "2", "-device",
-                                        "e1000,id=nic0,netdev=net0,mac=00:16:3e:00:00:01" };
+                                        "e1000,id=nic0,netdev=net0,mac=00:16:3e:00:00:01,romfile=" };
     static uint8_t frame[9000];
     struct config cfg;
     struct machine m;

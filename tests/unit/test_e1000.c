@@ -110,7 +110,7 @@ static int bed_up(struct bed *b, const char *extra)
 static int setup(void **state)
 {
     struct bed *b = calloc(1, sizeof(*b));
-    assert_int_equal(bed_up(b, NULL), 0);
+    assert_int_equal(bed_up(b, ",romfile="), 0); /* no ROM: the ROM has a test of its own */
     *state = b;
     return 0;
 }
@@ -175,6 +175,27 @@ static void test_pci_function(void **state)
     assert_int_equal(fx_cfg_read(b->fx, DEVFN, 0x10, 4), 0xfffe0000);
     fx_cfg_write(b->fx, DEVFN, 0x14, 4, 0xffffffff);
     assert_int_equal(fx_cfg_read(b->fx, DEVFN, 0x14, 4), 0xffffffc1);
+    assert_int_equal(fx_cfg_read(b->fx, DEVFN, PCI_ROM_ADDRESS, 4), 0); /* romfile=: none */
+}
+
+/* iPXE's ROM through the ROM BAR, where Debian's ipxe-qemu has it */
+static void test_rom(void **state)
+{
+    struct bed b;
+    if (access("/usr/lib/ipxe/qemu/pxe-e1000.rom", R_OK) < 0) {
+        skip();
+        return;
+    }
+    assert_int_equal(bed_up(&b, ""), 0);
+    fx_cfg_write(b.fx, DEVFN, PCI_ROM_ADDRESS, 4, 0xffffffff);
+    uint32_t mask = fx_cfg_read(b.fx, DEVFN, PCI_ROM_ADDRESS, 4);
+    assert_int_equal(mask & 0xfffff800, 0xfffe0000); /* 74 KiB in a 128 KiB BAR */
+    fx_cfg_write(b.fx, DEVFN, PCI_ROM_ADDRESS, 4, 0xf1000001);
+    assert_int_equal(fx_mmio_read(b.fx, 0xf1000000, 2), 0xaa55);
+    uint16_t pcir = (uint16_t)fx_mmio_read(b.fx, 0xf1000018, 2);
+    assert_int_equal(fx_mmio_read(b.fx, 0xf1000000 + pcir, 4), 0x52494350); /* "PCIR" */
+    assert_int_equal(fx_mmio_read(b.fx, 0xf1000000 + pcir + 4, 4), 0x100e8086);
+    bed_down(&b);
 }
 
 static uint16_t eerd(struct bed *b, unsigned addr)
@@ -808,7 +829,7 @@ static void test_save_load(void **state)
     assert_int_equal(machine_save(&b->m, &w), 0);
 
     struct bed *c = calloc(1, sizeof(*c));
-    assert_int_equal(bed_up(c, NULL), 0);
+    assert_int_equal(bed_up(c, ",romfile="), 0);
     snap_reader_init(&r, w.buf, w.len);
     assert_int_equal(machine_load(&c->m, &r), 0);
     assert_int_equal(rr(c, IMS), 0x9d);
@@ -863,6 +884,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pci_function, setup, teardown),
+        cmocka_unit_test(test_rom),
         cmocka_unit_test_setup_teardown(test_eeprom_eerd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eeprom_microwire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_phy, setup, teardown),
