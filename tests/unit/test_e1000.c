@@ -122,7 +122,8 @@ static void bed_down(struct bed *b)
     machine_destroy(&b->m);
     fx_free(b->fx);
     config_free(&b->cfg);
-    close(b->peer);
+    if (b->peer >= 0)
+        close(b->peer);
 }
 
 static int teardown(void **state)
@@ -867,6 +868,29 @@ static void test_save_load(void **state)
     (void)rr(b, ICR);
 }
 
+/* The backend goes away (a tap deleted in dom0; here the socket's peer): the link drops, LSC
+ * is raised, STATUS.LU and the PHY's link bits clear, frames sent are dropped. */
+static void test_link_down(void **state)
+{
+    struct bed *b = *state;
+    ww(b, IMS, 0x4);
+    (void)rr(b, ICR);
+    assert_int_equal(rr(b, STATUS) & 2, 2);
+    rx_ring(b, 8, 0x2 | 0x04000000);
+    close(b->peer);
+    b->peer = -1;
+    pump(b, 0);
+    assert_int_equal(irq(b), 1);
+    assert_int_equal(rr(b, ICR) & 0x4, 0x4);
+    assert_int_equal(rr(b, STATUS) & 2, 0);
+    assert_int_equal(mdic(b, 1, 1, 0, 0) & 0x4, 0);
+    assert_int_equal(mdic(b, 1, 17, 0, 0) & 0x0400, 0);
+    tx_ring(b, 8);
+    legacy_desc(b, 0, BUFS, 60, 0x09);
+    ww(b, TDT, 1);
+    assert_int_equal(rr(b, TDH), 1); /* the ring moves on; the frame is dropped */
+}
+
 static void test_unplug(void **state)
 {
     struct bed *b = *state;
@@ -898,6 +922,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_rx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unplug, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
