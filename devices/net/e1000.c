@@ -195,7 +195,10 @@
 /* Bounded work: one turn of the transmit ring handles at most this many descriptors or bytes,
  * then continues from the loop. */
 #define TX_TURN_DESCS 256
-#define TX_TURN_BYTES (4u << 20)
+#define TX_TURN_BYTES (1u << 20)
+/* The smallest TSO segment taken (Linux's TCP_MIN_MSS is 88): fewer than 16,384 segments per
+ * descriptor of up to 1 MiB. A smaller MSS is refused with the packet. */
+#define TSO_MIN_MSS 64
 #define TX_BUF_SIZE (NET_MAX_FRAME + 256)
 #define RX_MAX_LPE 16384
 #define RX_MAX_FRAME 1522
@@ -238,7 +241,7 @@ struct e1000 {
         uint8_t hdr[256]; /* TSO: the packet's headers as the guest wrote them */
         uint32_t sent;    /* TSO: payload bytes sent */
         uint16_t segs;
-        int delay;        /* a descriptor asked for a delayed TXDW */
+        struct tx_ctx pctx; /* the context as the packet's first descriptor found it */
     } tx;
     uint8_t *rxbuf;
     struct blob rom;      /* iPXE's option ROM, or empty */
@@ -885,7 +888,7 @@ static void tx_packet(struct e1000 *s)
 {
     uint8_t *f = s->tx.buf;
     size_t len = s->tx.len;
-    const struct tx_ctx *c = &s->ctx;
+    const struct tx_ctx *c = &s->tx.pctx;
     if (s->tx.legacy) {
         if (s->tx.popts & POPTS_TXSM)
             insert_csum(s, f, len, s->tx.css, s->tx.cso, 0, 0, 0);
@@ -898,15 +901,22 @@ static void tx_packet(struct e1000 *s)
     tx_send(s, f, len);
 }
 
-/* TSO: is the context one we can segment by (headers inside HDRLEN, MSS fits the buffer)? */
-static int tso_ok(struct e1000 *s)
+/* TSO: is C a context we can segment by (headers inside HDRLEN, an MSS of at least
+ * TSO_MIN_MSS, a segment that fits the buffer)? */
+static int tso_ctx_ok(const struct tx_ctx *c)
 {
-    const struct tx_ctx *c = &s->ctx;
     unsigned l4 = (c->tucmd & TUCMD_TCP) ? 20 : 8;
     unsigned l3 = (c->tucmd & TUCMD_IP) ? 20 : 40;
-    if (c->mss == 0 || c->hdrlen == 0 || (uint32_t)c->hdrlen + c->mss > TX_BUF_SIZE ||
-        (unsigned)c->ipcss + l3 > c->hdrlen || (unsigned)c->tucss + l4 > c->hdrlen ||
-        (unsigned)c->tucso + 2 > c->hdrlen || (unsigned)c->ipcso + 2 > c->hdrlen) {
+    return c->mss >= TSO_MIN_MSS && c->hdrlen != 0 &&
+           (uint32_t)c->hdrlen + c->mss <= TX_BUF_SIZE && (unsigned)c->ipcss + l3 <= c->hdrlen &&
+           (unsigned)c->tucss + l4 <= c->hdrlen && (unsigned)c->tucso + 2 <= c->hdrlen &&
+           (unsigned)c->ipcso + 2 <= c->hdrlen;
+}
+
+static int tso_ok(struct e1000 *s)
+{
+    const struct tx_ctx *c = &s->tx.pctx;
+    if (!tso_ctx_ok(c)) {
         log_guest(&s->rl, s->name, "TSO context refused (hdrlen %u, mss %u, ipcss %u, tucss %u)",
                   c->hdrlen, c->mss, c->ipcss, c->tucss);
         return 0;
@@ -917,7 +927,7 @@ static int tso_ok(struct e1000 *s)
 /* Send the segment in the buffer (headers copied from tx.hdr, payload after them). */
 static void tso_segment(struct e1000 *s, int last)
 {
-    const struct tx_ctx *c = &s->ctx;
+    const struct tx_ctx *c = &s->tx.pctx;
     uint8_t *f = s->tx.buf;
     size_t len = s->tx.len;
     uint32_t pay = (uint32_t)(len - c->hdrlen);
@@ -963,40 +973,37 @@ static void tx_reset_packet(struct e1000 *s)
  * the bytes copied. */
 static uint32_t tx_gather(struct e1000 *s, uint64_t gpa, uint32_t len)
 {
+    const struct tx_ctx *c = &s->tx.pctx;
     uint32_t done = 0;
     while (done < len && !s->tx.drop) {
-        uint32_t room, cap;
-        if (s->tx.tse) {
-            cap = s->tx.len < s->ctx.hdrlen ? s->ctx.hdrlen : (uint32_t)s->ctx.hdrlen + s->ctx.mss;
-        } else {
+        uint32_t cap;
+        if (!s->tx.tse)
             cap = NET_MAX_FRAME;
-        }
+        else if (s->tx.len < c->hdrlen)
+            cap = c->hdrlen;
+        else
+            cap = (uint32_t)c->hdrlen + c->mss; /* tso_ok: mss > 0, within the buffer */
         if (s->tx.len >= cap) {
             if (!s->tx.tse) {
                 log_guest(&s->rl, s->name, "transmit packet over %u bytes: dropped", cap);
                 s->tx.drop = 1;
                 break;
             }
-            if (s->tx.len == s->ctx.hdrlen && s->tx.segs == 0)
-                memcpy(s->tx.hdr, s->tx.buf, s->ctx.hdrlen);
-            else
-                tso_segment(s, 0);
-            if (s->tx.len >= cap) /* headers only so far: now room for a segment */
-                continue;
+            tso_segment(s, 0); /* a full segment, and more data follows: send it */
+            continue;
         }
-        room = cap - s->tx.len;
-        uint32_t c = MIN(room, len - done);
-        if (mem_read(s->base.vm->mem, gpa + done, s->tx.buf + s->tx.len, c) < 0) {
+        uint32_t n = MIN(cap - s->tx.len, len - done);
+        if (mem_read(s->base.vm->mem, gpa + done, s->tx.buf + s->tx.len, n) < 0) {
             log_guest(&s->rl, s->name, "transmit buffer %#llx (%u bytes) is not RAM: packet "
-                      "dropped", (unsigned long long)(gpa + done), c);
+                      "dropped", (unsigned long long)(gpa + done), n);
             s->tx.drop = 1;
             break;
         }
-        s->tx.len += c;
-        done += c;
+        s->tx.len += n;
+        done += n;
         /* headers complete: keep the guest's copy for every segment */
-        if (s->tx.tse && s->tx.segs == 0 && s->tx.len == s->ctx.hdrlen && c)
-            memcpy(s->tx.hdr, s->tx.buf, s->ctx.hdrlen);
+        if (s->tx.tse && s->tx.segs == 0 && s->tx.len == c->hdrlen)
+            memcpy(s->tx.hdr, s->tx.buf, c->hdrlen);
     }
     return done;
 }
@@ -1006,10 +1013,10 @@ static void tx_end_packet(struct e1000 *s)
     if (s->tx.drop) {
         s->tx_dropped++;
     } else if (s->tx.tse) {
-        if (s->tx.len < s->ctx.hdrlen)
+        if (s->tx.len < s->tx.pctx.hdrlen)
             log_guest(&s->rl, s->name, "TSO packet shorter than its %u-byte headers: dropped",
-                      s->ctx.hdrlen);
-        else if (s->tx.len > s->ctx.hdrlen || s->tx.segs == 0)
+                      s->tx.pctx.hdrlen);
+        else if (s->tx.len > s->tx.pctx.hdrlen || s->tx.segs == 0)
             tso_segment(s, 1);
         stat_add(s, TSCTC, 1);
     } else if (s->tx.len) {
@@ -1052,6 +1059,7 @@ static uint32_t tx_desc(struct e1000 *s, const uint8_t *d, int *rs, int *ide)
     len = dext ? (lower & 0xfffff) : (lower & 0xffff);
     if (!s->tx.active) {
         s->tx.active = 1;
+        s->tx.pctx = s->ctx; /* a context descriptor inside a packet does not change it */
         s->tx.legacy = !dext;
         s->tx.vle = (cmd & TXD_VLE) != 0;
         s->tx.vlan = (uint16_t)(upper >> 16);
@@ -1300,9 +1308,11 @@ static void bar0_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
                   (unsigned)off);
         return;
     }
-    /* a partial write: merged into what the register holds */
+    /* a partial write: merged into what the register holds (but for the registers whose
+     * writes are commands on bits: the other bytes write 0) */
     uint32_t mask = (uint32_t)ones(size) << sh;
-    uint32_t cur = o < REG_SPACE ? rd(s, o) : 0;
+    int cmd = o == ICR || o == ICS || o == IMS || o == IMC;
+    uint32_t cur = o < REG_SPACE && !cmd ? rd(s, o) : 0;
     reg_write(s, o, (cur & ~mask) | (((uint32_t)val << sh) & mask));
 }
 
@@ -1423,6 +1433,23 @@ static void e1000s_reset(void *state)
  * context and a packet being gathered, delayed interrupts (delivered at once after a load).
  * The EEPROM words and the MAC come from the command line; the link is the backend's. ---- */
 
+#define CTX_BYTES 16
+static void ctx_pack(const struct tx_ctx *c, uint8_t *b)
+{
+    b[0] = c->ipcss; b[1] = c->ipcso; b[2] = c->tucss; b[3] = c->tucso; b[4] = c->tucmd;
+    b[5] = c->hdrlen;
+    st16(b + 6, c->ipcse); st16(b + 8, c->tucse); st16(b + 10, c->mss);
+    st32(b + 12, c->paylen);
+}
+
+static void ctx_unpack(struct tx_ctx *c, const uint8_t *b)
+{
+    c->ipcss = b[0]; c->ipcso = b[1]; c->tucss = b[2]; c->tucso = b[3]; c->tucmd = b[4];
+    c->hdrlen = b[5];
+    c->ipcse = ld16(b + 6); c->tucse = ld16(b + 8); c->mss = ld16(b + 10);
+    c->paylen = ld32(b + 12);
+}
+
 static void nic_save(const struct e1000 *s, struct snap_writer *w, unsigned i)
 {
     char name[16];
@@ -1440,14 +1467,11 @@ static void nic_save(const struct e1000 *s, struct snap_writer *w, unsigned i)
     snap_put_u8(w, "ee.addr", s->ee.addr);
     snap_put_u8(w, "ee.dout", s->ee.dout);
     snap_put_u16(w, "ee.out_pos", s->ee.out_pos);
-    const struct tx_ctx *c = &s->ctx;
-    uint8_t cb[20];
-    cb[0] = c->ipcss; cb[1] = c->ipcso; cb[2] = c->tucss; cb[3] = c->tucso; cb[4] = c->tucmd;
-    cb[5] = c->hdrlen;
-    st16(cb + 6, c->ipcse); st16(cb + 8, c->tucse); st16(cb + 10, c->mss);
-    st32(cb + 12, c->paylen);
-    st32(cb + 16, 0);
+    uint8_t cb[CTX_BYTES];
+    ctx_pack(&s->ctx, cb);
     snap_put_bytes(w, "ctx", cb, sizeof(cb));
+    ctx_pack(&s->tx.pctx, cb);
+    snap_put_bytes(w, "tx.ctx", cb, sizeof(cb));
     snap_put_u32(w, "tx.len", s->tx.len);
     snap_put_bytes(w, "tx.buf", s->tx.buf, s->tx.len);
     uint8_t flags = (uint8_t)((s->tx.active ? 1 : 0) | (s->tx.drop ? 2 : 0) | (s->tx.tse ? 4 : 0) |
@@ -1485,7 +1509,7 @@ struct nic_load {
     uint8_t ee_nin, ee_addr, ee_dout;
     int ee_reading;
     uint16_t ee_out_pos;
-    uint8_t ctx[20];
+    struct tx_ctx ctx, pctx;
     uint32_t tx_len;
     uint8_t tx_flags, popts, cso, css;
     uint16_t vlan, segs;
@@ -1498,6 +1522,7 @@ static int nic_load(struct e1000 *s, struct snap_reader *r, unsigned i, struct n
                     uint8_t *txbuf)
 {
     char name[16];
+    uint8_t cb[CTX_BYTES], pb[CTX_BYTES];
     snprintf(name, sizeof(name), "nic%u", i);
     snap_get_enter(r, name);
     if (snap_get_bool(r, "unplugged", &t->unplugged) < 0)
@@ -1515,7 +1540,8 @@ static int nic_load(struct e1000 *s, struct snap_reader *r, unsigned i, struct n
         snap_get_u8_in(r, "ee.addr", &t->ee_addr, 0, EE_WORDS - 1) < 0 ||
         snap_get_u8_in(r, "ee.dout", &t->ee_dout, 0, 1) < 0 ||
         snap_get_u16_in(r, "ee.out_pos", &t->ee_out_pos, 0, EE_WORDS * 16 - 1) < 0 ||
-        snap_get_bytes(r, "ctx", t->ctx, sizeof(t->ctx)) < 0 ||
+        snap_get_bytes(r, "ctx", cb, sizeof(cb)) < 0 ||
+        snap_get_bytes(r, "tx.ctx", pb, sizeof(pb)) < 0 ||
         snap_get_u32_in(r, "tx.len", &t->tx_len, 0, TX_BUF_SIZE) < 0 ||
         snap_get_bytes(r, "tx.buf", txbuf, t->tx_len) < 0 ||
         snap_get_u8_in(r, "tx.flags", &t->tx_flags, 0, 31) < 0 ||
@@ -1526,14 +1552,18 @@ static int nic_load(struct e1000 *s, struct snap_reader *r, unsigned i, struct n
         snap_get_bool(r, "rx_pending", &t->rx_pending) < 0 ||
         snap_get_bool(r, "tx_pending", &t->tx_pending) < 0)
         return -EINVAL;
-    /* the packet being gathered must fit where this context would put it */
-    uint32_t hdrlen = t->ctx[5], mss = ld16(t->ctx + 10);
-    if (snap_check(r, (t->tx_flags & 4) ? t->tx_len <= hdrlen + mss && hdrlen + mss <= TX_BUF_SIZE
-                                        : t->tx_len <= NET_MAX_FRAME,
-                   "tx.len", "%u bytes do not fit the transmit context (hdrlen %u, mss %u)",
-                   t->tx_len, hdrlen, mss) < 0 ||
-        snap_check(r, ld32(t->ctx + 12) <= 0xfffff && ld32(t->ctx + 16) == 0, "ctx",
-                   "bad transmit context") < 0)
+    ctx_unpack(&t->ctx, cb);
+    ctx_unpack(&t->pctx, pb);
+    /* a packet being segmented has a context we would have taken, and fits its segment */
+    const struct tx_ctx *c = &t->pctx;
+    int tse = (t->tx_flags & 4) != 0;
+    if (snap_check(r, t->ctx.paylen <= 0xfffff && c->paylen <= 0xfffff, "ctx",
+                   "a payload length over 20 bits") < 0 ||
+        snap_check(r, !tse || tso_ctx_ok(c), "tx.ctx", "a TSO context this device refuses "
+                   "(hdrlen %u, mss %u)", c->hdrlen, c->mss) < 0 ||
+        snap_check(r, tse ? t->tx_len <= (uint32_t)c->hdrlen + c->mss
+                          : t->tx_len <= NET_MAX_FRAME,
+                   "tx.len", "%u bytes do not fit the packet's buffer", t->tx_len) < 0)
         return -EINVAL;
     snap_get_leave(r);
     return 0;
@@ -1556,11 +1586,8 @@ static void nic_commit(struct e1000 *s, const struct nic_load *t, const uint8_t 
     s->ee.addr = t->ee_addr;
     s->ee.dout = t->ee_dout;
     s->ee.out_pos = t->ee_out_pos;
-    struct tx_ctx *c = &s->ctx;
-    c->ipcss = t->ctx[0]; c->ipcso = t->ctx[1]; c->tucss = t->ctx[2]; c->tucso = t->ctx[3];
-    c->tucmd = t->ctx[4]; c->hdrlen = t->ctx[5];
-    c->ipcse = ld16(t->ctx + 6); c->tucse = ld16(t->ctx + 8); c->mss = ld16(t->ctx + 10);
-    c->paylen = ld32(t->ctx + 12);
+    s->ctx = t->ctx;
+    s->tx.pctx = t->pctx;
     memcpy(s->tx.buf, txbuf, t->tx_len);
     s->tx.len = t->tx_len;
     s->tx.active = t->tx_flags & 1;

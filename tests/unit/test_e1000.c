@@ -316,6 +316,8 @@ static void test_interrupt_causes(void **state)
     assert_int_equal(rr(b, IMS), 0);
     ww(b, IMS, 0x84);
     assert_int_equal(irq(b), 1);
+    fx_mmio_write(b->fx, BAR0 + IMC + 1, 1, 0); /* a byte write clears no other mask bit */
+    assert_int_equal(rr(b, IMS), 0x84);
     ww(b, ICR, 0x80); /* write 1 to clear */
     assert_int_equal(irq(b), 1);
     assert_int_equal(rr(b, ICS), 0x4); /* ICS reads the causes without clearing */
@@ -767,7 +769,53 @@ static void test_hostile_tx(void **state)
     memcpy(d + 8, &lower, 4);
     ww(b, TDT, 2);
     assert_int_equal(peer_recv(b, got, sizeof(got)), -1);
+    /* a context descriptor inside a TSO packet (MSS 0 now) does not change the packet's: it
+     * is cut by the MSS it started with (the loop that MSS 0 would make cannot happen) */
+    build_tso(b, 300);
+    ww(b, TDH, 0);
+    ww(b, TDT, 0);
+    memset(ram(b, TXRING), 0, 64);
+    c = ram(b, TXRING);
+    c[0] = 14; c[1] = 24; c[2] = 33; c[4] = 34; c[5] = 50;
+    cl = 300 | (uint32_t)(0x20 | 0x04 | 0x03) << 24;
+    memcpy(c + 8, &cl, 4);
+    c[13] = 54;
+    uint16_t mss = 100;
+    memcpy(c + 14, &mss, 2);
+    d = ram(b, TXRING + 16);
+    a = BUFS;
+    lower = 154 | 1u << 20 | (uint32_t)(0x20 | 0x04) << 24;
+    memcpy(d, &a, 8);
+    memcpy(d + 8, &lower, 4);
+    memcpy(ram(b, TXRING + 32), c, 16);
+    mss = 0;
+    memcpy(ram(b, TXRING + 32 + 14), &mss, 2);
+    d = ram(b, TXRING + 48);
+    a = BUFS + 154;
+    lower = 200 | 1u << 20 | (uint32_t)(0x20 | 0x04 | 0x01 | 0x08) << 24;
+    memcpy(d, &a, 8);
+    memcpy(d + 8, &lower, 4);
+    ww(b, TDT, 4);
+    for (unsigned k = 0; k < 3; k++)
+        assert_int_equal(peer_recv(b, got, sizeof(got)), 154);
+    assert_int_equal(peer_recv(b, got, sizeof(got)), -1);
+    /* an MSS under 64 is refused with its packet */
+    ww(b, TDH, 0);
+    ww(b, TDT, 0);
+    mss = 8;
+    memcpy(ram(b, TXRING + 14), &mss, 2);
+    memcpy(ram(b, TXRING + 32 + 14), &mss, 2);
+    ww(b, TDT, 4);
+    assert_int_equal(rr(b, TDH), 4);
+    assert_int_equal(peer_recv(b, got, sizeof(got)), -1);
     /* a checksum offset beyond the frame: sent without it, no write outside the frame */
+    memset(ram(b, TXRING), 0, 32);
+    ww(b, TDH, 0);
+    ww(b, TDT, 0);
+    c = ram(b, TXRING);
+    d = ram(b, TXRING + 16);
+    a = BUFS;
+    memcpy(d, &a, 8);
     c[0] = 14; c[1] = 250; c[4] = 200; c[5] = 255;
     cl = (uint32_t)(0x20 | 0x03) << 24;
     memcpy(c + 8, &cl, 4);
