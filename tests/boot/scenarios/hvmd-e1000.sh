@@ -8,9 +8,12 @@
 # dom0's side: a bridge with an address, DHCP on it, a file to fetch and a receiver
 ip link add xenbr0 type bridge || fail "cannot make the bridge"
 ip addr add 10.0.0.1/24 dev xenbr0 && ip link set xenbr0 up || fail "cannot set up xenbr0"
+# dnsmasq drops to nobody, whom the bed's dom0 does not know yet
+grep -q '^nobody:' /etc/passwd 2>/dev/null || echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >> /etc/passwd
+grep -q '^nogroup:' /etc/group 2>/dev/null || echo 'nogroup:x:65534:' >> /etc/group
 dnsmasq --conf-file=/dev/null --port=0 --interface=xenbr0 --except-interface=lo --bind-interfaces \
     --dhcp-range=10.0.0.100,10.0.0.150,255.255.255.0,1h --dhcp-leasefile=/tmp/e1000.leases \
-    --pid-file=/tmp/dnsmasq.pid --user=root --log-dhcp --log-facility=/tmp/dnsmasq.log ||
+    --pid-file=/tmp/dnsmasq.pid --log-dhcp --log-facility=/tmp/dnsmasq.log ||
     fail "dnsmasq did not start"
 mkdir -p /tmp/www
 dd if=/dev/urandom of=/tmp/www/to-guest bs=1M count=64 2>/dev/null
