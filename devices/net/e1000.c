@@ -245,6 +245,7 @@ struct e1000 {
     } tx;
     uint8_t *rxbuf;
     struct blob rom;      /* iPXE's option ROM, or empty */
+    uint32_t crc[256];    /* CRC-32 table for the FCS */
     /* interrupts */
     int line;
     uint64_t irq_next_ns;
@@ -684,20 +685,22 @@ static int rx_accept(const struct e1000 *s, const uint8_t *dst)
     return 0;
 }
 
-/* The Ethernet FCS (CRC-32, reflected), four bits at a time. */
-static uint32_t crc32_eth(const uint8_t *p, size_t len)
+/* The Ethernet FCS (CRC-32, reflected) a byte at a time, with the device's own table. */
+static void crc32_init(uint32_t *t)
 {
-    static const uint32_t t[16] = {
-        0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
-        0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-        0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
-    };
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < len; i++) {
-        c ^= p[i];
-        c = (c >> 4) ^ t[c & 15];
-        c = (c >> 4) ^ t[c & 15];
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+        t[i] = c;
     }
+}
+
+static uint32_t crc32_eth(const uint32_t *t, const uint8_t *p, size_t len)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < len; i++)
+        c = (c >> 8) ^ t[(c ^ p[i]) & 0xff];
     return ~c;
 }
 
@@ -746,7 +749,7 @@ static void e1000_receive(void *opaque, const struct iovec *iov, int niov, size_
     }
     size_t stat_len = len;
     if (!(rd(s, RCTL) & RCTL_SECRC)) {
-        st32(f + len, crc32_eth(f, len));
+        st32(f + len, crc32_eth(s->crc, f, len));
         len += 4;
     }
     if (rx_ring(s, &base, &n, &head, &tail) < 0) {
@@ -1763,6 +1766,7 @@ static int nic_create(struct vm *vm, struct cfg_opt *o, unsigned index, struct e
     if (r < 0)
         goto fail;
     eeprom_init(s);
+    crc32_init(s->crc);
     phy_reset(s);
     mac_reset(s);
     if (s->net) {
