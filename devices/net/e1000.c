@@ -555,11 +555,10 @@ static void phy_write(struct e1000 *s, unsigned reg, uint16_t v)
 {
     switch (reg) {
     case PHY_CTRL:
-        if (v & PHYC_RESET) {
-            phy_reset(s);
-            return;
-        }
-        s->phy[PHY_CTRL] = v & (uint16_t)~PHYC_RESTART_AN; /* autonegotiation is instant */
+        /* a software reset commits the configuration written before it (the M88's way) and
+         * keeps it; the reset and restart bits clear at once (autonegotiation is instant).
+         * CTRL.PHY_RST is the hardware reset that brings back the defaults. */
+        s->phy[PHY_CTRL] = v & (uint16_t)~(PHYC_RESET | PHYC_RESTART_AN);
         return;
     case PHY_STATUS: case PHY_ID1: case PHY_ID2: case PHY_LP_ABILITY: case PHY_AN_EXP:
     case PHY_1000T_STATUS: case PHY_EXT_STATUS: case PHY_SPEC_STATUS: case PHY_INT_STATUS:

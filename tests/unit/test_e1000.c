@@ -289,8 +289,12 @@ static void test_phy(void **state)
     assert_int_equal(mdic(b, 1, 4, 0, 0) & 0xffff, 0x0de1);
     mdic(b, 1, 0, 1, 0x1340); /* restart autonegotiation: done at once */
     assert_int_equal(mdic(b, 1, 0, 0, 0) & 0x0200, 0);
-    mdic(b, 1, 0, 1, 0x8000);
+    mdic(b, 1, 0, 1, 0x9140); /* software reset: self-clearing, the configuration stays */
     assert_int_equal(mdic(b, 1, 0, 0, 0) & 0xffff, 0x1140);
+    assert_int_equal(mdic(b, 1, 4, 0, 0) & 0xffff, 0x0de1);
+    uint32_t ctrl = rr(b, CTRL); /* CTRL.PHY_RST, as e1000_phy_hw_reset: the defaults */
+    ww(b, CTRL, ctrl | 0x80000000u);
+    ww(b, CTRL, ctrl);
     assert_int_equal(mdic(b, 1, 4, 0, 0) & 0xffff, 0x01e1);
     /* the MDIC interrupt */
     ww(b, IMS, 0x200);
