@@ -14,13 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "dm/config.h"
 #include "dm/log.h"
 #include "dm/machine.h"
 #include "dm/net.h"
+#include "dm/sandbox.h"
 #include "tests/lib/fakexen.h"
 
 #define DEVFN PCI_DEVFN(4, 0)
@@ -68,6 +71,7 @@ struct bed {
     struct machine m;
     int peer; /* dom0's end of the backend */
     unsigned guest_lines;
+    int child; /* this is the sandboxed child */
 };
 
 static void sink(void *opaque, enum log_level level, const char *line)
@@ -128,6 +132,11 @@ static void bed_down(struct bed *b)
 
 static int teardown(void **state)
 {
+    struct bed *b = *state;
+    if (b->child) {
+        fflush(NULL);
+        _exit(1); /* a failed assertion in the sandboxed child: the parent reports it */
+    }
     bed_down(*state);
     free(*state);
     return 0;
@@ -956,6 +965,40 @@ static void test_unplug(void **state)
     snap_writer_free(&w);
 }
 
+/* Run BODY in a child under hvmd's seccomp filter (SANDBOX_ON: a system call outside its
+ * allow-list kills it), the machine and the backend made before it, as in hvmd. */
+static void in_sandbox(void **state, void (*body)(void **state))
+{
+    struct bed *b = *state;
+    int st = 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[256];
+        b->child = 1;
+        if (sandbox_enter(SANDBOX_ON, err, sizeof(err)) < 0)
+            _exit(3);
+        body(state);
+        _exit(0);
+    }
+    close(b->peer); /* dom0's end is the child's alone (a close there is a link down) */
+    b->peer = -1;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+        fail_msg("killed by SIGSYS: the e1000 made a system call outside hvmd's allow-list");
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the sandboxed case failed (status %#x)", st);
+}
+
+#define SANDBOXED(name) \
+    static void name##_sandboxed(void **state) { in_sandbox(state, name); }
+SANDBOXED(test_tx_tso)
+SANDBOXED(test_rx_wrap)
+SANDBOXED(test_rx_delay_timer)
+SANDBOXED(test_itr_throttle)
+SANDBOXED(test_link_down)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -976,6 +1019,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unplug, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_tso_sandboxed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_wrap_sandboxed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_delay_timer_sandboxed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_itr_throttle_sandboxed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_down_sandboxed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
