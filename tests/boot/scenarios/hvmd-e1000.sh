@@ -32,6 +32,7 @@ info "bridge ports: $(ls /sys/class/net/xenbr0/brif | tr '\n' ' ')"
 [ -e "/sys/class/net/xenbr0/brif/vif$d.0-emu" ] || fail "vif$d.0-emu is not on xenbr0"
 step dm-running
 guest_up 350
+dm_metrics "$pid" # at the marker: the guest powers off right after its check
 step guest-up
 wait_re "$log" "HVMD-GUEST-DONE" 880 || { tail -30 "$log" | sed 's/^/<serial-log> /'; cat /tmp/dnsmasq.log; fail "the network check did not finish"; }
 line=$(grep -a "HVMD-CHECK e1000-net" "$log" | head -1)
@@ -50,7 +51,6 @@ metric dhcp_s "$(field dhcp_s)" s
 metric ping_rtt_ms "$(field rtt_ms)" ms
 metric rx_64mib_s "$(field rx_s)" s
 metric tx_64mib_s "$(field tx_s)" s
-dm_metrics "$pid"; metric dm_cpu_s "$(dm_cpu_s "$pid")" s
 step net
 powers_off e1000 110
 grep -E "e1000 nic|net net0" "$dmlog" | sed 's/^/== /'
