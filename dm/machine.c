@@ -19,6 +19,7 @@ extern const struct device dev_i440fx, dev_piix3, dev_piix4_acpi, dev_xen_platfo
 extern const struct device dev_vga;
 extern const struct device dev_uhci;
 extern const struct device dev_rtl8139;
+extern const struct device dev_e1000;
 
 static const struct device *const devices[] = {
     &dev_i440fx,       /* 00:00.0 */
@@ -32,6 +33,7 @@ static const struct device *const devices[] = {
     &dev_debugport,    /* 0x402 */
     &dev_vga,          /* 00:02.0, 0x3b0-0x3df, 0x1ce, 0xa0000-0xbffff; -device VGA / cirrus-vga */
     &dev_rtl8139,      /* 00:04.0 on, in command-line order among the NICs; -device rtl8139 */
+    &dev_e1000,        /* -device e1000: 00:04.0 on, in NIC order */
     &dev_fw_cfg,       /* last: its boot order lists the NICs found on the bus */
 };
 
