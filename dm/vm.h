@@ -20,6 +20,8 @@ struct config;
 struct qmp;
 struct chardev;
 struct display;
+struct input;
+struct net;
 
 #define VM_MAX_CHARDEVS 8
 
@@ -61,7 +63,9 @@ struct vm {
     struct chardev *chardevs[VM_MAX_CHARDEVS]; /* the guest's character devices, for QMP */
     unsigned n_chardevs;
     struct qmp *qmp;             /* where devices register QMP commands and send events (or NULL) */
-    struct display *display;     /* the guest's screen (dm/display.h), or NULL: none */
+    struct display *display;     /* the screen (dm/display.h), NULL without a display adapter */
+    struct input *input;         /* keyboard and pointer routing (dm/input.h) */
+    struct net *nets;            /* network backends from -netdev (dm/net.h), a list */
 };
 
 /* Set up VM's bus, PCI bus, memory (RAM [0, lowmem_end) and [4 GiB, highmem_end)) and IRQs.
