@@ -19,6 +19,7 @@
 struct config;
 struct qmp;
 struct chardev;
+struct pvhost;
 
 #define VM_MAX_CHARDEVS 8
 
@@ -60,6 +61,7 @@ struct vm {
     struct chardev *chardevs[VM_MAX_CHARDEVS]; /* the guest's character devices, for QMP */
     unsigned n_chardevs;
     struct qmp *qmp;             /* where devices register QMP commands and send events (or NULL) */
+    struct pvhost *pv;           /* xenstore, event channels, grants for PV backends (or NULL) */
 };
 
 /* Set up VM's bus, PCI bus, memory (RAM [0, lowmem_end) and [4 GiB, highmem_end)) and IRQs.
