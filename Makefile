@@ -38,7 +38,7 @@ CPPFLAGS += -D_GNU_SOURCE -I.
 BASEFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SANFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-HVMD_PKGS   := xencontrol xendevicemodel xenevtchn xenforeignmemory xengnttab xenstore xentoolcore xentoollog yajl
+HVMD_PKGS   := xencontrol xendevicemodel xenevtchn xenforeignmemory xengnttab xenstore xentoolcore xentoollog yajl libpng libvncserver
 HVMCTL_PKGS := xenlight xlutil xentoollog xenstore xencontrol yajl libmnl libnftables
 HVMD_LIBS   = $(shell pkg-config --libs $(HVMD_PKGS) 2>/dev/null) -laio -lseccomp -lutil
 HVMCTL_LIBS = $(shell pkg-config --libs $(HVMCTL_PKGS) 2>/dev/null)

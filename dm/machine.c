@@ -5,7 +5,9 @@
 #include "dm/machine.h"
 #include "dm/config.h"
 #include "dm/device.h"
+#include "dm/input.h"
 #include "dm/log.h"
+#include "dm/net.h"
 #include "dm/qmp.h"
 
 #include <errno.h>
@@ -65,12 +67,19 @@ void machine_destroy(struct machine *m)
             devices[m->n]->destroy(m->state[m->n]);
         m->state[m->n] = NULL;
     }
+    if (m->vm) {
+        net_free_all(m->vm);
+        input_fini(m->vm);
+    }
 }
 
 int machine_create(struct machine *m, struct vm *vm, char *err, size_t errlen)
 {
     memset(m, 0, sizeof(*m));
     m->vm = vm;
+    int rn = net_create_all(vm, err, errlen); /* before the NICs that claim them */
+    if (rn < 0)
+        return rn;
     for (unsigned i = 0; i < ARRAY_SIZE(devices); i++) {
         int r = devices[i]->create(vm, &m->state[i]);
         if (r < 0) {

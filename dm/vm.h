@@ -19,6 +19,9 @@
 struct config;
 struct qmp;
 struct chardev;
+struct display;
+struct input;
+struct net;
 struct pvhost;
 
 #define VM_MAX_CHARDEVS 8
@@ -61,6 +64,9 @@ struct vm {
     struct chardev *chardevs[VM_MAX_CHARDEVS]; /* the guest's character devices, for QMP */
     unsigned n_chardevs;
     struct qmp *qmp;             /* where devices register QMP commands and send events (or NULL) */
+    struct display *display;     /* the screen (dm/display.h), NULL without a display adapter */
+    struct input *input;         /* keyboard and pointer routing (dm/input.h) */
+    struct net *nets;            /* network backends from -netdev (dm/net.h), a list */
     struct pvhost *pv;           /* xenstore, event channels, grants for PV backends (or NULL) */
 };
 

@@ -28,7 +28,7 @@ kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-im
     xen-hypervisor-4.17-amd64 "$kpkg" busybox bash util-linux mount iproute2 \
     xen-utils-4.17 xen-utils-common xenstore-utils qemu-system-xen qemu-system-data ipxe-qemu \
     seabios isolinux syslinux-common grub-rescue-pc ipxe \
-    dnsmasq-base libmnl0 libnftables1 libaio1 libseccomp2 libyajl2
+    dnsmasq-base libmnl0 libnftables1 libaio1 libseccomp2 libyajl2 libpng16-16 libvncserver1
 # The guest's initramfs takes busybox-static; dom0 takes Debian's dynamic busybox: under Xen PV
 # nested in TCG, the static one has crashed about once in a thousand execs while an HVM guest
 # ran (TLS read as zero in __ctype_init), the dynamic one never did (3000 execs).
