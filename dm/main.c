@@ -10,6 +10,7 @@
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/machine.h"
+#include "dm/pvhost.h"
 #include "dm/qmp.h"
 #include "dm/vm.h"
 #include "dm/xen.h"
@@ -84,6 +85,7 @@ struct app {
     int m_up;
     struct qmp *qmp;
     struct xs_dm *xs;
+    struct pvhost pv;     /* PV backends' xenstore, event channels, grants (over xs) */
     int cleaner_fd;       /* the sandbox's cleaner removes the QMP sockets when this closes */
     int state_written;
     struct timespec t0;
@@ -262,6 +264,11 @@ int main(int argc, char **argv)
         goto out;
     }
     a.vm_up = 1;
+    /* PV backends: without them the guest's PV frontends wait for a backend, no more */
+    if (xs_dm_pv_open(a.xs, a.loop, &a.pv, err, sizeof(err)) == 0)
+        a.vm.pv = &a.pv;
+    else
+        log_warn("%s: no PV backends", err);
     a.qmp = qmp_new(&a.vm, &a.cfg, &app_qmp_ops, &a, err, sizeof(err));
     if (!a.qmp) {
         log_err("%s", err);

@@ -18,7 +18,7 @@ struct xenbus {
     struct pvhost *pv;
     const struct xb_ops *ops;
     void *opaque;
-    char dir[XB_PATH];           /* /local/domain/0/backend/TYPE/D */
+    char dir[XB_PATH - 24];      /* /local/domain/0/backend/TYPE/D */
     int watch;
     struct xb_dev *devs[XB_MAX_DEVS];
     unsigned n;
