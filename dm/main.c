@@ -6,6 +6,7 @@
  * us), serve requests, and only then tell libxl "running" through xenstore. SIGHUP (libxl's
  * way to end a device model), SIGTERM and SIGINT end it promptly; so does QMP quit. */
 #include "dm/config.h"
+#include "dm/input.h"
 #include "dm/sandbox.h"
 #include "dm/log.h"
 #include "dm/loop.h"
@@ -311,6 +312,8 @@ out:
     a.vm.qmp = NULL;
     if (a.m_up)
         machine_destroy(&a.m);
+    if (a.vm_up)
+        input_fini(&a.vm);
     if (a.vm_up)
         vm_fini(&a.vm);
     xen_close(a.xen);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The per-guest context (see vm.h). */
 #include "dm/vm.h"
-#include "dm/input.h"
 #include "dm/log.h"
 
 #include <errno.h>
@@ -47,7 +46,6 @@ void vm_fini(struct vm *vm)
         vm->unplug_hooks = h->next;
         free(h);
     }
-    input_fini(vm);
     memset(vm, 0, sizeof(*vm));
 }
 
