@@ -257,17 +257,17 @@ static void test_hvm_hvmd_defaults(void **state)
     bi = &r.c.dc.b_info;
     assert_true(r.c.dm_is_hvmd);
     assert_int_equal(bi->u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_NONE);
-    assert_true(libxl_defbool_is_default(bi->u.hvm.vkb_device) == false);
-    assert_false(libxl_defbool_val(bi->u.hvm.vkb_device));
+    /* the PV keyboard is libxl's default (hvmd serves it) */
+    assert_true(libxl_defbool_is_default(bi->u.hvm.vkb_device));
     done(&r);
     free(t);
 
     /* the file's vkb_device wins */
     t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
-                    "vkb_device = 1\n", dm);
+                    "vkb_device = 0\n", dm);
     parse(&r, t);
     assert_int_equal(r.rc, 0);
-    assert_true(libxl_defbool_val(r.c.dc.b_info.u.hvm.vkb_device));
+    assert_false(libxl_defbool_val(r.c.dc.b_info.u.hvm.vkb_device));
     done(&r);
     free(t);
 

@@ -1096,8 +1096,8 @@ static void parse_hvm(struct pctx *p)
 
 /* An HVM guest under hvmd: what hvmd does not serve yet is not asked of it. hvmd has no VGA, so
  * the guest gets none unless its file asks for one (an error naming the key: hvmd would refuse it
- * at start, after libxl had built half the guest), and no PV keyboard unless its file asks (libxl
- * adds one by default; nothing serves it under hvmd, and Linux's xen-kbdfront then waits 25 s).
+ * at start, after libxl had built half the guest). The PV keyboard libxl adds by default is
+ * left to libxl: hvmd serves it (pvdrivers/vkbd.c).
  * hvmd has no emulated NIC either: a vif that asks for one is an error on its line. */
 static void hvmd_defaults(struct pctx *p)
 {
@@ -1112,8 +1112,6 @@ static void hvmd_defaults(struct pctx *p)
                  "run this guest under qemu-xen");
         bi->u.hvm.vga.kind = LIBXL_VGA_INTERFACE_TYPE_NONE;
     }
-    if (!present(p, "vkb_device"))
-        libxl_defbool_set(&bi->u.hvm.vkb_device, false);
     for (int i = 0; i < p->c->dc.num_nics; i++)
         if (p->c->dc.nics[i].nictype != LIBXL_NIC_TYPE_VIF) {
             perr(p, "vif", "entry %d: hvmd has no emulated NIC yet: run this guest under "

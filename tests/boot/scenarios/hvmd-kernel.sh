@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
+# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
 # step: dm-running 90
 # step: guest-up 300
 # step: poweroff 120
 . /etc/hvmd-lib.sh
 # hvmd-kernel-qemu runs this same script with KERNEL_DM=qemu-xen: the same guest, Debian's qemu-xen
 dm=${KERNEL_DM:-hvmd}
-# vkb_device = 0: hvmd serves no PV backend yet, and without it the guest waits 25 s for vkbd
+# no vkb_device line: libxl adds its default PV keyboard (backend/vkbd/D/0), which hvmd serves;
+# unserved, Linux's xen-kbdfront would hold the guest 25 s
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
     'ramdisk = "/media/guest-initrd.gz"' 'cmdline = "console=ttyS0,115200 quiet hvmd.checks=poweroff"' \
-    'vkb_device = 0' > /tmp/kern.cfg
+    > /tmp/kern.cfg
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
 # when the device model's xenstore state turns "running" (to time exec -> running)
@@ -32,6 +33,14 @@ relay "$con" kern
 step dm-running
 wait_re "$con" HVMD-GUEST-UP 295 || { xl dmesg | grep "(d$d)" | tail -20; fail "no HVMD-GUEST-UP on the serial console"; }
 metric create_to_marker_s "$(elapsed "$t0")" s
+# the default PV keyboard: xen-kbdfront (the frontend, only it writes its state) Connected
+fe_st=$(xenstore-read "/local/domain/$d/device/vkbd/0/state" 2>/dev/null)
+be_st=$(xenstore-read "/local/domain/0/backend/vkbd/$d/0/state" 2>/dev/null)
+info "vkbd 0: frontend state ${fe_st:-none}, backend state ${be_st:-none}"
+if [ "$dm" = hvmd ]; then
+    [ "$fe_st" = 4 ] && [ "$be_st" = 4 ] || { grep -i vkbd "$dmlog"; fail "vkbd 0 is not connected (frontend ${fe_st:-none}, backend ${be_st:-none})"; }
+    xenstore-read "/local/domain/0/device-model/$d/backends/vkbd" > /dev/null 2>&1 || fail "hvmd did not list vkbd in device-model/$d/backends"
+fi
 dm_metrics "$pid"
 set -- $(awk '{ print $14, $15 }' "/proc/$pid/stat"); metric dm_cpu_ticks $(( $1 + $2 )) ticks
 step guest-up
