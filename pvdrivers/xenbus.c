@@ -229,6 +229,8 @@ static void dev_add(struct xenbus *b, unsigned id)
                   id, fe, (unsigned long long)fe_domid, b->vm->domid);
         return;
     }
+    if (b->ops->claim && !b->ops->claim(b->opaque, id, fe))
+        return;
     if (b->n == XB_MAX_DEVS) {
         log_guest(&b->rl, b->ops->type, "device %u: more than %d devices", id, XB_MAX_DEVS);
         return;
@@ -347,6 +349,7 @@ struct xenbus *xenbus_new(struct vm *vm, const struct xb_ops *ops, void *opaque)
                          ops->type);
     if (r < 0)
         log_warn("writing device-model/%u/backends/%s: %s", vm->domid, ops->type, strerror(-r));
+    scan(b);
     b->watch = pvhost_watch(b->pv, b->dir, be_changed, b);
     if (b->watch < 0) {
         errno = -b->watch;

@@ -56,6 +56,9 @@ struct xb_dev {
 struct xb_ops {
     const char *type;            /* the backend directory's name: "vkbd", "console", ... */
     size_t priv_size;
+    /* Is device ID (frontend FE_PATH) this backend's? Not: it is left alone, never written
+     * (console 0 is xenconsoled's). NULL: every device is. */
+    int (*claim)(void *opaque, unsigned id, const char *fe_path);
     /* A new device, before InitWait: write the backend's feature nodes. 0 or a negative
      * errno (the device goes to Closed). */
     int (*setup)(void *opaque, struct xb_dev *d);
@@ -69,8 +72,9 @@ struct xb_ops {
     void (*release)(void *opaque, struct xb_dev *d);
 };
 
-/* Serve OPS->type for VM's domain on VM->pv: write device-model/D/backends/TYPE and watch
- * backend/TYPE/D. NULL with errno set on failure. */
+/* Serve OPS->type for VM's domain on VM->pv: write device-model/D/backends/TYPE, take the
+ * devices already there (now: before the sandbox, so a type's setup may still open files),
+ * and watch backend/TYPE/D. NULL with errno set on failure. */
 struct xenbus *xenbus_new(struct vm *vm, const struct xb_ops *ops, void *opaque);
 /* Disconnect and release every device, drop the watches (the nodes stay: libxl removes them). */
 void xenbus_free(struct xenbus *b);
