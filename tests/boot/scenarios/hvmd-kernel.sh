@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
+# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, and a channel (PV console 1) carries a line from the guest to dom0's xl console -n 1; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
 # step: dm-running 90
 # step: guest-up 300
 # step: poweroff 120
@@ -8,9 +8,13 @@
 dm=${KERNEL_DM:-hvmd}
 # no vkb_device line: libxl adds its default PV keyboard (backend/vkbd/D/0), which hvmd serves;
 # unserved, Linux's xen-kbdfront would hold the guest 25 s
+# under hvmd also a channel (PV console 1, served by hvmd's console backend on a pty), which
+# the guest writes a line to (its check "channel") and dom0 reads through xl console -n 1
+if [ "$dm" = hvmd ]; then chan='channel = [ "name=org.hvmd.test,connection=pty" ]'; checks=channel,poweroff
+else chan='vcpus = 1'; checks=poweroff; fi
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
-    'ramdisk = "/media/guest-initrd.gz"' 'cmdline = "console=ttyS0,115200 quiet hvmd.checks=poweroff"' \
-    > /tmp/kern.cfg
+    'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
+    "$chan" > /tmp/kern.cfg
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
 # when the device model's xenstore state turns "running" (to time exec -> running)
@@ -31,6 +35,12 @@ metric create_to_dm_running_s "$(elapsed "$t0")" s
 xl console -t serial kern > "$con" 2>&1 &
 relay "$con" kern
 step dm-running
+if [ "$dm" = hvmd ]; then
+    chtty=$(xenstore-read "/local/domain/$d/device/console/1/tty" 2>/dev/null)
+    info "channel org.hvmd.test: console 1 on ${chtty:-nothing}"
+    [ -n "$chtty" ] || fail "hvmd wrote no tty for console 1 (the channel)"
+    xl console -n 1 kern > /tmp/kern-chan.log 2>&1 &
+fi
 wait_re "$con" HVMD-GUEST-UP 295 || { xl dmesg | grep "(d$d)" | tail -20; fail "no HVMD-GUEST-UP on the serial console"; }
 metric create_to_marker_s "$(elapsed "$t0")" s
 # the default PV keyboard: xen-kbdfront (the frontend, only it writes its state) Connected
@@ -40,6 +50,11 @@ info "vkbd 0: frontend state ${fe_st:-none}, backend state ${be_st:-none}"
 if [ "$dm" = hvmd ]; then
     [ "$fe_st" = 4 ] && [ "$be_st" = 4 ] || { grep -i vkbd "$dmlog"; fail "vkbd 0 is not connected (frontend ${fe_st:-none}, backend ${be_st:-none})"; }
     xenstore-read "/local/domain/0/device-model/$d/backends/vkbd" > /dev/null 2>&1 || fail "hvmd did not list vkbd in device-model/$d/backends"
+fi
+if [ "$dm" = hvmd ]; then
+    wait_re /tmp/kern-chan.log HVMD-CHANNEL-LINE 60 || { grep -E "HVMD-CHECK|console" "$con" "$dmlog" | tail; fail "no line from the guest on console 1 (channel) in dom0"; }
+    info "channel: $(grep -m1 HVMD-CHANNEL-LINE /tmp/kern-chan.log | tr -d '\r')"
+    grep -q "HVMD-CHECK channel PASS" "$con" || wait_re "$con" "HVMD-CHECK channel PASS" 30 || fail "the guest's channel check did not pass"
 fi
 dm_metrics "$pid"
 set -- $(awk '{ print $14, $15 }' "/proc/$pid/stat"); metric dm_cpu_ticks $(( $1 + $2 )) ticks
