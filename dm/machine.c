@@ -16,7 +16,7 @@
 
 extern const struct device dev_i440fx, dev_piix3, dev_piix4_acpi, dev_xen_platform, dev_uart,
     dev_i8042, dev_debugport, dev_fw_cfg, dev_ide;
-extern const struct device pv_vkbd, pv_console;
+extern const struct device pv_vkbd, pv_console, pv_qdisk;
 
 static const struct device *const devices[] = {
     &dev_i440fx,       /* 00:00.0 */
@@ -31,6 +31,7 @@ static const struct device *const devices[] = {
     &dev_fw_cfg,       /* last: its boot order lists the NICs found on the bus */
     &pv_vkbd,          /* PV backend: backend/vkbd/D (no state of the machine's) */
     &pv_console,       /* PV backend: backend/console/D/N, N >= 1 (channels) */
+    &pv_qdisk,         /* PV backend: backend/qdisk/D (raw disks; not CD-ROMs) */
 };
 
 _Static_assert(sizeof(devices) / sizeof(devices[0]) <= MACHINE_MAX_DEVICES, "device table");

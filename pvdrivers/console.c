@@ -132,6 +132,11 @@ static int con_setup(void *opaque, struct xb_dev *d)
     c->port = -1;
     if (pvhost_read(d->pv, out, sizeof(out), "%s/output", d->fe_path) < 0)
         snprintf(out, sizeof(out), "pty");
+    if (d->late) {
+        log_warn("%s: a console added after start-up is not served (no new pty under the "
+                 "sandbox)", d->be_path);
+        return -EPERM;
+    }
     if (strcmp(out, "pty")) {
         log_warn("%s: output %s: only pty consoles are served", d->be_path, out);
         return -EOPNOTSUPP;

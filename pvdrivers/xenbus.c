@@ -24,6 +24,7 @@ struct xenbus {
     unsigned n;
     struct ratelimit rl;
     int scanning;
+    int started;                 /* the devices present at xenbus_new are taken */
 };
 
 static const char *const state_names[] = {
@@ -243,6 +244,7 @@ static void dev_add(struct xenbus *b, unsigned id)
     d->id = id;
     d->fe_domid = (uint32_t)fe_domid;
     d->fe_watch = -1;
+    d->late = b->started;
     snprintf(d->be_path, sizeof(d->be_path), "%s/%u", b->dir, id);
     snprintf(d->fe_path, sizeof(d->fe_path), "%s", fe);
     if (b->ops->priv_size && !(d->priv = calloc(1, b->ops->priv_size))) {
@@ -350,6 +352,7 @@ struct xenbus *xenbus_new(struct vm *vm, const struct xb_ops *ops, void *opaque)
     if (r < 0)
         log_warn("writing device-model/%u/backends/%s: %s", vm->domid, ops->type, strerror(-r));
     scan(b);
+    b->started = 1;
     b->watch = pvhost_watch(b->pv, b->dir, be_changed, b);
     if (b->watch < 0) {
         errno = -b->watch;

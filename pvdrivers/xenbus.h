@@ -49,6 +49,8 @@ struct xb_dev {
     int fe_watch;                /* pvhost watch handle, -1: none */
     int seen;                    /* scan mark */
     unsigned connects;           /* times connected (a frontend that restarts: > 1) */
+    int late;                    /* appeared after xenbus_new (hvmd may be sandboxed: a type
+                                    that must open a file for it cannot) */
     struct ratelimit rl;
     void *priv;                  /* the type's, priv_size bytes, zeroed at creation */
 };
