@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, and a channel (PV console 1) carries a line from the guest to dom0's xl console -n 1; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
+# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0's xl console -n 1, and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
 # step: dm-running 90
 # step: guest-up 300
 # step: poweroff 120
@@ -10,11 +10,16 @@ dm=${KERNEL_DM:-hvmd}
 # unserved, Linux's xen-kbdfront would hold the guest 25 s
 # under hvmd also a channel (PV console 1, served by hvmd's console backend on a pty), which
 # the guest writes a line to (its check "channel") and dom0 reads through xl console -n 1
-if [ "$dm" = hvmd ]; then chan='channel = [ "name=org.hvmd.test,connection=pty" ]'; checks=channel,poweroff
-else chan='vcpus = 1'; checks=poweroff; fi
+# and a disk with backendtype=qdisk that hvmd's qdisk backend serves to the guest's blkfront
+# (the guest unplugs its emulated IDE twin), on which the guest runs its disk-pattern check
+if [ "$dm" = hvmd ]; then
+    chan='channel = [ "name=org.hvmd.test,connection=pty" ]'; checks=channel,poweroff
+    check_disk /tmp/kern-qd.img 64 disk-pattern
+    qd='disk = [ "format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=/tmp/kern-qd.img" ]'
+else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; fi
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
     'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
-    "$chan" > /tmp/kern.cfg
+    "$chan" "$qd" > /tmp/kern.cfg
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
 # when the device model's xenstore state turns "running" (to time exec -> running)
@@ -55,6 +60,10 @@ if [ "$dm" = hvmd ]; then
     wait_re /tmp/kern-chan.log HVMD-CHANNEL-LINE 60 || { grep -E "HVMD-CHECK|console" "$con" "$dmlog" | tail; fail "no line from the guest on console 1 (channel) in dom0"; }
     info "channel: $(grep -m1 HVMD-CHANNEL-LINE /tmp/kern-chan.log | tr -d '\r')"
     grep -q "HVMD-CHECK channel PASS" "$con" || wait_re "$con" "HVMD-CHECK channel PASS" 30 || fail "the guest's channel check did not pass"
+    wait_re "$con" "HVMD-CHECK disk-pattern" 120 || fail "no disk-pattern check on the qdisk disk"
+    guest_checks_passed "$con" disk-pattern || { grep -i qdisk "$dmlog" | tail; fail "the disk-pattern check on the qdisk disk failed"; }
+    grep -q "HVMD-CHECK disk-pattern PASS /dev/xvda" "$con" || fail "the pattern was not checked on /dev/xvda (blkfront)"
+    info "qdisk 51712: backend state $(xenstore-read "/local/domain/0/backend/qdisk/$d/51712/state" 2>/dev/null), frontend $(xenstore-read "/local/domain/$d/device/vbd/51712/state" 2>/dev/null)"
 fi
 dm_metrics "$pid"
 set -- $(awk '{ print $14, $15 }' "/proc/$pid/stat"); metric dm_cpu_ticks $(( $1 + $2 )) ticks
@@ -65,6 +74,10 @@ g0=$(now); end=$(( $(secs) + 60 ))
 while [ -d "/proc/$pid" ] && [ "$(secs)" -lt "$end" ]; do sleep 0.2; done
 [ -d "/proc/$pid" ] && fail "$dm (pid $pid) still runs a minute after the guest powered off"
 metric dm_gone_after_domain_s "$(elapsed "$g0")" s
+if [ "$dm" = hvmd ]; then
+    pattern_on_image /tmp/kern-qd.img || fail "the guest's pattern is not in the qdisk image after power-off"
+    rm -f /tmp/kern-qd.img
+fi
 clean_after power-off
 [ "$dm" = hvmd ] && grep -E "requests served|fw_cfg|guest asks|xen-platform|unplug" "$dmlog" | sed 's/^/== /'
 step poweroff
