@@ -74,7 +74,8 @@ static const char usage[] =
 "\n"
 "Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX3 IDE 00:01.1, PIIX4\n"
 "power management 00:01.3, Xen platform device 00:03.0, 16550 UARTs, i8042, fw_cfg (with DMA),\n"
-"debug port 0x402. Logs go to stderr (libxl: /var/log/xen/qemu-dm-NAME.log). See hvmd(1).\n";
+"debug port 0x402. PV backends: vkbd, consoles 1..N (channel=, pty), qdisk (raw).\n"
+"Logs go to stderr (libxl: /var/log/xen/qemu-dm-NAME.log). See hvmd(1).\n";
 
 struct app {
     struct config cfg;
