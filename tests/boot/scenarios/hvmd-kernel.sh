@@ -13,7 +13,11 @@ dm=${KERNEL_DM:-hvmd}
 # and a disk with backendtype=qdisk that hvmd's qdisk backend serves to the guest's blkfront
 # (the guest unplugs its emulated IDE twin), on which the guest runs its disk-pattern check
 if [ "$dm" = hvmd ]; then
-    chan='channel = [ "name=org.hvmd.test,connection=pty" ]'; checks=channel,poweroff
+    # two channels: xl 4.17 numbers channels from 0 (xl_parse.c ARRAY_EXTEND_INIT sets devid =
+    # index), so libxl refuses the first as console 0 ("Primary console has invalid
+    # configuration", logged; the domain is built anyway) and only the second is console 1
+    chan='channel = [ "name=org.hvmd.lost,connection=pty", "name=org.hvmd.test,connection=pty" ]'
+    checks=channel,poweroff
     check_disk /tmp/kern-qd.img 64 disk-pattern
     qd='disk = [ "format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=/tmp/kern-qd.img" ]'
 else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; fi
