@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0's xl console -n 1, and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
+# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0's xl console -t pv -n 1, and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
 # step: dm-running 90
 # step: guest-up 300
 # step: poweroff 120
@@ -12,7 +12,11 @@ dm=${KERNEL_DM:-hvmd}
 # the guest writes a line to (its check "channel") and dom0 reads through xl console -n 1
 # and a disk with backendtype=qdisk that hvmd's qdisk backend serves to the guest's blkfront
 # (the guest unplugs its emulated IDE twin), on which the guest runs its disk-pattern check
-if [ "$dm" = hvmd ]; then
+# (hvmd-kernel-vkb0 runs it with KERNEL_VKB0=1: vkb_device = 0 and none of these, the figure
+# from before hvmd served the PV keyboard)
+extras=0; [ "$dm" = hvmd ] && [ -z "${KERNEL_VKB0:-}" ] && extras=1
+vkb='tsc_mode = "native"'; [ -n "${KERNEL_VKB0:-}" ] && vkb='vkb_device = 0'
+if [ $extras = 1 ]; then
     # two channels: xl 4.17 numbers channels from 0 (xl_parse.c ARRAY_EXTEND_INIT sets devid =
     # index), so libxl refuses the first as console 0 ("Primary console has invalid
     # configuration", logged; the domain is built anyway) and only the second is console 1
@@ -23,7 +27,7 @@ if [ "$dm" = hvmd ]; then
 else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; fi
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
     'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
-    "$chan" "$qd" > /tmp/kern.cfg
+    "$chan" "$qd" "$vkb" > /tmp/kern.cfg
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
 # when the device model's xenstore state turns "running" (to time exec -> running)
@@ -44,11 +48,11 @@ metric create_to_dm_running_s "$(elapsed "$t0")" s
 xl console -t serial kern > "$con" 2>&1 &
 relay "$con" kern
 step dm-running
-if [ "$dm" = hvmd ]; then
+if [ $extras = 1 ]; then
     chtty=$(xenstore-read "/local/domain/$d/device/console/1/tty" 2>/dev/null)
     info "channel org.hvmd.test: console 1 on ${chtty:-nothing}"
     [ -n "$chtty" ] || fail "hvmd wrote no tty for console 1 (the channel)"
-    xl console -n 1 kern > /tmp/kern-chan.log 2>&1 &
+    xl console -t pv -n 1 kern > /tmp/kern-chan.log 2>&1 &
 fi
 wait_re "$con" HVMD-GUEST-UP 295 || { xl dmesg | grep "(d$d)" | tail -20; fail "no HVMD-GUEST-UP on the serial console"; }
 metric create_to_marker_s "$(elapsed "$t0")" s
@@ -56,11 +60,11 @@ metric create_to_marker_s "$(elapsed "$t0")" s
 fe_st=$(xenstore-read "/local/domain/$d/device/vkbd/0/state" 2>/dev/null)
 be_st=$(xenstore-read "/local/domain/0/backend/vkbd/$d/0/state" 2>/dev/null)
 info "vkbd 0: frontend state ${fe_st:-none}, backend state ${be_st:-none}"
-if [ "$dm" = hvmd ]; then
+if [ $extras = 1 ]; then
     [ "$fe_st" = 4 ] && [ "$be_st" = 4 ] || { grep -i vkbd "$dmlog"; fail "vkbd 0 is not connected (frontend ${fe_st:-none}, backend ${be_st:-none})"; }
     xenstore-read "/local/domain/0/device-model/$d/backends/vkbd" > /dev/null 2>&1 || fail "hvmd did not list vkbd in device-model/$d/backends"
 fi
-if [ "$dm" = hvmd ]; then
+if [ $extras = 1 ]; then
     wait_re /tmp/kern-chan.log HVMD-CHANNEL-LINE 60 || { grep -E "HVMD-CHECK|console" "$con" "$dmlog" | tail; fail "no line from the guest on console 1 (channel) in dom0"; }
     info "channel: $(grep -m1 HVMD-CHANNEL-LINE /tmp/kern-chan.log | tr -d '\r')"
     grep -q "HVMD-CHECK channel PASS" "$con" || wait_re "$con" "HVMD-CHECK channel PASS" 30 || fail "the guest's channel check did not pass"
@@ -78,7 +82,7 @@ g0=$(now); end=$(( $(secs) + 60 ))
 while [ -d "/proc/$pid" ] && [ "$(secs)" -lt "$end" ]; do sleep 0.2; done
 [ -d "/proc/$pid" ] && fail "$dm (pid $pid) still runs a minute after the guest powered off"
 metric dm_gone_after_domain_s "$(elapsed "$g0")" s
-if [ "$dm" = hvmd ]; then
+if [ $extras = 1 ]; then
     pattern_on_image /tmp/kern-qd.img || fail "the guest's pattern is not in the qdisk image after power-off"
     rm -f /tmp/kern-qd.img
 fi
