@@ -93,16 +93,20 @@ $(B)/unit/%: $(B)/obj/tests/unit/%.o $$(call unit_objs,obj,$$*)
 $(B)/asan/%: $(B)/asan-obj/tests/unit/%.o $$(call unit_objs,asan-obj,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(call unit_libs,$*)
-# libFuzzer targets: clang, the hvmd library sources compiled in, ASan+UBSan; fuzz_ts_* get
-# the toolstack's sources instead (what hvmctl reads from guests)
-$(B)/fuzz/fuzz_ts_%: tests/fuzz/fuzz_ts_%.c $(TSLIB_SRCS)
+# libFuzzer targets: clang, ASan+UBSan, the library sources compiled once into their own object
+# tree (instrumented for coverage, not linked with libFuzzer's main) and linked into each target;
+# fuzz_ts_* get the toolstack's sources instead (what hvmctl reads from guests)
+FUZZFLAGS = -std=gnu11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+$(B)/fuzz-obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  $(CPPFLAGS) $(PKG_CFLAGS) $^ -o $@ $(HVMCTL_LIBS)
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+-include $(shell find $(B)/fuzz-obj -name '*.d' 2>/dev/null)
+$(B)/fuzz/fuzz_ts_%: $(B)/fuzz-obj/tests/fuzz/fuzz_ts_%.o $(patsubst %.c,$(B)/fuzz-obj/%.o,$(TSLIB_SRCS))
 	@mkdir -p $(dir $@)
-	$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  $(CPPFLAGS) $(PKG_CFLAGS) $^ -o $@ $(HVMD_LIBS)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer $^ -o $@ $(HVMCTL_LIBS)
+$(B)/fuzz/%: $(B)/fuzz-obj/tests/fuzz/%.o $(patsubst %.c,$(B)/fuzz-obj/%.o,$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer $^ -o $@ $(HVMD_LIBS)
 
 # ---- tests ----------------------------------------------------------------------------------
 # The targets a person starts on a fresh machine install what they need first (images/deps),
@@ -155,6 +159,6 @@ install: all
 	test -e $(DESTDIR)/etc/hvmd/hvmctl.conf || install -m 644 toolstack/hvmctl.conf $(DESTDIR)/etc/hvmd/hvmctl.conf
 
 clean:
-	rm -rf $(B)/obj $(B)/asan-obj $(B)/unit $(B)/asan $(B)/fuzz $(B)/hvmd $(B)/hvmctl $(B)/stage
+	rm -rf $(B)/obj $(B)/asan-obj $(B)/fuzz-obj $(B)/unit $(B)/asan $(B)/fuzz $(B)/hvmd $(B)/hvmctl $(B)/stage
 distclean:
 	rm -rf $(B)

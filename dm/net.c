@@ -65,18 +65,18 @@ static void pump(struct net *n)
         }
         ssize_t len = read(n->fd, n->buf, sizeof(n->buf));
         n->stats.reads++;
-        if (len < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                return;
-            /* EBADFD / EIO: the tap was deleted in dom0. Stop watching; the link is down. */
-            log_guest(&n->rl, n->id, "reading: %s; link down", strerror(errno));
+        if (len < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (len <= 0) {
+            /* EBADFD / EIO: the tap was deleted in dom0; 0: a socket's peer went. Stop
+             * watching (the fd would stay readable); the link is down. */
+            log_guest(&n->rl, n->id, "reading: %s; link down",
+                      len < 0 ? strerror(errno) : "the other end is gone");
             loop_del_fd(n->vm->loop, n->fd);
             n->watching = 0;
             set_link(n, 0);
             return;
         }
-        if (len == 0)
-            return;
         struct iovec iov = { n->buf, (size_t)len };
         n->stats.rx_frames++;
         n->stats.rx_bytes += (uint64_t)len;
