@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0's xl console -t pv -n 1, and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
+# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0 (read on the pty named in device/console/1/tty), and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
 # step: dm-running 90
 # step: guest-up 300
 # step: poweroff 120
@@ -52,7 +52,9 @@ if [ $extras = 1 ]; then
     chtty=$(xenstore-read "/local/domain/$d/device/console/1/tty" 2>/dev/null)
     info "channel org.hvmd.test: console 1 on ${chtty:-nothing}"
     [ -n "$chtty" ] || fail "hvmd wrote no tty for console 1 (the channel)"
-    xl console -t pv -n 1 kern > /tmp/kern-chan.log 2>&1 &
+    # read the pty itself: xenconsole (xl console -t pv -n 1) takes a lock per domain
+    # (/var/lock/xenconsole.D), which the serial console's xl console below holds
+    ( stty -F "$chtty" raw -echo 2>/dev/null; exec cat "$chtty" ) > /tmp/kern-chan.log 2>&1 &
 fi
 wait_re "$con" HVMD-GUEST-UP 295 || { xl dmesg | grep "(d$d)" | tail -20; fail "no HVMD-GUEST-UP on the serial console"; }
 metric create_to_marker_s "$(elapsed "$t0")" s
