@@ -66,6 +66,9 @@ if [ $extras = 1 ]; then
     [ "$fe_st" = 4 ] && [ "$be_st" = 4 ] || { grep -i vkbd "$dmlog"; fail "vkbd 0 is not connected (frontend ${fe_st:-none}, backend ${be_st:-none})"; }
     xenstore-read "/local/domain/0/device-model/$d/backends/vkbd" > /dev/null 2>&1 || fail "hvmd did not list vkbd in device-model/$d/backends"
 fi
+# (at the marker, before the guest's checks power it off)
+dm_metrics "$pid"
+set -- $(awk '{ print $14, $15 }' "/proc/$pid/stat"); metric dm_cpu_ticks $(( $1 + $2 )) ticks
 if [ $extras = 1 ]; then
     wait_re /tmp/kern-chan.log HVMD-CHANNEL-LINE 60 || { grep -E "HVMD-CHECK|console" "$con" "$dmlog" | tail; fail "no line from the guest on console 1 (channel) in dom0"; }
     info "channel: $(grep -m1 HVMD-CHANNEL-LINE /tmp/kern-chan.log | tr -d '\r')"
@@ -73,10 +76,8 @@ if [ $extras = 1 ]; then
     wait_re "$con" "HVMD-CHECK disk-pattern" 120 || fail "no disk-pattern check on the qdisk disk"
     guest_checks_passed "$con" disk-pattern || { grep -i qdisk "$dmlog" | tail; fail "the disk-pattern check on the qdisk disk failed"; }
     grep -q "HVMD-CHECK disk-pattern PASS /dev/xvda" "$con" || fail "the pattern was not checked on /dev/xvda (blkfront)"
-    info "qdisk 51712: backend state $(xenstore-read "/local/domain/0/backend/qdisk/$d/51712/state" 2>/dev/null), frontend $(xenstore-read "/local/domain/$d/device/vbd/51712/state" 2>/dev/null)"
+    grep -q "backend/qdisk/$d/51712: connected" "$dmlog" || fail "hvmd's qdisk did not log its connection to vbd 51712"
 fi
-dm_metrics "$pid"
-set -- $(awk '{ print $14, $15 }' "/proc/$pid/stat"); metric dm_cpu_ticks $(( $1 + $2 )) ticks
 step guest-up
 wait_gone kern 115 || fail "the guest did not power off (ACPI S5 through $dm's PIIX4)"
 # libxl sends the device model SIGHUP as it destroys the domain: time how long it lingers
