@@ -20,6 +20,7 @@ extern const struct device dev_vga;
 extern const struct device dev_uhci;
 extern const struct device dev_rtl8139;
 extern const struct device dev_e1000;
+extern const struct device pv_vkbd, pv_console, pv_qdisk;
 
 static const struct device *const devices[] = {
     &dev_i440fx,       /* 00:00.0 */
@@ -35,6 +36,9 @@ static const struct device *const devices[] = {
     &dev_rtl8139,      /* 00:04.0 on, in command-line order among the NICs; -device rtl8139 */
     &dev_e1000,        /* -device e1000: 00:04.0 on, in NIC order */
     &dev_fw_cfg,       /* last: its boot order lists the NICs found on the bus */
+    &pv_vkbd,          /* PV backend: backend/vkbd/D (no state of the machine's) */
+    &pv_console,       /* PV backend: backend/console/D/N, N >= 1 (channels) */
+    &pv_qdisk,         /* PV backend: backend/qdisk/D (raw disks; not CD-ROMs) */
 };
 
 _Static_assert(sizeof(devices) / sizeof(devices[0]) <= MACHINE_MAX_DEVICES, "device table");

@@ -6,10 +6,12 @@
  * us), serve requests, and only then tell libxl "running" through xenstore. SIGHUP (libxl's
  * way to end a device model), SIGTERM and SIGINT end it promptly; so does QMP quit. */
 #include "dm/config.h"
+#include "dm/input.h"
 #include "dm/sandbox.h"
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/machine.h"
+#include "dm/pvhost.h"
 #include "dm/qmp.h"
 #include "dm/vnc.h"
 #include "dm/vm.h"
@@ -85,9 +87,10 @@ static const char usage[] =
 "and handle restriction; the seccomp sandbox above is on without it).\n"
 "\n"
 "Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX3 IDE 00:01.1, PIIX4\n"
-"power management 00:01.3, standard VGA 00:02.0, Xen platform device 00:03.0, RTL8139C+ NICs\n"
-"00:04.0 on, 16550 UARTs, i8042, fw_cfg (with DMA),\n"
-"debug port 0x402. Logs go to stderr (libxl: /var/log/xen/qemu-dm-NAME.log). See hvmd(1).\n";
+"power management 00:01.3, standard VGA 00:02.0, Xen platform device 00:03.0, RTL8139C+ and\n"
+"e1000 NICs 00:04.0 on, 16550 UARTs, i8042, fw_cfg (with DMA), debug port 0x402.\n"
+"PV backends: vkbd, consoles 1..N (channel=, pty), qdisk (raw).\n"
+"Logs go to stderr (libxl: /var/log/xen/qemu-dm-NAME.log). See hvmd(1).\n";
 
 struct app {
     struct config cfg;
@@ -100,6 +103,7 @@ struct app {
     struct qmp *qmp;
     struct vnc *vnc;
     struct xs_dm *xs;
+    struct pvhost pv;     /* PV backends' xenstore, event channels, grants (over xs) */
     int cleaner_fd;       /* the sandbox's cleaner removes the QMP sockets when this closes */
     int state_written;
     struct timespec t0;
@@ -292,6 +296,11 @@ int main(int argc, char **argv)
         goto out;
     }
     a.vm_up = 1;
+    /* PV backends: without them the guest's PV frontends wait for a backend, no more */
+    if (xs_dm_pv_open(a.xs, a.loop, &a.pv, err, sizeof(err)) == 0)
+        a.vm.pv = &a.pv;
+    else
+        log_warn("%s: no PV backends", err);
     a.qmp = qmp_new(&a.vm, &a.cfg, &app_qmp_ops, &a, err, sizeof(err));
     if (!a.qmp) {
         log_err("%s", err);
@@ -344,6 +353,8 @@ out:
     a.vm.qmp = NULL;
     if (a.m_up)
         machine_destroy(&a.m);
+    if (a.vm_up)
+        input_fini(&a.vm);
     if (a.vm_up)
         vm_fini(&a.vm);
     xen_close(a.xen);

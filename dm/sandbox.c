@@ -63,8 +63,8 @@ static const char *const allowed[] = {
  * block layer and the C library; numbers from Linux's include/uapi/xen/{privcmd,evtchn}.h
  * (_IOC(_IOC_NONE, type, nr, size of the argument struct on x86_64)). Not here:
  * IOCTL_PRIVCMD_HYPERCALL (any hypercall at all: libxendevicemodel uses it only on kernels
- * without DM_OP, before Linux 4.11), MMAP_RESOURCE and BIND_INTERDOMAIN (set-up only),
- * gntdev (no PV backend yet: add its requests with the backend), and every other request. */
+ * without DM_OP, before Linux 4.11), MMAP_RESOURCE (set-up only), the other gntdev requests
+ * (SET_MAX_GRANTS, unmap notifications, dma-bufs: not made), and every other request. */
 static const struct {
     unsigned long req;
     const char *name;
@@ -74,6 +74,12 @@ static const struct {
     { _IOC(_IOC_NONE, 'P', 3, 24), "IOCTL_PRIVCMD_MMAPBATCH" },      /* ... its fallback */
     { _IOC(_IOC_NONE, 'E', 4, 4), "IOCTL_EVTCHN_NOTIFY" },           /* answering a request */
     { _IOC(_IOC_NONE, 'E', 3, 4), "IOCTL_EVTCHN_UNBIND" },           /* at exit */
+    /* PV backends (pvdrivers/): a frontend connects, and disconnects, at any time */
+    { _IOC(_IOC_NONE, 'E', 1, 8), "IOCTL_EVTCHN_BIND_INTERDOMAIN" }, /* its event channel */
+    { _IOC(_IOC_NONE, 'G', 0, 24), "IOCTL_GNTDEV_MAP_GRANT_REF" },   /* its ring pages */
+    { _IOC(_IOC_NONE, 'G', 1, 16), "IOCTL_GNTDEV_UNMAP_GRANT_REF" },
+    { _IOC(_IOC_NONE, 'G', 2, 24), "IOCTL_GNTDEV_GET_OFFSET_FOR_VADDR" }, /* xengnttab_unmap */
+    { _IOC(_IOC_NONE, 'G', 8, 16), "IOCTL_GNTDEV_GRANT_COPY" },      /* data to and from it */
     { TCGETS, "TCGETS" },               /* isatty, tcgetattr (stdio, ptys) */
     { BLKGETSIZE64, "BLKGETSIZE64" },   /* a block device taken by QMP add-fd + change-medium */
 };

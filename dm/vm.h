@@ -22,6 +22,7 @@ struct chardev;
 struct display;
 struct input;
 struct net;
+struct pvhost;
 
 #define VM_MAX_CHARDEVS 8
 
@@ -67,6 +68,7 @@ struct vm {
     struct display *display;     /* the screen (dm/display.h), NULL without a display adapter */
     struct input *input;         /* keyboard and pointer routing (dm/input.h) */
     struct net *nets;            /* network backends from -netdev (dm/net.h), a list */
+    struct pvhost *pv;           /* xenstore, event channels, grants for PV backends (or NULL) */
 };
 
 /* Set up VM's bus, PCI bus, memory (RAM [0, lowmem_end) and [4 GiB, highmem_end)) and IRQs.

@@ -17,4 +17,13 @@ void xs_dm_close(struct xs_dm *x);
 /* Write STATE ("running") to /local/domain/0/device-model/DOMID/state. 0 or -errno. */
 int xs_dm_state(struct xs_dm *x, const char *state) WUR;
 
+/* The PV backends' host (dm/pvhost.h) over this connection, libxenevtchn and libxengnttab:
+ * opens the event channel and grant devices and hands their fds and xenstore's watch fd to
+ * LOOP. Before the sandbox (it opens files). 0 or a negative errno with ERR set. */
+struct pvhost;
+struct loop;
+int xs_dm_pv_open(struct xs_dm *x, struct loop *loop, struct pvhost *p, char *err,
+                  size_t errlen) WUR;
+void xs_dm_pv_close(struct xs_dm *x);
+
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The in-process ioreq source (see fakexen.h). */
 #include "tests/lib/fakexen.h"
+#include "dm/input.h"
 #include "dm/log.h"
 
 #include <errno.h>
@@ -259,6 +260,7 @@ void fx_free(struct fakexen *fx)
 {
     if (!fx)
         return;
+    input_fini(&fx->vm); /* the input targets devices registered (dm/input.h) */
     vm_fini(&fx->vm);
     fx_vram_free(fx, fx->vram.mem, fx->vram.n);
     release(fx);

@@ -257,26 +257,32 @@ static void test_hvm_hvmd_defaults(void **state)
     bi = &r.c.dc.b_info;
     assert_true(r.c.dm_is_hvmd);
     assert_int_equal(bi->u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_NONE);
-    assert_true(libxl_defbool_is_default(bi->u.hvm.vkb_device) == false);
-    assert_false(libxl_defbool_val(bi->u.hvm.vkb_device));
+    /* the PV keyboard is libxl's default (hvmd serves it) */
+    assert_true(libxl_defbool_is_default(bi->u.hvm.vkb_device));
     done(&r);
     free(t);
 
     /* the file's vkb_device wins */
     t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
-                    "vkb_device = 1\n", dm);
+                    "vkb_device = 0\n", dm);
     parse(&r, t);
     assert_int_equal(r.rc, 0);
-    assert_true(libxl_defbool_val(r.c.dc.b_info.u.hvm.vkb_device));
+    assert_false(libxl_defbool_val(r.c.dc.b_info.u.hvm.vkb_device));
     done(&r);
     free(t);
 
-    /* a VGA asked of hvmd: an error on that line */
+    /* a VGA asked of hvmd: served (the standard VGA, also for cirrus); none when not asked */
     t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
                     "vga = \"stdvga\"\n", dm);
     parse(&r, t);
-    assert_int_equal(r.rc, -EINVAL);
-    assert_non_null(strstr(r.msg, "guest.cfg:4: vga: hvmd has no VGA yet"));
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_STD);
+    done(&r);
+    free(t);
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n", dm);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_NONE);
     done(&r);
     free(t);
 

@@ -1094,10 +1094,10 @@ static void parse_hvm(struct pctx *p)
         perr(p, "vendor_device", "'%s' is not none or xenserver", v);
 }
 
-/* An HVM guest under hvmd: what hvmd does not serve yet is not asked of it. hvmd has no VGA, so
- * the guest gets none unless its file asks for one (an error naming the key: hvmd would refuse it
- * at start, after libxl had built half the guest), and no PV keyboard unless its file asks (libxl
- * adds one by default; nothing serves it under hvmd, and Linux's xen-kbdfront then waits 25 s).
+/* An HVM guest under hvmd: the guest gets no display unless its file asks for one (vga= or
+ * stdvga=: hvmd serves the standard VGA, also for "cirrus"); the serial port is its console,
+ * and a boot without the VGA BIOS is faster. The PV keyboard libxl adds by default is
+ * left to libxl: hvmd serves it (pvdrivers/vkbd.c).
  * A vif's emulated NIC (type=ioemu, libxl's default for HVM) must be a model hvmd emulates:
  * rtl8139 (libxl's default when the entry names no model) or e1000; another is an error on its
  * line. */
@@ -1107,15 +1107,8 @@ static void hvmd_defaults(struct pctx *p)
 
     if (!p->c->dm_is_hvmd)
         return;
-    if (bi->u.hvm.vga.kind != LIBXL_VGA_INTERFACE_TYPE_NONE) {
-        if (present(p, "vga") || present(p, "stdvga"))
-            perr(p, present(p, "vga") ? "vga" : "stdvga",
-                 "hvmd has no VGA yet: set vga = \"none\" (the serial port is the console) or "
-                 "run this guest under qemu-xen");
+    if (!present(p, "vga") && !present(p, "stdvga"))
         bi->u.hvm.vga.kind = LIBXL_VGA_INTERFACE_TYPE_NONE;
-    }
-    if (!present(p, "vkb_device"))
-        libxl_defbool_set(&bi->u.hvm.vkb_device, false);
     for (int i = 0; i < p->c->dc.num_nics; i++) {
         const libxl_device_nic *nic = &p->c->dc.nics[i];
         if (nic->nictype == LIBXL_NIC_TYPE_VIF || !nic->model || !strcmp(nic->model, "rtl8139") ||

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: the hvmctl-hvm scenario with hvmd as hvmctl's default device model (/etc/hvmd/hvmctl.conf: device_model = "hvmd", the one line; hvmctl then asks for no VGA and no PV keyboard, which hvmd does not serve yet): the test ISO boots from hvmd's CD-ROM, serial through hvmctl console, log, cd-eject/cd-insert, shutdown -w, nothing left
+# about: the hvmctl-hvm scenario with hvmd as hvmctl's default device model (/etc/hvmd/hvmctl.conf: device_model = "hvmd", the one line; hvmctl then asks for no VGA, which hvmd does not serve yet; the PV keyboard is libxl's default, which hvmd offers (this guest loads no PV frontend)): the test ISO boots from hvmd's CD-ROM, serial through hvmctl console, log, cd-eject/cd-insert, shutdown -w, nothing left
 # step: guest-up 360
 # step: checks 240
 # step: cd 120

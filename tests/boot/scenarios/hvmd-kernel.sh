@@ -1,15 +1,33 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
+# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0 (read on the pty named in device/console/1/tty), and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
 # step: dm-running 90
 # step: guest-up 300
 # step: poweroff 120
 . /etc/hvmd-lib.sh
 # hvmd-kernel-qemu runs this same script with KERNEL_DM=qemu-xen: the same guest, Debian's qemu-xen
 dm=${KERNEL_DM:-hvmd}
-# vkb_device = 0: hvmd serves no PV backend yet, and without it the guest waits 25 s for vkbd
+# no vkb_device line: libxl adds its default PV keyboard (backend/vkbd/D/0), which hvmd serves;
+# unserved, Linux's xen-kbdfront would hold the guest 25 s
+# under hvmd also a channel (PV console 1, served by hvmd's console backend on a pty), which
+# the guest writes a line to (its check "channel") and dom0 reads through xl console -n 1
+# and a disk with backendtype=qdisk that hvmd's qdisk backend serves to the guest's blkfront
+# (the guest unplugs its emulated IDE twin), on which the guest runs its disk-pattern check
+# (hvmd-kernel-vkb0 runs it with KERNEL_VKB0=1: vkb_device = 0 and none of these, the figure
+# from before hvmd served the PV keyboard)
+extras=0; [ "$dm" = hvmd ] && [ -z "${KERNEL_VKB0:-}" ] && extras=1
+vkb='tsc_mode = "native"'; [ -n "${KERNEL_VKB0:-}" ] && vkb='vkb_device = 0'
+if [ $extras = 1 ]; then
+    # two channels: xl 4.17 numbers channels from 0 (xl_parse.c ARRAY_EXTEND_INIT sets devid =
+    # index), so libxl refuses the first as console 0 ("Primary console has invalid
+    # configuration", logged; the domain is built anyway) and only the second is console 1
+    chan='channel = [ "name=org.hvmd.lost,connection=pty", "name=org.hvmd.test,connection=pty" ]'
+    checks=channel,poweroff
+    check_disk /tmp/kern-qd.img 64 disk-pattern
+    qd='disk = [ "format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=/tmp/kern-qd.img" ]'
+else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; fi
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
-    'ramdisk = "/media/guest-initrd.gz"' 'cmdline = "console=ttyS0,115200 quiet hvmd.checks=poweroff"' \
-    'vkb_device = 0' > /tmp/kern.cfg
+    'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
+    "$chan" "$qd" "$vkb" > /tmp/kern.cfg
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
 # when the device model's xenstore state turns "running" (to time exec -> running)
@@ -30,10 +48,36 @@ metric create_to_dm_running_s "$(elapsed "$t0")" s
 xl console -t serial kern > "$con" 2>&1 &
 relay "$con" kern
 step dm-running
+if [ $extras = 1 ]; then
+    chtty=$(xenstore-read "/local/domain/$d/device/console/1/tty" 2>/dev/null)
+    info "channel org.hvmd.test: console 1 on ${chtty:-nothing}"
+    [ -n "$chtty" ] || fail "hvmd wrote no tty for console 1 (the channel)"
+    # read the pty itself: xenconsole (xl console -t pv -n 1) takes a lock per domain
+    # (/var/lock/xenconsole.D), which the serial console's xl console below holds
+    ( stty -F "$chtty" raw -echo 2>/dev/null; exec cat "$chtty" ) > /tmp/kern-chan.log 2>&1 &
+fi
 wait_re "$con" HVMD-GUEST-UP 295 || { xl dmesg | grep "(d$d)" | tail -20; fail "no HVMD-GUEST-UP on the serial console"; }
 metric create_to_marker_s "$(elapsed "$t0")" s
+# the default PV keyboard: xen-kbdfront (the frontend, only it writes its state) Connected
+fe_st=$(xenstore-read "/local/domain/$d/device/vkbd/0/state" 2>/dev/null)
+be_st=$(xenstore-read "/local/domain/0/backend/vkbd/$d/0/state" 2>/dev/null)
+info "vkbd 0: frontend state ${fe_st:-none}, backend state ${be_st:-none}"
+if [ $extras = 1 ]; then
+    [ "$fe_st" = 4 ] && [ "$be_st" = 4 ] || { grep -i vkbd "$dmlog"; fail "vkbd 0 is not connected (frontend ${fe_st:-none}, backend ${be_st:-none})"; }
+    xenstore-read "/local/domain/0/device-model/$d/backends/vkbd" > /dev/null 2>&1 || fail "hvmd did not list vkbd in device-model/$d/backends"
+fi
+# (at the marker, before the guest's checks power it off)
 dm_metrics "$pid"
 set -- $(awk '{ print $14, $15 }' "/proc/$pid/stat"); metric dm_cpu_ticks $(( $1 + $2 )) ticks
+if [ $extras = 1 ]; then
+    wait_re /tmp/kern-chan.log HVMD-CHANNEL-LINE 60 || { grep -E "HVMD-CHECK|console" "$con" "$dmlog" | tail; fail "no line from the guest on console 1 (channel) in dom0"; }
+    info "channel: $(grep -m1 HVMD-CHANNEL-LINE /tmp/kern-chan.log | tr -d '\r')"
+    grep -q "HVMD-CHECK channel PASS" "$con" || wait_re "$con" "HVMD-CHECK channel PASS" 30 || fail "the guest's channel check did not pass"
+    wait_re "$con" "HVMD-CHECK disk-pattern" 120 || fail "no disk-pattern check on the qdisk disk"
+    guest_checks_passed "$con" disk-pattern || { grep -i qdisk "$dmlog" | tail; fail "the disk-pattern check on the qdisk disk failed"; }
+    grep -q "HVMD-CHECK disk-pattern PASS /dev/xvda" "$con" || fail "the pattern was not checked on /dev/xvda (blkfront)"
+    grep -q "backend/qdisk/$d/51712: connected" "$dmlog" || fail "hvmd's qdisk did not log its connection to vbd 51712"
+fi
 step guest-up
 wait_gone kern 115 || fail "the guest did not power off (ACPI S5 through $dm's PIIX4)"
 # libxl sends the device model SIGHUP as it destroys the domain: time how long it lingers
@@ -41,6 +85,10 @@ g0=$(now); end=$(( $(secs) + 60 ))
 while [ -d "/proc/$pid" ] && [ "$(secs)" -lt "$end" ]; do sleep 0.2; done
 [ -d "/proc/$pid" ] && fail "$dm (pid $pid) still runs a minute after the guest powered off"
 metric dm_gone_after_domain_s "$(elapsed "$g0")" s
+if [ $extras = 1 ]; then
+    pattern_on_image /tmp/kern-qd.img || fail "the guest's pattern is not in the qdisk image after power-off"
+    rm -f /tmp/kern-qd.img
+fi
 clean_after power-off
 [ "$dm" = hvmd ] && grep -E "requests served|fw_cfg|guest asks|xen-platform|unplug" "$dmlog" | sed 's/^/== /'
 step poweroff

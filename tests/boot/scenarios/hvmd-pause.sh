@@ -6,9 +6,8 @@
 # step: guest-up 300
 # step: shutdown 120
 . /etc/hvmd-lib.sh
-# vkb_device = 0: hvmd serves no PV backend yet, and without it the guest waits 25 s for vkbd
 hvm_cfg pause hvmd 'kernel = "/media/guest-vmlinuz"' 'ramdisk = "/media/guest-initrd.gz"' \
-    'cmdline = "console=ttyS0,115200"' 'vkb_device = 0' > /tmp/pause.cfg
+    'cmdline = "console=ttyS0,115200"' > /tmp/pause.cfg
 xl_start pause hvmd
 cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 size() { wc -c < "$log"; }

@@ -29,7 +29,6 @@ usbdevice = "tablet"
 kernel = "/media/guest-vmlinuz"
 ramdisk = "/media/guest-initrd.gz"
 cmdline = "console=ttyS0,115200 quiet no_console_suspend hvmd.checks=${checks// /,}"
-vkb_device = 0
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
