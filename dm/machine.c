@@ -49,8 +49,8 @@ static const char *why_not(const struct cfg_opt *o)
     static const char *const vga[] = { "qxl-vga", "secondary-vga" };
     if (!strcmp(o->option, "-drive"))
         return " (only if=ide, or if=none with -device ide-cd / ide-hd)";
-    if (!strcmp(o->option, "-netdev") || !strcmp(o->first, "e1000"))
-        return " yet (no emulated NIC)";
+    if (!strcmp(o->option, "-netdev"))
+        return " (no NIC names it: -device rtl8139|e1000,netdev=ID)";
     if (!strcmp(o->option, "-usbdevice") || strstr(o->first, "usb"))
         return " (USB: a PIIX3 UHCI (-usb, xl.cfg usb=1 or usbversion=1) with tablets "
                "(-usbdevice tablet, -device usb-tablet) only)";
