@@ -392,7 +392,6 @@ static void power_on(struct rtl_nic *s)
     w16(s, ANAR, 0x05e1);
     w16(s, ANER, 0x0001);
     w16(s, CSCR, 0x060c);
-    w16(s, RXMAXSIZE, 0x0600);
     s->regs[ETTHR] = 0x3b;
     s->tally[0] = s->tally[1] = s->tally[2] = s->tally[3] = s->tally[4] = s->tally[5] = 0;
     ee_init(s);
@@ -971,7 +970,8 @@ static uint32_t reg_read(struct rtl_nic *s, unsigned reg)
         return v;
     }
     case TPPOLL:
-        return 0;
+    case RXMAXSIZE:
+        return 0; /* RxMaxSize is the RTL8169's: iPXE takes a chip whose 0xda holds a value for one */
     default: {
         unsigned start, size = reg_span(reg, &start);
         return (uint32_t)ldn(&s->regs[start], size);
@@ -1024,7 +1024,7 @@ static void reg_write(struct rtl_nic *s, unsigned reg, unsigned size, uint32_t v
     case TCTR:
         s->tctr_base_ns = now_ns();             /* any write restarts the count */
         break;
-    case CBR: case TSADS: case BMSR: case ANLPAR: case ANER:
+    case CBR: case TSADS: case BMSR: case ANLPAR: case ANER: case RXMAXSIZE:
         break;                                  /* read-only */
     case IMR:
         w16(s, IMR, (uint16_t)(v & ISR_MASK));

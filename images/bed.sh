@@ -145,7 +145,8 @@ dom0_bins=(bin/busybox bin/bash usr/bin/flock sbin/losetup bin/ip usr/sbin/dnsma
     usr/bin/xenstore
     usr/libexec/xen-qemu-system-i386)
 dom0_mods="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs bridge tun loop xen-blkback
-    xen-netback virtio_pci virtio_blk"
+    xen-netback virtio_pci virtio_blk crc32c_generic nf_tables nft_chain_nat nft_masq nft_nat
+    nft_fib_ipv4"
 if newer "$out/dom0-base.cpio" "$root.stamp" "$here/bed.sh" "$here/elfclosure.py"; then
     log "dom0-base.cpio"
     b=$out/dom0-base; rm -rf "$b"; mkdir -p "$b"

@@ -169,6 +169,13 @@ static void test_pci_and_eeprom(void **state)
     out(b, 0x52, 1, c1 ^ 0x20);
     out(b, 0x50, 1, 0);
     assert_int_equal(in(b, 0x52, 1), c1 ^ 0x20);
+    /* what iPXE's realtek driver tells chips apart by: 0xda (the RTL8169's RxMaxSize) keeps
+     * no value, C+ command register does (an RTL8139C+, not an RTL8169; a regression: iPXE
+     * took it for an RTL8169 and found no PHY registers) */
+    out(b, 0xda, 2, 0x05f2);
+    assert_int_equal(in(b, 0xda, 2), 0);
+    out(b, 0xe0, 2, 0x40);
+    assert_int_equal(in(b, 0xe0, 2), 0x40);
     /* reset: self-clearing, CAPR back to 0xfff0, buffer empty */
     out(b, 0x37, 1, 0x10);
     assert_int_equal(in(b, 0x37, 1), 0x01);
