@@ -9,8 +9,8 @@
  * (HVM guests). Left out: multi-touch, raw pointer, the out ring (kbdif defines no out events).
  *
  * While connected the device is dm/input.h's keyboard and absolute pointer of priority
- * VKBD_PRIORITY (above the emulated ones, whose events would take a trip through the i8042
- * or USB per byte). The ring belongs to the frontend: only its in_cons is read, once per
+ * VKBD_PRIORITY (above the i8042 and PS/2 mouse, whose events would take a trip per byte;
+ * below a USB tablet the guest's file asked for and the guest configured). The ring belongs to the frontend: only its in_cons is read, once per
  * event, and an in_cons that says more than the ring holds is treated as a full ring (events
  * dropped, one rate-limited line); our producer index is kept privately.
  *

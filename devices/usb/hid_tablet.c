@@ -314,7 +314,9 @@ struct usb_dev *hid_tablet_new(struct vm *vm)
     t->protocol = 1;
     usb_dev_reset(&t->dev);
     struct input_target it = {
-        .kind = INPUT_ABS, .priority = 10, .name = "usb-tablet",
+        /* above the PV pointer (vkbd, 20) that libxl adds by default: a tablet is there
+         * because the guest's file asked for one, and the guest configured it */
+        .kind = INPUT_ABS, .priority = 30, .name = "usb-tablet",
         .active = tablet_active, .abs = tablet_abs, .opaque = t,
     };
     if (input_add_target(vm, &it) < 0) {
