@@ -85,7 +85,7 @@ cp -u "$root/boot/vmlinuz-$kver" "$out/vmlinuz"
 # --- guest media ------------------------------------------------------------------------------
 media=$out/media
 mkdir -p "$media"
-guest_src=("$here/guest/init" "$here/guest/pattern" "$here/guest/diskbench.c" "$here/guest/checks"/* "$here/bed.sh" "$root.stamp")
+guest_src=("$here/guest/init" "$here/guest/pattern" "$here/guest/diskbench.c" "$here/guest/vgabench.c" "$here/guest/checks"/* "$here/bed.sh" "$root.stamp")
 if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     log "guest initramfs"
     g=$out/guest-root; rm -rf "$g"; mkdir -p "$g"/{bin,sbin,etc,proc,sys,dev,tmp,checks}
@@ -95,11 +95,13 @@ if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     # a freestanding O_DIRECT disk benchmark (a few KiB: no libc) for the disk-speed check
     ${CC:-gcc} -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-builtin \
         -fno-tree-loop-distribute-patterns -fno-pie -no-pie -o "$g/bin/hvmd-diskbench" "$here/guest/diskbench.c"
+    ${CC:-gcc} -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-builtin \
+        -fno-tree-loop-distribute-patterns -fno-pie -no-pie -o "$g/bin/hvmd-vgabench" "$here/guest/vgabench.c"
     cp "$here/guest/checks"/* "$g/checks/"
     guest_mods="ata_piix sd_mod sr_mod e1000 8139cp 8139too xen-blkfront xen-netfront"
     echo "$guest_mods" > "$g/etc/modules"
-    # in the image, loaded by the checks that need them: the USB tablet's drivers
-    guest_extra_mods="uhci-hcd usbhid hid-generic evdev"
+    # in the image, loaded by the checks that need them: the USB tablet's drivers, bochs DRM
+    guest_extra_mods="uhci-hcd usbhid hid-generic evdev bochs"
     for m in $(modclosure $guest_mods $guest_extra_mods); do
         mkdir -p "$g/$(dirname "$m")"; cp "$root/$m" "$g/$m"
     done
