@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "dm/config.h"
 #include "dm/display.h"
 #include "dm/log.h"
 #include "dm/machine.h"
@@ -53,8 +54,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: vncfake ADDR:DISPLAY SECONDS\n");
         return 2;
     }
+    /* libxl's command line with vga="none": this program's picture is the display */
+    struct config cfg;
+    const char *args[] = { "-xen-domid", "1", "-m", "16" };
+    if (config_parse(&cfg, 4, args, err, sizeof(err)) < 0)
+        return 1;
     struct fakexen *fx = fx_new(16 << 20);
-    if (!fx || machine_create(&m, &fx->vm, err, sizeof(err)) < 0)
+    if (!fx)
+        return 1;
+    fx->vm.cfg = &cfg;
+    if (machine_create(&m, &fx->vm, err, sizeof(err)) < 0)
         return 1;
     if (display_new(&fx->vm, &ops, &pic) < 0)
         return 1;
