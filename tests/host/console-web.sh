@@ -15,6 +15,9 @@ pass() { echo "PASS $TEST/$1"; }
 fail() { echo "FAIL $TEST/$1: $2"; }
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    # and whatever they started (websockify's per-client children, Chromium's zygote and
+    # crash handler): everything still running in the namespace
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
     wait 2>/dev/null
     ip netns del "$ns" 2>/dev/null
     rm -rf "$T"
