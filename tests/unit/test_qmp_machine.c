@@ -274,6 +274,30 @@ static void test_s3(void **state)
     (void)state;
 }
 
+/* SeaBIOS's S3 resume waits for max(fw_cfg NB_CPUS, CMOS 0x5F + 1) CPUs to answer its SIPI,
+ * and Xen starts every vCPU of the domain (maxcpus), plugged or not: 0x5F says maxcpus - 1. */
+static void test_s3_cpu_count(void **state)
+{
+    static const struct { const char *smp; unsigned want; } t[] = {
+        { "1", 0 }, { "1,maxcpus=2", 1 }, { "2,maxcpus=4", 3 }, { "3", 2 },
+    };
+    for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct bed *b = bed_up(t[i].smp, 0, 4);
+        fx_out(b->fx, 0x70, 1, 0x80 | 0x5f);
+        assert_int_equal(fx_in(b->fx, 0x71, 1), t[i].want);
+        /* kept over an S3 cycle (the guest may suspend again) */
+        fx_out(b->fx, PMBASE + 4, 2, SLP_EN | 1 << 10 | 1);
+        for (int j = 0; j < 5 && b->fx->s_state != 3; j++)
+            loop_run_once(b->fx->loop, 20);
+        assert_int_equal(b->fx->s_state, 3);
+        has(qmp(b, "{\"execute\":\"system_wakeup\"}"), "{\"return\":{}}");
+        fx_out(b->fx, 0x70, 1, 0x5f);
+        assert_int_equal(fx_in(b->fx, 0x71, 1), t[i].want);
+        bed_down(b);
+    }
+    (void)state;
+}
+
 static void test_power_and_status(void **state)
 {
     struct bed *b = bed_up("1", 1, 1);
@@ -520,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_cpus),
         cmocka_unit_test(test_cpus_from_hypervisor),
         cmocka_unit_test(test_s3),
+        cmocka_unit_test(test_s3_cpu_count),
         cmocka_unit_test(test_power_and_status),
         cmocka_unit_test(test_hmp),
         cmocka_unit_test(test_bad_input),
