@@ -8,7 +8,7 @@
 # step: vcpu-online 240
 # step: tablet 120
 # step: s3-suspended 90
-# step: s3-resumed 90
+# step: s3-resumed 180
 # step: refused 300
 # step: destroy 120
 . /etc/hvmd-lib.sh
@@ -127,8 +127,10 @@ step s3-suspended
 xl trigger xq s3resume 2> /tmp/xq-trig.log || true   # xl exits 0 even on failure
 grep -q "failed" /tmp/xq-trig.log && { cat /tmp/xq-trig.log; fail "xl trigger s3resume failed"; }
 grep -q "resumes from S3" "$dmlog" || fail "hvmd did not wake the guest"
-wait_re "$con" "HVMD-S3-BACK|HVMD-CHECK s3 FAIL" 60 || {
+# (150 s: the guest resets its USB tablet on resume, and a lost control transfer costs it 5 s a try)
+wait_re "$con" "HVMD-S3-BACK|HVMD-CHECK s3 FAIL" 150 || {
     xl dmesg | grep "(d$d)" | tail -30; xl vcpu-list xq; xl debug-keys v; sleep 1; xl dmesg | tail -40
+    xl sysrq xq w; sleep 5; xl sysrq xq l; sleep 5; xl vcpu-list xq   # blocked tasks, CPUs' stacks
     fail "the guest did not come back from S3"; }
 grep -o "HVMD-S3-BACK.*" "$con" | head -1 | sed 's/^/== /'
 xl dmesg | grep "(d$d)" | grep -iE "resume|smp|cpu\(s\)" | sed 's/^/== /'
