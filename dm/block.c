@@ -22,6 +22,7 @@ struct blk {
     int direct;
     int readonly;
     enum blk_cache cache;
+    enum blk_policy werror, rerror;
     int nowait_ok;        /* RWF_NOWAIT reads still worth trying */
     int aio_fsync_ok;     /* IOCB_CMD_FDSYNC accepted by the kernel */
     uint64_t size;
@@ -52,6 +53,55 @@ int blk_parse_cache(const char *s, enum blk_cache *out)
         }
     }
     return -EINVAL;
+}
+
+static const char *const policy_names[] = {
+    [BLK_POLICY_REPORT] = "report", [BLK_POLICY_IGNORE] = "ignore",
+    [BLK_POLICY_STOP] = "stop", [BLK_POLICY_ENOSPC] = "enospc",
+};
+
+int blk_parse_policy(const char *s, enum blk_policy *out)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(policy_names); i++) {
+        if (s && strcmp(s, policy_names[i]) == 0) {
+            *out = (enum blk_policy)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+const char *blk_policy_name(enum blk_policy p)
+{
+    return (unsigned)p < ARRAY_SIZE(policy_names) ? policy_names[p] : "report";
+}
+
+const char *blk_action_name(enum blk_action a)
+{
+    return a == BLK_ACT_STOP ? "stop" : a == BLK_ACT_IGNORE ? "ignore" : "report";
+}
+
+enum blk_action blk_policy_action(enum blk_policy policy, int err)
+{
+    switch (policy) {
+    case BLK_POLICY_IGNORE:
+        return BLK_ACT_IGNORE;
+    case BLK_POLICY_STOP:
+        return BLK_ACT_STOP;
+    case BLK_POLICY_ENOSPC:
+        return err == -ENOSPC || err == -EDQUOT ? BLK_ACT_STOP : BLK_ACT_REPORT;
+    case BLK_POLICY_REPORT:
+    default:
+        return BLK_ACT_REPORT;
+    }
+}
+
+enum blk_policy blk_werror(const struct blk *b) { return b->werror; }
+enum blk_policy blk_rerror(const struct blk *b) { return b->rerror; }
+
+enum blk_action blk_error_action(const struct blk *b, int op, int err)
+{
+    return blk_policy_action(op == BLK_READ ? b->rerror : b->werror, err);
 }
 
 void *blk_buf_alloc(size_t len)
@@ -101,6 +151,8 @@ int blk_open(struct blk **out, struct loop *loop, const struct blk_opts *o, char
     b->loop = loop;
     b->readonly = o->readonly;
     b->cache = o->cache;
+    b->werror = o->werror;
+    b->rerror = o->rerror;
     b->nowait_ok = 1;
     b->aio_fsync_ok = 1;
     b->path = strdup(name);

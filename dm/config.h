@@ -58,6 +58,7 @@ struct config {
     int no_shutdown;            /* -no-shutdown */
     int start_stopped;          /* -S */
     int sandbox;                /* -sandbox on|off|log or HVMD_SANDBOX (enum sandbox_mode) */
+    int werror, rerror;         /* -io-error: the default error policies (enum blk_policy) */
     int no_acpi;                /* -no-acpi */
     int nographic;              /* -nographic */
     int vga_std;                /* -vga std|cirrus: the standard VGA (without -device VGA) */

@@ -55,11 +55,12 @@ struct xen {
  * Three things hvmd asks of Xen are hypercalls, not dm_ops: the vCPUs' state
  * (XEN_DOMCTL_getvcpuinfo, for QMP query-cpus-fast), HVM_PARAM_ACPI_S_STATE (HVMOP_set_param,
  * for S3 and system_wakeup) and the power button (XEN_DOMCTL_sendtrigger, for
- * system_powerdown). They go through libxenctrl's IOCTL_PRIVCMD_HYPERCALL, which the sandbox
+ * system_powerdown), and pausing the domain (XEN_DOMCTL_pausedomain / unpausedomain, for the
+ * stop policy on host I/O errors). They go through libxenctrl's IOCTL_PRIVCMD_HYPERCALL, which the sandbox
  * refuses (allowing it would allow every hypercall). So a child forked at xen_open, before
  * anything else is opened and before the sandbox, does them for this one domain, on request
  * over a socket pair, and nothing else; it ends when hvmd's end closes (or hvmd dies). */
-enum { H_VCPUS = 1, H_S_STATE = 2, H_POWER = 3, H_POPULATE = 4 };
+enum { H_VCPUS = 1, H_S_STATE = 2, H_POWER = 3, H_POPULATE = 4, H_PAUSE = 5 };
 struct helper_req {
     uint32_t op, arg;
     uint64_t gfn;                   /* H_POPULATE: ARG pages from GFN on */
@@ -106,6 +107,10 @@ static void helper_serve(int fd, uint32_t domid)
                             ? (errno ? -errno : -EIO) : 0;
                 free(pfns);
             }
+        } else if (rq.op == H_PAUSE && rq.arg <= 1) {
+            /* a host I/O error with the stop policy: the guest waits for cont (dm/vm.h) */
+            int r = rq.arg ? xc_domain_pause(xch, domid) : xc_domain_unpause(xch, domid);
+            rp.rc = r < 0 ? (errno ? -errno : -EIO) : 0;
         } else if (rq.op == H_POWER) {
             rp.rc = xc_domain_send_trigger(xch, domid, XEN_DOMCTL_SENDTRIGGER_POWER, 0) < 0
                         ? (errno ? -errno : -EIO) : 0;
@@ -289,6 +294,12 @@ static int x_power_button(void *be)
 {
     struct helper_rep rp;
     return helper_call(be, H_POWER, 0, &rp);
+}
+
+static int x_pause(void *be, int on)
+{
+    struct helper_rep rp;
+    return helper_call(be, H_PAUSE, on ? 1 : 0, &rp);
 }
 
 static int x_vram_alloc(void *be, uint64_t gfn, size_t n, void **addr)

@@ -66,7 +66,15 @@ void ide_set_tray_cb(struct piix_ide *s, ide_tray_fn *fn, void *opaque)
 
 /* What -drive may say: libxl's keys, and readonly / id / aio. */
 static const char *const drive_keys[] = { "file", "if", "index", "media", "format", "cache",
-                                          "readonly", "id", "aio" };
+                                          "readonly", "id", "aio", "werror", "rerror" };
+
+/* The default policy for writes (WRITE) or reads: hvmd's -io-error, else report. */
+static enum blk_policy cfg_policy(const struct vm *vm, int write)
+{
+    if (!vm->cfg)
+        return BLK_POLICY_REPORT;
+    return (enum blk_policy)(write ? vm->cfg->werror : vm->cfg->rerror);
+}
 
 static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
 {
@@ -90,6 +98,12 @@ static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
                 "unsafe", o->raw, cache_s);
         return -EINVAL;
     }
+    enum blk_policy werror = cfg_policy(vm, 1), rerror = cfg_policy(vm, 0);
+    const char *we = cfg_get(o, "werror"), *re = cfg_get(o, "rerror");
+    if ((we && blk_parse_policy(we, &werror) < 0) || (re && blk_parse_policy(re, &rerror) < 0)) {
+        log_err("-drive %s: werror= and rerror= take report, ignore, stop or enospc", o->raw);
+        return -EINVAL;
+    }
     if (aio && strcmp(aio, "native") && strcmp(aio, "threads")) {
         log_err("-drive %s: aio=%s: hvmd knows native and threads (it uses libaio either way)",
                 o->raw, aio);
@@ -101,7 +115,8 @@ static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
         log_err("-drive %s: a disk needs file=", o->raw);
         return -EINVAL;
     }
-    struct blk_opts bo = { .path = p->file, .fd = -1, .readonly = p->readonly, .cache = cache };
+    struct blk_opts bo = { .path = p->file, .fd = -1, .readonly = p->readonly, .cache = cache,
+                           .werror = werror, .rerror = rerror };
     if (!strncmp(p->file, "/dev/fdset/", 11)) {
         bo.fd = qmp_open(vm->qmp, p->file, p->readonly ? O_RDONLY : O_RDWR, err, sizeof(err));
         if (bo.fd < 0) {
@@ -114,10 +129,11 @@ static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
         log_err("-drive %s: %s", o->raw, err);
         return r;
     }
-    log_info("ide: %s: %s, %llu bytes, %s%s", p->file,
+    log_info("ide: %s: %s, %llu bytes, %s%s; werror=%s, rerror=%s", p->file,
              p->media == CFG_MEDIA_CDROM ? "CD-ROM" : "disk",
              (unsigned long long)blk_size(*out), blk_readonly(*out) ? "read-only, " : "",
-             blk_direct(*out) ? "O_DIRECT + libaio" : "page cache");
+             blk_direct(*out) ? "O_DIRECT + libaio" : "page cache", blk_policy_name(werror),
+             blk_policy_name(rerror));
     return 0;
 }
 

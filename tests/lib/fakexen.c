@@ -213,6 +213,24 @@ static uint8_t *vram_at(struct fakexen *fx, uint64_t addr, unsigned size)
     return fx->vram.mem + (addr - base);
 }
 
+/* As Xen's domain_pause_by_systemcontroller: a count; unpausing a domain nobody paused fails. */
+static int fx_pause(void *be, int on)
+{
+    struct fakexen *fx = be;
+    if (on) {
+        if (fx->pause_count >= 255)
+            return -EOVERFLOW;
+        fx->pause_count++;
+        fx->pauses++;
+        return 0;
+    }
+    if (!fx->pause_count)
+        return -EINVAL;
+    fx->pause_count--;
+    fx->unpauses++;
+    return 0;
+}
+
 static const struct hv_ops fx_ops = HV_OPS_OF(fx);
 
 /* What fx_new allocates, freed (the vm aside); FX may be NULL or half made. */

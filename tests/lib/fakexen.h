@@ -48,6 +48,8 @@ struct fakexen {
     int s_state;                 /* HVM_PARAM_ACPI_S_STATE as last set (0 at start) */
     unsigned s_state_sets;       /* set_s_state calls */
     unsigned power_buttons;      /* power_button presses */
+    unsigned pause_count;        /* pauses not yet undone (Xen's controller pause count) */
+    unsigned pauses, unpauses;   /* pause calls that worked */
     uint32_t cf8;                /* as Xen latches it */
     shared_iopage_t *iopage;     /* one vCPU */
     buffered_iopage_t *bufpage;
