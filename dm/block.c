@@ -35,6 +35,7 @@ struct blk {
     int flush_err;        /* a failed fdatasync: every later flush fails with it (sticky) */
     struct { int err; unsigned count; } inject[3]; /* per blk_op: fail the next COUNT */
     struct blk_stats st;
+    struct ratelimit err_rl; /* a guest can repeat a request that fails */
 };
 
 static void on_event(void *opaque, uint32_t events);
@@ -340,7 +341,7 @@ static void account(struct blk *b, struct blk_req *req, int ret)
 {
     if (ret < 0) {
         b->st.errors++;
-        log_warn("%s: %s at %llu+%zu failed: %s", b->path,
+        log_limited(&b->err_rl, LOG_WARN, "%s: %s at %llu+%zu failed: %s", b->path,
                  req->op == BLK_READ ? "read" : req->op == BLK_WRITE ? "write" : "flush",
                  (unsigned long long)req->off, req->len, strerror(-ret));
         return;

@@ -141,6 +141,10 @@ static int io_host_error(struct ide_drive *d, int *ret)
     enum blk_action a = blk_error_action(d->blk, d->req.op, *ret);
     if (a == BLK_ACT_STOP && !vm)
         a = BLK_ACT_REPORT; /* nobody to pause (tests without a machine) */
+    if (a == BLK_ACT_STOP && d->retried && d->req.op == BLK_FLUSH)
+        a = BLK_ACT_REPORT; /* a failed flush stays failed (block.h): no cont can mend it, so
+                               the second failure goes to the guest instead of pausing it for
+                               good */
     if (vm)
         qmp_block_io_error(vm->qmp, d->id[0] ? d->id : d->qname, d->req.op, a, *ret);
     if (a == BLK_ACT_IGNORE) {
@@ -180,12 +184,15 @@ static int io_submit_req(struct ide_drive *d, ide_io_fn *cont)
     if (r == 1) {
         int ret = d->req.ret;
         d->bus->st->sync_io++;
-        if (ret < 0 && io_host_error(d, &ret))
-            return 0; /* kept: BSY until cont */
+        int kept = ret < 0 && io_host_error(d, &ret);
+        d->retried = 0;
+        if (kept)
+            return 0; /* BSY until cont */
         cont(d, ret);
         return 1;
     }
     if (r < 0) {
+        d->retried = 0;
         cont(d, r);
         return 1;
     }
@@ -202,12 +209,15 @@ static void io_done(struct blk_req *req, int ret)
     struct ide_drive *d = req->opaque;
     d->io_busy = 0;
     if (d->io_gen != d->gen) {
+        d->retried = 0;
         if (d->reset_pending)
             finish_reset(d);
         return;
     }
-    if (ret < 0 && io_host_error(d, &ret))
-        return; /* kept: BSY until cont */
+    int kept = ret < 0 && io_host_error(d, &ret);
+    d->retried = 0;
+    if (kept)
+        return; /* BSY until cont */
     d->status &= (uint8_t)~ST_BSY;
     d->io_cont(d, ret);
 }
@@ -221,6 +231,7 @@ static void kept_retry(struct vm_kept *k)
         return;
     d->io_kept = 0;
     d->io_busy = 0;
+    d->retried = 1;
     d->status &= (uint8_t)~ST_BSY;
     io_submit_req(d, d->io_cont);
 }

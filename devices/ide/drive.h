@@ -128,6 +128,7 @@ struct ide_drive {
      * BSY, the guest paused (dm/vm.h), until QMP cont retries it */
     int io_kept;
     int kept_err;           /* its error, for a snapshot taken meanwhile */
+    int retried;            /* req is a kept request submitted again */
     struct vm_kept kept;
     char qname[16];         /* QEMU's name for the drive ("ide0-hd0"): events when id is "" */
     unsigned gen, io_gen;   /* a completion for an older generation is dropped */
