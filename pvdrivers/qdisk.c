@@ -36,9 +36,12 @@
 #include <xen/io/protocols.h>
 
 #include "dm/block.h"
+#include "dm/config.h"
 #include "dm/device.h"
 #include "dm/log.h"
 #include "dm/pvhost.h"
+#include "dm/qmp.h"
+#include "dm/vm.h"
 #include "pvdrivers/xenbus.h"
 
 #define QD_RING_MAX __CONST_RING_SIZE(blkif, PVHOST_PAGE)
@@ -56,6 +59,10 @@ struct qd_req {
     struct { uint32_t ref; uint16_t off, len; } seg[QD_SEG_MAX];
     size_t len;
     uint8_t *buf;
+    /* the host failed it and the disk's policy said stop: kept until QMP cont (dm/vm.h) */
+    struct vm_kept kept;
+    int kept_err;
+    int retried;
 };
 
 struct qdisk_dev {
@@ -140,12 +147,51 @@ static void finish(struct qd_req *r, int ret)
         process(q); /* a slot is free: requests that waited for one */
 }
 
+/* The host failed R with *RET (< 0): the disk's policy (-io-error; dm/block.h) decides. 1: R
+ * is kept (stop: the guest is paused, R submitted again at cont), 0: finish R with *RET
+ * (report: the error; ignore: success). */
+static int host_error(struct qd_req *r, int *ret)
+{
+    struct qdisk_dev *q = r->q;
+    struct vm *vm = q->owner->vm;
+    enum blk_action a = blk_error_action(q->blk, r->br.op, *ret);
+    int retried = r->retried;
+    char name[48];
+    const char *slash = strrchr(q->d->be_path, '/');
+    r->retried = 0;
+    if (q->draining || (a == BLK_ACT_STOP && retried && r->br.op == BLK_FLUSH))
+        a = BLK_ACT_REPORT; /* a failed flush stays failed (block.h): the second goes to the guest */
+    snprintf(name, sizeof(name), "qdisk-%.32s", slash ? slash + 1 : q->d->be_path);
+    qmp_block_io_error(vm->qmp, name, r->br.op, a, *ret);
+    if (a == BLK_ACT_IGNORE)
+        *ret = r->br.op == BLK_FLUSH ? 0 : (int)r->br.len;
+    if (a != BLK_ACT_STOP)
+        return 0;
+    r->kept_err = *ret;
+    vm_io_stop(vm, &r->kept);
+    return 1;
+}
+
 static void blk_done(struct blk_req *br, int ret)
 {
-    finish(container_of(br, struct qd_req, br), ret);
+    struct qd_req *r = container_of(br, struct qd_req, br);
+    if (ret < 0 && host_error(r, &ret))
+        return;
+    r->retried = 0;
+    finish(r, ret);
 }
 
 /* ---- requests ---- */
+
+static void submit(struct qdisk_dev *q, struct qd_req *r, enum blk_op op, uint64_t off);
+
+/* QMP cont: the kept request again, as it was (a write's data is still in its buffer). */
+static void retry(struct vm_kept *k)
+{
+    struct qd_req *r = container_of(k, struct qd_req, kept);
+    r->retried = 1;
+    submit(r->q, r, r->br.op, r->br.off);
+}
 
 static void submit(struct qdisk_dev *q, struct qd_req *r, enum blk_op op, uint64_t off)
 {
@@ -156,11 +202,15 @@ static void submit(struct qdisk_dev *q, struct qd_req *r, enum blk_op op, uint64
     r->br.len = op == BLK_FLUSH ? 0 : r->len;
     r->br.done = blk_done;
     r->br.opaque = r;
+    r->kept.retry = retry;
     int s = blk_submit(q->blk, &r->br);
-    if (s == 1)
-        finish(r, r->br.ret);
-    else if (s < 0)
-        finish(r, s);
+    int ret = s == 1 ? r->br.ret : s;
+    if (s == 1 && ret < 0 && host_error(r, &ret))
+        return;
+    if (s != 0) {
+        r->retried = 0;
+        finish(r, ret);
+    }
 }
 
 static void dispatch(struct qdisk_dev *q, const struct blkif_request *req)
@@ -314,7 +364,10 @@ static int qd_setup(void *opaque, struct xb_dev *d)
     q->readonly = !(pvhost_read(d->pv, mode, sizeof(mode), "%s/mode", d->be_path) == 0 &&
                     mode[0] == 'w');
     struct blk_opts o = { .path = path, .fd = -1, .readonly = q->readonly,
-                          .cache = BLK_CACHE_WRITEBACK };
+                          .cache = BLK_CACHE_WRITEBACK,
+                          /* no -drive for it: hvmd's -io-error (default report) */
+                          .werror = s->vm->cfg ? (enum blk_policy)s->vm->cfg->werror : 0,
+                          .rerror = s->vm->cfg ? (enum blk_policy)s->vm->cfg->rerror : 0 };
     int r = blk_open(&q->blk, s->vm->loop, &o, err, sizeof(err));
     if (r < 0) {
         log_warn("%s: %s", d->be_path, err);
@@ -388,8 +441,16 @@ static int qd_connect(void *opaque, struct xb_dev *d)
 static void qd_disconnect(void *opaque, struct xb_dev *d)
 {
     struct qdisk_dev *q = d->priv;
-    /* requests in flight finish (their buffers are ours) before the ring goes */
+    /* requests in flight finish (their buffers are ours) before the ring goes; kept ones
+     * are not retried */
     q->draining = 1;
+    for (unsigned i = 0; i < QD_RING_MAX; i++) {
+        struct qd_req *r = &q->reqs[i];
+        if (r->used && r->kept.listed) {
+            vm_io_forget(q->owner->vm, &r->kept);
+            finish(r, r->kept_err);
+        }
+    }
     if (q->blk)
         blk_drain(q->blk);
     q->draining = 0;
@@ -458,6 +519,13 @@ struct xenbus *qdisk_bus(void *state);
 struct xenbus *qdisk_bus(void *state)
 {
     return state ? ((struct qdisk *)state)->bus : NULL;
+}
+
+/* For tests: the medium of the disk D serves (error injection). */
+struct blk *qdisk_blk(struct xb_dev *d);
+struct blk *qdisk_blk(struct xb_dev *d)
+{
+    return d ? ((struct qdisk_dev *)d->priv)->blk : NULL;
 }
 
 DEVICE(pv_qdisk, "qdisk", 1, qd_create, qd_destroy, qd_save, qd_load);

@@ -18,7 +18,10 @@
 #define rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 #include <xen/io/blkif.h>
+#include "dm/block.h"
+#include "dm/config.h"
 #include "dm/device.h"
+#include "dm/vm.h"
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "pvdrivers/xenbus.h"
@@ -27,6 +30,7 @@
 
 extern const struct device pv_qdisk;
 struct xenbus *qdisk_bus(void *state);
+struct blk *qdisk_blk(struct xb_dev *d);
 
 #define BE "/local/domain/0/backend/qdisk/1/51712"
 #define FE "/local/domain/1/device/vbd/51712"
@@ -39,6 +43,8 @@ struct bed {
     char img[64];
     int ring_ref, port;
     blkif_front_ring_t ring;
+    struct config cfg;
+    int have_cfg;
 };
 
 static void toolstack_disk(struct bed *b, const char *be, const char *fe, const char *params,
@@ -59,16 +65,21 @@ static void toolstack_disk(struct bed *b, const char *be, const char *fe, const 
     snprintf(p, sizeof(p), "%s/state", be); fx_pv_write(b->fp, p, "1");
 }
 
-static struct bed *bed_new(const char *mode)
+static struct bed *bed_new_args(const char *mode, const char *const *argv, int argc)
 {
     struct bed *b = calloc(1, sizeof(*b));
-    char params[96];
+    char params[96], err[200];
     snprintf(b->img, sizeof(b->img), "/tmp/hvmd-qdisk-XXXXXX");
     int fd = mkstemp(b->img);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, IMG_SECTORS * 512), 0);
     close(fd);
     b->fx = fx_new(16 << 20);
+    if (argc) {
+        assert_int_equal(config_parse(&b->cfg, argc, argv, err, sizeof(err)), 0);
+        b->have_cfg = 1;
+        b->fx->vm.cfg = &b->cfg;
+    }
     b->fp = fx_pv_new(1);
     b->fx->vm.pv = &b->fp->pv;
     snprintf(params, sizeof(params), "aio:%s", b->img);
@@ -80,6 +91,11 @@ static struct bed *bed_new(const char *mode)
     assert_non_null(b->dev);
     fx_pv_run(b->fp, 0);
     return b;
+}
+
+static struct bed *bed_new(const char *mode)
+{
+    return bed_new_args(mode, NULL, 0);
 }
 
 static int setup(void **state)
@@ -102,6 +118,8 @@ static int teardown(void **state)
     assert_int_equal(b->fp->binds_live, 0);
     fx_pv_free(b->fp);
     fx_free(b->fx);
+    if (b->have_cfg)
+        config_free(&b->cfg);
     unlink(b->img);
     free(b);
     return 0;
@@ -324,6 +342,65 @@ static void test_full_ring_then_close(void **state)
     assert_int_equal(response(b, 77), BLKIF_RSP_OKAY);
 }
 
+static int setup_enospc(void **state)
+{
+    static const char *const argv[] = { "-xen-domid", "1", "-m", "16", "-io-error",
+                                        "werror=enospc" };
+    *state = bed_new_args("w", argv, 6);
+    return 0;
+}
+
+/* hvmd -io-error werror=enospc (libxl passes no -drive for a qdisk): a write the host refuses
+ * with ENOSPC gets no response and the domain is paused; cont writes it once, then answers */
+static void test_enospc_stop_cont(void **state)
+{
+    struct bed *b = *state;
+    struct vm *vm = &b->fx->vm;
+    fe_connect(b, NULL);
+    struct blk *blk = qdisk_blk(xenbus_dev(qdisk_bus(b->dev), 0));
+    assert_non_null(blk);
+    assert_int_equal(blk_werror(blk), BLK_POLICY_ENOSPC);
+    int ref = fx_pv_grant(b->fp, 1, 0);
+    memset(fx_pv_page(b->fp, 1), 0xc3, PVHOST_PAGE);
+    blk_inject_error(blk, BLK_WRITE, ENOSPC, 1);
+    struct blkif_request r = rw(BLKIF_OP_WRITE, 5, 40, 1, &ref, 0, 7);
+    push(b, &r);
+    for (int i = 0; i < 5; i++) {
+        fx_pv_run(b->fp, 0);
+        loop_run_once(b->fx->loop, 1);
+    }
+    assert_false(RING_HAS_UNCONSUMED_RESPONSES(&b->ring));
+    assert_int_equal(b->fx->pause_count, 1);
+    assert_true(vm->io_error);
+    uint64_t writes = blk_stats(blk)->writes;
+    vm_io_resume(vm, 0);
+    assert_int_equal(response(b, 5), BLKIF_RSP_OKAY);
+    assert_int_equal(b->fx->pause_count, 0);
+    assert_int_equal(blk_stats(blk)->writes, writes + 1);
+    uint8_t buf[4096];
+    int fd = open(b->img, O_RDONLY);
+    assert_int_equal(pread(fd, buf, sizeof(buf), 40 * 512), (ssize_t)sizeof(buf));
+    close(fd);
+    assert_int_equal(buf[0], 0xc3);
+    assert_int_equal(buf[4095], 0xc3);
+    /* another error than ENOSPC: reported as before */
+    blk_inject_error(blk, BLK_WRITE, EIO, 1);
+    push(b, &r);
+    assert_int_equal(response(b, 5), BLKIF_RSP_ERROR);
+    assert_int_equal(b->fx->pause_count, 0);
+    /* kept, then the frontend goes away: the kept request is dropped, not retried */
+    blk_inject_error(blk, BLK_WRITE, ENOSPC, 1);
+    push(b, &r);
+    fx_pv_run(b->fp, 0);
+    assert_non_null(vm->kept);
+    fx_pv_write(b->fp, FE "/state", "5");
+    fx_pv_run(b->fp, 0);
+    assert_null(vm->kept);
+    vm_io_resume(vm, 0);
+    assert_int_equal(blk_stats(blk)->writes, writes + 1);
+    assert_int_equal(b->fx->pause_count, 0);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERR);
@@ -335,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_producer_ahead_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_x86_32_protocol_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_ring_then_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enospc_stop_cont, setup_enospc, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
