@@ -100,6 +100,12 @@ enum blk_action blk_policy_action(enum blk_policy policy, int err)
 enum blk_policy blk_werror(const struct blk *b) { return b->werror; }
 enum blk_policy blk_rerror(const struct blk *b) { return b->rerror; }
 
+void blk_set_policy(struct blk *b, enum blk_policy werror, enum blk_policy rerror)
+{
+    b->werror = werror;
+    b->rerror = rerror;
+}
+
 enum blk_action blk_error_action(const struct blk *b, int op, int err)
 {
     return blk_policy_action(op == BLK_READ ? b->rerror : b->werror, err);

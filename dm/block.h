@@ -103,6 +103,7 @@ const char *blk_path(const struct blk *b);
 enum blk_policy blk_werror(const struct blk *b);
 enum blk_policy blk_rerror(const struct blk *b);
 enum blk_action blk_error_action(const struct blk *b, int op, int err);
+void blk_set_policy(struct blk *b, enum blk_policy werror, enum blk_policy rerror);
 
 enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH };
 
