@@ -18,7 +18,13 @@
  * u16 gfn (modulo RAM's pages) becomes a hole (bit0 set) or RAM again (bit0 clear), then, if
  * bit1, Xen's INVALIDATE through the slot; the map cache meets holes between the DMA and rep
  * accesses around it. Opcodes 0xe0-0xef let time pass (the loop runs once: asynchronous
- * completions, timers such as the tray events').
+ * completions, timers such as the tray events'). Opcodes 0xd8-0xdf set pattern slot op & 7:
+ * u8 stride, u8 len (len % 64 + 1), then len bytes.
+ * Guest memory is filled on demand (tests/lib/fakexen.h fx_fill_*, as QEMU's generic-fuzz
+ * does): when a device reads guest RAM that the input did not write (record 4) and that was
+ * not filled or written before, it is filled with the patterns first, so the descriptor rings
+ * and tables devices follow (IDE PRD tables, fw_cfg DMA descriptors, and their data) hold
+ * fuzzer-chosen bytes wherever the guest points the device.
  * The machine has an IDE disk (hda, cache=unsafe) and a CD-ROM (hdc) on memfd images, so the
  * guest reaches the drives' commands, DMA through the bus master (with bus mastering as the
  * input sets it) and the platform device's unplug in the middle of their transfers.
@@ -105,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     fx->vm.cfg = &cfg;
+    fx_fill_enable(fx, 4 * RAM);
     if (machine_create(&m, &fx->vm, err, sizeof(err)) < 0)
         goto out;
     /* firmware's usual set-up first, so BARs and the PM base decode */
@@ -120,6 +127,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (take(&in, &op, 1)) {
         if (op >= 0xe0 && op < 0xf0) {
             loop_run_once(fx->loop, 0);
+            continue;
+        }
+        if (op >= 0xd8 && op < 0xe0) {
+            uint8_t stride, len, pat[FX_FILL_PATTERN_MAX];
+            if (!take(&in, &stride, 1) || !take(&in, &len, 1))
+                goto done;
+            len = (uint8_t)(len % FX_FILL_PATTERN_MAX + 1);
+            if (!take(&in, pat, len))
+                goto done;
+            fx_fill_pattern(fx, op & 7, pat, len, stride);
             continue;
         }
         if (op >= 0xf0) {
@@ -193,6 +210,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 len = (uint8_t)(RAM - off);
             if (!take(&in, fx->ram + off, len))
                 goto done;
+            fx_fill_mark(fx, off, len);
             break;
         }
         case 5: {

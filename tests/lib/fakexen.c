@@ -284,6 +284,89 @@ void fx_free(struct fakexen *fx)
     release(fx);
 }
 
+/* ---- guest memory filled on demand ---- */
+
+void fx_fill_mark(struct fakexen *fx, uint64_t gpa, size_t len)
+{
+    struct fx_fill *f = &fx->fill;
+    if (!f->on || !len)
+        return;
+    unsigned slot = f->n_done < FX_FILL_RANGES ? f->n_done++ : (f->head++ % FX_FILL_RANGES);
+    f->done[slot].start = gpa;
+    f->done[slot].end = gpa + len;
+}
+
+void fx_fill_pattern(struct fakexen *fx, unsigned i, const uint8_t *p, size_t len,
+                     uint8_t stride)
+{
+    struct fx_fill *f = &fx->fill;
+    i %= FX_FILL_PATTERNS;
+    if (len > FX_FILL_PATTERN_MAX)
+        len = FX_FILL_PATTERN_MAX;
+    memcpy(f->pat[i].data, p, len);
+    f->pat[i].len = (uint8_t)len;
+    f->pat[i].stride = stride;
+}
+
+/* Fill [gpa, end) but what is done already; DEPTH bounds the splitting. */
+static void fill_range(struct fakexen *fx, uint64_t gpa, uint64_t end, unsigned depth)
+{
+    struct fx_fill *f = &fx->fill;
+    if (gpa >= end || depth > 8 || !f->budget)
+        return;
+    for (unsigned i = 0; i < f->n_done; i++) {
+        uint64_t s = f->done[i].start, e = f->done[i].end;
+        if (gpa < e && end > s) { /* overlap: only the parts on either side */
+            fill_range(fx, gpa, MIN(end, s), depth + 1);
+            fill_range(fx, MAX(gpa, e), end, depth + 1);
+            return;
+        }
+    }
+    unsigned p = FX_FILL_PATTERNS;
+    for (unsigned k = 0; k < FX_FILL_PATTERNS; k++) {
+        unsigned c = (f->next + k) % FX_FILL_PATTERNS;
+        if (f->pat[c].len) {
+            p = c;
+            break;
+        }
+    }
+    if (p == FX_FILL_PATTERNS)
+        return; /* no pattern yet: memory as it is */
+    f->next = p + 1;
+    size_t n = (size_t)MIN(end - gpa, (uint64_t)f->budget);
+    const uint8_t *d = f->pat[p].data;
+    unsigned len = f->pat[p].len, stride = f->pat[p].stride;
+    for (size_t k = 0; k < n; k++) {
+        uint8_t v = d[k % len];
+        if (stride && k % stride == 0)
+            v = f->counter++;
+        fx->ram[gpa + k] = v;
+    }
+    f->budget -= n;
+    f->fills++;
+    f->bytes += n;
+    fx_fill_mark(fx, gpa, n);
+}
+
+static void fill_hook(void *opaque, uint64_t gpa, size_t len, int write)
+{
+    struct fakexen *fx = opaque;
+    if (gpa >= fx->ram_size || len > fx->ram_size - gpa)
+        return; /* RAM above 4 GiB: the fake has none */
+    if (write)
+        fx_fill_mark(fx, gpa, len); /* a device's own data: read back as it wrote it */
+    else
+        fill_range(fx, gpa, gpa + len, 0);
+}
+
+void fx_fill_enable(struct fakexen *fx, size_t budget)
+{
+    memset(&fx->fill, 0, sizeof(fx->fill));
+    fx->fill.on = 1;
+    fx->fill.budget = budget;
+    mem_set_hook(fx->vm.mem, fill_hook, fx);
+}
+
 void fx_set_hole(struct fakexen *fx, uint64_t gfn)
 {
     if (gfn < (alloc_size(fx->ram_size) >> MEM_PAGE_SHIFT))
