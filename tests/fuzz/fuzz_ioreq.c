@@ -25,9 +25,13 @@
  * not filled or written before, it is filled with the patterns first, so the descriptor rings
  * and tables devices follow (IDE PRD tables, fw_cfg DMA descriptors, and their data) hold
  * fuzzer-chosen bytes wherever the guest points the device.
+ * Opcodes 0xd0-0xd7: a frame arrives for NIC op & 1 (rtl8139, e1000): u8 len, len bytes.
  * The machine has an IDE disk (hda, cache=unsafe) and a CD-ROM (hdc) on memfd images, so the
  * guest reaches the drives' commands, DMA through the bus master (with bus mastering as the
- * input sets it) and the platform device's unplug in the middle of their transfers.
+ * input sets it) and the platform device's unplug in the middle of their transfers; the UHCI
+ * with a USB tablet (frame lists, TDs, QHs in guest memory), and an RTL8139C+ and an e1000
+ * on socket pairs (their descriptor rings in guest memory), their BARs placed as firmware
+ * would: the fill above is what gives those rings contents the input never wrote.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -35,11 +39,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "dm/config.h"
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/machine.h"
+#include "dm/net.h"
 #include "tests/lib/fakexen.h"
 
 #define RAM (2u << 20)
@@ -95,7 +101,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const char *const argv[] = { "-xen-domid", "1", "-m", "2", "-serial", "null",
                                  "-boot", "order=cdn", "-smp", "2,maxcpus=4",
-                                 "-drive", disk, "-drive", cd };
+                                 "-drive", disk, "-drive", cd, "-usb", "-usbdevice", "tablet",
+                                 "-device", "rtl8139,id=nic0,netdev=net0,mac=00:16:3e:00:00:01",
+                                 "-device",
+                                 "e1000,id=nic1,netdev=net1,mac=00:16:3e:00:00:02,romfile=",
+                                 "-L", "/nonexistent" };
+    int peer[2] = { -1, -1 };
     struct config cfg;
     struct machine m;
     char err[256];
@@ -111,7 +122,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     fx->vm.cfg = &cfg;
+#ifndef FUZZ_IOREQ_NO_FILL /* (only to measure what the fill adds) */
     fx_fill_enable(fx, 4 * RAM);
+#endif
+    for (unsigned i = 0; i < 2; i++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+            abort();
+        if (!net_new_fd(&fx->vm, i ? "net1" : "net0", sv[0]))
+            abort();
+        peer[i] = sv[1];
+    }
     if (machine_create(&m, &fx->vm, err, sizeof(err)) < 0)
         goto out;
     /* firmware's usual set-up first, so BARs and the PM base decode */
@@ -122,11 +143,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fx_cfg_write(fx, PCI_DEVFN(3, 0), 0x04, 2, 7);
     fx_cfg_write(fx, PCI_DEVFN(1, 1), 0x20, 4, 0xc101); /* the IDE bus master at 0xc100 */
     fx_cfg_write(fx, PCI_DEVFN(1, 1), 0x04, 2, 5);
+    fx_cfg_write(fx, PCI_DEVFN(1, 2), 0x20, 4, 0xc201); /* UHCI at 0xc200 */
+    fx_cfg_write(fx, PCI_DEVFN(1, 2), 0x04, 2, 5);
+    fx_cfg_write(fx, PCI_DEVFN(4, 0), 0x10, 4, 0xc301); /* rtl8139: I/O 0xc300, MMIO */
+    fx_cfg_write(fx, PCI_DEVFN(4, 0), 0x14, 4, 0xf1000000);
+    fx_cfg_write(fx, PCI_DEVFN(4, 0), 0x04, 2, 7);
+    fx_cfg_write(fx, PCI_DEVFN(5, 0), 0x10, 4, 0xf2000000); /* e1000: MMIO, I/O 0xc400 */
+    fx_cfg_write(fx, PCI_DEVFN(5, 0), 0x14, 4, 0xc401);
+    fx_cfg_write(fx, PCI_DEVFN(5, 0), 0x04, 2, 7);
 
     uint8_t op;
     while (take(&in, &op, 1)) {
         if (op >= 0xe0 && op < 0xf0) {
             loop_run_once(fx->loop, 0);
+            continue;
+        }
+        if (op >= 0xd0 && op < 0xd8) {
+            static uint8_t frame[256];
+            uint8_t len;
+            if (!take(&in, &len, 1) || !take(&in, frame, len))
+                goto done;
+            if (send(peer[op & 1], frame, len ? len : 1, MSG_DONTWAIT) >= 0)
+                loop_run_once(fx->loop, 0);
             continue;
         }
         if (op >= 0xd8 && op < 0xe0) {
@@ -252,6 +290,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 done:
     machine_destroy(&m);
 out:
+    for (unsigned i = 0; i < 2; i++)
+        if (peer[i] >= 0)
+            close(peer[i]);
     fx_free(fx);
     config_free(&cfg);
     return 0;
