@@ -22,7 +22,8 @@
  * u8 stride, u8 len (len % 64 + 1), then len bytes.
  * Guest memory is filled on demand (tests/lib/fakexen.h fx_fill_*, as QEMU's generic-fuzz
  * does): when a device reads guest RAM that the input did not write (record 4) and that was
- * not filled or written before, it is filled with the patterns first, so the descriptor rings
+ * not filled or written before, it is filled first (with the patterns, or before any is set
+ * with the input's own bytes), so the descriptor rings
  * and tables devices follow (IDE PRD tables, fw_cfg DMA descriptors, and their data) hold
  * fuzzer-chosen bytes wherever the guest points the device.
  * Opcodes 0xd0-0xd7: a frame arrives for NIC op & 1 (rtl8139, e1000): u8 len, len bytes.
@@ -123,7 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fx->vm.cfg = &cfg;
 #ifndef FUZZ_IOREQ_NO_FILL /* (only to measure what the fill adds) */
-    fx_fill_enable(fx, 4 * RAM);
+    fx_fill_enable(fx, 256u << 10);
+    fx_fill_source(fx, data, size);
 #endif
     for (unsigned i = 0; i < 2; i++) {
         int sv[2];

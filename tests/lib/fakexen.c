@@ -330,17 +330,25 @@ static void fill_range(struct fakexen *fx, uint64_t gpa, uint64_t end, unsigned 
             break;
         }
     }
-    if (p == FX_FILL_PATTERNS)
-        return; /* no pattern yet: memory as it is */
-    f->next = p + 1;
     size_t n = (size_t)MIN(end - gpa, (uint64_t)f->budget);
-    const uint8_t *d = f->pat[p].data;
-    unsigned len = f->pat[p].len, stride = f->pat[p].stride;
-    for (size_t k = 0; k < n; k++) {
-        uint8_t v = d[k % len];
-        if (stride && k % stride == 0)
-            v = f->counter++;
-        fx->ram[gpa + k] = v;
+    if (n > FX_FILL_ACCESS_MAX)
+        n = FX_FILL_ACCESS_MAX;
+    if (p == FX_FILL_PATTERNS) {
+        if (!f->src_len)
+            return; /* no pattern, no source: memory as it is */
+        for (size_t k = 0; k < n; k++)
+            fx->ram[gpa + k] = f->src[(f->src_at + k) % f->src_len];
+        f->src_at = (f->src_at + 7) % f->src_len; /* the next fill starts elsewhere */
+    } else {
+        f->next = p + 1;
+        const uint8_t *d = f->pat[p].data;
+        unsigned len = f->pat[p].len, stride = f->pat[p].stride;
+        for (size_t k = 0; k < n; k++) {
+            uint8_t v = d[k % len];
+            if (stride && k % stride == 0)
+                v = f->counter++;
+            fx->ram[gpa + k] = v;
+        }
     }
     f->budget -= n;
     f->fills++;
@@ -357,6 +365,13 @@ static void fill_hook(void *opaque, uint64_t gpa, size_t len, int write)
         fx_fill_mark(fx, gpa, len); /* a device's own data: read back as it wrote it */
     else
         fill_range(fx, gpa, gpa + len, 0);
+}
+
+void fx_fill_source(struct fakexen *fx, const uint8_t *p, size_t len)
+{
+    fx->fill.src = p;
+    fx->fill.src_len = len;
+    fx->fill.src_at = 0;
 }
 
 void fx_fill_enable(struct fakexen *fx, size_t budget)

@@ -37,6 +37,8 @@ struct fx_fill {
     struct { uint64_t start, end; } done[FX_FILL_RANGES]; /* a ring: the oldest goes first */
     unsigned n_done, head;
     size_t budget;               /* bytes it may still fill */
+    const uint8_t *src;          /* without patterns: these bytes, from a moving offset */
+    size_t src_len, src_at;
     uint64_t fills, bytes;       /* what it filled */
 };
 
@@ -98,12 +100,18 @@ static inline struct vm *fx_vm(struct fakexen *fx) { return &fx->vm; }
  * 0), so descriptor rings, PRD tables, fw_cfg DMA descriptors and frame lists a device
  * follows hold fuzzer-chosen bytes without the input placing them. Ranges already filled or
  * written are not filled again (a device that reads a descriptor twice sees it unchanged),
- * only the parts of a read around them. BUDGET: bytes it may fill in all. Nothing is filled
- * until a pattern is set. */
+ * only the parts of a read around them. BUDGET: bytes it may fill in all; one access gets at
+ * most FX_FILL_ACCESS_MAX (descriptors are small: a large data buffer keeps the rest as it
+ * is). Until a pattern is set the source's bytes are used (fx_fill_source: the fuzz input),
+ * else nothing is filled. */
+#define FX_FILL_ACCESS_MAX 4096
 void fx_fill_enable(struct fakexen *fx, size_t budget);
 /* Pattern slot I (modulo FX_FILL_PATTERNS): LEN bytes (1..FX_FILL_PATTERN_MAX) of P. */
 void fx_fill_pattern(struct fakexen *fx, unsigned i, const uint8_t *p, size_t len,
                      uint8_t stride);
+/* Without patterns, fill from P (LEN bytes; kept, not copied), cyclically from a moving
+ * offset. */
+void fx_fill_source(struct fakexen *fx, const uint8_t *p, size_t len);
 /* [GPA, GPA+LEN) holds bytes put there on purpose (the input wrote them): never filled. */
 void fx_fill_mark(struct fakexen *fx, uint64_t gpa, size_t len);
 
