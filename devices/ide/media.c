@@ -76,7 +76,8 @@ static enum blk_policy cfg_policy(const struct vm *vm, int write)
     return (enum blk_policy)(write ? vm->cfg->werror : vm->cfg->rerror);
 }
 
-static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
+static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out,
+                      enum blk_policy *werror_out, enum blk_policy *rerror_out)
 {
     const struct cfg_opt *o = p->drive;
     const char *cache_s = cfg_get(o, "cache"), *aio = cfg_get(o, "aio");
@@ -104,6 +105,8 @@ static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
         log_err("-drive %s: werror= and rerror= take report, ignore, stop or enospc", o->raw);
         return -EINVAL;
     }
+    *werror_out = werror;
+    *rerror_out = rerror;
     if (aio && strcmp(aio, "native") && strcmp(aio, "threads")) {
         log_err("-drive %s: aio=%s: hvmd knows native and threads (it uses libaio either way)",
                 o->raw, aio);
@@ -159,6 +162,7 @@ struct ide_dev {
     struct vm *vm;
     struct piix_ide *ide;
     int qmp_cmd;                /* inside a QMP command: its moves are reported at once */
+    enum blk_policy rerror[4];  /* a CD-ROM's read policy, for the media QMP puts in */
     struct tray_ev ev[4];
     struct loop_timer *ev_timer;
 };
@@ -270,6 +274,9 @@ static int qmp_change_medium(void *opaque, const char *id, const char *file, int
 {
     struct ide_dev *s = opaque;
     struct blk_opts bo = { .path = file, .fd = fd, .readonly = 1 };
+    for (unsigned i = 0; i < 4; i++)
+        if (!strcmp(piix_ide_drive(s->ide, i)->id, id))
+            bo.rerror = s->rerror[i]; /* the drive's, as its -drive said */
     struct blk *b;
     int r = blk_open(&b, s->vm->loop, &bo, err, errlen);
     if (r < 0)
@@ -335,6 +342,7 @@ static int dev_ide_create(struct vm *vm, void **state)
     struct config *cfg = vm->cfg;
     struct cfg_ide pos[4];
     struct ide_drive_conf conf[4];
+    enum blk_policy werror[4] = { 0 }, rerror[4] = { 0 };
     struct ide_dev *s;
     char err[300];
     int r;
@@ -349,7 +357,7 @@ static int dev_ide_create(struct vm *vm, void **state)
     for (unsigned i = 0; i < 4; i++) {
         if (pos[i].media == CFG_MEDIA_NONE)
             continue;
-        r = open_drive(vm, &pos[i], &conf[i].blk);
+        r = open_drive(vm, &pos[i], &conf[i].blk, &werror[i], &rerror[i]);
         if (r < 0)
             goto fail;
         conf[i].kind = pos[i].media == CFG_MEDIA_CDROM ? IDE_CD : IDE_DISK;
@@ -361,6 +369,7 @@ static int dev_ide_create(struct vm *vm, void **state)
         goto fail;
     }
     s->vm = vm;
+    memcpy(s->rerror, rerror, sizeof(rerror));
     r = piix_ide_new(vm, conf, &s->ide, err, sizeof(err));
     if (r < 0) {
         log_err("%s", err);
