@@ -2067,12 +2067,6 @@ static void send_event(struct qmp *q, const char *event,
     }
 }
 
-void qmp_event(struct qmp *q, const char *event)
-{
-    if (q)
-        send_event(q, event, NULL, NULL);
-}
-
 struct io_error_ev {
     const char *device, *node, *op, *action, *reason;
     int nospace;
@@ -2124,6 +2118,8 @@ void qmp_block_io_error(struct qmp *q, const char *device, int op, enum blk_acti
                              op == BLK_READ ? "read" : "write", blk_action_name(action),
                              strerror(err < 0 ? -err : err), err == -ENOSPC };
     send_event(q, "BLOCK_IO_ERROR", gen_io_error, &e);
+    if (action == BLK_ACT_STOP && !q->vm->io_error)
+        send_event(q, "STOP", NULL, NULL); /* the device stops the guest next (dm/vm.h) */
 }
 
 struct tray_moved {

@@ -2,7 +2,6 @@
 /* The per-guest context (see vm.h). */
 #include "dm/vm.h"
 #include "dm/log.h"
-#include "dm/qmp.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -128,7 +127,6 @@ void vm_io_stop(struct vm *vm, struct vm_kept *k)
         vm->running = 0;
         log_warn("host I/O error: the guest is paused until QMP cont (xl unpause) retries "
                  "the request");
-        qmp_event(vm->qmp, "STOP");
     }
     if (!vm->io_paused && hv_pause(vm, 1) == 0)
         vm->io_paused = 1;

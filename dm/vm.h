@@ -100,8 +100,8 @@ void vm_unplug(struct vm *vm, unsigned mask);
  * A device whose medium request failed with BLK_ACT_STOP does not complete it to the guest: it
  * keeps it (the request, its buffer, the guest-visible busy state) in K and calls vm_io_stop.
  * The domain is paused (hv pause: hvmd holds one pause however many requests are kept), QMP's
- * run state becomes "io-error" (query-status running false) and STOP goes out (the device sent
- * BLOCK_IO_ERROR). The guest sees nothing: its vCPUs stop with the request still busy.
+ * run state becomes "io-error" (query-status running false); the device sent BLOCK_IO_ERROR and
+ * STOP before (dm/qmp.h qmp_block_io_error). The guest sees nothing: its vCPUs stop with the request still busy.
  * vm_io_resume (QMP cont) retries the kept requests, oldest first, while the domain is still
  * paused; a retry that fails again with STOP is kept again. Then, if nothing is kept:
  * HANDOVER 0 hvmd unpauses the domain; HANDOVER 1 (the cont came on libxl's own QMP socket:
