@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: the stop policy for host I/O errors on real Xen: hvmd -io-error werror=enospc (device_model_args_hvm), the guest's IDE disk image on a dom0 tmpfs too small for what the guest writes: at ENOSPC hvmd keeps the write and pauses the domain (xl list shows it paused, QMP query-status says io-error, BLOCK_IO_ERROR in the log), the tmpfs grows, xl unpause (QMP cont, then the unpause) retries the kept write, and the guest's disk-pattern check passes with its pattern whole in the image: nothing lost
+# about: the stop policy for host I/O errors on real Xen: hvmd -io-error werror=enospc (device_model_args_hvm), the guest's IDE disk image on a dom0 tmpfs too small for what the guest writes: at ENOSPC hvmd keeps the write and pauses the domain (xl list shows it paused, QMP query-status says io-error, the ENOSPC in its log), the tmpfs grows, xl unpause (QMP cont, then the unpause) retries the kept write, and the guest's disk-pattern check passes with its pattern whole in the image: nothing lost
 # option: manual = yes
-# (issue 16's error policy; a kernel-boot guest, about as long as hvmd-pause)
+# (issue 16's error policy; a kernel-boot guest: 231 s on the bed with HVMD_TIMEOUT_SCALE=2)
 # step: dm-running 90
 # step: io-error 300
 # step: resumed 60
