@@ -5,6 +5,7 @@
 #ifndef HVMD_FIRMWARE_ROM_H
 #define HVMD_FIRMWARE_ROM_H
 
+#include "dm/pci.h"
 #include "dm/util.h"
 #include "firmware/blob.h"
 
@@ -19,5 +20,17 @@
 /* Read the ROM NAME (a file name, no '/') from DIR (-L; NULL: HVMD_FIRMWARE_DIR) into memory.
  * 0, or negative errno (logged) with ROM empty. */
 int rom_load(struct blob *rom, const char *dir, const char *name) WUR;
+
+/* A device's option ROM NAME: from DIR when -L gave one; else from HVMD_FIRMWARE_DIR if NAME is
+ * there, else from FALLBACK (the directory of the Debian package that ships it; NULL: none).
+ * Missing, the device works without it: WHO's log line says so and what is lost (WITHOUT, e.g.
+ * "no network boot"). 0, or negative errno with ROM empty. */
+int rom_find(struct blob *rom, const char *dir, const char *name, const char *fallback,
+             const char *who, const char *without);
+
+/* ROM (kept by the caller for the device's life; empty: nothing to do) as D's expansion ROM BAR,
+ * sized to its length rounded up to a power of two (at least 2 KiB); the guest reads it, bytes
+ * past the file as 0; writes are ignored. 0, or negative errno from pci_bar_init. */
+int rom_bar_init(struct pci_dev *d, const struct blob *rom) WUR;
 
 #endif

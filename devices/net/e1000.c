@@ -36,12 +36,12 @@
 #include "dm/device.h"
 #include "dm/log.h"
 #include "dm/net.h"
+#include "devices/net/nic.h"
 #include "firmware/rom.h"
 
 #define E1000_MAX 4
 #define ROM_NAME "pxe-e1000.rom"
 #define ROM_FALLBACK_DIR "/usr/lib/ipxe/qemu" /* Debian's ipxe-qemu, when -L does not say */
-#define FIRST_NIC_SLOT 4
 
 /* ---- registers (byte offsets in BAR 0) ---- */
 #define CTRL 0x0000
@@ -1348,40 +1348,6 @@ static void bar1_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 
 static const struct io_ops bar1_ops = { .read = bar1_read, .write = bar1_write };
 
-/* ---- the option ROM (iPXE's pxe-e1000.rom) through the ROM BAR ---- */
-
-static uint64_t rom_read(void *opaque, uint64_t off, unsigned size)
-{
-    struct e1000 *s = opaque;
-    uint8_t b[8] = { 0 };
-    if (blob_read(&s->rom, off, b, size) < 0)
-        return ones(size);
-    return ldn(b, size);
-}
-
-static void rom_write(void *opaque, uint64_t off, unsigned size, uint64_t val) {}
-
-static const struct io_ops rom_ops = { .read = rom_read, .write = rom_write };
-
-static int rom_there(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, ROM_NAME);
-    return access(path, R_OK) == 0;
-}
-
-/* The ROM from -L DIR; without -L from QEMU's directory or else Debian's ipxe-qemu (as the
- * rtl8139 finds its own). A NIC without its ROM works; only network boot is gone. */
-static void load_rom(struct e1000 *s, const char *dir)
-{
-    const char *from = dir ? dir : rom_there(HVMD_FIRMWARE_DIR) ? HVMD_FIRMWARE_DIR
-                                                                : ROM_FALLBACK_DIR;
-    if (rom_there(from) && rom_load(&s->rom, from, ROM_NAME) == 0)
-        return;
-    log_warn("%s: no option ROM (%s under %s%s): no network boot", s->name, ROM_NAME,
-             dir ? dir : HVMD_FIRMWARE_DIR, dir ? "" : " or " ROM_FALLBACK_DIR);
-}
-
 /* ---- unplug (the Xen platform device), reset ---- */
 
 static void nic_unplug(struct e1000 *s)
@@ -1656,23 +1622,6 @@ static int parse_mac(const char *s, uint8_t mac[6])
     return (mac[0] & 1) ? -EINVAL : 0;
 }
 
-/* Where NIC option O goes: 00:04.0 for the first NIC on the command line (of any model), then
- * on, as under qemu-xen; the next free slot if another function holds it. */
-static int nic_slot(struct vm *vm, const struct cfg_opt *o)
-{
-    unsigned idx = 0;
-    for (unsigned i = 0; i < vm->cfg->n_opts && &vm->cfg->opts[i] != o; i++) {
-        const struct cfg_opt *p = &vm->cfg->opts[i];
-        if (!strcmp(p->option, "-device") && (!strcmp(p->first, "e1000") ||
-                                              !strcmp(p->first, "rtl8139")))
-            idx++;
-    }
-    for (unsigned slot = FIRST_NIC_SLOT + idx; slot < 32; slot++)
-        if (!pci_dev_find(vm->pci, PCI_DEVFN(slot, 0)))
-            return (int)slot;
-    return -ENOSPC;
-}
-
 static void nic_free(struct e1000 *s)
 {
     if (!s)
@@ -1747,16 +1696,12 @@ static int nic_create(struct vm *vm, struct cfg_opt *o, unsigned index, struct e
     pci_set8(d, PCI_INTERRUPT_PIN, 1);
     const char *romfile = cfg_get(o, "romfile");
     if (!romfile || *romfile) /* romfile= (empty) leaves it out, as in QEMU */
-        load_rom(s, vm->cfg->fw_dir);
+        rom_find(&s->rom, vm->cfg->fw_dir, ROM_NAME, ROM_FALLBACK_DIR, s->name, "no network boot");
     r = pci_bar_init(d, 0, PCI_BAR_MEM32, BAR0_SIZE, &bar0_ops, s);
     if (r == 0)
         r = pci_bar_init(d, 1, PCI_BAR_IO, BAR1_SIZE, &bar1_ops, s);
-    if (r == 0 && s->rom.len) {
-        uint64_t size = 2048;
-        while (size < s->rom.len)
-            size <<= 1;
-        r = pci_bar_init(d, PCI_ROM_BAR, PCI_BAR_ROM, size, &rom_ops, s);
-    }
+    if (r == 0)
+        r = rom_bar_init(d, &s->rom);
     if (r < 0) {
         pci_dev_del(d);
         goto fail;
