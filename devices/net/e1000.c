@@ -816,24 +816,6 @@ static const struct net_client_ops e1000_net_ops = {
 
 /* ---- transmit ---- */
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-static void put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 /* The checksum of F[start .. end] (END inclusive; 0: to the frame's end) stored at F[at],
  * with EXTRA added into the sum (the TCP/UDP length of a TSO segment). A range outside the
@@ -849,7 +831,7 @@ static void insert_csum(struct e1000 *s, uint8_t *f, size_t len, unsigned start,
                   start, end, at, len);
         return;
     }
-    uint16_t c = csum_fold(csum_add(extra, f + start, stop - start));
+    uint16_t c = nic_csum_fold(nic_csum_add(extra, f + start, stop - start));
     if (udp && c == 0)
         c = 0xffff;
     put_be16(f + at, c);

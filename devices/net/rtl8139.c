@@ -633,26 +633,6 @@ static int send_frame(struct rtl_nic *s, const uint8_t *p, size_t len)
     return net_send(s->net, &v, 1);
 }
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)p[i] << 8 | p[i + 1];
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-static void put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t get_be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static void put_be32(uint8_t *p, uint32_t v) { put_be16(p, (uint16_t)(v >> 16)); put_be16(p + 2, (uint16_t)v); }
 
 /* Where the IPv4 header of frame P (LEN bytes) starts, and its length; 0 if it has none that
  * fits inside the frame. */
@@ -688,7 +668,7 @@ static int find_ipv4(const uint8_t *p, size_t len, struct ipv4 *h)
 static void ip_checksum(uint8_t *p, const struct ipv4 *h)
 {
     put_be16(p + h->ip + 10, 0);
-    put_be16(p + h->ip + 10, csum_fold(csum_add(0, p + h->ip, h->ihl)));
+    put_be16(p + h->ip + 10, nic_csum_fold(nic_csum_add(0, p + h->ip, h->ihl)));
 }
 
 /* The TCP or UDP checksum of the packet at H, over the pseudo-header. */
@@ -704,7 +684,7 @@ static void l4_checksum(uint8_t *p, const struct ipv4 *h, uint8_t proto)
     pseudo[9] = proto;
     put_be16(pseudo + 10, (uint16_t)l4len);
     put_be16(p + l4 + field, 0);
-    uint16_t c = csum_fold(csum_add(csum_add(0, pseudo, 12), p + l4, l4len));
+    uint16_t c = nic_csum_fold(nic_csum_add(nic_csum_add(0, pseudo, 12), p + l4, l4len));
     if (proto == 17 && c == 0)
         c = 0xffff;
     put_be16(p + l4 + field, c);
