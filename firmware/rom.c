@@ -44,29 +44,3 @@ int rom_find(struct blob *rom, const char *dir, const char *name, const char *fa
              !dir && fallback ? " or " : "", !dir && fallback ? fallback : "", without);
     return -ENOENT;
 }
-
-static uint64_t bar_read(void *opaque, uint64_t off, unsigned size)
-{
-    const struct blob *rom = opaque;
-    uint8_t b[8] = { 0 };
-    uint64_t v = 0;
-    if (size > sizeof(b) || blob_read(rom, off, b, size) < 0)
-        return 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)b[i] << (8 * i);
-    return v;
-}
-
-static void bar_write(void *opaque, uint64_t off, unsigned size, uint64_t val) {}
-
-static const struct io_ops bar_ops = { .read = bar_read, .write = bar_write };
-
-int rom_bar_init(struct pci_dev *d, const struct blob *rom)
-{
-    uint64_t size = 2048;
-    if (!rom->len)
-        return 0;
-    while (size < rom->len)
-        size <<= 1;
-    return pci_bar_init(d, PCI_ROM_BAR, PCI_BAR_ROM, size, &bar_ops, (void *)rom);
-}

@@ -5,7 +5,6 @@
 #ifndef HVMD_FIRMWARE_ROM_H
 #define HVMD_FIRMWARE_ROM_H
 
-#include "dm/pci.h"
 #include "dm/util.h"
 #include "firmware/blob.h"
 
@@ -28,9 +27,5 @@ int rom_load(struct blob *rom, const char *dir, const char *name) WUR;
 int rom_find(struct blob *rom, const char *dir, const char *name, const char *fallback,
              const char *who, const char *without);
 
-/* ROM (kept by the caller for the device's life; empty: nothing to do) as D's expansion ROM BAR,
- * sized to its length rounded up to a power of two (at least 2 KiB); the guest reads it, bytes
- * past the file as 0; writes are ignored. 0, or negative errno from pci_bar_init. */
-int rom_bar_init(struct pci_dev *d, const struct blob *rom) WUR;
 
 #endif

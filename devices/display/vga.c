@@ -802,7 +802,7 @@ static int vga_create(struct vm *vm, void **state)
     if (r == 0)
         r = pci_bar_init(d, 2, PCI_BAR_MEM32, BAR2_SIZE, &mmio_ops, s);
     if (r == 0)
-        r = rom_bar_init(d, &s->rom);
+        r = pci_rom_init(d, s->rom.data, s->rom.len);
     if (r < 0)
         pci_dev_del(d);
     else

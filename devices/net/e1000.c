@@ -1683,7 +1683,7 @@ static int nic_create(struct vm *vm, struct cfg_opt *o, unsigned index, struct e
     if (r == 0)
         r = pci_bar_init(d, 1, PCI_BAR_IO, BAR1_SIZE, &bar1_ops, s);
     if (r == 0)
-        r = rom_bar_init(d, &s->rom);
+        r = pci_rom_init(d, s->rom.data, s->rom.len);
     if (r < 0) {
         pci_dev_del(d);
         goto fail;

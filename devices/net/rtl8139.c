@@ -1444,7 +1444,7 @@ static int nic_init(struct rtl8139 *d, struct rtl_nic *s, struct cfg_opt *o, uns
     if (r == 0)
         r = pci_bar_init(s->pci, 1, PCI_BAR_MEM32, 256, &nic_ops, s);
     if (r == 0)
-        r = rom_bar_init(s->pci, &s->rom);
+        r = pci_rom_init(s->pci, s->rom.data, s->rom.len);
     if (r == 0)
         r = pci_dev_add(s->pci);
     if (r < 0) {
