@@ -48,30 +48,9 @@
 #include "dm/machine.h"
 #include "dm/net.h"
 #include "tests/lib/fakexen.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #define RAM (2u << 20)
-
-static void quiet(void *opaque, enum log_level level, const char *line)
-{
-    (void)opaque;
-    (void)level;
-    (void)line;
-}
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static int take(struct in *in, void *out, size_t len)
-{
-    if (in->n < len)
-        return 0;
-    memcpy(out, in->p, len);
-    in->p += len;
-    in->n -= len;
-    return 1;
-}
 
 /* An image in a memfd (made once, shared by every run), named by its /proc/self/fd path. */
 static void image(char *path, size_t len, uint64_t size, unsigned salt)
@@ -111,9 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct config cfg;
     struct machine m;
     char err[256];
-    struct in in = { data, size };
+    struct fuzz_in in = { data, size };
 
-    log_set_sink(quiet, NULL);
+    log_set_sink(fuzz_quiet, NULL);
     log_set_level(LOG_DEBUG);
     if (config_parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) < 0)
         return 0;
@@ -155,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fx_cfg_write(fx, PCI_DEVFN(5, 0), 0x04, 2, 7);
 
     uint8_t op;
-    while (take(&in, &op, 1)) {
+    while (fuzz_take(&in, &op, 1)) {
         if (op >= 0xe0 && op < 0xf0) {
             loop_run_once(fx->loop, 0);
             continue;
@@ -163,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (op >= 0xd0 && op < 0xd8) {
             static uint8_t frame[256];
             uint8_t len;
-            if (!take(&in, &len, 1) || !take(&in, frame, len))
+            if (!fuzz_take(&in, &len, 1) || !fuzz_take(&in, frame, len))
                 goto done;
             if (send(peer[op & 1], frame, len ? len : 1, MSG_DONTWAIT) >= 0)
                 loop_run_once(fx->loop, 0);
@@ -171,17 +150,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (op >= 0xd8 && op < 0xe0) {
             uint8_t stride, len, pat[FX_FILL_PATTERN_MAX];
-            if (!take(&in, &stride, 1) || !take(&in, &len, 1))
+            if (!fuzz_take(&in, &stride, 1) || !fuzz_take(&in, &len, 1))
                 goto done;
             len = (uint8_t)(len % FX_FILL_PATTERN_MAX + 1);
-            if (!take(&in, pat, len))
+            if (!fuzz_take(&in, pat, len))
                 goto done;
             fx_fill_pattern(fx, op & 7, pat, len, stride);
             continue;
         }
         if (op >= 0xf0) {
             uint16_t gfn;
-            if (!take(&in, &gfn, 2))
+            if (!fuzz_take(&in, &gfn, 2))
                 goto done;
             fx->hole[gfn % (RAM >> 12)] = op & 1;
             if (op & 2) {
@@ -193,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         switch (op % 8) {
         case 0: {
             ioreq_t req;
-            if (!take(&in, &req, sizeof(req)))
+            if (!fuzz_take(&in, &req, sizeof(req)))
                 goto done;
             ioreq_t *slot = &fx->iopage->vcpu_ioreq[0];
             *slot = req;
@@ -205,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint16_t port;
             uint8_t sz, dir;
             uint32_t val;
-            if (!take(&in, &port, 2) || !take(&in, &sz, 1) || !take(&in, &dir, 1) || !take(&in, &val, 4))
+            if (!fuzz_take(&in, &port, 2) || !fuzz_take(&in, &sz, 1) || !fuzz_take(&in, &dir, 1) || !fuzz_take(&in, &val, 4))
                 goto done;
             unsigned s = 1u << (sz % 3);
             if (dir & 1)
@@ -218,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t a;
             uint8_t sz, dir;
             uint64_t val;
-            if (!take(&in, &a, 4) || !take(&in, &sz, 1) || !take(&in, &dir, 1) || !take(&in, &val, 8))
+            if (!fuzz_take(&in, &a, 4) || !fuzz_take(&in, &sz, 1) || !fuzz_take(&in, &dir, 1) || !fuzz_take(&in, &val, 8))
                 goto done;
             unsigned s = 1u << (sz % 4);
             if (dir & 1)
@@ -230,8 +209,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3: {
             uint8_t devfn, reg, sz, dir;
             uint32_t val;
-            if (!take(&in, &devfn, 1) || !take(&in, &reg, 1) || !take(&in, &sz, 1) ||
-                !take(&in, &dir, 1) || !take(&in, &val, 4))
+            if (!fuzz_take(&in, &devfn, 1) || !fuzz_take(&in, &reg, 1) || !fuzz_take(&in, &sz, 1) ||
+                !fuzz_take(&in, &dir, 1) || !fuzz_take(&in, &val, 4))
                 goto done;
             unsigned s = 1u << (sz % 3);
             if (dir & 1)
@@ -243,19 +222,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4: {
             uint32_t off;
             uint8_t len;
-            if (!take(&in, &off, 4) || !take(&in, &len, 1))
+            if (!fuzz_take(&in, &off, 4) || !fuzz_take(&in, &len, 1))
                 goto done;
             off %= RAM;
             if (len > RAM - off)
                 len = (uint8_t)(RAM - off);
-            if (!take(&in, fx->ram + off, len))
+            if (!fuzz_take(&in, fx->ram + off, len))
                 goto done;
             fx_fill_mark(fx, off, len);
             break;
         }
         case 5: {
             buffered_iopage_t *pg = fx->bufpage;
-            if (!take(&in, &pg->buf_ioreq[pg->write_pointer % IOREQ_BUFFER_SLOT_NUM], 8))
+            if (!fuzz_take(&in, &pg->buf_ioreq[pg->write_pointer % IOREQ_BUFFER_SLOT_NUM], 8))
                 goto done;
             pg->write_pointer++;
             fx_buffered_serve(fx);
@@ -264,7 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 6: {
             buffered_iopage_t *pg = fx->bufpage;
             uint32_t rd, wr;
-            if (!take(&in, &rd, 4) || !take(&in, &wr, 4))
+            if (!fuzz_take(&in, &rd, 4) || !fuzz_take(&in, &wr, 4))
                 goto done;
             pg->read_pointer = rd;
             pg->write_pointer = wr;
@@ -276,8 +255,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint16_t port, count;
             uint8_t sz, flags;
             uint32_t gpa;
-            if (!take(&in, &port, 2) || !take(&in, &sz, 1) || !take(&in, &count, 2) ||
-                !take(&in, &gpa, 4) || !take(&in, &flags, 1))
+            if (!fuzz_take(&in, &port, 2) || !fuzz_take(&in, &sz, 1) || !fuzz_take(&in, &count, 2) ||
+                !fuzz_take(&in, &gpa, 4) || !fuzz_take(&in, &flags, 1))
                 goto done;
             unsigned s = 1u << (sz % 3);
             uint32_t c = (uint32_t)(count % 4097);
