@@ -904,6 +904,8 @@ static int qd_connect(void *opaque, struct xb_dev *d)
     }
     if (r == -ENOENT)
         nq = 1;
+    if (order > QD_MAX_ORDER || nq > QD_MAX_QUEUES) /* (bounded above already; kept local) */
+        return -EINVAL;
     q->persistent = xb_fe_uint(d, "feature-persistent", 1, &pers) == 0 && pers == 1;
     q->failing = 0;
     q->bytes = 0;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "dm/device.h"
 #include "dm/log.h"
 #include "dm/loop.h"
+#include "dm/pvhost.h"
 #include "dm/sandbox.h"
 #include "pvdrivers/xenbus.h"
 #include "tests/lib/fakepv.h"
@@ -878,6 +880,49 @@ static void test_multi_queue(void **state)
     assert_int_equal(b->fp->maps_live + b->fp->binds_live, 0);
 }
 
+/* the bounded decimals every frontend value goes through (dm/pvhost.c): a digit larger than
+ * a small bound must not wrap the check ("5" for at most 4 queues) */
+static void test_read_uint_bounds(void **state)
+{
+    struct bed *b = *state;
+    static const struct { const char *val; uint64_t max; int ok; uint64_t v; } c[] = {
+        { "4", 4, 1, 4 }, { "5", 4, 0, 0 }, { "9", 8, 0, 0 }, { "0", 0, 1, 0 }, { "1", 0, 0, 0 },
+        { "10", 9, 0, 0 }, { "16", 16, 1, 16 }, { "17", 16, 0, 0 }, { "99", 16, 0, 0 },
+        { "18446744073709551615", UINT64_MAX, 1, UINT64_MAX },
+        { "18446744073709551616", UINT64_MAX, 0, 0 }, { "4294967296", UINT32_MAX, 0, 0 },
+    };
+    for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        uint64_t v = 12345;
+        fx_pv_write(b->fp, FE "/x", c[i].val);
+        int r = pvhost_read_uint(&b->fp->pv, c[i].max, &v, FE "/x");
+        if (c[i].ok) {
+            assert_int_equal(r, 0);
+            assert_true(v == c[i].v);
+        } else {
+            assert_int_equal(r, -EINVAL);
+            assert_true(v == 12345);
+        }
+    }
+}
+
+/* five queues, each complete: more than offered */
+static void test_too_many_queues(void **state)
+{
+    struct bed *b = *state;
+    for (unsigned i = 0; i < 5; i++) {
+        char p[96];
+        snprintf(p, sizeof(p), FE "/queue-%u/ring-ref", i);
+        fx_pv_writef(b->fp, p, "%d", fx_pv_grant(b->fp, i, 1));
+        snprintf(p, sizeof(p), FE "/queue-%u/event-channel", i);
+        fx_pv_writef(b->fp, p, "%d", fx_pv_alloc_port(b->fp));
+    }
+    fx_pv_write(b->fp, FE "/multi-queue-num-queues", "5");
+    fx_pv_write(b->fp, FE "/state", "3");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CLOSING);
+    assert_int_equal(b->fp->maps_live + b->fp->binds_live, 0);
+}
+
 static void test_persistent_grants(void **state)
 {
     struct bed *b = *state;
@@ -1074,6 +1119,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_largest_ring_bounded_work, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_ring_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_uint_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_queues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistent_grants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_producer_ahead_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_producer_behind_closes, setup, teardown),
