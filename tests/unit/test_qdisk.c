@@ -21,7 +21,11 @@
 #include <unistd.h>
 #include <xen/xen.h>
 #include <xen/io/blkif.h>
+#include "dm/bus.h"
+#include "dm/config.h"
 #include "dm/device.h"
+#include "dm/machine.h"
+#include "dm/pci.h"
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/pvhost.h"
@@ -923,6 +927,56 @@ static void test_too_many_queues(void **state)
     assert_int_equal(b->fp->maps_live + b->fp->binds_live, 0);
 }
 
+static void count_region(void *opaque, const struct io_region *r)
+{
+    (*(unsigned *)opaque)++;
+}
+
+static void count_pci(void *opaque, struct pci_dev *d)
+{
+    (*(unsigned *)opaque)++;
+}
+
+/* -machine xenpv, libxl's argv for a PV or PVH guest whose disk is qdisk's: the machine has
+ * the PV backends and nothing else (no PCI device, no port or MMIO region), and the disk is
+ * served */
+static void test_xenpv_machine(void **state)
+{
+    struct bed *b = *state;
+    const char *argv[] = {
+        "-xen-domid", "1", "-no-shutdown", "-nodefaults", "-no-user-config", "-xen-attach",
+        "-name", "pvh", "-vnc", "none", "-display", "none", "-machine", "xenpv", "-m", "512",
+    };
+    struct config cfg;
+    char err[256] = "";
+    assert_int_equal(config_parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv, err,
+                                  sizeof(err)), 0);
+    /* the bed's own qdisk goes; the machine's takes the disk */
+    pv_qdisk.destroy(b->dev);
+    b->dev = NULL;
+    fx_pv_write(b->fp, BE "/state", "1");
+    b->fx->vm.cfg = &cfg;
+    struct machine m;
+    unsigned regions0 = 0, regions = 0, pcidevs = 0;
+    bus_for_each(b->fx->vm.bus, count_region, &regions0); /* the empty PCI bus's 0xcf8 */
+    assert_int_equal(machine_create(&m, &b->fx->vm, err, sizeof(err)), 0);
+    fx_pv_run(b->fp, 0);
+    bus_for_each(b->fx->vm.bus, count_region, &regions);
+    pci_for_each(b->fx->vm.pci, count_pci, &pcidevs);
+    assert_int_equal(regions, regions0);
+    assert_int_equal(pcidevs, 0);
+    assert_int_equal(be_state(b), XB_INITWAIT);
+    fe_connect_mq(b, "x86_64-abi", 2, 2, 1);
+    assert_int_equal(be_state(b), XB_CONNECTED);
+    int w = fx_pv_grant(b->fp, DATA0, 1);
+    struct rq r = rw(BLKIF_OP_READ, 1, 0, 1, &w, 0, 7);
+    pushq(b, 1, &r);
+    assert_int_equal(responseq(b, 1, 1, NULL), BLKIF_RSP_OKAY);
+    machine_destroy(&m);
+    b->fx->vm.cfg = NULL;
+    config_free(&cfg);
+}
+
 static void test_persistent_grants(void **state)
 {
     struct bed *b = *state;
@@ -1126,6 +1180,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_producer_behind_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_ring_then_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_under_the_sandbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xenpv_machine, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
