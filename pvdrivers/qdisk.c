@@ -941,6 +941,19 @@ static void qd_disconnect(void *opaque, struct xb_dev *d)
     if (q->blk)
         blk_drain(q->blk);
     q->draining = 0;
+    uint64_t done = 0, errors = 0, events = 0, notifies = 0, pg = 0;
+    for (unsigned i = 0; i < q->nq; i++) {
+        done += q->qs[i].done;
+        errors += q->qs[i].errors;
+        events += q->qs[i].events;
+        notifies += q->qs[i].notifies;
+        pg += q->qs[i].npg;
+    }
+    if (q->nq)
+        log_info("%s: disconnected: %llu requests answered (%llu with an error) on %u queue(s), "
+                 "%llu events from the frontend, %llu notifications to it, %llu grants kept "
+                 "mapped", d->be_path, (unsigned long long)done, (unsigned long long)errors, q->nq,
+                 (unsigned long long)events, (unsigned long long)notifies, (unsigned long long)pg);
     for (unsigned i = 0; i < q->nq; i++)
         queue_free(&q->qs[i]);
     q->nq = 0;
