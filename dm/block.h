@@ -105,7 +105,11 @@ enum blk_policy blk_rerror(const struct blk *b);
 enum blk_action blk_error_action(const struct blk *b, int op, int err);
 void blk_set_policy(struct blk *b, enum blk_policy werror, enum blk_policy rerror);
 
-enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH };
+/* BLK_DISCARD: the range's data may go (reads of it return zeros afterwards): a hole punched
+ * in a regular file (FALLOC_FL_PUNCH_HOLE, keeping the size), BLKDISCARD on a block device;
+ * synchronous; -EOPNOTSUPP where the file system or device cannot. No buffer, any length up
+ * to the end of the medium. */
+enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH, BLK_DISCARD };
 
 struct blk_req;
 /* RET: bytes moved (== len) or 0 for a flush, or a negative errno. */
@@ -153,6 +157,7 @@ struct blk_stats {
     uint64_t async_done;               /* completed later through libaio */
     uint64_t cache_misses;             /* buffered reads that had to wait for the disk */
     uint64_t errors;
+    uint64_t discards;                 /* discard requests completed */
 };
 const struct blk_stats *blk_stats(const struct blk *b);
 

@@ -201,6 +201,11 @@ static const char *lead(const struct cfg_opt *o, const char *key)
     return *o->first ? o->first : cfg_get(o, key);
 }
 
+int cfg_xenpv(const struct config *cfg)
+{
+    return cfg && cfg->machine && !strcmp(cfg->machine, "xenpv");
+}
+
 static int parse_machine(struct arena *a, struct config *cfg, const char *arg, char *err, size_t errlen)
 {
     struct cfg_opt o;
@@ -215,9 +220,10 @@ static int parse_machine(struct arena *a, struct config *cfg, const char *arg, c
     } else if (!strcmp(type, "pc")) {
         cfg->xen_platform = 0;
     } else if (!strcmp(type, "xenpv")) {
-        return fail(err, errlen, "-machine %s: hvmd does not serve PV-only guests (xenpv) yet", arg);
+        cfg->xen_platform = 0; /* a PV or PVH guest: PV backends only (machine.c) */
     } else {
-        return fail(err, errlen, "-machine %s: unknown machine type '%s' (hvmd knows xenfv and pc)",
+        return fail(err, errlen, "-machine %s: unknown machine type '%s' (hvmd knows xenfv, pc "
+                    "and xenpv)",
                     arg, type);
     }
     cfg->machine = type;
@@ -353,7 +359,7 @@ static const struct optdef optdefs[] = {
     { "-xen-domid-restrict", 0, "dm_restrict (deprivileging) is not supported yet" },
     { "-chroot", 1, "dm_restrict (deprivileging) is not supported yet" },
     { "-runas", 1, "dm_restrict (deprivileging) is not supported yet" },
-    { "-xen-attach", 0, "PV-only guests are not served yet" },
+    { "-xen-attach", 0, NULL }, /* libxl's for PV and PVH guests, with -machine xenpv */
     { "-std-vga", 0, NULL },
     { "-vncunused", 0, NULL },
     { "-gfx_passthru", 0, "graphics pass-through is not supported" },

@@ -185,6 +185,8 @@ static int x_map_range(void *be, enum hv_space space, uint64_t start, uint64_t e
 {
     struct xen *x = be;
     int r;
+    if (!x->have_server)
+        return 0; /* -machine xenpv: nothing is routed to a device model (the empty PCI bus) */
     if (space == HV_PCI)
         r = xendevicemodel_map_pcidev_to_ioreq_server(x->dmod, (domid_t)x->domid, x->id,
                                                       (uint16_t)(start >> 16),
@@ -200,7 +202,7 @@ static int x_unmap_range(void *be, enum hv_space space, uint64_t start, uint64_t
 {
     struct xen *x = be;
     int r;
-    if (x->dead)
+    if (x->dead || !x->have_server)
         return 0;
     if (space == HV_PCI)
         r = xendevicemodel_unmap_pcidev_from_ioreq_server(x->dmod, (domid_t)x->domid, x->id,
@@ -404,6 +406,8 @@ int xen_attach(struct xen *x, struct vm *vm, struct loop *loop)
 
 int xen_set_enabled(struct xen *x, int enabled)
 {
+    if (!x->have_server)
+        return 0; /* -machine xenpv: nothing to enable */
     return err_of(xendevicemodel_set_ioreq_server_state(x->dmod, (domid_t)x->domid, x->id, enabled));
 }
 
@@ -565,4 +569,28 @@ struct xen *xen_open(uint32_t domid, char *err, size_t errlen)
 fail:
     xen_close(x);
     return NULL;
+}
+
+struct xen *xen_open_pv(uint32_t domid, char *err, size_t errlen)
+{
+    struct xen *x = calloc(1, sizeof(*x));
+    if (!x) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    x->domid = domid;
+    x->hv.ops = &xen_ops;
+    x->hv.be = x;
+    x->helper_fd = -1;
+    x->dmod = xendevicemodel_open(NULL, 0);
+    x->fmem = xenforeignmemory_open(NULL, 0);
+    if (!x->dmod || !x->fmem) {
+        snprintf(err, errlen, "opening Xen's device model and foreign memory interfaces: %s (is "
+                 "this dom0, with xen-privcmd loaded?)", strerror(errno));
+        xen_close(x);
+        return NULL;
+    }
+    x->nr_vcpus = 1; /* (DM ops do not apply to a PV domain; nothing asks for more) */
+    log_info("domain %u: -machine xenpv: PV backends only, no ioreq server", domid);
+    return x;
 }
