@@ -10,6 +10,7 @@
  * allowed for the request numbers hvmd's libraries make, and no other. */
 #include "dm/sandbox.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -41,6 +42,7 @@ static const char *const allowed[] = {
     "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
     "preadv2", "pwritev2", "eventfd2",
     "close", "fcntl", "fstat", "newfstatat", "lseek", "dup", "fdatasync", "fsync",
+    "fallocate", /* qdisk's discard: a hole punched in the image (dm/block.c) */
     /* (ioctl: only the requests in ioctls[] below) */
     /* QMP: accept a connection, file descriptors with SCM_RIGHTS (add-fd); xenstore's
      * connection, made before the filter */
@@ -82,6 +84,7 @@ static const struct {
     { _IOC(_IOC_NONE, 'G', 8, 16), "IOCTL_GNTDEV_GRANT_COPY" },      /* data to and from it */
     { TCGETS, "TCGETS" },               /* isatty, tcgetattr (stdio, ptys) */
     { BLKGETSIZE64, "BLKGETSIZE64" },   /* a block device taken by QMP add-fd + change-medium */
+    { BLKDISCARD, "BLKDISCARD" },       /* qdisk's discard on a block device (dm/block.c) */
 };
 
 unsigned sandbox_ioctl_count(void)
@@ -133,6 +136,12 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
     if (m == SANDBOX_OFF)
         return 0;
     tzset(); /* the log's local time: /etc/localtime is read now, not after */
+    /* glibc loads libgcc_s (its unwinder) on the first pthread_cancel: libxenstore's
+     * xs_close cancels the reader thread its watches started, at every exit with a PV
+     * backend. Loaded now, glibc finds it loaded then instead of opening it. */
+    if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
+        log_warn("sandbox: cannot load libgcc_s.so.1 (%s): a thread cancelled later dies",
+                 dlerror());
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         r = -errno;
         snprintf(err, errlen, "sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));

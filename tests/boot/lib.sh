@@ -71,13 +71,16 @@ relay() {
     RELAY_PIDS="$RELAY_PIDS $!"
 }
 stop_relays() { for p in $RELAY_PIDS $(pids_of 'tail -n \+1 -F'); do kill "$p" 2>/dev/null; done; true; }
-# pids_of REGEX: pids of the processes whose command line matches REGEX (busybox has no pgrep)
+# pids_of REGEX: pids of the processes whose command line (arguments joined by spaces, with a
+# space after the last) matches REGEX, extended (busybox has no pgrep). Bash builtins only: a
+# tr and a grep per process took dom0 (one nested PV vCPU) 5 s per call.
 pids_of() {
-    local d cmd
+    local d cmd arg re=$1
     for d in /proc/[0-9]*; do
         [ "${d#/proc/}" = $$ ] && continue
-        cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
-        [ -n "$cmd" ] && echo "$cmd" | grep -qE "$1" && echo "${d#/proc/}"
+        cmd=
+        { while IFS= read -r -d '' arg; do cmd+="$arg "; done; } 2>/dev/null < "$d/cmdline" || continue
+        [ -n "$cmd" ] && [[ $cmd =~ $re ]] && echo "${d#/proc/}"
     done
     true
 }
@@ -187,8 +190,17 @@ sercon_text() {
 }
 # dm_metrics PID: the device model's resident and peak memory, as metrics dm_rss_kb, dm_hwm_kb
 dm_metrics() { set -- $(dm_mem_kb "$1"); metric dm_rss_kb "$1" kB; metric dm_hwm_kb "$2" kB; }
-# clean_after WHAT: a second after WHAT, nothing is left (nothing_left), else fail naming WHAT
-clean_after() { sleep 1; nothing_left || fail "$1 left something behind"; }
+# clean_after WHAT: within 10 s of WHAT, nothing is left (nothing_left), else fail naming WHAT
+# and what is left (a domain xl shutdown -w saw shut down is still dying for a few seconds
+# while Xen frees its memory: seen in hvmd-pause)
+clean_after() {
+    local i
+    for (( i = 0; i < 20; i++ )); do
+        sleep 0.5
+        nothing_left >/dev/null && return 0
+    done
+    nothing_left || fail "$1 left something behind"
+}
 # within TRIES CMD...: CMD succeeds, tried up to TRIES times half a second apart
 within() {
     local n=$1 i; shift
@@ -311,7 +323,8 @@ wait_gone() {
 # nothing_left: no guest domain, no device model, no device-model or backend xenstore node
 nothing_left() {
     local left=
-    [ "$(xl list | tail -n +2 | grep -vc '^Domain-0')" = 0 ] || left="$left domains:$(xl list | tail -n +2 | grep -v '^Domain-0' | awk '{print $1}' | tr '\n' ' ')"
+    local doms; doms=$(xl list | tail -n +2 | grep -v '^Domain-0' | awk '{ print $1 "(id " $2 ", " $5 ")" }' | tr '\n' ' ')
+    [ -z "$doms" ] || left="$left domains:$doms"
     local dms; dms=$(pids_of '^[^ ]*(xen-qemu-system|/hvmd )' | tr '\n' ' ')
     [ -z "$dms" ] || left="$left device-model-pids:$dms"
     [ -z "$(xenstore-list /local/domain/0/device-model 2>/dev/null)" ] || left="$left xenstore:/local/domain/0/device-model/$(xenstore-list /local/domain/0/device-model | tr '\n' ' ')"
@@ -320,4 +333,60 @@ nothing_left() {
         [ -z "$(xenstore-list "/local/domain/0/backend/$t" 2>/dev/null)" ] || left="$left xenstore:backend/$t/$(xenstore-list "/local/domain/0/backend/$t" | tr '\n' ' ')"
     done
     [ -z "$left" ] || { echo "left behind:$left"; return 1; }
+}
+
+# ---- the guest's network check (images/guest/checks/net) and dom0's side of it ----
+# NET_MB: MiB each way; make check moves 4 (on the shared bed a round trip costs 5-15 times
+# TESTBED's; the rtl8139 guest took 129 s for 64 MiB down), make bench (hvmd.bench=1) 64
+NET_MB=${NET_MB:-4}; bench_run && NET_MB=64
+# taps: the emulated NICs' taps (vifD.N-emu) dom0 has
+taps() { ls /sys/class/net | grep -- '-emu$' | tr '\n' ' '; }
+# plain_bridge: the bridge a stock-xl host has (xenbr0, 10.9.0.1/24) with dnsmasq's DHCP on it;
+# plain_bridge_down removes both
+plain_bridge() {
+    ip link add xenbr0 type bridge && ip addr add 10.9.0.1/24 dev xenbr0 && ip link set xenbr0 up ||
+        fail "cannot make the bridge"
+    dnsmasq --conf-file=/dev/null --pid-file=/tmp/dnsmasq-br.pid --interface=xenbr0 --bind-interfaces \
+        --except-interface=lo --dhcp-range=10.9.0.50,10.9.0.99,255.255.255.0,600 --port=0 \
+        --dhcp-leasefile=/tmp/dnsmasq-br.leases || fail "dnsmasq on xenbr0"
+}
+plain_bridge_down() { kill "$(cat /tmp/dnsmasq-br.pid)" 2>/dev/null; ip link del xenbr0; }
+# net_serve: dom0's side: NET_MB MiB behind httpd on port 8000 (/down, /down.md5, /up.mb) and
+# a listener on 5001 for the guest's NET_MB MiB (into /tmp/up.bin)
+net_serve() {
+    mkdir -p /tmp/www
+    [ -f /tmp/www/down ] || dd if=/dev/urandom of=/tmp/www/down bs=1M count="$NET_MB" 2>/dev/null
+    md5sum < /tmp/www/down > /tmp/www/down.md5
+    echo "$NET_MB" > /tmp/www/up.mb
+    [ -n "$(pids_of 'httpd -p 8000')" ] || busybox httpd -p 8000 -h /tmp/www || fail "httpd"
+    rm -f /tmp/up.bin
+    # (a background job's stdin is /dev/null: nc would half-close at once and the guest's nc stop)
+    (sleep 100000 | busybox nc -l -p 5001 > /tmp/up.bin) &
+}
+# net_done SECS: the guest's checks done within SECS (else what dom0 saw of the network, and fail)
+net_done() {
+    wait_re "$log" HVMD-GUEST-DONE "$1" && { guest_done 5 net; return; }
+    info "the guest's net check did not end: dom0's view"
+    grep -E 'vif|xenbr|nat0' /proc/net/dev | sed 's/^/== /'
+    ls -la /tmp/up.bin 2>&1 | sed 's/^/== /'
+    tail -15 "$dmlog" | sed 's/^/== /'
+    guest_done 5 net
+}
+# net_checked LOG LABEL [DRV]: the guest's net check passed (over a driver DRV matches, a regex, if
+# given) and dom0
+# got the md5 it sent; metrics LABEL_down_MBps and LABEL_up_MBps
+net_checked() {
+    local line up got k s
+    line=$(grep -a "HVMD-CHECK net PASS" "$1" | head -1)
+    info "$2: ${line#*PASS }"
+    [ -z "${3:-}" ] || echo "$line" | grep -Eq "drv=($3) " || fail "$2: the guest's check did not run over $3: $line"
+    up=$(echo "$line" | grep -o 'up_md5=[0-9a-f]*' | cut -d= -f2)
+    within 60 no_process 'nc -l -p 5001' || fail "$2: dom0's listener is still waiting"
+    got=$(md5sum < /tmp/up.bin | cut -d' ' -f1)
+    [ -n "$up" ] && [ "$up" = "$got" ] || fail "$2: dom0 received md5 $got ($(wc -c < /tmp/up.bin) bytes), the guest sent $up"
+    [ "$(wc -c < /tmp/up.bin)" = $((NET_MB << 20)) ] || fail "$2: dom0 received $(wc -c < /tmp/up.bin) bytes, not $NET_MB MiB"
+    for k in down_s up_s; do
+        s=$(echo "$line" | grep -o "$k=[0-9.]*" | cut -d= -f2)
+        [ -n "$s" ] && metric "${2}_${k%_s}_MBps" "$(awk -v s="$s" -v m="$NET_MB" 'BEGIN { printf "%.2f", m / (s > 0 ? s : 0.1) }')" MB/s
+    done
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* libFuzzer target for devices/rtl8139.c: a machine with one RTL8139C+ on a SOCK_SEQPACKET pair
+/* libFuzzer target for devices/net/rtl8139.c: a machine with one RTL8139C+ on a SOCK_SEQPACKET pair
  * (dom0's end in the fuzzer's hands), driven by whatever the input makes of its registers (any
  * offset, size, value; through BAR 0), of the guest memory its rings and buffers live in
  * (descriptors that loop, point at the ring itself, outside RAM, zero and huge lengths, offload
@@ -16,6 +16,7 @@
 #include "dm/net.h"
 #include "dm/snapshot.h"
 #include "tests/lib/fakexen.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #define RAM (4u << 20)
 #define IO 0xc000
@@ -123,18 +124,9 @@ static void one_input(struct in *in)
             if (op & 0x10)
                 fx_out(fx, 0x10, 2, 2); /* unplug */
             break;
-        case 9: { /* save and load back */
-            struct snap_writer w;
-            struct snap_reader r;
-            snap_writer_init(&w);
-            if (machine_save(&m, &w) == 0) {
-                snap_reader_init(&r, w.buf, w.len);
-                if (machine_load(&m, &r) < 0)
-                    abort(); /* its own stream must load */
-            }
-            snap_writer_free(&w);
+        case 9: /* save and load back */
+            fuzz_save_load(&m, 0, 0);
             break;
-        }
         }
     }
     machine_destroy(&m);

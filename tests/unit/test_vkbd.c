@@ -328,6 +328,26 @@ static void test_toolstack_removal(void **state)
     input_key(&b->fx->vm, KEY_F, 1); /* no target left behind */
 }
 
+/* libxl's destroy of a dead domain: the backend and frontend directories removed while the
+ * device is still connected; hvmd must not write its Closed state back into the removed
+ * directory (it recreated backend/vkbd/D/0/state, which xl then reported as left behind) */
+static void test_removed_while_connected(void **state)
+{
+    struct bed *b = *state;
+    toolstack_add(b);
+    fe_connect(b, 1);
+    assert_int_equal(be_state(b), XB_CONNECTED);
+    fx_pv_write(b->fp, BE, NULL);
+    fx_pv_run(b->fp, 0);
+    assert_null(fx_pv_read(b->fp, BE "/state"));
+    assert_null(fx_pv_read(b->fp, BE));
+    fx_pv_write(b->fp, FE, NULL);
+    fx_pv_run(b->fp, 0);
+    assert_null(fx_pv_read(b->fp, BE "/state"));
+    assert_int_equal(xenbus_count(vkbd_bus(b->dev)), 0);
+    assert_int_equal(b->fp->maps_live, 0);
+}
+
 /* a device under our domain's directory whose frontend is another domain's */
 static void test_foreign_frontend_refused(void **state)
 {
@@ -396,6 +416,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_page_ref_without_gref, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_state_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_toolstack_removal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removed_while_connected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_frontend_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_under_the_sandbox, setup, teardown),
         cmocka_unit_test(test_no_pv_host_no_device),
