@@ -16,7 +16,7 @@
  * DSDT's \_GPE._E02 compares with the MADT; QMP device_add of a CPU sets its bit and GPE bit 2.
  * CMOS: Xen's vRTC keeps indices 0-13 and forwards index writes >= 14 and their data
  * accesses; hvmd keeps those 114 bytes (0xff at start, as when nobody answered; 0x0F 0;
- * 0x5F the domain's vCPUs - 1, which SeaBIOS's S3 resume counts).
+ * 0x10 0, no floppy drive; 0x5F the domain's vCPUs - 1, which SeaBIOS's S3 resume counts).
  * Xen itself emulates PM1a_STS/PM1a_EN and the PM timer (0xb000, 0xb008) and raises the SCI
  * for the power button, so those stay out of here.
  * Left out: S1, S2 (logged and ignored), SMBus, device monitors, CPU hot-unplug (no libxl
@@ -38,6 +38,7 @@
 #define CMOS_BASE 0x70
 #define CMOS_XEN 14              /* Xen's vRTC keeps indices below this */
 #define CMOS_SHUTDOWN 0x0f       /* the shutdown status byte: 0xfe = S3 resume (SeaBIOS) */
+#define CMOS_FLOPPY 0x10        /* drive types: 0, none (0xff read as "bad floppy type 15") */
 #define CMOS_SMP_COUNT 0x5f      /* CPUs - 1: SeaBIOS's S3 resume waits for that many + 1 */
 #define SCI_IRQ 9
 
@@ -348,6 +349,7 @@ static int piix4_create(struct vm *vm, void **state)
     s->pm1_cnt = PM1_SCI_EN;
     memset(s->cmos, 0xff, sizeof(s->cmos));
     s->cmos[CMOS_SHUTDOWN] = 0;
+    s->cmos[CMOS_FLOPPY] = 0;
     /* SeaBIOS's S3 resume (smp_resume) broadcasts a SIPI and waits until as many CPUs have
      * answered as the larger of fw_cfg NB_CPUS and this byte + 1 say (0xff: 256, for ever).
      * Xen starts every vCPU of the domain on that SIPI, plugged or not, and the domain has

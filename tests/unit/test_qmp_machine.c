@@ -285,6 +285,8 @@ static void test_s3_cpu_count(void **state)
         struct bed *b = bed_up(t[i].smp, 0, 4);
         fx_out(b->fx, 0x70, 1, 0x80 | 0x5f);
         assert_int_equal(fx_in(b->fx, 0x71, 1), t[i].want);
+        fx_out(b->fx, 0x70, 1, 0x10); /* no floppy drive (SeaBIOS: "Bad floppy type" on 0xff) */
+        assert_int_equal(fx_in(b->fx, 0x71, 1), 0);
         /* kept over an S3 cycle (the guest may suspend again) */
         fx_out(b->fx, PMBASE + 4, 2, SLP_EN | 1 << 10 | 1);
         for (int j = 0; j < 5 && b->fx->s_state != 3; j++)
