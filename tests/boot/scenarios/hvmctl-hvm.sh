@@ -42,6 +42,8 @@ esac
 hvmctl list
 wait_re "$log" HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port (hvmctl console)"
 metric create_to_marker_s "$(elapsed "$t0")" s
+# the device model's CPU to the marker (hvmd against qemu-xen: hvmctl-hvm against hvmctl-hvm-qemu)
+metric dm_cpu_s "$(dm_cpu_s "$pid")" s
 # ... which hvmd offers (backend InitWait; this guest boots with xen_emul_unplug=never, so its
 # kernel loads no PV frontend and the device stays there)
 case $exe in
