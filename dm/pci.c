@@ -495,3 +495,29 @@ void pci_dev_commit(struct pci_dev *d, const struct pci_dev_state *st)
     update_bars(d);
     update_intx(d);
 }
+
+static uint64_t rom_bar_read(void *opaque, uint64_t off, unsigned size)
+{
+    const struct pci_dev *r = opaque;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        if (off + i < r->rom.len)
+            v |= (uint64_t)r->rom.data[off + i] << (8 * i);
+    return v;
+}
+
+static void rom_bar_write(void *opaque, uint64_t off, unsigned size, uint64_t val) {}
+
+static const struct io_ops rom_bar_ops = { .read = rom_bar_read, .write = rom_bar_write };
+
+int pci_rom_init(struct pci_dev *d, const uint8_t *data, uint32_t len)
+{
+    uint64_t size = 2048;
+    if (!len || !data)
+        return 0;
+    while (size < len)
+        size <<= 1;
+    d->rom.data = data;
+    d->rom.len = len;
+    return pci_bar_init(d, PCI_ROM_BAR, PCI_BAR_ROM, size, &rom_bar_ops, d);
+}

@@ -96,6 +96,7 @@ struct pci_dev {
     uint8_t next_cap;            /* where pci_add_cap puts the next capability */
     uint8_t msi_cap;             /* offset of the MSI capability, 0: none */
     int msi_pending;             /* a message held back by the mask bit */
+    struct { const uint8_t *data; uint32_t len; } rom; /* pci_rom_init's option ROM */
 };
 
 struct pci_bus *pci_bus_new(struct bus *bus, struct irq *irq, const struct hv *hv);
@@ -111,6 +112,10 @@ struct pci_dev *pci_dev_new(struct pci_bus *pb, uint8_t devfn, const char *name,
 /* Declare BAR I (0-5, or PCI_ROM_BAR) of SIZE bytes served by OPS. */
 int pci_bar_init(struct pci_dev *d, unsigned i, enum pci_bar_type type, uint64_t size,
                  const struct io_ops *ops, void *opaque) WUR;
+/* LEN bytes at DATA (an option ROM, kept by the caller for the function's life; LEN 0: nothing
+ * to do) as D's expansion ROM BAR, sized to LEN rounded up to a power of two (at least 2 KiB):
+ * reads past LEN are 0, writes are ignored. 0, or negative errno from pci_bar_init. */
+int pci_rom_init(struct pci_dev *d, const uint8_t *data, uint32_t len) WUR;
 /* Put the function on the bus and ask the hypervisor for its config cycles. */
 int pci_dev_add(struct pci_dev *d) WUR;
 /* Take it off the bus (also its BAR regions) and free it. */

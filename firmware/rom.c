@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "dm/log.h"
 
 int rom_load(struct blob *rom, const char *dir, const char *name)
@@ -20,4 +21,26 @@ int rom_load(struct blob *rom, const char *dir, const char *name)
         return -ENAMETOOLONG;
     }
     return blob_load(rom, "option ROM", path, ROM_MAX);
+}
+
+static int rom_there(const char *dir, const char *name)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+        return 0;
+    return access(path, R_OK) == 0;
+}
+
+int rom_find(struct blob *rom, const char *dir, const char *name, const char *fallback,
+             const char *who, const char *without)
+{
+    const char *from = dir;
+    blob_init(rom);
+    if (!from)
+        from = rom_there(HVMD_FIRMWARE_DIR, name) || !fallback ? HVMD_FIRMWARE_DIR : fallback;
+    if (rom_there(from, name) && rom_load(rom, from, name) == 0)
+        return 0;
+    log_warn("%s: no option ROM (%s under %s%s%s): %s", who, name, dir ? dir : HVMD_FIRMWARE_DIR,
+             !dir && fallback ? " or " : "", !dir && fallback ? fallback : "", without);
+    return -ENOENT;
 }

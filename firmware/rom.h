@@ -20,4 +20,12 @@
  * 0, or negative errno (logged) with ROM empty. */
 int rom_load(struct blob *rom, const char *dir, const char *name) WUR;
 
+/* A device's option ROM NAME: from DIR when -L gave one; else from HVMD_FIRMWARE_DIR if NAME is
+ * there, else from FALLBACK (the directory of the Debian package that ships it; NULL: none).
+ * Missing, the device works without it: WHO's log line says so and what is lost (WITHOUT, e.g.
+ * "no network boot"). 0, or negative errno with ROM empty. */
+int rom_find(struct blob *rom, const char *dir, const char *name, const char *fallback,
+             const char *who, const char *without);
+
+
 #endif

@@ -85,7 +85,7 @@ cp -u "$root/boot/vmlinuz-$kver" "$out/vmlinuz"
 # --- guest media ------------------------------------------------------------------------------
 media=$out/media
 mkdir -p "$media"
-guest_src=("$here/guest/init" "$here/guest/pattern" "$here/guest/diskbench.c" "$here/guest/vgabench.c" "$here/guest/checks"/* "$here/bed.sh" "$root.stamp")
+guest_src=("$here/guest/init" "$here/guest/pattern" "$here/guest/diskbench.c" "$here/guest/vgabench.c" "$here/guest/freestanding.h" "$here/guest/checks"/* "$here/bed.sh" "$root.stamp")
 if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     log "guest initramfs"
     g=$out/guest-root; rm -rf "$g"; mkdir -p "$g"/{bin,sbin,etc,proc,sys,dev,tmp,checks}

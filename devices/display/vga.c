@@ -503,19 +503,6 @@ static void mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 
 static const struct io_ops mmio_ops = { .read = mmio_read, .write = mmio_write };
 
-static uint64_t rom_read(void *opaque, uint64_t off, unsigned size)
-{
-    struct vga *s = opaque;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        if (off + i < s->rom_size)
-            v |= (uint64_t)s->rom[off + i] << (8 * i);
-    return v;
-}
-
-static void rom_write(void *opaque, uint64_t off, unsigned size, uint64_t val) {}
-
-static const struct io_ops rom_ops = { .read = rom_read, .write = rom_write };
 
 /* ---- video RAM in the guest's physical map ----
  * As qemu-xen does: the pages are the domain's (populated at create, parked just above its
@@ -734,34 +721,8 @@ static void vga_destroy(void *state)
         s->base.vm->hv.ops->vram_free(s->base.vm->hv.be, s->vram, s->vram_size >> 12);
     else if (s->vram)
         munmap(s->vram, s->vram_size);
-    free(s->rom);
+    blob_free(&s->rom);
     dev_free(s);
-}
-
-/* The VGA BIOS: -L DIR's, else the default directory's, else seabios' own directory. */
-static void load_bios(struct vga *s, const struct config *cfg)
-{
-    struct blob b;
-    const char *dir = cfg ? cfg->fw_dir : NULL;
-    char path[512];
-    blob_init(&b);
-    if (!dir) {
-        snprintf(path, sizeof(path), "%s/%s", HVMD_FIRMWARE_DIR, VGABIOS);
-        dir = access(path, R_OK) == 0 ? HVMD_FIRMWARE_DIR : VGABIOS_DIR;
-    }
-    if (rom_load(&b, dir, VGABIOS) < 0)
-        return; /* logged; the guest runs without a VGA BIOS (no text until its own driver) */
-    uint32_t size = 2048;
-    while (size < b.len)
-        size <<= 1;
-    s->rom = calloc(1, size);
-    if (s->rom && blob_read(&b, 0, s->rom, (uint32_t)b.len) == 0) {
-        s->rom_size = size;
-    } else {
-        free(s->rom);
-        s->rom = NULL;
-    }
-    blob_free(&b);
 }
 
 static int vga_create(struct vm *vm, void **state)
@@ -800,6 +761,7 @@ static int vga_create(struct vm *vm, void **state)
     struct vga *s = dev_new(vm, sizeof(*s));
     if (!s)
         return -ENOMEM;
+    blob_init(&s->rom);
     s->vram_size = (uint32_t)(mb << 20);
     uint64_t low = 0xf0000000ull, high = 0;
     if (cfg && cfg->mem_mb)
@@ -826,7 +788,9 @@ static int vga_create(struct vm *vm, void **state)
         }
     }
     vga_reset(s);
-    load_bios(s, cfg);
+    /* the VGA BIOS: -L DIR's, else the default directory's, else seabios' own directory */
+    rom_find(&s->rom, cfg ? cfg->fw_dir : NULL, VGABIOS, VGABIOS_DIR, "vga",
+             "the guest runs without a VGA BIOS (no text until its own driver)");
 
     struct pci_dev *d = pci_dev_new(vm->pci, VGA_DEVFN, "vga", 0x1234, 0x1111, 0x030000, 2,
                                     &vga_pci_ops, s);
@@ -837,8 +801,8 @@ static int vga_create(struct vm *vm, void **state)
     int r = pci_bar_init(d, 0, PCI_BAR_MEM32_PREF, s->vram_size, &lfb_ops, s);
     if (r == 0)
         r = pci_bar_init(d, 2, PCI_BAR_MEM32, BAR2_SIZE, &mmio_ops, s);
-    if (r == 0 && s->rom)
-        r = pci_bar_init(d, PCI_ROM_BAR, PCI_BAR_ROM, s->rom_size, &rom_ops, s);
+    if (r == 0)
+        r = pci_rom_init(d, s->rom.data, s->rom.len);
     if (r < 0)
         pci_dev_del(d);
     else
@@ -857,7 +821,7 @@ static int vga_create(struct vm *vm, void **state)
     if (r == 0)
         log_info("vga: standard VGA at 00:02.0, %u MiB video memory (%s), VGA BIOS %s",
                  s->vram_size >> 20, s->vram_guest ? "guest memory, parked above its RAM" :
-                 "in hvmd", s->rom ? "in the ROM BAR" : "missing");
+                 "in hvmd", s->rom.len ? "in the ROM BAR" : "missing");
     return dev_created(state, s, r, vga_destroy);
 }
 

@@ -11,6 +11,7 @@
 #include "dm/device.h"
 #include "dm/display.h"
 #include "dm/log.h"
+#include "firmware/blob.h"
 
 /* Bochs VBE (dispi) registers, as Bochs' and QEMU's vbe.h number them */
 #define VBE_ID 0
@@ -50,8 +51,7 @@ struct vga {
     int redraw;                    /* registers or hvmd-side video memory changed: draw all */
     uint8_t dirty[(256u << 20) / 4096 / 8]; /* the last dirty-VRAM bitmap */
     uint64_t dirty_queries, lines_skipped;
-    uint8_t *rom;                  /* the VGA BIOS for the ROM BAR, or NULL */
-    uint32_t rom_size;
+    struct blob rom;               /* the VGA BIOS for the ROM BAR, or empty */
     struct ratelimit rl;
 
     /* legacy registers */

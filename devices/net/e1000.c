@@ -36,12 +36,12 @@
 #include "dm/device.h"
 #include "dm/log.h"
 #include "dm/net.h"
+#include "devices/net/nic.h"
 #include "firmware/rom.h"
 
 #define E1000_MAX 4
 #define ROM_NAME "pxe-e1000.rom"
 #define ROM_FALLBACK_DIR "/usr/lib/ipxe/qemu" /* Debian's ipxe-qemu, when -L does not say */
-#define FIRST_NIC_SLOT 4
 
 /* ---- registers (byte offsets in BAR 0) ---- */
 #define CTRL 0x0000
@@ -816,24 +816,6 @@ static const struct net_client_ops e1000_net_ops = {
 
 /* ---- transmit ---- */
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-static void put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 /* The checksum of F[start .. end] (END inclusive; 0: to the frame's end) stored at F[at],
  * with EXTRA added into the sum (the TCP/UDP length of a TSO segment). A range outside the
@@ -849,7 +831,7 @@ static void insert_csum(struct e1000 *s, uint8_t *f, size_t len, unsigned start,
                   start, end, at, len);
         return;
     }
-    uint16_t c = csum_fold(csum_add(extra, f + start, stop - start));
+    uint16_t c = nic_csum_fold(nic_csum_add(extra, f + start, stop - start));
     if (udp && c == 0)
         c = 0xffff;
     put_be16(f + at, c);
@@ -1348,40 +1330,6 @@ static void bar1_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 
 static const struct io_ops bar1_ops = { .read = bar1_read, .write = bar1_write };
 
-/* ---- the option ROM (iPXE's pxe-e1000.rom) through the ROM BAR ---- */
-
-static uint64_t rom_read(void *opaque, uint64_t off, unsigned size)
-{
-    struct e1000 *s = opaque;
-    uint8_t b[8] = { 0 };
-    if (blob_read(&s->rom, off, b, size) < 0)
-        return ones(size);
-    return ldn(b, size);
-}
-
-static void rom_write(void *opaque, uint64_t off, unsigned size, uint64_t val) {}
-
-static const struct io_ops rom_ops = { .read = rom_read, .write = rom_write };
-
-static int rom_there(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, ROM_NAME);
-    return access(path, R_OK) == 0;
-}
-
-/* The ROM from -L DIR; without -L from QEMU's directory or else Debian's ipxe-qemu (as the
- * rtl8139 finds its own). A NIC without its ROM works; only network boot is gone. */
-static void load_rom(struct e1000 *s, const char *dir)
-{
-    const char *from = dir ? dir : rom_there(HVMD_FIRMWARE_DIR) ? HVMD_FIRMWARE_DIR
-                                                                : ROM_FALLBACK_DIR;
-    if (rom_there(from) && rom_load(&s->rom, from, ROM_NAME) == 0)
-        return;
-    log_warn("%s: no option ROM (%s under %s%s): no network boot", s->name, ROM_NAME,
-             dir ? dir : HVMD_FIRMWARE_DIR, dir ? "" : " or " ROM_FALLBACK_DIR);
-}
-
 /* ---- unplug (the Xen platform device), reset ---- */
 
 static void nic_unplug(struct e1000 *s)
@@ -1656,23 +1604,6 @@ static int parse_mac(const char *s, uint8_t mac[6])
     return (mac[0] & 1) ? -EINVAL : 0;
 }
 
-/* Where NIC option O goes: 00:04.0 for the first NIC on the command line (of any model), then
- * on, as under qemu-xen; the next free slot if another function holds it. */
-static int nic_slot(struct vm *vm, const struct cfg_opt *o)
-{
-    unsigned idx = 0;
-    for (unsigned i = 0; i < vm->cfg->n_opts && &vm->cfg->opts[i] != o; i++) {
-        const struct cfg_opt *p = &vm->cfg->opts[i];
-        if (!strcmp(p->option, "-device") && (!strcmp(p->first, "e1000") ||
-                                              !strcmp(p->first, "rtl8139")))
-            idx++;
-    }
-    for (unsigned slot = FIRST_NIC_SLOT + idx; slot < 32; slot++)
-        if (!pci_dev_find(vm->pci, PCI_DEVFN(slot, 0)))
-            return (int)slot;
-    return -ENOSPC;
-}
-
 static void nic_free(struct e1000 *s)
 {
     if (!s)
@@ -1747,16 +1678,12 @@ static int nic_create(struct vm *vm, struct cfg_opt *o, unsigned index, struct e
     pci_set8(d, PCI_INTERRUPT_PIN, 1);
     const char *romfile = cfg_get(o, "romfile");
     if (!romfile || *romfile) /* romfile= (empty) leaves it out, as in QEMU */
-        load_rom(s, vm->cfg->fw_dir);
+        rom_find(&s->rom, vm->cfg->fw_dir, ROM_NAME, ROM_FALLBACK_DIR, s->name, "no network boot");
     r = pci_bar_init(d, 0, PCI_BAR_MEM32, BAR0_SIZE, &bar0_ops, s);
     if (r == 0)
         r = pci_bar_init(d, 1, PCI_BAR_IO, BAR1_SIZE, &bar1_ops, s);
-    if (r == 0 && s->rom.len) {
-        uint64_t size = 2048;
-        while (size < s->rom.len)
-            size <<= 1;
-        r = pci_bar_init(d, PCI_ROM_BAR, PCI_BAR_ROM, size, &rom_ops, s);
-    }
+    if (r == 0)
+        r = pci_rom_init(d, s->rom.data, s->rom.len);
     if (r < 0) {
         pci_dev_del(d);
         goto fail;

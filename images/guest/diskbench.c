@@ -6,57 +6,14 @@
  * Freestanding (x86-64 Linux system calls, no libc) so that it adds a few KiB to the guest's
  * initramfs and not a static libc. Built by images/bed.sh. */
 
+#include "freestanding.h"
+
 #define O_RDWR 02
 #define O_DIRECT 040000
 #define BLKGETSIZE64 0x80081272
-#define CLOCK_MONOTONIC 1
 #define MIB (1L << 20)
 
-struct ts {
-    long sec, nsec;
-};
-
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-    long r;
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    __asm__ volatile("syscall"
-                     : "=a"(r)
-                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return r;
-}
-#define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define sys4(n, a, b, c, d) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-
 static unsigned char buf[MIB] __attribute__((aligned(4096)));
-
-static void out(const char *s)
-{
-    long n = 0;
-    while (s[n])
-        n++;
-    sys3(1, 1, s, n);
-}
-
-static char *num(char *p, long v)
-{
-    char t[24];
-    int n = 0;
-    if (v < 0) {
-        *p++ = '-';
-        v = -v;
-    }
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = t[--n];
-    return p;
-}
 
 /* V/10 with one decimal */
 static char *dec1(char *p, long tenths)
@@ -67,13 +24,6 @@ static char *dec1(char *p, long tenths)
     return p;
 }
 
-static long now_us(void)
-{
-    struct ts t;
-    sys3(228, CLOCK_MONOTONIC, &t, 0);
-    return t.sec * 1000000 + t.nsec / 1000;
-}
-
 static void die(const char *what)
 {
     out("hvmd-diskbench: ");
@@ -82,7 +32,6 @@ static void die(const char *what)
     sys3(231, 1, 0, 0);
 }
 
-int cmain(long *sp);
 int cmain(long *sp)
 {
     long argc = sp[0];
@@ -151,14 +100,3 @@ int cmain(long *sp)
     sys3(3, fd, 0, 0);
     return 0;
 }
-
-__asm__(".globl _start\n"
-        "_start:\n"
-        "  xor %rbp, %rbp\n"
-        "  mov %rsp, %rdi\n"
-        "  and $-16, %rsp\n"
-        "  call cmain\n"
-        "  mov %eax, %edi\n"
-        "  mov $231, %eax\n"
-        "  syscall\n"
-        "  hlt\n");

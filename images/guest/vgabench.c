@@ -7,64 +7,12 @@
  * (a fill that takes more than 20 s is stopped there and its time extrapolated)
  * Freestanding (x86-64 Linux system calls, no libc), like hvmd-diskbench. Built by images/bed.sh. */
 
+#include "freestanding.h"
+
 #define O_RDWR 02
 #define O_SYNC 04010000
-#define CLOCK_MONOTONIC 1
 #define PROT_RW 3
 #define MAP_SHARED 1
-
-struct ts {
-    long sec, nsec;
-};
-
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-    long r;
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    __asm__ volatile("syscall"
-                     : "=a"(r)
-                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return r;
-}
-#define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-
-static void out(const char *s)
-{
-    long n = 0;
-    while (s[n])
-        n++;
-    sys3(1, 1, s, n);
-}
-
-static char *num(char *p, long v)
-{
-    char t[24];
-    int n = 0;
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = t[--n];
-    return p;
-}
-
-static char *str(char *p, const char *s)
-{
-    while (*s)
-        *p++ = *s++;
-    return p;
-}
-
-static long now_us(void)
-{
-    struct ts t;
-    sys3(228, CLOCK_MONOTONIC, &t, 0);
-    return t.sec * 1000000 + t.nsec / 1000;
-}
 
 /* PATH's bytes [OFF, OFF+LEN) mapped, or 0 with *ERR set to the failing call's -errno */
 static void *map(const char *path, long off, long len, long *err)
@@ -83,7 +31,6 @@ static void *map(const char *path, long off, long len, long *err)
     return (void *)p;
 }
 
-int cmain(long *sp);
 int cmain(long *sp)
 {
     char line[160], *p = line;
@@ -124,14 +71,3 @@ int cmain(long *sp)
     out(line);
     return 0;
 }
-
-__asm__(".globl _start\n"
-        "_start:\n"
-        "  xor %rbp, %rbp\n"
-        "  mov %rsp, %rdi\n"
-        "  and $-16, %rsp\n"
-        "  call cmain\n"
-        "  mov %eax, %edi\n"
-        "  mov $231, %eax\n"
-        "  syscall\n"
-        "  hlt\n");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* libFuzzer target for devices/rtl8139.c: a machine with one RTL8139C+ on a SOCK_SEQPACKET pair
+/* libFuzzer target for devices/net/rtl8139.c: a machine with one RTL8139C+ on a SOCK_SEQPACKET pair
  * (dom0's end in the fuzzer's hands), driven by whatever the input makes of its registers (any
  * offset, size, value; through BAR 0), of the guest memory its rings and buffers live in
  * (descriptors that loop, point at the ring itself, outside RAM, zero and huge lengths, offload

@@ -54,6 +54,10 @@ static int run_child(enum sandbox_mode m, enum act act)
         int u = socket(AF_UNIX, SOCK_STREAM, 0); /* made before, as xenstore's connection */
         if (pipe(p) < 0 || u < 0)
             _exit(10);
+        /* libxenstore starts its reader thread at the first watch, before the filter */
+        pthread_t reader;
+        if (act == ACT_CANCEL && pthread_create(&reader, NULL, blocked_reader, &p[0]) != 0)
+            _exit(10);
         if (sandbox_enter(m, err, sizeof(err)) < 0)
             _exit(11);
         switch (act) {
@@ -91,9 +95,7 @@ static int run_child(enum sandbox_mode m, enum act act)
             /* xs_close at hvmd's exit cancels the reader thread libxenstore started for the
              * PV backends' watches: glibc's pthread_cancel loads libgcc_s (openat) on first
              * use, which killed hvmd at every exit with a PV backend (seen: hvmd-pause) */
-            pthread_t t;
-            int r = pthread_create(&t, NULL, blocked_reader, &p[0]);
-            if (r == 0 && pthread_cancel(t) == 0 && pthread_join(t, NULL) == 0)
+            if (pthread_cancel(reader) == 0 && pthread_join(reader, NULL) == 0)
                 _exit(0);
             _exit(28);
         }
@@ -166,6 +168,7 @@ static void test_unlink_refused(void **state)
     unlink(scratch);
 }
 
+#ifndef __SANITIZE_ADDRESS__
 static void test_thread_cancel_allowed(void **state)
 {
     (void)state;
@@ -173,6 +176,7 @@ static void test_thread_cancel_allowed(void **state)
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
 }
+#endif
 
 /* ... instead the cleaner removes the sockets hvmd made, once hvmd is gone, and only those:
  * not a socket someone else made at the path since. */
@@ -326,7 +330,11 @@ int main(void)
         cmocka_unit_test(test_forbidden_kills),
         cmocka_unit_test(test_off_and_log_do_not_kill),
         cmocka_unit_test(test_unlink_refused),
+#ifndef __SANITIZE_ADDRESS__
+        /* (not under ASan: its own thread teardown opens /proc/self/maps, and it links
+         * libgcc_s from the start; hvmd is never run under ASan) */
         cmocka_unit_test(test_thread_cancel_allowed),
+#endif
         cmocka_unit_test(test_cleaner_removes_own_sockets),
         cmocka_unit_test(test_screendump_under_filter),
     };

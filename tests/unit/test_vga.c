@@ -509,6 +509,34 @@ static void test_state(void **state)
     snap_writer_free(&w);
 }
 
+/* The VGA BIOS through the ROM BAR: Debian's seabios ships it (images/deps installs it); with
+ * -L of a directory without it, no ROM BAR and the adapter still works */
+static void test_rom(void **state)
+{
+    (void)state;
+    struct fx_machine b = { 0 };
+    static const char *const dflt[] = { "-device", "VGA" };
+    static const char *const none[] = { "-device", "VGA", "-L", "/nonexistent" };
+    char err[256];
+    assert_int_equal(access("/usr/share/seabios/vgabios-stdvga.bin", R_OK), 0);
+    assert_int_equal(fx_machine_up(&b, dflt, 2, err, sizeof(err)), 0);
+    fx_cfg_write(b.fx, DF, PCI_ROM_ADDRESS, 4, 0xfffff800);
+    uint32_t mask = (uint32_t)fx_cfg_read(b.fx, DF, PCI_ROM_ADDRESS, 4);
+    assert_true(mask != 0 && mask <= 0xffff8000u); /* 32 KiB or more: a BIOS, not empty */
+    fx_cfg_write(b.fx, DF, PCI_ROM_ADDRESS, 4, 0xfe000001);
+    fx_cfg_write(b.fx, DF, PCI_COMMAND, 2, 2);
+    assert_int_equal(fx_mmio_read(b.fx, 0xfe000000, 2), 0xaa55);
+    fx_machine_down(&b);
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(fx_machine_up(&b, none, 4, err, sizeof(err)), 0);
+    fx_cfg_write(b.fx, DF, PCI_ROM_ADDRESS, 4, 0xfffff800);
+    assert_int_equal(fx_cfg_read(b.fx, DF, PCI_ROM_ADDRESS, 4), 0);
+    fx_out(b.fx, 0x3c4, 1, 1); /* the adapter answers without its BIOS */
+    fx_out(b.fx, 0x3c5, 1, 0x21);
+    assert_int_equal(fx_in(b.fx, 0x3c5, 1), 0x21);
+    fx_machine_down(&b);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERR);
@@ -522,6 +550,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vram_guest_memory, setup, teardown),
         cmocka_unit_test(test_vram_fallback),
         cmocka_unit_test_setup_teardown(test_screendump, setup, teardown),
+        cmocka_unit_test(test_rom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

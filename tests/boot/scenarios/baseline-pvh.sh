@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # about: the bed works: a PVH guest (Debian kernel, busybox initramfs) boots under stock xl to its marker, and xl destroy leaves nothing
+# option: manual = yes
+# (a make bench anchor, run by tests/bench/run; make check leaves it out for time: a PVH
+# guest booting in the bed is in make check through hvmctl-pvh)
 # step: guest-up 180
 # step: destroyed 60
 . /etc/hvmd-lib.sh

@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # about: the anchor: an HVM guest under Debian's qemu-xen (vga="stdvga") boots the Linux ISO from the emulated CD-ROM, ata_piix sees disk and CD, a pattern written to the emulated disk reads back and is in the host image after poweroff; the guest times its display writes (vga-speed)
+# option: manual = yes
+# (a make bench anchor, run by tests/bench/run; make check leaves it out for time: qemu-xen
+# booting the ISO in the bed is in make check through hvmctl-hvm-qemu)
 # step: guest-up 360
 # step: checks 240
 # step: poweroff 120

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: hvmctl builds a PV guest (Debian kernel, busybox initrd) from an xl.cfg through libxl: it reaches its marker as fast as under xl create (same run, two of each in the order xl hvmctl hvmctl xl, four under make bench), hvmctl console shows its console, hvmctl list shows it, hvmctl destroy leaves nothing
+# about: hvmctl builds a PV guest (Debian kernel, busybox initrd) from an xl.cfg through libxl: it reaches its marker as fast as under xl create (same run: one of each under make check, four of each in the order xl hvmctl hvmctl xl twice under make bench), hvmctl console shows its console, hvmctl list shows it, hvmctl destroy leaves nothing
 # step: round-1 400
 # step: round-2 400
 # step: console 180
@@ -28,11 +28,11 @@ boot() {
     wait_gone "$name" 30 || fail "$name is still there after destroy"
     clean_after "destroying $name"
 }
-# two of each in the order xl hvmctl hvmctl xl (under make bench twice: four of each): a host
-# that gets slower or faster over the run (the other scenarios on these machines) weighs on
-# both tools alike
-boot xl1 xl; boot hv1 hvmctl; boot hv2 hvmctl; boot xl2 xl; step round-1
-if bench_run; then boot xl3 xl; boot hv3 hvmctl; boot hv4 hvmctl; boot xl4 xl; fi; step round-2
+# make check: one of each (the figure is make bench's); make bench: four of each in the order
+# xl hvmctl hvmctl xl, twice, so that a host that gets slower or faster over the run (the other
+# scenarios on these machines) weighs on both tools alike
+boot xl1 xl; boot hv1 hvmctl; step round-1
+if bench_run; then boot hv2 hvmctl; boot xl2 xl; boot xl3 xl; boot hv3 hvmctl; boot hv4 hvmctl; boot xl4 xl; fi; step round-2
 mean() { echo "$@" | tr ' ' '\n' | grep . | awk '{ s += $1; n++ } END { printf "%.2f", s / n }'; }
 xm=$(mean $T_xl); hm=$(mean $T_hvmctl)
 info "xl create -> marker: $T_xl (mean $xm); hvmctl create -> marker: $T_hvmctl (mean $hm)"

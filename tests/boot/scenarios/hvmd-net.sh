@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: hvmd's emulated RTL8139C+ on dom0 taps. Stock xl, a plain dom0 bridge with dnsmasq: the Linux ISO guest with a vif that names no model (libxl's default rtl8139) gets an address by DHCP through 8139cp, pings dom0 and moves 4 MiB each way over TCP (64 under make bench) with matching md5s; its tap is gone after poweroff, and a create that fails after hvmd made its tap leaves none; a guest whose kernel unplugs the emulated NICs (xen_emul_unplug=nics) gets the same over its PV vif and hvmd logs the unplug.
+# about: hvmd's emulated NICs on dom0 taps under stock xl, a plain dom0 bridge with dnsmasq: the Linux ISO guest with a vif of model=e1000 (what Windows guests' files name) gets an address by DHCP through Linux's e1000 on hvmd's 82540EM, pings dom0 and moves 4 MiB each way over TCP (64 under make bench) with matching md5s; its tap is gone after poweroff, and a create that fails after hvmd made its tap leaves none; a guest with libxl's default NIC (no model: rtl8139) whose kernel unplugs the emulated NICs (xen_emul_unplug=nics) gets the same over its PV vif and hvmd logs the unplug. (The rtl8139 carries hvmctl-pxe's network boot and check.)
 # step: bridge-up 60
 # step: iso-up 360
 # step: iso-net 600
@@ -14,20 +14,21 @@ step bridge-up
 
 check_disk /tmp/disk.img 16 net poweroff
 hvm_cfg netiso hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' \
-    'vif = [ "mac=00:16:3e:00:09:01,bridge=xenbr0" ]' > /tmp/netiso.cfg
+    'vif = [ "mac=00:16:3e:00:09:01,model=e1000,bridge=xenbr0" ]' > /tmp/netiso.cfg
 xl_start netiso hvmd
 info "domain $d, hvmd $pid: $(tr '\0' ' ' < /proc/$pid/cmdline)"
-tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "-device rtl8139" || fail "libxl did not ask for an rtl8139"
+tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "-device e1000" || fail "libxl did not ask for an e1000"
+grep -q "82540EM at 00:04.0" "$dmlog" || { cat "$dmlog"; fail "hvmd did not make the e1000"; }
 [ -e "/sys/class/net/xenbr0/brif/vif$d.0-emu" ] || fail "vif$d.0-emu is not on xenbr0 ($(ls /sys/class/net/xenbr0/brif | tr '\n' ' '))"
 guest_up 350; step iso-up
 ev0=$(dm_events)
 net_done 590
 metric iso_net_ioreqs "$(( $(dm_events) - ev0 ))"
-net_checked "$log" iso
-grep -a "8139cp" "$log" | head -3 | sed 's/^/<guest> /'
+net_checked "$log" iso e1000
+grep -a "e1000" "$log" | head -3 | sed 's/^/<guest> /'
 step iso-net
 powers_off netiso 110
-grep -E "rtl8139|net net0|requests served" "$dmlog" | sed 's/^/== /'
+grep -E "e1000|82540EM|net net0|requests served" "$dmlog" | sed 's/^/== /'
 sleep 1
 [ -z "$(taps)" ] || fail "taps left after poweroff: $(taps)"
 clean_after poweroff

@@ -38,10 +38,10 @@
 #include "dm/mem.h"
 #include "dm/net.h"
 #include "dm/pci.h"
+#include "devices/net/nic.h"
 #include "firmware/rom.h"
 
 #define RTL_MAX_NICS 8
-#define RTL_FIRST_SLOT 4
 #define RING_MAX 64            /* descriptors in a C+ ring at most */
 #define RX_MAX_FRAME 1518      /* with a VLAN tag; longer frames are dropped */
 #define ETH_MIN 60
@@ -633,26 +633,6 @@ static int send_frame(struct rtl_nic *s, const uint8_t *p, size_t len)
     return net_send(s->net, &v, 1);
 }
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)p[i] << 8 | p[i + 1];
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-static void put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t get_be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static void put_be32(uint8_t *p, uint32_t v) { put_be16(p, (uint16_t)(v >> 16)); put_be16(p + 2, (uint16_t)v); }
 
 /* Where the IPv4 header of frame P (LEN bytes) starts, and its length; 0 if it has none that
  * fits inside the frame. */
@@ -688,7 +668,7 @@ static int find_ipv4(const uint8_t *p, size_t len, struct ipv4 *h)
 static void ip_checksum(uint8_t *p, const struct ipv4 *h)
 {
     put_be16(p + h->ip + 10, 0);
-    put_be16(p + h->ip + 10, csum_fold(csum_add(0, p + h->ip, h->ihl)));
+    put_be16(p + h->ip + 10, nic_csum_fold(nic_csum_add(0, p + h->ip, h->ihl)));
 }
 
 /* The TCP or UDP checksum of the packet at H, over the pseudo-header. */
@@ -704,7 +684,7 @@ static void l4_checksum(uint8_t *p, const struct ipv4 *h, uint8_t proto)
     pseudo[9] = proto;
     put_be16(pseudo + 10, (uint16_t)l4len);
     put_be16(p + l4 + field, 0);
-    uint16_t c = csum_fold(csum_add(csum_add(0, pseudo, 12), p + l4, l4len));
+    uint16_t c = nic_csum_fold(nic_csum_add(nic_csum_add(0, pseudo, 12), p + l4, l4len));
     if (proto == 17 && c == 0)
         c = 0xffff;
     put_be16(p + l4 + field, c);
@@ -1139,40 +1119,6 @@ static void nic_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 
 static const struct io_ops nic_ops = { .read = nic_read, .write = nic_write };
 
-/* ---- the option ROM ---- */
-
-static uint64_t rom_read(void *opaque, uint64_t off, unsigned size)
-{
-    struct rtl_nic *s = opaque;
-    uint8_t b[8] = { 0 };
-    if (blob_read(&s->rom, off, b, size) < 0)
-        return ones(size);
-    return ldn(b, size);
-}
-
-static void rom_write(void *opaque, uint64_t off, unsigned size, uint64_t val) {}
-
-static const struct io_ops rom_ops = { .read = rom_read, .write = rom_write };
-
-static int rom_there(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, ROM_NAME);
-    return access(path, R_OK) == 0;
-}
-
-/* The ROM from -L DIR; without -L from QEMU's directory or else Debian's ipxe-qemu. A NIC
- * without its ROM works; only network boot is gone, and the log says so. */
-static void load_rom(struct rtl_nic *s, const char *dir)
-{
-    const char *from = dir ? dir : rom_there(HVMD_FIRMWARE_DIR) ? HVMD_FIRMWARE_DIR
-                                                                : ROM_FALLBACK_DIR;
-    if (rom_there(from) && rom_load(&s->rom, from, ROM_NAME) == 0)
-        return;
-    log_warn("%s: no option ROM (%s under %s%s): no network boot", s->name, ROM_NAME,
-             dir ? dir : HVMD_FIRMWARE_DIR, dir ? "" : " or " ROM_FALLBACK_DIR);
-}
-
 /* ---- unplug ---- */
 
 static void nic_unplug(struct rtl_nic *s)
@@ -1417,25 +1363,6 @@ static int parse_mac(const char *str, uint8_t mac[6])
     return mac[0] & 1 ? -EINVAL : 0;
 }
 
-/* The NIC models whose functions share slots 4 on, in command-line order. */
-static int is_nic_model(const char *model)
-{
-    return !strcmp(model, "rtl8139") || !strcmp(model, "e1000");
-}
-
-static int nic_slot(struct config *cfg, const struct cfg_opt *o)
-{
-    unsigned k = 0;
-    for (unsigned i = 0; i < cfg->n_opts; i++) {
-        const struct cfg_opt *x = &cfg->opts[i];
-        if (x == o)
-            return RTL_FIRST_SLOT + (int)k;
-        if (!strcmp(x->option, "-device") && is_nic_model(x->first))
-            k++;
-    }
-    return -ENOENT;
-}
-
 static int nic_init(struct rtl8139 *d, struct rtl_nic *s, struct cfg_opt *o, unsigned idx)
 {
     struct vm *vm = d->base.vm;
@@ -1443,6 +1370,7 @@ static int nic_init(struct rtl8139 *d, struct rtl_nic *s, struct cfg_opt *o, uns
     int r;
 
     s->dev = d;
+    blob_init(&s->rom); /* empty until found: romfile= (empty) leaves it out */
     s->opt = o;
     snprintf(s->name, sizeof(s->name), "rtl8139 %.12s", id ? id : "nic");
     for (unsigned i = 0; i < o->n_kv; i++) {
@@ -1453,7 +1381,7 @@ static int nic_init(struct rtl8139 *d, struct rtl_nic *s, struct cfg_opt *o, uns
             return -EINVAL;
         }
     }
-    int slot = nic_slot(vm->cfg, o);
+    int slot = nic_slot(vm, o);
     const char *addr = cfg_get(o, "addr");
     if (addr) {
         char *end;
@@ -1500,7 +1428,7 @@ static int nic_init(struct rtl8139 *d, struct rtl_nic *s, struct cfg_opt *o, uns
     }
     const char *romfile = cfg_get(o, "romfile");
     if (!romfile || *romfile)
-        load_rom(s, vm->cfg->fw_dir);
+        rom_find(&s->rom, vm->cfg->fw_dir, ROM_NAME, ROM_FALLBACK_DIR, s->name, "no network boot");
     s->tctr_base_ns = now_ns();
     power_on(s);
 
@@ -1515,12 +1443,8 @@ static int nic_init(struct rtl8139 *d, struct rtl_nic *s, struct cfg_opt *o, uns
     r = pci_bar_init(s->pci, 0, PCI_BAR_IO, 256, &nic_ops, s);
     if (r == 0)
         r = pci_bar_init(s->pci, 1, PCI_BAR_MEM32, 256, &nic_ops, s);
-    if (r == 0 && s->rom.len) {
-        uint64_t size = 2048;
-        while (size < s->rom.len)
-            size <<= 1;
-        r = pci_bar_init(s->pci, PCI_ROM_BAR, PCI_BAR_ROM, size, &rom_ops, s);
-    }
+    if (r == 0)
+        r = pci_rom_init(s->pci, s->rom.data, s->rom.len);
     if (r == 0)
         r = pci_dev_add(s->pci);
     if (r < 0) {
