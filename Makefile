@@ -104,10 +104,13 @@ $(B)/fuzz-obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 -include $(shell find $(B)/fuzz-obj -name '*.d' 2>/dev/null)
-$(B)/fuzz/fuzz_ts_%: $(B)/fuzz-obj/tests/fuzz/fuzz_ts_%.o $(patsubst %.c,$(B)/fuzz-obj/%.o,$(TSLIB_SRCS))
+# (static pattern rules: with plain pattern rules, make fell back to the hvmd rule for fuzz_ts_run
+# when a toolstack object was missing from an incremental tree, and the link failed)
+FUZZ_TS_BINS := $(filter $(B)/fuzz/fuzz_ts_%,$(FUZZ_BINS))
+$(FUZZ_TS_BINS): $(B)/fuzz/fuzz_ts_%: $(B)/fuzz-obj/tests/fuzz/fuzz_ts_%.o $(patsubst %.c,$(B)/fuzz-obj/%.o,$(TSLIB_SRCS))
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer $^ -o $@ $(HVMCTL_LIBS)
-$(B)/fuzz/%: $(B)/fuzz-obj/tests/fuzz/%.o $(patsubst %.c,$(B)/fuzz-obj/%.o,$(LIB_SRCS))
+$(filter-out $(FUZZ_TS_BINS),$(FUZZ_BINS)): $(B)/fuzz/%: $(B)/fuzz-obj/tests/fuzz/%.o $(patsubst %.c,$(B)/fuzz-obj/%.o,$(LIB_SRCS))
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer $^ -o $@ $(HVMD_LIBS)
 

@@ -21,7 +21,9 @@ struct blk {
     int fd;
     int direct;
     int readonly;
+    int blockdev;         /* a block device (discard: BLKDISCARD), else a regular file */
     enum blk_cache cache;
+    enum blk_policy werror, rerror;
     int nowait_ok;        /* RWF_NOWAIT reads still worth trying */
     int aio_fsync_ok;     /* IOCB_CMD_FDSYNC accepted by the kernel */
     uint64_t size;
@@ -32,8 +34,9 @@ struct blk {
     struct blk_req *parked;    /* flushes waiting for earlier writes, in order */
     uint64_t seq;
     int flush_err;        /* a failed fdatasync: every later flush fails with it (sticky) */
-    struct { int err; unsigned count; } inject[3]; /* per blk_op: fail the next COUNT */
+    struct { int err; unsigned count; } inject[4]; /* per blk_op: fail the next COUNT */
     struct blk_stats st;
+    struct ratelimit err_rl; /* a guest can repeat a request that fails */
 };
 
 static void on_event(void *opaque, uint32_t events);
@@ -52,6 +55,61 @@ int blk_parse_cache(const char *s, enum blk_cache *out)
         }
     }
     return -EINVAL;
+}
+
+static const char *const policy_names[] = {
+    [BLK_POLICY_REPORT] = "report", [BLK_POLICY_IGNORE] = "ignore",
+    [BLK_POLICY_STOP] = "stop", [BLK_POLICY_ENOSPC] = "enospc",
+};
+
+int blk_parse_policy(const char *s, enum blk_policy *out)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(policy_names); i++) {
+        if (s && strcmp(s, policy_names[i]) == 0) {
+            *out = (enum blk_policy)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+const char *blk_policy_name(enum blk_policy p)
+{
+    return (unsigned)p < ARRAY_SIZE(policy_names) ? policy_names[p] : "report";
+}
+
+const char *blk_action_name(enum blk_action a)
+{
+    return a == BLK_ACT_STOP ? "stop" : a == BLK_ACT_IGNORE ? "ignore" : "report";
+}
+
+enum blk_action blk_policy_action(enum blk_policy policy, int err)
+{
+    switch (policy) {
+    case BLK_POLICY_IGNORE:
+        return BLK_ACT_IGNORE;
+    case BLK_POLICY_STOP:
+        return BLK_ACT_STOP;
+    case BLK_POLICY_ENOSPC:
+        return err == -ENOSPC || err == -EDQUOT ? BLK_ACT_STOP : BLK_ACT_REPORT;
+    case BLK_POLICY_REPORT:
+    default:
+        return BLK_ACT_REPORT;
+    }
+}
+
+enum blk_policy blk_werror(const struct blk *b) { return b->werror; }
+enum blk_policy blk_rerror(const struct blk *b) { return b->rerror; }
+
+void blk_set_policy(struct blk *b, enum blk_policy werror, enum blk_policy rerror)
+{
+    b->werror = werror;
+    b->rerror = rerror;
+}
+
+enum blk_action blk_error_action(const struct blk *b, int op, int err)
+{
+    return blk_policy_action(op == BLK_READ ? b->rerror : b->werror, err);
 }
 
 void *blk_buf_alloc(size_t len)
@@ -101,6 +159,8 @@ int blk_open(struct blk **out, struct loop *loop, const struct blk_opts *o, char
     b->loop = loop;
     b->readonly = o->readonly;
     b->cache = o->cache;
+    b->werror = o->werror;
+    b->rerror = o->rerror;
     b->nowait_ok = 1;
     b->aio_fsync_ok = 1;
     b->path = strdup(name);
@@ -152,6 +212,7 @@ int blk_open(struct blk **out, struct loop *loop, const struct blk_opts *o, char
     if (S_ISREG(st.st_mode)) {
         b->size = (uint64_t)st.st_size;
     } else if (S_ISBLK(st.st_mode)) {
+        b->blockdev = 1;
         if (ioctl(b->fd, BLKGETSIZE64, &b->size) < 0) {
             r = -errno;
             snprintf(err, errlen, "%s: cannot get the block device's size: %s", name, strerror(-r));
@@ -288,8 +349,9 @@ static void account(struct blk *b, struct blk_req *req, int ret)
 {
     if (ret < 0) {
         b->st.errors++;
-        log_warn("%s: %s at %llu+%zu failed: %s", b->path,
-                 req->op == BLK_READ ? "read" : req->op == BLK_WRITE ? "write" : "flush",
+        log_limited(&b->err_rl, LOG_WARN, "%s: %s at %llu+%zu failed: %s", b->path,
+                    req->op == BLK_READ ? "read" : req->op == BLK_WRITE ? "write" :
+                    req->op == BLK_DISCARD ? "discard" : "flush",
                  (unsigned long long)req->off, req->len, strerror(-ret));
         return;
     }
@@ -305,7 +367,25 @@ static void account(struct blk *b, struct blk_req *req, int ret)
     case BLK_FLUSH:
         b->st.flushes++;
         break;
+    case BLK_DISCARD:
+        b->st.discards++;
+        break;
     }
+}
+
+/* A discard, synchronously (see block.h). */
+static int discard(struct blk *b, struct blk_req *req)
+{
+    if (req->len == 0)
+        return 0;
+    if (b->blockdev) {
+        uint64_t range[2] = { req->off, req->len };
+        return ioctl(b->fd, BLKDISCARD, range) < 0 ? -errno : 0;
+    }
+    if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)req->off,
+                  (off_t)req->len) < 0)
+        return errno == ENOSYS ? -EOPNOTSUPP : -errno;
+    return 0;
 }
 
 /* The io context and its eventfd on the loop, made on first use: media that never need them
@@ -361,6 +441,8 @@ static int kernel_submit(struct blk *b, struct blk_req *req)
     case BLK_FLUSH:
         io_prep_fdsync(&req->iocb, b->fd);
         break;
+    case BLK_DISCARD:
+        return -EINVAL; /* synchronous, never here */
     }
     req->iocb.data = req;
     io_set_eventfd(&req->iocb, b->efd);
@@ -455,6 +537,17 @@ int blk_submit(struct blk *b, struct blk_req *req)
             return 1;
         }
         return 0;
+    }
+    if (req->op == BLK_DISCARD) {
+        if (req->off > b->size || req->len > b->size - req->off)
+            return -EINVAL;
+        if (b->readonly)
+            return -EROFS;
+        int inj = injected(b, req->op);
+        req->ret = inj ? inj : discard(b, req);
+        account(b, req, req->ret);
+        b->st.sync_done++;
+        return 1;
     }
     if (req->op != BLK_READ && req->op != BLK_WRITE)
         return -EINVAL;

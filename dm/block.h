@@ -51,15 +51,36 @@ enum blk_cache {
     BLK_CACHE_UNSAFE,
 };
 
+/* What a device does when a host read or write (or flush) of the medium fails, as QEMU's
+ * -drive werror= (writes, flushes) and rerror= (reads) name it:
+ *   report  the request fails to the guest (an I/O error status): hvmd's default
+ *   ignore  the request completes to the guest as if it had worked (data not moved)
+ *   stop    the request is kept, not completed, and the guest is paused (QMP status
+ *           "io-error", event BLOCK_IO_ERROR) until QMP cont retries it (dm/vm.h)
+ *   enospc  stop for ENOSPC and EDQUOT (the host's disk or quota is full: free space, cont),
+ *           report for every other error */
+enum blk_policy { BLK_POLICY_REPORT = 0, BLK_POLICY_IGNORE, BLK_POLICY_STOP, BLK_POLICY_ENOSPC };
+/* What to do with one error: REPORT, IGNORE or STOP (never ENOSPC). */
+enum blk_action { BLK_ACT_REPORT = 0, BLK_ACT_IGNORE, BLK_ACT_STOP };
+/* "report", "ignore", "stop", "enospc" -> *OUT. 0 or -EINVAL. */
+int blk_parse_policy(const char *s, enum blk_policy *out) WUR;
+const char *blk_policy_name(enum blk_policy p);
+const char *blk_action_name(enum blk_action a); /* as BLOCK_IO_ERROR's "action" says it */
+/* The action POLICY asks for on the error ERR (a negative errno). */
+enum blk_action blk_policy_action(enum blk_policy policy, int err);
+
 struct blk_opts {
     const char *path;     /* what to open (if fd < 0), and the name in messages */
     int fd;               /* an open file to take over (QMP add-fd), or -1 */
     int readonly;
     enum blk_cache cache;
+    enum blk_policy werror;   /* writes and flushes that fail (default report) */
+    enum blk_policy rerror;   /* reads that fail (default report) */
 };
 
 /* "writeback", "none", "writethrough", "directsync", "unsafe" -> *OUT. 0 or -EINVAL. */
 int blk_parse_cache(const char *s, enum blk_cache *out) WUR;
+
 
 struct blk;
 
@@ -77,8 +98,18 @@ int blk_readonly(const struct blk *b);
 int blk_direct(const struct blk *b);             /* O_DIRECT in use */
 int blk_write_cache(const struct blk *b);        /* writes need a flush to be durable */
 const char *blk_path(const struct blk *b);
+/* The medium's error policies (from blk_opts; QMP query-block shows them), and what a failed
+ * request of OP with the error ERR asks of the device that made it. */
+enum blk_policy blk_werror(const struct blk *b);
+enum blk_policy blk_rerror(const struct blk *b);
+enum blk_action blk_error_action(const struct blk *b, int op, int err);
+void blk_set_policy(struct blk *b, enum blk_policy werror, enum blk_policy rerror);
 
-enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH };
+/* BLK_DISCARD: the range's data may go (reads of it return zeros afterwards): a hole punched
+ * in a regular file (FALLOC_FL_PUNCH_HOLE, keeping the size), BLKDISCARD on a block device;
+ * synchronous; -EOPNOTSUPP where the file system or device cannot. No buffer, any length up
+ * to the end of the medium. */
+enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH, BLK_DISCARD };
 
 struct blk_req;
 /* RET: bytes moved (== len) or 0 for a flush, or a negative errno. */
@@ -126,6 +157,7 @@ struct blk_stats {
     uint64_t async_done;               /* completed later through libaio */
     uint64_t cache_misses;             /* buffered reads that had to wait for the disk */
     uint64_t errors;
+    uint64_t discards;                 /* discard requests completed */
 };
 const struct blk_stats *blk_stats(const struct blk *b);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Command-line parsing (see config.h). */
 #include "dm/config.h"
+#include "dm/block.h"
 #include "dm/sandbox.h"
 #include "dm/vnc.h"
 
@@ -200,6 +201,11 @@ static const char *lead(const struct cfg_opt *o, const char *key)
     return *o->first ? o->first : cfg_get(o, key);
 }
 
+int cfg_xenpv(const struct config *cfg)
+{
+    return cfg && cfg->machine && !strcmp(cfg->machine, "xenpv");
+}
+
 static int parse_machine(struct arena *a, struct config *cfg, const char *arg, char *err, size_t errlen)
 {
     struct cfg_opt o;
@@ -214,9 +220,10 @@ static int parse_machine(struct arena *a, struct config *cfg, const char *arg, c
     } else if (!strcmp(type, "pc")) {
         cfg->xen_platform = 0;
     } else if (!strcmp(type, "xenpv")) {
-        return fail(err, errlen, "-machine %s: hvmd does not serve PV-only guests (xenpv) yet", arg);
+        cfg->xen_platform = 0; /* a PV or PVH guest: PV backends only (machine.c) */
     } else {
-        return fail(err, errlen, "-machine %s: unknown machine type '%s' (hvmd knows xenfv and pc)",
+        return fail(err, errlen, "-machine %s: unknown machine type '%s' (hvmd knows xenfv, pc "
+                    "and xenpv)",
                     arg, type);
     }
     cfg->machine = type;
@@ -293,6 +300,38 @@ static int check_serial(const char *s, char *err, size_t errlen)
     return fail(err, errlen, "-serial %s: not supported (hvmd knows pty, file:PATH, stdio, null, none, /dev/TTY)", s);
 }
 
+/* -io-error POLICY | werror=POLICY,rerror=POLICY: the error policies of drives whose -drive
+ * names none (dm/block.h's blk_policy; one POLICY alone is both). */
+static int parse_io_error(struct arena *a, struct config *cfg, const char *arg, char *err,
+                          size_t errlen)
+{
+    enum blk_policy p;
+    if (blk_parse_policy(arg, &p) == 0) {
+        cfg->werror = cfg->rerror = (int)p;
+        return 0;
+    }
+    char *copy = arena_dup(a, arg, strlen(arg));
+    if (!copy)
+        return fail(err, errlen, "out of memory");
+    for (char *item = copy, *next; item && *item; item = next) {
+        next = strchr(item, ',');
+        if (next)
+            *next++ = '\0';
+        char *v = strchr(item, '=');
+        int *dst = NULL;
+        if (v) {
+            *v++ = '\0';
+            dst = !strcmp(item, "werror") ? &cfg->werror : !strcmp(item, "rerror") ? &cfg->rerror
+                                                                                    : NULL;
+        }
+        if (!dst || blk_parse_policy(v, &p) < 0)
+            return fail(err, errlen, "-io-error %s: expected report, ignore, stop or enospc, or "
+                        "werror=POLICY,rerror=POLICY", arg);
+        *dst = (int)p;
+    }
+    return 0;
+}
+
 struct optdef {
     const char *name;
     int has_arg;
@@ -309,6 +348,7 @@ static const struct optdef optdefs[] = {
     { "-smp", 1, NULL }, { "-S", 0, NULL }, { "-no-acpi", 0, NULL }, { "-nographic", 0, NULL },
     { "-vga", 1, NULL }, { "-L", 1, NULL }, { "--log-level", 1, NULL },
     { "-sandbox", 1, NULL },
+    { "-io-error", 1, NULL },
     { "-usb", 0, NULL },
     { "-usbdevice", 1, NULL },
     { "-soundhw", 1, "sound is not emulated" },
@@ -319,7 +359,7 @@ static const struct optdef optdefs[] = {
     { "-xen-domid-restrict", 0, "dm_restrict (deprivileging) is not supported yet" },
     { "-chroot", 1, "dm_restrict (deprivileging) is not supported yet" },
     { "-runas", 1, "dm_restrict (deprivileging) is not supported yet" },
-    { "-xen-attach", 0, "PV-only guests are not served yet" },
+    { "-xen-attach", 0, NULL }, /* libxl's for PV and PVH guests, with -machine xenpv */
     { "-std-vga", 0, NULL },
     { "-vncunused", 0, NULL },
     { "-gfx_passthru", 0, "graphics pass-through is not supported" },
@@ -453,6 +493,8 @@ int config_parse(struct config *cfg, int argc, const char *const argv[], char *e
             cfg->sandbox = sandbox_mode_parse(arg);
             if (cfg->sandbox < 0)
                 r = fail(err, errlen, "-sandbox %s: expected on, off or log", arg);
+        } else if (!strcmp(opt, "-io-error")) {
+            r = parse_io_error(&a, cfg, arg, err, errlen);
         } else if (!strcmp(opt, "-L")) {
             cfg->fw_dir = arena_dup(&a, arg, strlen(arg));
         } else if (!strcmp(opt, "--log-level")) {

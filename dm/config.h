@@ -52,12 +52,13 @@ struct config {
     const char *serial[CFG_MAX_SERIAL]; /* -serial SPEC, in order (COM1, COM2, ...) */
     unsigned n_serial;
     char boot_order[16];        /* -boot order=LETTERS */
-    const char *machine;        /* "xenfv", "pc" (no platform device) */
+    const char *machine;        /* "xenfv", "pc" (no platform device), "xenpv" (PV backends only) */
     int xen_platform;           /* the Xen platform PCI device is present */
     uint64_t max_ram_below_4g;  /* -machine ...,max-ram-below-4g= (0: default) */
     int no_shutdown;            /* -no-shutdown */
     int start_stopped;          /* -S */
     int sandbox;                /* -sandbox on|off|log or HVMD_SANDBOX (enum sandbox_mode) */
+    int werror, rerror;         /* -io-error: the default error policies (enum blk_policy) */
     int no_acpi;                /* -no-acpi */
     int nographic;              /* -nographic */
     int vga_std;                /* -vga std|cirrus: the standard VGA (without -device VGA) */
@@ -74,6 +75,9 @@ struct config {
 
 /* Parse ARGV (without argv[0]). 0, or -EINVAL with a message naming the bad option in
  * ERR (ERRLEN bytes). The config points into its own copy of the strings. */
+/* -machine xenpv: a PV or PVH guest, served PV backends only (no emulated device) */
+int cfg_xenpv(const struct config *cfg);
+
 int config_parse(struct config *cfg, int argc, const char *const argv[], char *err, size_t errlen) WUR;
 void config_free(struct config *cfg);
 

@@ -56,6 +56,10 @@ struct hv_ops {
      * N / 8 bytes rounded up, set: written), as Xen's dirty-VRAM tracking reports them; one
      * range is tracked at a time, and a new range reads all dirty. 0 or a negative errno. */
     int (*vram_dirty)(void *be, uint64_t gfn, size_t n, uint8_t *bitmap);
+    /* Pause (ON 1) or unpause (ON 0) the domain's vCPUs, as `xl pause` / `xl unpause` do
+     * (XEN_DOMCTL_pausedomain: Xen counts the pauses, each needs its unpause; an unpause of a
+     * domain nobody paused fails). 0 or a negative errno. */
+    int (*pause)(void *be, int on);
 };
 
 /* The ops table of a backend whose functions are named P_map_range, P_unmap_range, ...: one
@@ -72,6 +76,7 @@ struct hv_ops {
         .vram_free = p##_vram_free,                                                         \
         .vram_move = p##_vram_move,                                                         \
         .vram_dirty = p##_vram_dirty,                                                       \
+        .pause = p##_pause,                                                                 \
     }
 
 struct hv {

@@ -43,6 +43,15 @@ static const struct device *const devices[] = {
 
 _Static_assert(sizeof(devices) / sizeof(devices[0]) <= MACHINE_MAX_DEVICES, "device table");
 
+/* Is device I part of M's machine? -machine xenpv (a PV or PVH guest) has the PV backends
+ * only: no chipset, no emulated device (pvdrivers/README.md). */
+static int served(const struct machine *m, unsigned i)
+{
+    const struct device *d = devices[i];
+    return !(m->vm && cfg_xenpv(m->vm->cfg)) || d == &pv_vkbd || d == &pv_console ||
+           d == &pv_qdisk;
+}
+
 /* Why an option nobody claimed is refused: the devices that will serve it are not there yet. */
 static const char *why_not(const struct cfg_opt *o)
 {
@@ -76,7 +85,7 @@ void machine_destroy(struct machine *m)
         qmp_set_reset(m->vm->qmp, NULL, NULL);
     while (m->n > 0) {
         m->n--;
-        if (devices[m->n]->destroy)
+        if (devices[m->n]->destroy && served(m, m->n))
             devices[m->n]->destroy(m->state[m->n]);
         m->state[m->n] = NULL;
     }
@@ -94,6 +103,11 @@ int machine_create(struct machine *m, struct vm *vm, char *err, size_t errlen)
     if (rn < 0)
         return rn;
     for (unsigned i = 0; i < ARRAY_SIZE(devices); i++) {
+        if (!served(m, i)) {
+            m->state[i] = NULL;
+            m->n = i + 1;
+            continue;
+        }
         int r = devices[i]->create(vm, &m->state[i]);
         if (r < 0) {
             snprintf(err, errlen, "device %s: %s", devices[i]->name, strerror(-r));

@@ -43,7 +43,7 @@ static const char usage[] =
 "  -m MiB                   guest RAM in MiB, without video RAM (required)\n"
 "  -name NAME               the guest's name (for logs)\n"
 "  -smp N[,maxcpus=M]       vCPUs online / in total\n"
-"  -machine xenfv|pc[,max-ram-below-4g=B]\n"
+"  -machine xenfv|pc|xenpv[,max-ram-below-4g=B]   (xenpv: a PV or PVH guest, PV backends only)\n"
 "                           xenfv: with the Xen platform PCI device; pc: without\n"
 "  -serial pty|file:PATH[,max-size=N[K|M|G]]|stdio|null|none|/dev/TTY\n"
 "                           a 16550 UART per option: COM1 0x3f8 IRQ 4, COM2 0x2f8 IRQ 3, ...;\n"
@@ -81,12 +81,16 @@ static const char usage[] =
 "                           allow-list of system calls; anything else kills it (default on;\n"
 "                           log: only log what the list lacks; also HVMD_SANDBOX=...;\n"
 "                           under xl: device_model_args_hvm = [ \"-sandbox\", \"off\" ])\n"
+"  -io-error POLICY | werror=POLICY,rerror=POLICY   what a host I/O error on a disk does\n"
+"                           (report, ignore, stop: pause the guest until QMP cont / xl\n"
+"                           unpause retries it, enospc: stop on ENOSPC/EDQUOT only);\n"
+"                           default report; -drive werror=/rerror= override it\n"
 "  --help, --version\n"
 "\n"
 "USB: -usb (usb=1) is a PIIX3 UHCI at 00:01.2; -usbdevice tablet / -device usb-tablet a tablet.\n"
 "Not yet: image formats but raw, USB controllers but UHCI (usbversion=2/3, usbctrl=), USB\n"
-"devices but tablets, sound, PV-only guests (-machine xenpv), qdisk's multi-page rings and\n"
-"indirect segments, migration (-incoming), dm_restrict (its user, chroot and handle\n"
+"devices but tablets, sound, migration (-incoming),\n"
+"dm_restrict (its user, chroot and handle\n"
 "restriction; the seccomp sandbox above is on without it).\n"
 "\n"
 "Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX3 IDE 00:01.1, PIIX4\n"
@@ -282,7 +286,8 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    a.xen = xen_open(a.cfg.domid, err, sizeof(err));
+    a.xen = cfg_xenpv(&a.cfg) ? xen_open_pv(a.cfg.domid, err, sizeof(err))
+                              : xen_open(a.cfg.domid, err, sizeof(err));
     if (!a.xen) {
         log_err("%s", err);
         goto out;
@@ -319,7 +324,7 @@ int main(int argc, char **argv)
         log_err("%s", err);
         goto out;
     }
-    if (xen_attach(a.xen, &a.vm, a.loop) < 0) {
+    if (!cfg_xenpv(&a.cfg) && xen_attach(a.xen, &a.vm, a.loop) < 0) {
         log_err("watching the event channels: %s", strerror(errno));
         goto out;
     }

@@ -27,6 +27,8 @@ struct mem {
     struct bucket *last;
     uint64_t clock;
     struct mem_stats st;
+    mem_hook_fn *hook;
+    void *hook_opaque;
     struct ratelimit rl;    /* a failed mapping: the guest chooses the addresses it DMAs to */
 };
 
@@ -170,6 +172,8 @@ static int copy(struct mem *mem, uint64_t gpa, void *buf, size_t len, int write)
         return 0;
     if (!mem_is_ram(mem, gpa, len))
         goto fault;
+    if (mem->hook)
+        mem->hook(mem->hook_opaque, gpa, len, write);
     /* Spanning buckets: check every page first, so a failure leaves nothing half-copied. */
     if ((gpa >> MEM_BUCKET_SHIFT) != ((gpa + len - 1) >> MEM_BUCKET_SHIFT) &&
         walk(mem, gpa, NULL, len, write, &remapped) < 0)
@@ -229,6 +233,12 @@ void mem_unpin(struct mem *mem, struct mem_pin *pin)
     if (pin->base)
         mem->hv.ops->unmap_gfn(mem->hv.be, pin->base, pin->npages);
     memset(pin, 0, sizeof(*pin));
+}
+
+void mem_set_hook(struct mem *mem, mem_hook_fn *fn, void *opaque)
+{
+    mem->hook = fn;
+    mem->hook_opaque = opaque;
 }
 
 const struct mem_stats *mem_stats(const struct mem *mem) { return &mem->st; }

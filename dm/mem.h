@@ -51,6 +51,13 @@ struct mem_pin {
 int mem_pin(struct mem *mem, uint64_t gpa, size_t len, struct mem_pin *pin) WUR;
 void mem_unpin(struct mem *mem, struct mem_pin *pin);
 
+/* For fuzzers and tests (QEMU's generic-fuzz hooks its DMA reads the same way): FN(OPAQUE,
+ * gpa, len, write) runs before every mem_read / mem_write of guest RAM ([GPA, GPA+LEN) is
+ * inside RAM; the access may still fail on a hole), so a fake hypervisor can fill memory a
+ * device is about to read. NULL: none (hvmd itself never sets one). */
+typedef void mem_hook_fn(void *opaque, uint64_t gpa, size_t len, int write);
+void mem_set_hook(struct mem *mem, mem_hook_fn *fn, void *opaque);
+
 struct mem_stats {
     uint64_t maps;       /* buckets mapped */
     uint64_t evictions;  /* buckets unmapped to make room */

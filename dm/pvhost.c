@@ -164,7 +164,8 @@ int pvhost_read_uint(struct pvhost *p, uint64_t max, uint64_t *v, const char *fm
     for (const char *c = buf; *c; c++) {
         if (*c < '0' || *c > '9')
             return -EINVAL;
-        if (x > (max - (uint64_t)(*c - '0')) / 10)
+        uint64_t d = (uint64_t)(*c - '0');
+        if (d > max || x > (max - d) / 10) /* (d > max: MAX - d would wrap, "5" pass for 4) */
             return -EINVAL;
         x = x * 10 + (uint64_t)(*c - '0');
     }

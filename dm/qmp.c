@@ -63,6 +63,7 @@ struct qmp_conn {
     int depth, in_string, escape;
     int negotiated;
     int closing;
+    int libxl;               /* on libxl's own socket (chardev id libxl-cmd): cont is xl unpause */
     int passed[QMP_MAX_PASSED]; /* SCM_RIGHTS descriptors not yet taken by add-fd */
     unsigned n_passed;
 };
@@ -99,6 +100,7 @@ struct qmp {
     int launched;                       /* cont since -S (else "prelaunch") */
     struct vnc *vnc;                    /* the VNC server, or NULL */
     struct { unsigned x, y, buttons; int have_abs; } ptr; /* input-send-event's pointer */
+    struct { uint64_t window_start_ms; unsigned sent, dropped; } ioerr_rl; /* BLOCK_IO_ERROR */
 };
 
 /* ---- output ---- */
@@ -328,6 +330,8 @@ static const char *run_state(const struct qmp *q)
 {
     if (q->suspended)
         return "suspended";
+    if (q->vm->io_error)
+        return "io-error";
     if (q->vm->running)
         return "running";
     if (!q->launched && q->vm->cfg && q->vm->cfg->start_stopped)
@@ -466,6 +470,9 @@ static void cmd_query_vnc(struct qmp_req *r) { req_return(r, gen_vnc); }
 static void cmd_query_version(struct qmp_req *r) { req_return(r, gen_version); }
 static void cmd_query_commands(struct qmp_req *r) { req_return(r, gen_commands); }
 
+static void send_event(struct qmp *q, const char *event,
+                       void (*data)(yajl_gen g, const void *ctx), const void *ctx);
+
 static void cmd_stop(struct qmp_req *r)
 {
     struct qmp *q = r->c->q;
@@ -477,10 +484,20 @@ static void cmd_stop(struct qmp_req *r)
 static void cmd_cont(struct qmp_req *r)
 {
     struct qmp *q = r->c->q;
+    int io_error = q->vm->io_error || q->vm->kept;
     if (!q->vm->running && q->ops && q->ops->cont)
         q->ops->cont(q->opaque);
     q->vm->running = 1;
     q->launched = 1; /* a guest in S3 stays "suspended" until system_wakeup (QEMU >= 9) */
+    if (io_error) {
+        /* retry the requests the stop policy kept (dm/vm.h); one that fails again stops the
+         * guest again (run state io-error, STOP) */
+        vm_io_resume(q->vm, r->c->libxl);
+        if (q->vm->io_error)
+            q->vm->running = 0;
+        else
+            send_event(q, "RESUME", NULL, NULL);
+    }
 }
 
 static void cmd_quit(struct qmp_req *r)
@@ -938,8 +955,6 @@ static void cmd_device_del(struct qmp_req *r)
     req_error(r, "DeviceNotFound", "Device '%s' not found", id);
 }
 
-static void send_event(struct qmp *q, const char *event,
-                       void (*data)(yajl_gen g, const void *ctx), const void *ctx);
 
 static void cmd_system_wakeup(struct qmp_req *r)
 {
@@ -1861,6 +1876,7 @@ static void on_accept(void *opaque, uint32_t events)
     }
     c->q = q;
     c->fd = fd;
+    c->libxl = !strcmp(l->id, "libxl-cmd");
     if (loop_add_fd(q->loop, fd, EPOLLIN, on_conn, c) < 0) {
         close(fd);
         free(c);
@@ -2049,6 +2065,61 @@ static void send_event(struct qmp *q, const char *event,
         yajl_gen_map_close(g);
         send_gen(c, g);
     }
+}
+
+struct io_error_ev {
+    const char *device, *node, *op, *action, *reason;
+    int nospace;
+};
+
+static void gen_io_error(yajl_gen g, const void *ctx)
+{
+    const struct io_error_ev *e = ctx;
+    yajl_gen_map_open(g);
+    gkv_str(g, "device", e->device);
+    gkv_str(g, "node-name", e->node);
+    gkv_str(g, "operation", e->op);
+    gkv_str(g, "action", e->action);
+    gkv_bool(g, "nospace", e->nospace);
+    gkv_str(g, "reason", e->reason);
+    yajl_gen_map_close(g);
+}
+
+/* At most this many BLOCK_IO_ERROR events with action report or ignore per window (a guest
+ * can repeat a failing read in a loop); those with stop always go (the guest is paused). */
+#define IOERR_EV_BURST 10
+#define IOERR_EV_WINDOW_MS 5000
+
+void qmp_block_io_error(struct qmp *q, const char *device, int op, enum blk_action action,
+                        int err)
+{
+    if (!q)
+        return;
+    if (action != BLK_ACT_STOP) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        if (now - q->ioerr_rl.window_start_ms >= IOERR_EV_WINDOW_MS) {
+            if (q->ioerr_rl.dropped)
+                log_warn("QMP: %u BLOCK_IO_ERROR events not sent (rate limit)",
+                         q->ioerr_rl.dropped);
+            q->ioerr_rl.window_start_ms = now;
+            q->ioerr_rl.sent = q->ioerr_rl.dropped = 0;
+        }
+        if (q->ioerr_rl.sent >= IOERR_EV_BURST) {
+            q->ioerr_rl.dropped++;
+            return;
+        }
+        q->ioerr_rl.sent++;
+    }
+    /* QEMU: device is the block backend's name, node-name its node's; hvmd has no block
+     * graph, so both name the drive */
+    struct io_error_ev e = { device ? device : "", device ? device : "",
+                             op == BLK_READ ? "read" : "write", blk_action_name(action),
+                             strerror(err < 0 ? -err : err), err == -ENOSPC };
+    send_event(q, "BLOCK_IO_ERROR", gen_io_error, &e);
+    if (action == BLK_ACT_STOP && !q->vm->io_error)
+        send_event(q, "STOP", NULL, NULL); /* the device stops the guest next (dm/vm.h) */
 }
 
 struct tray_moved {

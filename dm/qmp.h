@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include "dm/block.h"
 #include "dm/util.h"
 
 struct config;
@@ -64,6 +65,13 @@ int qmp_block_register(struct qmp *q, const struct qmp_block_ops *ops, void *opa
 void qmp_block_unregister(struct qmp *q, void *opaque);
 /* The event DEVICE_TRAY_MOVED to every client (Q may be NULL: nothing). */
 void qmp_tray_moved(struct qmp *q, const char *device, int open);
+/* The event BLOCK_IO_ERROR, as QEMU sends it: DEVICE's request of OP (enum blk_op: "read",
+ * or "write" for writes and flushes) failed with ERR (a negative errno; "nospace" if ENOSPC)
+ * and the policy took ACTION. Those with action report or ignore are rate-limited; with stop,
+ * STOP follows if the guest is not stopped yet (the caller then calls vm_io_stop). Q NULL:
+ * nothing. */
+void qmp_block_io_error(struct qmp *q, const char *device, int op, enum blk_action action,
+                        int err);
 /* Open PATH for a device, as QEMU does: "/dev/fdset/N" is a duplicate of a descriptor that
  * add-fd put in set N with the access mode FLAGS asks for; anything else is opened, unless
  * the process is in the seccomp sandbox (which allows no open): then -EPERM, ERR saying so.

@@ -42,6 +42,7 @@ static const char *const allowed[] = {
     "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
     "preadv2", "pwritev2", "eventfd2",
     "close", "fcntl", "fstat", "newfstatat", "lseek", "dup", "fdatasync", "fsync",
+    "fallocate", /* qdisk's discard: a hole punched in the image (dm/block.c) */
     /* (ioctl: only the requests in ioctls[] below) */
     /* QMP: accept a connection, file descriptors with SCM_RIGHTS (add-fd); xenstore's
      * connection, made before the filter */
@@ -83,6 +84,7 @@ static const struct {
     { _IOC(_IOC_NONE, 'G', 8, 16), "IOCTL_GNTDEV_GRANT_COPY" },      /* data to and from it */
     { TCGETS, "TCGETS" },               /* isatty, tcgetattr (stdio, ptys) */
     { BLKGETSIZE64, "BLKGETSIZE64" },   /* a block device taken by QMP add-fd + change-medium */
+    { BLKDISCARD, "BLKDISCARD" },       /* qdisk's discard on a block device (dm/block.c) */
 };
 
 unsigned sandbox_ioctl_count(void)

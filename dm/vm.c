@@ -100,3 +100,79 @@ void vm_del_chardev(struct vm *vm, struct chardev *c)
             return;
         }
 }
+
+/* ---- host I/O errors with the stop policy ---- */
+
+static int hv_pause(struct vm *vm, int on)
+{
+    int r = vm->hv.ops->pause ? vm->hv.ops->pause(vm->hv.be, on) : -ENOSYS;
+    if (r < 0)
+        log_err("%s the domain for a host I/O error: %s", on ? "pausing" : "unpausing",
+                strerror(-r));
+    return r;
+}
+
+void vm_io_stop(struct vm *vm, struct vm_kept *k)
+{
+    if (!k->listed) {
+        struct vm_kept **p = &vm->kept;
+        while (*p)
+            p = &(*p)->next;
+        k->next = NULL;
+        *p = k;
+        k->listed = 1;
+    }
+    if (!vm->io_error) {
+        vm->io_error = 1;
+        vm->running = 0;
+        log_warn("host I/O error: the guest is paused until QMP cont (xl unpause) retries "
+                 "the request");
+    }
+    if (!vm->io_paused && hv_pause(vm, 1) == 0)
+        vm->io_paused = 1;
+}
+
+void vm_io_forget(struct vm *vm, struct vm_kept *k)
+{
+    if (!k->listed)
+        return;
+    for (struct vm_kept **p = &vm->kept; *p; p = &(*p)->next) {
+        if (*p == k) {
+            *p = k->next;
+            break;
+        }
+    }
+    k->next = NULL;
+    k->listed = 0;
+}
+
+void vm_io_resume(struct vm *vm, int handover)
+{
+    unsigned n = 0;
+    if (!vm->io_error && !vm->kept)
+        return;
+    for (struct vm_kept *k = vm->kept; k; k = k->next)
+        n++;
+    vm->io_error = 0;
+    /* the requests kept now, oldest first; one that stops again goes to the end */
+    while (n-- && vm->kept) {
+        struct vm_kept *k = vm->kept;
+        vm->kept = k->next;
+        k->next = NULL;
+        k->listed = 0;
+        k->retry(k);
+    }
+    if (vm->io_error) {
+        /* stopped again: the domain stays paused; libxl's unpause after this cont takes
+         * one pause, so hvmd adds one */
+        if (handover && vm->io_paused)
+            hv_pause(vm, 1);
+        return;
+    }
+    log_info("the kept requests were retried: the guest runs again");
+    if (vm->io_paused) {
+        if (!handover)
+            hv_pause(vm, 0);
+        vm->io_paused = 0;
+    }
+}

@@ -39,6 +39,14 @@ struct ioreq_stats {
     uint64_t bad;         /* malformed requests refused */
 };
 
+/* A medium request a device keeps under the stop policy (see vm_io_stop). The device embeds
+ * it and sets RETRY. */
+struct vm_kept {
+    void (*retry)(struct vm_kept *k); /* submit the kept request again (it may stop again) */
+    struct vm_kept *next;
+    int listed;
+};
+
 struct vm_hook {
     void (*fn)(void *opaque, unsigned arg);
     void *opaque;
@@ -69,6 +77,10 @@ struct vm {
     struct input *input;         /* keyboard and pointer routing (dm/input.h) */
     struct net *nets;            /* network backends from -netdev (dm/net.h), a list */
     struct pvhost *pv;           /* xenstore, event channels, grants for PV backends (or NULL) */
+    /* host I/O errors with the stop policy (vm_io_stop) */
+    int io_error;                /* QMP's run state is "io-error" until cont */
+    int io_paused;               /* hvmd holds one pause of the domain for it */
+    struct vm_kept *kept;        /* requests waiting for cont, oldest first */
 };
 
 /* Set up VM's bus, PCI bus, memory (RAM [0, lowmem_end) and [4 GiB, highmem_end)) and IRQs.
@@ -83,6 +95,23 @@ void vm_shutdown(struct vm *vm, enum hv_shutdown reason);
 /* FN(OPAQUE, mask) runs when a guest driver asks the platform device to unplug devices. */
 int vm_on_unplug(struct vm *vm, void (*fn)(void *opaque, unsigned mask), void *opaque) WUR;
 void vm_unplug(struct vm *vm, unsigned mask);
+
+/* ---- host I/O errors with the stop policy (dm/block.h: werror / rerror = stop | enospc) ----
+ * A device whose medium request failed with BLK_ACT_STOP does not complete it to the guest: it
+ * keeps it (the request, its buffer, the guest-visible busy state) in K and calls vm_io_stop.
+ * The domain is paused (hv pause: hvmd holds one pause however many requests are kept), QMP's
+ * run state becomes "io-error" (query-status running false); the device sent BLOCK_IO_ERROR and
+ * STOP before (dm/qmp.h qmp_block_io_error). The guest sees nothing: its vCPUs stop with the request still busy.
+ * vm_io_resume (QMP cont) retries the kept requests, oldest first, while the domain is still
+ * paused; a retry that fails again with STOP is kept again. Then, if nothing is kept:
+ * HANDOVER 0 hvmd unpauses the domain; HANDOVER 1 (the cont came on libxl's own QMP socket:
+ * that is `xl unpause`, which sends cont and then unpauses the domain itself) hvmd leaves its
+ * pause for libxl's unpause to undo. If a retry stopped again, the domain stays paused (with
+ * HANDOVER, hvmd pauses once more for libxl's unpause to take). vm_io_forget drops K (the
+ * device was reset, unplugged, freed, its medium ejected): it is not retried. */
+void vm_io_stop(struct vm *vm, struct vm_kept *k);
+void vm_io_forget(struct vm *vm, struct vm_kept *k);
+void vm_io_resume(struct vm *vm, int handover);
 
 /* List C among the guest's character devices (QMP query-chardev), or take it off. */
 int vm_add_chardev(struct vm *vm, struct chardev *c) WUR;

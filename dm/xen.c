@@ -55,11 +55,12 @@ struct xen {
  * Three things hvmd asks of Xen are hypercalls, not dm_ops: the vCPUs' state
  * (XEN_DOMCTL_getvcpuinfo, for QMP query-cpus-fast), HVM_PARAM_ACPI_S_STATE (HVMOP_set_param,
  * for S3 and system_wakeup) and the power button (XEN_DOMCTL_sendtrigger, for
- * system_powerdown). They go through libxenctrl's IOCTL_PRIVCMD_HYPERCALL, which the sandbox
+ * system_powerdown), and pausing the domain (XEN_DOMCTL_pausedomain / unpausedomain, for the
+ * stop policy on host I/O errors). They go through libxenctrl's IOCTL_PRIVCMD_HYPERCALL, which the sandbox
  * refuses (allowing it would allow every hypercall). So a child forked at xen_open, before
  * anything else is opened and before the sandbox, does them for this one domain, on request
  * over a socket pair, and nothing else; it ends when hvmd's end closes (or hvmd dies). */
-enum { H_VCPUS = 1, H_S_STATE = 2, H_POWER = 3, H_POPULATE = 4 };
+enum { H_VCPUS = 1, H_S_STATE = 2, H_POWER = 3, H_POPULATE = 4, H_PAUSE = 5 };
 struct helper_req {
     uint32_t op, arg;
     uint64_t gfn;                   /* H_POPULATE: ARG pages from GFN on */
@@ -106,6 +107,10 @@ static void helper_serve(int fd, uint32_t domid)
                             ? (errno ? -errno : -EIO) : 0;
                 free(pfns);
             }
+        } else if (rq.op == H_PAUSE && rq.arg <= 1) {
+            /* a host I/O error with the stop policy: the guest waits for cont (dm/vm.h) */
+            int r = rq.arg ? xc_domain_pause(xch, domid) : xc_domain_unpause(xch, domid);
+            rp.rc = r < 0 ? (errno ? -errno : -EIO) : 0;
         } else if (rq.op == H_POWER) {
             rp.rc = xc_domain_send_trigger(xch, domid, XEN_DOMCTL_SENDTRIGGER_POWER, 0) < 0
                         ? (errno ? -errno : -EIO) : 0;
@@ -180,6 +185,8 @@ static int x_map_range(void *be, enum hv_space space, uint64_t start, uint64_t e
 {
     struct xen *x = be;
     int r;
+    if (!x->have_server)
+        return 0; /* -machine xenpv: nothing is routed to a device model (the empty PCI bus) */
     if (space == HV_PCI)
         r = xendevicemodel_map_pcidev_to_ioreq_server(x->dmod, (domid_t)x->domid, x->id,
                                                       (uint16_t)(start >> 16),
@@ -195,7 +202,7 @@ static int x_unmap_range(void *be, enum hv_space space, uint64_t start, uint64_t
 {
     struct xen *x = be;
     int r;
-    if (x->dead)
+    if (x->dead || !x->have_server)
         return 0;
     if (space == HV_PCI)
         r = xendevicemodel_unmap_pcidev_from_ioreq_server(x->dmod, (domid_t)x->domid, x->id,
@@ -289,6 +296,12 @@ static int x_power_button(void *be)
 {
     struct helper_rep rp;
     return helper_call(be, H_POWER, 0, &rp);
+}
+
+static int x_pause(void *be, int on)
+{
+    struct helper_rep rp;
+    return helper_call(be, H_PAUSE, on ? 1 : 0, &rp);
 }
 
 static int x_vram_alloc(void *be, uint64_t gfn, size_t n, void **addr)
@@ -393,6 +406,8 @@ int xen_attach(struct xen *x, struct vm *vm, struct loop *loop)
 
 int xen_set_enabled(struct xen *x, int enabled)
 {
+    if (!x->have_server)
+        return 0; /* -machine xenpv: nothing to enable */
     return err_of(xendevicemodel_set_ioreq_server_state(x->dmod, (domid_t)x->domid, x->id, enabled));
 }
 
@@ -554,4 +569,28 @@ struct xen *xen_open(uint32_t domid, char *err, size_t errlen)
 fail:
     xen_close(x);
     return NULL;
+}
+
+struct xen *xen_open_pv(uint32_t domid, char *err, size_t errlen)
+{
+    struct xen *x = calloc(1, sizeof(*x));
+    if (!x) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    x->domid = domid;
+    x->hv.ops = &xen_ops;
+    x->hv.be = x;
+    x->helper_fd = -1;
+    x->dmod = xendevicemodel_open(NULL, 0);
+    x->fmem = xenforeignmemory_open(NULL, 0);
+    if (!x->dmod || !x->fmem) {
+        snprintf(err, errlen, "opening Xen's device model and foreign memory interfaces: %s (is "
+                 "this dom0, with xen-privcmd loaded?)", strerror(errno));
+        xen_close(x);
+        return NULL;
+    }
+    x->nr_vcpus = 1; /* (DM ops do not apply to a PV domain; nothing asks for more) */
+    log_info("domain %u: -machine xenpv: PV backends only, no ioreq server", domid);
+    return x;
 }

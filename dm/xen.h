@@ -19,6 +19,10 @@ struct xen;
  * pages, enable it and bind its event channels. No range is routed to it yet, so no request
  * arrives before xen_attach. NULL with ERR set on failure (nothing left behind). */
 struct xen *xen_open(uint32_t domid, char *err, size_t errlen);
+/* For -machine xenpv (a PV or PVH guest: no ioreq server, no emulated devices, PV backends
+ * only): the device model and foreign memory handles, nothing created for the domain;
+ * xen_attach is not called, xen_set_enabled does nothing. */
+struct xen *xen_open_pv(uint32_t domid, char *err, size_t errlen);
 const struct hv *xen_hv(struct xen *x);
 unsigned xen_vcpus(const struct xen *x);
 /* Start serving VM's requests from LOOP. */

@@ -14,6 +14,7 @@
  * Guest-controlled loops are bounded: PIO moves at most what the current DRQ block holds, and
  * a DMA pass ends when the controller's scatter list does (its own bound). */
 #include "devices/ide/drive.h"
+#include "dm/qmp.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -109,14 +110,55 @@ static void clear_irq(struct ide_bus *b)
 
 static void io_done(struct blk_req *req, int ret);
 
+/* A request kept by the stop policy goes unretried (its command is being abandoned). */
+static void kept_drop(struct ide_drive *d)
+{
+    if (!d->io_kept)
+        return;
+    if (d->bus->vm)
+        vm_io_forget(d->bus->vm, &d->kept);
+    d->io_kept = 0;
+    d->io_busy = 0;
+}
+
 /* Wait for the medium request in flight, if any, and make sure its completion changes
  * nothing (the transfer it belonged to is being abandoned). */
 static void io_quiesce(struct ide_drive *d)
 {
     d->gen++;
+    kept_drop(d);
     if (d->io_busy && d->blk)
         blk_drain(d->blk);
     d->io_busy = 0;
+}
+
+/* The host failed D->req with RET (< 0). What the medium's policy says: 1 the request is kept
+ * (stop: the guest is paused, the request retried at cont), 0 CONT runs with *RET (report:
+ * the error; ignore: the request's success). */
+static int io_host_error(struct ide_drive *d, int *ret)
+{
+    struct vm *vm = d->bus->vm;
+    enum blk_action a = blk_error_action(d->blk, d->req.op, *ret);
+    if (a == BLK_ACT_STOP && !vm)
+        a = BLK_ACT_REPORT; /* nobody to pause (tests without a machine) */
+    if (a == BLK_ACT_STOP && d->retried && d->req.op == BLK_FLUSH)
+        a = BLK_ACT_REPORT; /* a failed flush stays failed (block.h): no cont can mend it, so
+                               the second failure goes to the guest instead of pausing it for
+                               good */
+    if (vm)
+        qmp_block_io_error(vm->qmp, d->id[0] ? d->id : d->qname, d->req.op, a, *ret);
+    if (a == BLK_ACT_IGNORE) {
+        *ret = d->req.op == BLK_FLUSH ? 0 : (int)d->req.len;
+        return 0;
+    }
+    if (a == BLK_ACT_REPORT)
+        return 0;
+    d->io_kept = 1;
+    d->kept_err = *ret;
+    d->io_busy = 1;
+    d->status = (uint8_t)((d->status | ST_BSY) & ~ST_DRQ);
+    vm_io_stop(vm, &d->kept);
+    return 1;
 }
 
 /* The transfer is over; DONE: a DMA transfer moved its last byte. */
@@ -140,11 +182,17 @@ static int io_submit_req(struct ide_drive *d, ide_io_fn *cont)
     d->io_gen = d->gen;
     int r = blk_submit(d->blk, &d->req);
     if (r == 1) {
+        int ret = d->req.ret;
         d->bus->st->sync_io++;
-        cont(d, d->req.ret);
+        int kept = ret < 0 && io_host_error(d, &ret);
+        d->retried = 0;
+        if (kept)
+            return 0; /* BSY until cont */
+        cont(d, ret);
         return 1;
     }
     if (r < 0) {
+        d->retried = 0;
         cont(d, r);
         return 1;
     }
@@ -161,12 +209,41 @@ static void io_done(struct blk_req *req, int ret)
     struct ide_drive *d = req->opaque;
     d->io_busy = 0;
     if (d->io_gen != d->gen) {
+        d->retried = 0;
         if (d->reset_pending)
             finish_reset(d);
         return;
     }
+    int kept = ret < 0 && io_host_error(d, &ret);
+    d->retried = 0;
+    if (kept)
+        return; /* BSY until cont */
     d->status &= (uint8_t)~ST_BSY;
     d->io_cont(d, ret);
+}
+
+/* QMP cont: submit the kept request again, as it was (the buffer still holds a write's data;
+ * the guest was paused all along). */
+static void kept_retry(struct vm_kept *k)
+{
+    struct ide_drive *d = container_of(k, struct ide_drive, kept);
+    if (!d->io_kept)
+        return;
+    d->io_kept = 0;
+    d->io_busy = 0;
+    d->retried = 1;
+    d->status &= (uint8_t)~ST_BSY;
+    io_submit_req(d, d->io_cont);
+}
+
+/* A snapshot is taken while a request is kept: the request ends now with its error, as the
+ * report policy would have ended it (a stream holds no request in flight). */
+static void kept_give_up(struct ide_drive *d)
+{
+    int err = d->kept_err;
+    kept_drop(d);
+    d->status &= (uint8_t)~ST_BSY;
+    d->io_cont(d, err);
 }
 
 static void xfer_fail(struct ide_drive *d, int err)
@@ -519,6 +596,7 @@ static void reset_drive(struct ide_drive *d)
 {
     if (d->kind == IDE_NONE)
         return;
+    kept_drop(d);
     int busy = d->io_busy;
     d->gen++;
     xfer_stop(d, 0);
@@ -539,6 +617,7 @@ static void srst_begin(struct ide_bus *b)
         if (d->kind == IDE_NONE)
             continue;
         d->gen++;
+        kept_drop(d);
         xfer_stop(d, 0);
         d->status = ST_BSY;
     }
@@ -744,6 +823,9 @@ int ide_drive_init(struct ide_bus *b, unsigned unit, const struct ide_drive_conf
     d->blk = conf->blk;
     if (conf->id)
         snprintf(d->id, sizeof(d->id), "%s", conf->id);
+    snprintf(d->qname, sizeof(d->qname), "ide%u-%s%u", (pos / 2) % 10,
+             d->kind == IDE_CD ? "cd" : "hd", pos % 2);
+    d->kept.retry = kept_retry;
     snprintf(d->serial, sizeof(d->serial), "%s", serial);
     if (d->kind == IDE_NONE) {
         if (d->blk) {
@@ -814,6 +896,8 @@ static void drive_save(struct ide_drive *d, struct snap_writer *w)
 {
     const struct ide_xfer *x = &d->x;
     /* nothing in flight in a stream: the medium request completes first (as time passes) */
+    if (d->io_kept)
+        kept_give_up(d);
     while (d->io_busy && d->blk)
         blk_drain(d->blk);
     snap_put_u8(w, "kind", (uint8_t)d->kind);
@@ -1016,6 +1100,8 @@ void ide_bus_commit(struct ide_bus *b, const struct ide_bus *t)
         d->buf = buf;
         d->gen = gen;
         d->io_busy = d->reset_pending = d->dma_running = 0;
+        d->io_kept = 0;
+        d->kept = (struct vm_kept){ .retry = kept_retry };
     }
     b->cur = t->cur;
     b->devctl = t->devctl;

@@ -14,6 +14,7 @@
 #include "dm/log.h"
 #include "dm/snapshot.h"
 #include "dm/util.h"
+#include "dm/vm.h"
 
 enum ide_kind { IDE_NONE = 0, IDE_DISK, IDE_CD };
 
@@ -123,6 +124,13 @@ struct ide_drive {
     struct blk_req req;
     ide_io_fn *io_cont;     /* what to do when req completes */
     int io_busy;
+    /* req failed and the medium's policy (werror / rerror) said stop: it is kept, status
+     * BSY, the guest paused (dm/vm.h), until QMP cont retries it */
+    int io_kept;
+    int kept_err;           /* its error, for a snapshot taken meanwhile */
+    int retried;            /* req is a kept request submitted again */
+    struct vm_kept kept;
+    char qname[16];         /* QEMU's name for the drive ("ide0-hd0"): events when id is "" */
     unsigned gen, io_gen;   /* a completion for an older generation is dropped */
     int reset_pending;      /* SRST / DEVICE RESET waits for io_busy to clear */
     int dma_running;        /* ide_dma_run is on the stack */
@@ -151,6 +159,7 @@ struct ide_bus {
     void *ctrl;
     struct ide_stats *st;
     struct ratelimit *rl;
+    struct vm *vm;          /* for the stop policy and QMP events (NULL: report only) */
 };
 
 /* ---- for controllers ---- */

@@ -66,9 +66,18 @@ void ide_set_tray_cb(struct piix_ide *s, ide_tray_fn *fn, void *opaque)
 
 /* What -drive may say: libxl's keys, and readonly / id / aio. */
 static const char *const drive_keys[] = { "file", "if", "index", "media", "format", "cache",
-                                          "readonly", "id", "aio" };
+                                          "readonly", "id", "aio", "werror", "rerror" };
 
-static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
+/* The default policy for writes (WRITE) or reads: hvmd's -io-error, else report. */
+static enum blk_policy cfg_policy(const struct vm *vm, int write)
+{
+    if (!vm->cfg)
+        return BLK_POLICY_REPORT;
+    return (enum blk_policy)(write ? vm->cfg->werror : vm->cfg->rerror);
+}
+
+static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out,
+                      enum blk_policy *werror_out, enum blk_policy *rerror_out)
 {
     const struct cfg_opt *o = p->drive;
     const char *cache_s = cfg_get(o, "cache"), *aio = cfg_get(o, "aio");
@@ -90,6 +99,14 @@ static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
                 "unsafe", o->raw, cache_s);
         return -EINVAL;
     }
+    enum blk_policy werror = cfg_policy(vm, 1), rerror = cfg_policy(vm, 0);
+    const char *we = cfg_get(o, "werror"), *re = cfg_get(o, "rerror");
+    if ((we && blk_parse_policy(we, &werror) < 0) || (re && blk_parse_policy(re, &rerror) < 0)) {
+        log_err("-drive %s: werror= and rerror= take report, ignore, stop or enospc", o->raw);
+        return -EINVAL;
+    }
+    *werror_out = werror;
+    *rerror_out = rerror;
     if (aio && strcmp(aio, "native") && strcmp(aio, "threads")) {
         log_err("-drive %s: aio=%s: hvmd knows native and threads (it uses libaio either way)",
                 o->raw, aio);
@@ -101,7 +118,8 @@ static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
         log_err("-drive %s: a disk needs file=", o->raw);
         return -EINVAL;
     }
-    struct blk_opts bo = { .path = p->file, .fd = -1, .readonly = p->readonly, .cache = cache };
+    struct blk_opts bo = { .path = p->file, .fd = -1, .readonly = p->readonly, .cache = cache,
+                           .werror = werror, .rerror = rerror };
     if (!strncmp(p->file, "/dev/fdset/", 11)) {
         bo.fd = qmp_open(vm->qmp, p->file, p->readonly ? O_RDONLY : O_RDWR, err, sizeof(err));
         if (bo.fd < 0) {
@@ -114,10 +132,11 @@ static int open_drive(struct vm *vm, const struct cfg_ide *p, struct blk **out)
         log_err("-drive %s: %s", o->raw, err);
         return r;
     }
-    log_info("ide: %s: %s, %llu bytes, %s%s", p->file,
+    log_info("ide: %s: %s, %llu bytes, %s%s; werror=%s, rerror=%s", p->file,
              p->media == CFG_MEDIA_CDROM ? "CD-ROM" : "disk",
              (unsigned long long)blk_size(*out), blk_readonly(*out) ? "read-only, " : "",
-             blk_direct(*out) ? "O_DIRECT + libaio" : "page cache");
+             blk_direct(*out) ? "O_DIRECT + libaio" : "page cache", blk_policy_name(werror),
+             blk_policy_name(rerror));
     return 0;
 }
 
@@ -143,6 +162,7 @@ struct ide_dev {
     struct vm *vm;
     struct piix_ide *ide;
     int qmp_cmd;                /* inside a QMP command: its moves are reported at once */
+    enum blk_policy rerror[4];  /* a CD-ROM's read policy, for the media QMP puts in */
     struct tray_ev ev[4];
     struct loop_timer *ev_timer;
 };
@@ -254,6 +274,9 @@ static int qmp_change_medium(void *opaque, const char *id, const char *file, int
 {
     struct ide_dev *s = opaque;
     struct blk_opts bo = { .path = file, .fd = fd, .readonly = 1 };
+    for (unsigned i = 0; i < 4; i++)
+        if (!strcmp(piix_ide_drive(s->ide, i)->id, id))
+            bo.rerror = s->rerror[i]; /* the drive's, as its -drive said */
     struct blk *b;
     int r = blk_open(&b, s->vm->loop, &bo, err, errlen);
     if (r < 0)
@@ -319,6 +342,7 @@ static int dev_ide_create(struct vm *vm, void **state)
     struct config *cfg = vm->cfg;
     struct cfg_ide pos[4];
     struct ide_drive_conf conf[4];
+    enum blk_policy werror[4] = { 0 }, rerror[4] = { 0 };
     struct ide_dev *s;
     char err[300];
     int r;
@@ -333,7 +357,7 @@ static int dev_ide_create(struct vm *vm, void **state)
     for (unsigned i = 0; i < 4; i++) {
         if (pos[i].media == CFG_MEDIA_NONE)
             continue;
-        r = open_drive(vm, &pos[i], &conf[i].blk);
+        r = open_drive(vm, &pos[i], &conf[i].blk, &werror[i], &rerror[i]);
         if (r < 0)
             goto fail;
         conf[i].kind = pos[i].media == CFG_MEDIA_CDROM ? IDE_CD : IDE_DISK;
@@ -345,6 +369,7 @@ static int dev_ide_create(struct vm *vm, void **state)
         goto fail;
     }
     s->vm = vm;
+    memcpy(s->rerror, rerror, sizeof(rerror));
     r = piix_ide_new(vm, conf, &s->ide, err, sizeof(err));
     if (r < 0) {
         log_err("%s", err);

@@ -483,6 +483,7 @@ int piix_ide_new(struct vm *vm, const struct ide_drive_conf conf[4], struct piix
         s->ch[c].s = s;
         s->ch[c].idx = c;
         ide_bus_init(&s->ch[c].bus, bus_name[c], &piix_ctrl_ops, &s->ch[c], &s->st, &s->rl);
+        s->ch[c].bus.vm = vm;
     }
     /* every position before touching the bus; after a refusal the rest of the media close */
     r = 0;

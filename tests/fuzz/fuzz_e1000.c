@@ -31,57 +31,12 @@
 #include "dm/net.h"
 #include "dm/snapshot.h"
 #include "tests/lib/fakexen.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #define RAM (2u << 20)
 #define BAR0 0xf0000000ull
 #define IOBASE 0xc000
 #define DEVFN PCI_DEVFN(4, 0)
-
-static void quiet(void *opaque, enum log_level level, const char *line)
-{
-    (void)opaque;
-    (void)level;
-    (void)line;
-}
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static int take(struct in *in, void *out, size_t len)
-{
-    if (in->n < len)
-        return 0;
-    memcpy(out, in->p, len);
-    in->p += len;
-    in->n -= len;
-    return 1;
-}
-
-static void drain(int fd)
-{
-    static uint8_t buf[NET_MAX_FRAME];
-    for (int i = 0; i < 4096 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0; i++)
-        ;
-}
-
-static void save_load(struct machine *m, uint8_t flip_at, uint8_t flip)
-{
-    struct snap_writer w;
-    struct snap_reader r;
-    snap_writer_init(&w);
-    if (machine_save(m, &w) == 0) {
-        snap_reader_init(&r, w.buf, w.len);
-        (void)machine_load(m, &r);
-        if (w.len) {
-            w.buf[(size_t)flip_at * 131 % w.len] ^= flip ? flip : 1;
-            snap_reader_init(&r, w.buf, w.len);
-            (void)machine_load(m, &r);
-        }
-    }
-    snap_writer_free(&w);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -93,9 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct machine m;
     char err[256];
     int sv[2];
-    struct in in = { data, size };
+    struct fuzz_in in = { data, size };
 
-    log_set_sink(quiet, NULL);
+    log_set_sink(fuzz_quiet, NULL);
     log_set_level(LOG_DEBUG);
     if (config_parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) < 0)
         return 0;
@@ -120,18 +75,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fx_cfg_write(fx, DEVFN, PCI_COMMAND, 2, 7);
 
     uint8_t op;
-    while (take(&in, &op, 1)) {
+    while (fuzz_take(&in, &op, 1)) {
         switch (op % 9) {
         case 0: {
             uint32_t off, val;
-            if (!take(&in, &off, 4) || !take(&in, &val, 4))
+            if (!fuzz_take(&in, &off, 4) || !fuzz_take(&in, &val, 4))
                 goto done;
             fx_mmio_write(fx, BAR0 + (off & 0x1fffc), 4, val);
             break;
         }
         case 1: {
             uint32_t off;
-            if (!take(&in, &off, 4))
+            if (!fuzz_take(&in, &off, 4))
                 goto done;
             fx_mmio_read(fx, BAR0 + (off & 0x1fffc), 4);
             break;
@@ -139,18 +94,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2: {
             uint32_t off;
             uint8_t len;
-            if (!take(&in, &off, 4) || !take(&in, &len, 1))
+            if (!fuzz_take(&in, &off, 4) || !fuzz_take(&in, &len, 1))
                 goto done;
             off %= RAM;
             if (len > RAM - off)
                 len = (uint8_t)(RAM - off);
-            if (!take(&in, fx->ram + off, len))
+            if (!fuzz_take(&in, fx->ram + off, len))
                 goto done;
             break;
         }
         case 3: {
             uint16_t len;
-            if (!take(&in, &len, 2))
+            if (!fuzz_take(&in, &len, 2))
                 goto done;
             len %= sizeof(frame);
             size_t have = in.n < len ? in.n : len;
@@ -166,12 +121,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 4:
             loop_run_once(fx->loop, 0);
-            drain(sv[1]);
+            fuzz_drain(sv[1]);
             break;
         case 5: {
             uint8_t kind;
             uint32_t off, val;
-            if (!take(&in, &kind, 1) || !take(&in, &off, 4) || !take(&in, &val, 4))
+            if (!fuzz_take(&in, &kind, 1) || !fuzz_take(&in, &off, 4) || !fuzz_take(&in, &val, 4))
                 goto done;
             unsigned sz = 1u << (kind & 3);
             if (kind & 8) {
@@ -196,24 +151,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 6: {
             uint8_t reg, sz;
             uint32_t val;
-            if (!take(&in, &reg, 1) || !take(&in, &sz, 1) || !take(&in, &val, 4))
+            if (!fuzz_take(&in, &reg, 1) || !fuzz_take(&in, &sz, 1) || !fuzz_take(&in, &val, 4))
                 goto done;
             fx_cfg_write(fx, DEVFN, reg, 1u << (sz % 3), val);
             break;
         }
         case 7: {
             uint8_t at, flip;
-            if (!take(&in, &at, 1) || !take(&in, &flip, 1))
+            if (!fuzz_take(&in, &at, 1) || !fuzz_take(&in, &flip, 1))
                 goto done;
-            save_load(&m, at, flip);
+            fuzz_save_load(&m, at, flip ? flip : 1);
             break;
         }
         case 8: {
             uint8_t which, lg;
             uint32_t base;
             uint16_t head, tail;
-            if (!take(&in, &which, 1) || !take(&in, &lg, 1) || !take(&in, &base, 4) ||
-                !take(&in, &head, 2) || !take(&in, &tail, 2))
+            if (!fuzz_take(&in, &which, 1) || !fuzz_take(&in, &lg, 1) || !fuzz_take(&in, &base, 4) ||
+                !fuzz_take(&in, &head, 2) || !fuzz_take(&in, &tail, 2))
                 goto done;
             unsigned r = (which & 1) ? 0x2800 : 0x3800;
             fx_mmio_write(fx, BAR0 + r, 4, base);
@@ -226,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 done:
-    drain(sv[1]);
+    fuzz_drain(sv[1]);
     machine_destroy(&m);
     close(sv[1]);
 out:

@@ -20,37 +20,16 @@
 #include "dm/log.h"
 #include "dm/machine.h"
 #include "tests/lib/fakexen.h"
-
-static void quiet(void *opaque, enum log_level level, const char *line)
-{
-    (void)opaque;
-    (void)level;
-    (void)line;
-}
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static int take(struct in *in, void *out, size_t len)
-{
-    if (in->n < len)
-        return 0;
-    memcpy(out, in->p, len);
-    in->p += len;
-    in->n -= len;
-    return 1;
-}
+#include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct machine m;
     char err[256];
-    struct in in = { data, size };
+    struct fuzz_in in = { data, size };
 
-    log_set_sink(quiet, NULL);
+    log_set_sink(fuzz_quiet, NULL);
     log_set_level(LOG_DEBUG);
     struct fakexen *fx = fx_new(1 << 20);
     if (!fx)
@@ -59,18 +38,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto out;
     struct vm *vm = fx_vm(fx);
     uint8_t op;
-    while (take(&in, &op, 1)) {
+    while (fuzz_take(&in, &op, 1)) {
         switch (op % 7) {
         case 0: {
             uint8_t port, v;
-            if (!take(&in, &port, 1) || !take(&in, &v, 1))
+            if (!fuzz_take(&in, &port, 1) || !fuzz_take(&in, &v, 1))
                 goto done;
             fx_out(fx, (port & 1) ? 0x64 : 0x60, 1, v);
             break;
         }
         case 1: {
             uint8_t port;
-            if (!take(&in, &port, 1))
+            if (!fuzz_take(&in, &port, 1))
                 goto done;
             fx_in(fx, (port & 1) ? 0x64 : 0x60, 1);
             break;
@@ -78,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2: {
             uint16_t code;
             uint8_t down;
-            if (!take(&in, &code, 2) || !take(&in, &down, 1))
+            if (!fuzz_take(&in, &code, 2) || !fuzz_take(&in, &down, 1))
                 goto done;
             input_key(vm, code, down & 1);
             break;
@@ -87,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int16_t dx, dy;
             int8_t dz;
             uint8_t b;
-            if (!take(&in, &dx, 2) || !take(&in, &dy, 2) || !take(&in, &dz, 1) || !take(&in, &b, 1))
+            if (!fuzz_take(&in, &dx, 2) || !fuzz_take(&in, &dy, 2) || !fuzz_take(&in, &dz, 1) || !fuzz_take(&in, &b, 1))
                 goto done;
             input_rel(vm, dx, dy, dz, b);
             break;
@@ -96,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint16_t x, y;
             int8_t dz;
             uint8_t b;
-            if (!take(&in, &x, 2) || !take(&in, &y, 2) || !take(&in, &dz, 1) || !take(&in, &b, 1))
+            if (!fuzz_take(&in, &x, 2) || !fuzz_take(&in, &y, 2) || !fuzz_take(&in, &dz, 1) || !fuzz_take(&in, &b, 1))
                 goto done;
             input_abs(vm, x, y, dz, b);
             break;

@@ -18,10 +18,21 @@
  * u16 gfn (modulo RAM's pages) becomes a hole (bit0 set) or RAM again (bit0 clear), then, if
  * bit1, Xen's INVALIDATE through the slot; the map cache meets holes between the DMA and rep
  * accesses around it. Opcodes 0xe0-0xef let time pass (the loop runs once: asynchronous
- * completions, timers such as the tray events').
+ * completions, timers such as the tray events'). Opcodes 0xd8-0xdf set pattern slot op & 7:
+ * u8 stride, u8 len (len % 64 + 1), then len bytes.
+ * Guest memory is filled on demand (tests/lib/fakexen.h fx_fill_*, as QEMU's generic-fuzz
+ * does): when a device reads guest RAM that the input did not write (record 4) and that was
+ * not filled or written before, it is filled first (with the patterns, or before any is set
+ * with the input's own bytes), so the descriptor rings
+ * and tables devices follow (IDE PRD tables, fw_cfg DMA descriptors, and their data) hold
+ * fuzzer-chosen bytes wherever the guest points the device.
+ * Opcodes 0xd0-0xd7: a frame arrives for NIC op & 1 (rtl8139, e1000): u8 len, len bytes.
  * The machine has an IDE disk (hda, cache=unsafe) and a CD-ROM (hdc) on memfd images, so the
  * guest reaches the drives' commands, DMA through the bus master (with bus mastering as the
- * input sets it) and the platform device's unplug in the middle of their transfers.
+ * input sets it) and the platform device's unplug in the middle of their transfers; the UHCI
+ * with a USB tablet (frame lists, TDs, QHs in guest memory), and an RTL8139C+ and an e1000
+ * on socket pairs (their descriptor rings in guest memory), their BARs placed as firmware
+ * would: the fill above is what gives those rings contents the input never wrote.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -29,36 +40,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "dm/config.h"
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/machine.h"
+#include "dm/net.h"
 #include "tests/lib/fakexen.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #define RAM (2u << 20)
-
-static void quiet(void *opaque, enum log_level level, const char *line)
-{
-    (void)opaque;
-    (void)level;
-    (void)line;
-}
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static int take(struct in *in, void *out, size_t len)
-{
-    if (in->n < len)
-        return 0;
-    memcpy(out, in->p, len);
-    in->p += len;
-    in->n -= len;
-    return 1;
-}
 
 /* An image in a memfd (made once, shared by every run), named by its /proc/self/fd path. */
 static void image(char *path, size_t len, uint64_t size, unsigned salt)
@@ -89,13 +81,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const char *const argv[] = { "-xen-domid", "1", "-m", "2", "-serial", "null",
                                  "-boot", "order=cdn", "-smp", "2,maxcpus=4",
-                                 "-drive", disk, "-drive", cd };
+                                 "-drive", disk, "-drive", cd, "-usb", "-usbdevice", "tablet",
+                                 "-device", "rtl8139,id=nic0,netdev=net0,mac=00:16:3e:00:00:01",
+                                 "-device",
+                                 "e1000,id=nic1,netdev=net1,mac=00:16:3e:00:00:02,romfile=",
+                                 "-L", "/nonexistent" };
+    int peer[2] = { -1, -1 };
     struct config cfg;
     struct machine m;
     char err[256];
-    struct in in = { data, size };
+    struct fuzz_in in = { data, size };
 
-    log_set_sink(quiet, NULL);
+    log_set_sink(fuzz_quiet, NULL);
     log_set_level(LOG_DEBUG);
     if (config_parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) < 0)
         return 0;
@@ -105,6 +102,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     fx->vm.cfg = &cfg;
+#ifndef FUZZ_IOREQ_NO_FILL /* (only to measure what the fill adds) */
+    fx_fill_enable(fx, 256u << 10);
+    fx_fill_source(fx, data, size);
+#endif
+    for (unsigned i = 0; i < 2; i++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+            abort();
+        if (!net_new_fd(&fx->vm, i ? "net1" : "net0", sv[0]))
+            abort();
+        peer[i] = sv[1];
+    }
     if (machine_create(&m, &fx->vm, err, sizeof(err)) < 0)
         goto out;
     /* firmware's usual set-up first, so BARs and the PM base decode */
@@ -115,16 +124,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fx_cfg_write(fx, PCI_DEVFN(3, 0), 0x04, 2, 7);
     fx_cfg_write(fx, PCI_DEVFN(1, 1), 0x20, 4, 0xc101); /* the IDE bus master at 0xc100 */
     fx_cfg_write(fx, PCI_DEVFN(1, 1), 0x04, 2, 5);
+    fx_cfg_write(fx, PCI_DEVFN(1, 2), 0x20, 4, 0xc201); /* UHCI at 0xc200 */
+    fx_cfg_write(fx, PCI_DEVFN(1, 2), 0x04, 2, 5);
+    fx_cfg_write(fx, PCI_DEVFN(4, 0), 0x10, 4, 0xc301); /* rtl8139: I/O 0xc300, MMIO */
+    fx_cfg_write(fx, PCI_DEVFN(4, 0), 0x14, 4, 0xf1000000);
+    fx_cfg_write(fx, PCI_DEVFN(4, 0), 0x04, 2, 7);
+    fx_cfg_write(fx, PCI_DEVFN(5, 0), 0x10, 4, 0xf2000000); /* e1000: MMIO, I/O 0xc400 */
+    fx_cfg_write(fx, PCI_DEVFN(5, 0), 0x14, 4, 0xc401);
+    fx_cfg_write(fx, PCI_DEVFN(5, 0), 0x04, 2, 7);
 
     uint8_t op;
-    while (take(&in, &op, 1)) {
+    while (fuzz_take(&in, &op, 1)) {
         if (op >= 0xe0 && op < 0xf0) {
             loop_run_once(fx->loop, 0);
             continue;
         }
+        if (op >= 0xd0 && op < 0xd8) {
+            static uint8_t frame[256];
+            uint8_t len;
+            if (!fuzz_take(&in, &len, 1) || !fuzz_take(&in, frame, len))
+                goto done;
+            if (send(peer[op & 1], frame, len ? len : 1, MSG_DONTWAIT) >= 0)
+                loop_run_once(fx->loop, 0);
+            continue;
+        }
+        if (op >= 0xd8 && op < 0xe0) {
+            uint8_t stride, len, pat[FX_FILL_PATTERN_MAX];
+            if (!fuzz_take(&in, &stride, 1) || !fuzz_take(&in, &len, 1))
+                goto done;
+            len = (uint8_t)(len % FX_FILL_PATTERN_MAX + 1);
+            if (!fuzz_take(&in, pat, len))
+                goto done;
+            fx_fill_pattern(fx, op & 7, pat, len, stride);
+            continue;
+        }
         if (op >= 0xf0) {
             uint16_t gfn;
-            if (!take(&in, &gfn, 2))
+            if (!fuzz_take(&in, &gfn, 2))
                 goto done;
             fx->hole[gfn % (RAM >> 12)] = op & 1;
             if (op & 2) {
@@ -136,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         switch (op % 8) {
         case 0: {
             ioreq_t req;
-            if (!take(&in, &req, sizeof(req)))
+            if (!fuzz_take(&in, &req, sizeof(req)))
                 goto done;
             ioreq_t *slot = &fx->iopage->vcpu_ioreq[0];
             *slot = req;
@@ -148,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint16_t port;
             uint8_t sz, dir;
             uint32_t val;
-            if (!take(&in, &port, 2) || !take(&in, &sz, 1) || !take(&in, &dir, 1) || !take(&in, &val, 4))
+            if (!fuzz_take(&in, &port, 2) || !fuzz_take(&in, &sz, 1) || !fuzz_take(&in, &dir, 1) || !fuzz_take(&in, &val, 4))
                 goto done;
             unsigned s = 1u << (sz % 3);
             if (dir & 1)
@@ -161,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t a;
             uint8_t sz, dir;
             uint64_t val;
-            if (!take(&in, &a, 4) || !take(&in, &sz, 1) || !take(&in, &dir, 1) || !take(&in, &val, 8))
+            if (!fuzz_take(&in, &a, 4) || !fuzz_take(&in, &sz, 1) || !fuzz_take(&in, &dir, 1) || !fuzz_take(&in, &val, 8))
                 goto done;
             unsigned s = 1u << (sz % 4);
             if (dir & 1)
@@ -173,8 +209,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3: {
             uint8_t devfn, reg, sz, dir;
             uint32_t val;
-            if (!take(&in, &devfn, 1) || !take(&in, &reg, 1) || !take(&in, &sz, 1) ||
-                !take(&in, &dir, 1) || !take(&in, &val, 4))
+            if (!fuzz_take(&in, &devfn, 1) || !fuzz_take(&in, &reg, 1) || !fuzz_take(&in, &sz, 1) ||
+                !fuzz_take(&in, &dir, 1) || !fuzz_take(&in, &val, 4))
                 goto done;
             unsigned s = 1u << (sz % 3);
             if (dir & 1)
@@ -186,18 +222,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4: {
             uint32_t off;
             uint8_t len;
-            if (!take(&in, &off, 4) || !take(&in, &len, 1))
+            if (!fuzz_take(&in, &off, 4) || !fuzz_take(&in, &len, 1))
                 goto done;
             off %= RAM;
             if (len > RAM - off)
                 len = (uint8_t)(RAM - off);
-            if (!take(&in, fx->ram + off, len))
+            if (!fuzz_take(&in, fx->ram + off, len))
                 goto done;
+            fx_fill_mark(fx, off, len);
             break;
         }
         case 5: {
             buffered_iopage_t *pg = fx->bufpage;
-            if (!take(&in, &pg->buf_ioreq[pg->write_pointer % IOREQ_BUFFER_SLOT_NUM], 8))
+            if (!fuzz_take(&in, &pg->buf_ioreq[pg->write_pointer % IOREQ_BUFFER_SLOT_NUM], 8))
                 goto done;
             pg->write_pointer++;
             fx_buffered_serve(fx);
@@ -206,7 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 6: {
             buffered_iopage_t *pg = fx->bufpage;
             uint32_t rd, wr;
-            if (!take(&in, &rd, 4) || !take(&in, &wr, 4))
+            if (!fuzz_take(&in, &rd, 4) || !fuzz_take(&in, &wr, 4))
                 goto done;
             pg->read_pointer = rd;
             pg->write_pointer = wr;
@@ -218,8 +255,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint16_t port, count;
             uint8_t sz, flags;
             uint32_t gpa;
-            if (!take(&in, &port, 2) || !take(&in, &sz, 1) || !take(&in, &count, 2) ||
-                !take(&in, &gpa, 4) || !take(&in, &flags, 1))
+            if (!fuzz_take(&in, &port, 2) || !fuzz_take(&in, &sz, 1) || !fuzz_take(&in, &count, 2) ||
+                !fuzz_take(&in, &gpa, 4) || !fuzz_take(&in, &flags, 1))
                 goto done;
             unsigned s = 1u << (sz % 3);
             uint32_t c = (uint32_t)(count % 4097);
@@ -234,6 +271,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 done:
     machine_destroy(&m);
 out:
+    for (unsigned i = 0; i < 2; i++)
+        if (peer[i] >= 0)
+            close(peer[i]);
     fx_free(fx);
     config_free(&cfg);
     return 0;

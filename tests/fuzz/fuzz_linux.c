@@ -16,15 +16,9 @@
 #include <string.h>
 #include "dm/log.h"
 #include "firmware/linux.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #define HDR_AT 0x1f0
-
-static void quiet(void *opaque, enum log_level level, const char *line)
-{
-    (void)opaque;
-    (void)level;
-    (void)line;
-}
 
 static void check(int ok)
 {
@@ -38,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char cmdline[256];
     struct linux_layout at;
 
-    log_set_sink(quiet, NULL);
+    log_set_sink(fuzz_quiet, NULL);
     if (size < 18)
         return 0;
     uint8_t flags = data[0];

@@ -24,13 +24,7 @@
 #include "dm/pci.h"
 #include "dm/qmp.h"
 #include "tests/lib/fakexen.h"
-
-static void quiet(void *opaque, enum log_level level, const char *line)
-{
-    (void)opaque;
-    (void)level;
-    (void)line;
-}
+#include "tests/fuzz/fuzz_util.h"
 
 static void discard(void *opaque, const char *data, size_t n)
 {
@@ -72,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                  "-device", "ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0" };
     struct config cfg;
 
-    log_set_sink(quiet, NULL);
+    log_set_sink(fuzz_quiet, NULL);
     if (size < 1)
         return 0;
     if (config_parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) < 0)

@@ -14,12 +14,12 @@
 #include "dm/log.h"
 #include "dm/machine.h"
 #include "tests/lib/fakexen.h"
+#include "tests/fuzz/fuzz_util.h"
 
 /* the configuration of tests/unit/test_snapshot.c, which writes the seeds */
 static const char *const argv[] = { "-xen-domid", "1", "-m", "16", "-serial", "null",
                                     "-serial", "none", "-serial", "null", "-smp", "2" };
 
-static void quiet(void *opaque, enum log_level level, const char *line) {}
 
 struct bed {
     struct fakexen *fx;
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct bed a;
     struct snap_reader r;
 
-    log_set_sink(quiet, NULL);
+    log_set_sink(fuzz_quiet, NULL);
     bed_up(&a);
     snap_reader_init(&r, data, size);
     if (machine_load(&a.m, &r) == 0) {

@@ -29,31 +29,10 @@
 #include "dm/machine.h"
 #include "dm/snapshot.h"
 #include "tests/lib/fakexen.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #define RAM (1u << 20)
 #define IO 0xc000
-
-static void quiet(void *opaque, enum log_level level, const char *line)
-{
-    (void)opaque;
-    (void)level;
-    (void)line;
-}
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static int take(struct in *in, void *out, size_t len)
-{
-    if (in->n < len)
-        return 0;
-    memcpy(out, in->p, len);
-    in->p += len;
-    in->n -= len;
-    return 1;
-}
 
 static void put32(struct fakexen *fx, uint32_t a, uint32_t v)
 {
@@ -68,9 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct config cfg;
     struct machine m;
     char err[256];
-    struct in in = { data, size };
+    struct fuzz_in in = { data, size };
 
-    log_set_sink(quiet, NULL);
+    log_set_sink(fuzz_quiet, NULL);
     log_set_level(LOG_DEBUG);
     if (config_parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) < 0)
         return 0;
@@ -95,12 +74,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fx_out(fx, IO + 0x10, 2, 0x0004);
 
     uint8_t op;
-    while (take(&in, &op, 1)) {
+    while (fuzz_take(&in, &op, 1)) {
         switch (op % 10) {
         case 0: {
             uint8_t off, sz;
             uint32_t val;
-            if (!take(&in, &off, 1) || !take(&in, &sz, 1) || !take(&in, &val, 4))
+            if (!fuzz_take(&in, &off, 1) || !fuzz_take(&in, &sz, 1) || !fuzz_take(&in, &val, 4))
                 goto done;
             unsigned s = 1u << (sz % 3);
             off = (uint8_t)((off % 32) & ~(s - 1));
@@ -109,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 1: {
             uint8_t off, sz;
-            if (!take(&in, &off, 1) || !take(&in, &sz, 1))
+            if (!fuzz_take(&in, &off, 1) || !fuzz_take(&in, &sz, 1))
                 goto done;
             unsigned s = 1u << (sz % 3);
             off = (uint8_t)((off % 32) & ~(s - 1));
@@ -119,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2: {
             uint16_t off;
             uint8_t len;
-            if (!take(&in, &off, 2) || !take(&in, &len, 1) || in.n < len)
+            if (!fuzz_take(&in, &off, 2) || !fuzz_take(&in, &len, 1) || in.n < len)
                 goto done;
             uint32_t a = ((uint32_t)off * 16u) % RAM;
             size_t n = MIN((size_t)len, (size_t)(RAM - a));
@@ -131,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3: {
             uint8_t slot;
             uint32_t w[4];
-            if (!take(&in, &slot, 1) || !take(&in, w, sizeof(w)))
+            if (!fuzz_take(&in, &slot, 1) || !fuzz_take(&in, w, sizeof(w)))
                 goto done;
             for (unsigned i = 0; i < 4; i++)
                 put32(fx, 0x3000 + 16u * slot + 4 * i, w[i]);
@@ -140,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4: {
             uint8_t slot;
             uint32_t w[2];
-            if (!take(&in, &slot, 1) || !take(&in, w, sizeof(w)))
+            if (!fuzz_take(&in, &slot, 1) || !fuzz_take(&in, w, sizeof(w)))
                 goto done;
             put32(fx, 0x2000 + 16u * slot, w[0]);
             put32(fx, 0x2000 + 16u * slot + 4, w[1]);
@@ -149,14 +128,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5: {
             uint16_t idx;
             uint32_t link;
-            if (!take(&in, &idx, 2) || !take(&in, &link, 4))
+            if (!fuzz_take(&in, &idx, 2) || !fuzz_take(&in, &link, 4))
                 goto done;
             put32(fx, 0x1000 + 4u * (idx % 1024), link);
             break;
         }
         case 6: {
             uint8_t n;
-            if (!take(&in, &n, 1))
+            if (!fuzz_take(&in, &n, 1))
                 goto done;
             for (unsigned i = 0; i <= n % 8u; i++) {
                 fx_out(fx, IO + 0x00, 2, 0x0080);
@@ -168,28 +147,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint16_t x, y;
             int8_t dz;
             uint8_t b;
-            if (!take(&in, &x, 2) || !take(&in, &y, 2) || !take(&in, &dz, 1) || !take(&in, &b, 1))
+            if (!fuzz_take(&in, &x, 2) || !fuzz_take(&in, &y, 2) || !fuzz_take(&in, &dz, 1) || !fuzz_take(&in, &b, 1))
                 goto done;
             input_abs(&fx->vm, x, y, dz, b);
             break;
         }
         case 8: {
             uint8_t wait;
-            if (!take(&in, &wait, 1))
+            if (!fuzz_take(&in, &wait, 1))
                 goto done;
             loop_run_once(fx->loop, wait & 1);
             break;
         }
         case 9: {
-            struct snap_writer w;
-            snap_writer_init(&w);
-            if (machine_save(&m, &w) == 0) {
-                struct snap_reader r;
-                snap_reader_init(&r, w.buf, w.len);
-                if (machine_load(&m, &r) < 0)
-                    __builtin_trap(); /* a stream just written must load */
-            }
-            snap_writer_free(&w);
+            fuzz_save_load(&m, 0, 0);
             break;
         }
         }

@@ -17,23 +17,10 @@
 #include "dm/machine.h"
 #include "dm/vnc.h"
 #include "tests/lib/fakexen.h"
-
-static void quiet(void *opaque, enum log_level level, const char *line)
-{
-    (void)opaque;
-    (void)level;
-    (void)line;
-}
+#include "tests/fuzz/fuzz_util.h"
 
 static struct fakexen *fx;
 static struct machine m;
-
-static void drain(int fd)
-{
-    char buf[65536];
-    while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-        ;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -42,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int sv[2];
 
     if (!fx) {
-        log_set_sink(quiet, NULL);
+        log_set_sink(fuzz_quiet, NULL);
         log_set_level(LOG_DEBUG);
         fx = fx_new(1 << 20);
         if (!fx || machine_create(&m, &fx->vm, err, sizeof(err)) < 0)
@@ -75,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vnc_add_client(v, sv[0]) == 0) {
         for (int i = 0; i < 2000 && vnc_clients(v); i++) {
             loop_run_once(fx->loop, 0);
-            drain(sv[1]);
+            fuzz_drain(sv[1]);
         }
     }
     /* the guest reads what arrived */

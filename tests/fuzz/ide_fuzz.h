@@ -5,7 +5,8 @@
  * port, writes of PRD tables and packets into guest RAM, config cycles, loop turns for
  * asynchronous completions), as a hostile guest would make them. Images live in memfds.
  * Opcode bytes 0xf0-0xff are the host's and the machine's part instead: host I/O errors
- * injected into a drive's medium (EIO, ENOSPC, for reads, writes or flushes), bus mastering
+ * injected into a drive's medium (EIO, ENOSPC, for reads, writes or flushes; with the stop
+ * policies too, the operator's cont coming when time passes), bus mastering
  * turned off and on in the PCI command register, the platform device's unplug of the disks
  * (in the middle of whatever transfer is under way). */
 #ifndef HVMD_FUZZ_IDE_H
@@ -146,9 +147,12 @@ static void fz_host(struct fz *f, unsigned op)
         static const int errs[] = { EIO, ENOSPC, EDQUOT, EROFS };
         struct ide_drive *d = piix_ide_drive(f->ide, op & 3);
         uint32_t sel = fz_u(f, 1);
-        if (d && d->blk)
+        if (d && d->blk) {
             blk_inject_error(d->blk, (enum blk_op)(sel % 3), errs[(sel >> 2) & 3],
                              1 + ((sel >> 4) & 7));
+            if (sel & 0x80) /* werror / rerror = enospc: the guest stops until time passes */
+                blk_set_policy(d->blk, BLK_POLICY_ENOSPC, BLK_POLICY_STOP);
+        }
         break;
     }
     case 0x08: { /* bus mastering off or on, I/O decode kept */
@@ -236,8 +240,11 @@ static int fz_step(struct fz *f, void (*extra)(struct fz *f, unsigned op))
             fx_cfg_read(fx, PCI_DEVFN(1, 1), reg & ~(size - 1), size);
         break;
     }
-    case 9: /* time passes: asynchronous completions */
+    case 9: /* time passes: asynchronous completions, and the operator's cont (a guest paused
+             * by the stop policy gets its kept requests retried) */
         loop_run_once(fx->loop, 0);
+        if (fx->vm.io_error)
+            vm_io_resume(&fx->vm, 0);
         break;
     case 10: { /* a command with its task file: the common shape, so the fuzzer finds depth */
         uint16_t base = (fz_u(f, 1) & 1) ? 0x170 : 0x1f0;

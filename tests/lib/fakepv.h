@@ -15,7 +15,7 @@
 #include "dm/pvhost.h"
 
 #define FXPV_PAGES 64        /* the frontend's pool of pages */
-#define FXPV_GRANTS 128
+#define FXPV_GRANTS 2048      /* (qdisk's persistent grants: more than it keeps mapped) */
 #define FXPV_PORTS 32
 #define FXPV_QUEUE 4096
 

@@ -213,6 +213,24 @@ static uint8_t *vram_at(struct fakexen *fx, uint64_t addr, unsigned size)
     return fx->vram.mem + (addr - base);
 }
 
+/* As Xen's domain_pause_by_systemcontroller: a count; unpausing a domain nobody paused fails. */
+static int fx_pause(void *be, int on)
+{
+    struct fakexen *fx = be;
+    if (on) {
+        if (fx->pause_count >= 255)
+            return -EOVERFLOW;
+        fx->pause_count++;
+        fx->pauses++;
+        return 0;
+    }
+    if (!fx->pause_count)
+        return -EINVAL;
+    fx->pause_count--;
+    fx->unpauses++;
+    return 0;
+}
+
 static const struct hv_ops fx_ops = HV_OPS_OF(fx);
 
 /* What fx_new allocates, freed (the vm aside); FX may be NULL or half made. */
@@ -264,6 +282,104 @@ void fx_free(struct fakexen *fx)
     vm_fini(&fx->vm);
     fx_vram_free(fx, fx->vram.mem, fx->vram.n);
     release(fx);
+}
+
+/* ---- guest memory filled on demand ---- */
+
+void fx_fill_mark(struct fakexen *fx, uint64_t gpa, size_t len)
+{
+    struct fx_fill *f = &fx->fill;
+    if (!f->on || !len)
+        return;
+    unsigned slot = f->n_done < FX_FILL_RANGES ? f->n_done++ : (f->head++ % FX_FILL_RANGES);
+    f->done[slot].start = gpa;
+    f->done[slot].end = gpa + len;
+}
+
+void fx_fill_pattern(struct fakexen *fx, unsigned i, const uint8_t *p, size_t len,
+                     uint8_t stride)
+{
+    struct fx_fill *f = &fx->fill;
+    i %= FX_FILL_PATTERNS;
+    if (len > FX_FILL_PATTERN_MAX)
+        len = FX_FILL_PATTERN_MAX;
+    memcpy(f->pat[i].data, p, len);
+    f->pat[i].len = (uint8_t)len;
+    f->pat[i].stride = stride;
+}
+
+/* Fill [gpa, end) but what is done already; DEPTH bounds the splitting. */
+static void fill_range(struct fakexen *fx, uint64_t gpa, uint64_t end, unsigned depth)
+{
+    struct fx_fill *f = &fx->fill;
+    if (gpa >= end || depth > 8 || !f->budget)
+        return;
+    for (unsigned i = 0; i < f->n_done; i++) {
+        uint64_t s = f->done[i].start, e = f->done[i].end;
+        if (gpa < e && end > s) { /* overlap: only the parts on either side */
+            fill_range(fx, gpa, MIN(end, s), depth + 1);
+            fill_range(fx, MAX(gpa, e), end, depth + 1);
+            return;
+        }
+    }
+    unsigned p = FX_FILL_PATTERNS;
+    for (unsigned k = 0; k < FX_FILL_PATTERNS; k++) {
+        unsigned c = (f->next + k) % FX_FILL_PATTERNS;
+        if (f->pat[c].len) {
+            p = c;
+            break;
+        }
+    }
+    size_t n = (size_t)MIN(end - gpa, (uint64_t)f->budget);
+    if (n > FX_FILL_ACCESS_MAX)
+        n = FX_FILL_ACCESS_MAX;
+    if (p == FX_FILL_PATTERNS) {
+        if (!f->src_len)
+            return; /* no pattern, no source: memory as it is */
+        for (size_t k = 0; k < n; k++)
+            fx->ram[gpa + k] = f->src[(f->src_at + k) % f->src_len];
+        f->src_at = (f->src_at + 7) % f->src_len; /* the next fill starts elsewhere */
+    } else {
+        f->next = p + 1;
+        const uint8_t *d = f->pat[p].data;
+        unsigned len = f->pat[p].len, stride = f->pat[p].stride;
+        for (size_t k = 0; k < n; k++) {
+            uint8_t v = d[k % len];
+            if (stride && k % stride == 0)
+                v = f->counter++;
+            fx->ram[gpa + k] = v;
+        }
+    }
+    f->budget -= n;
+    f->fills++;
+    f->bytes += n;
+    fx_fill_mark(fx, gpa, n);
+}
+
+static void fill_hook(void *opaque, uint64_t gpa, size_t len, int write)
+{
+    struct fakexen *fx = opaque;
+    if (gpa >= fx->ram_size || len > fx->ram_size - gpa)
+        return; /* RAM above 4 GiB: the fake has none */
+    if (write)
+        fx_fill_mark(fx, gpa, len); /* a device's own data: read back as it wrote it */
+    else
+        fill_range(fx, gpa, gpa + len, 0);
+}
+
+void fx_fill_source(struct fakexen *fx, const uint8_t *p, size_t len)
+{
+    fx->fill.src = p;
+    fx->fill.src_len = len;
+    fx->fill.src_at = 0;
+}
+
+void fx_fill_enable(struct fakexen *fx, size_t budget)
+{
+    memset(&fx->fill, 0, sizeof(fx->fill));
+    fx->fill.on = 1;
+    fx->fill.budget = budget;
+    mem_set_hook(fx->vm.mem, fill_hook, fx);
 }
 
 void fx_set_hole(struct fakexen *fx, uint64_t gfn)

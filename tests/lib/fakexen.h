@@ -25,6 +25,23 @@ struct fx_range {
     uint64_t start, end;
 };
 
+/* Guest memory filled on demand (fx_fill_*): patterns, and the ranges not to fill again. */
+#define FX_FILL_PATTERNS 8
+#define FX_FILL_PATTERN_MAX 64
+#define FX_FILL_RANGES 128
+struct fx_fill {
+    int on;
+    struct { uint8_t data[FX_FILL_PATTERN_MAX]; uint8_t len, stride; } pat[FX_FILL_PATTERNS];
+    unsigned next;               /* the pattern the next fill uses (round robin) */
+    uint8_t counter;             /* stamped every STRIDE bytes, so ring entries differ */
+    struct { uint64_t start, end; } done[FX_FILL_RANGES]; /* a ring: the oldest goes first */
+    unsigned n_done, head;
+    size_t budget;               /* bytes it may still fill */
+    const uint8_t *src;          /* without patterns: these bytes, from a moving offset */
+    size_t src_len, src_at;
+    uint64_t fills, bytes;       /* what it filled */
+};
+
 struct fakexen {
     struct vm vm;
     struct hv hv;
@@ -48,6 +65,8 @@ struct fakexen {
     int s_state;                 /* HVM_PARAM_ACPI_S_STATE as last set (0 at start) */
     unsigned s_state_sets;       /* set_s_state calls */
     unsigned power_buttons;      /* power_button presses */
+    unsigned pause_count;        /* pauses not yet undone (Xen's controller pause count) */
+    unsigned pauses, unpauses;   /* pause calls that worked */
     uint32_t cf8;                /* as Xen latches it */
     shared_iopage_t *iopage;     /* one vCPU */
     buffered_iopage_t *bufpage;
@@ -65,6 +84,7 @@ struct fakexen {
     int vram_refuse;             /* what vram_alloc fails with (e.g. -ENOSYS), 0: it works */
     unsigned vram_moves;
     uint64_t vram_accesses;      /* guest accesses that went to video RAM directly */
+    struct fx_fill fill;
 };
 
 /* A fresh source with RAM_SIZE bytes of guest RAM (< 4 GiB), a vm on it, and a loop.
@@ -72,6 +92,28 @@ struct fakexen {
 struct fakexen *fx_new(size_t ram_size);
 void fx_free(struct fakexen *fx);
 static inline struct vm *fx_vm(struct fakexen *fx) { return &fx->vm; }
+
+/* Guest memory filled on demand, for fuzzers (as QEMU's generic-fuzz does): once on, when a
+ * device reads guest RAM (dm/mem.h's hook) that neither the input nor a device wrote and that
+ * was not filled before, those bytes are filled first from the input's patterns (round
+ * robin; each repeated over the range, with a counter byte every STRIDE bytes if STRIDE is not
+ * 0), so descriptor rings, PRD tables, fw_cfg DMA descriptors and frame lists a device
+ * follows hold fuzzer-chosen bytes without the input placing them. Ranges already filled or
+ * written are not filled again (a device that reads a descriptor twice sees it unchanged),
+ * only the parts of a read around them. BUDGET: bytes it may fill in all; one access gets at
+ * most FX_FILL_ACCESS_MAX (descriptors are small: a large data buffer keeps the rest as it
+ * is). Until a pattern is set the source's bytes are used (fx_fill_source: the fuzz input),
+ * else nothing is filled. */
+#define FX_FILL_ACCESS_MAX 4096
+void fx_fill_enable(struct fakexen *fx, size_t budget);
+/* Pattern slot I (modulo FX_FILL_PATTERNS): LEN bytes (1..FX_FILL_PATTERN_MAX) of P. */
+void fx_fill_pattern(struct fakexen *fx, unsigned i, const uint8_t *p, size_t len,
+                     uint8_t stride);
+/* Without patterns, fill from P (LEN bytes; kept, not copied), cyclically from a moving
+ * offset. */
+void fx_fill_source(struct fakexen *fx, const uint8_t *p, size_t len);
+/* [GPA, GPA+LEN) holds bytes put there on purpose (the input wrote them): never filled. */
+void fx_fill_mark(struct fakexen *fx, uint64_t gpa, size_t len);
 
 /* Mark guest page GFN as one the hypervisor will not map (a hole). */
 void fx_set_hole(struct fakexen *fx, uint64_t gfn);

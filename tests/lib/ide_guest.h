@@ -36,6 +36,7 @@ struct ideg_opts {
     uint64_t cd_sectors;     /* 0: an empty CD-ROM at hdc; ~0: no CD-ROM */
     enum blk_cache cache;
     int cd_on_primary_slave; /* the CD at hdb instead of hdc */
+    enum blk_policy werror, rerror; /* the disk's error policies (default report) */
 };
 
 struct ideg {
@@ -143,7 +144,12 @@ static inline struct ideg *ideg_new(const struct ideg_opts *o)
     if (o->disk_sectors) {
         ideg_make_image(g->disk, o->disk_sectors, 512, 0);
         conf[0].kind = IDE_DISK;
-        conf[0].blk = ideg_open(g, g->disk, 0, o->cache);
+        struct blk_opts bo = { .path = g->disk, .fd = -1, .cache = o->cache,
+                               .werror = o->werror, .rerror = o->rerror };
+        if (blk_open(&conf[0].blk, g->fx->loop, &bo, err, sizeof(err)) < 0) {
+            fprintf(stderr, "%s\n", err);
+            return NULL;
+        }
         conf[0].id = "ide-768";
         if (!conf[0].blk)
             return NULL;

@@ -568,6 +568,59 @@ static void test_survives_sigkill(void **state)
     durability(f, BLK_CACHE_NONE);
 }
 
+/* A discard punches a hole: the range reads zeros, the rest is kept, the file keeps its size;
+ * read-only media and ranges past the end are refused with nothing done; an injected error
+ * comes back; a zero-length discard is done at once. */
+static void test_discard(void **state)
+{
+    struct fix *f = *state;
+    struct done_log l = { .n = 0 };
+    struct blk_req r;
+    uint8_t *buf = blk_buf_alloc(65536);
+    struct blk *b = open_img(f, 0, BLK_CACHE_WRITEBACK);
+    memset(buf, 0x6d, 65536);
+    req_init(&r, BLK_WRITE, 0, buf, 65536, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    req_init(&r, BLK_DISCARD, 8192, NULL, 16384, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, 0);
+    req_init(&r, BLK_DISCARD, 40960, NULL, 512, &l); /* a sector inside a 4 KiB block */
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, 0);
+    req_init(&r, BLK_DISCARD, 0, NULL, 0, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, 0);
+    req_init(&r, BLK_DISCARD, (4 << 20) - 512, NULL, 1024, &l); /* past the end */
+    assert_int_equal(blk_submit(b, &r), -EINVAL);
+    req_init(&r, BLK_DISCARD, UINT64_MAX - 511, NULL, 1024, &l);
+    assert_int_equal(blk_submit(b, &r), -EINVAL);
+    blk_inject_error(b, BLK_DISCARD, EIO, 1);
+    req_init(&r, BLK_DISCARD, 0, NULL, 4096, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    assert_int_equal(r.ret, -EIO);
+    assert_int_equal(blk_stats(b)->discards, 3);
+    memset(buf, 0xff, 65536);
+    req_init(&r, BLK_READ, 0, buf, 65536, &l);
+    assert_int_equal(blk_submit(b, &r), 1);
+    for (unsigned i = 0; i < 65536; i++) {
+        int hole = (i >= 8192 && i < 24576) || (i >= 40960 && i < 41472);
+        if (buf[i] != (hole ? 0 : 0x6d))
+            fail_msg("byte %u: %#x", i, buf[i]);
+    }
+    assert_int_equal(l.n, 0); /* all synchronous: no callback */
+    struct stat st;
+    assert_true(f->npre[1] > 1);
+    assert_int_equal(fstat(f->pre[1][--f->npre[1]], &st), 0); /* (opened before the filter) */
+    blk_close(b);
+    assert_int_equal(st.st_size, 4 << 20);
+    b = open_img(f, 1, BLK_CACHE_WRITEBACK);
+    req_init(&r, BLK_DISCARD, 0, NULL, 4096, &l);
+    assert_int_equal(blk_submit(b, &r), -EROFS);
+    blk_close(b);
+    free(buf);
+}
+SANDBOXED(test_discard)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -579,6 +632,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flush_error_sticks_sandboxed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_ordering_sandboxed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_direct_fallback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discard_sandboxed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_survives_sigkill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

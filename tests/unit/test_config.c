@@ -80,6 +80,32 @@ static void test_libxl_argv(void **state)
     config_free(&cfg);
 }
 
+/* libxl__build_device_model_args_new for a PV or PVH guest (no -serial, -drive, -boot) */
+static void test_libxl_argv_xenpv(void **state)
+{
+    const char *argv[] = {
+        "-xen-domid", "7", "-no-shutdown",
+        "-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-7,server=on,wait=off",
+        "-mon", "chardev=libxl-cmd,mode=control",
+        "-chardev", "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-7,server=on,wait=off",
+        "-mon", "chardev=libxenstat-cmd,mode=control",
+        "-nodefaults", "-no-user-config", "-xen-attach", "-name", "pvh", "-vnc", "none",
+        "-display", "none", "-machine", "xenpv", "-m", "512",
+    };
+    struct config cfg;
+    char err[256] = "";
+    assert_int_equal(config_parse(&cfg, ARGC(argv), argv, err, sizeof(err)), 0);
+    assert_true(cfg_xenpv(&cfg));
+    assert_false(cfg.xen_platform);
+    assert_int_equal(cfg.domid, 7);
+    assert_int_equal(cfg.mem_mb, 512);
+    config_free(&cfg);
+    const char *hvm[] = { "-xen-domid", "7", "-machine", "xenfv", "-m", "128" };
+    assert_int_equal(config_parse(&cfg, ARGC(hvm), hvm, err, sizeof(err)), 0);
+    assert_false(cfg_xenpv(&cfg));
+    config_free(&cfg);
+}
+
 static void test_values(void **state)
 {
     const char *const argv[] = { "-xen-domid", "1", "-m", "8G", "-smp", "2,maxcpus=4",
@@ -130,7 +156,8 @@ static void test_refusals_name_the_option(void **state)
         { "-vnc", "127.0.0.1:x", "display x is not a number" },
         { "-vnc", "127.0.0.1:0,to=z", "to=z is not a display number" },
         { "-soundhw", "hda", "-soundhw hda: not supported by hvmd: sound" },
-        { "-machine", "xenpv", "-machine xenpv: hvmd does not serve PV-only" },
+        { "-machine", "xenpv,igd-passthru=on", "'igd-passthru' is not supported" },
+        { "-machine", "xenpvh", "unknown machine type 'xenpvh'" },
         { "-machine", "xenfv,igd-passthru=on", "'igd-passthru' is not supported" },
         { "-incoming", "fd:3", "-incoming fd:3: not supported by hvmd: migration" },
         { "-frobnicate", NULL, "-frobnicate: unknown option" },
@@ -212,6 +239,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_libxl_argv),
+        cmocka_unit_test(test_libxl_argv_xenpv),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_refusals_name_the_option),
         cmocka_unit_test(test_missing_and_incomplete),
