@@ -34,6 +34,7 @@ static const char usage[] =
 "A device model for Xen HVM guests, started by libxl (xl) in place of qemu-xen:\n"
 "  device_model_override = \"/usr/lib/hvmd/hvmd\"\n"
 "  device_model_version  = \"qemu-xen\"\n"
+"hvmctl starts it by default for HVM guests (device_model in /etc/hvmd/hvmctl.conf).\n"
 "It takes the command line libxl 4.17 builds for qemu-xen and refuses, naming it, any option\n"
 "it cannot serve.\n"
 "\n"

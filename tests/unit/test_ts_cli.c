@@ -88,12 +88,12 @@ static int setup(void **state)
     strcpy(dir, "/tmp/test_ts_cli.XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    /* hvmctl's settings for these runs: a file of our own */
+    /* hvmctl's settings for these runs: a file of our own (no device_model: hvmctl's default) */
     snprintf(conf, sizeof(conf), "%s/hvmctl.conf", dir);
     f = fopen(conf, "w");
     if (!f)
         return -1;
-    fprintf(f, "device_model = \"qemu-xen\"\nlog_dir = \"%s\"\n", dir);
+    fprintf(f, "log_dir = \"%s\"\n", dir);
     fclose(f);
     setenv("HVMCTL_CONF", conf, 1);
     return 0;
@@ -245,6 +245,41 @@ static void test_files_checked_before_xen(void **state)
     done(&o);
 }
 
+/* an HVM guest's file that names no device model gets hvmd, hvmctl's default: an hvmd that is
+ * not there refuses the create before any talk to Xen, saying how to pick qemu-xen instead */
+static void test_hvm_default_dm(void **state)
+{
+    char cfg[96], want[400];
+    struct out o;
+    FILE *f;
+
+    (void)state;
+    snprintf(cfg, sizeof(cfg), "%s/hvm.cfg", dir);
+    f = fopen(cfg, "w");
+    assert_non_null(f);
+    fputs("name = \"hvm\"\ntype = \"hvm\"\nmemory = 128\n", f);
+    fclose(f);
+    snprintf(want, sizeof(want), "%s/no-hvmd", dir);
+    setenv("HVMCTL_HVMD", want, 1);
+    run(&o, cmd_create, "create", cfg, NULL);
+    unsetenv("HVMCTL_HVMD");
+    assert_int_equal(o.rc, 1);
+    snprintf(want, sizeof(want), "%s: hvmd, hvmctl's default device model: %s/no-hvmd: No such "
+             "file or directory (device_model = \"qemu-xen\" in %s/hvmctl.conf selects qemu-xen)",
+             cfg, dir, dir);
+    if (!strstr(o.err, want))
+        fail_msg("stderr '%s' lacks '%s'", o.err, want);
+    assert_non_null(strstr(o.err, "hvm.cfg: not created (1 error)"));
+    assert_string_equal(o.out, "");
+    done(&o);
+    /* --help says so */
+    run(&o, cmd_create, "create", "--help", NULL);
+    assert_int_equal(o.rc, 0);
+    assert_non_null(strstr(o.out, "HVM guests get hvmd, or the device model of"));
+    assert_non_null(strstr(o.out, "vga\ndefaults to stdvga (under hvmd as under qemu-xen)"));
+    done(&o);
+}
+
 static void test_monitor_log(void **state)
 {
     char path[96];
@@ -271,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_bad_config_refused_before_xen),
         cmocka_unit_test(test_files_checked_before_xen),
+        cmocka_unit_test(test_hvm_default_dm),
         cmocka_unit_test(test_monitor_log),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

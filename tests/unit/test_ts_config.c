@@ -20,6 +20,7 @@
 
 static char tmpdir[64];
 static char kernel[128], initrd[128], disk[128], iso[128];
+static char hvmd[128];      /* a stand-in for the installed hvmd: $HVMCTL_HVMD */
 
 static void touch(const char *p)
 {
@@ -39,10 +40,15 @@ static int setup(void **state)
     snprintf(initrd, sizeof(initrd), "%s/initrd.gz", tmpdir);
     snprintf(disk, sizeof(disk), "%s/disk.img", tmpdir);
     snprintf(iso, sizeof(iso), "%s/linux.iso", tmpdir);
+    snprintf(hvmd, sizeof(hvmd), "%s/hvmd", tmpdir);
     touch(kernel);
     touch(initrd);
     touch(disk);
     touch(iso);
+    touch(hvmd);
+    chmod(hvmd, 0755);
+    /* hvmctl's default device model is hvmd; where it is installed, this test does not know */
+    setenv("HVMCTL_HVMD", hvmd, 1);
     return 0;
 }
 
@@ -53,6 +59,7 @@ static int teardown(void **state)
     unlink(initrd);
     unlink(disk);
     unlink(iso);
+    unlink(hvmd);
     rmdir(tmpdir);
     return 0;
 }
@@ -178,25 +185,41 @@ static void test_pv_guest(void **state)
     free(t);
 }
 
-static void test_hvm_defaults_qemu(void **state)
+/* an HVM guest whose file names no device model: hvmd, hvmctl's default, with a standard VGA,
+ * a serial pty and an e1000, and hvmctl says which device model and how to change it */
+static void test_hvm_defaults(void **state)
 {
     char *t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\nmemory = 256\n"
                           "disk = [ \"format=raw,vdev=hda,access=rw,target=%s\",\n"
                           "         \"format=raw,vdev=hdc,access=ro,devtype=cdrom,target=%s\" ]\n"
                           "vif = [ \"mac=00:16:3e:01:02:03\" ]\nboot = \"d\"\n", disk, iso);
     libxl_domain_build_info *bi;
+    char *want;
     struct run r;
 
     (void)state;
     parse(&r, t);
     assert_int_equal(r.rc, 0);
+    assert_string_equal(r.msg, "");
     bi = &r.c.dc.b_info;
     assert_int_equal(r.c.dc.c_info.type, LIBXL_DOMAIN_TYPE_HVM);
-    /* no settings file: qemu-xen, and hvmctl says so */
-    assert_null(bi->device_model);
+    /* no settings file: the built-in default is hvmd */
+    assert_int_equal(r.s.dm, TS_DM_HVMD);
+    assert_string_equal(ts_dm_describe(&r.s), "hvmd");
+    assert_null(r.s.source);
+    assert_string_equal(bi->device_model, hvmd);
     assert_int_equal(bi->device_model_version, LIBXL_DEVICE_MODEL_VERSION_QEMU_XEN);
-    assert_non_null(strstr(r.c.dm_note, "qemu-xen"));
+    assert_true(r.c.dm_is_hvmd);
+    /* and hvmctl says so: the binary, that it is the default, and the way back to qemu-xen */
+    want = ts_asprintf("%s (hvmctl's default; device_model = \"qemu-xen\" in "
+                       "/etc/hvmd/hvmctl.conf selects qemu-xen)", hvmd);
+    assert_string_equal(r.c.dm_note, want);
+    free(want);
+    /* the display default is the one qemu-xen gets: hvmctl's stdvga (a screen for an ISO) */
     assert_int_equal(bi->u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_STD);
+    /* libxl's defaults stay libxl's: VNC and the PV keyboard (hvmd serves both) */
+    assert_true(libxl_defbool_is_default(bi->u.hvm.vnc.enable));
+    assert_true(libxl_defbool_is_default(bi->u.hvm.vkb_device));
     assert_string_equal(bi->u.hvm.serial, "pty");
     assert_string_equal(bi->u.hvm.boot, "d");
     assert_int_equal(r.c.dc.num_disks, 2);
@@ -207,7 +230,67 @@ static void test_hvm_defaults_qemu(void **state)
     assert_string_equal(r.c.dc.nics[0].model, "e1000");
     assert_int_equal(r.c.dc.nics[0].mac[5], 3);
     done(&r);
+
+    /* a settings file without device_model: still hvmd; its vga is the default under hvmd too */
+    parse_with(&r, t, NULL, 0, "vga = \"none\"\nserial = \"pty\"\n");
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.s.dm, TS_DM_HVMD);
+    assert_string_equal(r.c.dc.b_info.device_model, hvmd);
+    assert_non_null(strstr(r.c.dm_note, "(hvmctl's default; device_model = \"qemu-xen\" in "));
+    assert_non_null(strstr(r.c.dm_note, "/hvmctl.conf selects qemu-xen)"));
+    assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_NONE);
+    done(&r);
+
+    /* device_model = "qemu-xen" still selects qemu-xen: libxl's own binary, hvmctl's stdvga */
+    parse_with(&r, t, NULL, 0, "# qemu-xen, please\ndevice_model = \"qemu-xen\"\n");
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.s.dm, TS_DM_QEMU);
+    assert_string_equal(ts_dm_describe(&r.s), "qemu-xen");
+    bi = &r.c.dc.b_info;
+    assert_null(bi->device_model);
+    assert_int_equal(bi->device_model_version, LIBXL_DEVICE_MODEL_VERSION_QEMU_XEN);
+    assert_false(r.c.dm_is_hvmd);
+    assert_non_null(strstr(r.c.dm_note, "qemu-xen (device_model in "));
+    assert_non_null(strstr(r.c.dm_note, "/hvmctl.conf)"));
+    assert_int_equal(bi->u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_STD);
+    assert_string_equal(r.c.dc.nics[0].model, "e1000");
+    done(&r);
+
+    /* ... and so does a guest's own device_model_override, whatever the default */
+    chmod(kernel, 0755);
     free(t);
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n", kernel);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.c.dc.b_info.device_model, kernel);
+    assert_false(r.c.dm_is_hvmd);
+    want = ts_asprintf("%s (device_model_override, guest.cfg:3)", kernel);
+    assert_string_equal(r.c.dm_note, want);
+    free(want);
+    assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_STD);
+    done(&r);
+    chmod(kernel, 0644);
+    free(t);
+
+    /* the default hvmd not installed: the create is refused, saying what to do */
+    unsetenv("HVMCTL_HVMD");
+    t = ts_default_hvmd_path();
+    if (access(t, X_OK) < 0) {
+        char *want_msg = ts_asprintf("guest.cfg: hvmd, hvmctl's default device model: %s: "
+                                     "No such file or directory (device_model = \"qemu-xen\" in "
+                                     "/etc/hvmd/hvmctl.conf selects qemu-xen)\n", t);
+        parse(&r, "name = \"iso\"\ntype = \"hvm\"\n");
+        assert_int_equal(r.rc, -EINVAL);
+        assert_string_equal(r.msg, want_msg);
+        done(&r);
+        free(want_msg);
+        /* with qemu-xen chosen, hvmd need not be there */
+        parse_with(&r, "name = \"iso\"\ntype = \"hvm\"\n", NULL, 0, "device_model = \"qemu-xen\"\n");
+        assert_int_equal(r.rc, 0);
+        done(&r);
+    }
+    free(t);
+    setenv("HVMCTL_HVMD", hvmd, 1);
 }
 
 static void test_hvm_settings_hvmd(void **state)
@@ -230,17 +313,28 @@ static void test_hvm_settings_hvmd(void **state)
     done(&r);
     free(sett);
 
+    /* device_model = "hvmd": the installed one, and hvmctl names the settings line */
+    parse_with(&r, t, NULL, 0, "\n\ndevice_model = \"hvmd\"\n");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.c.dc.b_info.device_model, hvmd);
+    assert_true(r.c.dm_is_hvmd);
+    assert_non_null(strstr(r.c.dm_note, " (device_model in "));
+    assert_non_null(strstr(r.c.dm_note, "/hvmctl.conf)"));
+    done(&r);
     /* "hvmd" that is not installed: an error naming the settings line */
+    unsetenv("HVMCTL_HVMD");
     parse_with(&r, t, NULL, 0, "\n\ndevice_model = \"hvmd\"\n");
     if (access("/usr/lib/hvmd/hvmd", X_OK) < 0 && access("/usr/local/lib/hvmd/hvmd", X_OK) < 0) {
         assert_int_equal(r.rc, -EINVAL);
         assert_non_null(strstr(r.msg, "hvmctl.conf:3: device_model: "));
     }
     done(&r);
+    setenv("HVMCTL_HVMD", hvmd, 1);
 }
 
-/* hvmd as the device model: no VGA and no PV keyboard unless the file asks; a file that asks
- * for a VGA gets an error naming its line instead of a device model that refuses to start */
+/* hvmd as the device model (named by the file): the display and keyboard defaults of qemu-xen
+ * (hvmctl's stdvga unless the file has vga= / stdvga=, libxl's PV keyboard); emulated NICs that
+ * hvmd does not have are an error naming the line */
 static void test_hvm_hvmd_defaults(void **state)
 {
     char dm[160], *t;
@@ -256,7 +350,8 @@ static void test_hvm_hvmd_defaults(void **state)
     assert_int_equal(r.rc, 0);
     bi = &r.c.dc.b_info;
     assert_true(r.c.dm_is_hvmd);
-    assert_int_equal(bi->u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_NONE);
+    /* a screen, as under qemu-xen: hvmctl's stdvga */
+    assert_int_equal(bi->u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_STD);
     /* the PV keyboard is libxl's default (hvmd serves it) */
     assert_true(libxl_defbool_is_default(bi->u.hvm.vkb_device));
     done(&r);
@@ -271,7 +366,29 @@ static void test_hvm_hvmd_defaults(void **state)
     done(&r);
     free(t);
 
-    /* a VGA asked of hvmd: served (the standard VGA, also for cirrus); none when not asked */
+    /* the file's vga wins: "none" gives none, "cirrus" and stdvga = 0 ask for Cirrus (which
+     * hvmd serves with the standard VGA), "stdvga" the standard VGA */
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
+                    "vga = \"none\"\n", dm);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_NONE);
+    done(&r);
+    free(t);
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
+                    "vga = \"cirrus\"\n", dm);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_CIRRUS);
+    done(&r);
+    free(t);
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
+                    "stdvga = 0\n", dm);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_CIRRUS);
+    done(&r);
+    free(t);
     t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
                     "vga = \"stdvga\"\n", dm);
     parse(&r, t);
@@ -279,20 +396,22 @@ static void test_hvm_hvmd_defaults(void **state)
     assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_STD);
     done(&r);
     free(t);
-    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n", dm);
-    parse(&r, t);
+    /* under the default hvmd too: the file's vga = "none" gives none */
+    parse(&r, "name = \"iso\"\ntype = \"hvm\"\nvga = \"none\"\n");
     assert_int_equal(r.rc, 0);
+    assert_true(r.c.dm_is_hvmd);
     assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_NONE);
     done(&r);
-    free(t);
 
-    /* emulated NICs under hvmd: rtl8139 (also when no model is named) and e1000; another
+    /* emulated NICs under hvmd: e1000 (also when no model is named) and rtl8139; another
      * model is an error on the vif line; a PV-only vif is fine */
     t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
                     "vif = [ \"mac=00:16:3e:00:00:01\", \"model=rtl8139\", \"model=e1000\" ]\n", dm);
     parse(&r, t);
     assert_int_equal(r.rc, 0);
     assert_int_equal(r.c.dc.num_nics, 3);
+    assert_string_equal(r.c.dc.nics[0].model, "e1000");
+    assert_string_equal(r.c.dc.nics[1].model, "rtl8139");
     done(&r);
     free(t);
     t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\ndevice_model_override = \"%s\"\n"
@@ -311,9 +430,23 @@ static void test_hvm_hvmd_defaults(void **state)
     done(&r);
     free(t);
 
-    /* qemu-xen keeps libxl's defaults: hvmctl's stdvga, vkb_device left to libxl */
-    parse(&r, "name = \"iso\"\ntype = \"hvm\"\n");
+    /* the same model check under the default hvmd, none under qemu-xen */
+    t = ts_asprintf("name = \"iso\"\ntype = \"hvm\"\n"
+                    "vif = [ \"mac=00:16:3e:00:00:01,model=virtio-net\" ]\n");
+    parse(&r, t);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.msg, "guest.cfg:3: vif: entry 1: model=virtio-net: hvmd emulates "));
+    done(&r);
+    parse_with(&r, t, NULL, 0, "device_model = \"qemu-xen\"\n");
     assert_int_equal(r.rc, 0);
+    assert_string_equal(r.c.dc.nics[0].model, "virtio-net");
+    done(&r);
+    free(t);
+
+    /* qemu-xen keeps the same defaults: hvmctl's stdvga, vkb_device left to libxl */
+    parse_with(&r, "name = \"iso\"\ntype = \"hvm\"\n", NULL, 0, "device_model = \"qemu-xen\"\n");
+    assert_int_equal(r.rc, 0);
+    assert_false(r.c.dm_is_hvmd);
     assert_int_equal(r.c.dc.b_info.u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_STD);
     assert_true(libxl_defbool_is_default(r.c.dc.b_info.u.hvm.vkb_device));
     done(&r);
@@ -569,7 +702,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scan_lines),
         cmocka_unit_test(test_pv_guest),
-        cmocka_unit_test(test_hvm_defaults_qemu),
+        cmocka_unit_test(test_hvm_defaults),
         cmocka_unit_test(test_hvm_settings_hvmd),
         cmocka_unit_test(test_hvm_hvmd_defaults),
         cmocka_unit_test(test_overrides),

@@ -853,7 +853,7 @@ static void parse_nics(struct pctx *p)
                 break;
         }
         free(buf);
-        /* qemu-xen emulates an e1000: the NIC every OS has a driver for (hvmd has no NIC yet) */
+        /* an e1000: the NIC every OS has a driver for (hvmd and qemu-xen emulate it) */
         if (hvm && !nic->model)
             nic->model = ts_strdup("e1000");
     }
@@ -963,21 +963,28 @@ static void parse_device_model(struct pctx *p)
     }
     switch (p->s->dm) {
     case TS_DM_QEMU:
-        p->c->dm_note = ts_asprintf("qemu-xen (hvmctl's default%s%s; device_model = \"hvmd\" "
-                                    "there selects hvmd)",
-                                    p->s->source ? " in " : ", no ",
+        p->c->dm_note = ts_asprintf("qemu-xen (device_model in %s)",
                                     p->s->source ? p->s->source : TS_SETTINGS_FILE);
         break;
     case TS_DM_HVMD:
     case TS_DM_PATH:
         bi->device_model = ts_strdup(p->s->dm_path);
         p->c->dm_is_hvmd = p->s->dm == TS_DM_HVMD;
-        p->c->dm_note = ts_asprintf("%s (%s%s)", p->s->dm_path,
-                                    p->s->dm_line ? "device_model in " : "hvmctl's default",
-                                    p->s->dm_line ? p->s->source : "");
+        if (p->s->dm_line)
+            p->c->dm_note = ts_asprintf("%s (device_model in %s)", p->s->dm_path, p->s->source);
+        else
+            p->c->dm_note = ts_asprintf("%s (hvmctl's default; device_model = \"qemu-xen\" in "
+                                        "%s selects qemu-xen)", p->s->dm_path,
+                                        p->s->source ? p->s->source : TS_SETTINGS_FILE);
         if (access(p->s->dm_path, X_OK) < 0) {
-            ts_error_at(p->d, p->s->source ? p->s->source : TS_SETTINGS_FILE, p->s->dm_line,
-                        "device_model", "%s: %s", p->s->dm_path, strerror(errno));
+            if (p->s->dm_line)
+                ts_error_at(p->d, p->s->source, p->s->dm_line, "device_model", "%s: %s",
+                            p->s->dm_path, strerror(errno));
+            else
+                ts_error_at(p->d, p->c->file, 0, NULL, "hvmd, hvmctl's default device model: "
+                            "%s: %s (device_model = \"qemu-xen\" in %s selects qemu-xen)",
+                            p->s->dm_path, strerror(errno),
+                            p->s->source ? p->s->source : TS_SETTINGS_FILE);
             p->rc = -EINVAL;
         }
         break;
@@ -1094,21 +1101,16 @@ static void parse_hvm(struct pctx *p)
         perr(p, "vendor_device", "'%s' is not none or xenserver", v);
 }
 
-/* An HVM guest under hvmd: the guest gets no display unless its file asks for one (vga= or
- * stdvga=: hvmd serves the standard VGA, also for "cirrus"); the serial port is its console,
- * and a boot without the VGA BIOS is faster. The PV keyboard libxl adds by default is
- * left to libxl: hvmd serves it (pvdrivers/vkbd.c).
+/* An HVM guest under hvmd gets the defaults it gets under qemu-xen: hvmctl's vga (stdvga) unless
+ * its file has vga= or stdvga= (hvmd serves the standard VGA, also for "cirrus"; vga = "none"
+ * gives none), libxl's PV keyboard (pvdrivers/vkbd.c), libxl's VNC console.
  * A vif's emulated NIC (type=ioemu, libxl's default for HVM) must be a model hvmd emulates:
- * rtl8139 (libxl's default when the entry names no model) or e1000; another is an error on its
+ * e1000 (hvmctl's default when the entry names no model) or rtl8139; another is an error on its
  * line. */
 static void hvmd_defaults(struct pctx *p)
 {
-    libxl_domain_build_info *bi = &p->c->dc.b_info;
-
     if (!p->c->dm_is_hvmd)
         return;
-    if (!present(p, "vga") && !present(p, "stdvga"))
-        bi->u.hvm.vga.kind = LIBXL_VGA_INTERFACE_TYPE_NONE;
     for (int i = 0; i < p->c->dc.num_nics; i++) {
         const libxl_device_nic *nic = &p->c->dc.nics[i];
         if (nic->nictype == LIBXL_NIC_TYPE_VIF || !nic->model || !strcmp(nic->model, "rtl8139") ||

@@ -286,9 +286,9 @@ static const char create_usage[] =
     "  -n, --dry-run parse and check only; print libxl's view of the guest as JSON\n"
     "  -q, --quiet   print only errors\n"
     "  -v, --verbose more of libxl's messages (twice: debug)\n"
-    "HVM guests get the device model of /etc/hvmd/hvmctl.conf (device_model = \"hvmd\",\n"
-    "\"qemu-xen\" or a path) unless the file sets device_model_override; vga defaults to stdvga,\n"
-    "serial to a pty. Errors name the file, line and key, and a create that fails leaves no\n"
+    "HVM guests get hvmd, or the device model of /etc/hvmd/hvmctl.conf (device_model =\n"
+    "\"hvmd\", \"qemu-xen\" or a path), unless the file sets device_model_override; vga\n"
+    "defaults to stdvga (under hvmd as under qemu-xen), serial to a pty. Errors name the file, line and key, and a create that fails leaves no\n"
     "domain, device model, tap or xenstore node behind.\n";
 
 /* Parses the command line into a: -1 to go on, else the exit status. */

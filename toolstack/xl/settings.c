@@ -2,15 +2,15 @@
 /*
  * settings.c: hvmctl's own settings, /etc/hvmd/hvmctl.conf (xl.cfg syntax, read with libxlutil).
  *
- *   device_model = "qemu-xen"   # for HVM guests that name none: "hvmd", "qemu-xen" or a path
+ *   device_model = "hvmd"       # for HVM guests that name none: "hvmd", "qemu-xen" or a path
  *   vga = "stdvga"              # HVM default when the guest's file has no vga=/stdvga=
  *   serial = "pty"              # HVM default when the guest's file has no serial=
  *   vif_bridge = "xenbr0"       # default bridge= of a vif
  *   vif_script = "..."          # default script= of a vif
  *   log_dir = "/var/log/xen"    # where each domain's monitor writes hvmctl-NAME.log
  *
- * A missing file means the built-in defaults. The built-in device model is qemu-xen until hvmd
- * boots ISOs; then TS_DEFAULT_DM becomes "hvmd" (or the shipped hvmctl.conf says so).
+ * A missing file means the built-in defaults: hvmd (the one installed beside hvmctl, or
+ * $HVMCTL_HVMD), with the same display default (vga = "stdvga") as under qemu-xen.
  */
 #include "toolstack/xl/xl.h"
 
@@ -20,13 +20,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TS_DEFAULT_DM "qemu-xen"
+#define TS_DEFAULT_DM "hvmd"
 
 char *ts_default_hvmd_path(void)
 {
+    const char *env = getenv("HVMCTL_HVMD");
     char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    ssize_t n;
     char *slash;
+
+    /* an hvmd elsewhere (a build tree, a test): an absolute path */
+    if (env && env[0] == '/')
+        return ts_strdup(env);
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
     if (n > 0) {
         self[n] = '\0';

@@ -36,7 +36,8 @@ struct ts_settings {
 int ts_settings_load(struct ts_settings *s, const char *path, struct ts_diag *d) TS_MUST_CHECK;
 void ts_settings_free(struct ts_settings *s);
 const char *ts_dm_describe(const struct ts_settings *s);
-/* the hvmd that sits beside this hvmctl (PREFIX/lib/hvmd/hvmd for PREFIX/sbin/hvmctl) */
+/* the hvmd that sits beside this hvmctl (PREFIX/lib/hvmd/hvmd for PREFIX/sbin/hvmctl), or
+ * $HVMCTL_HVMD when that is an absolute path */
 char *ts_default_hvmd_path(void);
 
 

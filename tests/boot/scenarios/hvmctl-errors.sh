@@ -100,7 +100,8 @@ cat /tmp/err.out
 grep -q "not created" /tmp/err.out || fail "no 'not created' message"
 clean_after "a failed create (device model)"
 same_host "the failed create (device model)"
-# the vif script fails after qemu-xen has made its tap vifD.0-emu: all of it must go
+# the vif script fails after the device model (hvmctl's default, hvmd) has made its tap vifD.0-emu:
+# all of it must go
 hvm badvif 'vif = [ "bridge=xenbr0,script=/tmp/badvif.sh" ]' > /tmp/badvif.cfg
 if hvmctl create /tmp/badvif.cfg > /tmp/err.out 2>&1; then cat /tmp/err.out; fail "a guest whose vif script fails was created"; fi
 cat /tmp/err.out

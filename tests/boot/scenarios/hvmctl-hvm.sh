@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: hvmctl boots the test ISO from the emulated CD-ROM of an HVM guest with its default device model (it says which: qemu-xen until hvmd boots ISOs), the guest's serial port reaches hvmctl console, ata_piix sees disk and CD, hvmctl log shows the device model's log, cd-eject and cd-insert change the medium, hvmctl shutdown -w powers the guest off through its PV control interface and nothing is left
+# about: hvmctl boots the test ISO from the emulated CD-ROM of an HVM guest whose file names no device model and no display: hvmctl's default, hvmd (hvmctl says so), with hvmctl's default display, the standard VGA (-device VGA; SeaBIOS ran its VGA BIOS), the guest's serial port reaches hvmctl console, ata_piix sees disk and CD, hvmd offers libxl's default PV keyboard, hvmctl log shows the device model's log, cd-eject and cd-insert change the medium, hvmctl shutdown -w powers the guest off through its PV control interface and nothing is left (hvmctl-hvm-qemu: the same under qemu-xen)
 # step: guest-up 360
 # step: checks 240
 # step: cd 120
@@ -26,18 +26,24 @@ case $exe in
     *qemu*) metric dm_is_hvmd 0; case $dm in qemu-xen*) ;; *) fail "hvmctl said '$dm' but runs $exe" ;; esac ;;
     *) fail "an unknown device model runs: $exe" ;;
 esac
-# a variant that switched hvmctl.conf (hvmctl-hvm-hvmd) says which one it must be
-case ${HVMCTL_EXPECT_DM:-any}:$exe in
-    any:*|hvmd:*/hvmd|qemu-xen:*qemu*) ;;
-    *) fail "expected device model $HVMCTL_EXPECT_DM, runs $exe" ;;
+# hvmd is hvmctl's default; a variant that switched hvmctl.conf (hvmctl-hvm-qemu) says which one
+# it must be
+case ${HVMCTL_EXPECT_DM:-hvmd}:$exe in
+    hvmd:*/hvmd|qemu-xen:*qemu*) ;;
+    *) fail "expected device model ${HVMCTL_EXPECT_DM:-hvmd}, runs $exe" ;;
 esac
-# under hvmd, hvmctl asks for no VGA (nothing would serve it); the PV keyboard is libxl's default
-case $exe in
-    */hvmd) grep -q -- '-vga\|VGA' "/proc/$pid/cmdline" && fail "hvmd was asked for a VGA" ;;
+# the file has no vga=: hvmctl's default display, the standard VGA, under either device model
+cmdline=$(tr '\0' ' ' < "/proc/$pid/cmdline")
+info "device model command line: $cmdline"
+case $cmdline in
+    *"-device VGA,"*|*"-device VGA "*) ;;
+    *) fail "the device model was not asked for the standard VGA (-device VGA)" ;;
 esac
 hvmctl list
 wait_re "$log" HVMD-GUEST-UP 350 || fail "no HVMD-GUEST-UP on the guest's serial port (hvmctl console)"
 metric create_to_marker_s "$(elapsed "$t0")" s
+# the device model's CPU to the marker (hvmd against qemu-xen: hvmctl-hvm against hvmctl-hvm-qemu)
+metric dm_cpu_s "$(dm_cpu_s "$pid")" s
 # ... which hvmd offers (backend InitWait; this guest boots with xen_emul_unplug=never, so its
 # kernel loads no PV frontend and the device stays there)
 case $exe in
@@ -50,6 +56,12 @@ guest_done 230 ata-piix; step checks
 # the device model's log, under its guest's name
 hvmctl log iso > /tmp/dm.log || fail "hvmctl log iso"
 info "device model log: $(wc -l < /tmp/dm.log) lines"
+# hvmd's VGA: its video RAM, and SeaBIOS ran the VGA BIOS from its ROM BAR (whose debug port
+# lines hvmd logs)
+case $exe in
+    */hvmd) grep -q 'vga: video RAM at 0x' /tmp/dm.log || fail "hvmd's log shows no VGA"
+            grep -q 'debugcon: Start SeaVGABIOS' /tmp/dm.log || fail "the VGA BIOS did not run under hvmd" ;;
+esac
 # the CD-ROM: the kernel and initrd are in RAM by now, so the medium may come and go
 be=$(xenstore-read "/local/domain/$d/device/vbd/5632/backend") || fail "no vbd 5632 (hdc) for iso"
 info "hdc: $be = $(xenstore-read "$be/params")"

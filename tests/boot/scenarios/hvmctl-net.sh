@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: with the hvmctl network up (bridge mode on a stand-in NIC), hvmctl create puts a PV guest's vif and an HVM guest's vif and emulated NIC tap (vifD.N, vifD.N-emu) on the default bridge through hvmctl's own hotplug entry, without bridge= or script= in the guests' files; destroying the guests takes them off, and the network comes down as it went up
+# about: with the hvmctl network up (bridge mode on a stand-in NIC), hvmctl create puts a PV guest's vif and an HVM guest's vif and, under hvmd (hvmctl's default device model), its emulated NIC's tap (vifD.N, vifD.N-emu) on the default bridge through hvmctl's own hotplug entry, without bridge= or script= in the guests' files; destroying the guests takes them off, and the network comes down as it went up
 # step: network-up 60
 # step: pv-vif 120
 # step: hvm-vif 120
@@ -37,11 +37,15 @@ sleep 1
 nothing_left || fail "destroying pvnet left something behind"
 step pv-vif
 
-# an HVM guest, built paused (it need not run): qemu-xen makes vifD.0-emu, libxl the PV vifD.0
+# an HVM guest, built paused (it need not run): its device model, hvmctl's default (hvmd), makes
+# vifD.0-emu for the emulated NIC, libxl the PV vifD.0
 hvm_cfg hvmnet default 'memory = 128' 'cpuid =' "$(cd_disks /media/linux.iso)" \
     'vif = [ "mac=00:16:3e:00:00:12" ]' > /tmp/hvm.cfg
-d=$(hvmctl create -p /tmp/hvm.cfg) || fail "hvmctl create hvmnet"
-info "hvmnet is domain $d; bridge ports: $(ports)"
+d=$(hvmctl create -p /tmp/hvm.cfg 2> /tmp/hvm.err) || { cat /tmp/hvm.err; cat /var/log/xen/qemu-dm-hvmnet.log; cat /var/log/xen/hvmctl-hvmnet.log; fail "hvmctl create hvmnet"; }
+cat /tmp/hvm.err
+pid=$(dm_pid "$d"); exe=$(readlink "/proc/$pid/exe")
+case $exe in */hvmd) ;; *) fail "hvmnet's device model is $exe, not hvmd" ;; esac
+info "hvmnet is domain $d (device model $exe); bridge ports: $(ports)"
 [ -e "/sys/class/net/xenbr0/brif/vif$d.0-emu" ] || fail "vif$d.0-emu is not on xenbr0 (ports: $(ports))"
 [ -e "/sys/class/net/xenbr0/brif/vif$d.0" ] || fail "vif$d.0 is not on xenbr0 (ports: $(ports))"
 hvmctl destroy hvmnet || fail "hvmctl destroy hvmnet"
