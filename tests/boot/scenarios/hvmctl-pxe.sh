@@ -31,8 +31,8 @@ step nat-up
 dd if=/dev/zero of=/tmp/empty.img bs=1M count=0 seek=16 2>/dev/null
 hvm_cfg pxe hvmd 'disk = [ "format=raw,vdev=hda,access=rw,target=/tmp/empty.img" ]' 'boot = "n"' \
     'vif = [ "mac=00:16:3e:00:09:02,bridge=nat0" ]' > /tmp/pxe.cfg
-# created by stock xl on the network's bridge (hvmctl create of an HVM guest under hvmd failed
-# in the bed once, unexplained: hvmctl-net keeps qemu-xen for now)
+# created by stock xl on the network's bridge, with libxl's default NIC (hvmctl would give an
+# unnamed vif an e1000; hvmctl-net creates its HVM guest under hvmd with hvmctl)
 xl_start pxe hvmd
 info "domain $d, hvmd $pid"
 tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "-device rtl8139" || fail "libxl did not ask for an rtl8139"
