@@ -24,6 +24,8 @@ CLANG   ?= clang
 PREFIX  ?= /usr/local
 DESTDIR ?=
 B       := build
+# the test targets build with a job per core (make check on a 2-core CI machine: half the time)
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
 
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wvla -Wundef -Wwrite-strings -Wimplicit-fallthrough \
@@ -121,11 +123,11 @@ deps:
 	@images/deps all
 
 check-unit: deps
-	@$(MAKE) -s $(UNIT_BINS) $(ASAN_BINS)
+	@$(MAKE) -s -j$(NPROC) $(UNIT_BINS) $(ASAN_BINS)
 	@tests/check unit
 
 check-fuzz: deps
-	@$(MAKE) -s $(FUZZ_BINS)
+	@$(MAKE) -s -j$(NPROC) $(FUZZ_BINS)
 	@tests/check fuzz
 
 fuzz-long: deps
@@ -159,7 +161,7 @@ boot: bed
 
 # (the bed is built while the unit tests and fuzz targets run: tests/check all, HVMD_BED_BUILD)
 check: deps
-	@$(MAKE) -s all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) $(B)/vnctype $(B)/vncfake
+	@$(MAKE) -s -j$(NPROC) all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) $(B)/vnctype $(B)/vncfake
 	@HVMD_BED_BUILD='$(MAKE) -s bed' tests/check all
 
 demo: bed
