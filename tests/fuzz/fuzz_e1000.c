@@ -50,16 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int sv[2];
     struct fuzz_in in = { data, size };
 
-    log_set_sink(fuzz_quiet, NULL);
-    log_set_level(LOG_DEBUG);
-    if (config_parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) < 0)
+    struct fakexen *fx = fuzz_fx(argv, (int)(sizeof(argv) / sizeof(argv[0])), RAM, &cfg);
+    if (!fx)
         return 0;
-    struct fakexen *fx = fx_new(RAM);
-    if (!fx) {
-        config_free(&cfg);
-        return 0;
-    }
-    fx->vm.cfg = &cfg;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
         goto out;
     if (!net_new_fd(&fx->vm, "net0", sv[0])) {

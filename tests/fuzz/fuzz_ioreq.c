@@ -92,16 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     struct fuzz_in in = { data, size };
 
-    log_set_sink(fuzz_quiet, NULL);
-    log_set_level(LOG_DEBUG);
-    if (config_parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) < 0)
+    struct fakexen *fx = fuzz_fx(argv, (int)(sizeof(argv) / sizeof(argv[0])), RAM, &cfg);
+    if (!fx)
         return 0;
-    struct fakexen *fx = fx_new(RAM);
-    if (!fx) {
-        config_free(&cfg);
-        return 0;
-    }
-    fx->vm.cfg = &cfg;
 #ifndef FUZZ_IOREQ_NO_FILL /* (only to measure what the fill adds) */
     fx_fill_enable(fx, 256u << 10);
     fx_fill_source(fx, data, size);

@@ -12,7 +12,9 @@
 #include <sys/socket.h>
 #include "dm/log.h"
 #include "dm/machine.h"
+#include "dm/config.h"
 #include "dm/snapshot.h"
+#include "tests/lib/fakexen.h"
 
 #define FUZZ_UNUSED __attribute__((unused))
 
@@ -22,6 +24,26 @@ static FUZZ_UNUSED void fuzz_quiet(void *opaque, enum log_level level, const cha
     (void)opaque;
     (void)level;
     (void)line;
+}
+
+/* A run's machine: the log silenced (its debug lines still formatted, as in hvmd), hvmd's
+ * command line ARGV parsed into CFG, an in-process hypervisor with RAM bytes of guest memory
+ * using it. NULL (nothing left to free) when either fails. */
+static FUZZ_UNUSED struct fakexen *fuzz_fx(const char *const *argv, int argc, uint32_t ram,
+                                           struct config *cfg)
+{
+    char err[256];
+    log_set_sink(fuzz_quiet, NULL);
+    log_set_level(LOG_DEBUG);
+    if (config_parse(cfg, argc, argv, err, sizeof(err)) < 0)
+        return NULL;
+    struct fakexen *fx = fx_new(ram);
+    if (!fx) {
+        config_free(cfg);
+        return NULL;
+    }
+    fx->vm.cfg = cfg;
+    return fx;
 }
 
 /* the input, consumed from the front */
