@@ -19,40 +19,9 @@
 #include <sys/wait.h>
 #include "dm/sandbox.h"
 #include "tests/fuzz/ide_fuzz.h"
+#include "tests/lib/corpus.h"
 
 #define MAX_INPUTS 64
-
-struct input {
-    uint8_t *data;
-    size_t size;
-    struct fz *f;
-};
-
-static unsigned read_dir(const char *dir, struct input *in, unsigned n)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    if (!d)
-        return n;
-    while (n < MAX_INPUTS && (e = readdir(d))) {
-        char path[512];
-        struct stat st;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-            st.st_size > (1 << 20))
-            continue;
-        int fd = open(path, O_RDONLY);
-        uint8_t *p = malloc((size_t)st.st_size);
-        if (fd < 0 || !p || read(fd, p, (size_t)st.st_size) != st.st_size)
-            fail_msg("cannot read %s", path);
-        close(fd);
-        in[n].data = p;
-        in[n].size = (size_t)st.st_size;
-        n++;
-    }
-    closedir(d);
-    return n;
-}
 
 /* fuzz_ata's drives: two disks on the primary channel (its first byte picks the cache mode) */
 static void ata_media(struct fakexen *fx, struct ide_drive_conf conf[4], uint8_t sel)
@@ -80,11 +49,12 @@ static void atapi_media(struct fakexen *fx, struct ide_drive_conf conf[4], uint8
 
 static void test_ide_corpus_sandboxed(void **state)
 {
-    static struct input in[MAX_INPUTS];
-    unsigned n_ata = read_dir("tests/fuzz/seeds/fuzz_ata", in, 0);
-    n_ata = read_dir("tests/fuzz/regress/fuzz_ata", in, n_ata);
-    unsigned n = read_dir("tests/fuzz/seeds/fuzz_atapi", in, n_ata);
-    n = read_dir("tests/fuzz/regress/fuzz_atapi", in, n);
+    static struct fx_input in[MAX_INPUTS];
+    static struct fz *f[MAX_INPUTS];
+    unsigned n_ata = fx_corpus_read("tests/fuzz/seeds/fuzz_ata", in, 0, MAX_INPUTS);
+    n_ata = fx_corpus_read("tests/fuzz/regress/fuzz_ata", in, n_ata, MAX_INPUTS);
+    unsigned n = fx_corpus_read("tests/fuzz/seeds/fuzz_atapi", in, n_ata, MAX_INPUTS);
+    n = fx_corpus_read("tests/fuzz/regress/fuzz_atapi", in, n, MAX_INPUTS);
     assert_true(n_ata >= 5 && n - n_ata >= 5);
     int st = 0;
     fflush(NULL);
@@ -94,11 +64,11 @@ static void test_ide_corpus_sandboxed(void **state)
         char err[256];
         fz_quiet();
         for (unsigned i = 0; i < n; i++)
-            in[i].f = fz_new(i < n_ata ? ata_media : atapi_media, in[i].data, in[i].size);
+            f[i] = fz_new(i < n_ata ? ata_media : atapi_media, in[i].data, in[i].size);
         if (sandbox_enter(SANDBOX_ON, err, sizeof(err)) < 0)
             _exit(2);
         for (unsigned i = 0; i < n; i++)
-            while (fz_step(in[i].f, NULL))
+            while (fz_step(f[i], NULL))
                 ;
         fprintf(stderr, "%u fuzz_ata and %u fuzz_atapi inputs under the filter\n", n_ata,
                 n - n_ata);

@@ -27,39 +27,9 @@
 #include "dm/qmp.h"
 #include "dm/sandbox.h"
 #include "tests/lib/ide_guest.h"
+#include "tests/lib/corpus.h"
 
 #define MAX_INPUTS 512
-
-struct input {
-    uint8_t *data;
-    size_t size;
-};
-
-static unsigned read_dir(const char *dir, struct input *in, unsigned n)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    if (!d)
-        return n;
-    while (n < MAX_INPUTS && (e = readdir(d))) {
-        char path[512];
-        struct stat st;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-            st.st_size > (1 << 20))
-            continue;
-        int fd = open(path, O_RDONLY);
-        uint8_t *p = malloc((size_t)st.st_size);
-        if (fd < 0 || !p || read(fd, p, (size_t)st.st_size) != st.st_size)
-            fail_msg("cannot read %s", path);
-        close(fd);
-        in[n].data = p;
-        in[n].size = (size_t)st.st_size;
-        n++;
-    }
-    closedir(d);
-    return n;
-}
 
 static void discard(void *opaque, const char *data, size_t n)
 {
@@ -72,9 +42,9 @@ static const struct qmp_ops ops = { .stop = nop, .cont = nop, .quit = nop };
 
 static void test_qmp_corpus_sandboxed(void **state)
 {
-    static struct input in[MAX_INPUTS];
-    unsigned n = read_dir("tests/fuzz/seeds/fuzz_qmp", in, 0);
-    n = read_dir("tests/fuzz/regress/fuzz_qmp", in, n);
+    static struct fx_input in[MAX_INPUTS];
+    unsigned n = fx_corpus_read("tests/fuzz/seeds/fuzz_qmp", in, 0, MAX_INPUTS);
+    n = fx_corpus_read("tests/fuzz/regress/fuzz_qmp", in, n, MAX_INPUTS);
     assert_true(n >= 10);
 
     char dir[200], iso[256], disk[256], d1[400], d2[400], err[300];
