@@ -18,14 +18,8 @@ extern const struct device pv_console;
 
 static void add_console(struct fakepv *fp)
 {
-    fx_pv_write(fp, CFE "/backend", CBE);
-    fx_pv_write(fp, CFE "/state", "1");
-    fx_pv_write(fp, CFE "/type", "ioemu");
-    fx_pv_write(fp, CFE "/output", "pty");
-    fx_pv_write(fp, CBE "/frontend", CFE);
-    fx_pv_write(fp, CBE "/frontend-id", "1");
-    fx_pv_write(fp, CBE "/online", "1");
-    fx_pv_write(fp, CBE "/state", "1");
+    static const char *const fe_extra[] = { "type", "ioemu", "output", "pty", NULL };
+    fx_pv_add_device(fp, CBE, CFE, fe_extra, NULL);
 }
 
 static void connect(struct fakepv *fp, int *ref, int *port)

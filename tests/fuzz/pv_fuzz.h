@@ -85,13 +85,7 @@ static void pvf_value(struct pvf *f, char *buf, size_t len, int ref, int port)
 
 static void pvf_toolstack_add(struct fakepv *fp)
 {
-    fx_pv_write(fp, PVF_FE "/backend", PVF_BE);
-    fx_pv_write(fp, PVF_FE "/backend-id", "0");
-    fx_pv_write(fp, PVF_FE "/state", "1");
-    fx_pv_write(fp, PVF_BE "/frontend", PVF_FE);
-    fx_pv_write(fp, PVF_BE "/frontend-id", "1");
-    fx_pv_write(fp, PVF_BE "/online", "1");
-    fx_pv_write(fp, PVF_BE "/state", "1");
+    fx_pv_add_device(fp, PVF_BE, PVF_FE, NULL, NULL);
 }
 
 /* A well-behaved connect (xen-kbdfront's probe), so that ring operations have a ring. */

@@ -108,6 +108,31 @@ void fx_pv_writef(struct fakepv *fp, const char *path, const char *fmt, ...)
     fx_pv_write(fp, path, buf);
 }
 
+static void write_in(struct fakepv *fp, const char *dir, const char *key, const char *val)
+{
+    char p[512];
+    snprintf(p, sizeof(p), "%s/%s", dir, key);
+    fx_pv_write(fp, p, val);
+}
+
+void fx_pv_add_device(struct fakepv *fp, const char *be, const char *fe,
+                      const char *const *fe_extra, const char *const *be_extra)
+{
+    char id[16];
+    snprintf(id, sizeof(id), "%u", fp->domid);
+    write_in(fp, fe, "backend", be);
+    write_in(fp, fe, "backend-id", "0");
+    write_in(fp, fe, "state", "1");
+    for (unsigned i = 0; fe_extra && fe_extra[i]; i += 2)
+        write_in(fp, fe, fe_extra[i], fe_extra[i + 1]);
+    write_in(fp, be, "frontend", fe);
+    write_in(fp, be, "frontend-id", id);
+    write_in(fp, be, "online", "1");
+    for (unsigned i = 0; be_extra && be_extra[i]; i += 2)
+        write_in(fp, be, be_extra[i], be_extra[i + 1]);
+    write_in(fp, be, "state", "1");
+}
+
 const char *fx_pv_read(struct fakepv *fp, const char *path)
 {
     struct fx_pv_node *n = find(fp, path);

@@ -55,6 +55,12 @@ unsigned fx_pv_run(struct fakepv *fp, unsigned max);
 void fx_pv_write(struct fakepv *fp, const char *path, const char *val);
 void fx_pv_writef(struct fakepv *fp, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* What libxl__device_add writes for a device of frontend domain FE_DOMID (the fake's domain),
+ * in its order: FE/backend, FE/backend-id 0, FE/state 1, then FE_EXTRA; BE/frontend,
+ * BE/frontend-id, BE/online 1, then BE_EXTRA, and BE/state 1 last. Each EXTRA: key, value
+ * pairs (keys relative to the directory), NULL-terminated, or NULL for none. */
+void fx_pv_add_device(struct fakepv *fp, const char *be, const char *fe,
+                      const char *const *fe_extra, const char *const *be_extra);
 /* The value at PATH or NULL (the fake's own string: copy it before the next write). */
 const char *fx_pv_read(struct fakepv *fp, const char *path);
 /* Perms as last set by the backend: 1 if PATH is owned by OWNER and readable by READER. */

@@ -39,21 +39,13 @@ struct bed {
 
 static void toolstack_console(struct fakepv *fp, unsigned n, const char *type)
 {
-    char be[96], fe[96], p[160];
+    char be[96], fe[96];
+    const char *const fe_extra[] = { "type", type, "output", "pty", "name", "org.hvmd.test",
+                                     "tty", "", NULL };
+    const char *const be_extra[] = { "protocol", "vt100", NULL };
     snprintf(be, sizeof(be), "/local/domain/0/backend/console/1/%u", n);
     snprintf(fe, sizeof(fe), "/local/domain/1/device/console/%u", n);
-    snprintf(p, sizeof(p), "%s/backend", fe); fx_pv_write(fp, p, be);
-    snprintf(p, sizeof(p), "%s/backend-id", fe); fx_pv_write(fp, p, "0");
-    snprintf(p, sizeof(p), "%s/state", fe); fx_pv_write(fp, p, "1");
-    snprintf(p, sizeof(p), "%s/type", fe); fx_pv_write(fp, p, type);
-    snprintf(p, sizeof(p), "%s/output", fe); fx_pv_write(fp, p, "pty");
-    snprintf(p, sizeof(p), "%s/name", fe); fx_pv_write(fp, p, "org.hvmd.test");
-    snprintf(p, sizeof(p), "%s/tty", fe); fx_pv_write(fp, p, "");
-    snprintf(p, sizeof(p), "%s/frontend", be); fx_pv_write(fp, p, fe);
-    snprintf(p, sizeof(p), "%s/frontend-id", be); fx_pv_write(fp, p, "1");
-    snprintf(p, sizeof(p), "%s/online", be); fx_pv_write(fp, p, "1");
-    snprintf(p, sizeof(p), "%s/protocol", be); fx_pv_write(fp, p, "vt100");
-    snprintf(p, sizeof(p), "%s/state", be); fx_pv_write(fp, p, "1");
+    fx_pv_add_device(fp, be, fe, fe_extra, be_extra);
 }
 
 /* libxl writes the consoles before the device model starts: so does this */

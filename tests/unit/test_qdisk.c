@@ -89,19 +89,10 @@ struct rq {
 static void toolstack_disk(struct bed *b, const char *be, const char *fe, const char *params,
                            const char *mode, const char *type)
 {
-    char p[200];
-    snprintf(p, sizeof(p), "%s/backend", fe); fx_pv_write(b->fp, p, be);
-    snprintf(p, sizeof(p), "%s/backend-id", fe); fx_pv_write(b->fp, p, "0");
-    snprintf(p, sizeof(p), "%s/state", fe); fx_pv_write(b->fp, p, "1");
-    snprintf(p, sizeof(p), "%s/device-type", fe); fx_pv_write(b->fp, p, type);
-    snprintf(p, sizeof(p), "%s/frontend", be); fx_pv_write(b->fp, p, fe);
-    snprintf(p, sizeof(p), "%s/frontend-id", be); fx_pv_write(b->fp, p, "1");
-    snprintf(p, sizeof(p), "%s/online", be); fx_pv_write(b->fp, p, "1");
-    snprintf(p, sizeof(p), "%s/params", be); fx_pv_write(b->fp, p, params);
-    snprintf(p, sizeof(p), "%s/mode", be); fx_pv_write(b->fp, p, mode);
-    snprintf(p, sizeof(p), "%s/device-type", be); fx_pv_write(b->fp, p, type);
-    snprintf(p, sizeof(p), "%s/type", be); fx_pv_write(b->fp, p, "qdisk");
-    snprintf(p, sizeof(p), "%s/state", be); fx_pv_write(b->fp, p, "1");
+    const char *const fe_extra[] = { "device-type", type, NULL };
+    const char *const be_extra[] = { "params", params, "mode", mode, "device-type", type,
+                                     "type", "qdisk", NULL };
+    fx_pv_add_device(b->fp, be, fe, fe_extra, be_extra);
 }
 
 static struct bed *bed_new_args(const char *mode, const char *discard_enable,

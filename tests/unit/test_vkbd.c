@@ -71,13 +71,7 @@ static int be_state(struct bed *b)
 /* libxl__device_add for the default vkb */
 static void toolstack_add(struct bed *b)
 {
-    fx_pv_write(b->fp, FE "/backend", BE);
-    fx_pv_write(b->fp, FE "/backend-id", "0");
-    fx_pv_write(b->fp, FE "/state", "1");
-    fx_pv_write(b->fp, BE "/frontend", FE);
-    fx_pv_write(b->fp, BE "/frontend-id", "1");
-    fx_pv_write(b->fp, BE "/online", "1");
-    fx_pv_write(b->fp, BE "/state", "1");
+    fx_pv_add_device(b->fp, BE, FE, NULL, NULL);
     fx_pv_run(b->fp, 0);
 }
 
