@@ -27,7 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef HVMD_VERSION /* the Makefile passes debian/changelog's */
 #define HVMD_VERSION "0.1"
+#endif
 
 static const char usage[] =
 "Usage: hvmd -xen-domid D -m MiB [OPTION]...\n"

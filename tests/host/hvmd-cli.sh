@@ -4,7 +4,7 @@
 # it meet it: libvirt's libxl driver runs `EMULATOR -help` and takes the emulator for qemu-xen
 # unless its text has qemu-traditional's "Options specific to the Xen version:" (an exit status
 # other than 0 is an error in libvirtd's log); --version / -version; an unknown option is
-# refused with exit 1 and its name.
+# refused with exit 1 and its name; hvmctl --version says the same version.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 HVMD=${HVMD:-$PWD/build/hvmd}
@@ -25,6 +25,12 @@ for opt in --version -version; do
     if [ $rc = 0 ] && grep -qE '^hvmd [0-9]' <<<"$out"; then pass "version$opt"
     else bad "version$opt" "exit $rc: $out"; fi
 done
+# hvmctl says the same version (debian/changelog's, through the Makefile)
+HVMCTL=${HVMCTL:-$PWD/build/hvmctl}
+v=$("$HVMD" --version 2>&1 | cut -d' ' -f2)
+out=$("$HVMCTL" --version 2>&1); rc=$?
+if [ $rc = 0 ] && [ "$out" = "hvmctl $v" ]; then pass hvmctl-version
+else bad hvmctl-version "exit $rc: '$out', not 'hvmctl $v'"; fi
 out=$("$HVMD" -xen-domid 1 -m 128 -frobnicate 2>&1); rc=$?
 if [ $rc = 1 ] && grep -q -- "-frobnicate" <<<"$out"; then pass unknown-option
 else bad unknown-option "exit $rc: $(head -3 <<<"$out")"; fi
