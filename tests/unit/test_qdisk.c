@@ -1039,6 +1039,71 @@ static void test_persistent_grants(void **state)
     assert_int_equal(b->fp->maps_live, 0);
 }
 
+/* A frontend that closes and comes back (a guest reboot without a new domain: kexec; a resume):
+ * Closing/Closed unmap and unbind everything, Initialising gets InitWait, the new connection
+ * serves the same disk (what was written before is read back, new writes land); and straight
+ * from Connected to Initialising (a frontend that lost its state) the same. */
+static void test_frontend_restarts(void **state)
+{
+    struct bed *b = *state;
+    fe_connect_mq(b, NULL, 0, 1, 1);
+    assert_int_equal(be_state(b), XB_CONNECTED);
+    int g = fx_pv_grant(b->fp, DATA0, 1);
+    memset(fx_pv_page(b->fp, DATA0), 0x71, PVHOST_PAGE);
+    struct rq r = rw(BLKIF_OP_WRITE, 1, 64, 1, &g, 0, 7);
+    push(b, &r);
+    assert_int_equal(response(b, 1), BLKIF_RSP_OKAY);
+    assert_int_equal(b->fp->maps_live, 2); /* the ring and the persistent data grant */
+    fx_pv_write(b->fp, FE "/state", "5");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CLOSING);
+    assert_int_equal(b->fp->maps_live, 0);
+    assert_int_equal(b->fp->binds_live, 0);
+    fx_pv_write(b->fp, FE "/state", "6");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CLOSED);
+    fx_pv_revoke(b->fp, g);
+    fx_pv_revoke(b->fp, b->q[0].refs[0]);
+    fx_pv_write(b->fp, FE "/state", "1");
+    settle(b);
+    assert_int_equal(be_state(b), XB_INITWAIT);
+    /* the new connection: new ring, new event channel, new grants */
+    fe_connect_mq(b, NULL, 0, 1, 1);
+    assert_int_equal(be_state(b), XB_CONNECTED);
+    int g2 = fx_pv_grant(b->fp, DATA0 + 1, 1);
+    memset(fx_pv_page(b->fp, DATA0 + 1), 0, PVHOST_PAGE);
+    r = rw(BLKIF_OP_READ, 2, 64, 1, &g2, 0, 7);
+    push(b, &r);
+    assert_int_equal(response(b, 2), BLKIF_RSP_OKAY);
+    assert_true(all_bytes(fx_pv_page(b->fp, DATA0 + 1), PVHOST_PAGE, 0x71));
+    memset(fx_pv_page(b->fp, DATA0 + 1), 0x72, PVHOST_PAGE);
+    r = rw(BLKIF_OP_WRITE, 3, 72, 1, &g2, 0, 7);
+    push(b, &r);
+    assert_int_equal(response(b, 3), BLKIF_RSP_OKAY);
+    r = rw(BLKIF_OP_FLUSH_DISKCACHE, 4, 0, 0, NULL, 0, 0);
+    push(b, &r);
+    assert_int_equal(response(b, 4), BLKIF_RSP_OKAY);
+    uint8_t buf[4096];
+    file_read(b, buf, sizeof(buf), 72 * 512);
+    assert_true(all_bytes(buf, sizeof(buf), 0x72));
+    /* straight from Connected to Initialising */
+    fx_pv_write(b->fp, FE "/state", "1");
+    settle(b);
+    assert_int_equal(be_state(b), XB_INITWAIT);
+    assert_int_equal(b->fp->maps_live, 0);
+    assert_int_equal(b->fp->binds_live, 0);
+    fx_pv_revoke(b->fp, g2);
+    fx_pv_revoke(b->fp, b->q[0].refs[0]);
+    fe_connect_mq(b, NULL, 0, 1, 0);
+    assert_int_equal(be_state(b), XB_CONNECTED);
+    int g3 = fx_pv_grant(b->fp, DATA0 + 2, 1);
+    memset(fx_pv_page(b->fp, DATA0 + 2), 0, PVHOST_PAGE);
+    r = rw(BLKIF_OP_READ, 5, 72, 1, &g3, 0, 7);
+    push(b, &r);
+    assert_int_equal(response(b, 5), BLKIF_RSP_OKAY);
+    assert_true(all_bytes(fx_pv_page(b->fp, DATA0 + 2), PVHOST_PAGE, 0x72));
+}
+
 static void test_producer_ahead_closes(void **state)
 {
     struct bed *b = *state;
@@ -1245,6 +1310,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_uint_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_many_queues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistent_grants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frontend_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_producer_ahead_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_producer_behind_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_ring_then_close, setup, teardown),

@@ -185,6 +185,72 @@ static void test_pv_guest(void **state)
     free(t);
 }
 
+/* PV and PVH guests with a qdisk disk get hvmd -machine xenpv (libxl starts it only then);
+ * a framebuffer or a CD-ROM keeps qemu-xen, the settings' qemu-xen too, and the file's
+ * device_model_override wins */
+static void test_pv_qdisk_dm(void **state)
+{
+    char *qd = ts_asprintf("disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=%s\" ]\n",
+                           disk);
+    char *t = pv_cfg(qd), *want, *t2;
+    struct run r;
+
+    (void)state;
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.msg, "");
+    assert_string_equal(r.c.dc.b_info.device_model, hvmd);
+    assert_true(r.c.dm_is_hvmd);
+    want = ts_asprintf("%s -machine xenpv (the backend of qdisk disk xvda; hvmctl's default)", hvmd);
+    assert_string_equal(r.c.dm_note, want);
+    free(want);
+    done(&r);
+    /* PVH the same */
+    t2 = ts_asprintf("name = \"pvh\"\ntype = \"pvh\"\nkernel = \"%s\"\nmemory = 256\n%s", kernel, qd);
+    parse(&r, t2);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.c.dc.c_info.type, LIBXL_DOMAIN_TYPE_PVH);
+    assert_string_equal(r.c.dc.b_info.device_model, hvmd);
+    done(&r);
+    free(t2);
+    /* settings say qemu-xen: libxl's own */
+    parse_with(&r, t, NULL, 0, "device_model = \"qemu-xen\"\n");
+    assert_int_equal(r.rc, 0);
+    assert_null(r.c.dc.b_info.device_model);
+    assert_non_null(strstr(r.c.dm_note, "qemu-xen (device_model in "));
+    done(&r);
+    /* a framebuffer: hvmd serves no vfb */
+    want = ts_asprintf("vnc = 1\n%s", qd);
+    t2 = pv_cfg(want);
+    free(want);
+    parse(&r, t2);
+    assert_int_equal(r.rc, 0);
+    assert_null(r.c.dc.b_info.device_model);
+    assert_non_null(strstr(r.c.dm_note, "qemu-xen (for a framebuffer (vnc = 1)"));
+    done(&r);
+    free(t2);
+    /* a plain raw disk: phy (dom0's blkback), no device model at all */
+    free(t);
+    t = pv_cfg("");
+    t2 = ts_asprintf("%sdisk = [ \"format=raw,vdev=xvda,access=rw,target=%s\" ]\n", t, disk);
+    parse(&r, t2);
+    assert_int_equal(r.rc, 0);
+    assert_null(r.c.dc.b_info.device_model);
+    assert_null(r.c.dm_note);
+    done(&r);
+    free(t2);
+    /* the file's own device model wins */
+    t2 = ts_asprintf("%s%sdevice_model_override = \"%s\"\n", t, qd, hvmd);
+    parse(&r, t2);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.c.dc.b_info.device_model, hvmd);
+    assert_null(r.c.dm_note);
+    done(&r);
+    free(t2);
+    free(t);
+    free(qd);
+}
+
 /* an HVM guest whose file names no device model: hvmd, hvmctl's default, with a standard VGA,
  * a serial pty and an e1000, and hvmctl says which device model and how to change it */
 static void test_hvm_defaults(void **state)
@@ -702,6 +768,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scan_lines),
         cmocka_unit_test(test_pv_guest),
+        cmocka_unit_test(test_pv_qdisk_dm),
         cmocka_unit_test(test_hvm_defaults),
         cmocka_unit_test(test_hvm_settings_hvmd),
         cmocka_unit_test(test_hvm_hvmd_defaults),

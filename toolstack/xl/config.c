@@ -991,6 +991,67 @@ static void parse_device_model(struct pctx *p)
     }
 }
 
+/* PV and PVH: libxl starts a device model only for what is the device model's
+ * (libxl__need_xenpv_qemu): here a qdisk disk (backendtype=qdisk, a format other than raw, a
+ * CD-ROM) or a PV framebuffer (vnc = 1). hvmctl's default (hvmd, -machine xenpv) serves raw
+ * qdisk disks; a framebuffer, another format or a CD-ROM keeps libxl's qemu-xen, and the note
+ * says why. The file's device_model_override always wins. */
+static bool disk_is_dms(const libxl_device_disk *d)
+{
+    return d->backend == LIBXL_DISK_BACKEND_QDISK || d->is_cdrom ||
+           (d->format != LIBXL_DISK_FORMAT_UNKNOWN && d->format != LIBXL_DISK_FORMAT_RAW &&
+            d->format != LIBXL_DISK_FORMAT_EMPTY);
+}
+
+static void pv_device_model(struct pctx *p)
+{
+    libxl_domain_config *dc = &p->c->dc;
+    libxl_domain_build_info *bi = &dc->b_info;
+    const char *why = NULL, *qd = NULL;
+    int i;
+
+    for (i = 0; i < dc->num_disks; i++) {
+        const libxl_device_disk *d = &dc->disks[i];
+
+        if (!disk_is_dms(d))
+            continue;
+        if (!qd)
+            qd = d->vdev;
+        if (d->is_cdrom)
+            why = "a CD-ROM";
+        else if (d->format != LIBXL_DISK_FORMAT_UNKNOWN && d->format != LIBXL_DISK_FORMAT_RAW)
+            why = "a disk format other than raw";
+    }
+    if (dc->num_vfbs) {
+        why = "a framebuffer (vnc = 1)";
+        if (!qd)
+            qd = "";
+    }
+    if (!qd || bi->device_model)
+        return;     /* no device model, or the file's own (parse_device_model's note) */
+    if (p->s->dm == TS_DM_QEMU || why) {
+        p->c->dm_note = why ? ts_asprintf("qemu-xen (for %s, which hvmd does not serve to a "
+                                          "%s guest)", why,
+                                          libxl_domain_type_to_string(dc->c_info.type))
+                            : ts_asprintf("qemu-xen (device_model in %s)",
+                                          p->s->source ? p->s->source : TS_SETTINGS_FILE);
+        return;
+    }
+    if (access(p->s->dm_path, X_OK) < 0) {
+        ts_error_at(p->d, p->c->file, 0, NULL, "%s, the device model for disk %s (qdisk): %s "
+                    "(device_model = \"qemu-xen\" in %s selects qemu-xen)", p->s->dm_path, qd,
+                    strerror(errno), p->s->source ? p->s->source : TS_SETTINGS_FILE);
+        p->rc = -EINVAL;
+        return;
+    }
+    bi->device_model = ts_strdup(p->s->dm_path);
+    bi->device_model_version = LIBXL_DEVICE_MODEL_VERSION_QEMU_XEN;
+    p->c->dm_is_hvmd = p->s->dm == TS_DM_HVMD;
+    p->c->dm_note = ts_asprintf("%s -machine xenpv (the backend of qdisk disk %s; %s)",
+                                p->s->dm_path, qd,
+                                p->s->dm_line ? p->s->source : "hvmctl's default");
+}
+
 /* ---- HVM ------------------------------------------------------------------------------------- */
 
 static void parse_hvm(struct pctx *p)
@@ -1260,6 +1321,7 @@ int ts_config_parse(struct ts_config *c, const char *file, const char *text, siz
     } else {
         if (c->dc.c_info.type == LIBXL_DOMAIN_TYPE_PV)
             parse_pv_vfb(&p);
+        pv_device_model(&p);
         for (i = 0; i < c->scan.n; i++) {
             struct ts_cfgkey *key = &c->scan.keys[i];
             if (!key->used && in_list(hvm_only_keys, key->name)) {

@@ -2,7 +2,8 @@
 /*
  * settings.c: hvmctl's own settings, /etc/hvmd/hvmctl.conf (xl.cfg syntax, read with libxlutil).
  *
- *   device_model = "hvmd"       # for HVM guests that name none: "hvmd", "qemu-xen" or a path
+ *   device_model = "hvmd"       # for HVM guests that name none (and PV/PVH guests' raw qdisk
+ *                               # disks): "hvmd", "qemu-xen" or a path
  *   vga = "stdvga"              # HVM default when the guest's file has no vga=/stdvga=
  *   serial = "pty"              # HVM default when the guest's file has no serial=
  *   vif_bridge = "xenbr0"       # default bridge= of a vif

@@ -21,7 +21,7 @@
 enum ts_dm_kind { TS_DM_HVMD, TS_DM_QEMU, TS_DM_PATH };
 struct ts_settings {
     char *source;           /* the file read, or NULL when it was absent (built-in defaults) */
-    enum ts_dm_kind dm;     /* device model for HVM guests that name none */
+    enum ts_dm_kind dm;     /* device model for HVM guests that name none (and PV/PVH qdisk) */
     char *dm_path;          /* the binary for TS_DM_HVMD / TS_DM_PATH */
     int dm_line;            /* line of device_model in the settings file (0: built-in) */
     char *vga;              /* default vga for HVM guests: "stdvga" */
@@ -67,7 +67,7 @@ struct ts_config {
     char **overrides;       /* KEY=VALUE from the command line, as given */
     int n_overrides;
     struct ts_cfgscan scan;
-    char *dm_note;          /* for HVM: which device model, and why (for the user) */
+    char *dm_note;          /* which device model, and why (for the user); PV/PVH: if any */
     bool dm_is_hvmd;
 };
 /* Reads FILE (text, at most 1 MiB) into *text: 0, or -EINVAL after reporting why through d. */

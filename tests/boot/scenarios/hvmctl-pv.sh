@@ -1,15 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: hvmctl builds a PV guest (Debian kernel, busybox initrd) from an xl.cfg through libxl: it reaches its marker as fast as under xl create (same run: one of each under make check, four of each in the order xl hvmctl hvmctl xl twice under make bench), hvmctl console shows its console, hvmctl list shows it, hvmctl destroy leaves nothing
+# about: hvmctl builds a PV guest (Debian kernel, busybox initrd) from an xl.cfg through libxl: it reaches its marker as fast as under xl create (same run: one of each under make check, four of each in the order xl hvmctl hvmctl xl twice under make bench), hvmctl console shows its console, hvmctl list shows it, hvmctl destroy leaves nothing; under make check both guests also have a backendtype=qdisk disk that hvmd serves with -machine xenpv (stock xl: device_model_override; hvmctl: its default), the guest's blkfront passes the pattern check on /dev/xvda, and after SIGKILL of hvmd the flushed pattern is in the host image
 # step: round-1 400
 # step: round-2 400
 # step: console 180
 # step: destroyed 60
 . /etc/hvmd-lib.sh
-# boot NAME TOOL: create the guest with TOOL (xl | hvmctl), time it to HVMD-GUEST-UP on its
-# console log (xenconsoled's, the same file for both tools), destroy it, check nothing is left
+# boot NAME TOOL [qdisk]: create the guest with TOOL (xl | hvmctl), time it to HVMD-GUEST-UP on
+# its console log (xenconsoled's, the same file for both tools), destroy it, check nothing is
+# left. With qdisk: the guest also has a backendtype=qdisk disk, which libxl gives to a device
+# model (-machine xenpv): hvmd, through device_model_override under xl and by default under
+# hvmctl; the guest runs its pattern check on it through blkfront, and once the check passed
+# (O_DIRECT writes, fsync: flushed) hvmd is killed with SIGKILL and the pattern must be in the
+# host image
 boot() {
-    local name=$1 tool=$2 log=/var/log/xen/console/guest-$1.log t0 t
-    pv_cfg "$name" quiet 'on_poweroff = "destroy"' > "/tmp/$name.cfg"
+    local name=$1 tool=$2 qd=${3:-} log=/var/log/xen/console/guest-$1.log t0 t img=/tmp/$1-qd.img
+    local -a extra=('on_poweroff = "destroy"')
+    if [ -n "$qd" ]; then
+        rm -f "$img"; check_disk "$img" 64 disk-pattern
+        extra+=("disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=$img\" ]")
+        [ "$tool" = xl ] && extra+=('device_model_version = "qemu-xen"' 'device_model_override = "/usr/lib/hvmd/hvmd"')
+    fi
+    pv_cfg "$name" quiet "${extra[@]}" > "/tmp/$name.cfg"
     rm -f "$log"
     t0=$(now)
     if [ "$tool" = xl ]; then
@@ -24,14 +35,34 @@ boot() {
     info "$tool create: returned after $c s, marker after $t s"
     eval "T_${tool}=\"\${T_${tool}} $t\"; C_${tool}=\"\${C_${tool}} $c\""
     wait_re "$log" HVMD-GUEST-DONE 120 || { info "uptime $(now)"; tail -5 "$log"; fail "$tool: $name did not finish its init"; }
+    [ -n "$qd" ] && qdisk_killed "$name" "$tool" "$log" "$img"
     if [ "$tool" = xl ]; then xl destroy "$name"; else hvmctl destroy "$name" || fail "hvmctl destroy $name"; fi
     wait_gone "$name" 30 || fail "$name is still there after destroy"
     clean_after "destroying $name"
 }
-# make check: one of each (the figure is make bench's); make bench: four of each in the order
+# qdisk_killed NAME TOOL LOG IMAGE: the PV guest NAME's qdisk disk was served by hvmd -machine
+# xenpv and passed the pattern check on /dev/xvda; SIGKILL hvmd; the pattern is in IMAGE
+qdisk_killed() {
+    local name=$1 tool=$2 log=$3 img=$4 d pid args
+    d=$(domid "$name"); pid=$(dm_pid "$d")
+    [ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "$tool: libxl started no device model for $name's qdisk disk"
+    args=$(tr '\0' ' ' < "/proc/$pid/cmdline")
+    info "$tool: $name's device model: $args"
+    case $args in /usr/lib/hvmd/hvmd*"-machine xenpv"*) ;; *) fail "$tool: $name's device model is not hvmd -machine xenpv" ;; esac
+    guest_checks_passed "$log" disk-pattern || { grep -i qdisk "/var/log/xen/qemu-dm-$name.log" | tail; fail "$tool: the pattern check on $name's qdisk disk failed"; }
+    grep -q "HVMD-CHECK disk-pattern PASS /dev/xvda" "$log" || fail "$tool: the pattern was not checked on /dev/xvda (blkfront)"
+    grep -q "backend/qdisk/$d/51712: connected" "/var/log/xen/qemu-dm-$name.log" || fail "$tool: hvmd's qdisk did not log its connection to vbd 51712"
+    kill -KILL "$pid" || fail "kill -KILL $pid"
+    within 11 gone "$pid" || fail "hvmd (pid $pid) survived SIGKILL"
+    pattern_on_image "$img" || fail "$tool: the flushed pattern is not in $img after SIGKILL of hvmd"
+    info "$tool: $name's hvmd (pid $pid) killed; the flushed pattern is in $img"
+}
+# make check: one of each (the figure is make bench's), each with a qdisk disk (above); make
+# bench's rounds have no disk (the figure is the plain PV boot's); make bench: four of each in the order
 # xl hvmctl hvmctl xl, twice, so that a host that gets slower or faster over the run (the other
 # scenarios on these machines) weighs on both tools alike
-boot xl1 xl; boot hv1 hvmctl; step round-1
+qd=qdisk; bench_run && qd=
+boot xl1 xl $qd; boot hv1 hvmctl $qd; step round-1
 if bench_run; then boot hv2 hvmctl; boot xl2 xl; boot xl3 xl; boot hv3 hvmctl; boot hv4 hvmctl; boot xl4 xl; fi; step round-2
 mean() { echo "$@" | tr ' ' '\n' | grep . | awk '{ s += $1; n++ } END { printf "%.2f", s / n }'; }
 xm=$(mean $T_xl); hm=$(mean $T_hvmctl)
