@@ -32,7 +32,15 @@
 #include <unistd.h>
 
 #include "dm/log.h"
+#include "dm/restrict.h"
 #include "dm/util.h"
+
+static const struct restrict_plan *helpers_plan;
+
+void sandbox_helpers_restrict(const struct restrict_plan *p)
+{
+    helpers_plan = p;
+}
 
 static const char *const allowed[] = {
     /* the loop: epoll, timers, the signalfd, eventfds (libaio completions) */
@@ -231,6 +239,8 @@ static void cleaner(int rfd, const char *const *paths, const struct stat *seen, 
     for (unsigned i = 0; i < ARRAY_SIZE(sigs); i++)
         signal(sigs[i], SIG_IGN);
     prctl(PR_SET_NAME, "hvmd-cleaner", 0, 0, 0);
+    if (helpers_plan && helpers_plan->runas && restrict_drop_caps() < 0)
+        _exit(1);
     if (rfd != 3) {
         if (dup2(rfd, 3) < 0)
             _exit(1);
@@ -323,6 +333,9 @@ static void opener(int sock)
     for (unsigned i = 0; i < ARRAY_SIZE(sigs); i++)
         signal(sigs[i], SIG_IGN);
     prctl(PR_SET_NAME, "hvmd-opener", 0, 0, 0);
+    if (helpers_plan && helpers_plan->runas &&
+        restrict_drop_ids(helpers_plan->uid, helpers_plan->gid) < 0)
+        _exit(1);
     for (;;) {
         ssize_t n = recv(sock, path, PATH_MAX, 0);
         if (n <= 0)

@@ -52,4 +52,11 @@ int sandbox_opener_start(char *err, size_t errlen) WUR;
 /* An O_WRONLY descriptor for PATH under that rule, or a negative errno. */
 int sandbox_open_output(const char *path);
 
+/* dm_restrict (restrict.h), before the helpers start: the opener drops to P's user (it opens
+ * the host paths it is asked for as that user, outside the chroot), and the cleaner keeps
+ * uid 0, the owner of the directories it removes sockets from, with no capability left. P
+ * must outlive the helpers' start. */
+struct restrict_plan;
+void sandbox_helpers_restrict(const struct restrict_plan *p);
+
 #endif

@@ -8,6 +8,7 @@
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/pvhost.h"
+#include "dm/xsbroker.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 struct xs_dm {
     struct xs_handle *h;
+    struct xsb *b;       /* dm_restrict: the broker instead of h (xsbroker.h) */
     uint32_t domid;
     /* the PV backends' host (xs_dm_pv_open) */
     struct pvhost *pv;
@@ -45,12 +47,44 @@ struct xs_dm *xs_dm_open(uint32_t domid, char *err, size_t errlen)
     return x;
 }
 
+struct xs_dm *xs_dm_open_brokered(uint32_t domid, const struct restrict_plan *plan, char *err,
+                                  size_t errlen)
+{
+    struct xs_dm *x = calloc(1, sizeof(*x));
+    if (!x) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    x->domid = domid;
+    x->xs_fd = x->evtchn_fd = -1;
+    x->b = xsb_start(domid, plan, err, errlen);
+    if (!x->b) {
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+int xs_dm_restrict(struct xs_dm *x, char *err, size_t errlen)
+{
+    if (x->xce && xenevtchn_restrict(x->xce, (domid_t)x->domid) < 0) {
+        int e = errno ? errno : EIO;
+        snprintf(err, errlen, "-xen-domid-restrict: restricting the PV backends' event channel "
+                 "handle to domain %u: %s", x->domid, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
 void xs_dm_close(struct xs_dm *x)
 {
     if (!x)
         return;
     xs_dm_pv_close(x);
-    xs_close(x->h);
+    if (x->b)
+        xsb_close(x->b);
+    else
+        xs_close(x->h);
     free(x);
 }
 
@@ -58,7 +92,9 @@ int xs_dm_state(struct xs_dm *x, const char *state)
 {
     char path[96];
     snprintf(path, sizeof(path), "/local/domain/0/device-model/%u/state", x->domid);
-    int r = xs_write(x->h, XBT_NULL, path, state, (unsigned)strlen(state)) ? 0 : (errno ? -errno : -EIO);
+    int r = x->b ? xsb_write(x->b, path, state, (unsigned)strlen(state))
+                 : xs_write(x->h, XBT_NULL, path, state, (unsigned)strlen(state)) ? 0
+                                                                                 : (errno ? -errno : -EIO);
     if (r < 0)
         log_err("writing %s: %s", path, strerror(-r));
     return r;
@@ -76,9 +112,16 @@ static int pv_read(void *be, const char *path, char *buf, size_t len)
     struct xs_dm *x = be;
     unsigned n = 0;
     errno = 0;
-    char *v = xs_read(x->h, XBT_NULL, path, &n);
-    if (!v)
-        return err_of(-ENOENT);
+    char *v = NULL;
+    if (x->b) {
+        int br = xsb_read(x->b, path, &v, &n);
+        if (br < 0)
+            return br;
+    } else {
+        v = xs_read(x->h, XBT_NULL, path, &n);
+        if (!v)
+            return err_of(-ENOENT);
+    }
     int r = 0;
     if (n >= len || memchr(v, 0, n)) {
         r = n >= len ? -E2BIG : -EINVAL;
@@ -94,6 +137,8 @@ static int pv_write(void *be, const char *path, const char *val)
 {
     struct xs_dm *x = be;
     errno = 0;
+    if (x->b)
+        return xsb_write(x->b, path, val, (unsigned)strlen(val));
     return xs_write(x->h, XBT_NULL, path, val, (unsigned)strlen(val)) ? 0 : err_of(-EIO);
 }
 
@@ -101,6 +146,8 @@ static int pv_rm(void *be, const char *path)
 {
     struct xs_dm *x = be;
     errno = 0;
+    if (x->b)
+        return xsb_rm(x->b, path);
     return xs_rm(x->h, XBT_NULL, path) ? 0 : err_of(-EIO);
 }
 
@@ -108,6 +155,8 @@ static int pv_directory(void *be, const char *path, char ***names, unsigned *n)
 {
     struct xs_dm *x = be;
     errno = 0;
+    if (x->b)
+        return xsb_directory(x->b, path, names, n);
     *names = xs_directory(x->h, XBT_NULL, path, n);
     return *names ? 0 : err_of(-ENOENT);
 }
@@ -118,6 +167,8 @@ static int pv_set_perms(void *be, const char *path, uint32_t owner, uint32_t rea
     struct xs_permissions perms[2] = { { .id = owner, .perms = XS_PERM_NONE },
                                        { .id = reader, .perms = XS_PERM_READ } };
     errno = 0;
+    if (x->b)
+        return xsb_set_perms(x->b, path, owner, reader);
     return xs_set_permissions(x->h, XBT_NULL, path, perms, 2) ? 0 : err_of(-EIO);
 }
 
@@ -125,6 +176,8 @@ static int pv_watch(void *be, const char *path, const char *token)
 {
     struct xs_dm *x = be;
     errno = 0;
+    if (x->b)
+        return xsb_watch(x->b, path, token);
     return xs_watch(x->h, path, token) ? 0 : err_of(-EIO);
 }
 
@@ -132,6 +185,8 @@ static int pv_unwatch(void *be, const char *path, const char *token)
 {
     struct xs_dm *x = be;
     errno = 0;
+    if (x->b)
+        return xsb_unwatch(x->b, path, token);
     return xs_unwatch(x->h, path, token) ? 0 : err_of(-EIO);
 }
 
@@ -216,6 +271,12 @@ static void on_xs_fd(void *opaque, uint32_t events)
 {
     struct xs_dm *x = opaque;
     char **v;
+    if (x->b) {
+        const char *path, *token;
+        for (unsigned i = 0; i < 256 && xsb_event(x->b, &path, &token); i++)
+            pvhost_watch_fired(x->pv, path, token);
+        return;
+    }
     /* bounded: what is queued now, at most 256 per wake-up (the loop comes back) */
     for (unsigned i = 0; i < 256 && (v = xs_check_watch(x->h)); i++) {
         pvhost_watch_fired(x->pv, v[XS_WATCH_PATH], v[XS_WATCH_TOKEN]);
@@ -251,7 +312,7 @@ int xs_dm_pv_open(struct xs_dm *x, struct loop *loop, struct pvhost *p, char *er
         snprintf(err, errlen, "PV backends: opening the grant device: %s", strerror(errno));
         goto fail;
     }
-    x->xs_fd = xs_fileno(x->h); /* the watch pipe: made now, before the sandbox */
+    x->xs_fd = x->b ? xsb_event_fd(x->b) : xs_fileno(x->h); /* the watch pipe: made now, before the sandbox */
     x->evtchn_fd = xenevtchn_fd(x->xce);
     if (x->xs_fd < 0 || loop_add_fd(loop, x->xs_fd, EPOLLIN, on_xs_fd, x) < 0) {
         x->xs_fd = -1;

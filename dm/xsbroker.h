@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The xenstore broker, for dm_restrict (dm/RESTRICT.md). hvmd's own connection to xenstored
+ * is a dom0 connection: with it, a device model taken over by its guest could rewrite every
+ * domain's nodes (other guests' backends, libxl's records), which is why qemu-xen closes it
+ * under dm_restrict and loses its PV backends. hvmd keeps its backends: a small process
+ * forked before the drop (hvmd-xs) makes the xenstore connection as root, then chroots and
+ * drops to the same unprivileged user as hvmd, and carries out only the requests of
+ * xsb_allowed on hvmd's behalf, over a socket pair (requests and replies) and a second one
+ * (watch events). Nothing else of hvmd's is open in it. */
+#ifndef HVMD_XSBROKER_H
+#define HVMD_XSBROKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dm/restrict.h"
+#include "dm/util.h"
+
+enum xsb_access { XSB_READ, XSB_WRITE };
+
+/* The policy, for domain DOMID. Paths are absolute, in xenstore's character set (letters,
+ * digits, - / _ @), no empty component, at most 1024 bytes. Read (and watch):
+ *   /local/domain/0/backend/TYPE/DOMID[/...]     the backends' nodes (any TYPE)
+ *   /local/domain/0/device-model/DOMID[/...]     libxl's records for this device model
+ *   /local/domain/DOMID[/...]                    the guest's own tree (its frontends)
+ * Write, remove, set permissions: the first two, and /local/domain/DOMID/device/... (the PV
+ * console's tty node, in the frontend's directory, as qemu-xen writes it).
+ * Permissions: owner dom0 only, readable by dom0 or DOMID. 1: allowed, 0: refused. */
+int xsb_allowed(uint32_t domid, enum xsb_access a, const char *path);
+
+struct xsb;
+
+/* Fork the broker for DOMID: it connects to xenstore (libxenstore's xs_open, as root), then
+ * (PLAN's runas) chroots and becomes PLAN's user. NULL with ERR set. */
+struct xsb *xsb_start(uint32_t domid, const struct restrict_plan *plan, char *err, size_t errlen);
+void xsb_close(struct xsb *b);
+
+/* As libxenstore's calls (absolute paths, no transaction): 0 or a negative errno (-EACCES:
+ * refused by the policy, logged by the broker). read: *VAL malloc'd, NUL-terminated, *LEN
+ * bytes without the NUL. directory: one malloc'd block like xs_directory's. */
+int xsb_read(struct xsb *b, const char *path, char **val, unsigned *len);
+int xsb_write(struct xsb *b, const char *path, const char *val, unsigned len);
+int xsb_rm(struct xsb *b, const char *path);
+int xsb_directory(struct xsb *b, const char *path, char ***names, unsigned *n);
+int xsb_set_perms(struct xsb *b, const char *path, uint32_t owner, uint32_t reader);
+int xsb_watch(struct xsb *b, const char *path, const char *token);
+int xsb_unwatch(struct xsb *b, const char *path, const char *token);
+
+/* Watch events arrive on this descriptor (readable): take them with xsb_event, 1 with PATH
+ * and TOKEN pointing into B (valid to the next call), 0 when none is queued. */
+int xsb_event_fd(const struct xsb *b);
+int xsb_event(struct xsb *b, const char **path, const char **token);
+
+#endif
