@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -106,6 +108,40 @@ int restrict_drop_caps(void)
     return 0;
 }
 
+/* The largest regular file open for writing (the guest's disk images), or 0. */
+static unsigned long long largest_writable_file(void)
+{
+    unsigned long long max = 0;
+    for (int fd = 0; fd < 4096; fd++) {
+        struct stat st;
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if ((unsigned long long)st.st_size > max)
+            max = (unsigned long long)st.st_size;
+    }
+    return max;
+}
+
+int restrict_fit_fsize(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    unsigned long long want = largest_writable_file();
+    if (want <= rl.rlim_cur)
+        return 0;
+    /* the kernel checks the write's position, not the file's growth: a disk image's block
+     * past 256 KiB would fail with EFBIG. Up to the largest image: no file can grow beyond
+     * what the guest's disks already take (the log included) */
+    rl.rlim_cur = rl.rlim_max = (rlim_t)want;
+    if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+        return -errno;
+    log_info("dm_restrict: file size limit raised to %llu bytes (the largest disk image: the "
+             "kernel applies it to every write position)", want);
+    return 1;
+}
+
 int restrict_enter(const struct restrict_plan *p, char *err, size_t errlen)
 {
     if (!restrict_wanted(p))
@@ -113,6 +149,12 @@ int restrict_enter(const struct restrict_plan *p, char *err, size_t errlen)
     /* libxl's RLIMIT_FSIZE (256 KiB) would kill hvmd at the first write past it (its log on
      * fd 1/2): a write that would cross it fails with EFBIG instead */
     signal(SIGXFSZ, SIG_IGN);
+    int fr = restrict_fit_fsize();
+    if (fr < 0) {
+        snprintf(err, errlen, "dm_restrict: raising the file size limit to the disk images' "
+                 "size: %s", strerror(-fr));
+        return fr;
+    }
     if (p->chroot_dir) {
         if (chroot(p->chroot_dir) < 0 || chdir("/") < 0) {
             int e = errno;

@@ -36,6 +36,13 @@ int restrict_check_chroot(const char *dir, char *err, size_t errlen) WUR;
  * EFBIG instead of killing hvmd). 0 or a negative errno with ERR set. */
 int restrict_enter(const struct restrict_plan *p, char *err, size_t errlen) WUR;
 
+/* libxl's dm_restrict sets RLIMIT_FSIZE to 256 KiB; Linux checks it against each write's
+ * position, so a guest's disk image (a file) could not be written past 256 KiB. While still
+ * root: raise it (soft and hard) to the size of the largest regular file this process has
+ * open for writing, no further. 1 raised, 0 nothing to do, or a negative errno. (Called by
+ * restrict_enter.) */
+int restrict_fit_fsize(void);
+
 /* Is anything of dm_restrict asked for? */
 static inline int restrict_wanted(const struct restrict_plan *p)
 {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -197,6 +198,50 @@ static void test_helper_drops(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* libxl's 256 KiB RLIMIT_FSIZE: a disk image's blocks past it stay writable (the limit is
+ * raised to the largest image open for writing, while root), and no further */
+static void test_fsize_fits_the_images(void **state)
+{
+    if (geteuid() != 0)
+        skip(); /* raising a hard limit needs CAP_SYS_RESOURCE */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char path[] = "/tmp/hvmd-fsize-XXXXXX";
+        int fd = mkstemp(path);
+        if (fd < 0)
+            _exit(10);
+        unlink(path);
+        if (ftruncate(fd, 1 << 20) < 0)
+            _exit(11);
+        struct rlimit rl = { 256 * 1024, 256 * 1024 };
+        if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+            _exit(12);
+        signal(SIGXFSZ, SIG_IGN);
+        char b = 1;
+        if (pwrite(fd, &b, 1, 900 * 1024) != -1 || errno != EFBIG) /* the kernel's rule */
+            _exit(13);
+        int fr = restrict_fit_fsize();
+        if (fr == -EPERM)
+            _exit(77); /* no CAP_SYS_RESOURCE here (a container): dom0's root has it */
+        if (fr != 1)
+            _exit(14);
+        if (pwrite(fd, &b, 1, 900 * 1024) != 1 || pwrite(fd, &b, 1, (1 << 20) - 1) != 1)
+            _exit(15);
+        if (pwrite(fd, &b, 1, 1 << 20) != -1 || errno != EFBIG) /* no growth past the image */
+            _exit(16);
+        if (restrict_fit_fsize() != 0)
+            _exit(17);
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+        skip();
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("child status %#x", st);
+}
+
 static void test_broker_policy(void **state)
 {
     static const struct {
@@ -332,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_drop_under_the_filter),
         cmocka_unit_test(test_helper_drops),
+        cmocka_unit_test(test_fsize_fits_the_images),
         cmocka_unit_test(test_broker_policy),
         cmocka_unit_test(test_qmp_on_inherited_fd),
     };
