@@ -355,6 +355,8 @@ int main(int argc, char **argv)
         log_err("%s", err);
         goto out;
     }
+    if (a.cfg.sandbox != SANDBOX_OFF)
+        sandbox_preload(); /* before the chroot hides the files it reads */
     if (restrict_enter(&a.cfg.restrict_, err, sizeof(err)) < 0) {
         log_err("%s", err);
         goto out;

@@ -136,13 +136,12 @@ unsigned sandbox_allowed_count(void)
     return (unsigned)ARRAY_SIZE(allowed);
 }
 
-int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
+void sandbox_preload(void)
 {
-    scmp_filter_ctx ctx = NULL;
-    int r;
-
-    if (m == SANDBOX_OFF)
-        return 0;
+    static int done;
+    if (done)
+        return;
+    done = 1;
     tzset(); /* the log's local time: /etc/localtime is read now, not after */
     /* glibc loads libgcc_s (its unwinder) on the first pthread_cancel: libxenstore's
      * xs_close cancels the reader thread its watches started, at every exit with a PV
@@ -150,6 +149,16 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
     if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
         log_warn("sandbox: cannot load libgcc_s.so.1 (%s): a thread cancelled later dies",
                  dlerror());
+}
+
+int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
+{
+    scmp_filter_ctx ctx = NULL;
+    int r;
+
+    if (m == SANDBOX_OFF)
+        return 0;
+    sandbox_preload();
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         r = -errno;
         snprintf(err, errlen, "sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));

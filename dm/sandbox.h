@@ -20,6 +20,10 @@ enum sandbox_mode { SANDBOX_ON, SANDBOX_OFF, SANDBOX_LOG };
 int sandbox_mode_parse(const char *s);
 const char *sandbox_mode_name(enum sandbox_mode m);
 
+/* What the sandbox needs from the file system, read now (the time zone, libgcc_s for thread
+ * cancellation): before a chroot (dm_restrict). sandbox_enter does it if not done. */
+void sandbox_preload(void);
+
 /* Enter the sandbox for this process and all its threads. 0, or a negative errno with ERR set. */
 int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen);
 
