@@ -115,38 +115,58 @@ static int err_now(void)
     return errno ? -errno : -EIO;
 }
 
-static void serve_one(struct xs_handle *h, int fd, uint32_t domid, const char *msg, size_t n,
-                      unsigned *refusals)
+int xsb_check_request(uint32_t domid, const void *buf, size_t n, struct xsb_parsed *out)
 {
+    const char *msg = buf;
     struct xsb_req q;
-    if (n < sizeof(q)) {
-        reply(fd, -EINVAL, NULL, 0);
-        return;
-    }
+    memset(out, 0, sizeof(*out));
+    if (n < sizeof(q) || n > XSB_MSG_MAX)
+        return -EINVAL;
     memcpy(&q, msg, sizeof(q));
     const char *path = msg + sizeof(q);
     size_t rest = n - sizeof(q);
-    /* the path and a second string, both NUL-terminated inside the message */
-    if (q.len1 >= rest || path[q.len1] != 0 || strlen(path) != q.len1) {
-        reply(fd, -EINVAL, NULL, 0);
-        return;
-    }
+    /* the path NUL-terminated inside the message, the second string after it */
+    if (q.len1 >= rest || path[q.len1] != 0 || strnlen(path, rest) != q.len1)
+        return -EINVAL;
     const char *s2 = path + q.len1 + 1;
     size_t len2 = rest - q.len1 - 1;
+    if (q.op < Q_READ || q.op > Q_UNWATCH || len2 > XSB_VAL_MAX)
+        return -EINVAL;
+    out->op = q.op;
+    out->path = path;
+    out->s2 = s2;
+    out->len2 = len2;
+    out->owner = q.a;
+    out->reader = q.b;
     int write_op = q.op == Q_WRITE || q.op == Q_RM || q.op == Q_PERMS;
-    int ok = xsb_allowed(domid, write_op ? XSB_WRITE : XSB_READ, path);
-    if (ok && q.op == Q_PERMS && (q.a != 0 || (q.b != 0 && q.b != domid)))
-        ok = 0;
-    if (ok && (q.op == Q_WATCH || q.op == Q_UNWATCH) &&
-        (len2 == 0 || len2 > 64 || memchr(s2, 0, len2) != s2 + len2 - 1))
-        ok = 0;
-    if (!ok) {
+    if (!xsb_allowed(domid, write_op ? XSB_WRITE : XSB_READ, path))
+        return -EACCES;
+    if (q.op == Q_PERMS && (q.a != 0 || (q.b != 0 && q.b != domid)))
+        return -EACCES;
+    /* a token: 1-64 bytes, NUL-terminated, nothing after */
+    if ((q.op == Q_WATCH || q.op == Q_UNWATCH) &&
+        (len2 < 2 || len2 > 65 || memchr(s2, 0, len2) != s2 + len2 - 1))
+        return -EINVAL;
+    return 0;
+}
+
+static void serve_one(struct xs_handle *h, int fd, uint32_t domid, const char *msg, size_t n,
+                      unsigned *refusals)
+{
+    struct xsb_parsed pr;
+    int cr = xsb_check_request(domid, msg, n, &pr);
+    if (cr < 0) {
         if ((*refusals)++ < 20)
-            log_warn("hvmd-xs: refused request %u on %.200s (dm_restrict: outside domain %u's "
-                     "backend and device-model nodes)", q.op, path, domid);
-        reply(fd, -EACCES, NULL, 0);
+            log_warn("hvmd-xs: refused request %u on %.200s (%s)", pr.op,
+                     pr.path ? pr.path : "(malformed)",
+                     cr == -EACCES ? "dm_restrict: outside the domain's own nodes"
+                                   : "malformed");
+        reply(fd, cr, NULL, 0);
         return;
     }
+    struct xsb_req q = { pr.op, pr.owner, pr.reader, 0 };
+    const char *path = pr.path, *s2 = pr.s2;
+    size_t len2 = pr.len2;
     errno = 0;
     switch (q.op) {
     case Q_READ: {
@@ -315,21 +335,33 @@ void xsb_close(struct xsb *b)
     free(b);
 }
 
+size_t xsb_make_request(void *buf, size_t len, uint32_t op, uint32_t a, uint32_t b,
+                        const char *path, const void *s2, size_t len2)
+{
+    size_t l1 = strlen(path);
+    struct xsb_req q = { op, a, b, (uint32_t)l1 };
+    if (sizeof(q) + l1 + 1 + len2 > len)
+        return 0;
+    char *m = buf;
+    memcpy(m, &q, sizeof(q));
+    memcpy(m + sizeof(q), path, l1 + 1);
+    if (len2)
+        memcpy(m + sizeof(q) + l1 + 1, s2, len2);
+    return sizeof(q) + l1 + 1 + len2;
+}
+
 /* one request, its reply: rc; *DATA malloc'd (NUL-terminated beyond LEN) when asked */
 static int call(struct xsb *b, uint32_t op, uint32_t a, uint32_t bb, const char *path,
                 const char *s2, size_t len2, char **data, size_t *len)
 {
     static char buf[XSB_REP_MAX + 1];
-    size_t l1 = strlen(path);
-    if (l1 > XSB_PATH_MAX || len2 > XSB_VAL_MAX)
-        return -E2BIG;
-    struct xsb_req q = { op, a, bb, (uint32_t)l1 };
     char msg[XSB_MSG_MAX];
-    memcpy(msg, &q, sizeof(q));
-    memcpy(msg + sizeof(q), path, l1 + 1);
-    if (len2)
-        memcpy(msg + sizeof(q) + l1 + 1, s2, len2);
-    if (send(b->fd, msg, sizeof(q) + l1 + 1 + len2, MSG_NOSIGNAL) < 0)
+    if (strlen(path) > XSB_PATH_MAX || len2 > XSB_VAL_MAX)
+        return -E2BIG;
+    size_t ml = xsb_make_request(msg, sizeof(msg), op, a, bb, path, s2, len2);
+    if (!ml)
+        return -E2BIG;
+    if (send(b->fd, msg, ml, MSG_NOSIGNAL) < 0)
         return -EPIPE;
     ssize_t n;
     do

@@ -27,6 +27,22 @@ enum xsb_access { XSB_READ, XSB_WRITE };
  * Permissions: owner dom0 only, readable by dom0 or DOMID. 1: allowed, 0: refused. */
 int xsb_allowed(uint32_t domid, enum xsb_access a, const char *path);
 
+/* The broker's check of one request message from hvmd (which, under dm_restrict, is the side
+ * not trusted): 0 with OUT pointing into BUF, -EINVAL (malformed: a length past the message,
+ * a path not NUL-terminated where it says, an unknown request, a bad token), or -EACCES (the
+ * policy above refuses it). */
+struct xsb_parsed {
+    uint32_t op;
+    const char *path, *s2;
+    size_t len2;
+    uint32_t owner, reader;
+};
+int xsb_check_request(uint32_t domid, const void *buf, size_t n, struct xsb_parsed *out);
+/* A request message for xsb_check_request's tests: OP (1 read .. 7 unwatch), PATH, S2/LEN2.
+ * Its length, or 0 if it does not fit in BUF (LEN bytes). */
+size_t xsb_make_request(void *buf, size_t len, uint32_t op, uint32_t a, uint32_t b,
+                        const char *path, const void *s2, size_t len2);
+
 struct xsb;
 
 /* Fork the broker for DOMID: it connects to xenstore (libxenstore's xs_open, as root), then

@@ -288,6 +288,69 @@ static void test_broker_policy(void **state)
     assert_false(xsb_allowed(5, XSB_READ, NULL));
 }
 
+/* the broker's parse of hvmd's messages: hvmd is the side not trusted */
+static void test_broker_requests(void **state)
+{
+    char m[8192];
+    struct xsb_parsed pr;
+    const char *be = "/local/domain/0/backend/vkbd/5/0/state";
+    size_t n = xsb_make_request(m, sizeof(m), 2 /* write */, 0, 0, be, "4", 1);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), 0);
+    assert_string_equal(pr.path, be);
+    assert_int_equal(pr.len2, 1);
+    assert_memory_equal(pr.s2, "4", 1);
+    /* every truncation of it is malformed, none is read past */
+    for (size_t k = 0; k < n - 1; k++) {
+        char *c = malloc(k ? k : 1);
+        memcpy(c, m, k);
+        int r = xsb_check_request(5, c, k, &pr);
+        if (r != -EINVAL && !(r == 0 && k > 16 + strlen(be)))
+            fail_msg("truncated to %zu: %d", k, r);
+        free(c);
+    }
+    /* len1 says more or less than the path */
+    uint32_t bad = (uint32_t)strlen(be) + 5;
+    memcpy(m + 12, &bad, 4);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    bad = 3;
+    memcpy(m + 12, &bad, 4);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    bad = 0xffffffffu;
+    memcpy(m + 12, &bad, 4);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    /* unknown requests */
+    n = xsb_make_request(m, sizeof(m), 0, 0, 0, be, NULL, 0);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    n = xsb_make_request(m, sizeof(m), 99, 0, 0, be, NULL, 0);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    /* another domain's nodes */
+    n = xsb_make_request(m, sizeof(m), 2, 0, 0, "/local/domain/0/backend/vbd/6/768/params",
+                         "/etc/shadow", 11);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EACCES);
+    /* permissions: owner dom0, reader dom0 or the guest */
+    n = xsb_make_request(m, sizeof(m), 5, 0, 5, be, NULL, 0);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), 0);
+    n = xsb_make_request(m, sizeof(m), 5, 5, 0, be, NULL, 0);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EACCES);
+    n = xsb_make_request(m, sizeof(m), 5, 0, 6, be, NULL, 0);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EACCES);
+    /* watches: a token of 1-64 bytes, NUL-terminated */
+    n = xsb_make_request(m, sizeof(m), 6, 0, 0, "/local/domain/0/backend/vkbd/5", "3", 2);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), 0);
+    n = xsb_make_request(m, sizeof(m), 6, 0, 0, "/local/domain/0/backend/vkbd/5", "3", 1);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    n = xsb_make_request(m, sizeof(m), 6, 0, 0, "/local/domain/0/backend/vkbd/5", "3\0x", 3);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    n = xsb_make_request(m, sizeof(m), 6, 0, 0, "@releaseDomain", "3", 2);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EACCES);
+    /* a value too long for xenstore */
+    static char big[5000];
+    memset(big, 'a', sizeof(big));
+    n = xsb_make_request(m, sizeof(m), 2, 0, 0, be, big, sizeof(big));
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    assert_int_equal(xsb_check_request(5, m, 3, &pr), -EINVAL);
+}
+
 static void op_nop(void *o) { (void)o; }
 static const struct qmp_ops ops = { .stop = op_nop, .cont = op_nop, .quit = op_nop };
 
@@ -379,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_helper_drops),
         cmocka_unit_test(test_fsize_fits_the_images),
         cmocka_unit_test(test_broker_policy),
+        cmocka_unit_test(test_broker_requests),
         cmocka_unit_test(test_qmp_on_inherited_fd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
