@@ -42,6 +42,13 @@ void sandbox_helpers_restrict(const struct restrict_plan *p)
     helpers_plan = p;
 }
 
+static int no_grant_maps;
+
+void sandbox_refuse_grant_maps(void)
+{
+    no_grant_maps = 1;
+}
+
 static const char *const allowed[] = {
     /* the loop: epoll, timers, the signalfd, eventfds (libaio completions) */
     "epoll_wait", "epoll_pwait", "epoll_ctl", "timerfd_settime", "timerfd_gettime",
@@ -187,6 +194,9 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
     }
     /* ioctl: the requests above (the kernel takes the request as 32 bits: compare those) */
     for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++) {
+        if (no_grant_maps && (!strcmp(ioctls[i].name, "IOCTL_GNTDEV_MAP_GRANT_REF") ||
+                              !strcmp(ioctls[i].name, "IOCTL_GNTDEV_GRANT_COPY")))
+            continue; /* dm_restrict: the broker maps (xsbroker.h) */
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, ioctls[i].req));
         if (r < 0) {

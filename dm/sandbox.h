@@ -63,4 +63,9 @@ int sandbox_open_output(const char *path);
 struct restrict_plan;
 void sandbox_helpers_restrict(const struct restrict_plan *p);
 
+/* dm_restrict: the filter leaves out IOCTL_GNTDEV_MAP_GRANT_REF and IOCTL_GNTDEV_GRANT_COPY
+ * (grants are mapped by the xenstore broker, for the guest's domain only: xsbroker.h).
+ * Before sandbox_enter. */
+void sandbox_refuse_grant_maps(void);
+
 #endif

@@ -6,21 +6,25 @@
 #include "dm/xsbroker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <xen/sys/gntdev.h>
 #include <xenstore.h>
 
 #include "dm/log.h"
 
-enum { Q_READ = 1, Q_WRITE, Q_RM, Q_DIR, Q_PERMS, Q_WATCH, Q_UNWATCH };
+enum { Q_READ = 1, Q_WRITE, Q_RM, Q_DIR, Q_PERMS, Q_WATCH, Q_UNWATCH, Q_GMAP };
 
 #define XSB_PATH_MAX 1024
+#define XSB_GMAP_MAX 1024 /* grants in one map: up to 4 KiB of refs */
 #define XSB_VAL_MAX 4096
 #define XSB_MSG_MAX (sizeof(struct xsb_req) + XSB_PATH_MAX + XSB_VAL_MAX + 8)
 #define XSB_REP_MAX (sizeof(struct xsb_rep) + 65536)
@@ -130,6 +134,17 @@ int xsb_check_request(uint32_t domid, const void *buf, size_t n, struct xsb_pars
         return -EINVAL;
     const char *s2 = path + q.len1 + 1;
     size_t len2 = rest - q.len1 - 1;
+    if (q.op == Q_GMAP) {
+        /* A grant refs of domain DOMID (the broker puts it in): no path, A refs */
+        if (q.len1 != 0 || q.a == 0 || q.a > XSB_GMAP_MAX || len2 != (size_t)q.a * 4)
+            return -EINVAL;
+        out->op = q.op;
+        out->path = path;
+        out->s2 = s2;
+        out->len2 = len2;
+        out->owner = q.a;
+        return 0;
+    }
     if (q.op < Q_READ || q.op > Q_UNWATCH || len2 > XSB_VAL_MAX)
         return -EINVAL;
     out->op = q.op;
@@ -150,8 +165,31 @@ int xsb_check_request(uint32_t domid, const void *buf, size_t n, struct xsb_pars
     return 0;
 }
 
-static void serve_one(struct xs_handle *h, int fd, uint32_t domid, const char *msg, size_t n,
-                      unsigned *refusals)
+static void grant_map(int fd, int gfd, uint32_t domid, const struct xsb_parsed *pr)
+{
+    uint32_t count = pr->owner;
+    struct ioctl_gntdev_map_grant_ref *m =
+        calloc(1, sizeof(*m) + count * sizeof(struct ioctl_gntdev_grant_ref));
+    if (!m || gfd < 0) {
+        free(m);
+        reply(fd, gfd < 0 ? -ENODEV : -ENOMEM, NULL, 0);
+        return;
+    }
+    m->count = count;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t ref;
+        memcpy(&ref, pr->s2 + 4 * i, 4);
+        m->refs[i].domid = domid; /* this domain's grants only, whatever hvmd asks */
+        m->refs[i].ref = ref;
+    }
+    int r = ioctl(gfd, IOCTL_GNTDEV_MAP_GRANT_REF, m) < 0 ? err_now() : 0;
+    uint64_t index = m->index;
+    free(m);
+    reply(fd, r, &index, sizeof(index));
+}
+
+static void serve_one(struct xs_handle *h, int fd, int gfd, uint32_t domid, const char *msg,
+                      size_t n, unsigned *refusals)
 {
     struct xsb_parsed pr;
     int cr = xsb_check_request(domid, msg, n, &pr);
@@ -162,6 +200,10 @@ static void serve_one(struct xs_handle *h, int fd, uint32_t domid, const char *m
                      cr == -EACCES ? "dm_restrict: outside the domain's own nodes"
                                    : "malformed");
         reply(fd, cr, NULL, 0);
+        return;
+    }
+    if (pr.op == Q_GMAP) {
+        grant_map(fd, gfd, domid, &pr);
         return;
     }
     struct xsb_req q = { pr.op, pr.owner, pr.reader, 0 };
@@ -224,7 +266,7 @@ static void serve_one(struct xs_handle *h, int fd, uint32_t domid, const char *m
     reply(fd, -EINVAL, NULL, 0);
 }
 
-static void broker(int fd, int ev, uint32_t domid, const struct restrict_plan *plan)
+static void broker(int fd, int ev, int gfd, uint32_t domid, const struct restrict_plan *plan)
 {
     static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGPIPE };
     static char msg[XSB_MSG_MAX];
@@ -254,7 +296,7 @@ static void broker(int fd, int ev, uint32_t domid, const struct restrict_plan *p
             ssize_t n = recv(fd, msg, sizeof(msg), 0);
             if (n <= 0)
                 _exit(0); /* hvmd is gone */
-            serve_one(h, fd, domid, msg, (size_t)n, &refusals);
+            serve_one(h, fd, gfd, domid, msg, (size_t)n, &refusals);
         }
         if (p[1].revents) {
             char **v;
@@ -270,7 +312,8 @@ static void broker(int fd, int ev, uint32_t domid, const struct restrict_plan *p
     }
 }
 
-struct xsb *xsb_start(uint32_t domid, const struct restrict_plan *plan, char *err, size_t errlen)
+struct xsb *xsb_start(uint32_t domid, const struct restrict_plan *plan, int gnt_fd, char *err,
+                      size_t errlen)
 {
     int sv[2], ev[2];
     struct xsb *b = calloc(1, sizeof(*b));
@@ -307,13 +350,17 @@ struct xsb *xsb_start(uint32_t domid, const struct restrict_plan *plan, char *er
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(0);
-        /* nothing of hvmd's but stdio (its log) and the two sockets, as 3 and 4 */
-        if (dup2(sv[1], 5) < 0 || dup2(ev[1], 6) < 0 || dup2(5, 3) < 0 || dup2(6, 4) < 0)
+        /* nothing of hvmd's but stdio (its log), the two sockets and the grant device, as 3,
+         * 4 and 5 */
+        int a = fcntl(sv[1], F_DUPFD, 100), e = fcntl(ev[1], F_DUPFD, 100);
+        int g = gnt_fd >= 0 ? fcntl(gnt_fd, F_DUPFD, 100) : -1;
+        if (a < 0 || e < 0 || (gnt_fd >= 0 && g < 0) || dup2(a, 3) < 0 || dup2(e, 4) < 0 ||
+            (g >= 0 && dup2(g, 5) < 0))
             _exit(1);
-        if (close_range(5, ~0u, 0) < 0)
-            for (int fd = 5; fd < 65536; fd++)
+        if (close_range(g >= 0 ? 6 : 5, ~0u, 0) < 0)
+            for (int fd = g >= 0 ? 6 : 5; fd < 65536; fd++)
                 close(fd);
-        broker(3, 4, domid, plan);
+        broker(3, 4, g >= 0 ? 5 : -1, domid, plan);
         _exit(0);
     }
     close(sv[1]);
@@ -444,6 +491,23 @@ int xsb_watch(struct xsb *b, const char *path, const char *token)
 int xsb_unwatch(struct xsb *b, const char *path, const char *token)
 {
     return call(b, Q_UNWATCH, 0, 0, path, token, strlen(token) + 1, NULL, NULL);
+}
+
+int xsb_grant_map(struct xsb *b, const uint32_t *refs, unsigned n, uint64_t *index)
+{
+    char *d = NULL;
+    size_t len = 0;
+    if (n == 0 || n > XSB_GMAP_MAX)
+        return -EINVAL;
+    int r = call(b, Q_GMAP, n, 0, "", (const char *)refs, (size_t)n * 4, &d, &len);
+    if (r == 0) {
+        if (len != sizeof(*index))
+            r = -EPIPE;
+        else
+            memcpy(index, d, sizeof(*index));
+    }
+    free(d);
+    return r;
 }
 
 int xsb_event_fd(const struct xsb *b)

@@ -38,7 +38,8 @@ struct xsb_parsed {
     uint32_t owner, reader;
 };
 int xsb_check_request(uint32_t domid, const void *buf, size_t n, struct xsb_parsed *out);
-/* A request message for xsb_check_request's tests: OP (1 read .. 7 unwatch), PATH, S2/LEN2.
+/* A request message for xsb_check_request's tests: OP (1 read .. 7 unwatch, 8 grant map: A
+ * refs in S2, PATH ""), PATH, S2/LEN2.
  * Its length, or 0 if it does not fit in BUF (LEN bytes). */
 size_t xsb_make_request(void *buf, size_t len, uint32_t op, uint32_t a, uint32_t b,
                         const char *path, const void *s2, size_t len2);
@@ -46,8 +47,16 @@ size_t xsb_make_request(void *buf, size_t len, uint32_t op, uint32_t a, uint32_t
 struct xsb;
 
 /* Fork the broker for DOMID: it connects to xenstore (libxenstore's xs_open, as root), then
- * (PLAN's runas) chroots and becomes PLAN's user. NULL with ERR set. */
-struct xsb *xsb_start(uint32_t domid, const struct restrict_plan *plan, char *err, size_t errlen);
+ * (PLAN's runas) chroots and becomes PLAN's user. GNT_FD: hvmd's /dev/xen/gntdev (or -1), the
+ * same open file in both: the broker maps grants into it (IOCTL_GNTDEV_MAP_GRANT_REF, always
+ * of DOMID), hvmd mmaps the offset it is given and unmaps; hvmd's filter refuses the map and
+ * copy ioctls (sandbox_refuse_grant_maps), so it reaches no other domain's grants. NULL with
+ * ERR set. */
+struct xsb *xsb_start(uint32_t domid, const struct restrict_plan *plan, int gnt_fd, char *err,
+                      size_t errlen);
+/* Map N (1-1024) grant refs of the broker's domain into the shared gntdev file: 0 with *INDEX
+ * (the mmap offset), or a negative errno. */
+int xsb_grant_map(struct xsb *b, const uint32_t *refs, unsigned n, uint64_t *index);
 void xsb_close(struct xsb *b);
 
 /* As libxenstore's calls (absolute paths, no transaction): 0 or a negative errno (-EACCES:

@@ -349,6 +349,21 @@ static void test_broker_requests(void **state)
     n = xsb_make_request(m, sizeof(m), 2, 0, 0, be, big, sizeof(big));
     assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
     assert_int_equal(xsb_check_request(5, m, 3, &pr), -EINVAL);
+    /* grant maps: 1-1024 refs, exactly as many as it says, no path (the broker adds the
+     * domain: hvmd cannot name another) */
+    uint32_t refs[3] = { 8, 9, 10 };
+    n = xsb_make_request(m, sizeof(m), 8, 3, 0, "", refs, sizeof(refs));
+    assert_int_equal(xsb_check_request(5, m, n, &pr), 0);
+    assert_int_equal(pr.owner, 3);
+    n = xsb_make_request(m, sizeof(m), 8, 4, 0, "", refs, sizeof(refs));
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    n = xsb_make_request(m, sizeof(m), 8, 0, 0, "", NULL, 0);
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    n = xsb_make_request(m, sizeof(m), 8, 3, 0, "/local/domain/6", refs, sizeof(refs));
+    assert_int_equal(xsb_check_request(5, m, n, &pr), -EINVAL);
+    static uint32_t many[1025];
+    n = xsb_make_request(m, sizeof(m), 8, 1025, 0, "", many, sizeof(many));
+    assert_true(n == 0 || xsb_check_request(5, m, n, &pr) == -EINVAL);
 }
 
 static void op_nop(void *o) { (void)o; }
