@@ -6,7 +6,8 @@
  * forked before the drop (hvmd-xs) makes the xenstore connection as root, then chroots and
  * drops to the same unprivileged user as hvmd, and carries out only the requests of
  * xsb_allowed on hvmd's behalf, over a socket pair (requests and replies) and a second one
- * (watch events). Nothing else of hvmd's is open in it. */
+ * (watch events); under dm_restrict it also maps the guest's grants (xsb_grant_map). Nothing
+ * else of hvmd's is open in it. */
 #ifndef HVMD_XSBROKER_H
 #define HVMD_XSBROKER_H
 
