@@ -193,6 +193,7 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
         }
     }
     /* ioctl: the requests above (the kernel takes the request as 32 bits: compare those) */
+    unsigned n_ioctls = 0;
     for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++) {
         if (no_grant_maps && (!strcmp(ioctls[i].name, "IOCTL_GNTDEV_MAP_GRANT_REF") ||
                               !strcmp(ioctls[i].name, "IOCTL_GNTDEV_GRANT_COPY")))
@@ -203,6 +204,7 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
             snprintf(err, errlen, "sandbox: allowing ioctl %s: %s", ioctls[i].name, strerror(-r));
             goto fail;
         }
+        n_ioctls++;
     }
     /* setsockopt: only TCP_NODELAY on a VNC client's socket */
     r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
@@ -235,8 +237,9 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
     }
     seccomp_release(ctx);
     entered = m;
-    log_info("sandbox %s: no new privileges, %u system calls allowed (ioctl with %u requests)",
-             sandbox_mode_name(m), sandbox_allowed_count() + 3, sandbox_ioctl_count());
+    log_info("sandbox %s: no new privileges, %u system calls allowed (ioctl with %u requests%s)",
+             sandbox_mode_name(m), sandbox_allowed_count() + 3, n_ioctls,
+             no_grant_maps ? "; grants are mapped by the broker" : "");
     return 0;
 fail:
     seccomp_release(ctx);

@@ -30,6 +30,7 @@ grep "restrict probe" "$dmlog" | sed 's/^/== /'
 grep -q "after the restriction, hvmd's handles: map of domain 0 gfn 0: Operation not permitted; dm_op on domain 0: Operation not permitted; dm_op on its own domain $d: allowed" "$dmlog" || fail "hvmd's restricted handles reach domain 0, or not its own"
 grep -q "dm_restrict: file size limit raised" "$dmlog" || fail "hvmd did not fit libxl's file-size limit to its disk image"
 grep -q "cannot load libgcc_s" "$dmlog" && fail "hvmd's sandbox could not preload libgcc_s (the chroot came first)"
+grep -q "sandbox on: .*grants are mapped by the broker" "$dmlog" || fail "hvmd's filter still allows its own grant maps under dm_restrict"
 # the helpers: hvmd-xc (hypercalls) and hvmd-xs (xenstore broker) as the same user in the
 # chroot, hvmd-cleaner (removes hvmd's sockets at exit) uid 0 without any capability
 for c in /proc/[0-9]*; do
