@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xen/sys/gntdev.h>
 #include "dm/config.h"
 #include "dm/loop.h"
 #include "dm/machine.h"
@@ -162,6 +164,39 @@ static void test_drop_under_the_filter(void **state)
     }
     unlink(marker);
     rmdir(dir);
+}
+
+/* under dm_restrict the filter refuses hvmd's own grant maps and copies (the broker maps),
+ * and still allows the unmap */
+static void test_filter_without_grant_maps(void **state)
+{
+    for (int act = 0; act < 3; act++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            char err[256];
+            int p[2];
+            if (pipe(p) < 0)
+                _exit(10);
+            sandbox_refuse_grant_maps();
+            if (sandbox_enter(SANDBOX_ON, err, sizeof(err)) < 0)
+                _exit(11);
+            if (act == 0) /* unmap: allowed (a pipe says ENOTTY) */
+                _exit(ioctl(p[0], IOCTL_GNTDEV_UNMAP_GRANT_REF, NULL) == -1 && errno == ENOTTY
+                          ? 0 : 12);
+            ioctl(p[0], act == 1 ? IOCTL_GNTDEV_MAP_GRANT_REF : IOCTL_GNTDEV_GRANT_COPY, NULL);
+            _exit(13);
+        }
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        if (act == 0) {
+            assert_true(WIFEXITED(st));
+            assert_int_equal(WEXITSTATUS(st), 0);
+        } else {
+            assert_true(WIFSIGNALED(st));
+            assert_int_equal(WTERMSIG(st), SIGSYS);
+        }
+    }
 }
 
 /* the helpers' drops: the opener's (to the user), the cleaner's (uid 0, no capability) */
@@ -455,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_drop_under_the_filter),
         cmocka_unit_test(test_helper_drops),
+        cmocka_unit_test(test_filter_without_grant_maps),
         cmocka_unit_test(test_fsize_fits_the_images),
         cmocka_unit_test(test_broker_policy),
         cmocka_unit_test(test_broker_requests),
