@@ -237,8 +237,6 @@ static void test_helper_drops(void **state)
  * raised to the largest image open for writing, while root), and no further */
 static void test_fsize_fits_the_images(void **state)
 {
-    if (geteuid() != 0)
-        skip(); /* raising a hard limit needs CAP_SYS_RESOURCE */
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -249,18 +247,21 @@ static void test_fsize_fits_the_images(void **state)
         unlink(path);
         if (ftruncate(fd, 1 << 20) < 0)
             _exit(11);
-        struct rlimit rl = { 256 * 1024, 256 * 1024 };
+        /* libxl sets both limits to 256 KiB; raising the hard one needs CAP_SYS_RESOURCE,
+         * which dom0's root has (the bed shows it: hvmd-cd-change) and a container may lack:
+         * then only the soft one is lowered here, and the same code raises it */
+        int cap = prctl(PR_CAPBSET_READ, 24 /* CAP_SYS_RESOURCE */, 0, 0, 0) == 1;
+        struct rlimit rl = { 256 * 1024, cap ? 256 * 1024 : RLIM_INFINITY };
         if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
             _exit(12);
         signal(SIGXFSZ, SIG_IGN);
         char b = 1;
         if (pwrite(fd, &b, 1, 900 * 1024) != -1 || errno != EFBIG) /* the kernel's rule */
             _exit(13);
-        int fr = restrict_fit_fsize();
-        if (fr == -EPERM)
-            _exit(77); /* no CAP_SYS_RESOURCE here (a container): dom0's root has it */
-        if (fr != 1)
+        if (restrict_fit_fsize() != 1)
             _exit(14);
+        if (getrlimit(RLIMIT_FSIZE, &rl) < 0 || rl.rlim_cur != 1 << 20 || rl.rlim_max != 1 << 20)
+            _exit(18);
         if (pwrite(fd, &b, 1, 900 * 1024) != 1 || pwrite(fd, &b, 1, (1 << 20) - 1) != 1)
             _exit(15);
         if (pwrite(fd, &b, 1, 1 << 20) != -1 || errno != EFBIG) /* no growth past the image */
@@ -271,8 +272,6 @@ static void test_fsize_fits_the_images(void **state)
     }
     int st = 0;
     assert_int_equal(waitpid(pid, &st, 0), pid);
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-        skip();
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail_msg("child status %#x", st);
 }
