@@ -213,6 +213,19 @@ static void test_helper_drops(void **state)
             _exit(11);
         if (chroot("/") == 0 || setuid(1) == 0) /* no CAP_SYS_CHROOT, no CAP_SETUID */
             _exit(12);
+        /* what the cleaner needs stays: removing a socket in a root-owned directory (the
+         * owner's access, no capability), as /var/run/xen/qmp-libxenstat-D */
+        char dir[] = "/tmp/hvmd-run-xen-XXXXXX", sock[64];
+        if (!mkdtemp(dir) || chmod(dir, 0700) < 0)
+            _exit(13);
+        snprintf(sock, sizeof(sock), "%s/qmp-libxenstat-5", dir);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        strcpy(sa.sun_path, sock);
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+            _exit(14);
+        if (unlink(sock) < 0 || rmdir(dir) < 0)
+            _exit(15);
         _exit(0);
     }
     int st = 0;
