@@ -356,9 +356,9 @@ static const struct optdef optdefs[] = {
     { "-sdl", 0, "there is no SDL display" },
     { "-k", 1, NULL },
     { "-incoming", 1, "migration (restore) is not supported yet" },
-    { "-xen-domid-restrict", 0, "dm_restrict (deprivileging) is not supported yet" },
-    { "-chroot", 1, "dm_restrict (deprivileging) is not supported yet" },
-    { "-runas", 1, "dm_restrict (deprivileging) is not supported yet" },
+    { "-xen-domid-restrict", 0, NULL }, /* dm_restrict=1 (dm/restrict.h) */
+    { "-chroot", 1, NULL },
+    { "-runas", 1, NULL },
     { "-xen-attach", 0, NULL }, /* libxl's for PV and PVH guests, with -machine xenpv */
     { "-std-vga", 0, NULL },
     { "-vncunused", 0, NULL },
@@ -493,6 +493,14 @@ int config_parse(struct config *cfg, int argc, const char *const argv[], char *e
             cfg->sandbox = sandbox_mode_parse(arg);
             if (cfg->sandbox < 0)
                 r = fail(err, errlen, "-sandbox %s: expected on, off or log", arg);
+        } else if (!strcmp(opt, "-xen-domid-restrict")) {
+            cfg->restrict_.domid_restrict = 1;
+        } else if (!strcmp(opt, "-chroot")) {
+            r = restrict_check_chroot(arg, err, errlen);
+            cfg->restrict_.chroot_dir = arena_dup(&a, arg, strlen(arg));
+        } else if (!strcmp(opt, "-runas")) {
+            r = restrict_parse_runas(arg, &cfg->restrict_.uid, &cfg->restrict_.gid, err, errlen);
+            cfg->restrict_.runas = 1;
         } else if (!strcmp(opt, "-io-error")) {
             r = parse_io_error(&a, cfg, arg, err, errlen);
         } else if (!strcmp(opt, "-L")) {

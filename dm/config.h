@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "dm/restrict.h"
 #include "dm/util.h"
 
 #define CFG_MAX_KV 24
@@ -68,6 +69,7 @@ struct config {
     const char *vnc;            /* -vnc SPEC ("none" or NULL: no VNC server) */
     const char *keymap;         /* -k LAYOUT (NULL: en-us) */
     int vnc_unused;             /* -vncunused: probe the following displays (as to=99) */
+    struct restrict_plan restrict_; /* -xen-domid-restrict, -chroot, -runas (dm/restrict.h) */
     struct cfg_opt opts[CFG_MAX_OPTS];
     unsigned n_opts;
     char *strings;              /* storage the above point into */

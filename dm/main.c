@@ -13,6 +13,7 @@
 #include "dm/machine.h"
 #include "dm/pvhost.h"
 #include "dm/qmp.h"
+#include "dm/restrict.h"
 #include "dm/vnc.h"
 #include "dm/vm.h"
 #include "dm/xen.h"
@@ -76,6 +77,11 @@ static const char usage[] =
 "  -nographic               tell the firmware there is no display\n"
 "  -no-acpi                 no PIIX4 power management function\n"
 "  -S                       start with emulation stopped until QMP cont\n"
+"  -chardev socket,id=ID,fd=N,server=on,wait=off   a QMP socket libxl made (dm_restrict)\n"
+"  -xen-domid-restrict      dm_restrict: Xen handles reach this domain only; xenstore through\n"
+"                           a broker process limited to its backend and device-model nodes\n"
+"  -chroot DIR              dm_restrict: chroot into DIR once everything is open\n"
+"  -runas USER|UID:GID      dm_restrict: then become that user (not root; no other groups)\n"
 "hvmd's own:\n"
 "  -L DIR                   where option ROMs are (default /usr/share/qemu)\n"
 "  --log-level error|warning|info|debug\n"
@@ -91,9 +97,7 @@ static const char usage[] =
 "\n"
 "USB: -usb (usb=1) is a PIIX3 UHCI at 00:01.2; -usbdevice tablet / -device usb-tablet a tablet.\n"
 "Not yet: image formats but raw, USB controllers but UHCI (usbversion=2/3, usbctrl=), USB\n"
-"devices but tablets, sound, migration (-incoming),\n"
-"dm_restrict (its user, chroot and handle\n"
-"restriction; the seccomp sandbox above is on without it).\n"
+"devices but tablets, sound, migration (-incoming).\n"
 "\n"
 "Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX3 IDE 00:01.1, PIIX4\n"
 "power management 00:01.3, standard VGA 00:02.0, Xen platform device 00:03.0, RTL8139C+ and\n"
@@ -291,13 +295,20 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    if (a.cfg.restrict_.runas) { /* the helpers forked from now on drop too */
+        xen_set_helper_drop(&a.cfg.restrict_);
+        sandbox_helpers_restrict(&a.cfg.restrict_);
+    }
     a.xen = cfg_xenpv(&a.cfg) ? xen_open_pv(a.cfg.domid, err, sizeof(err))
                               : xen_open(a.cfg.domid, err, sizeof(err));
     if (!a.xen) {
         log_err("%s", err);
         goto out;
     }
-    a.xs = xs_dm_open(a.cfg.domid, err, sizeof(err)); /* now: the sandbox allows no connect */
+    /* now: the sandbox allows no connect; under dm_restrict through the broker (xsbroker.h) */
+    a.xs = restrict_wanted(&a.cfg.restrict_)
+               ? xs_dm_open_brokered(a.cfg.domid, &a.cfg.restrict_, err, sizeof(err))
+               : xs_dm_open(a.cfg.domid, err, sizeof(err));
     if (!a.xs) {
         log_err("%s", err);
         goto out;
@@ -339,6 +350,19 @@ int main(int argc, char **argv)
     }
     if (a.cfg.sandbox != SANDBOX_OFF && a.vm.display &&
         sandbox_opener_start(err, sizeof(err)) < 0) { /* screendump's files */
+        log_err("%s", err);
+        goto out;
+    }
+    /* dm_restrict: everything is open; restrict the handles, chroot, drop the user */
+    if (a.cfg.restrict_.domid_restrict &&
+        (xen_restrict(a.xen, err, sizeof(err)) < 0 ||
+         (a.vm.pv && xs_dm_restrict(a.xs, err, sizeof(err)) < 0))) {
+        log_err("%s", err);
+        goto out;
+    }
+    if (a.cfg.sandbox != SANDBOX_OFF)
+        sandbox_preload(); /* before the chroot hides the files it reads */
+    if (restrict_enter(&a.cfg.restrict_, err, sizeof(err)) < 0) {
         log_err("%s", err);
         goto out;
     }

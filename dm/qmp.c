@@ -366,7 +366,10 @@ static void gen_chardevs(struct qmp_req *r, yajl_gen g)
         chardev_entry(g, chardev_label(q->vm->chardevs[i]), chardev_filename(q->vm->chardevs[i]));
     for (unsigned i = 0; i < q->n_lis; i++) {
         char fn[160];
-        snprintf(fn, sizeof(fn), "unix:%s,server=on", q->lis[i].path);
+        if (q->lis[i].path[0])
+            snprintf(fn, sizeof(fn), "unix:%s,server=on", q->lis[i].path);
+        else
+            snprintf(fn, sizeof(fn), "socket");
         chardev_entry(g, q->lis[i].id, fn);
     }
     yajl_gen_array_close(g);
@@ -1896,7 +1899,8 @@ void qmp_free(struct qmp *q)
     for (unsigned i = 0; i < q->n_lis; i++) {
         loop_del_fd(q->loop, q->lis[i].fd);
         close(q->lis[i].fd);
-        unlink(q->lis[i].path);
+        if (q->lis[i].path[0]) /* fd=: the socket is libxl's, and so is its name */
+            unlink(q->lis[i].path);
     }
     for (unsigned i = 0; i < QMP_MAX_FDSETS; i++)
         for (unsigned k = 0; k < q->sets[i].n; k++) {
@@ -1904,6 +1908,59 @@ void qmp_free(struct qmp *q)
             free(q->sets[i].opaque[k]);
         }
     free(q);
+}
+
+static int add_listener(struct qmp *q, const char *id, const char *path, int fd, char *err,
+                        size_t errlen)
+{
+    struct listener *l = &q->lis[q->n_lis];
+    l->q = q;
+    l->fd = fd;
+    strcpy(l->id, id);
+    strcpy(l->path, path);
+    if (loop_add_fd(q->loop, fd, EPOLLIN, on_accept, l) < 0) {
+        close(fd);
+        if (*path)
+            unlink(path);
+        snprintf(err, errlen, "-chardev id=%s: loop: out of memory", id);
+        return -ENOMEM;
+    }
+    q->n_lis++;
+    return 0;
+}
+
+/* -chardev socket,id=ID,fd=N,server=on: a socket libxl bound and put in listen() and handed
+ * down (dm_restrict: libxl__pre_open_qmp_socket); hvmd accepts on it and never unlinks it. */
+static int listen_fd(struct qmp *q, const char *id, const char *fds, char *err, size_t errlen)
+{
+    char *end;
+    int acc = 0;
+    socklen_t len = sizeof(acc);
+    struct stat st;
+    errno = 0;
+    long n = strtol(fds, &end, 10);
+    if (q->n_lis == QMP_MAX_LISTEN || strlen(id) >= sizeof(q->lis[0].id)) {
+        snprintf(err, errlen, "-mon chardev=%s: at most %d monitors", id, QMP_MAX_LISTEN);
+        return -EINVAL;
+    }
+    if (errno || end == fds || *end || n < 3 || n > 65535) {
+        snprintf(err, errlen, "-chardev id=%s: fd=%s: not a descriptor number (3 or more)", id,
+                 fds);
+        return -EINVAL;
+    }
+    int fd = (int)n;
+    if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc) {
+        snprintf(err, errlen, "-chardev id=%s: fd=%d is not a listening socket%s", id, fd,
+                 errno == EBADF ? " (not open)" : "");
+        return -EINVAL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        snprintf(err, errlen, "-chardev id=%s: fd=%d: %s", id, fd, strerror(errno));
+        return -EINVAL;
+    }
+    return add_listener(q, id, "", fd, err, errlen);
 }
 
 static int listen_on(struct qmp *q, const char *id, const char *path, char *err, size_t errlen)
@@ -1929,19 +1986,7 @@ static int listen_on(struct qmp *q, const char *id, const char *path, char *err,
             close(fd);
         return -EINVAL;
     }
-    struct listener *l = &q->lis[q->n_lis];
-    l->q = q;
-    l->fd = fd;
-    strcpy(l->id, id);
-    strcpy(l->path, path);
-    if (loop_add_fd(q->loop, fd, EPOLLIN, on_accept, l) < 0) {
-        close(fd);
-        unlink(path);
-        snprintf(err, errlen, "-chardev id=%s: loop: out of memory", id);
-        return -ENOMEM;
-    }
-    q->n_lis++;
-    return 0;
+    return add_listener(q, id, path, fd, err, errlen);
 }
 
 struct qmp *qmp_new(struct vm *vm, struct config *cfg, const struct qmp_ops *ops, void *opaque,
@@ -1970,13 +2015,14 @@ struct qmp *qmp_new(struct vm *vm, struct config *cfg, const struct qmp_ops *ops
         }
         const char *path = cfg_get(cd, "path");
         const char *server = cfg_get(cd, "server");
-        if (strcmp(cd->first, "socket") || !path || cfg_get(cd, "fd") || !server ||
+        const char *fds = cfg_get(cd, "fd");
+        if (strcmp(cd->first, "socket") || !path == !fds || !server ||
             (strcmp(server, "on") && strcmp(server, ""))) {
             snprintf(err, errlen, "-chardev %s: hvmd serves QMP only as a UNIX socket server "
-                     "(socket,path=...,server=on)", cd->raw);
+                     "(socket,path=...,server=on or socket,fd=N,server=on)", cd->raw);
             goto fail;
         }
-        if (listen_on(q, chr, path, err, errlen) < 0)
+        if ((fds ? listen_fd(q, chr, fds, err, errlen) : listen_on(q, chr, path, err, errlen)) < 0)
             goto fail;
         mon->claimed = cd->claimed = 1;
     }

@@ -32,7 +32,22 @@
 #include <unistd.h>
 
 #include "dm/log.h"
+#include "dm/restrict.h"
 #include "dm/util.h"
+
+static const struct restrict_plan *helpers_plan;
+
+void sandbox_helpers_restrict(const struct restrict_plan *p)
+{
+    helpers_plan = p;
+}
+
+static int no_grant_maps;
+
+void sandbox_refuse_grant_maps(void)
+{
+    no_grant_maps = 1;
+}
 
 static const char *const allowed[] = {
     /* the loop: epoll, timers, the signalfd, eventfds (libaio completions) */
@@ -128,13 +143,12 @@ unsigned sandbox_allowed_count(void)
     return (unsigned)ARRAY_SIZE(allowed);
 }
 
-int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
+void sandbox_preload(void)
 {
-    scmp_filter_ctx ctx = NULL;
-    int r;
-
-    if (m == SANDBOX_OFF)
-        return 0;
+    static int done;
+    if (done)
+        return;
+    done = 1;
     tzset(); /* the log's local time: /etc/localtime is read now, not after */
     /* glibc loads libgcc_s (its unwinder) on the first pthread_cancel: libxenstore's
      * xs_close cancels the reader thread its watches started, at every exit with a PV
@@ -142,6 +156,16 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
     if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
         log_warn("sandbox: cannot load libgcc_s.so.1 (%s): a thread cancelled later dies",
                  dlerror());
+}
+
+int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
+{
+    scmp_filter_ctx ctx = NULL;
+    int r;
+
+    if (m == SANDBOX_OFF)
+        return 0;
+    sandbox_preload();
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         r = -errno;
         snprintf(err, errlen, "sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
@@ -169,13 +193,18 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
         }
     }
     /* ioctl: the requests above (the kernel takes the request as 32 bits: compare those) */
+    unsigned n_ioctls = 0;
     for (size_t i = 0; i < ARRAY_SIZE(ioctls); i++) {
+        if (no_grant_maps && (!strcmp(ioctls[i].name, "IOCTL_GNTDEV_MAP_GRANT_REF") ||
+                              !strcmp(ioctls[i].name, "IOCTL_GNTDEV_GRANT_COPY")))
+            continue; /* dm_restrict: the broker maps (xsbroker.h) */
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, ioctls[i].req));
         if (r < 0) {
             snprintf(err, errlen, "sandbox: allowing ioctl %s: %s", ioctls[i].name, strerror(-r));
             goto fail;
         }
+        n_ioctls++;
     }
     /* setsockopt: only TCP_NODELAY on a VNC client's socket */
     r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
@@ -208,8 +237,9 @@ int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen)
     }
     seccomp_release(ctx);
     entered = m;
-    log_info("sandbox %s: no new privileges, %u system calls allowed (ioctl with %u requests)",
-             sandbox_mode_name(m), sandbox_allowed_count() + 3, sandbox_ioctl_count());
+    log_info("sandbox %s: no new privileges, %u system calls allowed (ioctl with %u requests%s)",
+             sandbox_mode_name(m), sandbox_allowed_count() + 3, n_ioctls,
+             no_grant_maps ? "; grants are mapped by the broker" : "");
     return 0;
 fail:
     seccomp_release(ctx);
@@ -231,6 +261,8 @@ static void cleaner(int rfd, const char *const *paths, const struct stat *seen, 
     for (unsigned i = 0; i < ARRAY_SIZE(sigs); i++)
         signal(sigs[i], SIG_IGN);
     prctl(PR_SET_NAME, "hvmd-cleaner", 0, 0, 0);
+    if (helpers_plan && helpers_plan->runas && restrict_drop_caps() < 0)
+        _exit(1);
     if (rfd != 3) {
         if (dup2(rfd, 3) < 0)
             _exit(1);
@@ -323,6 +355,9 @@ static void opener(int sock)
     for (unsigned i = 0; i < ARRAY_SIZE(sigs); i++)
         signal(sigs[i], SIG_IGN);
     prctl(PR_SET_NAME, "hvmd-opener", 0, 0, 0);
+    if (helpers_plan && helpers_plan->runas &&
+        restrict_drop_ids(helpers_plan->uid, helpers_plan->gid) < 0)
+        _exit(1);
     for (;;) {
         ssize_t n = recv(sock, path, PATH_MAX, 0);
         if (n <= 0)

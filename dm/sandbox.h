@@ -20,6 +20,10 @@ enum sandbox_mode { SANDBOX_ON, SANDBOX_OFF, SANDBOX_LOG };
 int sandbox_mode_parse(const char *s);
 const char *sandbox_mode_name(enum sandbox_mode m);
 
+/* What the sandbox needs from the file system, read now (the time zone, libgcc_s for thread
+ * cancellation): before a chroot (dm_restrict). sandbox_enter does it if not done. */
+void sandbox_preload(void);
+
 /* Enter the sandbox for this process and all its threads. 0, or a negative errno with ERR set. */
 int sandbox_enter(enum sandbox_mode m, char *err, size_t errlen);
 
@@ -51,5 +55,17 @@ int sandbox_remove_at_exit(const char *const *paths, unsigned n, char *err, size
 int sandbox_opener_start(char *err, size_t errlen) WUR;
 /* An O_WRONLY descriptor for PATH under that rule, or a negative errno. */
 int sandbox_open_output(const char *path);
+
+/* dm_restrict (restrict.h), before the helpers start: the opener drops to P's user (it opens
+ * the host paths it is asked for as that user, outside the chroot), and the cleaner keeps
+ * uid 0, the owner of the directories it removes sockets from, with no capability left. P
+ * must outlive the helpers' start. */
+struct restrict_plan;
+void sandbox_helpers_restrict(const struct restrict_plan *p);
+
+/* dm_restrict: the filter leaves out IOCTL_GNTDEV_MAP_GRANT_REF and IOCTL_GNTDEV_GRANT_COPY
+ * (grants are mapped by the xenstore broker, for the guest's domain only: xsbroker.h).
+ * Before sandbox_enter. */
+void sandbox_refuse_grant_maps(void);
 
 #endif

@@ -70,9 +70,21 @@ struct helper_rep {
     uint8_t online[16];             /* vCPUs 0-127: up */
 };
 
+static const struct restrict_plan *helper_plan;
+
+void xen_set_helper_drop(const struct restrict_plan *p)
+{
+    helper_plan = p;
+}
+
 static void helper_serve(int fd, uint32_t domid)
 {
     xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+    /* dm_restrict: the handle is open; the helper needs root no more (restrict.h) */
+    if (helper_plan && helper_plan->runas &&
+        ((helper_plan->chroot_dir && (chroot(helper_plan->chroot_dir) < 0 || chdir("/") < 0)) ||
+         restrict_drop_ids(helper_plan->uid, helper_plan->gid) < 0))
+        _exit(1);
     struct helper_req rq;
     while (read(fd, &rq, sizeof(rq)) == (ssize_t)sizeof(rq)) {
         struct helper_rep rp;
@@ -494,6 +506,64 @@ void xen_close(struct xen *x)
     helper_stop(x);
     free(x->local_port);
     free(x);
+}
+
+static int probe_map(xenforeignmemory_handle *fm, uint32_t domid)
+{
+    xen_pfn_t gfn = 0;
+    int e = 0;
+    errno = 0;
+    void *p = xenforeignmemory_map(fm, domid, PROT_READ, 1, &gfn, &e);
+    if (!p)
+        return errno ? -errno : -EIO;
+    xenforeignmemory_unmap(fm, p, 1);
+    return e;
+}
+
+static int probe_dmop(xendevicemodel_handle *dm, uint32_t domid)
+{
+    unsigned n = 0;
+    errno = 0;
+    return xendevicemodel_nr_vcpus(dm, (domid_t)domid, &n) < 0 ? (errno ? -errno : -EIO) : 0;
+}
+
+static const char *probe_res(int r)
+{
+    return r == 0 ? "allowed" : strerror(-r);
+}
+
+int xen_restrict(struct xen *x, char *err, size_t errlen)
+{
+    const char *pe = getenv("HVMD_RESTRICT_PROBE");
+    long probe = pe && *pe ? strtol(pe, NULL, 10) : -1;
+    if (probe >= 0 && probe < 0x7ff0) {
+        xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+        xendevicemodel_handle *dm = xendevicemodel_open(NULL, 0);
+        if (fm && dm)
+            log_info("restrict probe: before the restriction, a fresh handle: map of domain "
+                     "%ld gfn 0: %s; dm_op on domain %ld: %s", probe,
+                     probe_res(probe_map(fm, (uint32_t)probe)), probe,
+                     probe_res(probe_dmop(dm, (uint32_t)probe)));
+        if (fm)
+            xenforeignmemory_close(fm);
+        if (dm)
+            xendevicemodel_close(dm);
+    }
+    if ((x->dmod && xendevicemodel_restrict(x->dmod, (domid_t)x->domid) < 0) ||
+        (x->fmem && xenforeignmemory_restrict(x->fmem, (domid_t)x->domid) < 0) ||
+        (x->xce && xenevtchn_restrict(x->xce, (domid_t)x->domid) < 0)) {
+        int e = errno ? errno : EIO;
+        snprintf(err, errlen, "-xen-domid-restrict: restricting the Xen handles to domain %u: "
+                 "%s", x->domid, strerror(e));
+        return -e;
+    }
+    if (probe >= 0 && probe < 0x7ff0)
+        log_info("restrict probe: after the restriction, hvmd's handles: map of domain %ld gfn "
+                 "0: %s; dm_op on domain %ld: %s; dm_op on its own domain %u: %s", probe,
+                 probe_res(probe_map(x->fmem, (uint32_t)probe)), probe,
+                 probe_res(probe_dmop(x->dmod, (uint32_t)probe)), x->domid,
+                 probe_res(probe_dmop(x->dmod, x->domid)));
+    return 0;
 }
 
 struct xen *xen_open(uint32_t domid, char *err, size_t errlen)

@@ -180,6 +180,10 @@ ${CC:-gcc} -O2 -static -o "$o/bin/hvmd-qmp" "$here/hvmd-qmp.c"   # QMP from dom0
 # the users dnsmasq drops to (nobody, group dip): hvmctl's NAT networks run it
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$o/etc/passwd"
 printf 'root:x:0:\ndip:x:30:\nnogroup:x:65534:\n' > "$o/etc/group"
+# dm_restrict (hvmctl's default for hvmd guests): libxl runs the device model of domain D as
+# uid 131072 + D, group 131072, the range xen-qemuuser-range-base starts (dm/RESTRICT.md)
+echo 'xen-qemuuser-range-base:x:131072:131072:device models (dm_restrict):/nonexistent:/bin/false' >> "$o/etc/passwd"
+echo 'xen-qemuuser-range-base:x:131072:' >> "$o/etc/group"
 if [ -n "$staging" ] && [ -d "$staging" ]; then
     cp -a "$staging"/. "$o/"
     # the libraries the project's binaries need (libmnl, libnftables, libaio, ...), from the

@@ -168,7 +168,8 @@ static void test_refusals_name_the_option(void **state)
         { "-m", "lots", "-m lots: expected a size" },
         { "-net", "nic", "-net nic: not supported" },
         { "-display", "sdl", "-display sdl: not supported" },
-        { "-xen-domid-restrict", NULL, "dm_restrict" },
+        { "-runas", "0:0", "-runas 0:0: is root" }, /* dm_restrict: more in test_restrict */
+        { "-chroot", "/nonexistent", "-chroot /nonexistent:" },
         { "-k", "fr", "-k fr: hvmd knows the keyboard layouts en-us and de" },
         { "--log-level", "loud", "--log-level loud" },
     };

@@ -21,6 +21,7 @@
 static char tmpdir[64];
 static char kernel[128], initrd[128], disk[128], iso[128];
 static char hvmd[128];      /* a stand-in for the installed hvmd: $HVMCTL_HVMD */
+static char passwd[128];    /* dom0's users as libxl finds them: $HVMCTL_PASSWD */
 
 static void touch(const char *p)
 {
@@ -49,6 +50,14 @@ static int setup(void **state)
     chmod(hvmd, 0755);
     /* hvmctl's default device model is hvmd; where it is installed, this test does not know */
     setenv("HVMCTL_HVMD", hvmd, 1);
+    /* a dom0 set up for dm_restrict, as the bed's is (images/bed.sh) */
+    snprintf(passwd, sizeof(passwd), "%s/passwd", tmpdir);
+    FILE *f = fopen(passwd, "w");
+    assert_non_null(f);
+    fputs("root:x:0:0:root:/root:/bin/sh\n"
+          "xen-qemuuser-range-base:x:131072:131072::/nonexistent:/bin/false\n", f);
+    fclose(f);
+    setenv("HVMCTL_PASSWD", passwd, 1);
     return 0;
 }
 
@@ -60,6 +69,7 @@ static int teardown(void **state)
     unlink(disk);
     unlink(iso);
     unlink(hvmd);
+    unlink(passwd);
     rmdir(tmpdir);
     return 0;
 }
@@ -281,6 +291,9 @@ static void test_hvm_defaults(void **state)
                        "/etc/hvmd/hvmctl.conf selects qemu-xen)", hvmd);
     assert_string_equal(r.c.dm_note, want);
     free(want);
+    /* deprivileged: dm_restrict is hvmctl's default for hvmd */
+    assert_false(libxl_defbool_is_default(bi->dm_restrict));
+    assert_true(libxl_defbool_val(bi->dm_restrict));
     /* the display default is the one qemu-xen gets: hvmctl's stdvga (a screen for an ISO) */
     assert_int_equal(bi->u.hvm.vga.kind, LIBXL_VGA_INTERFACE_TYPE_STD);
     /* libxl's defaults stay libxl's: VNC and the PV keyboard (hvmd serves both) */
@@ -517,6 +530,73 @@ static void test_hvm_hvmd_defaults(void **state)
     assert_true(libxl_defbool_is_default(r.c.dc.b_info.u.hvm.vkb_device));
     done(&r);
     unlink(dm);
+}
+
+/* dm_restrict's default and its user: the file's dm_restrict = 0 wins; without
+ * xen-qemuuser-range-base, xen-qemuuser-shared or device_model_user= the default falls back to
+ * an unrestricted hvmd with a warning, and an explicit dm_restrict = 1 is an error; qemu-xen
+ * guests keep libxl's default */
+static void test_dm_restrict_default(void **state)
+{
+    static const char base[] = "name = \"r\"\ntype = \"hvm\"\nmemory = 256\n";
+    struct run r;
+    char *t;
+    (void)state;
+
+    touch(hvmd); /* (test_hvm_hvmd_defaults removed it) */
+    chmod(hvmd, 0755);
+    t = ts_asprintf("%sdm_restrict = 0\n", base);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_false(libxl_defbool_val(r.c.dc.b_info.dm_restrict));
+    done(&r);
+    free(t);
+
+    char nobody[160];
+    snprintf(nobody, sizeof(nobody), "%s/passwd-none", tmpdir);
+    FILE *f = fopen(nobody, "w");
+    assert_non_null(f);
+    fputs("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n", f);
+    fclose(f);
+    setenv("HVMCTL_PASSWD", nobody, 1);
+    parse(&r, base);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.warnings, 1);
+    assert_non_null(strstr(r.msg, "hvmd runs as root, not deprivileged"));
+    assert_non_null(strstr(r.msg, "xen-qemuuser-range-base"));
+    assert_true(libxl_defbool_is_default(r.c.dc.b_info.dm_restrict));
+    done(&r);
+    t = ts_asprintf("%sdm_restrict = 1\n", base);
+    parse(&r, t);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.msg, "guest.cfg:4: dm_restrict: needs a user to run the device "
+                                  "model as"));
+    done(&r);
+    free(t);
+    t = ts_asprintf("%sdm_restrict = 1\ndevice_model_user = \"nobody\"\n", base);
+    parse(&r, t);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.msg, "");
+    assert_true(libxl_defbool_val(r.c.dc.b_info.dm_restrict));
+    done(&r);
+    free(t);
+    /* the shared user is enough */
+    f = fopen(nobody, "w");
+    assert_non_null(f);
+    fputs("xen-qemuuser-shared:x:990:990::/:/bin/false\n", f);
+    fclose(f);
+    parse(&r, base);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.msg, "");
+    assert_true(libxl_defbool_val(r.c.dc.b_info.dm_restrict));
+    done(&r);
+    /* qemu-xen guests: libxl's default (off), hvmctl does not change it */
+    parse_with(&r, base, NULL, 0, "device_model = \"qemu-xen\"\n");
+    assert_int_equal(r.rc, 0);
+    assert_true(libxl_defbool_is_default(r.c.dc.b_info.dm_restrict));
+    done(&r);
+    unlink(nobody);
+    setenv("HVMCTL_PASSWD", passwd, 1);
 }
 
 static void test_overrides(void **state)
@@ -772,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_hvm_defaults),
         cmocka_unit_test(test_hvm_settings_hvmd),
         cmocka_unit_test(test_hvm_hvmd_defaults),
+        cmocka_unit_test(test_dm_restrict_default),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_bad_files),

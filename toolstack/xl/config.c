@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1168,10 +1170,55 @@ static void parse_hvm(struct pctx *p)
  * A vif's emulated NIC (type=ioemu, libxl's default for HVM) must be a model hvmd emulates:
  * e1000 (hvmctl's default when the entry names no model) or rtl8139; another is an error on its
  * line. */
+/* Does USER exist, as libxl looks it up (getpwnam)? HVMCTL_PASSWD names another password file
+ * (the unit tests'). */
+static bool dm_user_exists(const char *user)
+{
+    const char *alt = getenv("HVMCTL_PASSWD");
+    if (!alt || !*alt)
+        return getpwnam(user) != NULL;
+    FILE *f = fopen(alt, "r");
+    bool found = false;
+    struct passwd *pw;
+    while (f && !found && (pw = fgetpwent(f)))
+        found = !strcmp(pw->pw_name, user);
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* dm_restrict (dm/RESTRICT.md): on by default for hvmd guests; the file's dm_restrict= wins.
+ * libxl needs a user to run the device model as: device_model_user=, or xen-qemuuser-range-base
+ * (uid base + domid per guest), or xen-qemuuser-shared. With none of them, the default falls
+ * back to an unrestricted hvmd with a warning saying how to add one (a default must not make
+ * create fail on a host that has not been set up for it); a file that asks for dm_restrict = 1
+ * without them is refused here, with the same advice, rather than by libxl half-way. */
+static void hvmd_restrict_default(struct pctx *p)
+{
+    libxl_domain_build_info *bi = &p->c->dc.b_info;
+    bool user = bi->device_model_user || dm_user_exists("xen-qemuuser-range-base") ||
+                dm_user_exists("xen-qemuuser-shared");
+    static const char how[] = "add the user xen-qemuuser-range-base (a uid per guest: base + "
+                              "domain id) or xen-qemuuser-shared to dom0, or set "
+                              "device_model_user=";
+    if (!libxl_defbool_is_default(bi->dm_restrict)) {
+        if (libxl_defbool_val(bi->dm_restrict) && !user)
+            perr(p, "dm_restrict", "needs a user to run the device model as: %s", how);
+        return;
+    }
+    if (!user) {
+        pwarn(p, NULL, "hvmd runs as root, not deprivileged (hvmctl's default dm_restrict = 1 "
+              "needs a user): %s; dm_restrict = 0 in the file silences this", how);
+        return;
+    }
+    libxl_defbool_set(&bi->dm_restrict, true);
+}
+
 static void hvmd_defaults(struct pctx *p)
 {
     if (!p->c->dm_is_hvmd)
         return;
+    hvmd_restrict_default(p);
     for (int i = 0; i < p->c->dc.num_nics; i++) {
         const libxl_device_nic *nic = &p->c->dc.nics[i];
         if (nic->nictype == LIBXL_NIC_TYPE_VIF || !nic->model || !strcmp(nic->model, "rtl8139") ||

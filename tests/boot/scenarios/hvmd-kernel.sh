@@ -16,6 +16,8 @@ dm=${KERNEL_DM:-hvmd}
 # from before hvmd served the PV keyboard)
 extras=0; [ "$dm" = hvmd ] && [ -z "${KERNEL_VKB0:-}" ] && extras=1
 vkb='tsc_mode = "native"'; [ -n "${KERNEL_VKB0:-}" ] && vkb='vkb_device = 0'
+# (hvmd-kernel-restrict runs it with KERNEL_RESTRICT=1: the same under dm_restrict = 1)
+rst='vcpus = 1'; [ -n "${KERNEL_RESTRICT:-}" ] && rst='dm_restrict = 1'
 if [ $extras = 1 ]; then
     # two channels: xl 4.17 numbers channels from 0 (xl_parse.c ARRAY_EXTEND_INIT sets devid =
     # index), so libxl refuses the first as console 0 ("Primary console has invalid
@@ -27,7 +29,7 @@ if [ $extras = 1 ]; then
 else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; fi
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
     'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
-    "$chan" "$qd" "$vkb" > /tmp/kern.cfg
+    "$chan" "$qd" "$vkb" "$rst" > /tmp/kern.cfg
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
 # when the device model's xenstore state turns "running" (to time exec -> running)
@@ -43,6 +45,12 @@ metric exec_to_running_s "$(awk -v s="$(awk '{ print $22 }' /proc/$pid/stat)" '{
 [ "$(xenstore-read /local/domain/0/device-model/$d/state)" = running ] || fail "device-model state is not running"
 tty=$(xenstore-read /local/domain/$d/serial/0/tty) || fail "libxl wrote no serial/0/tty (QMP query-chardev)"
 info "domain $d, $dm pid $pid, serial console $tty"
+if [ -n "${KERNEL_RESTRICT:-}" ]; then
+    grep -E '^(Uid|CapEff|Seccomp):' "/proc/$pid/status" | sed 's/^/== hvmd /'
+    grep -qE "^Uid:[[:space:]]+$((131072 + d))[[:space:]]" "/proc/$pid/status" || fail "hvmd does not run as uid $((131072 + d)) under dm_restrict"
+    case $(readlink "/proc/$pid/root") in */xen/qemu-root-$d) ;; *) fail "hvmd is not in libxl's chroot" ;; esac
+    grep -q "xenstore broker hvmd-xs" "$dmlog" || fail "hvmd's PV backends do not go through the xenstore broker"
+fi
 metric create_to_dm_running_s "$(elapsed "$t0")" s
 # the console, as a user reads it
 xl console -t serial kern > "$con" 2>&1 &
