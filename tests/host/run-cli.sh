@@ -31,6 +31,8 @@ printf 'name = "broken"\ntype = "pv"\nkernel = "%s/no-such-kernel"\nmemory = 128
 expect_usage no-config 'no config file' --expect x
 expect_usage bad-regex "--expect 'boot\\(': not a regular expression" "$T/good.cfg" --expect 'boot('
 expect_usage empty-pattern "empty pattern" "$T/good.cfg" --expect 'serial:'
+expect_usage mistyped-source "--expect 'seral:login': no source 'seral' \\(did you mean serial\\?\\); the sources are serial, pv, console, xen, dm and any" "$T/good.cfg" --expect 'seral:login'
+expect_usage mistyped-source-fail "--fail 'xem:panic': no source 'xem' \\(did you mean xen\\?\\)" "$T/good.cfg" --expect x --fail 'xem:panic'
 expect_usage bad-fail-regex "--fail '\\[z-a\\]': not a regular expression" "$T/good.cfg" --fail '[z-a]'
 expect_usage unknown-check "--no-check kasn: no such check" "$T/good.cfg" --no-check panic,kasn
 expect_usage bad-jobs "-j 0: a number of runs at once" -j 0 "$T/good.cfg"

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 static const struct run_check_info checks[RUN_NCHECKS] = {
@@ -134,7 +135,34 @@ static const struct {
     { "any", RUN_SRC_ALL },
 };
 
-/* [SOURCE:]REGEX into p; an unprefixed pattern matches on any source */
+/* Edit distance of A[0..na) and B, both short (a source name's length): 0 when equal. */
+static size_t edit_distance(const char *a, size_t na, const char *b)
+{
+    size_t nb = strlen(b), row[16], i, j;
+
+    if (na >= 16 || nb >= 16)
+        return 16;
+    for (j = 0; j <= nb; j++)
+        row[j] = j;
+    for (i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (j = 1; j <= nb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[nb];
+}
+
+/* [SOURCE:]REGEX into p; an unprefixed pattern matches on any source. A lowercase word before
+ * the first ':' that is one or two letters off a source's name ("seral:login") is a mistyped
+ * prefix, refused with the names; any:REGEX says a pattern's own "word:" is meant. */
 static int pattern_parse(struct run_pattern *p, const char *arg, const char *what, char *err,
                          size_t errlen)
 {
@@ -145,13 +173,24 @@ static int pattern_parse(struct run_pattern *p, const char *arg, const char *wha
 
     memset(p, 0, sizeof(*p));
     if (colon) {
+        size_t wlen = (size_t)(colon - arg), close = SIZE_MAX;
         for (i = 0; i < sizeof(src_prefixes) / sizeof(src_prefixes[0]); i++) {
             size_t n = strlen(src_prefixes[i].name);
-            if ((size_t)(colon - arg) == n && !strncmp(arg, src_prefixes[i].name, n)) {
+            if (wlen == n && !strncmp(arg, src_prefixes[i].name, n)) {
                 mask = src_prefixes[i].mask;
                 re = colon + 1;
                 break;
             }
+            if (wlen && strspn(arg, "abcdefghijklmnopqrstuvwxyz") == wlen &&
+                edit_distance(arg, wlen, src_prefixes[i].name) <= (n > 3 ? 2u : 1u))
+                close = i;
+        }
+        if (re == arg && close != SIZE_MAX) {
+            snprintf(err, errlen, "%s '%s': no source '%.*s' (did you mean %s?); the sources "
+                     "are serial, pv, console, xen, dm and any (any:REGEX for a pattern that "
+                     "starts with a word and a colon)", what, arg, (int)wlen, arg,
+                     src_prefixes[close].name);
+            return -EINVAL;
         }
     }
     if (!*re) {
