@@ -33,6 +33,7 @@ expect_usage bad-regex "--expect 'boot\\(': not a regular expression" "$T/good.c
 expect_usage empty-pattern "empty pattern" "$T/good.cfg" --expect 'serial:'
 expect_usage mistyped-source "--expect 'seral:login': no source 'seral' \\(did you mean serial\\?\\); the sources are serial, pv, console, xen, dm and any" "$T/good.cfg" --expect 'seral:login'
 expect_usage mistyped-source-fail "--fail 'xem:panic': no source 'xem' \\(did you mean xen\\?\\)" "$T/good.cfg" --expect x --fail 'xem:panic'
+expect_usage both-stdout "--json - and --junit -: only one report can go to standard output" "$T/good.cfg" --expect x --json - --junit -
 expect_usage bad-fail-regex "--fail '\\[z-a\\]': not a regular expression" "$T/good.cfg" --fail '[z-a]'
 expect_usage unknown-check "--no-check kasn: no such check" "$T/good.cfg" --no-check panic,kasn
 expect_usage bad-jobs "-j 0: a number of runs at once" -j 0 "$T/good.cfg"
@@ -87,4 +88,10 @@ elif ! grep -q '^hvmctl run: 0 passed, 0 failed, 3 errors (3 configs, -j 2, ' "$
 elif ! v=$(validate "$T/all.json" "$T/all.xml" config,xen,create error 3 2>&1); then bad jobs "reports: $v"
 elif [ ! -s "$T/hvmctl-run/broken2/hvmctl.log" ]; then bad jobs "a child's messages are not in its hvmctl.log"
 else pass jobs; fi
+# --json -: the report alone on standard output (it parses), the runs' summaries on stderr
+(cd "$T" && "$HVMCTL" run -j 2 -q broken.cfg good.cfg --expect UP --json - --junit all.xml > out 2> err); rc=$?
+if [ $rc != 2 ]; then bad json-stdout "exit $rc, not 2"
+elif ! v=$(validate "$T/out" "$T/all.xml" config,xen,create error 2 2>&1); then bad json-stdout "stdout is not the report: $v: $(head -3 "$T/out")"
+elif ! grep -q '^hvmctl run: 0 passed, 0 failed, 2 errors' "$T/err"; then bad json-stdout "no summary on stderr: $(tail -2 "$T/err")"
+else pass json-stdout; fi
 exit 0

@@ -41,7 +41,8 @@ static const char run_usage[] =
     "  --no-check NAME  switch a built-in check off (--list-checks shows them); --no-checks: all\n"
     "  --artifacts DIR  where each run's folder goes (default ./hvmctl-run): DIR/CFGNAME/ holds\n"
     "                   serial.log pv.log xen.log dm.log console.log result.json junit.xml\n"
-    "  --json FILE      the verdicts, reasons and step times of all runs as JSON\n"
+    "  --json FILE      the verdicts, reasons and step times of all runs as JSON (- : to\n"
+    "                   standard output; the runs' own output then goes to standard error)\n"
     "  --junit FILE     the same as JUnit XML (a test suite per guest, a test case per step)\n"
     "  -j N             run up to N configs at once, each in a process of its own (default 1)\n"
     "  -q, --quiet      no live console lines, no progress messages: the summary only\n"
@@ -459,6 +460,10 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         ts_err("run: no config file");
         return ts_usage(run_usage, 2);
     }
+    if (a->json && a->junit && !strcmp(a->json, "-") && !strcmp(a->junit, "-")) {
+        ts_err("run: --json - and --junit -: only one report can go to standard output");
+        return ts_usage(run_usage, 2);
+    }
     if (!a->spec.n_expects && !a->poweroff_seen) {
         /* nothing to see: the test is that the guest powers off by itself */
         a->spec.wait_poweroff = true;
@@ -553,6 +558,18 @@ int cmd_run(int argc, char **argv)
     if (mkdir(a.art, 0755) < 0 && errno != EEXIST) {
         ts_err("run: --artifacts %s: %s", a.art, strerror(errno));
         goto out;
+    }
+    /* a report to standard output (--json - / --junit -) has it to itself: what the runs say
+     * (summaries, live consoles, the runs' children) goes to standard error instead */
+    if ((a.json && !strcmp(a.json, "-")) || (a.junit && !strcmp(a.junit, "-"))) {
+        int fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0 || dup2(2, 1) < 0) {
+            ts_err("run: standard output for the report: %s", strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            goto out;
+        }
+        run_report_stdout(fd);
     }
     status = run_all(jobs, &a);
 out:

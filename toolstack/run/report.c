@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- text encoders ------------------------------------------------------------------------- */
 
@@ -593,12 +594,28 @@ static void junit_head(FILE *f, const struct run_counts *c, double time_s)
 
 /* PATH written by BODY(f, ARG): 0, or a negative errno; with OPT (the option that named PATH),
  * a failure is also said as "run: OPT PATH: why". */
+/* where a report named "-" goes: standard output as it was before the runs (cmd.c) */
+static int report_stdout_fd = 1;
+
+void run_report_stdout(int fd)
+{
+    report_stdout_fd = fd;
+}
+
 static int report_file(const char *opt, const char *path, void (*body)(FILE *f, const void *arg),
                        const void *arg)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f;
     int e;
 
+    if (!strcmp(path, "-")) {
+        int fd = dup(report_stdout_fd);
+        f = fd < 0 ? NULL : fdopen(fd, "w");
+        if (!f && fd >= 0)
+            close(fd);
+    } else {
+        f = fopen(path, "w");
+    }
     if (!f) {
         e = errno;
         if (opt)

@@ -286,6 +286,9 @@ struct run_brief {
  * wrote none is described from its brief). NULL paths are skipped. 0 or negative errno. */
 int run_report_combine(const char *json_path, const char *junit_path, char *const *dirs,
                        const struct run_brief *b, int n, double wall_s);
+/* A report path "-" is written to FD (standard output as it was; cmd.c points fd 1 at
+ * standard error for the runs' own output). */
+void run_report_stdout(int fd);
 
 /* text for JSON / XML: invalid UTF-8 becomes U+FFFD, control characters are escaped/dropped */
 void run_json_str(FILE *f, const char *s);
