@@ -615,6 +615,17 @@ static void test_overrides(void **state)
     assert_int_equal(r.c.dc.on_poweroff, LIBXL_ACTION_ON_SHUTDOWN_PRESERVE);
     done(&r);
 
+    /* xl's form: several settings in one argument, separated by ';' outside quotes */
+    {
+        const char *xl[] = { "memory=96; name=\"web3\" ;", "cmdline='a;b c'; vcpus=2" };
+        parse_with(&r, t, xl, 2, NULL);
+        assert_int_equal(r.rc, 0);
+        assert_string_equal(r.c.dc.c_info.name, "web3");
+        assert_int_equal(r.c.dc.b_info.target_memkb, 96 * 1024);
+        assert_string_equal(r.c.dc.b_info.cmdline, "a;b c");
+        assert_int_equal(r.c.dc.b_info.max_vcpus, 2);
+        done(&r);
+    }
     /* an override that is not KEY=VALUE */
     {
         const char *bad[] = { "=5" };

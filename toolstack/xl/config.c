@@ -1283,8 +1283,70 @@ static bool valid_override_key(const char *kv)
     return *q != '\0';
 }
 
+/* xl's `xl create FILE 'k=v; k2=v2'`: an argument may hold several settings, separated by ';'
+ * outside quotes and brackets. Each piece, its blanks trimmed and the empty ones dropped, into
+ * a new array (*out, *nout); 0 or -ENOMEM. */
+static int split_overrides(const char *const *args, int n, char ***out, int *nout)
+{
+    size_t cap = 0;
+    int k;
+
+    *out = NULL;
+    *nout = 0;
+    for (k = 0; k < n; k++)
+        cap += strlen(args[k]) / 2 + 1;
+    *out = calloc(cap + 1, sizeof(char *));
+    if (!*out)
+        return -ENOMEM;
+    for (k = 0; k < n; k++) {
+        const char *a = args[k], *start = a, *q;
+        char quote = 0;
+        int depth = 0;
+
+        for (q = a;; q++) {
+            if (quote) {
+                if (*q == '\\' && q[1])
+                    q++;
+                else if (*q == quote)
+                    quote = 0;
+                if (*q)
+                    continue;
+            }
+            if (*q == '"' || *q == '\'')
+                quote = *q;
+            else if (*q == '[')
+                depth++;
+            else if (*q == ']' && depth)
+                depth--;
+            if (*q && (*q != ';' || depth || quote))
+                continue;
+            const char *b = start, *e = q;
+            while (b < e && isspace((unsigned char)*b))
+                b++;
+            while (e > b && isspace((unsigned char)e[-1]))
+                e--;
+            if (e > b) {
+                (*out)[*nout] = strndup(b, (size_t)(e - b));
+                if (!(*out)[(*nout)++])
+                    return -ENOMEM;
+            }
+            if (!*q)
+                break;
+            start = q + 1;
+        }
+    }
+    return 0;
+}
+
+static void free_strv(char **v, int n)
+{
+    for (int k = 0; v && k < n; k++)
+        free(v[k]);
+    free(v);
+}
+
 int ts_config_parse(struct ts_config *c, const char *file, const char *text, size_t len,
-                    const char *const *overrides, int n, const struct ts_settings *s,
+                    const char *const *args, int nargs, const struct ts_settings *s,
                     struct ts_diag *d)
 {
     struct pctx p = { .c = c, .s = s, .d = d, .rc = 0 };
@@ -1301,10 +1363,18 @@ int ts_config_parse(struct ts_config *c, const char *file, const char *text, siz
             c->file_lines++;
 
     /* the text libxlutil parses: the file, then each override on a line of its own */
+    char **overrides;
+    int n;
+    if (split_overrides(args, nargs, &overrides, &n) < 0) {
+        free_strv(overrides, n);
+        return -ENOMEM;
+    }
     total = len + 2;
     c->overrides = calloc((size_t)n + 1, sizeof(char *));
-    if (!c->overrides)
+    if (!c->overrides) {
+        free_strv(overrides, n);
         return -ENOMEM;
+    }
     for (k = 0; k < n; k++) {
         if (!valid_override_key(overrides[k])) {
             ts_error_at(d, "command line", 0, NULL, "'%s' is not KEY=VALUE", overrides[k]);
@@ -1312,10 +1382,13 @@ int ts_config_parse(struct ts_config *c, const char *file, const char *text, siz
             continue;
         }
         c->overrides[c->n_overrides] = quote_override(overrides[k]);
-        if (!c->overrides[c->n_overrides])
+        if (!c->overrides[c->n_overrides]) {
+            free_strv(overrides, n);
             return -ENOMEM;
+        }
         total += strlen(c->overrides[c->n_overrides++]) + 1;
     }
+    free_strv(overrides, n);
     if (p.rc)
         return p.rc;
     c->data = malloc(total + 1);
