@@ -18,6 +18,7 @@ struct hvmctl_cmd {
 
 static const struct hvmctl_cmd commands[] = {
     { "create", cmd_create, "CFG [KEY=VALUE...] [-c]", "build a guest from an xl.cfg file (PV, PVH, HVM)" },
+    { "check", cmd_check, "CFG... [KEY=VALUE...]", "check xl.cfg files without Xen (exit 0 good, 1 bad, 2 cannot tell)" },
     { "list", cmd_list, "[--json]", "the domains, their state and device model" },
     { "console", cmd_console, "DOM [--type T|--web]", "a guest's serial or PV console; --web: its screen in a browser" },
     { "pause", cmd_pause, "DOM", "pause a guest" },

@@ -10,6 +10,7 @@
 #include "toolstack/xl/xl.h"
 
 int cmd_create(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
