@@ -29,6 +29,7 @@
 
 #include "devices/display/vga.h"
 #include "dm/config.h"
+#include "dm/loop.h"
 #include "firmware/rom.h"
 
 #define VGA_DEVFN PCI_DEVFN(2, 0)
@@ -304,8 +305,12 @@ static const struct io_ops vbe_ops = { .read = vbe_ports_read, .write = vbe_port
  * them. A register write that ends the mode (another memory map, chain-4, planar, a plane
  * mask or read map that makes the linear view wrong, the VGA BIOS loading a font) moves the
  * pages out first and copies their bytes into the planes, so nothing is lost; they move in
- * again, planes copied into them, at the next window access the mode allows (lazily: a mode
- * set's intermediate register states cost nothing). */
+ * again, planes copied into them, after the next window access the mode allows (lazily: a
+ * mode set's intermediate register states cost nothing). Moving in happens from the loop,
+ * never inside a request, with the domain held still and no vCPU's request in flight: a
+ * vCPU whose emulated access to the window waits for hvmd re-executes it when answered, and
+ * Xen crashes the domain if the window is RAM by then (seen: the VGA BIOS's rep stosw
+ * clearing the screen). */
 
 static int text_plain(const struct vga *s)
 {
@@ -363,6 +368,35 @@ static void text_leave(struct vga *s)
                  "from now on", strerror(-r));
         s->text = NULL;
     }
+}
+
+/* from the loop: move the pages in, if the mode still allows it and the domain can be held
+ * with no request in flight (else again a little later) */
+static void text_enter_later(void *opaque)
+{
+    struct vga *s = opaque;
+    const struct hv_ops *ops = s->base.vm->hv.ops;
+    s->text_armed = 0;
+    if (!s->text || s->text_in || !text_plain(s))
+        return;
+    int r = ops->hold ? ops->hold(s->base.vm->hv.be, 1) : -ENOSYS;
+    if (r == -EAGAIN) {
+        if (++s->text_tries < 100) { /* then again at the next window access */
+            s->text_armed = 1;
+            loop_timer_arm(s->text_timer, 1000000ull * MIN(s->text_tries, 20u));
+        }
+        return;
+    }
+    if (r < 0) {
+        log_warn("vga: the text window stays served by requests: holding the domain: %s",
+                 strerror(-r));
+        s->base.vm->hv.ops->vram_free(s->base.vm->hv.be, s->text, VGA_TEXT_PAGES);
+        s->text = NULL;
+        return;
+    }
+    text_enter(s);
+    ops->hold(s->base.vm->hv.be, 0);
+    s->text_tries = 0;
 }
 
 /* after a register write: leave the text window if the mode no longer allows it */
@@ -486,14 +520,21 @@ store:;
 
 #define TEXT_WINDOW 0x18000 /* B8000 in the window */
 
-/* An access to the text window in a plain text mode: its pages move in (if they can), and
- * the access is served on them. 1 if so. */
+/* An access to the text window: served on its pages if they are in (1: a request queued
+ * before they moved), else on the planes (0), the pages asked to move in soon if the mode
+ * allows it. */
 static int text_access(struct vga *s, uint64_t off, unsigned size)
 {
     if (off < TEXT_WINDOW || off + size > TEXT_WINDOW + VGA_TEXT_LEN)
         return 0;
-    text_enter(s);
-    return s->text_in;
+    if (s->text_in)
+        return 1;
+    if (s->text && s->text_timer && text_plain(s) && !s->text_armed) {
+        s->text_tries = 0;
+        s->text_armed = 1;
+        loop_timer_arm(s->text_timer, 1000000); /* 1 ms: after this request's answer */
+    }
+    return 0;
 }
 
 static uint64_t window_read(void *opaque, uint64_t off, unsigned size)
@@ -832,6 +873,8 @@ static void vga_destroy(void *state)
     if (s->window)
         bus_del(s->base.vm->bus, s->window);
     free(s->text_seen);
+    if (s->text_timer)
+        loop_timer_free(s->text_timer);
     if (s->text)
         s->base.vm->hv.ops->vram_free(s->base.vm->hv.be, s->text, VGA_TEXT_PAGES);
     if (s->vram && s->vram_guest)
@@ -899,6 +942,8 @@ static int vga_create(struct vm *vm, void **state)
         int tr = vm->hv.ops->vram_alloc(vm->hv.be, s->text_park, VGA_TEXT_PAGES, &va);
         if (tr == 0)
             s->text = va;
+        if (s->text && vm->loop && !(s->text_timer = loop_timer_new(vm->loop, text_enter_later, s)))
+            log_warn("vga: no timer for the text window: it stays served by requests");
         else
             log_warn("vga: the text window cannot be guest memory (%s): every write to it is "
                      "a request", strerror(-tr));

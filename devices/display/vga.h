@@ -59,6 +59,9 @@ struct vga {
     uint64_t text_park;            /* where its pages sit while out of the window */
     int text_in;                   /* they are at B8000: the guest writes them, not the planes */
     uint64_t text_switches;        /* moves in and out */
+    struct loop_timer *text_timer; /* moves them in, from the loop (never inside a request) */
+    unsigned text_tries;           /* holds refused (a vCPU's request in flight) since asked */
+    int text_armed;                /* text_timer is armed */
     uint16_t *text_seen;           /* the cells last drawn (render.c: nothing changed, no draw) */
     unsigned text_seen_n;
 

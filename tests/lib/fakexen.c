@@ -147,6 +147,22 @@ static int fx_power_button(void *be)
     return 0;
 }
 
+static int fx_hold(void *be, int on)
+{
+    struct fakexen *fx = be;
+    if (!on) {
+        fx->held--;
+        return 0;
+    }
+    if (fx->hold_busy) { /* a vCPU's request in flight: as many tries as the test says */
+        fx->hold_busy--;
+        return -EAGAIN;
+    }
+    fx->held++;
+    fx->holds++;
+    return 0;
+}
+
 /* vram_alloc's regions: I 0 is fx->vram, 1.. fx->vram_more */
 #define FX_VRAMS 4
 static struct fx_vram *fx_region(struct fakexen *fx, unsigned i)

@@ -84,6 +84,9 @@ struct fakexen {
     struct fx_vram vram_more[3]; /* later ones (the VGA's text window pages), in order */
     int vram_refuse;             /* what vram_alloc fails with (e.g. -ENOSYS), 0: it works */
     unsigned vram_moves;
+    unsigned hold_busy;          /* hold fails with -EAGAIN this many more times */
+    int held;                    /* holds not yet let go */
+    unsigned holds;              /* holds that worked */
     uint64_t vram_accesses;      /* guest accesses that went to video RAM directly */
     struct fx_fill fill;
 };
