@@ -846,6 +846,14 @@ static int vga_load(void *state, struct snap_reader *r, int commit)
         else
             vbe_fixup(s);
     }
+    /* in a plain text mode the pages move in without waiting for a request: a domain restored
+     * with RAM at 0xb8000 (the pages travelled with its memory) would make none, and hvmd
+     * would not see its screen (they replace that RAM, the screen coming from the planes) */
+    if (s->text && s->text_timer && text_plain(s) && !s->text_armed) {
+        s->text_armed = 1;
+        s->text_tries = 0;
+        loop_timer_arm(s->text_timer, 1000000);
+    }
     rc = 0;
 out:
     free(t);
