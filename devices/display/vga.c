@@ -950,11 +950,11 @@ static int vga_create(struct vm *vm, void **state)
         int tr = vm->hv.ops->vram_alloc(vm->hv.be, s->text_park, VGA_TEXT_PAGES, &va);
         if (tr == 0)
             s->text = va;
-        if (s->text && vm->loop && !(s->text_timer = loop_timer_new(vm->loop, text_enter_later, s)))
-            log_warn("vga: no timer for the text window: it stays served by requests");
         else
             log_warn("vga: the text window cannot be guest memory (%s): every write to it is "
                      "a request", strerror(-tr));
+        if (s->text && vm->loop && !(s->text_timer = loop_timer_new(vm->loop, text_enter_later, s)))
+            log_warn("vga: no timer for the text window: it stays served by requests");
     } else {
         log_warn("vga: video RAM cannot be guest memory (%s): hvmd keeps it, and every guest "
                  "access to the framebuffer is a request", strerror(-vr));
