@@ -348,7 +348,8 @@ static void text_enter(struct vga *s)
         return;
     }
     s->text_in = 1;
-    s->text_switches++;
+    if (!s->text_switches++)
+        log_info("vga: the text window 0xb8000-0xbffff is guest memory now (a plain text mode)");
 }
 
 static void text_leave(struct vga *s)
