@@ -20,7 +20,6 @@ vga_text disp /tmp/disp-screen.txt || fail "xp 0xb8000 failed"
 sed 's/^/== screen: /' /tmp/disp-screen.txt | head -5
 grep -q "HVMD idle screen on tty0" /tmp/disp-screen.txt || fail "the guest's tty0 line is not on the VGA text screen"
 export_file /tmp/disp-screen.txt
-screendump disp /tmp/disp-screen.png png && export_binary /tmp/disp-screen.png
 # hvmd's CPU (ns on the CPU, /proc/PID/schedstat) over 10 s with no client, then over 10 s
 # with a VNC client connected and watching (it asks for incremental updates all along)
 run_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
@@ -42,6 +41,7 @@ metric dm_hwm_vnc_client_kb "$hwm" kB
 metric dm_guest_pages_mapped_kb "$mapped" kB
 metric dm_rss_beyond_guest_pages_kb "$((rss - mapped))" kB
 grep -E "vnc: |vga" "$dmlog" | sed 's/^/== /'
+screendump disp /tmp/disp-screen.png png && export_binary /tmp/disp-screen.png
 step idle
 guest_done 230 vga-speed idle-screen bochs-drm; step checks
 vga_speed_metrics
