@@ -81,6 +81,24 @@ static uint8_t port_read(struct vga *s, unsigned port)
     }
 }
 
+/* What the screen shows of the registers: a write that leaves them as they were (a BIOS
+ * setting the cursor where it is, a register written in a loop) draws nothing again. */
+struct shown {
+    uint8_t misc, sr[8], gr[16], cr[256], ar[32], ar_on, pel_mask, palette[768];
+};
+
+static void shown_of(const struct vga *s, struct shown *w)
+{
+    w->misc = s->misc;
+    memcpy(w->sr, s->sr, sizeof(w->sr));
+    memcpy(w->gr, s->gr, sizeof(w->gr));
+    memcpy(w->cr, s->cr, sizeof(w->cr));
+    memcpy(w->ar, s->ar, sizeof(w->ar));
+    w->ar_on = s->ar_index & 0x20;
+    w->pel_mask = s->pel_mask;
+    memcpy(w->palette, s->palette, sizeof(w->palette));
+}
+
 static void port_write(struct vga *s, unsigned port, uint8_t v)
 {
     if ((port >= 0x3b0 && port < 0x3c0 && !mono(s)) || (port >= 0x3d0 && mono(s)))
@@ -141,9 +159,14 @@ static void text_check(struct vga *s);
 
 static void ports_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
-    ((struct vga *)opaque)->redraw = 1;
+    struct vga *s = opaque;
+    struct shown before, after;
+    shown_of(s, &before);
     for (unsigned i = 0; i < size; i++)
         port_write(opaque, (unsigned)(0x3b0 + off + i), (uint8_t)(val >> (8 * i)));
+    shown_of(s, &after);
+    if (memcmp(&before, &after, sizeof(before)))
+        s->redraw = 1;
     text_check(opaque);
 }
 
