@@ -10,8 +10,9 @@
 check_disk /tmp/disk.img 64 vga-speed idle-screen bochs-drm poweroff
 hvm_cfg disp hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' 'vga = "stdvga"' 'vnc = 1' > /tmp/disp.cfg
 xl_start disp hvmd
-step guest-up
 guest_up 350
+metric create_to_marker_s "$(elapsed "$t0")" s
+step guest-up
 wait_re "$log" "HVMD-IDLE-NOW|HVMD-CHECK idle-screen FAIL" 200 || fail "the guest's idle-screen check did not start"
 grep -q "HVMD-CHECK idle-screen FAIL" "$log" && { grep "idle-screen" "$log"; fail "idle-screen failed"; }
 sleep 2
