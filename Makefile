@@ -21,7 +21,7 @@
 
 CC      ?= gcc
 CLANG   ?= clang
-PREFIX  ?= /usr/local
+PREFIX  ?= /usr
 DESTDIR ?=
 B       := build
 # the test targets build with a job per core (make check on a 2-core CI machine: half the time)
@@ -38,7 +38,11 @@ WARN += -Werror
 endif
 
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -I.
+# full RELRO and immediate binding for the two programs (dpkg-buildflags' hardening=+all too)
+LDFLAGS  ?= -Wl,-z,relro,-z,now
+# the version is debian/changelog's (the package and the binaries say the same)
+VERSION  := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE -I. $(if $(VERSION),-DHVMD_VERSION='"$(VERSION)"')
 BASEFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SANFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
@@ -73,7 +77,7 @@ ASAN_BINS := $(patsubst tests/unit/%.c,$(B)/asan/%,$(UNIT_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: fuzz-long
-.PHONY: all deps check check-unit check-fuzz check-host check-boot bed boot demo bench install clean distclean
+.PHONY: all deps check check-unit check-fuzz check-host check-boot bed boot demo bench install deb clean distclean
 all: $(BINS)
 
 # ---- objects: one tree per flavour (plain, asan) ------------------------------------------
@@ -86,9 +90,9 @@ $(B)/asan-obj/%.o: %.c
 -include $(shell find $(B)/obj $(B)/asan-obj -name '*.d' 2>/dev/null)
 
 $(B)/hvmd: $(patsubst %.c,$(B)/obj/%.o,$(DM_SRCS))
-	$(CC) $(CFLAGS) $^ -o $@ $(HVMD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(HVMD_LIBS)
 $(B)/hvmctl: $(patsubst %.c,$(B)/obj/%.o,$(TS_SRCS))
-	$(CC) $(CFLAGS) $^ -o $@ $(HVMCTL_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(HVMCTL_LIBS)
 
 .SECONDARY:
 .SECONDEXPANSION:
@@ -144,7 +148,7 @@ $(B)/vnctype: tests/tools/vnctype.c
 
 # hvmd's VNC server on a fakexen machine (the browser console test)
 $(B)/vncfake: $(B)/obj/tests/tools/vncfake.o $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
-	$(CC) $(CFLAGS) $^ -o $@ $(HVMD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(HVMD_LIBS)
 
 # the bed's overlay carries the project's binaries, installed as `make install` would
 bed: deps
@@ -159,10 +163,18 @@ check-boot: bed
 boot: bed
 	@tests/boot/run $(S)
 
-# (the bed is built while the unit tests and fuzz targets run: tests/check all, HVMD_BED_BUILD)
+# The bed's Debian part (downloads, dom0's base, the guest media: images/bed.sh without the
+# project's binaries) is built while the project compiles; its overlay with the binaries
+# (make bed, then quick) while the unit tests and fuzz targets run (tests/check all,
+# HVMD_BED_BUILD).
 check: deps
-	@$(MAKE) -s -j$(NPROC) all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) $(B)/vnctype $(B)/vncfake
-	@HVMD_BED_BUILD='$(MAKE) -s bed' tests/check all
+	@mkdir -p $(B); rm -f $(B)/bed-base.rc; \
+	 { images/bed.sh > $(B)/bed-base.log 2>&1; echo $$? > $(B)/bed-base.rc; } & bp=$$!; \
+	 $(MAKE) -s -j$(NPROC) all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) $(B)/vnctype $(B)/vncfake || \
+	     { kill $$bp 2>/dev/null; wait; exit 1; }; \
+	 HVMD_BED_BUILD='wait_base() { while [ ! -s $(B)/bed-base.rc ]; do sleep 1; done; \
+	     cat $(B)/bed-base.log; [ "$$(cat $(B)/bed-base.rc)" = 0 ]; }; wait_base && $(MAKE) -s bed' \
+	     tests/check all $(S)
 
 demo: bed
 	@tests/demo
@@ -170,14 +182,33 @@ demo: bed
 bench: bed
 	@tests/bench/run $(S)
 
+# PREFIX=/usr is the layout every document and xl.cfg snippet names (/usr/lib/hvmd/hvmd) and the
+# Debian package's (make deb); UNITDIR: systemd's system units (Debian 12: /lib/systemd/system)
+UNITDIR ?= /lib/systemd/system
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/hvmd $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1
 	$(if $(wildcard $(B)/hvmd),install -m 755 $(B)/hvmd $(DESTDIR)$(PREFIX)/lib/hvmd/hvmd)
 	$(if $(wildcard $(B)/hvmctl),install -m 755 $(B)/hvmctl $(DESTDIR)$(PREFIX)/sbin/hvmctl)
 	$(if $(wildcard $(B)/hvmctl),ln -sf ../../sbin/hvmctl $(DESTDIR)$(PREFIX)/lib/hvmd/vif-hvmctl)
 	$(foreach m,$(wildcard man/*.1 dm/*.1 toolstack/*.1),install -m 644 $(m) $(DESTDIR)$(PREFIX)/share/man/man1/;)
-	install -d $(DESTDIR)/etc/hvmd
+	install -m 755 toolstack/host/hvmctl-guests $(DESTDIR)$(PREFIX)/lib/hvmd/hvmctl-guests
+	install -D -m 644 toolstack/host/hvmctl-network.service $(DESTDIR)$(UNITDIR)/hvmctl-network.service
+	install -D -m 644 toolstack/host/hvmctl-guests.service $(DESTDIR)$(UNITDIR)/hvmctl-guests.service
+	install -D -m 644 toolstack/host/hvmctl.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hvmctl
+	install -D -m 644 toolstack/host/network.conf.example $(DESTDIR)$(PREFIX)/share/doc/hvmd/examples/network.conf
+	install -D -m 644 toolstack/host/hvmd.logrotate $(DESTDIR)/etc/logrotate.d/hvmd
+	install -d $(DESTDIR)/etc/hvmd/auto
 	test -e $(DESTDIR)/etc/hvmd/hvmctl.conf || install -m 644 toolstack/hvmctl.conf $(DESTDIR)/etc/hvmd/hvmctl.conf
+
+# The Debian package (debian/): built from a copy of the tracked tree in build/deb, so the
+# tree stays clean and the .deb lands in build/deb; then lintian on it.
+deb:
+	@images/deps deb
+	@rm -rf $(B)/deb && mkdir -p $(B)/deb/src
+	@git ls-files -z | xargs -0 cp --parents -t $(B)/deb/src
+	@cd $(B)/deb/src && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	@ls $(B)/deb/*.deb
+	@lintian --fail-on error $(B)/deb/*.changes
 
 clean:
 	rm -rf $(B)/obj $(B)/asan-obj $(B)/fuzz-obj $(B)/unit $(B)/asan $(B)/fuzz $(B)/hvmd $(B)/hvmctl $(B)/stage

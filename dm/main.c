@@ -27,7 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef HVMD_VERSION /* the Makefile passes debian/changelog's */
 #define HVMD_VERSION "0.1"
+#endif
 
 static const char usage[] =
 "Usage: hvmd -xen-domid D -m MiB [OPTION]...\n"
@@ -85,7 +87,7 @@ static const char usage[] =
 "                           (report, ignore, stop: pause the guest until QMP cont / xl\n"
 "                           unpause retries it, enospc: stop on ENOSPC/EDQUOT only);\n"
 "                           default report; -drive werror=/rerror= override it\n"
-"  --help, --version\n"
+"  --help (-help, -h), --version (-version)\n"
 "\n"
 "USB: -usb (usb=1) is a PIIX3 UHCI at 00:01.2; -usbdevice tablet / -device usb-tablet a tablet.\n"
 "Not yet: image formats but raw, USB controllers but UHCI (usbversion=2/3, usbctrl=), USB\n"
@@ -251,11 +253,14 @@ int main(int argc, char **argv)
     a.cleaner_fd = -1;
     clock_gettime(CLOCK_MONOTONIC, &a.t0);
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        /* -help: libvirt's libxl driver runs `EMULATOR -help` (libxlDomainGetEmulatorType) and
+         * takes qemu-xen unless the text has qemu-traditional's "Options specific to the Xen
+         * version:"; an exit status other than 0 is an error in libvirtd's log */
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "-help")) {
             fputs(usage, stdout);
             return 0;
         }
-        if (!strcmp(argv[i], "--version")) {
+        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-version")) {
             printf("hvmd %s\n", HVMD_VERSION);
             return 0;
         }

@@ -33,6 +33,10 @@ static const struct hvmctl_cmd commands[] = {
     { "vif", vif_cmd_main, "add|remove|list|hotplug ...", "plumb a guest's vif or tap into a network" },
 };
 
+#ifndef HVMD_VERSION /* the Makefile passes debian/changelog's */
+#define HVMD_VERSION "0.1"
+#endif
+
 static void usage(FILE *f)
 {
     size_t i;
@@ -40,6 +44,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: hvmctl COMMAND [ARGS...]    (hvmctl COMMAND --help for more)\n\n");
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-9s %-30s %s\n", commands[i].name, commands[i].synopsis, commands[i].help);
+    fprintf(f, "\n  --version                                what hvmctl this is\n");
     fprintf(f, "\nSee hvmctl(1).\n");
 }
 
@@ -58,6 +63,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("hvmctl %s\n", HVMD_VERSION);
         return 0;
     }
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

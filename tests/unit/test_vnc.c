@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/input-event-codes.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -654,5 +656,12 @@ int main(void)
     };
     log_set_level(LOG_ERR);
     signal(SIGPIPE, SIG_IGN);
+    /* test_port_in_use needs VNC displays 60 and 61 free: one test_vnc at a time on this
+     * machine (make check runs the plain and the ASan build side by side) */
+    int lock = open("/tmp/hvmd-test-vnc.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+        perror("test_vnc: /tmp/hvmd-test-vnc.lock");
+        return 1;
+    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

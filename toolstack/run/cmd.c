@@ -54,7 +54,7 @@ static const char run_usage[] =
     "  KEY=VALUE        set or override a key of every config, as hvmctl create does\n"
     "Sources: serial (an HVM guest's UART, serial = \"pty\"), pv (the PV console), xen (Xen's\n"
     "console lines of the domain: hvmloader, SeaBIOS), dm (the device model's log).\n"
-    "See hvmctl-run(1).\n";
+    "See hvmctl(1), BOOT TESTS, and toolstack/RUN.md.\n";
 
 /* ---- signals ------------------------------------------------------------------------------- */
 
