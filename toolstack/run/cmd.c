@@ -44,14 +44,10 @@ static const char run_usage[] =
     "                   --expect); a poweroff before the last step is a failure\n"
     "  --no-check NAME  switch a built-in check off (--list-checks shows them); --no-checks: all\n"
     "  --artifacts DIR  where each run's folder goes (default ./hvmctl-run): DIR/CFGNAME/ holds\n"
-    "                   serial.log pv.log xen.log dm.log console.log result.json junit.xml,
-"
-    "                   and for an HVM guest with a display vga.txt and screen.png (its last screen)
-"
-    "  --json FILE      the verdicts, reasons and step times of all runs as JSON (- : to
-"
-    "                   standard output; the runs' own output then goes to standard error)
-"
+    "                   serial.log pv.log xen.log dm.log console.log result.json junit.xml,\n"
+    "                   and for an HVM guest with a display vga.txt and screen.png (its last screen)\n"
+    "  --json FILE      the verdicts, reasons and step times of all runs as JSON (- : to\n"
+    "                   standard output; the runs' own output then goes to standard error)\n"
     "  --junit FILE     the same as JUnit XML (a test suite per guest, a test case per step)\n"
     "  -j N             run up to N configs at once, each in a process of its own (default 1)\n"
     "  -q, --quiet      no live console lines, no progress messages: the summary only\n"
