@@ -60,6 +60,13 @@ struct hv_ops {
      * (XEN_DOMCTL_pausedomain: Xen counts the pauses, each needs its unpause; an unpause of a
      * domain nobody paused fails). 0 or a negative errno. */
     int (*pause)(void *be, int on);
+    /* Hold (ON 1) the domain still with no request of any vCPU in flight, or let it go (ON
+     * 0): pauses it, and if a vCPU has a request hvmd has not answered or Xen has not taken
+     * the answer of yet, lets it go again and fails with -EAGAIN. While held, the guest's
+     * physical map may change under guest memory that an emulated instruction was about to
+     * touch through a request (Xen crashes a domain whose re-executed access no longer
+     * matches its request). 0 or a negative errno. */
+    int (*hold)(void *be, int on);
 };
 
 /* The ops table of a backend whose functions are named P_map_range, P_unmap_range, ...: one
@@ -77,6 +84,7 @@ struct hv_ops {
         .vram_move = p##_vram_move,                                                         \
         .vram_dirty = p##_vram_dirty,                                                       \
         .pause = p##_pause,                                                                 \
+        .hold = p##_hold,                                                                   \
     }
 
 struct hv {

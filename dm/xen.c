@@ -316,6 +316,24 @@ static int x_pause(void *be, int on)
     return helper_call(be, H_PAUSE, on ? 1 : 0, &rp);
 }
 
+static int x_hold(void *be, int on)
+{
+    struct xen *x = be;
+    struct helper_rep rp;
+    int r = helper_call(x, H_PAUSE, on ? 1 : 0, &rp);
+    if (r < 0 || !on)
+        return r;
+    /* paused: each vCPU is off its CPU; one that waits for an answer (or has not taken it
+     * yet) will re-execute its access against the guest's physical map when it runs */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (unsigned i = 0; i < x->nr_vcpus; i++)
+        if (((volatile ioreq_t *)&x->shared->vcpu_ioreq[i])->state != STATE_IOREQ_NONE) {
+            helper_call(x, H_PAUSE, 0, &rp);
+            return -EAGAIN;
+        }
+    return 0;
+}
+
 static int x_vram_alloc(void *be, uint64_t gfn, size_t n, void **addr)
 {
     struct xen *x = be;

@@ -10,6 +10,7 @@
  * A line is rendered into scratch and compared with what the surface holds, so only lines
  * that changed are copied and reported as damage. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices/display/vga.h"
@@ -93,6 +94,16 @@ static uint8_t vb(const struct vga *s, uint64_t off) { return s->vram[off & (s->
 static unsigned line_bytes(const struct vga *s) { return s->cr[0x13] * 8u; }
 static unsigned start_addr(const struct vga *s) { return (unsigned)s->cr[0xc] << 8 | s->cr[0xd]; }
 
+/* Text cell IDX: its character (low byte) and attribute (high byte), bytes IDX of planes 0
+ * and 1, read from the text window's pages while they are in the guest's map (vga.c). */
+static unsigned cell(const struct vga *s, uint64_t idx)
+{
+    uint64_t o = (idx * 4) & (s->vram_size - 1);
+    if (s->text_in && o / 4 < VGA_TEXT_LEN / 2)
+        return s->text[o / 2] | (unsigned)s->text[o / 2 + 1] << 8;
+    return s->vram[o] | (unsigned)s->vram[o + 1] << 8;
+}
+
 /* plane-2 offset of character map M (0-7) */
 static unsigned font_base(unsigned m) { return ((m & 3) * 2 + (m >> 2)) * 8192; }
 
@@ -108,7 +119,7 @@ static void text_line(struct vga *s, const struct geom *g, unsigned y)
     uint32_t *out = s->line;
     for (unsigned col = 0; col < g->cols; col++) {
         uint64_t idx = (uint64_t)start + (uint64_t)row * pitch + col;
-        unsigned chr = vb(s, idx * 4), attr = vb(s, idx * 4 + 1);
+        unsigned c = cell(s, idx), chr = c & 0xff, attr = c >> 8;
         unsigned fg = attr & 0xf, bg = attr >> 4;
         if (s->ar[0x10] & 0x08)
             bg &= 7;
@@ -181,6 +192,27 @@ static void vbe_line(struct vga *s, const struct geom *g, unsigned y)
     }
 }
 
+/* Whether the visible cells differ from those last seen; remembers them. */
+static int text_changed(struct vga *s, const struct geom *g)
+{
+    unsigned n = MIN(g->cols * g->rows, (unsigned)DISPLAY_TEXT_MAX_CELLS);
+    unsigned pitch = s->cr[0x13] * 2u, start = start_addr(s), changed = 0;
+    if (!s->text_seen && !(s->text_seen = calloc(DISPLAY_TEXT_MAX_CELLS, sizeof(uint16_t))))
+        return 1;
+    if (n != s->text_seen_n)
+        changed = 1;
+    s->text_seen_n = n;
+    for (unsigned i = 0; i < n; i++) {
+        uint16_t c = (uint16_t)cell(s, (uint64_t)start + (uint64_t)(i / g->cols) * pitch +
+                                           i % g->cols);
+        if (c != s->text_seen[i]) {
+            s->text_seen[i] = c;
+            changed = 1;
+        }
+    }
+    return (int)changed;
+}
+
 void vga_render(struct vga *s)
 {
     struct geom g;
@@ -198,6 +230,15 @@ void vga_render(struct vga *s)
     }
     unsigned w = MIN(g.width, surf->width), h = MIN(g.height, surf->height);
     int y0 = -1, y1 = -1;
+    /* Nothing to draw when no register, no window request and (text) no cell changed: a
+     * watched idle screen costs a comparison of its cells. Planar and 256-colour modes change
+     * only through requests (their video memory written through BAR 0 instead is seen at
+     * the next register or window write). */
+    if (g.mode != M_VBE && !s->redraw && !resized &&
+        (g.mode != M_TEXT || !text_changed(s, &g)))
+        return;
+    if (g.mode == M_TEXT)
+        text_changed(s, &g); /* (what is drawn now is what was seen) */
     /* a VBE mode in guest memory, registers untouched: only lines on pages Xen saw written */
     int tracked = 0;
     uint32_t span = (uint32_t)MIN((uint64_t)s->vbe_line * h, (uint64_t)s->vram_size - s->vbe_start);
@@ -250,7 +291,7 @@ int vga_text(struct vga *s, struct display_text *t)
     for (unsigned r = 0; r < t->rows; r++)
         for (unsigned c = 0; c < t->cols; c++) {
             uint64_t idx = (uint64_t)start + (uint64_t)r * pitch + c;
-            t->cells[r * t->cols + c] = (uint16_t)(vb(s, idx * 4) | vb(s, idx * 4 + 1) << 8);
+            t->cells[r * t->cols + c] = (uint16_t)cell(s, idx);
         }
     t->cursor_visible = 0;
     t->cursor_col = t->cursor_row = 0;

@@ -29,6 +29,7 @@
 
 #include "devices/display/vga.h"
 #include "dm/config.h"
+#include "dm/loop.h"
 #include "firmware/rom.h"
 
 #define VGA_DEVFN PCI_DEVFN(2, 0)
@@ -78,6 +79,24 @@ static uint8_t port_read(struct vga *s, unsigned port)
         return s->st01;
     default: return 0xff;
     }
+}
+
+/* What the screen shows of the registers: a write that leaves them as they were (a BIOS
+ * setting the cursor where it is, a register written in a loop) draws nothing again. */
+struct shown {
+    uint8_t misc, sr[8], gr[16], cr[256], ar[32], ar_on, pel_mask, palette[768];
+};
+
+static void shown_of(const struct vga *s, struct shown *w)
+{
+    w->misc = s->misc;
+    memcpy(w->sr, s->sr, sizeof(w->sr));
+    memcpy(w->gr, s->gr, sizeof(w->gr));
+    memcpy(w->cr, s->cr, sizeof(w->cr));
+    memcpy(w->ar, s->ar, sizeof(w->ar));
+    w->ar_on = s->ar_index & 0x20;
+    w->pel_mask = s->pel_mask;
+    memcpy(w->palette, s->palette, sizeof(w->palette));
 }
 
 static void port_write(struct vga *s, unsigned port, uint8_t v)
@@ -136,11 +155,19 @@ static uint64_t ports_read(void *opaque, uint64_t off, unsigned size)
     return v;
 }
 
+static void text_check(struct vga *s);
+
 static void ports_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
-    ((struct vga *)opaque)->redraw = 1;
+    struct vga *s = opaque;
+    struct shown before, after;
+    shown_of(s, &before);
     for (unsigned i = 0; i < size; i++)
         port_write(opaque, (unsigned)(0x3b0 + off + i), (uint8_t)(val >> (8 * i)));
+    shown_of(s, &after);
+    if (memcmp(&before, &after, sizeof(before)))
+        s->redraw = 1;
+    text_check(opaque);
 }
 
 static const struct io_ops ports_ops = { .read = ports_read, .write = ports_write };
@@ -286,9 +313,122 @@ static void vbe_ports_write(void *opaque, uint64_t off, unsigned size, uint64_t 
     else if (size == 2 || off == 2)
         vbe_write(s, (uint16_t)val);
     /* a byte write to 0x1cf alone: ignored, as Bochs' data port takes words */
+    text_check(s);
 }
 
 static const struct io_ops vbe_ops = { .read = vbe_ports_read, .write = vbe_ports_write };
+
+/* ---- the text window in the guest's physical map ----
+ * In a plain text mode (memory map B8000-BFFFF, odd/even addressing of planes 0 and 1, both
+ * written) the window is a linear array: byte A of it is byte A / 2 of plane A & 1. Served
+ * as requests, each character the guest writes is a round trip through Xen; so while that
+ * mode holds, eight pages of guest memory (populated at create, parked after the video RAM,
+ * where qemu-xen puts its next RAM block) are moved to B8000 holding the window's bytes,
+ * and the guest writes its screen with no request at all. The renderer reads the cells from
+ * them. A register write that ends the mode (another memory map, chain-4, planar, a plane
+ * mask or read map that makes the linear view wrong, the VGA BIOS loading a font) moves the
+ * pages out first and copies their bytes into the planes, so nothing is lost; they move in
+ * again, planes copied into them, after the next window access the mode allows (lazily: a
+ * mode set's intermediate register states cost nothing). Moving in happens from the loop,
+ * never inside a request, with the domain held still and no vCPU's request in flight: a
+ * vCPU whose emulated access to the window waits for hvmd re-executes it when answered, and
+ * Xen crashes the domain if the window is RAM by then (seen: the VGA BIOS's rep stosw
+ * clearing the screen). */
+
+static int text_plain(const struct vga *s)
+{
+    return ((s->gr[6] >> 2) & 3) == 3 && !(s->sr[4] & 0x08) && (s->gr[5] & 0x10) &&
+           !(s->gr[4] & 2) && (s->sr[2] & 3) == 3;
+}
+
+/* window byte A (0..VGA_TEXT_LEN) <-> plane-interleaved VRAM (window_writeb's odd/even) */
+static uint64_t text_vram_off(uint32_t a) { return ((uint64_t)(a >> 1) << 2) | (a & 1); }
+
+static void text_from_planes(struct vga *s)
+{
+    for (uint32_t a = 0; a < VGA_TEXT_LEN; a++)
+        s->text[a] = s->vram[text_vram_off(a)];
+}
+
+static void text_to_planes(struct vga *s)
+{
+    for (uint32_t a = 0; a < VGA_TEXT_LEN; a++)
+        s->vram[text_vram_off(a)] = s->text[a];
+}
+
+static void text_enter(struct vga *s)
+{
+    if (!s->text || s->text_in || !text_plain(s))
+        return;
+    text_from_planes(s);
+    int r = s->base.vm->hv.ops->vram_move(s->base.vm->hv.be, s->text_park, VGA_TEXT_GFN,
+                                          VGA_TEXT_PAGES);
+    if (r < 0) { /* the window stays served by requests, for good */
+        log_warn("vga: the text window cannot be guest memory (%s): every write to it is a "
+                 "request", strerror(-r));
+        s->base.vm->hv.ops->vram_free(s->base.vm->hv.be, s->text, VGA_TEXT_PAGES);
+        s->text = NULL;
+        return;
+    }
+    s->text_in = 1;
+    if (!s->text_switches++)
+        log_info("vga: the text window 0xb8000-0xbffff is guest memory now (a plain text mode)");
+}
+
+static void text_leave(struct vga *s)
+{
+    if (!s->text_in)
+        return;
+    /* out of the guest's reach first, then into the planes (a write racing from another
+     * vCPU comes to hvmd as a request, after this) */
+    int r = s->base.vm->hv.ops->vram_move(s->base.vm->hv.be, VGA_TEXT_GFN, s->text_park,
+                                          VGA_TEXT_PAGES);
+    text_to_planes(s);
+    s->text_in = 0;
+    s->text_switches++;
+    s->redraw = 1;
+    if (r < 0) { /* the pages stay at B8000, where hvmd no longer reads them */
+        log_warn("vga: moving the text window's pages out: %s; the text window is stale "
+                 "from now on", strerror(-r));
+        s->text = NULL;
+    }
+}
+
+/* from the loop: move the pages in, if the mode still allows it and the domain can be held
+ * with no request in flight (else again a little later) */
+static void text_enter_later(void *opaque)
+{
+    struct vga *s = opaque;
+    const struct hv_ops *ops = s->base.vm->hv.ops;
+    s->text_armed = 0;
+    if (!s->text || s->text_in || !text_plain(s))
+        return;
+    int r = ops->hold ? ops->hold(s->base.vm->hv.be, 1) : -ENOSYS;
+    if (r == -EAGAIN) {
+        if (++s->text_tries < 100) { /* then again at the next window access */
+            s->text_armed = 1;
+            loop_timer_arm(s->text_timer, 1000000ull * MIN(s->text_tries, 20u));
+        }
+        return;
+    }
+    if (r < 0) {
+        log_warn("vga: the text window stays served by requests: holding the domain: %s",
+                 strerror(-r));
+        s->base.vm->hv.ops->vram_free(s->base.vm->hv.be, s->text, VGA_TEXT_PAGES);
+        s->text = NULL;
+        return;
+    }
+    text_enter(s);
+    ops->hold(s->base.vm->hv.be, 0);
+    s->text_tries = 0;
+}
+
+/* after a register write: leave the text window if the mode no longer allows it */
+static void text_check(struct vga *s)
+{
+    if (s->text_in && !text_plain(s))
+        text_leave(s);
+}
 
 /* ---- the 0xa0000 window ---- */
 
@@ -402,9 +542,33 @@ store:;
     memcpy(&s->vram[o], &cur, 4);
 }
 
+#define TEXT_WINDOW 0x18000 /* B8000 in the window */
+
+/* An access to the text window: served on its pages if they are in (1: a request queued
+ * before they moved), else on the planes (0), the pages asked to move in soon if the mode
+ * allows it. */
+static int text_access(struct vga *s, uint64_t off, unsigned size)
+{
+    if (off < TEXT_WINDOW || off + size > TEXT_WINDOW + VGA_TEXT_LEN)
+        return 0;
+    if (s->text_in)
+        return 1;
+    if (s->text && s->text_timer && text_plain(s) && !s->text_armed) {
+        s->text_tries = 0;
+        s->text_armed = 1;
+        loop_timer_arm(s->text_timer, 1000000); /* 1 ms: after this request's answer */
+    }
+    return 0;
+}
+
 static uint64_t window_read(void *opaque, uint64_t off, unsigned size)
 {
+    struct vga *s = opaque;
     uint64_t v = 0;
+    if (text_access(s, off, size)) { /* (a request queued before the move, or Xen's) */
+        memcpy(&v, &s->text[off - TEXT_WINDOW], size);
+        return v;
+    }
     for (unsigned i = 0; i < size; i++)
         v |= (uint64_t)window_readb(opaque, off + i) << (8 * i);
     return v;
@@ -412,7 +576,12 @@ static uint64_t window_read(void *opaque, uint64_t off, unsigned size)
 
 static void window_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
-    ((struct vga *)opaque)->redraw = 1;
+    struct vga *s = opaque;
+    s->redraw = 1;
+    if (text_access(s, off, size)) {
+        memcpy(&s->text[off - TEXT_WINDOW], &val, size);
+        return;
+    }
     for (unsigned i = 0; i < size; i++)
         window_writeb(opaque, off + i, (uint8_t)(val >> (8 * i)));
 }
@@ -428,6 +597,10 @@ int vga_peek_window(const struct vga *s, uint64_t off, void *buf, size_t len)
     for (size_t i = 0; i < len; i++) {
         int64_t a = window_base(s, off + i);
         uint64_t o;
+        if (s->text_in && off + i >= TEXT_WINDOW && off + i < TEXT_WINDOW + VGA_TEXT_LEN) {
+            b[i] = s->text[off + i - TEXT_WINDOW];
+            continue;
+        }
         if (a < 0) {
             b[i] = 0xff;
             continue;
@@ -496,6 +669,7 @@ static void mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
         s->vbe_index = (uint16_t)((off - 0x500) / 2);
         vbe_write(s, (uint16_t)val);
         s->vbe_index = save;
+        text_check(s);
     } else if (off == 0x604 && size == 4 && val != 0x1e1e1e1e) {
         log_guest(&s->rl, "vga", "big-endian framebuffer asked for: not supported");
     }
@@ -523,8 +697,9 @@ static void follow_bar(struct vga *s)
     const struct pci_dev *d = s->base.pci;
     uint64_t a = (pci_get16(d, PCI_COMMAND) & PCI_COMMAND_MEMORY) ? pci_get32(d, PCI_BAR0) & ~0xfu : 0;
     uint64_t n = s->vram_size >> 12, want = s->park_gfn;
-    if (a && (a >> 12) >= s->lowmem_end >> 12 && (a >> 12) + n <= s->hole_end)
-        want = a >> 12;
+    if (a && (a >> 12) >= s->lowmem_end >> 12 && (a >> 12) + n <= s->hole_end &&
+        !(s->text && (a >> 12) < s->text_park + VGA_TEXT_PAGES && s->text_park < (a >> 12) + n))
+        want = a >> 12; /* (never over the text window's parked pages) */
     if (want == s->vram_gfn)
         return;
     int r = s->base.vm->hv.ops->vram_move(s->base.vm->hv.be, s->vram_gfn, want, n);
@@ -589,6 +764,8 @@ static const struct display_adapter_ops adapter_ops = {
 static int vga_save(void *state, struct snap_writer *w)
 {
     struct vga *s = state;
+    if (s->text_in) /* the planes as the guest would see them */
+        text_to_planes(s);
     pci_dev_save(s->base.pci, w);
     snap_put_u8(w, "misc", s->misc);
     snap_put_u8(w, "fcr", s->fcr);
@@ -678,6 +855,7 @@ static int vga_load(void *state, struct snap_reader *r, int commit)
         munmap(scratch, s->vram_size);
         goto out;
     }
+    text_leave(s); /* the loaded planes are the truth; the pages move in again lazily */
     if (snap_get_bytes(r, "vram", s->vram, s->vram_size) < 0)
         goto out;
     pci_dev_commit(s->base.pci, &pci);
@@ -692,6 +870,14 @@ static int vga_load(void *state, struct snap_reader *r, int commit)
         else
             vbe_fixup(s);
     }
+    /* in a plain text mode the pages move in without waiting for a request: a domain restored
+     * with RAM at 0xb8000 (the pages travelled with its memory) would make none, and hvmd
+     * would not see its screen (they replace that RAM, the screen coming from the planes) */
+    if (s->text && s->text_timer && text_plain(s) && !s->text_armed) {
+        s->text_armed = 1;
+        s->text_tries = 0;
+        loop_timer_arm(s->text_timer, 1000000);
+    }
     rc = 0;
 out:
     free(t);
@@ -701,6 +887,7 @@ out:
 static void vga_reset(void *state)
 {
     struct vga *s = state;
+    text_leave(s);
     memset(&s->misc, 0, offsetof(struct vga, line) - offsetof(struct vga, misc));
     s->vbe[VBE_ID] = VBE_ID5;
     s->vbe[VBE_BPP] = 8;
@@ -717,6 +904,11 @@ static void vga_destroy(void *state)
         display_free(s->disp);
     if (s->window)
         bus_del(s->base.vm->bus, s->window);
+    free(s->text_seen);
+    if (s->text_timer)
+        loop_timer_free(s->text_timer);
+    if (s->text)
+        s->base.vm->hv.ops->vram_free(s->base.vm->hv.be, s->text, VGA_TEXT_PAGES);
     if (s->vram && s->vram_guest)
         s->base.vm->hv.ops->vram_free(s->base.vm->hv.be, s->vram, s->vram_size >> 12);
     else if (s->vram)
@@ -777,6 +969,16 @@ static int vga_create(struct vm *vm, void **state)
     if (vr == 0) {
         s->vram = va;
         s->vram_guest = 1;
+        /* the text window's pages, parked right after the video RAM */
+        s->text_park = s->park_gfn + (s->vram_size >> 12);
+        int tr = vm->hv.ops->vram_alloc(vm->hv.be, s->text_park, VGA_TEXT_PAGES, &va);
+        if (tr == 0)
+            s->text = va;
+        else
+            log_warn("vga: the text window cannot be guest memory (%s): every write to it is "
+                     "a request", strerror(-tr));
+        if (s->text && vm->loop && !(s->text_timer = loop_timer_new(vm->loop, text_enter_later, s)))
+            log_warn("vga: no timer for the text window: it stays served by requests");
     } else {
         log_warn("vga: video RAM cannot be guest memory (%s): hvmd keeps it, and every guest "
                  "access to the framebuffer is a request", strerror(-vr));
@@ -788,6 +990,7 @@ static int vga_create(struct vm *vm, void **state)
         }
     }
     vga_reset(s);
+    s->redraw = 1;
     /* the VGA BIOS: -L DIR's, else the default directory's, else seabios' own directory */
     rom_find(&s->rom, cfg ? cfg->fw_dir : NULL, VGABIOS, VGABIOS_DIR, "vga",
              "the guest runs without a VGA BIOS (no text until its own driver)");

@@ -53,6 +53,17 @@ struct vga {
     uint64_t dirty_queries, lines_skipped;
     struct blob rom;               /* the VGA BIOS for the ROM BAR, or empty */
     struct ratelimit rl;
+    /* the text window B8000-BFFFF as guest memory while the adapter is in plain text mode
+     * (vga.c: "the text window in the guest's physical map") */
+    uint8_t *text;                 /* its 32 KiB as the guest addresses it, or NULL: none */
+    uint64_t text_park;            /* where its pages sit while out of the window */
+    int text_in;                   /* they are at B8000: the guest writes them, not the planes */
+    uint64_t text_switches;        /* moves in and out */
+    struct loop_timer *text_timer; /* moves them in, from the loop (never inside a request) */
+    unsigned text_tries;           /* holds refused (a vCPU's request in flight) since asked */
+    int text_armed;                /* text_timer is armed */
+    uint16_t *text_seen;           /* the cells last drawn (render.c: nothing changed, no draw) */
+    unsigned text_seen_n;
 
     /* legacy registers */
     uint8_t misc, fcr;
@@ -78,6 +89,11 @@ struct vga {
     uint32_t line[DISPLAY_MAX_WIDTH];
     unsigned cursor_blink;
 };
+
+/* the text window's pages (vga.c) */
+#define VGA_TEXT_GFN 0xb8
+#define VGA_TEXT_PAGES 8
+#define VGA_TEXT_LEN (VGA_TEXT_PAGES * 4096)
 
 /* render.c */
 void vga_render(struct vga *s);

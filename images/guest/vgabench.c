@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* hvmd-vgabench: the cost of the guest's display writes, inside the test guest: 1,000 16-bit
- * writes to the VGA text buffer at 0xb8000 (through /dev/mem: the legacy window, which the
- * device model serves) and one fill of a 1024x768x32 framebuffer (3 MiB of 8-byte writes to
+ * writes to the VGA text buffer at 0xb8000 (through /dev/mem: the legacy window, which
+ * qemu-xen serves as requests and hvmd, in a text mode, as guest memory) and one fill of a 1024x768x32 framebuffer (3 MiB of 8-byte writes to
  * the VGA's BAR 0, through its sysfs resource0: video RAM). Prints one line:
  *   text_1000_us=N lfb_fill_us=N   (or lfb=unmapped:ERRNO if BAR 0 cannot be mapped)
  * (a fill that takes more than 20 s is stopped there and its time extrapolated)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dm/display.h"
+#include "dm/loop.h"
 #include "dm/log.h"
 #include "dm/snapshot.h"
 #include "dm/config.h"
@@ -91,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fx_cfg_write(fx, DF, 0x18, 4, mmio);
     fx_cfg_write(fx, DF, 0x30, 4, 0xe2000001u);
     fx_cfg_write(fx, DF, PCI_COMMAND, 2, 3);
+    unsigned waits = 0;
     for (unsigned ops = 0; in.n > 0 && ops < 4096; ops++) {
         unsigned op = (unsigned)take(&in, 1);
         unsigned sz = sizes[(op >> 4) & 3];
@@ -174,6 +176,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 14: /* the ROM BAR */
             (void)fx_mmio_read(fx, 0xe2000000u + take(&in, 2) % 0x10000, sz);
+            break;
+        case 15: /* time passes (at most 8 times): the text window's pages move in, unless
+                    a vCPU's request is in flight when the domain is held */
+            if (waits++ < 8) {
+                fx->hold_busy = (unsigned)take(&in, 1) & 1;
+                loop_run_once(fx->loop, 2);
+            }
             break;
         default:
             (void)fx_in(fx, 0x3da, 1);

@@ -37,6 +37,10 @@ expect_usage both-stdout "--json - and --junit -: only one report can go to stan
 expect_usage bad-fail-regex "--fail '\\[z-a\\]': not a regular expression" "$T/good.cfg" --fail '[z-a]'
 expect_usage unknown-check "--no-check kasn: no such check" "$T/good.cfg" --no-check panic,kasn
 expect_usage bad-jobs "-j 0: a number of runs at once" -j 0 "$T/good.cfg"
+expect_usage send-one-arg "--send takes two arguments" "$T/good.cfg" --expect x --send 'grub>'
+expect_usage send-bad-regex "--send 'boot\\(': not a regular expression" "$T/good.cfg" --send 'boot(' ls
+expect_usage send-bad-text "--send 'grub>' 'caf.*': byte 3 \\(0xc3\\): not printable ASCII" "$T/good.cfg" --send 'grub>' "$(printf 'caf\303\251')"
+expect_usage send-bad-escape "is no escape" "$T/good.cfg" --send 'grub>' 'ls\q'
 expect_usage bad-timeout "--step-timeout soon: a number of seconds" "$T/good.cfg" --step-timeout soon --expect x
 
 out=$("$HVMCTL" run --list-checks); rc=$?

@@ -147,43 +147,88 @@ static int fx_power_button(void *be)
     return 0;
 }
 
+static int fx_hold(void *be, int on)
+{
+    struct fakexen *fx = be;
+    if (!on) {
+        fx->held--;
+        return 0;
+    }
+    if (fx->hold_busy) { /* a vCPU's request in flight: as many tries as the test says */
+        fx->hold_busy--;
+        return -EAGAIN;
+    }
+    fx->held++;
+    fx->holds++;
+    return 0;
+}
+
+/* vram_alloc's regions: I 0 is fx->vram, 1.. fx->vram_more */
+#define FX_VRAMS 4
+static struct fx_vram *fx_region(struct fakexen *fx, unsigned i)
+{
+    return i == 0 ? &fx->vram : &fx->vram_more[i - 1];
+}
+
 static int fx_vram_alloc(void *be, uint64_t gfn, size_t n, void **addr)
 {
     struct fakexen *fx = be;
+    struct fx_vram *v = NULL;
     if (fx->vram_refuse)
         return fx->vram_refuse;
-    if (fx->vram.mem || n == 0)
-        return -EBUSY; /* one at a time is all a test needs */
-    fx->vram.mem = calloc(n, MEM_PAGE_SIZE);
-    fx->vram.dirty = calloc(n, 1);
-    if (!fx->vram.mem || !fx->vram.dirty) {
-        free(fx->vram.mem);
-        free(fx->vram.dirty);
-        fx->vram.mem = fx->vram.dirty = NULL;
+    for (unsigned i = 0; i < FX_VRAMS && !v; i++)
+        if (!fx_region(fx, i)->mem)
+            v = fx_region(fx, i);
+    if (!v || n == 0)
+        return -EBUSY; /* four are all a test needs */
+    for (unsigned i = 0; i < FX_VRAMS; i++) {
+        struct fx_vram *o = fx_region(fx, i);
+        if (o->mem && gfn < o->gfn + o->n && o->gfn < gfn + n)
+            return -EEXIST; /* Xen would populate over nothing but a hole */
+    }
+    v->mem = calloc(n, MEM_PAGE_SIZE);
+    v->dirty = calloc(n, 1);
+    if (!v->mem || !v->dirty) {
+        free(v->mem);
+        free(v->dirty);
+        v->mem = v->dirty = NULL;
         return -ENOMEM;
     }
-    fx->vram.gfn = gfn;
-    fx->vram.n = n;
-    *addr = fx->vram.mem;
+    v->gfn = gfn;
+    v->n = n;
+    *addr = v->mem;
     return 0;
 }
 
 static void fx_vram_free(void *be, void *addr, size_t n)
 {
     struct fakexen *fx = be;
-    if (addr && addr == fx->vram.mem) {
-        free(fx->vram.mem);
-        free(fx->vram.dirty);
-        memset(&fx->vram, 0, sizeof(fx->vram));
+    (void)n;
+    for (unsigned i = 0; i < FX_VRAMS; i++) {
+        struct fx_vram *v = fx_region(fx, i);
+        if (addr && addr == v->mem) {
+            free(v->mem);
+            free(v->dirty);
+            memset(v, 0, sizeof(*v));
+        }
     }
 }
 
 static int fx_vram_move(void *be, uint64_t from, uint64_t to, size_t n)
 {
     struct fakexen *fx = be;
-    if (!fx->vram.mem || from != fx->vram.gfn || n != fx->vram.n)
+    struct fx_vram *v = NULL;
+    for (unsigned i = 0; i < FX_VRAMS; i++)
+        if (fx_region(fx, i)->mem && fx_region(fx, i)->gfn == from)
+            v = fx_region(fx, i);
+    if (!v || n != v->n)
         return -EINVAL;
-    fx->vram.gfn = to;
+    for (unsigned i = 0; i < FX_VRAMS; i++) {
+        struct fx_vram *o = fx_region(fx, i);
+        if (o != v && o->mem && to < o->gfn + o->n && o->gfn < to + n)
+            return -EEXIST; /* (Xen would drop the pages there: hvmd must never ask it) */
+    }
+    v->gfn = to;
     fx->vram_moves++;
     return 0;
 }
@@ -194,23 +239,31 @@ static int fx_vram_dirty(void *be, uint64_t gfn, size_t n, uint8_t *bitmap)
     memset(bitmap, 0, (n + 7) / 8);
     for (size_t i = 0; i < n; i++) {
         uint64_t g = gfn + i;
-        if (!fx->vram.mem || g < fx->vram.gfn || g >= fx->vram.gfn + fx->vram.n)
-            continue;
-        if (fx->vram.dirty[g - fx->vram.gfn])
-            bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
-        fx->vram.dirty[g - fx->vram.gfn] = 0;
+        for (unsigned k = 0; k < FX_VRAMS; k++) {
+            struct fx_vram *v = fx_region(fx, k);
+            if (!v->mem || g < v->gfn || g >= v->gfn + v->n)
+                continue;
+            if (v->dirty[g - v->gfn])
+                bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+            v->dirty[g - v->gfn] = 0;
+        }
     }
     return 0;
 }
 
-/* The byte of video RAM at guest address ADDR (SIZE bytes), or NULL if ADDR is not there. */
-static uint8_t *vram_at(struct fakexen *fx, uint64_t addr, unsigned size)
+/* The region of video RAM holding guest address ADDR (SIZE bytes), or NULL if ADDR is not
+ * in one. */
+static struct fx_vram *vram_region(struct fakexen *fx, uint64_t addr, unsigned size)
 {
-    uint64_t base = fx->vram.gfn << MEM_PAGE_SHIFT, len = (uint64_t)fx->vram.n << MEM_PAGE_SHIFT;
-    if (!fx->vram.mem || addr < base || addr + size > base + len)
-        return NULL;
-    fx->vram_accesses++;
-    return fx->vram.mem + (addr - base);
+    for (unsigned i = 0; i < FX_VRAMS; i++) {
+        struct fx_vram *v = fx_region(fx, i);
+        uint64_t base = v->gfn << MEM_PAGE_SHIFT, len = (uint64_t)v->n << MEM_PAGE_SHIFT;
+        if (v->mem && addr >= base && addr + size <= base + len) {
+            fx->vram_accesses++;
+            return v;
+        }
+    }
+    return NULL;
 }
 
 /* As Xen's domain_pause_by_systemcontroller: a count; unpausing a domain nobody paused fails. */
@@ -280,7 +333,8 @@ void fx_free(struct fakexen *fx)
         return;
     input_fini(&fx->vm); /* the input targets devices registered (dm/input.h) */
     vm_fini(&fx->vm);
-    fx_vram_free(fx, fx->vram.mem, fx->vram.n);
+    for (unsigned i = FX_VRAMS; i-- > 0;)
+        fx_vram_free(fx, fx_region(fx, i)->mem, fx_region(fx, i)->n);
     release(fx);
 }
 
@@ -483,10 +537,10 @@ void fx_out(struct fakexen *fx, uint16_t port, unsigned size, uint32_t val)
 
 uint64_t fx_mmio_read(struct fakexen *fx, uint64_t addr, unsigned size)
 {
-    uint8_t *v = vram_at(fx, addr, size);
+    struct fx_vram *v = vram_region(fx, addr, size);
     if (v) {
         uint64_t val = 0;
-        memcpy(&val, v, size);
+        memcpy(&val, v->mem + (addr - (v->gfn << MEM_PAGE_SHIFT)), size);
         return val;
     }
     if (!fx_claimed(fx, HV_MMIO, addr, addr + size - 1)) {
@@ -498,11 +552,11 @@ uint64_t fx_mmio_read(struct fakexen *fx, uint64_t addr, unsigned size)
 
 void fx_mmio_write(struct fakexen *fx, uint64_t addr, unsigned size, uint64_t val)
 {
-    uint8_t *v = vram_at(fx, addr, size);
+    struct fx_vram *v = vram_region(fx, addr, size);
     if (v) {
-        memcpy(v, &val, size);
+        memcpy(v->mem + (addr - (v->gfn << MEM_PAGE_SHIFT)), &val, size);
         for (uint64_t a = addr; a < addr + size; a = (a | (MEM_PAGE_SIZE - 1)) + 1)
-            fx->vram.dirty[(a >> MEM_PAGE_SHIFT) - fx->vram.gfn] = 1;
+            v->dirty[(a >> MEM_PAGE_SHIFT) - v->gfn] = 1;
         return;
     }
     if (!fx_claimed(fx, HV_MMIO, addr, addr + size - 1)) {

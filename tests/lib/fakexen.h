@@ -75,14 +75,18 @@ struct fakexen {
     uint64_t absorbed;           /* accesses Xen answered itself (nobody claimed them) */
     /* video RAM given with vram_alloc: guest pages at gfn.., accessed by fx_mmio_* directly
      * (no request: they are RAM), writes marking them dirty as Xen's dirty-VRAM tracking would */
-    struct {
+    struct fx_vram {
         uint8_t *mem;
         uint64_t gfn;
         size_t n;
         uint8_t *dirty;          /* a byte per page */
-    } vram;
+    } vram;                      /* the first vram_alloc (the VGA's video RAM) */
+    struct fx_vram vram_more[3]; /* later ones (the VGA's text window pages), in order */
     int vram_refuse;             /* what vram_alloc fails with (e.g. -ENOSYS), 0: it works */
     unsigned vram_moves;
+    unsigned hold_busy;          /* hold fails with -EAGAIN this many more times */
+    int held;                    /* holds not yet let go */
+    unsigned holds;              /* holds that worked */
     uint64_t vram_accesses;      /* guest accesses that went to video RAM directly */
     struct fx_fill fill;
 };

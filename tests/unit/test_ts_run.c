@@ -899,6 +899,118 @@ static void test_qmp_client(void **state)
     rmdir(path);
 }
 
+/* ---- --send ------------------------------------------------------------------------------------ */
+
+static void test_send_keys(void **state)
+{
+    char err[200];
+    char **k;
+
+    (void)state;
+    k = run_keys_of("ls -l /A_b?\\n\\t\\e\\\\", err, sizeof(err));
+    assert_non_null(k);
+    {
+        static const char *const want[] = { "l", "s", "spc", "minus", "l", "spc", "slash",
+                                            "shift-a", "shift-minus", "b", "shift-slash", "ret",
+                                            "tab", "esc", "backslash", NULL };
+        for (size_t i = 0; want[i] || k[i]; i++) {
+            assert_non_null(want[i]);
+            assert_non_null(k[i]);
+            assert_string_equal(k[i], want[i]);
+        }
+    }
+    run_keys_free(k);
+    /* every printable character has a key */
+    {
+        char all[96];
+        for (int c = 0x20; c < 0x7f; c++)
+            all[c - 0x20] = c == '\\' ? 'x' : (char)c;
+        all[95] = '\0';
+        k = run_keys_of(all, err, sizeof(err));
+        assert_non_null(k);
+        run_keys_free(k);
+    }
+    /* bad input: refused with the byte that is wrong */
+    assert_null(run_keys_of("", err, sizeof(err)));
+    assert_non_null(strstr(err, "empty"));
+    assert_null(run_keys_of("caf\xc3\xa9", err, sizeof(err)));
+    assert_non_null(strstr(err, "byte 3 (0xc3): not printable ASCII"));
+    assert_null(run_keys_of("a\x01", err, sizeof(err)));
+    assert_non_null(strstr(err, "byte 1"));
+    assert_null(run_keys_of("a\\q", err, sizeof(err)));
+    assert_non_null(strstr(err, "is no escape"));
+    assert_null(run_keys_of("trailing\\", err, sizeof(err)));
+    {
+        char *big = malloc(5000);
+        assert_non_null(big);
+        memset(big, 'a', 4999);
+        big[4999] = '\0';
+        assert_null(run_keys_of(big, err, sizeof(err)));
+        assert_non_null(strstr(err, "at most 4096"));
+        free(big);
+    }
+}
+
+struct sent {
+    int n;
+    int which[4];
+    enum run_src src[4];
+};
+
+static void rec_send(void *opaque, int i, enum run_src src, double t)
+{
+    struct sent *s = opaque;
+    (void)t;
+    if (s->n < 4) {
+        s->which[s->n] = i;
+        s->src[s->n] = src;
+    }
+    s->n++;
+}
+
+static void test_send_fires_in_order(void **state)
+{
+    struct run_spec spec;
+    struct run_engine e;
+    struct sent sent = { 0 };
+    char err[300];
+
+    (void)state;
+    run_spec_init(&spec);
+    assert_int_equal(run_spec_add_send(&spec, "serial:grub>", "ls\\n", err, sizeof(err)), 0);
+    assert_int_equal(run_spec_add_send(&spec, "grub>", "echo hi\\n", err, sizeof(err)), 0);
+    assert_int_equal(run_spec_add_expect(&spec, "hi", 0, err, sizeof(err)), 0);
+    /* bad --send arguments: refused, nothing added */
+    assert_int_equal(run_spec_add_send(&spec, "serial:", "x", err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "empty pattern"));
+    assert_int_equal(run_spec_add_send(&spec, "boot(", "x", err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "not a regular expression"));
+    assert_int_equal(run_spec_add_send(&spec, "x", "\x7f", err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "not printable ASCII"));
+    assert_int_equal(spec.n_sends, 2);
+    assert_int_equal(run_engine_init(&e, &spec, NULL, NULL), 0);
+    e.on_send = rec_send;
+    e.opaque = &sent;
+    /* the prompt on the PV console: not the first one's source */
+    run_engine_feed(&e, RUN_SRC_PV, "grub> ", 6, 1.0);
+    assert_int_equal(sent.n, 0);
+    /* a prompt (no newline yet) fires the first; the same text does not fire the second */
+    run_engine_feed(&e, RUN_SRC_SERIAL, "grub> ", 6, 1.0);
+    assert_int_equal(sent.n, 1);
+    assert_int_equal(sent.which[0], 0);
+    run_engine_feed(&e, RUN_SRC_SERIAL, "ls\n(hd0) (cd0)\n", 15, 1.1);
+    assert_int_equal(sent.n, 1);
+    run_engine_feed(&e, RUN_SRC_SERIAL, "grub> ", 6, 1.2);
+    assert_int_equal(sent.n, 2);
+    assert_int_equal(sent.which[1], 1);
+    assert_int_equal(sent.src[1], RUN_SRC_SERIAL);
+    run_engine_feed(&e, RUN_SRC_SERIAL, "echo hi\nhi\ngrub> ", 17, 1.3);
+    assert_int_equal(sent.n, 2); /* all sent: no more */
+    assert_int_equal(e.verdict, RUN_PASS);
+    run_engine_free(&e);
+    run_spec_free(&spec);
+}
+
 /* ---- reports ------------------------------------------------------------------------------------ */
 
 static const char validator[] =
@@ -1098,6 +1210,8 @@ int main(void)
         cmocka_unit_test(test_xen_lines_of_a_domain),
         cmocka_unit_test(test_vga_decode),
         cmocka_unit_test(test_qmp_client),
+        cmocka_unit_test(test_send_keys),
+        cmocka_unit_test(test_send_fires_in_order),
         cmocka_unit_test(test_reports_validate),
     };
 

@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "dm/config.h"
 #include "dm/device.h"
 #include "dm/display.h"
 #include "dm/log.h"
+#include "dm/loop.h"
 #include "dm/machine.h"
 #include "dm/qmp.h"
 #include "dm/snapshot.h"
@@ -350,6 +352,117 @@ static void test_vram_guest_memory(void **state)
     assert_int_equal(fx->vram.gfn, LFB >> 12);
 }
 
+/* The text window as guest memory: in a plain text mode the first access moves eight pages
+ * to 0xb8000 holding the planes' bytes; the guest then writes its screen with no request, and
+ * the renderer reads the cells there (an unchanged screen is not drawn again). A register
+ * write that ends the mode (the BIOS loading a font: planar, plane 2) moves them out and
+ * copies them into the planes; what is written meanwhile through the planes is in them when
+ * they move back in; the state saved holds what the pages hold. */
+/* the loop's turns until the text window's pages are at 0xb8000 (at most 10 s) */
+static void move_in(struct fakexen *fx)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        loop_run_once(fx->loop, 5);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while (fx->vram_more[0].gfn != 0xb8 && t.tv_sec - t0.tv_sec < 10);
+    assert_int_equal(fx->vram_more[0].gfn, 0xb8);
+    assert_int_equal(fx->held, 0);
+}
+
+static void test_text_window(void **state)
+{
+    struct fx_machine *b = *state;
+    struct fakexen *fx = b->fx;
+    struct display *d = display_of(&fx->vm);
+    struct display_text t;
+    const uint64_t park = ((64u << 20) + (4u << 20)) >> 12; /* after 4 MiB of VRAM */
+    assert_non_null(fx->vram_more[0].mem);
+    assert_int_equal(fx->vram_more[0].n, 8);
+    assert_int_equal(fx->vram_more[0].gfn, park);
+    set_mode3(fx);
+    assert_int_equal(fx->vram_more[0].gfn, park); /* (lazily: no access yet) */
+    uint64_t before = fx->forwarded;
+    fx_mmio_write(fx, 0xb8000, 2, 0x0748); /* a request, on the planes: the pages move in */
+    assert_int_equal(fx->forwarded, before + 1);
+    assert_int_equal(fx->vram_more[0].gfn, park); /* (not inside the request) */
+    fx->hold_busy = 3; /* from the loop, once no vCPU's request is in flight */
+    move_in(fx);
+    assert_int_equal(fx->hold_busy, 0);
+    assert_int_equal(fx->holds, 1);
+    for (unsigned i = 1; i < 1000; i++)
+        fx_mmio_write(fx, 0xb8000 + 2 * (i % 2000), 2, 0x0700u | ('A' + i % 26));
+    fx_mmio_write(fx, 0xbfffe, 2, 0x1e5a); /* the window's last cell */
+    assert_int_equal(fx->forwarded, before + 1); /* no request for the other 1,000 */
+    assert_int_equal(fx_mmio_read(fx, 0xb8002, 2), 0x0742);
+    assert_int_equal(display_text(d, &t), 0);
+    assert_int_equal(t.cells[0], 0x0748);
+    assert_int_equal(t.cells[1], 0x0742);
+    uint8_t buf[2];
+    assert_int_equal(display_read_legacy(d, 0xb8000, buf, 2), 0);
+    assert_memory_equal(buf, "H\x07", 2);
+    /* drawn once; unchanged, not again; a cell written, its line */
+    struct damage dm = { 0 };
+    struct display_listener l = { .damage = on_damage, .opaque = &dm };
+    display_refresh(d);
+    assert_int_equal(display_listen(d, &l), 0);
+    display_refresh(d);
+    assert_int_equal(dm.n, 0);
+    static const uint8_t bar[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    /* a font load: planar, plane 2: the pages move out, their bytes into planes 0 and 1 */
+    load_glyph(fx, 'Q', bar);
+    assert_int_equal(fx->vram_more[0].gfn, park);
+    dm.n = 0;
+    fx_mmio_write(fx, 0xb8000 + 160 * 2, 2, 0x0751); /* 'Q' on row 2 (a request, moves in) */
+    move_in(fx);
+    const struct display_surface *sf = display_refresh(d);
+    assert_int_equal(dm.n, 1); /* (row 0 holds a Q too) */
+    assert_int_equal(px(sf, 0, 2 * 16), 0xaaaaaa); /* the glyph loaded while out */
+    dm = (struct damage){ 0 };
+    fx_mmio_write(fx, 0xb8000 + 160 * 3, 2, 0x0751); /* RAM: seen by comparing the cells */
+    display_refresh(d);
+    assert_int_equal(dm.n, 1);
+    assert_int_equal(dm.y0, 3 * 16);
+    assert_int_equal(dm.y1, 3 * 16 + 15);
+    /* written through the planes while out (map mask: plane 0 only, not plain): kept */
+    fx_out(fx, 0x3c4, 2, 0x0102);
+    assert_int_equal(fx->vram_more[0].gfn, park);
+    fx_mmio_write(fx, 0xb8004, 1, 'X');
+    assert_int_equal(fx->vram_more[0].gfn, park);
+    fx_out(fx, 0x3c4, 2, 0x0302);
+    assert_int_equal(fx_mmio_read(fx, 0xb8000, 4), 0x07420748);
+    move_in(fx);
+    assert_int_equal(fx_mmio_read(fx, 0xb8004, 2), 0x0700 | 'X');
+    assert_int_equal(fx_mmio_read(fx, 0xbfffe, 2), 0x1e5a);
+    assert_int_equal(display_unlisten(d, &dm), 0);
+    /* saved with the pages in, loaded after they changed: the saved screen, pages out */
+    struct snap_writer w;
+    snap_writer_init(&w);
+    assert_int_equal(machine_save(&b->m, &w), 0);
+    fx_mmio_write(fx, 0xb8000, 2, 0x0000);
+    struct snap_reader r;
+    snap_reader_init(&r, w.buf, w.len);
+    assert_int_equal(machine_load(&b->m, &r), 0);
+    assert_int_equal(fx->vram_more[0].gfn, park);
+    assert_int_equal(display_text(d, &t), 0);
+    assert_int_equal(t.cells[0], 0x0748);
+    assert_int_equal(t.cells[2], 0x0700 | 'X');
+    move_in(fx); /* (a restored guest may make no request there: no need to) */
+    assert_int_equal(fx_mmio_read(fx, 0xb8000, 2), 0x0748);
+    snap_writer_free(&w);
+    /* a VBE mode (chain-4, another memory map): out; BAR 0 can never cover the parked pages */
+    vbe(fx, 1, 640);
+    vbe(fx, 2, 480);
+    vbe(fx, 3, 32);
+    vbe(fx, 4, 0x41);
+    assert_int_equal(fx->vram_more[0].gfn, park);
+    fx_cfg_write(fx, DF, 0x10, 4, (uint32_t)(park << 12) - (2u << 20));
+    assert_int_equal(fx->vram.gfn, (64u << 20) >> 12); /* parked, not over the text pages */
+    fx_cfg_write(fx, DF, 0x10, 4, LFB);
+}
+
 /* Where video RAM cannot be guest memory, hvmd keeps it and serves the framebuffer as MMIO. */
 static void test_vram_fallback(void **state)
 {
@@ -548,6 +661,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state, setup, teardown),
         cmocka_unit_test(test_cirrus_and_vga_std),
         cmocka_unit_test_setup_teardown(test_vram_guest_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_window, setup, teardown),
         cmocka_unit_test(test_vram_fallback),
         cmocka_unit_test_setup_teardown(test_screendump, setup, teardown),
         cmocka_unit_test(test_rom),

@@ -27,20 +27,25 @@ static const char run_usage[] =
     "usage: hvmctl run CFG [CFG...] [KEY=VALUE...] [--expect [SRC:]REGEX]... [--fail [SRC:]REGEX]...\n"
     "                  [--step-timeout SECS] [--timeout SECS] [--wait-poweroff]\n"
     "                  [--no-check NAME[,NAME...]] [--no-checks] [--artifacts DIR]\n"
-    "                  [--json FILE] [--junit FILE] [-j N] [-q] [-v]\n"
+    "                  [--send [SRC:]REGEX TEXT]... [--json FILE] [--junit FILE] [-j N] [-q] [-v]\n"
     "Boot a guest from an xl.cfg file, follow its consoles, and decide: pass (exit 0), fail (1),\n"
     "or infrastructure error (2: bad config, no Xen, cannot create, interrupted, teardown left\n"
     "something). The guest is always destroyed at the end, and nothing of it is left.\n"
     "  --expect [SRC:]REGEX  a step: REGEX (POSIX extended) must appear, after the step before;\n"
     "                   SRC limits it to serial, pv, console (serial or pv), xen or dm\n"
     "  --fail [SRC:]REGEX    fail at once when REGEX appears\n"
+    "  --send [SRC:]REGEX TEXT  once REGEX appears (after the --send before this one has typed),\n"
+    "                   type TEXT on the guest's display keyboard (HVM with a display: the device\n"
+    "                   model's sendkey, a US layout); TEXT is printable ASCII with the escapes\n"
+    "                   \\n (Return), \\t (Tab), \\e (Escape), \\\\ (a backslash)\n"
     "  --step-timeout SECS   the timeout of each step given after this option (default: none)\n"
     "  --timeout SECS   the whole run, from the create (default 300; 0: none)\n"
     "  --wait-poweroff  a last step: the guest powers off by itself (the default without\n"
     "                   --expect); a poweroff before the last step is a failure\n"
     "  --no-check NAME  switch a built-in check off (--list-checks shows them); --no-checks: all\n"
     "  --artifacts DIR  where each run's folder goes (default ./hvmctl-run): DIR/CFGNAME/ holds\n"
-    "                   serial.log pv.log xen.log dm.log console.log result.json junit.xml\n"
+    "                   serial.log pv.log xen.log dm.log console.log result.json junit.xml,\n"
+    "                   and for an HVM guest with a display vga.txt and screen.png (its last screen)\n"
     "  --json FILE      the verdicts, reasons and step times of all runs as JSON (- : to\n"
     "                   standard output; the runs' own output then goes to standard error)\n"
     "  --junit FILE     the same as JUnit XML (a test suite per guest, a test case per step)\n"
@@ -419,6 +424,40 @@ static int run_option(int opt, const char *arg, struct run_args *a)
     }
 }
 
+/* --send PATTERN TEXT takes two arguments, which getopt cannot: they are taken out of argv
+ * first (up to a "--"), into a->spec. argv keeps the rest, in order; *argcp its count.
+ * -1 to go on, else the exit status. */
+static int take_sends(int *argcp, char **argv, struct run_args *a)
+{
+    int i, n = 0, argc = *argcp;
+    bool rest = false;
+
+    for (i = 0; i < argc; i++) {
+        if (!rest && !strcmp(argv[i], "--"))
+            rest = true;
+        if (rest || strcmp(argv[i], "--send")) {
+            argv[n++] = argv[i];
+            continue;
+        }
+        if (i + 2 >= argc) {
+            ts_err("run: --send takes two arguments: [SRC:]REGEX TEXT");
+            return 2;
+        }
+        {
+            char err[400];
+
+            if (run_spec_add_send(&a->spec, argv[i + 1], argv[i + 2], err, sizeof(err)) < 0) {
+                ts_err("run: %s", err);
+                return 2;
+            }
+        }
+        i += 2;
+    }
+    argv[n] = NULL;
+    *argcp = n;
+    return -1;
+}
+
 /* Parses the command line into a: -1 to go on, else the exit status. */
 static int parse_run_args(int argc, char **argv, struct run_args *a)
 {
@@ -442,6 +481,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
     };
     int opt, i, status;
 
+    if ((status = take_sends(&argc, argv, a)) >= 0)
+        return status;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "j:qvh", opts, NULL)) != -1)
         if ((status = run_option(opt, optarg, a)) >= 0)

@@ -118,6 +118,12 @@ void run_spec_free(struct run_spec *s)
         pattern_free(&s->expects[i]);
     for (i = 0; i < s->n_fails; i++)
         pattern_free(&s->fails[i]);
+    for (i = 0; i < s->n_sends; i++) {
+        pattern_free(&s->sends[i].pat);
+        free(s->sends[i].text);
+        run_keys_free(s->sends[i].keys);
+    }
+    free(s->sends);
     free(s->expects);
     free(s->fails);
     memset(s, 0, sizeof(*s));
@@ -253,6 +259,104 @@ int run_spec_add_fail(struct run_spec *s, const char *arg, char *err, size_t err
         pattern_free(&p);
     }
     return rc;
+}
+
+/* ---- --send: text into key presses ---------------------------------------------------------- */
+
+/* US layout: the QKeyCode of each printable character, '+' before it: with Shift */
+static const char *const us_keys[95] = {
+    "spc", "+1", "+apostrophe", "+3", "+4", "+5", "+7", "apostrophe", "+9", "+0", "+8",
+    "+equal", "comma", "minus", "dot", "slash", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+    "+semicolon", "semicolon", "+comma", "equal", "+dot", "+slash", "+2",
+    "+a", "+b", "+c", "+d", "+e", "+f", "+g", "+h", "+i", "+j", "+k", "+l", "+m", "+n", "+o",
+    "+p", "+q", "+r", "+s", "+t", "+u", "+v", "+w", "+x", "+y", "+z",
+    "bracket_left", "backslash", "bracket_right", "+6", "+minus", "grave_accent",
+    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o",
+    "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z",
+    "+bracket_left", "+backslash", "+bracket_right", "+grave_accent",
+};
+
+void run_keys_free(char **keys)
+{
+    for (size_t i = 0; keys && keys[i]; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+char **run_keys_of(const char *text, char *err, size_t errlen)
+{
+    size_t n = 0, len = strlen(text), i;
+    char **keys;
+
+    if (!len) {
+        snprintf(err, errlen, "an empty text");
+        return NULL;
+    }
+    if (len > 4096) {
+        snprintf(err, errlen, "a text of %zu bytes (at most 4096)", len);
+        return NULL;
+    }
+    keys = calloc(len + 1, sizeof(*keys));
+    if (!keys) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        const char *k = NULL;
+
+        if (c == '\\') {
+            switch (text[++i]) {
+            case 'n': k = "ret"; break;
+            case 't': k = "tab"; break;
+            case 'e': k = "esc"; break;
+            case '\\': k = "backslash"; break;
+            default:
+                snprintf(err, errlen, "byte %zu: '\\%.1s' is no escape (\\n \\t \\e \\\\)", i,
+                         text + i);
+                run_keys_free(keys);
+                return NULL;
+            }
+        } else if (c >= 0x20 && c < 0x7f) {
+            k = us_keys[c - 0x20];
+        } else {
+            snprintf(err, errlen, "byte %zu (0x%02x): not printable ASCII", i, c);
+            run_keys_free(keys);
+            return NULL;
+        }
+        keys[n++] = k[0] == '+' ? ts_asprintf("shift-%s", k + 1) : ts_strdup(k);
+    }
+    return keys;
+}
+
+int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text, char *err,
+                      size_t errlen)
+{
+    struct run_send sd;
+    struct run_send *na;
+    char why[200];
+    int rc = pattern_parse(&sd.pat, pattern, "--send", err, errlen);
+
+    if (rc)
+        return rc;
+    sd.keys = run_keys_of(text, why, sizeof(why));
+    if (!sd.keys) {
+        snprintf(err, errlen, "--send '%s' '%s': %s", pattern, text, why);
+        pattern_free(&sd.pat);
+        return -EINVAL;
+    }
+    sd.text = ts_strdup(text);
+    na = realloc(s->sends, sizeof(*na) * (size_t)(s->n_sends + 1));
+    if (!na) {
+        snprintf(err, errlen, "out of memory");
+        pattern_free(&sd.pat);
+        free(sd.text);
+        run_keys_free(sd.keys);
+        return -ENOMEM;
+    }
+    na[s->n_sends++] = sd;
+    s->sends = na;
+    return 0;
 }
 
 /* ---- the engine ----------------------------------------------------------------------------- */
@@ -394,6 +498,34 @@ static size_t match_expects(struct run_engine *e, enum run_src src, char *line, 
     return from;
 }
 
+/* try the next --send patterns on line[from..len); returns where the last match ended */
+static size_t match_sends(struct run_engine *e, enum run_src src, char *line, size_t len,
+                          size_t from, double t)
+{
+    while (e->verdict == RUN_RUNNING && e->send < e->spec->n_sends) {
+        const struct run_pattern *p = &e->spec->sends[e->send].pat;
+        regmatch_t m[1];
+        char saved;
+
+        if (!(p->srcs & RUN_SRC_BIT(src)) || from > len)
+            break;
+        m[0].rm_so = (regoff_t)from;
+        m[0].rm_eo = (regoff_t)len;
+        saved = line[len];
+        line[len] = '\0';
+        if (regexec(&p->re, line, 1, m, REG_STARTEND | (from ? REG_NOTBOL : 0)) != 0) {
+            line[len] = saved;
+            break;
+        }
+        line[len] = saved;
+        if (e->on_send)
+            e->on_send(e->opaque, e->send, src, t);
+        e->send++;
+        from = (size_t)m[0].rm_eo;
+    }
+    return from;
+}
+
 static void tail_add(struct run_engine *e, enum run_src src, double t, const char *line)
 {
     struct run_tail_line *tl = &e->tail[e->tail_next];
@@ -462,8 +594,11 @@ static void finish_line(struct run_engine *e, enum run_src src, double t)
     struct run_line *l = &e->lines[src];
 
     judge_line(e, src, l->buf, l->len, l->match_from, l->start, t);
+    if (e->verdict == RUN_RUNNING)
+        match_sends(e, src, l->buf, l->len, l->send_from, t);
     l->len = 0;
     l->match_from = 0;
+    l->send_from = 0;
 }
 
 /* escape-sequence states */
@@ -532,6 +667,11 @@ void run_engine_feed(struct run_engine *e, enum run_src src, const char *buf, si
     if (l->len > before && l->len > l->match_from) {
         l->buf[l->len] = '\0';
         l->match_from = match_expects(e, src, l->buf, l->len, l->match_from, t);
+    }
+    /* ... or a prompt a --send types at */
+    if (l->len > before && l->len > l->send_from) {
+        l->buf[l->len] = '\0';
+        l->send_from = match_sends(e, src, l->buf, l->len, l->send_from, t);
     }
 }
 

@@ -58,13 +58,14 @@ struct guest {
     FILE *all;
     struct run_fd fds[RUN_NSRC];
     int nfds;
+    struct run_engine *engine;
 };
 
 /* ---- artifacts -------------------------------------------------------------------------------- */
 
 static const char *const artifact_files[] = {
     "serial.log", "pv.log", "xen.log", "dm.log", "console.log", "result.json", "junit.xml",
-    "domain.json", "vga.txt", NULL,
+    "domain.json", "vga.txt", "screen.png", NULL,
 };
 
 /* a run's folder: made, and cleared of what an earlier run left in it (our files only) */
@@ -454,6 +455,58 @@ static void capture_vga(struct guest *g)
     g->r->vga = text;
 }
 
+/* the last screen as a PNG (screen.png), written by the device model (QMP screendump through
+ * HMP, as qemu-xen and hvmd both answer it): any mode, text or graphics */
+static void capture_png(struct guest *g)
+{
+    const libxl_domain_config *dc = &g->tg.cfg.dc;
+    char why[300], *p, *abs;
+
+    if (dc->c_info.type != LIBXL_DOMAIN_TYPE_HVM ||
+        dc->b_info.u.hvm.vga.kind == LIBXL_VGA_INTERFACE_TYPE_NONE)
+        return;
+    if (g->dm_pid <= 0 || !ts_pid_alive(g->dm_pid))
+        return;
+    p = ts_asprintf("%s/screen.png", g->o->artifacts);
+    abs = realpath(g->o->artifacts, NULL);
+    if (abs) {
+        free(p);
+        p = ts_asprintf("%s/screen.png", abs);
+        free(abs);
+    }
+    if (run_vga_screendump(g->domid, p, why, sizeof(why)) < 0)
+        ts_info("run: %s: no screen.png: %s", g->r->name, why);
+    else
+        g->r->vga_png = true;
+    free(p);
+}
+
+/* a --send whose pattern was seen: its keys, now */
+static void on_send(void *opaque, int i, enum run_src src, double t)
+{
+    struct guest *g = opaque;
+    const struct run_send *sd = &g->o->spec->sends[i];
+    const libxl_domain_config *dc = &g->tg.cfg.dc;
+    char why[300];
+
+    if (dc->c_info.type != LIBXL_DOMAIN_TYPE_HVM ||
+        dc->b_info.u.hvm.vga.kind == LIBXL_VGA_INTERFACE_TYPE_NONE) {
+        run_engine_decide(g->engine, RUN_ERROR, "send", t,
+                          "--send /%s/: the guest has no display keyboard to type on (an HVM "
+                          "guest with a display has one)", sd->pat.text);
+        return;
+    }
+    if (run_vga_type(g->domid, sd->keys, why, sizeof(why)) < 0) {
+        run_engine_decide(g->engine, RUN_ERROR, "send", t, "--send /%s/: typing failed: %s",
+                          sd->pat.text, why);
+        return;
+    }
+    g->r->n_sent++;
+    if (g->o->live_prefix)
+        ts_info("run: %s: /%s/ seen on %s at %.1f s: typed '%s'", g->r->name, sd->pat.text,
+                run_src_name(src), t, sd->text);
+}
+
 /* ---- one run ------------------------------------------------------------------------------------ */
 
 static void set_error(struct run_result *r, const char *kind, const char *fmt, ...) TS_PRINTF(3, 4);
@@ -554,6 +607,8 @@ static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engin
             return -ENOMEM;
         }
         *engine = true;
+        g->engine = e;
+        e->on_send = on_send;
         stage = ts_guest_prepare(&g->tg, g->o->verbose > 0 ? g->o->verbose : 0, &d);
     }
     switch (stage) {
@@ -739,6 +794,7 @@ void run_guest(const char *cfg_file, const struct run_opts *o, int stop_fd, stru
             guest_follow(&g, &e, stop_fd, t0);
             run_result_take(r, &e);
             capture_vga(&g);
+            capture_png(&g);
         }
     }
     ts_guest_unlock(&g.tg);

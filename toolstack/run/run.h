@@ -70,7 +70,17 @@ struct run_check_info {
 const struct run_check_info *run_check_info(int i);
 int run_check_by_name(const char *name);        /* -1: no such check */
 
+/* --send [SOURCE:]PATTERN TEXT: once PATTERN is seen (after the --send before it has fired),
+ * TEXT is typed into the guest */
+struct run_send {
+    struct run_pattern pat;
+    char *text;             /* as given (escapes \n \t \e \\ not yet decoded) */
+    char **keys;            /* the key presses, QKeyCode names ("shift-a", "ret"), NULL-ended */
+};
+
 struct run_spec {
+    struct run_send *sends;
+    int n_sends;
     struct run_pattern *expects;
     int n_expects;
     struct run_pattern *fails;
@@ -87,6 +97,15 @@ void run_spec_free(struct run_spec *s);
 int run_spec_add_expect(struct run_spec *s, const char *arg, double step_timeout_s,
                         char *err, size_t errlen);
 int run_spec_add_fail(struct run_spec *s, const char *arg, char *err, size_t errlen);
+/* --send: PATTERN as for --expect; TEXT printable ASCII and the escapes \n (Return), \t
+ * (Tab), \e (Escape), \\ (a backslash), typed with a US keyboard layout. 0, or -EINVAL with
+ * the reason in err. */
+int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text, char *err,
+                      size_t errlen);
+/* TEXT (as above) into QKeyCode key presses: a NULL-ended array (free with run_keys_free),
+ * or NULL with the reason in err */
+char **run_keys_of(const char *text, char *err, size_t errlen);
+void run_keys_free(char **keys);
 
 /* ---- the engine --------------------------------------------------------------------------- */
 enum run_verdict { RUN_RUNNING, RUN_PASS, RUN_FAIL, RUN_ERROR };
@@ -111,6 +130,7 @@ struct run_line {
     char buf[RUN_LINE_MAX + 1];
     size_t len;
     size_t match_from;      /* an --expect already matched this partial line up to here */
+    size_t send_from;       /* ... a --send */
     double start;           /* when its first byte came */
     int esc;                /* escape-sequence state (CSI/OSC stripping across reads) */
 };
@@ -132,6 +152,8 @@ struct run_tail_line {
 /* what the engine gives its owner: each finished line (artifacts, live output) */
 typedef void (*run_line_fn)(void *opaque, enum run_src src, double t, const char *line,
                             size_t len);
+/* ... and each --send whose pattern was seen (index i of spec->sends), to be typed now */
+typedef void (*run_send_fn)(void *opaque, int i, enum run_src src, double t);
 
 struct run_engine {
     const struct run_spec *spec;
@@ -157,6 +179,8 @@ struct run_engine {
     unsigned long n_bytes[RUN_NSRC];
     run_line_fn on_line;
     void *opaque;
+    int send;               /* the --send waited for; n_sends: all typed */
+    run_send_fn on_send;    /* (set by the owner after run_engine_init; NULL: none) */
 };
 
 /* 0, or -EINVAL if a built-in pattern does not compile (a bug), -ENOMEM */
@@ -256,6 +280,8 @@ struct run_result {
     bool followed[RUN_NSRC];
     char *console_files[RUN_NSRC];
     char *vga;              /* the VGA text screen at the end (HVM with a display), or NULL */
+    bool vga_png;           /* screen.png is in the artifacts */
+    int n_sent;             /* --send texts typed */
     char *vga_note;         /* why there is none, when there should be one */
 };
 void run_result_init(struct run_result *r);
@@ -317,6 +343,12 @@ int run_qmp_hmp(const char *path, const char *cmdline, double timeout_s, char **
                 size_t errlen);
 /* the text screen of domid's device model: 0 and the text, or negative errno and why */
 int run_vga_text(uint32_t domid, char **text, char *why, size_t whylen);
+/* a PNG screendump of domid's screen into path (absolute), by the device model: 0 or
+ * negative errno and why */
+int run_vga_screendump(uint32_t domid, const char *path, char *why, size_t whylen);
+/* KEYS (run_keys_of) pressed on domid's display keyboard, one HMP sendkey each: 0 or
+ * negative errno and why */
+int run_vga_type(uint32_t domid, char *const *keys, char *why, size_t whylen);
 
 /* the command */
 int cmd_run(int argc, char **argv);

@@ -349,3 +349,64 @@ int run_vga_text(uint32_t domid, char **text, char *why, size_t whylen)
     free(xp);
     return rc;
 }
+
+/* the first QMP socket of domid's device model that answers CMDLINE */
+static int hmp_domain(uint32_t domid, const char *cmdline, char **out, char *why, size_t whylen)
+{
+    static const char *const socks[] = { "qmp-libxenstat", "qmp-libxl" };
+    char path[80], err[256] = "";
+    size_t i;
+    int rc = -ENOENT;
+
+    *out = NULL;
+    for (i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
+        snprintf(path, sizeof(path), "/var/run/xen/%s-%u", socks[i], domid);
+        if (access(path, F_OK) < 0)
+            continue;
+        rc = run_qmp_hmp(path, cmdline, 5.0, out, err, sizeof(err));
+        if (rc == 0)
+            return 0;
+    }
+    snprintf(why, whylen, "%s", err[0] ? err : "the device model has no QMP socket");
+    return rc;
+}
+
+int run_vga_screendump(uint32_t domid, const char *path, char *why, size_t whylen)
+{
+    char *cmd, *out = NULL;
+    int rc;
+
+    if (path[0] != '/' || strpbrk(path, " \"\n")) {
+        snprintf(why, whylen, "%s: not an absolute path without blanks", path);
+        return -EINVAL;
+    }
+    cmd = ts_asprintf("screendump %s -f png", path);
+    rc = hmp_domain(domid, cmd, &out, why, whylen);
+    free(cmd);
+    if (rc == 0 && out && *out) { /* HMP says nothing when it worked */
+        snprintf(why, whylen, "%.*s", (int)strcspn(out, "\r\n"), out);
+        rc = -EIO;
+    }
+    free(out);
+    return rc;
+}
+
+int run_vga_type(uint32_t domid, char *const *keys, char *why, size_t whylen)
+{
+    for (size_t i = 0; keys[i]; i++) {
+        char *cmd = ts_asprintf("sendkey %s", keys[i]), *out = NULL;
+        int rc = hmp_domain(domid, cmd, &out, why, whylen);
+
+        free(cmd);
+        if (rc == 0 && out && *out) { /* an error, as HMP words it */
+            snprintf(why, whylen, "sendkey %s: %.*s", keys[i], (int)strcspn(out, "\r\n"), out);
+            rc = -EIO;
+        }
+        free(out);
+        if (rc)
+            return rc;
+        /* (a key a guest polls for, as GRUB and the BIOS do, must not outrun its buffer) */
+        usleep(20000);
+    }
+    return 0;
+}
