@@ -231,6 +231,14 @@ static int fx_pause(void *be, int on)
     return 0;
 }
 
+static int fx_modified_memory(void *be, uint64_t gfn, size_t n)
+{
+    struct fakexen *fx = be;
+    fx->modified_pages += n;
+    fx->modified_last = gfn;
+    return 0;
+}
+
 static const struct hv_ops fx_ops = HV_OPS_OF(fx);
 
 /* What fx_new allocates, freed (the vm aside); FX may be NULL or half made. */

@@ -67,6 +67,8 @@ struct fakexen {
     unsigned power_buttons;      /* power_button presses */
     unsigned pause_count;        /* pauses not yet undone (Xen's controller pause count) */
     unsigned pauses, unpauses;   /* pause calls that worked */
+    uint64_t modified_pages;     /* pages reported with modified_memory (dirty log on) */
+    uint64_t modified_last;      /* the last report's first frame */
     uint32_t cf8;                /* as Xen latches it */
     shared_iopage_t *iopage;     /* one vCPU */
     buffered_iopage_t *bufpage;
