@@ -518,16 +518,15 @@ static void cmd_save_devices_state(struct qmp_req *r)
 {
     struct qmp *q = r->c->q;
     char err[400];
-    if (!q->ops || !q->ops->save) {
-        req_error(r, "GenericError", "no machine to save");
-        return;
-    }
     int fd = state_open(q, arg_str(r, "filename"), O_WRONLY, err, sizeof(err));
     if (fd < 0) {
         req_error(r, "GenericError", "%s", err);
         return;
     }
-    int rc = q->ops->save(q->opaque, fd, arg_bool(r, "live", 0), err, sizeof(err));
+    int rc = -ENOSYS;
+    snprintf(err, sizeof(err), "no machine to save");
+    if (q->ops && q->ops->save)
+        rc = q->ops->save(q->opaque, fd, arg_bool(r, "live", 0), err, sizeof(err));
     close(fd);
     if (rc < 0)
         req_error(r, "GenericError", "%s", err);

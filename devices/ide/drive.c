@@ -895,11 +895,6 @@ static uint8_t xfer_flags(const struct ide_xfer *x)
 static void drive_save(struct ide_drive *d, struct snap_writer *w)
 {
     const struct ide_xfer *x = &d->x;
-    /* nothing in flight in a stream: the medium request completes first (as time passes) */
-    if (d->io_kept)
-        kept_give_up(d);
-    while (d->io_busy && d->blk)
-        blk_drain(d->blk);
     snap_put_u8(w, "kind", (uint8_t)d->kind);
     for (unsigned i = 0; i < ARRAY_SIZE(taskfile); i++)
         snap_put_u8(w, taskfile[i].name, *((const uint8_t *)d + taskfile[i].off));
@@ -933,6 +928,16 @@ static void drive_save(struct ide_drive *d, struct snap_writer *w)
 void ide_bus_save(struct ide_bus *b, struct snap_writer *w)
 {
     static const char *const unit[2] = { "d0", "d1" };
+    /* nothing in flight in a stream: each drive's medium request completes first (as time
+     * passes), before any field is written, so its completion (status, the bus's interrupt,
+     * the bus master's) is all in the stream, and nothing is left to do twice */
+    for (unsigned u = 0; u < 2; u++) {
+        struct ide_drive *d = &b->drive[u];
+        if (d->io_kept)
+            kept_give_up(d);
+        while (d->io_busy && d->blk)
+            blk_drain(d->blk);
+    }
     snap_put_u8(w, "cur", (uint8_t)b->cur);
     snap_put_u8(w, "devctl", b->devctl);
     snap_put_bool(w, "irq_pending", b->irq_pending);

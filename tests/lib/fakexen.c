@@ -97,6 +97,13 @@ static int fx_map_gfn(void *be, uint64_t gfn, size_t n, void **addr, int *err)
 {
     struct fakexen *fx = be;
     size_t pages = alloc_size(fx->ram_size) >> MEM_PAGE_SHIFT;
+    if (fx->vram.mem && gfn == fx->vram.gfn && n == fx->vram.n) { /* video RAM's pages */
+        for (size_t i = 0; i < n; i++)
+            err[i] = 0;
+        *addr = fx->vram.mem;
+        fx->maps++;
+        return 0;
+    }
     if (gfn >= pages || n > pages - gfn)
         return -EINVAL; /* callers never ask beyond the allocation (mem.c checks RAM first) */
     for (size_t i = 0; i < n; i++) {
@@ -241,12 +248,32 @@ static int fx_modified_memory(void *be, uint64_t gfn, size_t n)
 
 static const struct hv_ops fx_ops = HV_OPS_OF(fx);
 
+int fx_vram_restore(struct fakexen *fx, uint64_t gfn, const void *data, size_t n)
+{
+    if (fx->vram.mem || n == 0)
+        return -EEXIST;
+    fx->vram.mem = malloc(n * MEM_PAGE_SIZE);
+    fx->vram.dirty = calloc(n, 1);
+    if (!fx->vram.mem || !fx->vram.dirty) {
+        free(fx->vram.mem);
+        free(fx->vram.dirty);
+        fx->vram.mem = fx->vram.dirty = NULL;
+        return -ENOMEM;
+    }
+    memcpy(fx->vram.mem, data, n * MEM_PAGE_SIZE);
+    fx->vram.gfn = gfn;
+    fx->vram.n = n;
+    return 0;
+}
+
 /* What fx_new allocates, freed (the vm aside); FX may be NULL or half made. */
 static void release(struct fakexen *fx)
 {
     if (!fx)
         return;
     loop_free(fx->loop);
+    free(fx->vram.mem);   /* (restored pages no device adopted) */
+    free(fx->vram.dirty);
     free(fx->bufpage);
     free(fx->iopage);
     free(fx->hole);

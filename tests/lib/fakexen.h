@@ -92,6 +92,9 @@ struct fakexen {
 /* A fresh source with RAM_SIZE bytes of guest RAM (< 4 GiB), a vm on it, and a loop.
  * NULL on allocation failure. */
 struct fakexen *fx_new(size_t ram_size);
+/* As Xen's memory stream leaves a restored domain: N pages of video RAM (DATA) at frame GFN,
+ * not mapped by anyone yet (a VGA created with -incoming maps them at load). 0 or -errno. */
+int fx_vram_restore(struct fakexen *fx, uint64_t gfn, const void *data, size_t n);
 void fx_free(struct fakexen *fx);
 static inline struct vm *fx_vm(struct fakexen *fx) { return &fx->vm; }
 
