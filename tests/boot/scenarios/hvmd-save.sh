@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# about: xl save / xl restore / xl migrate (to this dom0, through `xl migrate -s ""`) of the Linux ISO guest under stock xl + hvmd while it writes and reads back its disk and reads its CD-ROM (in-guest check save-io): hvmd writes its device state through QMP xen-save-devices-state (add-fd), the restored hvmd loads it from -incoming fd:N, the guest's I/O loop and serial console carry on after each, its checks pass and the host image holds its pattern; a corrupted (format version, device version, field) and a truncated saved image are refused on xl restore with hvmd's message, leaving no domain or process
+# step: dm-running 90
+# step: guest-up 360
+# step: io-running 200
+# step: saved 240
+# step: restored 240
+# step: io-after-restore 200
+# step: migrated 400
+# step: io-after-migrate 200
+# step: checks 400
+# step: host-image 120
+# step: refused 300
+. /etc/hvmd-lib.sh
+check_disk /tmp/disk.img 64 save-io disk-pattern poweroff
+hvm_cfg sv hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' > /tmp/sv.cfg
+xl_start sv hvmd
+step dm-running
+guest_up 350; step guest-up
+
+# the I/O rounds as they come; N: the last round on the console so far
+round() { grep -o "HVMD-SAVE-IO round [0-9]*" "$1" 2>/dev/null | tail -1 | awk '{ print $3 + 0 }'; }
+wait_re "$log" "HVMD-SAVE-IO round 2" 190 || { tail -20 "$log"; fail "the guest's save-io check did not start"; }
+step io-running
+
+# --- xl save: the guest suspends, hvmd writes its state into libxl's file (add-fd), the
+# domain goes; the saved image carries it as the emulator record
+r0=$(round "$log")
+cp "$log" /tmp/sv-serial-before-save.log
+t=$(now)
+xl -v save sv /tmp/sv.save > /tmp/sv-save.log 2>&1 || { tail -30 /tmp/sv-save.log; cat "$dmlog"; fail "xl save sv failed"; }
+metric save_s "$(elapsed "$t")" s
+grep -E "xen-save-devices-state|xen-set-global-dirty-log|device state" /tmp/sv-save.log | head -5 | sed 's/^/== save: /'
+line=$(grep -o "device state saved.*" "$dmlog" | tail -1)
+[ -n "$line" ] || { cat "$dmlog"; fail "hvmd did not say it saved its device state"; }
+info "hvmd: $line"
+set -- $line; state_bytes=$4; metric dm_state_bytes "$state_bytes" B; metric dm_save_ms "$7" ms
+info "saved image: $(stat -c %s /tmp/sv.save) bytes, the guest at round $r0"
+wait_gone sv 30 || fail "the saved domain is still there"
+clean_after "xl save"
+step saved
+
+# --- xl restore: hvmd starts with -incoming fd:N and loads the state before the guest runs
+t=$(now)
+xl -v restore /tmp/sv.save > /tmp/sv-restore.log 2>&1 || { tail -30 /tmp/sv-restore.log; cat "$dmlog"; fail "xl restore failed"; }
+metric restore_s "$(elapsed "$t")" s
+d=$(domid sv); pid=$(dm_pid "$d")
+[ -n "$d" ] && [ -n "$pid" ] || fail "no restored domain sv with a device model"
+tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qE -- "-incoming fd:[0-9]+" || fail "hvmd was not started with -incoming fd:N: $(tr '\0' ' ' < /proc/$pid/cmdline)"
+line=$(grep -o "\-incoming .*device state loaded.*" "$dmlog" | tail -1)
+[ -n "$line" ] || { cat "$dmlog"; fail "the restored hvmd did not load the device state"; }
+info "hvmd: $line"
+set -- $line; metric dm_load_ms "$9" ms
+step restored
+# the guest goes on where it was: its serial console (a new file: hvmd opens it anew, as QEMU)
+# shows the rounds after the one it was in
+wait_re "$log" "HVMD-SAVE-IO round" 190 || { xl dmesg | grep "(d$d)" | tail -20; tail "$dmlog"; fail "no I/O round on the console after the restore"; }
+r1=$(round "$log")
+info "after the restore: round $r1 (saved in round $r0)"
+[ "$r1" -ge "$r0" ] || fail "the guest started over (round $r1 after round $r0)"
+step io-after-restore
+
+# --- xl migrate to this dom0: -s "" makes xl run the host argument as the receiver's command
+wait_re "$log" "HVMD-SAVE-IO round $((r1 + 1))" 120 || fail "the restored guest's I/O stalled at round $r1"
+r2=$(round "$log")
+t=$(now)
+xl -v migrate -s "" sv "xl -v migrate-receive" > /tmp/sv-migrate.log 2>&1 || { tail -40 /tmp/sv-migrate.log; fail "xl migrate sv to this dom0 failed"; }
+metric migrate_s "$(elapsed "$t")" s
+grep -iE "migration|dirty|iteration|transferred|saved|loaded" /tmp/sv-migrate.log | tail -8 | sed 's/^/== migrate: /'
+d2=$(domid sv); pid2=$(dm_pid "$d2")
+[ -n "$d2" ] && [ "$d2" != "$d" ] || fail "after the migration no new domain sv (was $d, now '$d2')"
+[ -d "/proc/$pid" ] && fail "the sender's hvmd (pid $pid) is still running"
+xl list | sed 's/^/== /'
+grep -q "xen-set-global-dirty-log\|dirty log on" /var/log/xen/qemu-dm-sv*.log 2>/dev/null && info "hvmd had the dirty log on during the live phase"
+d=$d2; pid=$pid2
+step migrated
+wait_re "$log" "HVMD-SAVE-IO round" 190 || fail "no I/O round on the console after the migration"
+r3=$(round "$log")
+info "after the migration: round $r3 (migrated in round $r2)"
+[ "$r3" -ge "$r2" ] || fail "the guest started over (round $r3 after round $r2)"
+step io-after-migrate
+
+guest_done 390 save-io disk-pattern; step checks
+powers_off sv 110
+image_kept /tmp/disk.img
+step host-image
+
+# --- bad saved images: each refused by xl restore, nothing left behind. The image ends with
+# the emulator record (header, id, index, hvmd's stream, padding to 8 bytes) and the end
+# record (8 bytes): hvmd's stream starts STATE_BYTES + padding + 8 bytes before the end.
+size=$(stat -c %s /tmp/sv.save)
+pad=$(( (8 - state_bytes % 8) % 8 ))
+at=$(( size - 8 - pad - state_bytes ))
+[ "$(dd if=/tmp/sv.save bs=1 skip=$at count=8 2>/dev/null)" = HVMDSTAT ] || fail "no hvmd stream at $at in the saved image"
+poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null; }
+refused() { # IMAGE WHAT REGEX: xl restore IMAGE fails, hvmd's log says REGEX, nothing is left
+    local img=$1 what=$2 re=$3 l
+    xl restore "$img" > /tmp/sv-bad.log 2>&1 && fail "xl restore of the $what image succeeded"
+    sleep 1
+    clean_after "the refused restore of the $what image"
+    l=$(grep -hE "$re" /var/log/xen/qemu-dm-sv.log 2>/dev/null | tail -1)
+    [ -n "$l" ] || { tail -5 /tmp/sv-bad.log; tail -5 /var/log/xen/qemu-dm-sv.log; fail "the $what image: no '$re' from hvmd"; }
+    info "$what: xl: $(grep -iE "error|fail" /tmp/sv-bad.log | tail -1)"
+    info "$what: hvmd: ${l#*hvmd}"
+}
+cp /tmp/sv.save /tmp/bad.save; poke /tmp/bad.save $((at + 8)) '\011'
+refused /tmp/bad.save "newer-format" "device state refused.*format version 9"
+# the first section's (i440fx) state version: after the header, its name's length and name
+cp /tmp/sv.save /tmp/bad.save; poke /tmp/bad.save $((at + 12 + 1 + 6)) '\077'
+refused /tmp/bad.save "newer-device-version" "device i440fx: state version 63"
+# its first field's name: the field asked for is not there
+cp /tmp/sv.save /tmp/bad.save; poke /tmp/bad.save $((at + 12 + 1 + 6 + 8 + 1)) 'X'
+refused /tmp/bad.save "corrupted-field" "device i440fx: field"
+# truncated inside hvmd's stream (and the record that carries it)
+cp /tmp/sv.save /tmp/bad.save; truncate -s $((at + state_bytes / 2)) /tmp/bad.save
+xl restore /tmp/bad.save > /tmp/sv-bad.log 2>&1 && fail "xl restore of the truncated image succeeded"
+clean_after "the refused restore of the truncated image"
+info "truncated: xl: $(grep -iE "error|fail" /tmp/sv-bad.log | tail -1)"
+step refused
