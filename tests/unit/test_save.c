@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "dm/config.h"
 #include "dm/display.h"
@@ -29,6 +31,7 @@
 #include "dm/machine.h"
 #include "dm/mem.h"
 #include "dm/qmp.h"
+#include "dm/sandbox.h"
 #include "dm/savestate.h"
 #include "dm/snapshot.h"
 #include "devices/ide/piix.h"
@@ -476,6 +479,84 @@ static void test_dirty_log(void **state)
     bed_down(b);
 }
 
+/* The QMP save path under hvmd's seccomp filter (it runs after hvmd entered it): stop, add-fd,
+ * xen-save-devices-state into a file longer than the stream (ftruncate), the dirty log on and
+ * off around a DMA write, xen-load-devices-state, cont. A call outside the allow-list kills
+ * the child with SIGSYS. */
+static void test_save_sandboxed(void **state)
+{
+    (void)state;
+    char path[] = "build/hvmd-save-sb-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char junk[4096];
+    memset(junk, 'J', sizeof(junk));
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+    close(fd);
+    int wfd = open(path, O_WRONLY), rfd = open(path, O_RDONLY);
+    assert_true(wfd >= 0 && rfd >= 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[300];
+        struct bed *b = bed_up(NULL, 0);
+        guest_work(b->m.fx);
+        if (sandbox_enter(SANDBOX_ON, err, sizeof(err)) < 0)
+            _exit(5);
+        static const char *const ok[] = {
+            "{\"execute\": \"stop\"}",
+            "{\"execute\": \"xen-set-global-dirty-log\", \"arguments\": {\"enable\": true}}",
+            "{\"execute\": \"add-fd\"}",
+            "{\"execute\": \"xen-save-devices-state\", \"arguments\": "
+            "{\"filename\": \"/dev/fdset/0\", \"live\": true}}",
+            "{\"execute\": \"xen-set-global-dirty-log\", \"arguments\": {\"enable\": false}}",
+            "{\"execute\": \"add-fd\"}",
+            "{\"execute\": \"xen-load-devices-state\", \"arguments\": "
+            "{\"filename\": \"/dev/fdset/1\"}}",
+            "{\"execute\": \"cont\"}",
+        };
+        for (unsigned i = 0; i < ARRAY_SIZE(ok); i++) {
+            if (i == 2)
+                qmp_conn_pass_fd(b->c, wfd);
+            if (i == 5)
+                qmp_conn_pass_fd(b->c, rfd);
+            if (i == 2) {
+                uint8_t v = 1;
+                if (mem_write(b->m.fx->vm.mem, 0x100000, &v, 1) < 0)
+                    _exit(6);
+            }
+            const char *rep = qmp(b, ok[i]);
+            if (!strstr(rep, "\"return\"") || strstr(rep, "\"error\"")) {
+                fprintf(stderr, "%s -> %s\n", ok[i], rep);
+                _exit(7);
+            }
+        }
+        if (b->m.fx->modified_pages == 0)
+            _exit(8);
+        fflush(NULL);
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    close(wfd);
+    close(rfd);
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+        fail_msg("killed by SIGSYS: the save path made a system call outside hvmd's allow-list");
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the sandboxed save failed (status %#x)", st);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(sb.st_size > 12 && sb.st_size < 64 * 1024); /* the stream, the old bytes gone */
+    char head[8];
+    fd = open(path, O_RDONLY);
+    assert_int_equal(read(fd, head, 8), 8);
+    assert_memory_equal(head, SNAP_MAGIC, 8);
+    close(fd);
+    unlink(path);
+}
+
 /* -incoming forms: fd:N and file:PATH; anything else refused naming it */
 static void test_incoming_option(void **state)
 {
@@ -516,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_dirty_log),
         cmocka_unit_test(test_incoming_option),
+        cmocka_unit_test(test_save_sandboxed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
