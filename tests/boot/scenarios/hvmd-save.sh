@@ -8,6 +8,8 @@
 # step: io-after-restore 200
 # step: migrated 400
 # step: io-after-migrate 200
+# step: hvmctl-saved 240
+# step: hvmctl-restored 300
 # step: checks 400
 # step: host-image 120
 # step: refused 300
@@ -79,6 +81,29 @@ r3=$(round "$log")
 info "after the migration: round $r3 (migrated in round $r2)"
 [ "$r3" -ge "$r2" ] || fail "the guest started over (round $r3 after round $r2)"
 step io-after-migrate
+
+# --- hvmctl save / hvmctl restore (libxl's calls, xl's image format), progress on stderr
+wait_re "$log" "HVMD-SAVE-IO round $((r3 + 1))" 120 || fail "the migrated guest's I/O stalled at round $r3"
+r4=$(round "$log")
+hvmctl save sv /tmp/sv-hvmctl.save > /tmp/sv-hvmctl-save.log 2>&1 || { cat /tmp/sv-hvmctl-save.log; fail "hvmctl save sv failed"; }
+sed 's/^/== hvmctl save: /' /tmp/sv-hvmctl-save.log | grep -vE "^== hvmctl save: .*Saving memory: iter .* [1-9][0-9]?%" | tail -8
+wait_gone sv 30 || fail "hvmctl save left the domain"
+clean_after "hvmctl save"
+step hvmctl-saved
+hvmctl restore /tmp/sv-hvmctl.save > /tmp/sv-hvmctl-restore.log 2>&1 || { cat /tmp/sv-hvmctl-restore.log; fail "hvmctl restore failed"; }
+tail -4 /tmp/sv-hvmctl-restore.log | sed 's/^/== hvmctl restore: /'
+d=$(domid sv); pid=$(dm_pid "$d")
+[ -n "$d" ] && [ -n "$pid" ] || fail "hvmctl restore: no domain sv with a device model"
+wait_re "$log" "HVMD-SAVE-IO round" 190 || fail "no I/O round on the console after hvmctl restore"
+r5=$(round "$log")
+info "after hvmctl restore: round $r5 (saved in round $r4)"
+[ "$r5" -ge "$r4" ] || fail "the guest started over (round $r5 after round $r4)"
+# bad input: a file that is no saved image, a missing file; nothing is built
+hvmctl restore /etc/hostname > /tmp/sv-hvmctl-bad.log 2>&1 && fail "hvmctl restore of /etc/hostname succeeded"
+grep -q "not a saved domain" /tmp/sv-hvmctl-bad.log || { cat /tmp/sv-hvmctl-bad.log; fail "hvmctl restore of a non-image: unclear error"; }
+hvmctl save nosuchdomain /tmp/x.save > /tmp/sv-hvmctl-bad.log 2>&1 && fail "hvmctl save of a missing domain succeeded"
+[ ! -e /tmp/x.save ] || fail "hvmctl save of a missing domain left a file"
+step hvmctl-restored
 
 guest_done 390 save-io disk-pattern; step checks
 powers_off sv 110
