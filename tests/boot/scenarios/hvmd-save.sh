@@ -99,7 +99,7 @@ r5=$(round "$log")
 info "after hvmctl restore: round $r5 (saved in round $r4)"
 [ "$r5" -ge "$r4" ] || fail "the guest started over (round $r5 after round $r4)"
 # bad input: a file that is no saved image, a missing file; nothing is built
-hvmctl restore /etc/hostname > /tmp/sv-hvmctl-bad.log 2>&1 && fail "hvmctl restore of /etc/hostname succeeded"
+hvmctl restore /etc/hvmd-lib.sh > /tmp/sv-hvmctl-bad.log 2>&1 && fail "hvmctl restore of a shell script succeeded"
 grep -q "not a saved domain" /tmp/sv-hvmctl-bad.log || { cat /tmp/sv-hvmctl-bad.log; fail "hvmctl restore of a non-image: unclear error"; }
 hvmctl save nosuchdomain /tmp/x.save > /tmp/sv-hvmctl-bad.log 2>&1 && fail "hvmctl save of a missing domain succeeded"
 [ ! -e /tmp/x.save ] || fail "hvmctl save of a missing domain left a file"
