@@ -257,6 +257,8 @@ int cmd_restore(int argc, char **argv)
     const char *usage =
         "usage: hvmctl restore [-p] [-v] FILE\n"
         "Build the guest FILE holds (hvmctl save or xl save wrote it) and run it where it was.\n"
+        "No monitor process stays with it (as hvmctl create's): its on_poweroff / on_reboot\n"
+        "actions are not carried out; hvmctl destroy removes a guest that shut down.\n"
         "  -p   leave it paused (hvmctl unpause runs it)\n"
         "  -v   libxl's messages too\n";
     bool paused = false;

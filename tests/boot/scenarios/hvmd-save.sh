@@ -71,7 +71,8 @@ metric migrate_s "$(elapsed "$t")" s
 grep -iE "migration|dirty|iteration|transferred|saved|loaded" /tmp/sv-migrate.log | tail -8 | sed 's/^/== migrate: /'
 d2=$(domid sv); pid2=$(dm_pid "$d2")
 [ -n "$d2" ] && [ "$d2" != "$d" ] || fail "after the migration no new domain sv (was $d, now '$d2')"
-[ -d "/proc/$pid" ] && fail "the sender's hvmd (pid $pid) is still running"
+for i in $(seq 1 40); do [ -d "/proc/$pid" ] || break; sleep 0.5; done
+[ -d "/proc/$pid" ] && fail "the sender's hvmd (pid $pid) is still running 20 s after the migration"
 xl list | sed 's/^/== /'
 grep -q "xen-set-global-dirty-log\|dirty log on" /var/log/xen/qemu-dm-sv*.log 2>/dev/null && info "hvmd had the dirty log on during the live phase"
 d=$d2; pid=$pid2
@@ -106,7 +107,16 @@ hvmctl save nosuchdomain /tmp/x.save > /tmp/sv-hvmctl-bad.log 2>&1 && fail "hvmc
 step hvmctl-restored
 
 guest_done 390 save-io disk-pattern; step checks
-powers_off sv 110
+# (hvmctl restore keeps no monitor process: the guest's poweroff leaves it shut down, and
+# on_poweroff's destroy is ours to do)
+end=$(( $(secs) + 110 ))
+while [ "$(secs)" -lt "$end" ]; do
+    st=$(xl list sv 2>/dev/null | awk 'NR == 2 { print $5 }')
+    case $st in ""|*s*) break ;; esac
+    sleep 0.5
+done
+case $st in ""|*s*) ;; *) fail "the guest did not power off (state '$st')" ;; esac
+[ -z "$st" ] || xl destroy sv || fail "xl destroy sv after its poweroff"
 image_kept /tmp/disk.img
 step host-image
 
