@@ -15,7 +15,8 @@
 # step: refused 300
 . /etc/hvmd-lib.sh
 check_disk /tmp/disk.img 64 save-io disk-pattern poweroff
-hvm_cfg sv hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' > /tmp/sv.cfg
+# 128 MB: dom0 (512 MB, all of it RAM) holds a saved image at a time in its tmpfs /tmp
+hvm_cfg sv hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' 'memory = 128' > /tmp/sv.cfg
 xl_start sv hvmd
 step dm-running
 guest_up 350; step guest-up
@@ -53,6 +54,7 @@ line=$(grep -o "\-incoming .*device state loaded.*" "$dmlog" | tail -1)
 [ -n "$line" ] || { cat "$dmlog"; fail "the restored hvmd did not load the device state"; }
 info "hvmd: $line"
 set -- $line; metric dm_load_ms "$9" ms
+rm -f /tmp/sv.save
 step restored
 # the guest goes on where it was: its serial console (a new file: hvmd opens it anew, as QEMU)
 # shows the rounds after the one it was in
@@ -86,7 +88,12 @@ step io-after-migrate
 # --- hvmctl save / hvmctl restore (libxl's calls, xl's image format), progress on stderr
 wait_re "$log" "HVMD-SAVE-IO round $((r3 + 1))" 120 || fail "the migrated guest's I/O stalled at round $r3"
 r4=$(round "$log")
-hvmctl save sv /tmp/sv-hvmctl.save > /tmp/sv-hvmctl-save.log 2>&1 || { cat /tmp/sv-hvmctl-save.log; fail "hvmctl save sv failed"; }
+hvmctl save sv /tmp/sv-hvmctl.save > /tmp/sv-hvmctl-save.log 2>&1 || { tail -20 /tmp/sv-hvmctl-save.log; fail "hvmctl save sv failed"; }
+# (the saving hvmd was the migration's receiver: its log is the newest with a save in it)
+line=$(grep -h -o "device state saved.*" $(ls -t /var/log/xen/qemu-dm-sv*.log) 2>/dev/null | head -1)
+[ -n "$line" ] || fail "hvmctl save: hvmd did not say it saved its device state"
+info "hvmd: $line"
+set -- $line; state_bytes=$4
 sed 's/^/== hvmctl save: /' /tmp/sv-hvmctl-save.log | grep -vE "^== hvmctl save: .*Saving memory: iter .* [1-9][0-9]?%" | tail -8
 wait_gone sv 30 || fail "hvmctl save left the domain"
 clean_after "hvmctl save"
@@ -120,17 +127,19 @@ case $st in ""|*s*) ;; *) fail "the guest did not power off (state '$st')" ;; es
 image_kept /tmp/disk.img
 step host-image
 
-# --- bad saved images: each refused by xl restore, nothing left behind. The image ends with
-# the emulator record (header, id, index, hvmd's stream, padding to 8 bytes) and the end
-# record (8 bytes): hvmd's stream starts STATE_BYTES + padding + 8 bytes before the end.
-size=$(stat -c %s /tmp/sv.save)
+# --- bad saved images (hvmctl's, in xl's format): each refused by xl restore, nothing left
+# behind. The image ends with the emulator record (header, id, index, hvmd's stream, padding
+# to 8 bytes) and the end record (8 bytes): hvmd's stream starts STATE_BYTES + padding + 8
+# bytes before the end. Each damage is made in place and undone (dom0 has no room for copies).
+img=/tmp/sv-hvmctl.save
+size=$(stat -c %s $img)
 pad=$(( (8 - state_bytes % 8) % 8 ))
 at=$(( size - 8 - pad - state_bytes ))
-[ "$(dd if=/tmp/sv.save bs=1 skip=$at count=8 2>/dev/null)" = HVMDSTAT ] || fail "no hvmd stream at $at in the saved image"
-poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null; }
-refused() { # IMAGE WHAT REGEX: xl restore IMAGE fails, hvmd's log says REGEX, nothing is left
-    local img=$1 what=$2 re=$3 l
-    xl restore "$img" > /tmp/sv-bad.log 2>&1 && fail "xl restore of the $what image succeeded"
+[ "$(dd if=$img bs=1 skip=$at count=8 2>/dev/null)" = HVMDSTAT ] || fail "no hvmd stream at $at in the saved image"
+poke() { printf "$2" | dd of=$img bs=1 seek="$1" conv=notrunc 2>/dev/null; }
+refused() { # WHAT REGEX: xl restore of the image fails, hvmd's log says REGEX, nothing is left
+    local what=$1 re=$2 l
+    xl restore $img > /tmp/sv-bad.log 2>&1 && fail "xl restore of the $what image succeeded"
     sleep 1
     clean_after "the refused restore of the $what image"
     l=$(grep -hE "$re" /var/log/xen/qemu-dm-sv.log 2>/dev/null | tail -1)
@@ -138,17 +147,22 @@ refused() { # IMAGE WHAT REGEX: xl restore IMAGE fails, hvmd's log says REGEX, n
     info "$what: xl: $(grep -iE "error|fail" /tmp/sv-bad.log | tail -1)"
     info "$what: hvmd: ${l#*hvmd}"
 }
-cp /tmp/sv.save /tmp/bad.save; poke /tmp/bad.save $((at + 8)) '\011'
-refused /tmp/bad.save "newer-format" "device state refused.*format version 9"
+poke $((at + 8)) '\011'
+refused "newer-format" "device state refused.*format version 9"
+poke $((at + 8)) '\001'
 # the first section's (i440fx) state version: after the header, its name's length and name
-cp /tmp/sv.save /tmp/bad.save; poke /tmp/bad.save $((at + 12 + 1 + 6)) '\077'
-refused /tmp/bad.save "newer-device-version" "device i440fx: state version 63"
+poke $((at + 12 + 1 + 6)) '\077'
+refused "newer-device-version" "device i440fx: state version 63"
+poke $((at + 12 + 1 + 6)) '\001'
 # its first field's name: the field asked for is not there
-cp /tmp/sv.save /tmp/bad.save; poke /tmp/bad.save $((at + 12 + 1 + 6 + 8 + 1)) 'X'
-refused /tmp/bad.save "corrupted-field" "device i440fx: field"
+first=$(dd if=$img bs=1 skip=$((at + 12 + 1 + 6 + 8 + 1)) count=1 2>/dev/null)
+poke $((at + 12 + 1 + 6 + 8 + 1)) 'X'
+refused "corrupted-field" "device i440fx: field"
+poke $((at + 12 + 1 + 6 + 8 + 1)) "$first"
 # truncated inside hvmd's stream (and the record that carries it)
-cp /tmp/sv.save /tmp/bad.save; truncate -s $((at + state_bytes / 2)) /tmp/bad.save
-xl restore /tmp/bad.save > /tmp/sv-bad.log 2>&1 && fail "xl restore of the truncated image succeeded"
+truncate -s $((at + state_bytes / 2)) $img
+xl restore $img > /tmp/sv-bad.log 2>&1 && fail "xl restore of the truncated image succeeded"
 clean_after "the refused restore of the truncated image"
 info "truncated: xl: $(grep -iE "error|fail" /tmp/sv-bad.log | tail -1)"
+rm -f $img
 step refused
