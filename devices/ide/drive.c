@@ -896,6 +896,9 @@ static void drive_save(struct ide_drive *d, struct snap_writer *w)
 {
     const struct ide_xfer *x = &d->x;
     snap_put_u8(w, "kind", (uint8_t)d->kind);
+    /* the identity IDENTIFY reports: a restored guest revalidates its drives against it (its
+     * default names the domain, whose id a restore or migration changes) */
+    snap_put_bytes(w, "serial", d->serial, IDE_SERIAL_LEN);
     for (unsigned i = 0; i < ARRAY_SIZE(taskfile); i++)
         snap_put_u8(w, taskfile[i].name, *((const uint8_t *)d + taskfile[i].off));
     snap_put_u32(w, "cyls", d->cyls);
@@ -1002,8 +1005,15 @@ static int drive_load(struct snap_reader *r, struct ide_drive *t, const struct i
     uint32_t len, cur, drq, block_end;
     if (snap_get_u8_in(r, "kind", &kind, IDE_NONE, IDE_CD) < 0 ||
         snap_check(r, kind == here || (kind == IDE_NONE && here == IDE_DISK), NULL,
-                   "%u in the stream, %u here (the command line differs)", kind, here) < 0)
+                   "%u in the stream, %u here (the command line differs)", kind, here) < 0 ||
+        snap_get_bytes(r, "serial", t->serial, IDE_SERIAL_LEN) < 0)
         return -EINVAL;
+    t->serial[IDE_SERIAL_LEN] = 0;
+    for (unsigned i = 0; i < IDE_SERIAL_LEN; i++)
+        if (snap_check(r, !t->serial[i] || (t->serial[i] >= 0x20 && t->serial[i] < 0x7f),
+                       "serial", "byte %u is %#x: not printable ASCII", i,
+                       (unsigned char)t->serial[i]) < 0)
+            return -EINVAL;
     for (unsigned i = 0; i < ARRAY_SIZE(taskfile); i++)
         if (snap_get_u8(r, taskfile[i].name, (uint8_t *)t + taskfile[i].off) < 0)
             return -EINVAL;
