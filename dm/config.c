@@ -332,6 +332,30 @@ static int parse_io_error(struct arena *a, struct config *cfg, const char *arg, 
     return 0;
 }
 
+/* -incoming fd:N (libxl: the saved device state, open read-only at position 0) or
+ * file:PATH (hvmd opens it before its sandbox): the stream to load before the guest runs. */
+static int parse_incoming(struct arena *a, struct config *cfg, const char *arg, char *err,
+                          size_t errlen)
+{
+    if (!strncmp(arg, "fd:", 3)) {
+        char *end;
+        errno = 0;
+        long n = strtol(arg + 3, &end, 10);
+        if (errno || end == arg + 3 || *end || n < 0 || n > 65535)
+            return fail(err, errlen, "-incoming %s: expected fd:N with N a descriptor number", arg);
+        cfg->incoming_fd = (int)n;
+        cfg->incoming = arena_dup(a, arg, strlen(arg));
+        return 0;
+    }
+    if (!strncmp(arg, "file:", 5) && arg[5]) {
+        cfg->incoming_path = arena_dup(a, arg + 5, strlen(arg + 5));
+        cfg->incoming = arena_dup(a, arg, strlen(arg));
+        return 0;
+    }
+    return fail(err, errlen, "-incoming %s: hvmd loads device state from fd:N or file:PATH "
+                "only (libxl passes fd:N), not from a migration channel", arg);
+}
+
 struct optdef {
     const char *name;
     int has_arg;
@@ -355,7 +379,7 @@ static const struct optdef optdefs[] = {
     { "-spice", 1, "SPICE is not served" },
     { "-sdl", 0, "there is no SDL display" },
     { "-k", 1, NULL },
-    { "-incoming", 1, "migration (restore) is not supported yet" },
+    { "-incoming", 1, NULL },
     { "-xen-domid-restrict", 0, NULL }, /* dm_restrict=1 (dm/restrict.h) */
     { "-chroot", 1, NULL },
     { "-runas", 1, NULL },
@@ -378,6 +402,7 @@ int config_parse(struct config *cfg, int argc, const char *const argv[], char *e
     cfg->xen_platform = 1;
     cfg->machine = "xenfv";
     cfg->log_level = -1;
+    cfg->incoming_fd = -1;
     const char *sb = getenv("HVMD_SANDBOX");
     if (sb && *sb) {
         cfg->sandbox = sandbox_mode_parse(sb);
@@ -485,6 +510,8 @@ int config_parse(struct config *cfg, int argc, const char *const argv[], char *e
             r = parse_smp(&a, cfg, arg, err, errlen);
         } else if (!strcmp(opt, "-S")) {
             cfg->start_stopped = 1;
+        } else if (!strcmp(opt, "-incoming")) {
+            r = parse_incoming(&a, cfg, arg, err, errlen);
         } else if (!strcmp(opt, "-no-acpi")) {
             cfg->no_acpi = 1;
         } else if (!strcmp(opt, "-nographic")) {

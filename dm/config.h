@@ -58,6 +58,9 @@ struct config {
     uint64_t max_ram_below_4g;  /* -machine ...,max-ram-below-4g= (0: default) */
     int no_shutdown;            /* -no-shutdown */
     int start_stopped;          /* -S */
+    const char *incoming;       /* -incoming SPEC as given (NULL: none): load device state */
+    int incoming_fd;            /* -incoming fd:N: N (else -1) */
+    const char *incoming_path;  /* -incoming file:PATH: PATH (else NULL) */
     int sandbox;                /* -sandbox on|off|log or HVMD_SANDBOX (enum sandbox_mode) */
     int werror, rerror;         /* -io-error: the default error policies (enum blk_policy) */
     int no_acpi;                /* -no-acpi */

@@ -67,6 +67,10 @@ struct hv_ops {
      * touch through a request (Xen crashes a domain whose re-executed access no longer
      * matches its request). 0 or a negative errno. */
     int (*hold)(void *be, int on);
+    /* Tell the hypervisor the device model wrote N guest pages from frame GFN on (DMA), so a
+     * live migration's dirty log sends them again (xendevicemodel_modified_memory). Called
+     * only while the global dirty log is on (QMP xen-set-global-dirty-log). 0 or -errno. */
+    int (*modified_memory)(void *be, uint64_t gfn, size_t n);
 };
 
 /* The ops table of a backend whose functions are named P_map_range, P_unmap_range, ...: one
@@ -85,6 +89,7 @@ struct hv_ops {
         .vram_dirty = p##_vram_dirty,                                                       \
         .pause = p##_pause,                                                                 \
         .hold = p##_hold,                                                                   \
+        .modified_memory = p##_modified_memory,                                             \
     }
 
 struct hv {

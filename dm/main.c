@@ -14,12 +14,14 @@
 #include "dm/pvhost.h"
 #include "dm/qmp.h"
 #include "dm/restrict.h"
+#include "dm/savestate.h"
 #include "dm/vnc.h"
 #include "dm/vm.h"
 #include "dm/xen.h"
 #include "dm/xs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +84,8 @@ static const char usage[] =
 "                           a broker process limited to its backend and device-model nodes\n"
 "  -chroot DIR              dm_restrict: chroot into DIR once everything is open\n"
 "  -runas USER|UID:GID      dm_restrict: then become that user (not root; no other groups)\n"
+"  -incoming fd:N|file:PATH  load the device state xen-save-devices-state wrote (xl restore,\n"
+"                           migrate) before the guest runs; a stream refused ends hvmd\n"
 "hvmd's own:\n"
 "  -L DIR                   where option ROMs are (default /usr/share/qemu)\n"
 "  --log-level error|warning|info|debug\n"
@@ -97,7 +101,7 @@ static const char usage[] =
 "\n"
 "USB: -usb (usb=1) is a PIIX3 UHCI at 00:01.2; -usbdevice tablet / -device usb-tablet a tablet.\n"
 "Not yet: image formats but raw, USB controllers but UHCI (usbversion=2/3, usbctrl=), USB\n"
-"devices but tablets, sound, migration (-incoming).\n"
+"devices but tablets, sound.\n"
 "\n"
 "Devices: i440FX host bridge 00:00.0, PIIX3 ISA bridge 00:01.0, PIIX3 IDE 00:01.1, PIIX4\n"
 "power management 00:01.3, standard VGA 00:02.0, Xen platform device 00:03.0, RTL8139C+ and\n"
@@ -193,7 +197,73 @@ static void qmp_quit(void *opaque)
     loop_quit(a->loop, 0);
 }
 
-static const struct qmp_ops app_qmp_ops = { .stop = qmp_stop, .cont = qmp_cont, .quit = qmp_quit };
+/* xen-save-devices-state: libxl has sent stop (the guest is suspended); each device's save
+ * completes the guest I/O it has in flight first, so the stream holds none. */
+static int qmp_save(void *opaque, int fd, int live, char *err, size_t errlen)
+{
+    struct app *a = opaque;
+    struct savestate_stats st;
+    int r = savestate_write(&a->m, fd, &st, err, errlen);
+    if (r < 0) {
+        log_err("QMP xen-save-devices-state: %s", err);
+        return r;
+    }
+    log_info("device state saved%s: %zu bytes in %.1f ms", live ? " (live migration)" : "",
+             st.bytes, st.ms);
+    return 0;
+}
+
+static int qmp_load(void *opaque, int fd, char *err, size_t errlen)
+{
+    struct app *a = opaque;
+    struct savestate_stats st;
+    int r = savestate_read(&a->m, fd, &st, err, errlen);
+    if (r < 0) {
+        log_err("QMP xen-load-devices-state: %s", err);
+        return r;
+    }
+    log_info("device state loaded: %zu bytes in %.1f ms", st.bytes, st.ms);
+    return 0;
+}
+
+static void qmp_dirty_log(void *opaque, int on)
+{
+    struct app *a = opaque;
+    if (on != mem_dirty_log(a->vm.mem))
+        log_info("migration dirty log %s (%llu pages reported modified so far)",
+                 on ? "on" : "off", (unsigned long long)mem_stats(a->vm.mem)->modified);
+    mem_set_dirty_log(a->vm.mem, on);
+}
+
+static const struct qmp_ops app_qmp_ops = { .stop = qmp_stop, .cont = qmp_cont, .quit = qmp_quit,
+                                            .save = qmp_save, .load = qmp_load,
+                                            .dirty_log = qmp_dirty_log };
+
+/* -incoming: load the state libxl saved (fd:N, inherited; or file:PATH) before the guest
+ * runs. A stream refused is the end of this device model: libxl then destroys the domain. */
+static int load_incoming(struct app *a, char *err, size_t errlen)
+{
+    const struct config *c = &a->cfg;
+    int fd = c->incoming_fd;
+    if (c->incoming_path) {
+        fd = open(c->incoming_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            snprintf(err, errlen, "-incoming %s: %s", c->incoming, strerror(errno));
+            return -1;
+        }
+    }
+    struct savestate_stats st;
+    char why[400];
+    int r = savestate_read(&a->m, fd, &st, why, sizeof(why));
+    close(fd);
+    if (r < 0) {
+        snprintf(err, errlen, "-incoming %s: %s", c->incoming, why);
+        return r;
+    }
+    log_info("-incoming %s: device state loaded: %zu bytes in %.1f ms", c->incoming, st.bytes,
+             st.ms);
+    return 0;
+}
 
 struct sigwatch {
     struct app *a;
@@ -287,6 +357,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* dm_restrict's RLIMIT_FSIZE: a save gets EFBIG, not killed */
     sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     struct sigwatch sw = { &a, sfd };
     a.loop = loop_new();
@@ -336,6 +407,10 @@ int main(int argc, char **argv)
         goto out;
     }
     a.m_up = 1;
+    if (a.cfg.incoming && load_incoming(&a, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        goto out;
+    }
     if (start_vnc(&a, err, sizeof(err)) < 0) { /* listens now: the sandbox allows no bind */
         log_err("%s", err);
         goto out;

@@ -30,7 +30,23 @@ struct mem {
     mem_hook_fn *hook;
     void *hook_opaque;
     struct ratelimit rl;    /* a failed mapping: the guest chooses the addresses it DMAs to */
+    int dirty_log;          /* QMP xen-set-global-dirty-log */
 };
+
+void mem_set_dirty_log(struct mem *mem, int on) { mem->dirty_log = on; }
+int mem_dirty_log(const struct mem *mem) { return mem->dirty_log; }
+
+static void modified(struct mem *mem, uint64_t first, size_t n)
+{
+    if (!mem->dirty_log || n == 0 || !mem->hv.ops->modified_memory)
+        return;
+    int r = mem->hv.ops->modified_memory(mem->hv.be, first, n);
+    if (r < 0)
+        log_limited(&mem->rl, LOG_WARN, "marking %zu pages from %#llx modified for migration: %s", n,
+               (unsigned long long)first << MEM_PAGE_SHIFT, strerror(-r));
+    else
+        mem->st.modified += n;
+}
 
 struct mem *mem_new(const struct hv *hv, uint64_t lowmem_end, uint64_t highmem_end)
 {
@@ -193,7 +209,11 @@ int mem_read(struct mem *mem, uint64_t gpa, void *buf, size_t len)
 
 int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len)
 {
-    return copy(mem, gpa, (void *)buf, len, 1);
+    int r = copy(mem, gpa, (void *)buf, len, 1);
+    if (r == 0 && len && mem->dirty_log)
+        modified(mem, gpa >> MEM_PAGE_SHIFT,
+                 (size_t)(((gpa + len - 1) >> MEM_PAGE_SHIFT) - (gpa >> MEM_PAGE_SHIFT) + 1));
+    return r;
 }
 
 int mem_pin(struct mem *mem, uint64_t gpa, size_t len, struct mem_pin *pin)
@@ -222,6 +242,7 @@ int mem_pin(struct mem *mem, uint64_t gpa, size_t len, struct mem_pin *pin)
     }
     pin->base = va;
     pin->npages = n;
+    pin->gfn = first;
     pin->ptr = (uint8_t *)va + (gpa & (MEM_PAGE_SIZE - 1));
 out:
     free(err);
@@ -230,8 +251,10 @@ out:
 
 void mem_unpin(struct mem *mem, struct mem_pin *pin)
 {
-    if (pin->base)
+    if (pin->base) {
+        modified(mem, pin->gfn, pin->npages);
         mem->hv.ops->unmap_gfn(mem->hv.be, pin->base, pin->npages);
+    }
     memset(pin, 0, sizeof(*pin));
 }
 

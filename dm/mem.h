@@ -47,6 +47,7 @@ struct mem_pin {
     void *ptr;
     void *base;
     size_t npages;
+    uint64_t gfn;    /* the first page's frame */
 };
 int mem_pin(struct mem *mem, uint64_t gpa, size_t len, struct mem_pin *pin) WUR;
 void mem_unpin(struct mem *mem, struct mem_pin *pin);
@@ -58,12 +59,18 @@ void mem_unpin(struct mem *mem, struct mem_pin *pin);
 typedef void mem_hook_fn(void *opaque, uint64_t gpa, size_t len, int write);
 void mem_set_hook(struct mem *mem, mem_hook_fn *fn, void *opaque);
 
+/* Migration's dirty log (QMP xen-set-global-dirty-log): while ON, every page mem_write
+ * writes, and every page of a pin when it is unpinned (a disk read may have written it), is
+ * reported to the hypervisor as modified. */
+void mem_set_dirty_log(struct mem *mem, int on);
+int mem_dirty_log(const struct mem *mem);
 struct mem_stats {
     uint64_t maps;       /* buckets mapped */
     uint64_t evictions;  /* buckets unmapped to make room */
     uint64_t invalidations;
     uint64_t remaps;     /* buckets mapped again for a page that was not mapped before */
     uint64_t faults;     /* accesses refused */
+    uint64_t modified;   /* pages reported modified under the dirty log */
 };
 const struct mem_stats *mem_stats(const struct mem *mem);
 

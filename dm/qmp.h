@@ -28,6 +28,13 @@ struct qmp_ops {
     void (*stop)(void *opaque); /* "stop": pause emulation */
     void (*cont)(void *opaque); /* "cont": resume */
     void (*quit)(void *opaque); /* "quit": exit after answering */
+    /* xen-save-devices-state: write the device state to FD (closed by the caller); LIVE as
+     * libxl says it (migration). 0, or a negative errno with ERR set. */
+    int (*save)(void *opaque, int fd, int live, char *err, size_t errlen);
+    /* xen-load-devices-state: load the device state from FD into the stopped machine. */
+    int (*load)(void *opaque, int fd, char *err, size_t errlen);
+    /* xen-set-global-dirty-log: while ON, mark every guest page hvmd writes as modified. */
+    void (*dirty_log)(void *opaque, int on);
 };
 
 /* Claim every -mon / -chardev pair of CFG that is a control monitor on a UNIX socket server,

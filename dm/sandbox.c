@@ -58,6 +58,7 @@ static const char *const allowed[] = {
     "preadv2", "pwritev2", "eventfd2",
     "close", "fcntl", "fstat", "newfstatat", "lseek", "dup", "fdatasync", "fsync",
     "fallocate", /* qdisk's discard: a hole punched in the image (dm/block.c) */
+    "ftruncate", /* QMP xen-save-devices-state: libxl's file, opened without O_TRUNC */
     /* (ioctl: only the requests in ioctls[] below) */
     /* QMP: accept a connection, file descriptors with SCM_RIGHTS (add-fd); xenstore's
      * connection, made before the filter */

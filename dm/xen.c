@@ -394,6 +394,14 @@ static int x_vram_dirty(void *be, uint64_t gfn, size_t n, uint8_t *bitmap)
     return r;
 }
 
+static int x_modified_memory(void *be, uint64_t gfn, size_t n)
+{
+    struct xen *x = be;
+    if (xendevicemodel_modified_memory(x->dmod, (domid_t)x->domid, gfn, (uint32_t)n) < 0)
+        return errno ? -errno : -EIO;
+    return 0;
+}
+
 static const struct hv_ops xen_ops = HV_OPS_OF(x);
 
 const struct hv *xen_hv(struct xen *x) { return &x->hv; }

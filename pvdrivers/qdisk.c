@@ -49,7 +49,8 @@
  * ordered against writes still in flight on an O_DIRECT image (the guest's block layer does
  * not order them either); -machine xenpv.
  *
- * State: none saved (a blkfront reconnects and resubmits after restore). */
+ * State: none saved (a blkfront reconnects and resubmits after restore); a save completes
+ * the requests in flight first (qd_save). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1072,7 +1073,23 @@ static int qd_create(struct vm *vm, void **state)
     return 0;
 }
 
-static int qd_save(void *state, struct snap_writer *w) { return 0; }
+/* Nothing in flight in a saved stream (xen-save-devices-state runs before Xen's last memory
+ * pass): every disk's requests complete now, their data and responses in guest memory, so
+ * none completes later behind the restored guest's back (on a localhost migration the new
+ * hvmd has the same image open). A response the suspended blkfront did not consume is lost
+ * with its ring at reconnect and the request resubmitted: done again with the same data. */
+static int qd_save(void *state, struct snap_writer *w)
+{
+    struct qdisk *s = state;
+    (void)w;
+    for (unsigned i = 0; s && i < xenbus_count(s->bus); i++) {
+        struct xb_dev *d = xenbus_dev(s->bus, i);
+        struct qdisk_dev *q = d ? d->priv : NULL;
+        for (unsigned n = 0; q && q->blk && blk_inflight(q->blk) && n < 4 * QD_SLOTS; n++)
+            blk_drain(q->blk); /* (a completion may start a request that waited for a slot) */
+    }
+    return 0;
+}
 static int qd_load(void *state, struct snap_reader *r, int commit) { return 0; }
 
 struct xenbus *qdisk_bus(void *state);

@@ -40,6 +40,8 @@
 #define VGABIOS_DIR "/usr/share/seabios"
 
 
+static void vram_touched(struct vga *s, uint64_t off, uint64_t len);
+
 /* ---- the registers behind 0x3c0-0x3df (offsets from 0x3c0; 0x3b4/0x3b5/0x3ba fold in) ---- */
 
 static int mono(const struct vga *s) { return !(s->misc & 1); }
@@ -272,9 +274,11 @@ static void vbe_write(struct vga *s, uint16_t v)
             s->bank_offset = 0;
             s->vbe[VBE_BANK] = 0;
             vbe_fixup(s);
-            if (vbe_on(s) && !(v & VBE_EN_NOCLEARMEM))
-                memset(s->vram, 0, MIN((uint64_t)s->vbe_line * s->vbe[VBE_YRES],
-                                       (uint64_t)s->vram_size));
+            if (vbe_on(s) && !(v & VBE_EN_NOCLEARMEM)) {
+                uint64_t n = MIN((uint64_t)s->vbe_line * s->vbe[VBE_YRES], (uint64_t)s->vram_size);
+                memset(s->vram, 0, n);
+                vram_touched(s, 0, n);
+            }
             /* the VGA side as graphics with chain-4, as the BIOS leaves it for a VBE mode */
             s->gr[6] = (uint8_t)((s->gr[6] & ~0x0c) | 0x05);
             s->sr[4] |= 0x08;
@@ -483,6 +487,19 @@ static uint32_t expand4(unsigned bits) /* bit p -> 0xff in byte p */
     return v;
 }
 
+/* hvmd wrote [OFF, OFF+LEN) of video RAM that is guest memory: while a migration's dirty
+ * log is on, Xen must send those pages again (the guest's own writes it sees itself). */
+static void vram_touched(struct vga *s, uint64_t off, uint64_t len)
+{
+    struct vm *vm = s->base.vm;
+    if (!s->vram_guest || len == 0 || off >= s->vram_size || !mem_dirty_log(vm->mem) ||
+        !vm->hv.ops->modified_memory)
+        return;
+    uint64_t first = off >> 12, last = MIN(off + len - 1, (uint64_t)s->vram_size - 1) >> 12;
+    if (vm->hv.ops->modified_memory(vm->hv.be, s->vram_gfn + first, (size_t)(last - first + 1)) < 0)
+        log_guest(&s->rl, "vga", "marking video RAM modified for migration failed");
+}
+
 static void window_writeb(struct vga *s, uint64_t off, uint8_t v)
 {
     int64_t a = window_base(s, off);
@@ -490,15 +507,19 @@ static void window_writeb(struct vga *s, uint64_t off, uint8_t v)
         return;
     unsigned mask = s->sr[2] & 0xf;
     if (s->sr[4] & 0x08) { /* chain 4 */
-        if ((uint64_t)a < s->vram_size && (vbe_on(s) || (mask & (1u << (a & 3)))))
+        if ((uint64_t)a < s->vram_size && (vbe_on(s) || (mask & (1u << (a & 3))))) {
             s->vram[a] = v;
+            vram_touched(s, (uint64_t)a, 1);
+        }
         return;
     }
     if (s->gr[5] & 0x10) { /* odd/even */
         unsigned plane = (s->gr[4] & 2) | (unsigned)(a & 1);
         uint64_t o = ((uint64_t)(a & ~1) << 1) | plane;
-        if (o < s->vram_size && (mask & (1u << plane)))
+        if (o < s->vram_size && (mask & (1u << plane))) {
             s->vram[o] = v;
+            vram_touched(s, o, 1);
+        }
         return;
     }
     uint64_t o = (uint64_t)a << 2;
@@ -540,6 +561,7 @@ store:;
     memcpy(&cur, &s->vram[o], 4);
     cur = (cur & ~pm) | (val & pm);
     memcpy(&s->vram[o], &cur, 4);
+    vram_touched(s, o, 4);
 }
 
 #define TEXT_WINDOW 0x18000 /* B8000 in the window */
@@ -631,8 +653,10 @@ static void lfb_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
     struct vga *s = opaque;
     s->redraw = 1; /* not seen by Xen's dirty tracking */
-    if (off + size <= s->vram_size)
+    if (off + size <= s->vram_size) {
         memcpy(&s->vram[off], &val, size);
+        vram_touched(s, off, size);
+    }
 }
 
 static const struct io_ops lfb_ops = { .read = lfb_read, .write = lfb_write };
@@ -758,6 +782,34 @@ static const struct display_adapter_ops adapter_ops = {
 
 /* ---- state (DESIGN.md rule 10) ---- */
 
+/* -incoming: swap the placeholder for the domain's own video RAM pages at frame GFN (Xen's
+ * memory stream restored them; populating new ones would take them twice). 0 or -errno. */
+static int vram_adopt(struct vga *s, uint64_t gfn)
+{
+    struct vm *vm = s->base.vm;
+    size_t n = s->vram_size >> 12;
+    void *va;
+    int *err = calloc(n, sizeof(*err));
+    if (!err)
+        return -ENOMEM;
+    int r = vm->hv.ops->map_gfn(vm->hv.be, gfn, n, &va, err);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if (err[i]) {
+            vm->hv.ops->unmap_gfn(vm->hv.be, va, n);
+            r = err[i];
+        }
+    free(err);
+    if (r < 0)
+        return r;
+    munmap(s->vram, s->vram_size);
+    s->vram = va;
+    s->vram_guest = 1;
+    s->vram_incoming = 0;
+    s->vram_gfn = gfn;
+    log_info("vga: video RAM restored by Xen at %#llx, mapped", (unsigned long long)gfn << 12);
+    return 0;
+}
+
 /* Everything the guest sees, video memory included (a guest's screen, and the font the BIOS
  * loaded, live only there). The renderer's scratch and the ROM (host configuration) are not
  * state. */
@@ -794,8 +846,46 @@ static int vga_save(void *state, struct snap_writer *w)
         snap_put_u16(w, n, s->vbe[i]);
     }
     snap_put_u32(w, "vram_size", s->vram_size);
-    snap_put_bytes(w, "vram", s->vram, s->vram_size);
+    /* video RAM that is guest memory goes with the guest's memory (Xen's stream, as under
+     * qemu-xen): the stream says where it is; hvmd's own goes here */
+    snap_put_bool(w, "vram_guest", s->vram_guest);
+    snap_put_u64(w, "vram_gfn", s->vram_guest ? s->vram_gfn : 0);
+    snap_put_bytes(w, "vram", s->vram, s->vram_guest ? 0 : s->vram_size);
+    /* the text window's pages go with the guest's memory too: where they are (0 hvmd has
+     * none, 1 parked after the video RAM, 2 at 0xb8000) */
+    snap_put_u8(w, "text_at", !s->text ? 0 : s->text_in ? 2 : 1);
     return 0;
+}
+
+/* Restoring: the text window's pages came back with the domain's memory, where the saved hvmd
+ * had them (AT: 1 parked after the video RAM, 2 at 0xb8000): map them there, so that hvmd
+ * reads the screen the guest writes (at 0xb8000 the planes from the stream hold the same). */
+static void text_adopt(struct vga *s, uint8_t at)
+{
+    struct vm *vm = s->base.vm;
+    uint64_t park = s->park_gfn + (s->vram_size >> 12), gfn = at == 2 ? VGA_TEXT_GFN : park;
+    int err[VGA_TEXT_PAGES];
+    void *va;
+    int r = vm->hv.ops->map_gfn(vm->hv.be, gfn, VGA_TEXT_PAGES, &va, err);
+    for (unsigned i = 0; r == 0 && i < VGA_TEXT_PAGES; i++)
+        if (err[i]) {
+            vm->hv.ops->unmap_gfn(vm->hv.be, va, VGA_TEXT_PAGES);
+            r = err[i];
+        }
+    if (r < 0) {
+        log_warn("vga: the restored text window's pages at %#llx: %s; %s",
+                 (unsigned long long)gfn << 12, strerror(-r),
+                 at == 2 ? "the screen hvmd shows is stale until the mode changes"
+                         : "the text window is served by requests");
+        return;
+    }
+    s->text = va;
+    s->text_park = park;
+    s->text_in = at == 2;
+    if (vm->loop && !s->text_timer && !(s->text_timer = loop_timer_new(vm->loop, text_enter_later, s)))
+        log_warn("vga: no timer for the text window: it stays as it is");
+    log_info("vga: the text window's pages restored by Xen at %#llx, mapped",
+             (unsigned long long)gfn << 12);
 }
 
 static int vga_load(void *state, struct snap_reader *r, int commit)
@@ -832,8 +922,21 @@ static int vga_load(void *state, struct snap_reader *r, int commit)
         if (snap_get_u16(r, n, &t->vbe[i]) < 0)
             goto out;
     }
-    if (snap_get_u32_in(r, "vram_size", &vram_size, s->vram_size, s->vram_size) < 0)
+    int vguest;
+    uint64_t vgfn;
+    if (snap_get_u32_in(r, "vram_size", &vram_size, s->vram_size, s->vram_size) < 0 ||
+        snap_get_bool(r, "vram_guest", &vguest) < 0 || snap_get_u64(r, "vram_gfn", &vgfn) < 0)
         goto out;
+    /* guest memory in the stream: at the park or inside the PCI hole, as follow_bar puts it;
+     * this hvmd must have (or, restoring, map) the domain's pages */
+    if (vguest && (snap_check(r, vgfn == s->park_gfn || (vgfn >= s->lowmem_end >> 12 &&
+                                                         vgfn + (s->vram_size >> 12) <= s->hole_end),
+                              "vram_gfn", "%#llx: neither the park nor inside the PCI hole",
+                              (unsigned long long)vgfn) < 0 ||
+                   snap_check(r, s->vram_guest || s->vram_incoming, "vram_guest",
+                              "video RAM was guest memory; this hvmd keeps its own") < 0))
+        goto out;
+
     /* VBE: the same checks a guest's writes get */
     if (t->vbe[VBE_XRES] > VBE_MAX_XRES || t->vbe[VBE_YRES] > VBE_MAX_YRES ||
         (t->vbe[VBE_BPP] != 4 && t->vbe[VBE_BPP] != 8 && t->vbe[VBE_BPP] != 15 &&
@@ -844,20 +947,48 @@ static int vga_load(void *state, struct snap_reader *r, int commit)
         rc = snap_fail(r, "vbe0", "VBE registers out of range or not this machine's");
         goto out;
     }
+    size_t vbytes = vguest ? 0 : s->vram_size;
+    uint8_t text_at;
     if (!commit) { /* check the VRAM field, into scratch pages */
-        void *scratch = mmap(NULL, s->vram_size, PROT_READ | PROT_WRITE,
+        if (!vbytes) {
+            uint8_t none;
+            rc = snap_get_bytes(r, "vram", &none, 0) < 0 ||
+                 snap_get_u8_in(r, "text_at", &text_at, 0, vguest ? 2 : 0) < 0 ? -EINVAL : 0;
+            goto out;
+        }
+        void *scratch = mmap(NULL, vbytes, PROT_READ | PROT_WRITE,
                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (scratch == MAP_FAILED) {
             rc = -ENOMEM;
             goto out;
         }
-        rc = snap_get_bytes(r, "vram", scratch, s->vram_size) < 0 ? -EINVAL : 0;
-        munmap(scratch, s->vram_size);
+        rc = snap_get_bytes(r, "vram", scratch, vbytes) < 0 ||
+             snap_get_u8_in(r, "text_at", &text_at, 0, vguest ? 2 : 0) < 0 ? -EINVAL : 0;
+        munmap(scratch, vbytes);
         goto out;
     }
     text_leave(s); /* the loaded planes are the truth; the pages move in again lazily */
-    if (snap_get_bytes(r, "vram", s->vram, s->vram_size) < 0)
+    if (vguest && s->vram_incoming) {
+        /* the domain's video RAM pages, restored by Xen at VGFN: map them (not populate) */
+        if (vram_adopt(s, vgfn) < 0) {
+            rc = snap_fail(r, "vram_gfn", "mapping the restored video RAM at %#llx failed",
+                           (unsigned long long)vgfn << 12);
+            goto out;
+        }
+    } else if (!vguest && s->vram_incoming) {
+        s->vram_incoming = 0; /* hvmd kept it when saved: the placeholder is its own now */
+    } else if (vguest && vgfn != s->vram_gfn) {
+        /* the same domain's pages (xen-load-devices-state): where the stream had them */
+        if (s->base.vm->hv.ops->vram_move(s->base.vm->hv.be, s->vram_gfn, vgfn,
+                                          s->vram_size >> 12) == 0)
+            s->vram_gfn = vgfn;
+    }
+    uint8_t none;
+    if (snap_get_bytes(r, "vram", vbytes ? s->vram : &none, vbytes) < 0 ||
+        snap_get_u8_in(r, "text_at", &text_at, 0, vguest ? 2 : 0) < 0)
         goto out;
+    if (text_at && vguest && s->vram_guest && !s->text)
+        text_adopt(s, text_at); /* restoring (-incoming): the pages are the domain's already */
     pci_dev_commit(s->base.pci, &pci);
     follow_bar(s);
     s->redraw = 1;
@@ -964,9 +1095,21 @@ static int vga_create(struct vm *vm, void **state)
     s->park_gfn = (high > MEM_4G ? high : low) >> 12;
     s->vram_gfn = s->park_gfn;
     void *va = NULL;
-    int vr = vm->hv.ops->vram_alloc ? vm->hv.ops->vram_alloc(vm->hv.be, s->park_gfn,
-                                                              s->vram_size >> 12, &va) : -ENOSYS;
-    if (vr == 0) {
+    int incoming = cfg && cfg->incoming;
+    int vr = incoming ? -EAGAIN
+             : vm->hv.ops->vram_alloc ? vm->hv.ops->vram_alloc(vm->hv.be, s->park_gfn,
+                                                                s->vram_size >> 12, &va)
+                                      : -ENOSYS;
+    if (incoming) {
+        /* restoring: the domain has its video RAM pages already; the load maps them */
+        s->vram = mmap(NULL, s->vram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (s->vram == MAP_FAILED) {
+            s->vram = NULL;
+            return dev_created(state, s, -ENOMEM, vga_destroy);
+        }
+        s->vram_incoming = 1;
+    } else if (vr == 0) {
         s->vram = va;
         s->vram_guest = 1;
         /* the text window's pages, parked right after the video RAM */
@@ -1028,4 +1171,4 @@ static int vga_create(struct vm *vm, void **state)
     return dev_created(state, s, r, vga_destroy);
 }
 
-DEVICE(dev_vga, "vga", 1, vga_create, vga_destroy, vga_save, vga_load, .reset = vga_reset);
+DEVICE(dev_vga, "vga", 3, vga_create, vga_destroy, vga_save, vga_load, .reset = vga_reset);

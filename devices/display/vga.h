@@ -43,6 +43,8 @@ struct vga {
     uint8_t *vram;                 /* vram_size bytes, mmap'ed (pages untouched stay free) */
     uint32_t vram_size;            /* a power of two, 1-256 MiB */
     int vram_guest;                /* vram is guest memory (hv vram_alloc), else hvmd's own */
+    int vram_incoming;             /* -incoming: vram is a placeholder until the load maps the
+                                      guest's pages (restored by Xen's memory stream) */
     uint64_t park_gfn;             /* where the video RAM sits while BAR 0 does not decode */
     uint64_t vram_gfn;             /* where it sits now */
     uint64_t logged_gfn;           /* the BAR 0 place last logged */

@@ -895,12 +895,10 @@ static uint8_t xfer_flags(const struct ide_xfer *x)
 static void drive_save(struct ide_drive *d, struct snap_writer *w)
 {
     const struct ide_xfer *x = &d->x;
-    /* nothing in flight in a stream: the medium request completes first (as time passes) */
-    if (d->io_kept)
-        kept_give_up(d);
-    while (d->io_busy && d->blk)
-        blk_drain(d->blk);
     snap_put_u8(w, "kind", (uint8_t)d->kind);
+    /* the identity IDENTIFY reports: a restored guest revalidates its drives against it (its
+     * default names the domain, whose id a restore or migration changes) */
+    snap_put_bytes(w, "serial", d->serial, IDE_SERIAL_LEN);
     for (unsigned i = 0; i < ARRAY_SIZE(taskfile); i++)
         snap_put_u8(w, taskfile[i].name, *((const uint8_t *)d + taskfile[i].off));
     snap_put_u32(w, "cyls", d->cyls);
@@ -933,6 +931,16 @@ static void drive_save(struct ide_drive *d, struct snap_writer *w)
 void ide_bus_save(struct ide_bus *b, struct snap_writer *w)
 {
     static const char *const unit[2] = { "d0", "d1" };
+    /* nothing in flight in a stream: each drive's medium request completes first (as time
+     * passes), before any field is written, so its completion (status, the bus's interrupt,
+     * the bus master's) is all in the stream, and nothing is left to do twice */
+    for (unsigned u = 0; u < 2; u++) {
+        struct ide_drive *d = &b->drive[u];
+        if (d->io_kept)
+            kept_give_up(d);
+        while (d->io_busy && d->blk)
+            blk_drain(d->blk);
+    }
     snap_put_u8(w, "cur", (uint8_t)b->cur);
     snap_put_u8(w, "devctl", b->devctl);
     snap_put_bool(w, "irq_pending", b->irq_pending);
@@ -997,8 +1005,15 @@ static int drive_load(struct snap_reader *r, struct ide_drive *t, const struct i
     uint32_t len, cur, drq, block_end;
     if (snap_get_u8_in(r, "kind", &kind, IDE_NONE, IDE_CD) < 0 ||
         snap_check(r, kind == here || (kind == IDE_NONE && here == IDE_DISK), NULL,
-                   "%u in the stream, %u here (the command line differs)", kind, here) < 0)
+                   "%u in the stream, %u here (the command line differs)", kind, here) < 0 ||
+        snap_get_bytes(r, "serial", t->serial, IDE_SERIAL_LEN) < 0)
         return -EINVAL;
+    t->serial[IDE_SERIAL_LEN] = 0;
+    for (unsigned i = 0; i < IDE_SERIAL_LEN; i++)
+        if (snap_check(r, !t->serial[i] || (t->serial[i] >= 0x20 && t->serial[i] < 0x7f),
+                       "serial", "byte %u is %#x: not printable ASCII", i,
+                       (unsigned char)t->serial[i]) < 0)
+            return -EINVAL;
     for (unsigned i = 0; i < ARRAY_SIZE(taskfile); i++)
         if (snap_get_u8(r, taskfile[i].name, (uint8_t *)t + taskfile[i].off) < 0)
             return -EINVAL;

@@ -99,6 +99,7 @@ struct ide_xfer {
 
 struct ide_bus;
 
+#define IDE_SERIAL_LEN 20         /* IDENTIFY words 10-19 */
 struct ide_drive {
     struct ide_bus *bus;
     unsigned unit;          /* 0 master, 1 slave */
@@ -106,7 +107,7 @@ struct ide_drive {
     const struct ide_cmdset *cmds;
     struct blk *blk;
     char id[64];
-    char serial[21];
+    char serial[IDE_SERIAL_LEN + 1];
     uint64_t sectors;       /* in the drive's sector size (512 disk, 2048 CD) */
     /* the task file as this device latched it */
     uint8_t feature, nsect, lbal, lbam, lbah;

@@ -408,4 +408,4 @@ fail:
     return r;
 }
 
-DEVICE(dev_ide, "ide", 1, dev_ide_create, dev_ide_destroy, dev_ide_save, dev_ide_load);
+DEVICE(dev_ide, "ide", 2, dev_ide_create, dev_ide_destroy, dev_ide_save, dev_ide_load);

@@ -97,6 +97,16 @@ static int fx_map_gfn(void *be, uint64_t gfn, size_t n, void **addr, int *err)
 {
     struct fakexen *fx = be;
     size_t pages = alloc_size(fx->ram_size) >> MEM_PAGE_SHIFT;
+    for (unsigned r = 0; r < 4; r++) { /* video RAM's pages, the text window's */
+        struct fx_vram *v = r == 0 ? &fx->vram : &fx->vram_more[r - 1];
+        if (v->mem && gfn == v->gfn && n == v->n) {
+            for (size_t i = 0; i < n; i++)
+                err[i] = 0;
+            *addr = v->mem;
+            fx->maps++;
+            return 0;
+        }
+    }
     if (gfn >= pages || n > pages - gfn)
         return -EINVAL; /* callers never ask beyond the allocation (mem.c checks RAM first) */
     for (size_t i = 0; i < n; i++) {
@@ -284,7 +294,37 @@ static int fx_pause(void *be, int on)
     return 0;
 }
 
+static int fx_modified_memory(void *be, uint64_t gfn, size_t n)
+{
+    struct fakexen *fx = be;
+    fx->modified_pages += n;
+    fx->modified_last = gfn;
+    return 0;
+}
+
 static const struct hv_ops fx_ops = HV_OPS_OF(fx);
+
+int fx_vram_restore(struct fakexen *fx, uint64_t gfn, const void *data, size_t n)
+{
+    struct fx_vram *v = NULL;
+    for (unsigned i = 0; i < FX_VRAMS && !v; i++)
+        if (!fx_region(fx, i)->mem)
+            v = fx_region(fx, i);
+    if (!v || n == 0)
+        return -EEXIST;
+    v->mem = malloc(n * MEM_PAGE_SIZE);
+    v->dirty = calloc(n, 1);
+    if (!v->mem || !v->dirty) {
+        free(v->mem);
+        free(v->dirty);
+        v->mem = v->dirty = NULL;
+        return -ENOMEM;
+    }
+    memcpy(v->mem, data, n * MEM_PAGE_SIZE);
+    v->gfn = gfn;
+    v->n = n;
+    return 0;
+}
 
 /* What fx_new allocates, freed (the vm aside); FX may be NULL or half made. */
 static void release(struct fakexen *fx)
@@ -292,6 +332,12 @@ static void release(struct fakexen *fx)
     if (!fx)
         return;
     loop_free(fx->loop);
+    free(fx->vram.mem);   /* (restored pages no device adopted) */
+    free(fx->vram.dirty);
+    for (unsigned i = 0; i < 3; i++) {
+        free(fx->vram_more[i].mem);
+        free(fx->vram_more[i].dirty);
+    }
     free(fx->bufpage);
     free(fx->iopage);
     free(fx->hole);

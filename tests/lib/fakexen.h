@@ -67,6 +67,8 @@ struct fakexen {
     unsigned power_buttons;      /* power_button presses */
     unsigned pause_count;        /* pauses not yet undone (Xen's controller pause count) */
     unsigned pauses, unpauses;   /* pause calls that worked */
+    uint64_t modified_pages;     /* pages reported with modified_memory (dirty log on) */
+    uint64_t modified_last;      /* the last report's first frame */
     uint32_t cf8;                /* as Xen latches it */
     shared_iopage_t *iopage;     /* one vCPU */
     buffered_iopage_t *bufpage;
@@ -94,6 +96,9 @@ struct fakexen {
 /* A fresh source with RAM_SIZE bytes of guest RAM (< 4 GiB), a vm on it, and a loop.
  * NULL on allocation failure. */
 struct fakexen *fx_new(size_t ram_size);
+/* As Xen's memory stream leaves a restored domain: N pages of video RAM (DATA) at frame GFN,
+ * not mapped by anyone yet (a VGA created with -incoming maps them at load). 0 or -errno. */
+int fx_vram_restore(struct fakexen *fx, uint64_t gfn, const void *data, size_t n);
 void fx_free(struct fakexen *fx);
 static inline struct vm *fx_vm(struct fakexen *fx) { return &fx->vm; }
 

@@ -159,7 +159,7 @@ static void test_refusals_name_the_option(void **state)
         { "-machine", "xenpv,igd-passthru=on", "'igd-passthru' is not supported" },
         { "-machine", "xenpvh", "unknown machine type 'xenpvh'" },
         { "-machine", "xenfv,igd-passthru=on", "'igd-passthru' is not supported" },
-        { "-incoming", "fd:3", "-incoming fd:3: not supported by hvmd: migration" },
+        { "-incoming", "tcp:0:4444", "-incoming tcp:0:4444: hvmd loads device state from fd:N or file:PATH only" },
         { "-frobnicate", NULL, "-frobnicate: unknown option" },
         { "-serial", "tcp:1.2.3.4:5", "-serial tcp:1.2.3.4:5: not supported" },
         { "-boot", "order=x", "boot device 'x' unknown" },

@@ -26,7 +26,7 @@ static void save(struct ideg *g, struct snap_writer *w)
 {
     snap_writer_init(w);
     snap_put_header(w);
-    snap_section_begin(w, "ide", 1);
+    snap_section_begin(w, "ide", 2);
     piix_ide_save(g->ide, w);
     snap_section_end(w);
     snap_put_end(w);

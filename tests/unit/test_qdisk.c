@@ -479,6 +479,36 @@ static void test_write_read_flush(void **state)
     assert_true(all_bytes(buf + 512, 512, 0));
 }
 
+/* A save (xen-save-devices-state) with a request in flight completes it first: its response
+ * is on the ring when the save returns, and the medium has nothing left to do. */
+static void test_save_completes_in_flight(void **state)
+{
+    struct bed *b = *state;
+    fe_connect(b, NULL);
+    int refs[1] = { fx_pv_grant(b->fp, 1 + DATA0, 0) };
+    memset(fx_pv_page(b->fp, 1 + DATA0), 0x5e, PVHOST_PAGE);
+    struct rq r = rw(BLKIF_OP_WRITE, 21, 40, 1, refs, 0, 7);
+    push(b, &r);
+    r = rw(BLKIF_OP_FLUSH_DISKCACHE, 22, 0, 0, NULL, 0, 0);
+    push(b, &r);
+    fx_pv_run(b->fp, 0); /* the backend takes both; the flush goes to the kernel */
+    struct xb_dev *d = xenbus_dev(qdisk_bus(b->dev), 0);
+    assert_non_null(d);
+    struct blk *blk = qdisk_blk(d);
+    assert_true(blk_inflight(blk) > 0); /* the flush, in the kernel's hands */
+    struct snap_writer w;
+    snap_writer_init(&w);
+    assert_int_equal(pv_qdisk.save(b->dev, &w), 0);
+    snap_writer_free(&w);
+    assert_int_equal(blk_inflight(blk), 0);
+    assert_true(has_response(b, 0)); /* without running the loop */
+    assert_int_equal(response(b, 21), BLKIF_RSP_OKAY);
+    assert_int_equal(response(b, 22), BLKIF_RSP_OKAY);
+    uint8_t buf[4096];
+    file_read(b, buf, sizeof(buf), 40 * 512);
+    assert_true(all_bytes(buf, sizeof(buf), 0x5e));
+}
+
 static void test_bad_requests_get_errors(void **state)
 {
     struct bed *b = *state;
@@ -1295,6 +1325,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_enospc_stop_cont, setup_enospc, teardown),
         cmocka_unit_test_setup_teardown(test_offers_and_connects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_read_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_completes_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests_get_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readonly_disk, setup_ro, teardown),
         cmocka_unit_test_setup_teardown(test_discard_punches_a_hole, setup, teardown),

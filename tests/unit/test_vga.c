@@ -437,11 +437,12 @@ static void test_text_window(void **state)
     assert_int_equal(fx_mmio_read(fx, 0xb8004, 2), 0x0700 | 'X');
     assert_int_equal(fx_mmio_read(fx, 0xbfffe, 2), 0x1e5a);
     assert_int_equal(display_unlisten(d, &dm), 0);
-    /* saved with the pages in, loaded after they changed: the saved screen, pages out */
+    /* saved with the pages in, loaded over the same memory (xen-load-devices-state: the guest's
+     * memory, video RAM and these pages included, is Xen's to restore, not the stream's): the
+     * screen as the pages have it, the pages out, and in again later */
     struct snap_writer w;
     snap_writer_init(&w);
     assert_int_equal(machine_save(&b->m, &w), 0);
-    fx_mmio_write(fx, 0xb8000, 2, 0x0000);
     struct snap_reader r;
     snap_reader_init(&r, w.buf, w.len);
     assert_int_equal(machine_load(&b->m, &r), 0);
@@ -610,8 +611,17 @@ static void test_state(void **state)
     struct snap_writer w;
     snap_writer_init(&w);
     assert_int_equal(machine_save(&b->m, &w), 0);
+    /* video RAM is guest memory: Xen's memory stream carries it, not the device stream
+     * (test_save.c: a VGA restoring with -incoming maps it; test_vram_in_stream: hvmd's own
+     * video RAM is in the stream) */
+    assert_true(w.len < 64 * 1024);
+    size_t vbytes = fx->vram.n * 4096;
+    uint8_t *mem = malloc(vbytes);
+    memcpy(mem, fx->vram.mem, vbytes);
     fx_mmio_write(fx, 0xb8000, 2, 0x0000);
     fx_out(fx, 0x3d4, 2, 0x0001);
+    memcpy(fx->vram.mem, mem, vbytes); /* as the memory stream puts it back */
+    free(mem);
     struct snap_reader r;
     snap_reader_init(&r, w.buf, w.len);
     assert_int_equal(machine_load(&b->m, &r), 0);
@@ -620,6 +630,46 @@ static void test_state(void **state)
     assert_int_equal(t.cols, 80);
     assert_int_equal(t.cells[0], 0x1f41);
     snap_writer_free(&w);
+}
+
+/* Video RAM hvmd keeps itself (the hypervisor gave no pages) travels in the device stream. */
+static void test_vram_in_stream(void **state)
+{
+    static const char *const argv[] = { "-xen-domid", "1", "-m", "16", "-device",
+                                        "VGA,vgamem_mb=1" };
+    extern const struct device dev_vga;
+    struct config cfg;
+    char err[256];
+    void *vga = NULL;
+    (void)state;
+    assert_int_equal(config_parse(&cfg, 6, argv, err, sizeof(err)), 0);
+    struct fakexen *fx = fx_new(16 << 20);
+    fx->vram_refuse = -ENOSYS;
+    fx->vm.cfg = &cfg;
+    assert_int_equal(dev_vga.create(&fx->vm, &vga), 0);
+    set_mode3(fx);
+    fx_mmio_write(fx, 0xb8000, 2, 0x1f41);
+    struct snap_writer w;
+    snap_writer_init(&w);
+    snap_section_begin(&w, "vga", dev_vga.version);
+    assert_int_equal(dev_vga.save(vga, &w), 0);
+    snap_section_end(&w);
+    assert_true(w.len > (1u << 20));
+    fx_mmio_write(fx, 0xb8000, 2, 0x0000);
+    struct snap_reader r;
+    char dev[SNAP_NAME_MAX + 1];
+    uint32_t ver;
+    for (int commit = 0; commit < 2; commit++) {
+        snap_reader_init(&r, w.buf, w.len);
+        assert_int_equal(snap_section_open(&r, dev, &ver), 1);
+        assert_int_equal(dev_vga.load(vga, &r, commit), 0);
+        assert_int_equal(snap_section_close(&r), 0);
+    }
+    assert_int_equal(fx_mmio_read(fx, 0xb8000, 2), 0x1f41);
+    snap_writer_free(&w);
+    dev_vga.destroy(vga);
+    fx_free(fx);
+    config_free(&cfg);
 }
 
 /* The VGA BIOS through the ROM BAR: Debian's seabios ships it (images/deps installs it); with
@@ -663,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vram_guest_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_window, setup, teardown),
         cmocka_unit_test(test_vram_fallback),
+        cmocka_unit_test(test_vram_in_stream),
         cmocka_unit_test_setup_teardown(test_screendump, setup, teardown),
         cmocka_unit_test(test_rom),
     };

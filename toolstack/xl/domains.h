@@ -18,6 +18,8 @@ int cmd_unpause(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
 int cmd_reboot(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
+int cmd_save(int argc, char **argv);      /* xl/saverestore.c */
+int cmd_restore(int argc, char **argv);
 int cmd_cd_insert(int argc, char **argv);
 int cmd_cd_eject(int argc, char **argv);
 int cmd_log(int argc, char **argv);
