@@ -455,12 +455,60 @@ static void capture_vga(struct guest *g)
     g->r->vga = text;
 }
 
+/* the uid and gid process PID runs as (/proc/PID/status): 0 or -1 */
+static int proc_ids(pid_t pid, uid_t *uid, gid_t *gid)
+{
+    char path[64], *data = NULL, *u, *gl;
+    size_t len;
+    unsigned long a, b;
+    int rc = -1;
+
+    snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+    if (ts_read_file(path, &data, &len) < 0)
+        return -1;
+    u = strstr(data, "\nUid:");
+    gl = strstr(data, "\nGid:");
+    if (u && gl && sscanf(u + 5, "%lu", &a) == 1 && sscanf(gl + 5, "%lu", &b) == 1) {
+        *uid = (uid_t)a;
+        *gid = (gid_t)b;
+        rc = 0;
+    }
+    free(data);
+    return rc;
+}
+
+/* SRC to DST: a rename, or a copy where they are on different file systems; SRC is gone */
+static int move_file(const char *src, const char *dst)
+{
+    char *data = NULL;
+    size_t len;
+    int fd, rc = -1;
+
+    if (rename(src, dst) == 0)
+        return 0;
+    if (errno != EXDEV || ts_read_file(src, &data, &len) < 0)
+        return -1;
+    fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        rc = write(fd, data, len) == (ssize_t)len ? 0 : -1;
+        if (close(fd) < 0)
+            rc = -1;
+    }
+    free(data);
+    unlink(src);
+    return rc;
+}
+
 /* the last screen as a PNG (screen.png), written by the device model (QMP screendump through
- * HMP, as qemu-xen and hvmd both answer it): any mode, text or graphics */
+ * HMP, as qemu-xen and hvmd both answer it): any mode, text or graphics. The device model may
+ * run as another user (dm_restrict, hvmctl's default for hvmd): it writes into a directory of
+ * its own under /tmp, and hvmctl moves the file into the artifacts. */
 static void capture_png(struct guest *g)
 {
     const libxl_domain_config *dc = &g->tg.cfg.dc;
-    char why[300], *p, *abs;
+    char why[300], tmpl[] = "/tmp/hvmctl-screen.XXXXXX", *p, *abs, *dir, *shot;
+    uid_t uid;
+    gid_t gid;
 
     if (dc->c_info.type != LIBXL_DOMAIN_TYPE_HVM ||
         dc->b_info.u.hvm.vga.kind == LIBXL_VGA_INTERFACE_TYPE_NONE)
@@ -474,10 +522,25 @@ static void capture_png(struct guest *g)
         p = ts_asprintf("%s/screen.png", abs);
         free(abs);
     }
-    if (run_vga_screendump(g->domid, p, why, sizeof(why)) < 0)
+    dir = mkdtemp(tmpl);
+    if (!dir) {
+        ts_info("run: %s: no screen.png: a directory for it: %s", g->r->name, strerror(errno));
+        free(p);
+        return;
+    }
+    if (proc_ids(g->dm_pid, &uid, &gid) == 0 && uid != 0 && chown(dir, uid, gid) < 0)
+        ts_info("run: %s: screen.png: %s for the device model's user: %s", g->r->name, dir,
+                strerror(errno));
+    shot = ts_asprintf("%s/screen.png", dir);
+    if (run_vga_screendump(g->domid, shot, why, sizeof(why)) < 0)
         ts_info("run: %s: no screen.png: %s", g->r->name, why);
+    else if (move_file(shot, p) < 0)
+        ts_info("run: %s: no screen.png: moving it to %s: %s", g->r->name, p, strerror(errno));
     else
         g->r->vga_png = true;
+    unlink(shot);
+    rmdir(dir);
+    free(shot);
     free(p);
 }
 

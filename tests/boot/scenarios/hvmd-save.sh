@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: xl save / xl restore / xl migrate (to this dom0, through `xl migrate -s ""`) of the Linux ISO guest under stock xl + hvmd while it writes and reads back its disk and reads its CD-ROM (in-guest check save-io): hvmd writes its device state through QMP xen-save-devices-state (add-fd), the restored hvmd loads it from -incoming fd:N, the guest's I/O loop and serial console carry on after each, its checks pass and the host image holds its pattern; a corrupted (format version, device version, field) and a truncated saved image are refused on xl restore with hvmd's message, leaving no domain or process
+# about: xl save / xl restore / xl migrate (to this dom0, through `xl migrate -s ""`) of the Linux ISO guest under stock xl + hvmd while it writes and reads back its disk and reads its CD-ROM (in-guest check save-io): hvmd writes its device state through QMP xen-save-devices-state (add-fd), the restored hvmd loads it from -incoming fd:N, the guest's I/O loop and serial console carry on after each, its checks pass and the host image holds its pattern; a saved image of a newer format version and a truncated one are refused on xl restore with hvmd's message (a newer device version and a corrupted field: test_save, test_snapshot), leaving no domain or process
 # step: dm-running 90
 # step: guest-up 360
 # step: io-running 200
@@ -150,15 +150,8 @@ refused() { # WHAT REGEX: xl restore of the image fails, hvmd's log says REGEX, 
 poke $((at + 8)) '\011'
 refused "newer-format" "device state refused.*format version 9"
 poke $((at + 8)) '\001'
-# the first section's (i440fx) state version: after the header, its name's length and name
-poke $((at + 12 + 1 + 6)) '\077'
-refused "newer-device-version" "device i440fx: state version 63"
-poke $((at + 12 + 1 + 6)) '\001'
-# its first field's name: the field asked for is not there
-first=$(dd if=$img bs=1 skip=$((at + 12 + 1 + 6 + 8 + 1)) count=1 2>/dev/null)
-poke $((at + 12 + 1 + 6 + 8 + 1)) 'X'
-refused "corrupted-field" "device i440fx: field"
-poke $((at + 12 + 1 + 6 + 8 + 1)) "$first"
+# (a newer device version and a corrupted field name take the same path through xl and libxl;
+# test_save and test_snapshot refuse them, and every other field, on the host: ~10 s each here)
 # truncated inside hvmd's stream (and the record that carries it)
 truncate -s $((at + state_bytes / 2)) $img
 xl restore $img > /tmp/sv-bad.log 2>&1 && fail "xl restore of the truncated image succeeded"
