@@ -455,26 +455,31 @@ static void capture_vga(struct guest *g)
     g->r->vga = text;
 }
 
-/* the uid and gid process PID runs as (/proc/PID/status): 0 or -1 */
+/* the uid and gid process PID runs as (/proc/PID/status, read line by line: its size is 0): 0
+ * or -1 */
 static int proc_ids(pid_t pid, uid_t *uid, gid_t *gid)
 {
-    char path[64], *data = NULL, *u, *gl;
-    size_t len;
-    unsigned long a, b;
-    int rc = -1;
+    char path[64], line[256];
+    unsigned long u = 0, g = 0;
+    int have = 0;
+    FILE *f;
 
     snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-    if (ts_read_file(path, &data, &len) < 0)
+    f = fopen(path, "re");
+    if (!f)
         return -1;
-    u = strstr(data, "\nUid:");
-    gl = strstr(data, "\nGid:");
-    if (u && gl && sscanf(u + 5, "%lu", &a) == 1 && sscanf(gl + 5, "%lu", &b) == 1) {
-        *uid = (uid_t)a;
-        *gid = (gid_t)b;
-        rc = 0;
+    while (have != 3 && fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "Uid: %lu", &u) == 1)
+            have |= 1;
+        else if (sscanf(line, "Gid: %lu", &g) == 1)
+            have |= 2;
     }
-    free(data);
-    return rc;
+    fclose(f);
+    if (have != 3)
+        return -1;
+    *uid = (uid_t)u;
+    *gid = (gid_t)g;
+    return 0;
 }
 
 /* SRC to DST: a rename, or a copy where they are on different file systems; SRC is gone */
@@ -528,7 +533,10 @@ static void capture_png(struct guest *g)
         free(p);
         return;
     }
-    if (proc_ids(g->dm_pid, &uid, &gid) == 0 && uid != 0 && chown(dir, uid, gid) < 0)
+    if (proc_ids(g->dm_pid, &uid, &gid) < 0)
+        ts_info("run: %s: screen.png: the device model's user is unknown (/proc/%ld/status)",
+                g->r->name, (long)g->dm_pid);
+    else if (uid != 0 && chown(dir, uid, gid) < 0)
         ts_info("run: %s: screen.png: %s for the device model's user: %s", g->r->name, dir,
                 strerror(errno));
     shot = ts_asprintf("%s/screen.png", dir);
