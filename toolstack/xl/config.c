@@ -1164,12 +1164,6 @@ static void parse_hvm(struct pctx *p)
         perr(p, "vendor_device", "'%s' is not none or xenserver", v);
 }
 
-/* An HVM guest under hvmd gets the defaults it gets under qemu-xen: hvmctl's vga (stdvga) unless
- * its file has vga= or stdvga= (hvmd serves the standard VGA, also for "cirrus"; vga = "none"
- * gives none), libxl's PV keyboard (pvdrivers/vkbd.c), libxl's VNC console.
- * A vif's emulated NIC (type=ioemu, libxl's default for HVM) must be a model hvmd emulates:
- * e1000 (hvmctl's default when the entry names no model) or rtl8139; another is an error on its
- * line. */
 /* Does USER exist, as libxl looks it up (getpwnam)? HVMCTL_PASSWD names another password file
  * (the unit tests'). */
 static bool dm_user_exists(const char *user)
@@ -1214,6 +1208,12 @@ static void hvmd_restrict_default(struct pctx *p)
     libxl_defbool_set(&bi->dm_restrict, true);
 }
 
+/* An HVM guest under hvmd gets the defaults it gets under qemu-xen: hvmctl's vga (stdvga) unless
+ * its file has vga= or stdvga= (hvmd serves the standard VGA, also for "cirrus"; vga = "none"
+ * gives none), libxl's PV keyboard (pvdrivers/vkbd.c), libxl's VNC console.
+ * A vif's emulated NIC (type=ioemu, libxl's default for HVM) must be a model hvmd emulates:
+ * e1000 (hvmctl's default when the entry names no model) or rtl8139; another is an error on its
+ * line. And dm_restrict, hvmd_restrict_default's. */
 static void hvmd_defaults(struct pctx *p)
 {
     if (!p->c->dm_is_hvmd)
