@@ -472,29 +472,35 @@ static void step_done(struct run_engine *e, enum run_src src, double t, const ch
     }
 }
 
+/* does P (for SRC) match line[from..len)? then 1 and *end where the match ended, else 0 */
+static int pattern_at(const struct run_pattern *p, enum run_src src, char *line, size_t len,
+                      size_t from, size_t *end)
+{
+    regmatch_t m[1];
+    char saved;
+    int rc;
+
+    if (!(p->srcs & RUN_SRC_BIT(src)) || from > len)
+        return 0;
+    m[0].rm_so = (regoff_t)from;
+    m[0].rm_eo = (regoff_t)len;
+    saved = line[len];
+    line[len] = '\0';
+    rc = regexec(&p->re, line, 1, m, REG_STARTEND | (from ? REG_NOTBOL : 0));
+    line[len] = saved;
+    if (rc != 0)
+        return 0;
+    *end = (size_t)m[0].rm_eo;
+    return 1;
+}
+
 /* try the --expect patterns on line[from..len); returns where the last match ended */
 static size_t match_expects(struct run_engine *e, enum run_src src, char *line, size_t len,
                             size_t from, double t)
 {
-    while (e->verdict == RUN_RUNNING && e->step < e->spec->n_expects) {
-        const struct run_pattern *p = &e->spec->expects[e->step];
-        regmatch_t m[1];
-        char saved;
-
-        if (!(p->srcs & RUN_SRC_BIT(src)) || from > len)
-            break;
-        m[0].rm_so = (regoff_t)from;
-        m[0].rm_eo = (regoff_t)len;
-        saved = line[len];
-        line[len] = '\0';
-        if (regexec(&p->re, line, 1, m, REG_STARTEND | (from ? REG_NOTBOL : 0)) != 0) {
-            line[len] = saved;
-            break;
-        }
-        line[len] = saved;
+    while (e->verdict == RUN_RUNNING && e->step < e->spec->n_expects &&
+           pattern_at(&e->spec->expects[e->step], src, line, len, from, &from))
         step_done(e, src, t, line);
-        from = (size_t)m[0].rm_eo;
-    }
     return from;
 }
 
@@ -502,26 +508,11 @@ static size_t match_expects(struct run_engine *e, enum run_src src, char *line, 
 static size_t match_sends(struct run_engine *e, enum run_src src, char *line, size_t len,
                           size_t from, double t)
 {
-    while (e->verdict == RUN_RUNNING && e->send < e->spec->n_sends) {
-        const struct run_pattern *p = &e->spec->sends[e->send].pat;
-        regmatch_t m[1];
-        char saved;
-
-        if (!(p->srcs & RUN_SRC_BIT(src)) || from > len)
-            break;
-        m[0].rm_so = (regoff_t)from;
-        m[0].rm_eo = (regoff_t)len;
-        saved = line[len];
-        line[len] = '\0';
-        if (regexec(&p->re, line, 1, m, REG_STARTEND | (from ? REG_NOTBOL : 0)) != 0) {
-            line[len] = saved;
-            break;
-        }
-        line[len] = saved;
+    while (e->verdict == RUN_RUNNING && e->send < e->spec->n_sends &&
+           pattern_at(&e->spec->sends[e->send].pat, src, line, len, from, &from)) {
         if (e->on_send)
             e->on_send(e->opaque, e->send, src, t);
         e->send++;
-        from = (size_t)m[0].rm_eo;
     }
     return from;
 }
