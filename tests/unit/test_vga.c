@@ -464,21 +464,30 @@ static void test_text_window(void **state)
     fx_cfg_write(fx, DF, 0x10, 4, LFB);
 }
 
-/* Where video RAM cannot be guest memory, hvmd keeps it and serves the framebuffer as MMIO. */
-static void test_vram_fallback(void **state)
+/* A 1 MiB VGA on a machine whose hypervisor gives no pages for video RAM (hvmd keeps it):
+ * its fake hypervisor; CFG (the caller's, it must outlive the machine) and *VGA filled in. */
+static struct fakexen *vga_kept_vram(struct config *cfg, void **vga)
 {
     static const char *const argv[] = { "-xen-domid", "1", "-m", "16", "-device",
                                         "VGA,vgamem_mb=1" };
     extern const struct device dev_vga;
-    struct config cfg;
     char err[256];
-    void *vga = NULL;
-    (void)state;
-    assert_int_equal(config_parse(&cfg, 6, argv, err, sizeof(err)), 0);
+    assert_int_equal(config_parse(cfg, 6, argv, err, sizeof(err)), 0);
     struct fakexen *fx = fx_new(16 << 20);
     fx->vram_refuse = -ENOSYS;
-    fx->vm.cfg = &cfg;
-    assert_int_equal(dev_vga.create(&fx->vm, &vga), 0);
+    fx->vm.cfg = cfg;
+    assert_int_equal(dev_vga.create(&fx->vm, vga), 0);
+    return fx;
+}
+
+/* Where video RAM cannot be guest memory, hvmd keeps it and serves the framebuffer as MMIO. */
+static void test_vram_fallback(void **state)
+{
+    extern const struct device dev_vga;
+    struct config cfg;
+    void *vga = NULL;
+    (void)state;
+    struct fakexen *fx = vga_kept_vram(&cfg, &vga);
     assert_null(fx->vram.mem);
     fx_cfg_write(fx, DF, 0x10, 4, LFB);
     fx_cfg_write(fx, DF, PCI_COMMAND, 2, 3);
@@ -635,18 +644,11 @@ static void test_state(void **state)
 /* Video RAM hvmd keeps itself (the hypervisor gave no pages) travels in the device stream. */
 static void test_vram_in_stream(void **state)
 {
-    static const char *const argv[] = { "-xen-domid", "1", "-m", "16", "-device",
-                                        "VGA,vgamem_mb=1" };
     extern const struct device dev_vga;
     struct config cfg;
-    char err[256];
     void *vga = NULL;
     (void)state;
-    assert_int_equal(config_parse(&cfg, 6, argv, err, sizeof(err)), 0);
-    struct fakexen *fx = fx_new(16 << 20);
-    fx->vram_refuse = -ENOSYS;
-    fx->vm.cfg = &cfg;
-    assert_int_equal(dev_vga.create(&fx->vm, &vga), 0);
+    struct fakexen *fx = vga_kept_vram(&cfg, &vga);
     set_mode3(fx);
     fx_mmio_write(fx, 0xb8000, 2, 0x1f41);
     struct snap_writer w;
