@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include "dm/block.h"
 #include "devices/ide/media.h"
+#include "devices/ide/piix.h"
+#include "dm/snapshot.h"
 #include "tests/lib/fakexen.h"
 
 #define PRI 0x1f0
@@ -359,6 +361,41 @@ static inline uint32_t ideg_sense(struct ideg *g, uint16_t base, unsigned dev)
         return 0xffffffff;
     uint8_t *s = g->fx->ram + G_BUF;
     return (uint32_t)(s[2] & 0xf) << 16 | (uint32_t)s[12] << 8 | s[13];
+}
+
+/* G's IDE controller alone as a device-state stream into W (initialised here): 0 or the
+ * writer's error. */
+static inline int ideg_save(struct ideg *g, struct snap_writer *w)
+{
+    snap_writer_init(w);
+    snap_put_header(w);
+    snap_section_begin(w, "ide", 2);
+    piix_ide_save(g->ide, w);
+    snap_section_end(w);
+    snap_put_end(w);
+    return snap_writer_error(w);
+}
+
+/* W's stream into G's IDE controller, both passes as machine_load makes them. 0, or -EINVAL
+ * with the reader's message in MSG. */
+static inline int ideg_load(struct ideg *g, const struct snap_writer *w, char *msg, size_t len)
+{
+    struct snap_reader r;
+    char dev[SNAP_NAME_MAX + 1];
+    uint32_t version;
+    snap_reader_init(&r, w->buf, w->len);
+    if (snap_get_header(&r) < 0)
+        goto bad;
+    for (int commit = 0; commit < 2; commit++) {
+        snap_reader_rewind(&r);
+        if (snap_section_open(&r, dev, &version) != 1 || piix_ide_load(g->ide, &r, commit) < 0 ||
+            snap_section_close(&r) < 0)
+            goto bad;
+    }
+    return 0;
+bad:
+    snprintf(msg, len, "%s", snap_error(&r));
+    return -EINVAL;
 }
 
 #endif

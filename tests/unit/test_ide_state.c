@@ -22,36 +22,6 @@ static struct ideg *fresh(uint64_t cd_sectors)
     return g;
 }
 
-static void save(struct ideg *g, struct snap_writer *w)
-{
-    snap_writer_init(w);
-    snap_put_header(w);
-    snap_section_begin(w, "ide", 2);
-    piix_ide_save(g->ide, w);
-    snap_section_end(w);
-    snap_put_end(w);
-    assert_int_equal(snap_writer_error(w), 0);
-}
-
-/* Both passes, as machine_load makes them. 0, or -EINVAL with the reader's message in MSG. */
-static int load(struct ideg *g, const struct snap_writer *w, char *msg, size_t len)
-{
-    struct snap_reader r;
-    char dev[SNAP_NAME_MAX + 1];
-    uint32_t version;
-    snap_reader_init(&r, w->buf, w->len);
-    assert_int_equal(snap_get_header(&r), 0);
-    for (int commit = 0; commit < 2; commit++) {
-        snap_reader_rewind(&r);
-        assert_int_equal(snap_section_open(&r, dev, &version), 1);
-        if (piix_ide_load(g->ide, &r, commit) < 0 || snap_section_close(&r) < 0) {
-            snprintf(msg, len, "%s", snap_error(&r));
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
 /* The guest's work in progress on G. */
 static void drive_into_state(struct ideg *g)
 {
@@ -80,9 +50,9 @@ static void test_round_trip(void **state)
     struct snap_writer w;
     char msg[SNAP_MSG_MAX];
     drive_into_state(a);
-    save(a, &w);
+    assert_int_equal(ideg_save(a, &w), 0);
     memcpy(b->fx->ram, a->fx->ram, G_RAM); /* the guest's memory comes along */
-    assert_int_equal(load(b, &w, msg, sizeof(msg)), 0);
+    assert_int_equal(ideg_load(b, &w, msg, sizeof(msg)), 0);
     snap_writer_free(&w);
 
     /* what the guest sees is the same */
@@ -136,7 +106,7 @@ static void refused(struct snap_writer *good, const char *name, uint64_t v, unsi
     w.buf = malloc(good->len);
     memcpy(w.buf, good->buf, good->len);
     stn(field(&w, name), size, v);
-    if (load(b, &w, msg, sizeof(msg)) != -EINVAL)
+    if (ideg_load(b, &w, msg, sizeof(msg)) != -EINVAL)
         fail_msg("%s = %#llx was taken", name, (unsigned long long)v);
     if (!strstr(msg, what))
         fail_msg("expected \"%s\" in \"%s\"", what, msg);
@@ -154,7 +124,7 @@ static void test_bad_streams_refused(void **state)
     struct snap_writer w;
     char msg[SNAP_MSG_MAX];
     drive_into_state(a);
-    save(a, &w);
+    assert_int_equal(ideg_save(a, &w), 0);
     refused(&w, "ch0.d0.x.cur", 0x7fffffff, 4, "device ide: field ch0.d0.x.cur");
     refused(&w, "ch0.d0.x.block_end", 4096, 4, "field ch0.d0.x.block_end");
     refused(&w, "ch0.d0.x.drq", 0, 4, "field ch0.d0.x.drq");
@@ -170,7 +140,7 @@ static void test_bad_streams_refused(void **state)
     refused(&w, "ch0.d1.kind", 1, 1, "field ch0.d1.kind");
     /* a machine without the CD-ROM the stream has */
     struct ideg *c = fresh(~0ull);
-    assert_int_equal(load(c, &w, msg, sizeof(msg)), -EINVAL);
+    assert_int_equal(ideg_load(c, &w, msg, sizeof(msg)), -EINVAL);
     assert_non_null(strstr(msg, "field ch1.d0.kind"));
     ideg_free(c);
     snap_writer_free(&w);
@@ -184,8 +154,8 @@ static void test_unplugged_disk(void **state)
     struct snap_writer w;
     char msg[SNAP_MSG_MAX];
     piix_ide_unplug(a->ide, VM_UNPLUG_IDE_DISKS);
-    save(a, &w);
-    assert_int_equal(load(b, &w, msg, sizeof(msg)), 0);
+    assert_int_equal(ideg_save(a, &w), 0);
+    assert_int_equal(ideg_load(b, &w, msg, sizeof(msg)), 0);
     assert_int_equal(ideg_status(b, PRI), 0);
     assert_null(piix_ide_drive(b->ide, 0)->blk);
     snap_writer_free(&w);

@@ -49,32 +49,6 @@ static struct ideg *direct(void)
     return g;
 }
 
-static void ide_save(struct ideg *g, struct snap_writer *w)
-{
-    snap_writer_init(w);
-    snap_put_header(w);
-    snap_section_begin(w, "ide", 2);
-    piix_ide_save(g->ide, w);
-    snap_section_end(w);
-    snap_put_end(w);
-    assert_int_equal(snap_writer_error(w), 0);
-}
-
-static void ide_load(struct ideg *g, const struct snap_writer *w)
-{
-    struct snap_reader r;
-    char dev[SNAP_NAME_MAX + 1];
-    uint32_t version;
-    snap_reader_init(&r, w->buf, w->len);
-    assert_int_equal(snap_get_header(&r), 0);
-    for (int commit = 0; commit < 2; commit++) {
-        snap_reader_rewind(&r);
-        assert_int_equal(snap_section_open(&r, dev, &version), 1);
-        if (piix_ide_load(g->ide, &r, commit) < 0 || snap_section_close(&r) < 0)
-            fail_msg("load refused: %s", snap_error(&r));
-    }
-}
-
 static void read_image(const char *path, uint64_t lba, void *buf, size_t len)
 {
     int fd = open(path, O_RDONLY);
@@ -106,7 +80,7 @@ static void test_dma_write_in_flight(void **state)
     uint64_t writes0 = blk_stats(da->blk)->writes;
 
     struct snap_writer w;
-    ide_save(a, &w);
+    assert_int_equal(ideg_save(a, &w), 0);
     assert_int_equal(da->io_busy, 0);
     assert_int_equal(blk_stats(da->blk)->writes, writes0 + 1); /* done, once */
     uint8_t img[0x10000];
@@ -119,7 +93,9 @@ static void test_dma_write_in_flight(void **state)
      * the serial the guest knows (Linux revalidates its drives on resume and takes a drive
      * with another serial offline) */
     snprintf(piix_ide_drive(b->ide, 0)->serial, IDE_SERIAL_LEN + 1, "HVMD00990");
-    ide_load(b, &w);
+    char msg[SNAP_MSG_MAX];
+    if (ideg_load(b, &w, msg, sizeof(msg)) < 0)
+        fail_msg("load refused: %s", msg);
     assert_string_equal(piix_ide_drive(b->ide, 0)->serial, da->serial);
     snap_writer_free(&w);
     for (int i = 0; i < 20; i++)
@@ -153,11 +129,13 @@ static void test_dma_read_in_flight(void **state)
     ideg_bm_start(a, 0, 1);
     assert_int_equal(da->io_busy, 1);
     struct snap_writer w;
-    ide_save(a, &w);
+    assert_int_equal(ideg_save(a, &w), 0);
     assert_int_equal(ideg_check(a->fx->ram + G_BUF, 2000, 128, 512, 0), 0);
     memcpy(b->fx->ram, a->fx->ram, G_RAM);
     uint64_t br = bs->reads;
-    ide_load(b, &w);
+    char msg[SNAP_MSG_MAX];
+    if (ideg_load(b, &w, msg, sizeof(msg)) < 0)
+        fail_msg("load refused: %s", msg);
     snap_writer_free(&w);
     for (int i = 0; i < 20; i++)
         loop_run_once(b->fx->loop, 1);
