@@ -174,6 +174,7 @@ ln -s busybox "$o/bin/sh"
 cp "$here/dom0-init" "$o/init"
 echo $dom0_mods > "$o/etc/dom0-modules"
 cp "$top/tests/boot/lib.sh" "$o/etc/hvmd-lib.sh"
+cp "$top/tests/boot/between.sh" "$o/etc/hvmd-between.sh"
 cp "$top"/tests/boot/scenarios/*.sh "$o/scenarios/"
 cp "$here/guest/pattern" "$o/bin/hvmd-pattern"
 ${CC:-gcc} -O2 -static -o "$o/bin/hvmd-qmp" "$here/hvmd-qmp.c"   # QMP from dom0's scripts

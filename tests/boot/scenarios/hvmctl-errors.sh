@@ -116,3 +116,4 @@ cat /tmp/err.out
 clean_after "a failed PV create (vif script)"
 same_host "the failed PV create (vif script)"
 step half-way
+ip link del xenbr0

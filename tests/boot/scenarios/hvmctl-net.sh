@@ -59,3 +59,4 @@ hvmctl network down || fail "hvmctl network down"
 ls /sys/class/net | sort > /tmp/net.after
 diff /tmp/net.before /tmp/net.after || fail "the network devices differ from before network up"
 step down
+ip link del eth0
