@@ -28,6 +28,7 @@ static const char run_usage[] =
     "                  [--step-timeout SECS] [--timeout SECS] [--wait-poweroff]\n"
     "                  [--no-check NAME[,NAME...]] [--no-checks] [--artifacts DIR]\n"
     "                  [--send [SRC:]REGEX TEXT]... [--json FILE] [--junit FILE] [-j N] [-q] [-v]\n"
+    "                  [--tests tap,ltp] [--test [SRC:]REGEX]...\n"
     "Boot a guest from an xl.cfg file, follow its consoles, and decide: pass (exit 0), fail (1),\n"
     "or infrastructure error (2: bad config, no Xen, cannot create, interrupted, teardown left\n"
     "something). The guest is always destroyed at the end, and nothing of it is left.\n"
@@ -38,6 +39,12 @@ static const char run_usage[] =
     "                   type TEXT on the guest's display keyboard (HVM with a display: the device\n"
     "                   model's sendkey, a US layout); TEXT is printable ASCII with the escapes\n"
     "                   \\n (Return), \\t (Tab), \\e (Escape), \\\\ (a backslash)\n"
+    "  --tests tap,ltp  per-test results: TAP/KTAP lines (ok N name, not ok N name # SKIP;\n"
+    "                   kselftest, KUnit) and LTP's result lines each become a JUnit test case;\n"
+    "                   a failed test fails the run at its end, an unreadable result line or a\n"
+    "                   name reported twice fails it at once\n"
+    "  --test [SRC:]REGEX  a result line of your own: \\1 the test's name, \\2 its result\n"
+    "                   (pass, ok, fail, error, skip, ...)\n"
     "  --step-timeout SECS   the timeout of each step given after this option (default: none)\n"
     "  --timeout SECS   the whole run, from the create (default 300; 0: none)\n"
     "  --wait-poweroff  a last step: the guest powers off by itself (the default without\n"
@@ -367,7 +374,7 @@ static int no_check(struct run_spec *spec, const char *arg)
 }
 
 enum { O_EXPECT = 256, O_FAIL, O_STEP, O_TIMEOUT, O_POWEROFF, O_NOCHECK, O_NOCHECKS, O_ART,
-       O_JSON, O_JUNIT, O_LIST };
+       O_JSON, O_JUNIT, O_LIST, O_TESTS, O_TEST };
 
 /* one option: -1 to go on, else the exit status */
 static int run_option(int opt, const char *arg, struct run_args *a)
@@ -384,6 +391,18 @@ static int run_option(int opt, const char *arg, struct run_args *a)
         return -1;
     case O_FAIL:
         if (run_spec_add_fail(&a->spec, arg, err, sizeof(err)) < 0) {
+            ts_err("run: %s", err);
+            return 2;
+        }
+        return -1;
+    case O_TESTS:
+        if (run_spec_set_tests(&a->spec, arg, err, sizeof(err)) < 0) {
+            ts_err("run: %s", err);
+            return 2;
+        }
+        return -1;
+    case O_TEST:
+        if (run_spec_add_test_pattern(&a->spec, arg, err, sizeof(err)) < 0) {
             ts_err("run: %s", err);
             return 2;
         }
@@ -473,6 +492,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         { "json", required_argument, NULL, O_JSON },
         { "junit", required_argument, NULL, O_JUNIT },
         { "list-checks", no_argument, NULL, O_LIST },
+        { "tests", required_argument, NULL, O_TESTS },
+        { "test", required_argument, NULL, O_TEST },
         { "jobs", required_argument, NULL, 'j' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },

@@ -123,6 +123,9 @@ void run_spec_free(struct run_spec *s)
         free(s->sends[i].text);
         run_keys_free(s->sends[i].keys);
     }
+    for (i = 0; i < s->n_test_pats; i++)
+        pattern_free(&s->test_pats[i]);
+    free(s->test_pats);
     free(s->sends);
     free(s->expects);
     free(s->fails);
@@ -169,8 +172,8 @@ static size_t edit_distance(const char *a, size_t na, const char *b)
 /* [SOURCE:]REGEX into p; an unprefixed pattern matches on any source. A lowercase word before
  * the first ':' that is one or two letters off a source's name ("seral:login") is a mistyped
  * prefix, refused with the names; any:REGEX says a pattern's own "word:" is meant. */
-static int pattern_parse(struct run_pattern *p, const char *arg, const char *what, char *err,
-                         size_t errlen)
+int run_pattern_parse(struct run_pattern *p, const char *arg, const char *what, char *err,
+                      size_t errlen)
 {
     const char *colon = strchr(arg, ':'), *re = arg;
     unsigned mask = RUN_SRC_ALL;
@@ -233,7 +236,7 @@ int run_spec_add_expect(struct run_spec *s, const char *arg, double step_timeout
                         size_t errlen)
 {
     struct run_pattern p;
-    int rc = pattern_parse(&p, arg, "--expect", err, errlen);
+    int rc = run_pattern_parse(&p, arg, "--expect", err, errlen);
 
     if (rc)
         return rc;
@@ -249,7 +252,7 @@ int run_spec_add_expect(struct run_spec *s, const char *arg, double step_timeout
 int run_spec_add_fail(struct run_spec *s, const char *arg, char *err, size_t errlen)
 {
     struct run_pattern p;
-    int rc = pattern_parse(&p, arg, "--fail", err, errlen);
+    int rc = run_pattern_parse(&p, arg, "--fail", err, errlen);
 
     if (rc)
         return rc;
@@ -335,7 +338,7 @@ int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text,
     struct run_send sd;
     struct run_send *na;
     char why[200];
-    int rc = pattern_parse(&sd.pat, pattern, "--send", err, errlen);
+    int rc = run_pattern_parse(&sd.pat, pattern, "--send", err, errlen);
 
     if (rc)
         return rc;
@@ -370,6 +373,7 @@ int run_engine_init(struct run_engine *e, const struct run_spec *spec, run_line_
     e->spec = spec;
     e->on_line = on_line;
     e->opaque = opaque;
+    run_tests_init(&e->tests);
     e->n_steps = spec->n_expects + (spec->wait_poweroff ? 1 : 0);
     if (e->n_steps) {
         e->steps = calloc((size_t)e->n_steps, sizeof(*e->steps));
@@ -403,6 +407,7 @@ void run_engine_free(struct run_engine *e)
     for (i = 0; i < RUN_TAIL; i++)
         free(e->tail[i].text);
     free(e->fail_line);
+    run_tests_free(&e->tests);
     memset(e, 0, sizeof(*e));
 }
 
@@ -466,7 +471,12 @@ static void step_done(struct run_engine *e, enum run_src src, double t, const ch
     e->step++;
     e->step_start = t;
     if (e->step == e->n_steps) {
-        if (e->n_steps)
+        char why[400];
+
+        /* the per-test results: a failed test, a TAP plan not met */
+        if (e->n_steps && run_tests_final(&e->tests, e->spec, why, sizeof(why)) < 0)
+            run_engine_decide(e, RUN_FAIL, "tests", t, "%s", why);
+        else if (e->n_steps)
             run_engine_decide(e, RUN_PASS, "pass", t, "%d step%s in %.1f s", e->n_steps,
                               e->n_steps == 1 ? "" : "s", t);
     }
@@ -574,6 +584,16 @@ static void judge_line(struct run_engine *e, enum run_src src, char *line, size_
             snprintf(kind, sizeof(kind), "check:%s", checks[i].name);
             fail_at_line(e, kind, src, t, line, "%s on %s at %.1f s", checks[i].reason,
                          run_src_name(src), t);
+            return;
+        }
+    }
+    {
+        char why[400];
+        int rc = run_tests_line(&e->tests, e->spec, src, line, t, why, sizeof(why));
+
+        if (rc < 0) {
+            fail_at_line(e, rc == -1 ? "tests:malformed" : "tests:repeated", src, t, line, "%s",
+                         why);
             return;
         }
     }
