@@ -3,7 +3,8 @@
  * test_ts_tests.c: `hvmctl run`'s per-test results (run/tests.c): TAP/KTAP, LTP and --test
  * lines fed to the engine as a guest prints them, the verdict at the last step, a malformed
  * line and a repeated name, the bound on kept results, and the reports (JSON and JUnit, parsed
- * by Python's own parsers: one test case per result line).
+ * by Python's own parsers: one test case per result line); --login's answers, --write's
+ * console text and --reboots' step boundaries and verdict.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -273,6 +274,107 @@ static void test_reports(void **state)
     run_spec_free(&spec);
 }
 
+struct sent {
+    int i[8];
+    enum run_src src[8];
+    int n;
+};
+
+static void on_send(void *opaque, int i, enum run_src src, double t)
+{
+    struct sent *s = opaque;
+
+    (void)t;
+    if (s->n < 8) {
+        s->i[s->n] = i;
+        s->src[s->n++] = src;
+    }
+}
+
+static void test_login_and_write(void **state)
+{
+    struct run_spec spec;
+    struct run_engine e;
+    struct sent sent = { .n = 0 };
+    char err[300], *b;
+
+    (void)state;
+    run_spec_init(&spec);
+    assert_int_equal(run_spec_set_login(&spec, "bad user", err, sizeof(err)), -EINVAL);
+    assert_int_equal(run_spec_set_login(&spec, ":pw", err, sizeof(err)), -EINVAL);
+    assert_int_equal(run_spec_set_login(&spec, "root:se cret", err, sizeof(err)), 0);
+    assert_string_equal(spec.login_user, "root");
+    assert_string_equal(spec.login_pass, "se cret");
+    /* --write must name a console */
+    assert_int_equal(run_spec_add_write(&spec, "^# $", "ls\\n", err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "serial:, pv: or console:"));
+    assert_int_equal(run_spec_add_write(&spec, "xen:^# $", "ls\\n", err, sizeof(err)), -EINVAL);
+    assert_int_equal(run_spec_add_write(&spec, "pv:^# $", "bad\\q", err, sizeof(err)), -EINVAL);
+    assert_int_equal(run_spec_add_write(&spec, "pv:^# $", "echo hi\\n", err, sizeof(err)), 0);
+    assert_true(spec.sends[0].console);
+    b = run_text_bytes("a\\tb\\\\c\\n");
+    assert_string_equal(b, "a\tb\\c\r");
+    free(b);
+    assert_int_equal(run_spec_add_expect(&spec, "pv:^hi$", 0, err, sizeof(err)), 0);
+    assert_int_equal(run_engine_init(&e, &spec, NULL, NULL), 0);
+    e.on_send = on_send;
+    e.opaque = &sent;
+    /* the prompt without a newline, growing: answered once */
+    feed(&e, RUN_SRC_PV, "\r\nDebian GNU/Linux 12 box hvc0\n\nbox login: ", 0.1);
+    feed(&e, RUN_SRC_PV, " ", 0.15);
+    assert_int_equal(sent.n, 1);
+    assert_int_equal(sent.i[0], RUN_SEND_LOGIN_USER);
+    assert_int_equal(sent.src[0], RUN_SRC_PV);
+    /* the echo, then the password prompt; "Last login: ..." is no prompt */
+    feed(&e, RUN_SRC_PV, "root\nPassword: ", 0.2);
+    assert_int_equal(sent.n, 2);
+    assert_int_equal(sent.i[1], RUN_SEND_LOGIN_PASS);
+    feed(&e, RUN_SRC_PV, "\nLast login: today\n# ", 0.3);
+    assert_int_equal(sent.n, 3);
+    assert_int_equal(sent.i[2], 0);
+    feed(&e, RUN_SRC_PV, "echo hi\nhi\n", 0.4);
+    assert_int_equal(e.verdict, RUN_PASS);
+    run_engine_free(&e);
+    run_spec_free(&spec);
+}
+
+static void test_reboots(void **state)
+{
+    struct run_spec spec;
+    struct run_engine e;
+    char err[300];
+
+    (void)state;
+    run_spec_init(&spec);
+    spec.reboots = 2;
+    assert_int_equal(run_spec_add_expect(&spec, "pv:^AFTER$", 5, err, sizeof(err)), 0);
+    assert_int_equal(run_engine_init(&e, &spec, NULL, NULL), 0);
+    feed(&e, RUN_SRC_PV, "half a line", 1.0);
+    run_engine_rebooted(&e, 4.0);
+    /* the partial line ended at the reboot; the step is timed from it */
+    assert_int_equal(e.n_reboots, 1);
+    assert_true(run_engine_tick(&e, 8.0) < 1.5);
+    assert_int_equal(e.verdict, RUN_RUNNING);
+    run_engine_rebooted(&e, 8.5);
+    /* a third reboot: more than allowed */
+    run_engine_event(&e, RUN_EV_REBOOT, NULL, 9.0);
+    assert_int_equal(e.verdict, RUN_FAIL);
+    assert_string_equal(e.kind, "reboots");
+    assert_non_null(strstr(e.reason, "rebooted a 3rd time at 9.0 s, more than --reboots 2 allows"));
+    run_engine_free(&e);
+    run_spec_free(&spec);
+
+    /* without --reboots, a reboot ends the run as before */
+    run_spec_init(&spec);
+    assert_int_equal(run_spec_add_expect(&spec, "X", 0, err, sizeof(err)), 0);
+    assert_int_equal(run_engine_init(&e, &spec, NULL, NULL), 0);
+    run_engine_event(&e, RUN_EV_REBOOT, NULL, 1.0);
+    assert_string_equal(e.kind, "domain");
+    assert_non_null(strstr(e.reason, "rebooted"));
+    run_engine_free(&e);
+    run_spec_free(&spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +385,8 @@ int main(void)
         cmocka_unit_test(test_own_pattern),
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_reports),
+        cmocka_unit_test(test_login_and_write),
+        cmocka_unit_test(test_reboots),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -127,6 +127,8 @@ void run_spec_free(struct run_spec *s)
         pattern_free(&s->test_pats[i]);
     free(s->test_pats);
     free(s->sends);
+    free(s->login_user);
+    free(s->login_pass);
     free(s->expects);
     free(s->fails);
     memset(s, 0, sizeof(*s));
@@ -332,19 +334,27 @@ char **run_keys_of(const char *text, char *err, size_t errlen)
     return keys;
 }
 
-int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text, char *err,
-                      size_t errlen)
+static int add_send(struct run_spec *s, const char *pattern, const char *text, bool console,
+                    char *err, size_t errlen)
 {
     struct run_send sd;
     struct run_send *na;
     char why[200];
-    int rc = run_pattern_parse(&sd.pat, pattern, "--send", err, errlen);
+    int rc = run_pattern_parse(&sd.pat, pattern, console ? "--write" : "--send", err, errlen);
 
     if (rc)
         return rc;
+    sd.console = console;
+    if (console && (sd.pat.srcs & ~RUN_SRC_CONSOLES)) {
+        snprintf(err, errlen, "--write '%s': the pattern must name the console the text goes "
+                 "to: serial:, pv: or console:", pattern);
+        pattern_free(&sd.pat);
+        return -EINVAL;
+    }
     sd.keys = run_keys_of(text, why, sizeof(why));
     if (!sd.keys) {
-        snprintf(err, errlen, "--send '%s' '%s': %s", pattern, text, why);
+        snprintf(err, errlen, "%s '%s' '%s': %s", console ? "--write" : "--send", pattern,
+                 text, why);
         pattern_free(&sd.pat);
         return -EINVAL;
     }
@@ -362,6 +372,76 @@ int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text,
     return 0;
 }
 
+int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text, char *err,
+                      size_t errlen)
+{
+    return add_send(s, pattern, text, false, err, errlen);
+}
+
+int run_spec_add_write(struct run_spec *s, const char *pattern, const char *text, char *err,
+                       size_t errlen)
+{
+    return add_send(s, pattern, text, true, err, errlen);
+}
+
+int run_spec_set_login(struct run_spec *s, const char *arg, char *err, size_t errlen)
+{
+    const char *colon = strchr(arg, ':');
+    char *user = colon ? strndup(arg, (size_t)(colon - arg)) : ts_strdup(arg), *bytes;
+    size_t i;
+
+    if (!user)
+        return -ENOMEM;
+    for (i = 0; user[i]; i++)
+        if (user[i] <= ' ' || user[i] == 0x7f || (unsigned char)user[i] >= 0x80)
+            break;
+    if (!*user || user[i]) {
+        snprintf(err, errlen, "--login '%s': USER[:PASSWORD], a user name of printable ASCII "
+                 "without spaces", arg);
+        free(user);
+        return -EINVAL;
+    }
+    if (colon) {
+        for (i = 1; colon[i]; i++)
+            if (colon[i] < ' ' || colon[i] == 0x7f || (unsigned char)colon[i] >= 0x80)
+                break;
+        if (colon[i] || !(bytes = ts_strdup(colon + 1))) {
+            snprintf(err, errlen, "--login: the password must be printable ASCII");
+            free(user);
+            return -EINVAL;
+        }
+        free(s->login_pass);
+        s->login_pass = bytes;
+    }
+    free(s->login_user);
+    s->login_user = user;
+    return 0;
+}
+
+char *run_text_bytes(const char *text)
+{
+    char why[200], **keys = run_keys_of(text, why, sizeof(why));
+    char *out, *o;
+    const char *p;
+
+    if (!keys)
+        return NULL;
+    run_keys_free(keys);
+    out = malloc(strlen(text) + 1);
+    if (!out)
+        return NULL;
+    for (o = out, p = text; *p; p++) {
+        if (*p != '\\') {
+            *o++ = *p;
+            continue;
+        }
+        p++;
+        *o++ = *p == 'n' ? '\r' : *p == 't' ? '\t' : *p == 'e' ? '\033' : *p;
+    }
+    *o = '\0';
+    return out;
+}
+
 /* ---- the engine ----------------------------------------------------------------------------- */
 
 int run_engine_init(struct run_engine *e, const struct run_spec *spec, run_line_fn on_line,
@@ -374,6 +454,15 @@ int run_engine_init(struct run_engine *e, const struct run_spec *spec, run_line_
     e->on_line = on_line;
     e->opaque = opaque;
     run_tests_init(&e->tests);
+    if (spec->login_user) {
+        if (regcomp(&e->login_re[0], "(^|[^A-Za-z])login: *$", REG_EXTENDED | REG_NOSUB))
+            return -EINVAL;
+        if (regcomp(&e->login_re[1], "[Pp]assword: *$", REG_EXTENDED | REG_NOSUB)) {
+            regfree(&e->login_re[0]);
+            return -EINVAL;
+        }
+        e->login_compiled = true;
+    }
     e->n_steps = spec->n_expects + (spec->wait_poweroff ? 1 : 0);
     if (e->n_steps) {
         e->steps = calloc((size_t)e->n_steps, sizeof(*e->steps));
@@ -408,6 +497,10 @@ void run_engine_free(struct run_engine *e)
         free(e->tail[i].text);
     free(e->fail_line);
     run_tests_free(&e->tests);
+    if (e->login_compiled) {
+        regfree(&e->login_re[0]);
+        regfree(&e->login_re[1]);
+    }
     memset(e, 0, sizeof(*e));
 }
 
@@ -527,6 +620,40 @@ static size_t match_sends(struct run_engine *e, enum run_src src, char *line, si
     return from;
 }
 
+/* --login: a login prompt (then a password prompt) at the end of a console's line */
+static void match_login(struct run_engine *e, enum run_src src, struct run_line *l, double t)
+{
+    if (!e->login_compiled || l->login_done || e->verdict != RUN_RUNNING ||
+        !(RUN_SRC_CONSOLES & RUN_SRC_BIT(src)))
+        return;
+    l->buf[l->len] = '\0';
+    if (e->login_stage == 1 && regexec(&e->login_re[1], l->buf, 0, NULL, 0) == 0) {
+        l->login_done = true;
+        e->login_stage = 0;
+        if (e->on_send)
+            e->on_send(e->opaque, RUN_SEND_LOGIN_PASS, src, t);
+    } else if (regexec(&e->login_re[0], l->buf, 0, NULL, 0) == 0) {
+        l->login_done = true;
+        e->login_stage = e->spec->login_pass ? 1 : 0;
+        if (e->on_send)
+            e->on_send(e->opaque, RUN_SEND_LOGIN_USER, src, t);
+    }
+}
+
+void run_engine_rebooted(struct run_engine *e, double t)
+{
+    int s;
+
+    run_engine_flush_all(e, t);
+    for (s = 0; s < RUN_NSRC; s++)
+        e->lines[s].esc = 0;
+    if (e->n_reboots < RUN_MAX_REBOOTS)
+        e->reboot_at[e->n_reboots] = t;
+    e->n_reboots++;
+    e->step_start = t;      /* the step waited for is timed from the reboot */
+    e->login_stage = 0;
+}
+
 static void tail_add(struct run_engine *e, enum run_src src, double t, const char *line)
 {
     struct run_tail_line *tl = &e->tail[e->tail_next];
@@ -607,9 +734,11 @@ static void finish_line(struct run_engine *e, enum run_src src, double t)
     judge_line(e, src, l->buf, l->len, l->match_from, l->start, t);
     if (e->verdict == RUN_RUNNING)
         match_sends(e, src, l->buf, l->len, l->send_from, t);
+    match_login(e, src, l, t);
     l->len = 0;
     l->match_from = 0;
     l->send_from = 0;
+    l->login_done = false;
 }
 
 /* escape-sequence states */
@@ -684,6 +813,8 @@ void run_engine_feed(struct run_engine *e, enum run_src src, const char *buf, si
         l->buf[l->len] = '\0';
         l->send_from = match_sends(e, src, l->buf, l->len, l->send_from, t);
     }
+    if (l->len > before)
+        match_login(e, src, l, t);
 }
 
 void run_engine_flush(struct run_engine *e, enum run_src src, double t)
@@ -737,6 +868,13 @@ void run_engine_event(struct run_engine *e, enum run_event ev, const char *detai
     if (ev == RUN_EV_CRASH && (e->spec->checks & (1u << RUN_CHECK_CRASH))) {
         run_engine_decide(e, RUN_FAIL, "check:crash", t, "the domain crashed (Xen) at %.1f s, "
                           "waiting for %s%s%s", t, step, detail ? ": " : "", detail ? detail : "");
+        return;
+    }
+    if (ev == RUN_EV_REBOOT && e->spec->reboots > 0) {
+        run_engine_decide(e, RUN_FAIL, "reboots", t, "the guest rebooted a %d%s time at %.1f s, "
+                          "more than --reboots %d allows, waiting for %s", e->n_reboots + 1,
+                          e->n_reboots + 1 == 2 ? "nd" : e->n_reboots + 1 == 3 ? "rd" : "th", t,
+                          e->spec->reboots, step);
         return;
     }
     if (ev == RUN_EV_DM_EXIT) {

@@ -212,6 +212,8 @@ void run_result_take(struct run_result *r, const struct run_engine *e)
     r->fail_line = ts_strdup(e->fail_line);
     for (i = 0; i < RUN_NSRC; i++)
         r->n_lines[i] = e->n_lines[i];
+    r->n_reboots = e->n_reboots;
+    memcpy(r->reboot_at, e->reboot_at, sizeof(r->reboot_at));
     run_tests_free(&r->tests);
     if (run_tests_copy(&r->tests, &e->tests) < 0)
         r->tests.dropped += (unsigned long)e->tests.n;
@@ -371,7 +373,10 @@ void run_report_json(FILE *f, const struct run_result *r, int indent)
         }
         fputc('}', f);
     }
-    fprintf(f, ",\n%s  \"tests\": [", pad);
+    fprintf(f, ",\n%s  \"reboots\": [", pad);
+    for (i = 0; i < r->n_reboots && i < RUN_MAX_REBOOTS; i++)
+        fprintf(f, "%s{\"reboot\": %d, \"at_s\": %.3f}", i ? ", " : "", i + 1, r->reboot_at[i]);
+    fprintf(f, "],\n%s  \"tests\": [", pad);
     for (i = 0; i < r->tests.n; i++) {
         const struct run_test *x = &r->tests.v[i];
 
@@ -435,7 +440,8 @@ struct run_counts run_report_counts(const struct run_result *r)
     struct run_counts c = { 0 };
     int i, fs = failed_step(r);
 
-    c.tests = 1 + r->n_steps + (r->domid >= 0 ? 1 : 0) + r->tests.n;
+    c.tests = 1 + r->n_steps + (r->domid >= 0 ? 1 : 0) + r->tests.n +
+              (r->n_reboots < RUN_MAX_REBOOTS ? r->n_reboots : RUN_MAX_REBOOTS);
     for (i = 0; i < r->tests.n; i++) {
         if (r->tests.v[i].status == RUN_TEST_FAIL)
             c.failures++;
@@ -558,6 +564,13 @@ void run_report_junit_suite(FILE *f, const struct run_result *r)
             junit_case_open(f, r, label, 0);
             fputs(">\n      <skipped message=\"not reached\"/>\n    </testcase>\n", f);
         }
+    }
+    for (i = 0; i < r->n_reboots && i < RUN_MAX_REBOOTS; i++) {
+        char rb[40];
+
+        snprintf(rb, sizeof(rb), "reboot %d", i + 1);
+        junit_case_open(f, r, rb, r->reboot_at[i] - (i ? r->reboot_at[i - 1] : 0));
+        fputs("/>\n", f);
     }
     for (i = 0; i < r->tests.n; i++) {
         const struct run_test *x = &r->tests.v[i];

@@ -76,6 +76,7 @@ struct run_send {
     struct run_pattern pat;
     char *text;             /* as given (escapes \n \t \e \\ not yet decoded) */
     char **keys;            /* the key presses, QKeyCode names ("shift-a", "ret"), NULL-ended */
+    bool console;           /* --write: TEXT goes to the console the pattern matched on */
 };
 
 struct run_spec {
@@ -84,6 +85,9 @@ struct run_spec {
     int n_test_pats;
     struct run_send *sends;
     int n_sends;
+    int reboots;            /* --reboots N: reboots the guest may make (each a step boundary) */
+    char *login_user;       /* --login USER[:PASS]: answers every login prompt on a console */
+    char *login_pass;       /* NULL: no password prompt expected */
     struct run_pattern *expects;
     int n_expects;
     struct run_pattern *fails;
@@ -113,6 +117,15 @@ int run_spec_add_test_pattern(struct run_spec *s, const char *arg, char *err, si
  * the reason in err. */
 int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text, char *err,
                       size_t errlen);
+/* --write [SOURCE:]PATTERN TEXT: as --send, TEXT written to the console (serial or pv) the
+ * pattern matched on; PATTERN must name serial:, pv: or console: */
+int run_spec_add_write(struct run_spec *s, const char *pattern, const char *text, char *err,
+                       size_t errlen);
+/* --login USER[:PASS] */
+int run_spec_set_login(struct run_spec *s, const char *arg, char *err, size_t errlen);
+/* TEXT (as above) into the bytes a terminal sends: \n is Enter (a carriage return), \t a Tab,
+ * \e Escape; NULL if TEXT is not valid (run_keys_of's rules) */
+char *run_text_bytes(const char *text);
 /* TEXT (as above) into QKeyCode key presses: a NULL-ended array (free with run_keys_free),
  * or NULL with the reason in err */
 char **run_keys_of(const char *text, char *err, size_t errlen);
@@ -167,6 +180,8 @@ enum run_event {
 };
 
 #define RUN_LINE_MAX 4096   /* longer lines are cut into pieces of this size */
+#define RUN_MAX_REBOOTS 64
+#define RUN_MAX_REBOOTS 64
 #define RUN_TAIL 40         /* the last lines kept for the failure report */
 
 struct run_line {
@@ -174,6 +189,7 @@ struct run_line {
     size_t len;
     size_t match_from;      /* an --expect already matched this partial line up to here */
     size_t send_from;       /* ... a --send */
+    bool login_done;        /* --login answered this (partial) line */
     double start;           /* when its first byte came */
     int esc;                /* escape-sequence state (CSI/OSC stripping across reads) */
 };
@@ -225,7 +241,19 @@ struct run_engine {
     int send;               /* the --send waited for; n_sends: all typed */
     struct run_tests tests; /* per-test results (--tests, --test) */
     run_send_fn on_send;    /* (set by the owner after run_engine_init; NULL: none) */
+    regex_t login_re[2];    /* --login: the login prompt, the password prompt */
+    bool login_compiled;
+    int login_stage;        /* 0: waiting for a login prompt, 1: for the password prompt */
+    int n_reboots;          /* reboots followed */
+    double reboot_at[RUN_MAX_REBOOTS];
 };
+/* the owner followed a reboot (--reboots): a step boundary: the step waited for is timed from
+ * here, partial lines end. The owner calls run_engine_event(RUN_EV_REBOOT) instead for one
+ * reboot too many. */
+void run_engine_rebooted(struct run_engine *e, double t);
+/* on_send's i for --login's answers */
+#define RUN_SEND_LOGIN_USER (-1)
+#define RUN_SEND_LOGIN_PASS (-2)
 
 /* 0, or -EINVAL if a built-in pattern does not compile (a bug), -ENOMEM */
 int run_engine_init(struct run_engine *e, const struct run_spec *spec, run_line_fn on_line,
@@ -326,6 +354,8 @@ struct run_result {
     char *vga;              /* the VGA text screen at the end (HVM with a display), or NULL */
     bool vga_png;           /* screen.png is in the artifacts */
     int n_sent;             /* --send texts typed */
+    int n_reboots;          /* reboots followed (--reboots) */
+    double reboot_at[RUN_MAX_REBOOTS];
     struct run_tests tests; /* per-test results */
     char *vga_note;         /* why there is none, when there should be one */
 };
