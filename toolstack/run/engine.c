@@ -7,8 +7,11 @@
  * finished line goes, in this order, through
  *   1. the --fail patterns, then the built-in checks (Kernel panic, KASAN, UBSAN, BUG:, Oops,
  *      "WARNING: ... at", No bootable device, triple fault): a match fails the run;
- *   2. the --expect patterns, in order: the one waited for may match, then the next one from
- *      where that match ended, and so on.
+ *   2. the per-test result lines (tests.c: --tests, --test): one that cannot be read or names
+ *      a test again fails the run;
+ *   3. the --expect patterns, in order: the one waited for may match, then the next one from
+ *      where that match ended, and so on; then the --send/--write patterns, and --login's
+ *      prompts (a partial line too: "login: " has no newline).
  * A partial line (a prompt with no newline yet) is tried against the --expect patterns as it
  * grows, so "login: " is seen before anyone presses Enter; what matched is not matched again
  * when the line ends. Steps are timed from the create (at_s) and from the step before (took_s);
