@@ -748,20 +748,19 @@ static void result_config(struct run_result *r, const struct ts_config *c)
 
 /* settings, the config, the engine, then the lock, libxl and the host checks (xl/create.c):
  * 0, or -1 with the result's verdict set */
-static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engine *e,
-                         bool *engine)
+static int guest_prepare_diag(struct guest *g, const char *cfg_file, struct run_engine *e,
+                              bool *engine, struct ts_diag *dp)
 {
     struct run_result *r = g->r;
-    struct ts_diag d = { .out = stderr };
     int stage;
 
     g->settings = true;
-    if (ts_settings_load(&g->s, NULL, &d) < 0) {
+    if (ts_settings_load(&g->s, NULL, dp) < 0) {
         set_error(r, "settings", "hvmctl's settings do not parse (see above)");
         return -EINVAL;
     }
     ts_guest_init(&g->tg, &g->s, g->o->overrides, g->o->n_overrides);
-    stage = ts_guest_load(&g->tg, cfg_file, &d);
+    stage = ts_guest_load(&g->tg, cfg_file, dp);
     if (stage == TS_GUEST_OK) {
         result_config(r, &g->tg.cfg);
         if (run_engine_init(e, g->o->spec, on_line, g) < 0) {
@@ -771,7 +770,7 @@ static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engin
         *engine = true;
         g->engine = e;
         e->on_send = on_send;
-        stage = ts_guest_prepare(&g->tg, g->o->verbose > 0 ? g->o->verbose : 0, &d);
+        stage = ts_guest_prepare(&g->tg, g->o->verbose > 0 ? g->o->verbose : 0, dp);
     }
     switch (stage) {
     case TS_GUEST_OK:
@@ -783,8 +782,8 @@ static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engin
         set_error(r, "xen", "cannot talk to Xen through libxl (is this dom0?)");
         return -ENODEV;
     default:
-        set_error(r, "config", "%s: not created (%d error%s, above)", cfg_file, d.errors,
-                  d.errors == 1 ? "" : "s");
+        set_error(r, "config", "%s: not created (%d error%s, above)", cfg_file, dp->errors,
+                  dp->errors == 1 ? "" : "s");
         return -EINVAL;
     }
     g->xs = xs_open(0);
@@ -793,6 +792,53 @@ static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engin
         return -ENODEV;
     }
     return 0;
+}
+
+/* the config's messages go to standard error as they always did, and a config that does not
+ * load carries them in its reason: the JSON and JUnit reports name every error, not "above" */
+static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engine *e,
+                         bool *engine)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    struct ts_diag d = { .out = mem ? mem : stderr };
+    struct run_result *r = g->r;
+    int rc = guest_prepare_diag(g, cfg_file, e, engine, &d);
+
+    if (mem) {
+        fclose(mem);
+        if (text && *text)
+            fputs(text, stderr);
+    }
+    if (rc == -EINVAL && r->kind && !strcmp(r->kind, "config") && text && *text) {
+        size_t i, n = strlen(text);
+
+        while (n && text[n - 1] == '\n')
+            text[--n] = '\0';
+        if (n > 3000)
+            strcpy(text + 2990, " ...");
+        {
+            char *one = malloc(2 * n + 1), *o = one;
+
+            for (i = 0; one && text[i]; i++) {
+                if (text[i] == '\n') {
+                    *o++ = ';';
+                    *o++ = ' ';
+                } else {
+                    *o++ = text[i];
+                }
+            }
+            if (one)
+                *o = '\0';
+            free(r->reason);
+            r->reason = ts_asprintf("%s: not created (%d error%s): %s", cfg_file, d.errors,
+                                    d.errors == 1 ? "" : "s", one ? one : text);
+            free(one);
+        }
+    }
+    free(text);
+    return rc;
 }
 
 /* the create: paused, so that nothing the guest prints is missed. 0, or a negative errno with
