@@ -14,7 +14,8 @@ trap 'rm -rf "$T"' EXIT
 pass() { echo "PASS $TEST/$1"; }
 bad() { echo "FAIL $TEST/$1: $2"; }
 [ -x build/hvmctl ] || { bad setup "build/hvmctl not built"; exit 1; }
-export HVMCTL_CONF=$T/none.conf HVMCTL_HVMD=$PWD/build/hvmd
+# (no HVMCTL_CONF or HVMCTL_HVMD here: the command checks HVM configs against the build's hvmd
+# and hvmctl's defaults by itself, as on a CI runner without hvmd installed)
 # a file that looks like a bzImage (0xaa55 at 0x1fe, HdrS at 0x202), an ELF file, an ISO
 python3 - "$T" <<'PY'
 import sys
@@ -58,4 +59,8 @@ check args-before-dashes 2 "hvmctl run's options go after --" --kernel "$T/bzIma
 check good-pv 0 "checked, not booted" --kernel "$T/bzImage" --initrd "$T/initrd.gz" --cmdline 'console=hvc0 x=1' -- --tests tap --expect 'pv:^DONE$'
 check good-pvh-elf 0 "checked, not booted" --kernel "$T/vmlinux" --type pvh
 check good-iso 0 "checked, not booted" --iso "$T/good.iso" -- --expect 'serial:login: '
+check good-hvm-kernel 0 "checked, not booted" --kernel "$T/bzImage" --type hvm -- --send 'serial:login' 'root\n'
+check write-needs-console 2 "--write 'login: ': the pattern must name the console" --kernel "$T/bzImage" -- --write 'login: ' 'root\n'
+check bad-login 2 "--login 'a b'" --kernel "$T/bzImage" -- --login 'a b'
+check bad-reboots 2 "--reboots -1: a number of reboots" --kernel "$T/bzImage" -- --reboots -1
 check no-bed 2 "$T/none/xen.elf is missing: build the bed first" --kernel "$T/bzImage" --bed "$T/none"
