@@ -214,3 +214,9 @@ clean:
 	rm -rf $(B)/obj $(B)/asan-obj $(B)/fuzz-obj $(B)/unit $(B)/asan $(B)/fuzz $(B)/hvmd $(B)/hvmctl $(B)/stage
 distclean:
 	rm -rf $(B)
+
+# tests/boot/guest's new user end to end (a kernel and initrd of its own, --login, two reboots,
+# TAP results as JUnit cases): one bed boot of its own, about 80 s
+.PHONY: guest-selftest
+guest-selftest: bed
+	@tests/boot/guest-selftest

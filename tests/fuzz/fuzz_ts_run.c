@@ -4,7 +4,9 @@
  * longer than RUN_LINE_MAX), Xen console ring lines (run_xen_line_of), the device model's
  * answer for the VGA text screen (run_vga_decode), the domain's end; then the reports. The
  * JSON report must parse and the JUnit XML must hold no raw control character and no '<'
- * inside text for any guest text, or the target aborts.
+ * inside text for any guest text, or the target aborts. The per-test results (TAP, LTP and a
+ * --test pattern), --login's prompts and --reboots 2 are on: a reboot event is followed as
+ * run/guest.c follows it, until a third.
  *
  * Input: records, each an opcode byte, then a u16 length (little-endian) and that many bytes:
  *   0..3  console bytes from source op (serial, pv, xen, dm)
@@ -61,8 +63,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (run_spec_add_expect(&spec, "console:^HVMD-GUEST-UP", 30, err, sizeof(err)) ||
         run_spec_add_expect(&spec, "xen:SeaBIOS", 0, err, sizeof(err)) ||
         run_spec_add_expect(&spec, "any:DONE$", 10, err, sizeof(err)) ||
-        run_spec_add_fail(&spec, "pv:TEST .* FAILED", err, sizeof(err)))
+        run_spec_add_fail(&spec, "pv:TEST .* FAILED", err, sizeof(err)) ||
+        run_spec_set_tests(&spec, "tap,ltp", err, sizeof(err)) ||
+        run_spec_add_test_pattern(&spec, "console:^RESULT (.*): ([A-Za-z ]+)$", err, sizeof(err)) ||
+        run_spec_set_login(&spec, "root:pw", err, sizeof(err)))
         abort();
+    spec.reboots = 2;
     spec.timeout_s = 600;
     if (run_engine_init(&e, &spec, NULL, NULL) < 0)
         abort();
@@ -106,11 +112,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(xp);
             break;
         }
-        case 6:
+        case 6: {
+            enum run_event ev = (enum run_event)((n ? (uint8_t)p[0] : 0) % (RUN_EV_DM_EXIT + 1));
+
+            if (ev == RUN_EV_REBOOT && e.n_reboots < spec.reboots) {
+                run_engine_rebooted(&e, t);
+                break;
+            }
             run_engine_flush_all(&e, t);
-            run_engine_event(&e, (enum run_event)((n ? (uint8_t)p[0] : 0) % (RUN_EV_DM_EXIT + 1)),
-                             n > 1 ? "detail" : NULL, t);
+            run_engine_event(&e, ev, n > 1 ? "detail" : NULL, t);
             break;
+        }
         case 7:
             t += (n ? (uint8_t)p[0] : 1) / 4.0;
             run_engine_tick(&e, t);

@@ -70,8 +70,11 @@ PY
 (cd "$T" && "$HVMCTL" run broken.cfg --expect UP --json r.json --junit r.xml > out 2> err); rc=$?
 if [ $rc != 2 ]; then bad bad-config "exit $rc, not 2"
 elif ! grep -q "broken.cfg:3: kernel: .*no-such-kernel" "$T/err"; then bad bad-config "message: $(cat "$T/err")"
-elif ! grep -q '^ERROR broken: broken.cfg: not created (1 error, above)$' "$T/out"; then bad bad-config "summary: $(cat "$T/out")"
+elif ! grep -q '^ERROR broken: broken.cfg: not created (1 error): broken.cfg:3: kernel: .*no-such-kernel' "$T/out"; then bad bad-config "summary: $(cat "$T/out")"
 elif ! v=$(validate "$T/r.json" "$T/r.xml" config error 1 2>&1); then bad bad-config "reports: $v"
+# every error of the file is in the JSON's reason and the JUnit create case's message
+elif ! grep -q '"reason": "broken.cfg: not created (1 error): broken.cfg:3: kernel: .*no-such-kernel' "$T/r.json"; then bad bad-config "r.json's reason: $(grep reason "$T/r.json" | head -2)"
+elif ! grep -q '<error message="broken.cfg: not created (1 error): broken.cfg:3: kernel: .*no-such-kernel' "$T/r.xml"; then bad bad-config "r.xml: no error naming the config's error"
 elif [ ! -s "$T/hvmctl-run/broken/result.json" ]; then bad bad-config "no result.json in the run's folder"
 else pass bad-config; fi
 

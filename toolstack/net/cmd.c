@@ -5,8 +5,12 @@
 #include "toolstack/net/show.h"
 #include "toolstack/net/topo.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +51,52 @@ static void usage(FILE *f)
 
 static int load(const char *path, struct net_config *cfg)
 {
-    char err[600];
+    char err[4096];
     int rc = net_conf_load(path, cfg, err, sizeof(err));
 
     if (rc < 0)
         ts_err("%s", err);
     return rc;
+}
+
+/* check: what the host can tell before anything changes: each network's netdev exists (when
+ * named), and a NAT network's address is not already held by another interface. Every problem
+ * is printed; the number of them. (A network that is up already holds its own address on its
+ * own bridge: that is not a problem.) */
+static int host_checks(const struct net_config *cfg)
+{
+    struct ifaddrs *ifa = NULL, *i;
+    int k, bad = 0;
+
+    if (getifaddrs(&ifa) < 0)
+        ifa = NULL;
+    for (k = 0; k < cfg->n; k++) {
+        const struct net_conf *n = &cfg->net[k];
+        char a[INET_ADDRSTRLEN];
+
+        if (n->netdev[0] && !if_nametoindex(n->netdev)) {
+            fprintf(stderr, "%s:%d: [%s]: netdev %s: no such network interface on this host\n",
+                    cfg->file, n->line, n->name, n->netdev);
+            bad++;
+        }
+        if (n->mode != NET_MODE_NAT || !n->plen)
+            continue;
+        inet_ntop(AF_INET, &n->gw, a, sizeof(a));
+        for (i = ifa; i; i = i->ifa_next) {
+            const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+
+            if (!sin || sin->sin_family != AF_INET || !strcmp(i->ifa_name, n->name))
+                continue;
+            if (sin->sin_addr.s_addr == n->gw.s_addr) {
+                fprintf(stderr, "%s:%d: [%s]: subnet %s/%d: %s is already in use on %s\n",
+                        cfg->file, n->line, n->name, a, n->plen, a, i->ifa_name);
+                bad++;
+            }
+        }
+    }
+    if (ifa)
+        freeifaddrs(ifa);
+    return bad;
 }
 
 static int cmd_up(struct net_ctx *c, const struct net_config *cfg, char **names, int nnames)
@@ -188,9 +232,14 @@ int net_cmd_main(int argc, char **argv)
             return 1;
         }
         if (!strcmp(sub, "check")) {
-            printf("%s: %d network%s, valid\n", conf, cfg->n, cfg->n == 1 ? "" : "s");
+            int bad = host_checks(cfg);
+
+            if (bad)
+                fprintf(stderr, "%s: %d problem%s on this host\n", conf, bad, bad == 1 ? "" : "s");
+            else
+                printf("%s: %d network%s, valid\n", conf, cfg->n, cfg->n == 1 ? "" : "s");
             free(cfg);
-            return 0;
+            return bad ? 1 : 0;
         }
     }
     if (net_ctx_init(&c, rundir, true) < 0) {

@@ -30,16 +30,26 @@ struct parse {
     int line;
     char *err;
     size_t errlen;
+    int errors;         /* every error is reported: one line each in err, as many as fit */
 };
 
+/* an error: appended to err (a line each, "FILE:LINE: message"); -EINVAL */
 __attribute__((format(printf, 2, 3))) static int perr(struct parse *p, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(p->err, p->errlen, "%s:%d: ", p->fname, p->line);
+    size_t at = strlen(p->err);
+    int n;
 
+    p->errors++;
+    if (at && at + 1 < p->errlen)
+        p->err[at++] = '\n';
+    p->err[at] = '\0';
+    if (at + 1 >= p->errlen)
+        return -EINVAL;
+    n = snprintf(p->err + at, p->errlen - at, "%s:%d: ", p->fname, p->line);
     va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < p->errlen)
-        vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+    if (n >= 0 && (size_t)n < p->errlen - at)
+        vsnprintf(p->err + at + n, p->errlen - at - (size_t)n, fmt, ap);
     va_end(ap);
     return -EINVAL;
 }
@@ -266,6 +276,17 @@ static int finish_section(struct parse *p, struct net_conf *n, unsigned int keys
     return 0;
 }
 
+/* the section's own checks, unless its lines had errors already (they would only repeat them) */
+static void finish(struct parse *p, struct net_conf *n, unsigned int keys_seen, bool seen_fd,
+                   bool seen_range, int errors_before)
+{
+    int line = p->line;
+
+    if (p->errors == errors_before)
+        finish_section(p, n, keys_seen, seen_fd, seen_range);
+    p->line = line;
+}
+
 static int cross_checks(struct parse *p, struct net_config *cfg)
 {
     int i, j, ndef = 0;
@@ -277,25 +298,25 @@ static int cross_checks(struct parse *p, struct net_config *cfg)
             struct net_conf *b = &cfg->net[j];
             p->line = a->line;
             if (!strcmp(a->name, b->name))
-                return perr(p, "[%s] is defined twice (first at line %d)", a->name, b->line);
+                perr(p, "[%s] is defined twice (first at line %d)", a->name, b->line);
             if (a->mode == NET_MODE_BRIDGE && b->mode == NET_MODE_BRIDGE && a->netdev[0] &&
                 !strcmp(a->netdev, b->netdev))
-                return perr(p, "[%s] and [%s] both want netdev %s; a NIC can be a port of one "
-                               "bridge only", b->name, a->name, a->netdev);
-            if (a->mode == NET_MODE_NAT && b->mode == NET_MODE_NAT) {
+                perr(p, "[%s] and [%s] both want netdev %s; a NIC can be a port of one "
+                        "bridge only", b->name, a->name, a->netdev);
+            if (a->mode == NET_MODE_NAT && b->mode == NET_MODE_NAT && a->plen && b->plen) {
                 int pl = a->plen < b->plen ? a->plen : b->plen;
                 if ((h(a->gw) & net_mask(pl)) == (h(b->gw) & net_mask(pl)))
-                    return perr(p, "[%s] subnet overlaps the subnet of [%s]", a->name, b->name);
+                    perr(p, "[%s] subnet overlaps the subnet of [%s]", a->name, b->name);
             }
         }
     }
     if (ndef > 1) {
         p->line = 0;
-        return perr(p, "more than one network says default = yes");
+        perr(p, "more than one network says default = yes");
     }
     if (ndef == 0 && cfg->n > 0)
         cfg->net[0].is_default = true;
-    return 0;
+    return p->errors ? -EINVAL : 0;
 }
 
 int net_conf_parse_text(const char *text, const char *fname, struct net_config *cfg, char *err,
@@ -307,7 +328,8 @@ int net_conf_parse_text(const char *text, const char *fname, struct net_config *
     bool seen_fd = false, seen_range = false;
     const char *s = text;
     char line[1024];
-    int rc;
+    bool skipping = false;      /* after a bad section header: up to the next one */
+    int sec_errors = 0;         /* errors before the section began */
 
     memset(cfg, 0, sizeof(*cfg));
     snprintf(cfg->file, sizeof(cfg->file), "%s", fname);
@@ -318,8 +340,11 @@ int net_conf_parse_text(const char *text, const char *fname, struct net_config *
         char *l, *eq, *k, *v, *hash;
 
         p.line++;
-        if (len >= sizeof(line))
-            return perr(&p, "line too long");
+        if (len >= sizeof(line)) {
+            perr(&p, "line too long");
+            s += len + (nl ? 1 : 0);
+            continue;
+        }
         memcpy(line, s, len);
         line[len] = 0;
         s += len + (nl ? 1 : 0);
@@ -330,50 +355,69 @@ int net_conf_parse_text(const char *text, const char *fname, struct net_config *
             continue;
         if (*l == '[') {
             char *e = strchr(l, ']');
-            if (!e || trim(e + 1)[0])
-                return perr(&p, "want [NAME]");
+            if (cur)
+                finish(&p, cur, seen, seen_fd, seen_range, sec_errors);
+            cur = NULL;     /* the keys up to a good section header are not checked */
+            skipping = true;
+            if (!e || trim(e + 1)[0]) {
+                perr(&p, "want [NAME]");
+                continue;
+            }
             *e = 0;
             l = trim(l + 1);
-            if (!net_valid_ifname(l))
-                return perr(&p, "network name '%s' is not a valid interface name (1 to %d "
-                                "letters, digits, '-', '_', '.')", l, IFNAMSIZ - 1);
-            if (cur && (rc = finish_section(&p, cur, seen, seen_fd, seen_range)) < 0)
-                return rc;
+            if (!net_valid_ifname(l)) {
+                perr(&p, "network name '%s' is not a valid interface name (1 to %d "
+                         "letters, digits, '-', '_', '.')", l, IFNAMSIZ - 1);
+                continue;
+            }
+            skipping = false;
             if (cfg->n >= NET_MAX_NETS)
                 return perr(&p, "too many networks (at most %d)", NET_MAX_NETS);
             cur = &cfg->net[cfg->n++];
             set_defaults(cur);
             snprintf(cur->name, sizeof(cur->name), "%s", l);
             cur->line = p.line;
+            sec_errors = p.errors;
             seen = 0;
             seen_fd = seen_range = false;
             continue;
         }
-        if (!(eq = strchr(l, '=')))
-            return perr(&p, "want KEY = VALUE or [NAME]");
+        if (!(eq = strchr(l, '='))) {
+            perr(&p, "want KEY = VALUE or [NAME]");
+            continue;
+        }
         *eq = 0;
         k = trim(l);
         v = trim(eq + 1);
-        if (!cur)
-            return perr(&p, "'%s' outside a [network] section", k);
+        if (skipping)
+            continue;
+        if (!cur) {
+            perr(&p, "'%s' outside a [network] section", k);
+            continue;
+        }
         {
             size_t i, nk = sizeof(keys) / sizeof(keys[0]);
             for (i = 0; i < nk && strcmp(keys[i].key, k); i++)
                 ;
-            if (i == nk)
-                return perr(&p, "unknown key '%s'", k);
-            if ((seen & (1u << i)) && strcmp(k, "forward"))
-                return perr(&p, "'%s' given twice in [%s]", k, cur->name);
+            if (i == nk) {
+                perr(&p, "unknown key '%s'", k);
+                continue;
+            }
+            if ((seen & (1u << i)) && strcmp(k, "forward")) {
+                perr(&p, "'%s' given twice in [%s]", k, cur->name);
+                continue;
+            }
             seen |= 1u << i;
         }
-        if (!*v)
-            return perr(&p, "'%s' has no value", k);
-        if ((rc = set_key(&p, cur, k, v, &seen_fd, &seen_range)) < 0)
-            return rc;
+        if (!*v) {
+            perr(&p, "'%s' has no value", k);
+            continue;
+        }
+        set_key(&p, cur, k, v, &seen_fd, &seen_range);
     }
-    if (cur && (rc = finish_section(&p, cur, seen, seen_fd, seen_range)) < 0)
-        return rc;
-    if (cfg->n == 0) {
+    if (cur)
+        finish(&p, cur, seen, seen_fd, seen_range, sec_errors);
+    if (cfg->n == 0 && !p.errors) {
         p.line = 0;
         return perr(&p, "no network defined");
     }

@@ -28,6 +28,8 @@ static const char run_usage[] =
     "                  [--step-timeout SECS] [--timeout SECS] [--wait-poweroff]\n"
     "                  [--no-check NAME[,NAME...]] [--no-checks] [--artifacts DIR]\n"
     "                  [--send [SRC:]REGEX TEXT]... [--json FILE] [--junit FILE] [-j N] [-q] [-v]\n"
+    "                  [--tests tap,ltp] [--test [SRC:]REGEX]... [--write [SRC:]REGEX TEXT]...\n"
+    "                  [--login USER[:PASS]] [--reboots N]\n"
     "Boot a guest from an xl.cfg file, follow its consoles, and decide: pass (exit 0), fail (1),\n"
     "or infrastructure error (2: bad config, no Xen, cannot create, interrupted, teardown left\n"
     "something). The guest is always destroyed at the end, and nothing of it is left.\n"
@@ -38,6 +40,18 @@ static const char run_usage[] =
     "                   type TEXT on the guest's display keyboard (HVM with a display: the device\n"
     "                   model's sendkey, a US layout); TEXT is printable ASCII with the escapes\n"
     "                   \\n (Return), \\t (Tab), \\e (Escape), \\\\ (a backslash)\n"
+    "  --write [SRC:]REGEX TEXT  as --send, but TEXT is written to the console REGEX matched on\n"
+    "                   (SRC serial:, pv: or console:); \\n is Enter (a carriage return)\n"
+    "  --login USER[:PASS]  answer every login prompt on a console (... login: ) with USER, and\n"
+    "                   the password prompt after it with PASS\n"
+    "  --reboots N      follow up to N reboots of the guest (each is re-created, as xl does; the\n"
+    "                   step waited for is timed from the reboot); one more fails the run\n"
+    "  --tests tap,ltp  per-test results: TAP/KTAP lines (ok N name, not ok N name # SKIP;\n"
+    "                   kselftest, KUnit) and LTP's result lines each become a JUnit test case;\n"
+    "                   a failed test fails the run at its end, an unreadable result line or a\n"
+    "                   name reported twice fails it at once\n"
+    "  --test [SRC:]REGEX  a result line of your own: \\1 the test's name, \\2 its result\n"
+    "                   (pass, ok, fail, error, skip, ...)\n"
     "  --step-timeout SECS   the timeout of each step given after this option (default: none)\n"
     "  --timeout SECS   the whole run, from the create (default 300; 0: none)\n"
     "  --wait-poweroff  a last step: the guest powers off by itself (the default without\n"
@@ -367,7 +381,7 @@ static int no_check(struct run_spec *spec, const char *arg)
 }
 
 enum { O_EXPECT = 256, O_FAIL, O_STEP, O_TIMEOUT, O_POWEROFF, O_NOCHECK, O_NOCHECKS, O_ART,
-       O_JSON, O_JUNIT, O_LIST };
+       O_JSON, O_JUNIT, O_LIST, O_TESTS, O_TEST, O_LOGIN, O_REBOOTS };
 
 /* one option: -1 to go on, else the exit status */
 static int run_option(int opt, const char *arg, struct run_args *a)
@@ -384,6 +398,31 @@ static int run_option(int opt, const char *arg, struct run_args *a)
         return -1;
     case O_FAIL:
         if (run_spec_add_fail(&a->spec, arg, err, sizeof(err)) < 0) {
+            ts_err("run: %s", err);
+            return 2;
+        }
+        return -1;
+    case O_TESTS:
+        if (run_spec_set_tests(&a->spec, arg, err, sizeof(err)) < 0) {
+            ts_err("run: %s", err);
+            return 2;
+        }
+        return -1;
+    case O_LOGIN:
+        if (run_spec_set_login(&a->spec, arg, err, sizeof(err)) < 0) {
+            ts_err("run: %s", err);
+            return 2;
+        }
+        return -1;
+    case O_REBOOTS:
+        if (ts_parse_long(arg, &v) < 0 || v < 0 || v > RUN_MAX_REBOOTS) {
+            ts_err("run: --reboots %s: a number of reboots, 0 to %d", arg, RUN_MAX_REBOOTS);
+            return 2;
+        }
+        a->spec.reboots = (int)v;
+        return -1;
+    case O_TEST:
+        if (run_spec_add_test_pattern(&a->spec, arg, err, sizeof(err)) < 0) {
             ts_err("run: %s", err);
             return 2;
         }
@@ -435,18 +474,19 @@ static int take_sends(int *argcp, char **argv, struct run_args *a)
     for (i = 0; i < argc; i++) {
         if (!rest && !strcmp(argv[i], "--"))
             rest = true;
-        if (rest || strcmp(argv[i], "--send")) {
+        if (rest || (strcmp(argv[i], "--send") && strcmp(argv[i], "--write"))) {
             argv[n++] = argv[i];
             continue;
         }
         if (i + 2 >= argc) {
-            ts_err("run: --send takes two arguments: [SRC:]REGEX TEXT");
+            ts_err("run: %s takes two arguments: [SRC:]REGEX TEXT", argv[i]);
             return 2;
         }
         {
             char err[400];
 
-            if (run_spec_add_send(&a->spec, argv[i + 1], argv[i + 2], err, sizeof(err)) < 0) {
+            if ((!strcmp(argv[i], "--send") ? run_spec_add_send : run_spec_add_write)(
+                    &a->spec, argv[i + 1], argv[i + 2], err, sizeof(err)) < 0) {
                 ts_err("run: %s", err);
                 return 2;
             }
@@ -473,6 +513,10 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         { "json", required_argument, NULL, O_JSON },
         { "junit", required_argument, NULL, O_JUNIT },
         { "list-checks", no_argument, NULL, O_LIST },
+        { "tests", required_argument, NULL, O_TESTS },
+        { "test", required_argument, NULL, O_TEST },
+        { "login", required_argument, NULL, O_LOGIN },
+        { "reboots", required_argument, NULL, O_REBOOTS },
         { "jobs", required_argument, NULL, 'j' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },

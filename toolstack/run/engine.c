@@ -7,8 +7,11 @@
  * finished line goes, in this order, through
  *   1. the --fail patterns, then the built-in checks (Kernel panic, KASAN, UBSAN, BUG:, Oops,
  *      "WARNING: ... at", No bootable device, triple fault): a match fails the run;
- *   2. the --expect patterns, in order: the one waited for may match, then the next one from
- *      where that match ended, and so on.
+ *   2. the per-test result lines (tests.c: --tests, --test): one that cannot be read or names
+ *      a test again fails the run;
+ *   3. the --expect patterns, in order: the one waited for may match, then the next one from
+ *      where that match ended, and so on; then the --send/--write patterns, and --login's
+ *      prompts (a partial line too: "login: " has no newline).
  * A partial line (a prompt with no newline yet) is tried against the --expect patterns as it
  * grows, so "login: " is seen before anyone presses Enter; what matched is not matched again
  * when the line ends. Steps are timed from the create (at_s) and from the step before (took_s);
@@ -123,7 +126,12 @@ void run_spec_free(struct run_spec *s)
         free(s->sends[i].text);
         run_keys_free(s->sends[i].keys);
     }
+    for (i = 0; i < s->n_test_pats; i++)
+        pattern_free(&s->test_pats[i]);
+    free(s->test_pats);
     free(s->sends);
+    free(s->login_user);
+    free(s->login_pass);
     free(s->expects);
     free(s->fails);
     memset(s, 0, sizeof(*s));
@@ -169,8 +177,8 @@ static size_t edit_distance(const char *a, size_t na, const char *b)
 /* [SOURCE:]REGEX into p; an unprefixed pattern matches on any source. A lowercase word before
  * the first ':' that is one or two letters off a source's name ("seral:login") is a mistyped
  * prefix, refused with the names; any:REGEX says a pattern's own "word:" is meant. */
-static int pattern_parse(struct run_pattern *p, const char *arg, const char *what, char *err,
-                         size_t errlen)
+int run_pattern_parse(struct run_pattern *p, const char *arg, const char *what, char *err,
+                      size_t errlen)
 {
     const char *colon = strchr(arg, ':'), *re = arg;
     unsigned mask = RUN_SRC_ALL;
@@ -233,7 +241,7 @@ int run_spec_add_expect(struct run_spec *s, const char *arg, double step_timeout
                         size_t errlen)
 {
     struct run_pattern p;
-    int rc = pattern_parse(&p, arg, "--expect", err, errlen);
+    int rc = run_pattern_parse(&p, arg, "--expect", err, errlen);
 
     if (rc)
         return rc;
@@ -249,7 +257,7 @@ int run_spec_add_expect(struct run_spec *s, const char *arg, double step_timeout
 int run_spec_add_fail(struct run_spec *s, const char *arg, char *err, size_t errlen)
 {
     struct run_pattern p;
-    int rc = pattern_parse(&p, arg, "--fail", err, errlen);
+    int rc = run_pattern_parse(&p, arg, "--fail", err, errlen);
 
     if (rc)
         return rc;
@@ -329,19 +337,27 @@ char **run_keys_of(const char *text, char *err, size_t errlen)
     return keys;
 }
 
-int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text, char *err,
-                      size_t errlen)
+static int add_send(struct run_spec *s, const char *pattern, const char *text, bool console,
+                    char *err, size_t errlen)
 {
     struct run_send sd;
     struct run_send *na;
     char why[200];
-    int rc = pattern_parse(&sd.pat, pattern, "--send", err, errlen);
+    int rc = run_pattern_parse(&sd.pat, pattern, console ? "--write" : "--send", err, errlen);
 
     if (rc)
         return rc;
+    sd.console = console;
+    if (console && (sd.pat.srcs & ~RUN_SRC_CONSOLES)) {
+        snprintf(err, errlen, "--write '%s': the pattern must name the console the text goes "
+                 "to: serial:, pv: or console:", pattern);
+        pattern_free(&sd.pat);
+        return -EINVAL;
+    }
     sd.keys = run_keys_of(text, why, sizeof(why));
     if (!sd.keys) {
-        snprintf(err, errlen, "--send '%s' '%s': %s", pattern, text, why);
+        snprintf(err, errlen, "%s '%s' '%s': %s", console ? "--write" : "--send", pattern,
+                 text, why);
         pattern_free(&sd.pat);
         return -EINVAL;
     }
@@ -359,6 +375,76 @@ int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text,
     return 0;
 }
 
+int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text, char *err,
+                      size_t errlen)
+{
+    return add_send(s, pattern, text, false, err, errlen);
+}
+
+int run_spec_add_write(struct run_spec *s, const char *pattern, const char *text, char *err,
+                       size_t errlen)
+{
+    return add_send(s, pattern, text, true, err, errlen);
+}
+
+int run_spec_set_login(struct run_spec *s, const char *arg, char *err, size_t errlen)
+{
+    const char *colon = strchr(arg, ':');
+    char *user = colon ? strndup(arg, (size_t)(colon - arg)) : ts_strdup(arg), *bytes;
+    size_t i;
+
+    if (!user)
+        return -ENOMEM;
+    for (i = 0; user[i]; i++)
+        if (user[i] <= ' ' || user[i] == 0x7f || (unsigned char)user[i] >= 0x80)
+            break;
+    if (!*user || user[i]) {
+        snprintf(err, errlen, "--login '%s': USER[:PASSWORD], a user name of printable ASCII "
+                 "without spaces", arg);
+        free(user);
+        return -EINVAL;
+    }
+    if (colon) {
+        for (i = 1; colon[i]; i++)
+            if (colon[i] < ' ' || colon[i] == 0x7f || (unsigned char)colon[i] >= 0x80)
+                break;
+        if (colon[i] || !(bytes = ts_strdup(colon + 1))) {
+            snprintf(err, errlen, "--login: the password must be printable ASCII");
+            free(user);
+            return -EINVAL;
+        }
+        free(s->login_pass);
+        s->login_pass = bytes;
+    }
+    free(s->login_user);
+    s->login_user = user;
+    return 0;
+}
+
+char *run_text_bytes(const char *text)
+{
+    char why[200], **keys = run_keys_of(text, why, sizeof(why));
+    char *out, *o;
+    const char *p;
+
+    if (!keys)
+        return NULL;
+    run_keys_free(keys);
+    out = malloc(strlen(text) + 1);
+    if (!out)
+        return NULL;
+    for (o = out, p = text; *p; p++) {
+        if (*p != '\\') {
+            *o++ = *p;
+            continue;
+        }
+        p++;
+        *o++ = *p == 'n' ? '\r' : *p == 't' ? '\t' : *p == 'e' ? '\033' : *p;
+    }
+    *o = '\0';
+    return out;
+}
+
 /* ---- the engine ----------------------------------------------------------------------------- */
 
 int run_engine_init(struct run_engine *e, const struct run_spec *spec, run_line_fn on_line,
@@ -370,6 +456,16 @@ int run_engine_init(struct run_engine *e, const struct run_spec *spec, run_line_
     e->spec = spec;
     e->on_line = on_line;
     e->opaque = opaque;
+    run_tests_init(&e->tests);
+    if (spec->login_user) {
+        if (regcomp(&e->login_re[0], "(^|[^A-Za-z])login: *$", REG_EXTENDED | REG_NOSUB))
+            return -EINVAL;
+        if (regcomp(&e->login_re[1], "[Pp]assword: *$", REG_EXTENDED | REG_NOSUB)) {
+            regfree(&e->login_re[0]);
+            return -EINVAL;
+        }
+        e->login_compiled = true;
+    }
     e->n_steps = spec->n_expects + (spec->wait_poweroff ? 1 : 0);
     if (e->n_steps) {
         e->steps = calloc((size_t)e->n_steps, sizeof(*e->steps));
@@ -403,6 +499,11 @@ void run_engine_free(struct run_engine *e)
     for (i = 0; i < RUN_TAIL; i++)
         free(e->tail[i].text);
     free(e->fail_line);
+    run_tests_free(&e->tests);
+    if (e->login_compiled) {
+        regfree(&e->login_re[0]);
+        regfree(&e->login_re[1]);
+    }
     memset(e, 0, sizeof(*e));
 }
 
@@ -466,7 +567,12 @@ static void step_done(struct run_engine *e, enum run_src src, double t, const ch
     e->step++;
     e->step_start = t;
     if (e->step == e->n_steps) {
-        if (e->n_steps)
+        char why[400];
+
+        /* the per-test results: a failed test, a TAP plan not met */
+        if (e->n_steps && run_tests_final(&e->tests, e->spec, why, sizeof(why)) < 0)
+            run_engine_decide(e, RUN_FAIL, "tests", t, "%s", why);
+        else if (e->n_steps)
             run_engine_decide(e, RUN_PASS, "pass", t, "%d step%s in %.1f s", e->n_steps,
                               e->n_steps == 1 ? "" : "s", t);
     }
@@ -515,6 +621,40 @@ static size_t match_sends(struct run_engine *e, enum run_src src, char *line, si
         e->send++;
     }
     return from;
+}
+
+/* --login: a login prompt (then a password prompt) at the end of a console's line */
+static void match_login(struct run_engine *e, enum run_src src, struct run_line *l, double t)
+{
+    if (!e->login_compiled || l->login_done || e->verdict != RUN_RUNNING ||
+        !(RUN_SRC_CONSOLES & RUN_SRC_BIT(src)))
+        return;
+    l->buf[l->len] = '\0';
+    if (e->login_stage == 1 && regexec(&e->login_re[1], l->buf, 0, NULL, 0) == 0) {
+        l->login_done = true;
+        e->login_stage = 0;
+        if (e->on_send)
+            e->on_send(e->opaque, RUN_SEND_LOGIN_PASS, src, t);
+    } else if (regexec(&e->login_re[0], l->buf, 0, NULL, 0) == 0) {
+        l->login_done = true;
+        e->login_stage = e->spec->login_pass ? 1 : 0;
+        if (e->on_send)
+            e->on_send(e->opaque, RUN_SEND_LOGIN_USER, src, t);
+    }
+}
+
+void run_engine_rebooted(struct run_engine *e, double t)
+{
+    int s;
+
+    run_engine_flush_all(e, t);
+    for (s = 0; s < RUN_NSRC; s++)
+        e->lines[s].esc = 0;
+    if (e->n_reboots < RUN_MAX_REBOOTS)
+        e->reboot_at[e->n_reboots] = t;
+    e->n_reboots++;
+    e->step_start = t;      /* the step waited for is timed from the reboot */
+    e->login_stage = 0;
 }
 
 static void tail_add(struct run_engine *e, enum run_src src, double t, const char *line)
@@ -577,6 +717,16 @@ static void judge_line(struct run_engine *e, enum run_src src, char *line, size_
             return;
         }
     }
+    {
+        char why[400];
+        int rc = run_tests_line(&e->tests, e->spec, src, line, t, why, sizeof(why));
+
+        if (rc < 0) {
+            fail_at_line(e, rc == -1 ? "tests:malformed" : "tests:repeated", src, t, line, "%s",
+                         why);
+            return;
+        }
+    }
     match_expects(e, src, line, len, from, t);
 }
 
@@ -587,9 +737,11 @@ static void finish_line(struct run_engine *e, enum run_src src, double t)
     judge_line(e, src, l->buf, l->len, l->match_from, l->start, t);
     if (e->verdict == RUN_RUNNING)
         match_sends(e, src, l->buf, l->len, l->send_from, t);
+    match_login(e, src, l, t);
     l->len = 0;
     l->match_from = 0;
     l->send_from = 0;
+    l->login_done = false;
 }
 
 /* escape-sequence states */
@@ -664,6 +816,8 @@ void run_engine_feed(struct run_engine *e, enum run_src src, const char *buf, si
         l->buf[l->len] = '\0';
         l->send_from = match_sends(e, src, l->buf, l->len, l->send_from, t);
     }
+    if (l->len > before)
+        match_login(e, src, l, t);
 }
 
 void run_engine_flush(struct run_engine *e, enum run_src src, double t)
@@ -717,6 +871,13 @@ void run_engine_event(struct run_engine *e, enum run_event ev, const char *detai
     if (ev == RUN_EV_CRASH && (e->spec->checks & (1u << RUN_CHECK_CRASH))) {
         run_engine_decide(e, RUN_FAIL, "check:crash", t, "the domain crashed (Xen) at %.1f s, "
                           "waiting for %s%s%s", t, step, detail ? ": " : "", detail ? detail : "");
+        return;
+    }
+    if (ev == RUN_EV_REBOOT && e->spec->reboots > 0) {
+        run_engine_decide(e, RUN_FAIL, "reboots", t, "the guest rebooted a %d%s time at %.1f s, "
+                          "more than --reboots %d allows, waiting for %s", e->n_reboots + 1,
+                          e->n_reboots + 1 == 2 ? "nd" : e->n_reboots + 1 == 3 ? "rd" : "th", t,
+                          e->spec->reboots, step);
         return;
     }
     if (ev == RUN_EV_DM_EXIT) {

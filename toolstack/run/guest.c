@@ -178,7 +178,8 @@ static char *xs_wait_str(struct guest *g, const char *path, double secs)
 static int open_pty(const char *path)
 {
     struct termios tio;
-    int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    /* read and write: --write and --login type on it, as xl console does */
+    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 
     if (fd < 0)
         return -errno;
@@ -289,6 +290,9 @@ static long dm_pid_of(struct guest *g)
 
 /* ---- the hook: Xen console, domain state, device model ------------------------------------------ */
 
+static void follow_all(struct guest *g);
+static int guest_reboot(struct guest *g, struct run_engine *e, double t);
+
 static void hook_poll(void *opaque, struct run_engine *e, double t, struct run_dom_state *st)
 {
     struct guest *g = opaque;
@@ -305,7 +309,16 @@ static void hook_poll(void *opaque, struct run_engine *e, double t, struct run_d
         st->ended = true;
         switch (info.shutdown_reason) {
         case LIBXL_SHUTDOWN_REASON_POWEROFF: st->ev = RUN_EV_POWEROFF; break;
-        case LIBXL_SHUTDOWN_REASON_REBOOT: st->ev = RUN_EV_REBOOT; break;
+        case LIBXL_SHUTDOWN_REASON_REBOOT:
+            st->ev = RUN_EV_REBOOT;
+            /* --reboots: followed, as xl's on_reboot = "restart" would */
+            if (e->n_reboots < g->o->spec->reboots && e->verdict == RUN_RUNNING) {
+                libxl_dominfo_dispose(&info);
+                st->ended = false;
+                guest_reboot(g, e, t);
+                return;
+            }
+            break;
         case LIBXL_SHUTDOWN_REASON_CRASH: st->ev = RUN_EV_CRASH; break;
         case LIBXL_SHUTDOWN_REASON_WATCHDOG: st->ev = RUN_EV_WATCHDOG; break;
         case LIBXL_SHUTDOWN_REASON_SUSPEND: st->ev = RUN_EV_SUSPEND; break;
@@ -552,19 +565,97 @@ static void capture_png(struct guest *g)
     free(p);
 }
 
-/* a --send whose pattern was seen: its keys, now */
+/* the fd a console source is followed on, or -1 */
+static int console_fd(struct guest *g, enum run_src src)
+{
+    int i;
+
+    for (i = 0; i < g->nfds; i++)
+        if (g->fds[i].src == src && g->fds[i].fd >= 0 && !g->fds[i].follow)
+            return g->fds[i].fd;
+    return -1;
+}
+
+/* all of s to a non-blocking fd, waiting up to 2 s for room: 0 or negative errno */
+static int write_fd(int fd, const char *s, size_t n)
+{
+    double end = run_now() + 2;
+
+    while (n) {
+        ssize_t w = write(fd, s, n);
+
+        if (w > 0) {
+            s += w;
+            n -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EINTR) && run_now() < end) {
+            usleep(10 * 1000);
+            continue;
+        }
+        return w < 0 ? -errno : -EIO;
+    }
+    return 0;
+}
+
+/* --write and --login: text to the console src */
+static void console_send(struct guest *g, const char *what, const char *bytes, enum run_src src,
+                         double t)
+{
+    int fd = console_fd(g, src), rc;
+
+    if (fd < 0) {
+        run_engine_decide(g->engine, RUN_ERROR, "send", t, "%s: the %s console is not open to "
+                          "write to", what, run_src_name(src));
+        return;
+    }
+    rc = write_fd(fd, bytes, strlen(bytes));
+    if (rc < 0) {
+        run_engine_decide(g->engine, RUN_ERROR, "send", t, "%s: writing to the %s console "
+                          "failed at %.1f s: %s", what, run_src_name(src), t, strerror(-rc));
+        return;
+    }
+    g->r->n_sent++;
+}
+
+/* a --send whose pattern was seen: its keys, now (or --write's, --login's text) */
 static void on_send(void *opaque, int i, enum run_src src, double t)
 {
     struct guest *g = opaque;
-    const struct run_send *sd = &g->o->spec->sends[i];
+    const struct run_spec *spec = g->o->spec;
+    const struct run_send *sd = i >= 0 ? &spec->sends[i] : NULL;
     const libxl_domain_config *dc = &g->tg.cfg.dc;
     char why[300];
 
+    if (i < 0) {
+        bool pass = i == RUN_SEND_LOGIN_PASS;
+        char *text = ts_asprintf("%s\r", pass ? spec->login_pass : spec->login_user);
+
+        console_send(g, pass ? "--login (the password)" : "--login", text, src, t);
+        free(text);
+        if (g->o->live_prefix)
+            ts_info("run: %s: %s prompt on %s at %.1f s: typed %s", g->r->name,
+                    pass ? "password" : "login", run_src_name(src), t,
+                    pass ? "the password" : spec->login_user);
+        return;
+    }
+    if (sd->console) {
+        char *bytes = run_text_bytes(sd->text), *what = ts_asprintf("--write /%s/", sd->pat.text);
+
+        if (bytes)
+            console_send(g, what, bytes, src, t);
+        free(bytes);
+        free(what);
+        if (g->o->live_prefix)
+            ts_info("run: %s: /%s/ seen on %s at %.1f s: wrote '%s'", g->r->name, sd->pat.text,
+                    run_src_name(src), t, sd->text);
+        return;
+    }
     if (dc->c_info.type != LIBXL_DOMAIN_TYPE_HVM ||
         dc->b_info.u.hvm.vga.kind == LIBXL_VGA_INTERFACE_TYPE_NONE) {
         run_engine_decide(g->engine, RUN_ERROR, "send", t,
                           "--send /%s/: the guest has no display keyboard to type on (an HVM "
-                          "guest with a display has one)", sd->pat.text);
+                          "guest with a display has one; --write types on a console)", sd->pat.text);
         return;
     }
     if (run_vga_type(g->domid, sd->keys, why, sizeof(why)) < 0) {
@@ -657,20 +748,19 @@ static void result_config(struct run_result *r, const struct ts_config *c)
 
 /* settings, the config, the engine, then the lock, libxl and the host checks (xl/create.c):
  * 0, or -1 with the result's verdict set */
-static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engine *e,
-                         bool *engine)
+static int guest_prepare_diag(struct guest *g, const char *cfg_file, struct run_engine *e,
+                              bool *engine, struct ts_diag *dp)
 {
     struct run_result *r = g->r;
-    struct ts_diag d = { .out = stderr };
     int stage;
 
     g->settings = true;
-    if (ts_settings_load(&g->s, NULL, &d) < 0) {
+    if (ts_settings_load(&g->s, NULL, dp) < 0) {
         set_error(r, "settings", "hvmctl's settings do not parse (see above)");
         return -EINVAL;
     }
     ts_guest_init(&g->tg, &g->s, g->o->overrides, g->o->n_overrides);
-    stage = ts_guest_load(&g->tg, cfg_file, &d);
+    stage = ts_guest_load(&g->tg, cfg_file, dp);
     if (stage == TS_GUEST_OK) {
         result_config(r, &g->tg.cfg);
         if (run_engine_init(e, g->o->spec, on_line, g) < 0) {
@@ -680,7 +770,7 @@ static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engin
         *engine = true;
         g->engine = e;
         e->on_send = on_send;
-        stage = ts_guest_prepare(&g->tg, g->o->verbose > 0 ? g->o->verbose : 0, &d);
+        stage = ts_guest_prepare(&g->tg, g->o->verbose > 0 ? g->o->verbose : 0, dp);
     }
     switch (stage) {
     case TS_GUEST_OK:
@@ -692,8 +782,8 @@ static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engin
         set_error(r, "xen", "cannot talk to Xen through libxl (is this dom0?)");
         return -ENODEV;
     default:
-        set_error(r, "config", "%s: not created (%d error%s, above)", cfg_file, d.errors,
-                  d.errors == 1 ? "" : "s");
+        set_error(r, "config", "%s: not created (%d error%s, above)", cfg_file, dp->errors,
+                  dp->errors == 1 ? "" : "s");
         return -EINVAL;
     }
     g->xs = xs_open(0);
@@ -702,6 +792,53 @@ static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engin
         return -ENODEV;
     }
     return 0;
+}
+
+/* the config's messages go to standard error as they always did, and a config that does not
+ * load carries them in its reason: the JSON and JUnit reports name every error, not "above" */
+static int guest_prepare(struct guest *g, const char *cfg_file, struct run_engine *e,
+                         bool *engine)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    struct ts_diag d = { .out = mem ? mem : stderr };
+    struct run_result *r = g->r;
+    int rc = guest_prepare_diag(g, cfg_file, e, engine, &d);
+
+    if (mem) {
+        fclose(mem);
+        if (text && *text)
+            fputs(text, stderr);
+    }
+    if (rc == -EINVAL && r->kind && !strcmp(r->kind, "config") && text && *text) {
+        size_t i, n = strlen(text);
+
+        while (n && text[n - 1] == '\n')
+            text[--n] = '\0';
+        if (n > 3000)
+            strcpy(text + 2990, " ...");
+        {
+            char *one = malloc(2 * n + 1), *o = one;
+
+            for (i = 0; one && text[i]; i++) {
+                if (text[i] == '\n') {
+                    *o++ = ';';
+                    *o++ = ' ';
+                } else {
+                    *o++ = text[i];
+                }
+            }
+            if (one)
+                *o = '\0';
+            free(r->reason);
+            r->reason = ts_asprintf("%s: not created (%d error%s): %s", cfg_file, d.errors,
+                                    d.errors == 1 ? "" : "s", one ? one : text);
+            free(one);
+        }
+    }
+    free(text);
+    return rc;
 }
 
 /* the create: paused, so that nothing the guest prints is missed. 0, or a negative errno with
@@ -783,6 +920,56 @@ static void follow_all(struct guest *g)
             ts_err("run: %s: device model log %s: %s", g->r->name, g->dm_log_path,
                    strerror(errno));
     }
+}
+
+/* --reboots: the guest rebooted: what its consoles still hold, then destroy it and build it
+ * again from the same configuration (as xl's on_reboot = "restart"), its consoles followed
+ * anew, and let it run. The engine hears of it as a step boundary. 0, or -1 with the verdict
+ * an error. */
+static int guest_reboot(struct guest *g, struct run_engine *e, double t)
+{
+    char buf[4096];
+    int i, rc;
+
+    for (i = 0; i < g->nfds; i++) {
+        ssize_t n;
+
+        if (g->fds[i].fd < 0)
+            continue;
+        while ((n = read(g->fds[i].fd, buf, sizeof(buf))) > 0)
+            run_engine_feed(e, g->fds[i].src, buf, (size_t)n, t);
+        close(g->fds[i].fd);
+        g->fds[i].fd = -1;
+    }
+    xen_console_poll(g, e, t);
+    g->nfds = 0;        /* (the loop keeps its count: the closed slots are skipped) */
+    free(g->dm_log_path);
+    g->dm_log_path = NULL;
+    run_engine_rebooted(e, t);
+    if (g->o->live_prefix)
+        ts_info("run: %s: the guest rebooted at %.1f s (reboot %d of at most %d): building it "
+                "again", g->r->name, t, e->n_reboots, g->o->spec->reboots);
+    rc = libxl_domain_destroy(g->tg.x.ctx, g->domid, NULL);
+    if (rc && rc != ERROR_DOMAIN_NOTFOUND)
+        ts_err("run: %s: libxl_domain_destroy: %s", g->r->name, ts_libxl_strerror(rc));
+    g->created = false;
+    rc = ts_guest_build(&g->tg, true);
+    if (rc) {
+        run_engine_decide(e, RUN_ERROR, "reboot", t, "the guest rebooted at %.1f s and could not "
+                          "be built again: %s", t, ts_libxl_strerror(rc));
+        return -1;
+    }
+    g->domid = g->tg.domid;
+    g->created = true;
+    g->r->domid = g->domid;
+    follow_all(g);
+    rc = libxl_domain_unpause(g->tg.x.ctx, g->domid, NULL);
+    if (rc) {
+        run_engine_decide(e, RUN_ERROR, "reboot", t, "cannot unpause the guest after its reboot: "
+                          "%s", ts_libxl_strerror(rc));
+        return -1;
+    }
+    return 0;
 }
 
 /* unpause and follow the guest to a verdict */

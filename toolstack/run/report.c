@@ -143,6 +143,7 @@ void run_result_init(struct run_result *r)
     r->domid = -1;
     r->verdict = RUN_ERROR;
     r->teardown_ok = true;
+    run_tests_init(&r->tests);
 }
 
 void run_result_free(struct run_result *r)
@@ -165,6 +166,7 @@ void run_result_free(struct run_result *r)
         free(r->console_files[i]);
     free(r->vga);
     free(r->vga_note);
+    run_tests_free(&r->tests);
     memset(r, 0, sizeof(*r));
 }
 
@@ -210,6 +212,11 @@ void run_result_take(struct run_result *r, const struct run_engine *e)
     r->fail_line = ts_strdup(e->fail_line);
     for (i = 0; i < RUN_NSRC; i++)
         r->n_lines[i] = e->n_lines[i];
+    r->n_reboots = e->n_reboots;
+    memcpy(r->reboot_at, e->reboot_at, sizeof(r->reboot_at));
+    run_tests_free(&r->tests);
+    if (run_tests_copy(&r->tests, &e->tests) < 0)
+        r->tests.dropped += (unsigned long)e->tests.n;
     free(r->tail);
     r->tail = NULL;
     tb.f = open_memstream(&r->tail, &len);
@@ -366,7 +373,26 @@ void run_report_json(FILE *f, const struct run_result *r, int indent)
         }
         fputc('}', f);
     }
-    fprintf(f, ",\n%s  \"consoles\": {", pad);
+    fprintf(f, ",\n%s  \"reboots\": [", pad);
+    for (i = 0; i < r->n_reboots && i < RUN_MAX_REBOOTS; i++)
+        fprintf(f, "%s{\"reboot\": %d, \"at_s\": %.3f}", i ? ", " : "", i + 1, r->reboot_at[i]);
+    fprintf(f, "],\n%s  \"tests\": [", pad);
+    for (i = 0; i < r->tests.n; i++) {
+        const struct run_test *x = &r->tests.v[i];
+
+        fprintf(f, "%s\n%s    {\"name\": ", i ? "," : "", pad);
+        run_json_str(f, x->name);
+        fprintf(f, ", \"status\": \"%s\", \"at_s\": %.3f, \"source\": \"%s\", \"line\": ",
+                run_test_status_name(x->status), x->at_s, run_src_name(x->src));
+        run_json_str(f, x->line);
+        fputc('}', f);
+    }
+    if (r->tests.n)
+        fprintf(f, "\n%s  ", pad);
+    fprintf(f, "],\n%s  \"test_counts\": {\"tests\": %lu, \"failed\": %d, \"skipped\": %d, "
+            "\"not_kept\": %lu},\n%s  \"consoles\": {", pad,
+            (unsigned long)r->tests.n + r->tests.dropped, r->tests.n_fail, r->tests.n_skip,
+            r->tests.dropped, pad);
     for (i = 0; i < RUN_NSRC; i++) {
         fprintf(f, "%s\"%s\": {\"followed\": %s, \"lines\": %lu, \"file\": ", i ? ", " : "",
                 run_src_name((enum run_src)i), r->followed[i] ? "true" : "false", r->n_lines[i]);
@@ -414,7 +440,18 @@ struct run_counts run_report_counts(const struct run_result *r)
     struct run_counts c = { 0 };
     int i, fs = failed_step(r);
 
-    c.tests = 1 + r->n_steps + (r->domid >= 0 ? 1 : 0);
+    c.tests = 1 + r->n_steps + (r->domid >= 0 ? 1 : 0) + r->tests.n +
+              (r->n_reboots < RUN_MAX_REBOOTS ? r->n_reboots : RUN_MAX_REBOOTS);
+    for (i = 0; i < r->tests.n; i++) {
+        if (r->tests.v[i].status == RUN_TEST_FAIL)
+            c.failures++;
+        else if (r->tests.v[i].status == RUN_TEST_SKIP)
+            c.skipped++;
+    }
+    if (r->verdict == RUN_FAIL && r->kind && !strcmp(r->kind, "tests") && !r->tests.n_fail) {
+        c.tests++;      /* the plan not met: a case of its own (run_report_junit_suite) */
+        c.failures++;
+    }
     if (create_failed(r)) {
         c.errors = 1;
         c.skipped = r->n_steps;
@@ -527,6 +564,44 @@ void run_report_junit_suite(FILE *f, const struct run_result *r)
             junit_case_open(f, r, label, 0);
             fputs(">\n      <skipped message=\"not reached\"/>\n    </testcase>\n", f);
         }
+    }
+    for (i = 0; i < r->n_reboots && i < RUN_MAX_REBOOTS; i++) {
+        char rb[40];
+
+        snprintf(rb, sizeof(rb), "reboot %d", i + 1);
+        junit_case_open(f, r, rb, r->reboot_at[i] - (i ? r->reboot_at[i - 1] : 0));
+        fputs("/>\n", f);
+    }
+    for (i = 0; i < r->tests.n; i++) {
+        const struct run_test *x = &r->tests.v[i];
+        char head[64];
+
+        /* a test's time: from the result before it (or the create) */
+        fputs("    <testcase classname=\"hvmctl-run.", f);
+        run_xml_str(f, r->name);
+        fputs(".tests\" name=\"", f);
+        run_xml_str(f, x->name);
+        fprintf(f, "\" time=\"%.3f\"", i ? x->at_s - r->tests.v[i - 1].at_s : x->at_s);
+        if (x->status == RUN_TEST_PASS) {
+            fputs("/>\n", f);
+            continue;
+        }
+        fprintf(f, ">\n      <%s message=\"", x->status == RUN_TEST_FAIL ? "failure" : "skipped");
+        run_xml_str(f, x->line);
+        fputs("\"", f);
+        if (x->status == RUN_TEST_SKIP) {
+            fputs("/>\n    </testcase>\n", f);
+            continue;
+        }
+        fputs(" type=\"test\">", f);
+        snprintf(head, sizeof(head), "%s at %.3f s: ", run_src_name(x->src), x->at_s);
+        xml_text(f, head);
+        xml_text(f, x->line);
+        fputs("</failure>\n    </testcase>\n", f);
+    }
+    if (r->verdict == RUN_FAIL && r->kind && !strcmp(r->kind, "tests") && !r->tests.n_fail) {
+        junit_case_open(f, r, "test results: the plan", 0);
+        junit_problem(f, r, "failure");
     }
     if (r->domid >= 0) {
         junit_case_open(f, r, "teardown: nothing left behind", r->teardown_s);

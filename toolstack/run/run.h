@@ -76,11 +76,18 @@ struct run_send {
     struct run_pattern pat;
     char *text;             /* as given (escapes \n \t \e \\ not yet decoded) */
     char **keys;            /* the key presses, QKeyCode names ("shift-a", "ret"), NULL-ended */
+    bool console;           /* --write: TEXT goes to the console the pattern matched on */
 };
 
 struct run_spec {
+    unsigned test_formats;  /* RUN_TESTS_TAP | RUN_TESTS_LTP (--tests) */
+    struct run_pattern *test_pats;  /* --test [SRC:]REGEX: \1 a test's name, \2 its result */
+    int n_test_pats;
     struct run_send *sends;
     int n_sends;
+    int reboots;            /* --reboots N: reboots the guest may make (each a step boundary) */
+    char *login_user;       /* --login USER[:PASS]: answers every login prompt on a console */
+    char *login_pass;       /* NULL: no password prompt expected */
     struct run_pattern *expects;
     int n_expects;
     struct run_pattern *fails;
@@ -97,15 +104,64 @@ void run_spec_free(struct run_spec *s);
 int run_spec_add_expect(struct run_spec *s, const char *arg, double step_timeout_s,
                         char *err, size_t errlen);
 int run_spec_add_fail(struct run_spec *s, const char *arg, char *err, size_t errlen);
+/* [SOURCE:]REGEX into p (what: the option, for err): 0 or -EINVAL with the reason */
+int run_pattern_parse(struct run_pattern *p, const char *arg, const char *what, char *err,
+                      size_t errlen);
+/* --tests FORMAT[,FORMAT] (tap, ltp) and --test [SRC:]REGEX (tests.c) */
+#define RUN_TESTS_TAP 1u
+#define RUN_TESTS_LTP 2u
+int run_spec_set_tests(struct run_spec *s, const char *formats, char *err, size_t errlen);
+int run_spec_add_test_pattern(struct run_spec *s, const char *arg, char *err, size_t errlen);
 /* --send: PATTERN as for --expect; TEXT printable ASCII and the escapes \n (Return), \t
  * (Tab), \e (Escape), \\ (a backslash), typed with a US keyboard layout. 0, or -EINVAL with
  * the reason in err. */
 int run_spec_add_send(struct run_spec *s, const char *pattern, const char *text, char *err,
                       size_t errlen);
+/* --write [SOURCE:]PATTERN TEXT: as --send, TEXT written to the console (serial or pv) the
+ * pattern matched on; PATTERN must name serial:, pv: or console: */
+int run_spec_add_write(struct run_spec *s, const char *pattern, const char *text, char *err,
+                       size_t errlen);
+/* --login USER[:PASS] */
+int run_spec_set_login(struct run_spec *s, const char *arg, char *err, size_t errlen);
+/* TEXT (as above) into the bytes a terminal sends: \n is Enter (a carriage return), \t a Tab,
+ * \e Escape; NULL if TEXT is not valid (run_keys_of's rules) */
+char *run_text_bytes(const char *text);
 /* TEXT (as above) into QKeyCode key presses: a NULL-ended array (free with run_keys_free),
  * or NULL with the reason in err */
 char **run_keys_of(const char *text, char *err, size_t errlen);
 void run_keys_free(char **keys);
+
+/* ---- per-test results (tests.c) ---------------------------------------------------------- */
+enum run_test_status { RUN_TEST_PASS, RUN_TEST_FAIL, RUN_TEST_SKIP };
+const char *run_test_status_name(enum run_test_status s);   /* "pass", "fail", "skip" */
+#define RUN_TESTS_MAX 4096      /* results kept; more are counted (dropped) */
+#define RUN_TEST_DEPTH 8
+struct run_test {
+    char *name;
+    enum run_test_status status;
+    double at_s;
+    enum run_src src;
+    char *line;
+};
+struct run_tests {
+    struct run_test *v;
+    int n, cap;
+    unsigned long dropped;
+    char *subtest[RUN_TEST_DEPTH];  /* TAP "# Subtest: NAME" per indentation level */
+    long plan;              /* the top-level TAP plan 1..N (-1: none) */
+    int top;                /* top-level TAP results */
+    int n_fail, n_skip;     /* also of dropped ones */
+};
+void run_tests_init(struct run_tests *ts);
+void run_tests_free(struct run_tests *ts);
+int run_tests_copy(struct run_tests *dst, const struct run_tests *src);
+/* one finished line: 0 not a result, 1 a result recorded, -1 a result line that cannot be
+ * read, -2 a name reported before (why says which) */
+int run_tests_line(struct run_tests *ts, const struct run_spec *spec, enum run_src src,
+                   const char *line, double t, char *why, size_t whylen);
+/* at the last step: 0, or -1 and why (a test failed, the TAP plan was not met) */
+int run_tests_final(const struct run_tests *ts, const struct run_spec *spec, char *why,
+                    size_t whylen);
 
 /* ---- the engine --------------------------------------------------------------------------- */
 enum run_verdict { RUN_RUNNING, RUN_PASS, RUN_FAIL, RUN_ERROR };
@@ -124,6 +180,8 @@ enum run_event {
 };
 
 #define RUN_LINE_MAX 4096   /* longer lines are cut into pieces of this size */
+#define RUN_MAX_REBOOTS 64
+#define RUN_MAX_REBOOTS 64
 #define RUN_TAIL 40         /* the last lines kept for the failure report */
 
 struct run_line {
@@ -131,6 +189,7 @@ struct run_line {
     size_t len;
     size_t match_from;      /* an --expect already matched this partial line up to here */
     size_t send_from;       /* ... a --send */
+    bool login_done;        /* --login answered this (partial) line */
     double start;           /* when its first byte came */
     int esc;                /* escape-sequence state (CSI/OSC stripping across reads) */
 };
@@ -180,8 +239,21 @@ struct run_engine {
     run_line_fn on_line;
     void *opaque;
     int send;               /* the --send waited for; n_sends: all typed */
+    struct run_tests tests; /* per-test results (--tests, --test) */
     run_send_fn on_send;    /* (set by the owner after run_engine_init; NULL: none) */
+    regex_t login_re[2];    /* --login: the login prompt, the password prompt */
+    bool login_compiled;
+    int login_stage;        /* 0: waiting for a login prompt, 1: for the password prompt */
+    int n_reboots;          /* reboots followed */
+    double reboot_at[RUN_MAX_REBOOTS];
 };
+/* the owner followed a reboot (--reboots): a step boundary: the step waited for is timed from
+ * here, partial lines end. The owner calls run_engine_event(RUN_EV_REBOOT) instead for one
+ * reboot too many. */
+void run_engine_rebooted(struct run_engine *e, double t);
+/* on_send's i for --login's answers */
+#define RUN_SEND_LOGIN_USER (-1)
+#define RUN_SEND_LOGIN_PASS (-2)
 
 /* 0, or -EINVAL if a built-in pattern does not compile (a bug), -ENOMEM */
 int run_engine_init(struct run_engine *e, const struct run_spec *spec, run_line_fn on_line,
@@ -282,6 +354,9 @@ struct run_result {
     char *vga;              /* the VGA text screen at the end (HVM with a display), or NULL */
     bool vga_png;           /* screen.png is in the artifacts */
     int n_sent;             /* --send texts typed */
+    int n_reboots;          /* reboots followed (--reboots) */
+    double reboot_at[RUN_MAX_REBOOTS];
+    struct run_tests tests; /* per-test results */
     char *vga_note;         /* why there is none, when there should be one */
 };
 void run_result_init(struct run_result *r);
