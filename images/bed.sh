@@ -168,6 +168,26 @@ if newer "$out/dom0-base.cpio" "$root.stamp" "$here/bed.sh" "$here/elfclosure.py
     rm -rf "$b"
 fi
 
+# --- libvirt: an extra for the scenarios that run libvirtd's libxl driver ---------------------
+# (`# option: dom0-extra = libvirt`: the runner boots dom0.cpio + dom0-libvirt.cpio; the others
+# do not carry its 29 packages). libvirtd, virsh and the libxl connection driver with what they
+# need beyond dom0's base, and libvirt's data (schemas, CPU map).
+lv=$out/libvirt-pkgs
+"$here/fetch-debs" "$lv" libvirt-daemon-driver-xen libvirt-daemon libvirt-clients libvirt0
+if newer "$out/dom0-libvirt.cpio" "$lv/root.stamp" "$out/dom0-base.cpio" "$here/bed.sh"; then
+    log "dom0-libvirt.cpio"
+    cpio -t --quiet < "$out/dom0-base.cpio" | sed 's|^\./||' | sort > "$out/base.list"
+    e=$out/dom0-libvirt; rm -rf "$e"; mkdir -p "$e"
+    {
+        python3 "$here/elfclosure.py" "$lv/root" usr/sbin/libvirtd usr/bin/virsh \
+            usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
+        (cd "$lv/root" && find usr/share/libvirt etc/libvirt -type f -o -type l 2>/dev/null)
+    } | sort -u | comm -23 - "$out/base.list" | (cd "$lv/root" && cpio --quiet -pdm "$e")
+    cpio_of "$e" "$out/dom0-libvirt.cpio"
+    du -sh "$e" | sed 's/^/bed: libvirt extra /'
+    rm -rf "$e"
+fi
+
 # --- overlay: the project's init, scenario scripts and binaries ------------------------------
 o=$out/overlay; rm -rf "$o"; mkdir -p "$o"/{scenarios,bin,etc}
 ln -s busybox "$o/bin/sh"
