@@ -173,8 +173,15 @@ fi
 # do not carry its 29 packages). libvirtd, virsh and the libxl connection driver with what they
 # need beyond dom0's base, and libvirt's data (schemas, CPU map).
 lv=$out/libvirt-pkgs
-"$here/fetch-debs" "$lv" libvirt-daemon-driver-xen libvirt-daemon libvirt-clients libvirt0
-if newer "$out/dom0-libvirt.cpio" "$lv/root.stamp" "$out/dom0-base.cpio" "$here/bed.sh"; then
+"$here/fetch-debs" "$lv" libvirt-daemon-driver-xen libvirt-daemon libvirt-clients libvirt0 \
+    dpkg libc-bin
+# The same extra carries the project's Debian package (make deb) and dpkg to install it: dpkg,
+# dpkg-deb, dpkg-split, dpkg-query and ldconfig (dpkg wants it in PATH), and a dpkg database that
+# lists the packages dom0 was made of (the bed's and this extra's), so that dpkg checks the
+# .deb's dependencies against them. Without build/deb's .deb, the scenarios that install it fail
+# and say so.
+hdeb=$(ls -t "$top"/build/deb/hvmd_*_amd64.deb 2>/dev/null | head -1 || true)
+if newer "$out/dom0-libvirt.cpio" "$lv/root.stamp" "$out/dom0-base.cpio" "$here/bed.sh" $hdeb; then
     log "dom0-libvirt.cpio"
     cpio -t --quiet < "$out/dom0-base.cpio" | sed 's|^\./||' | sort > "$out/base.list"
     e=$out/dom0-libvirt; rm -rf "$e"; mkdir -p "$e"
@@ -182,7 +189,18 @@ if newer "$out/dom0-libvirt.cpio" "$lv/root.stamp" "$out/dom0-base.cpio" "$here/
         python3 "$here/elfclosure.py" "$lv/root" usr/sbin/libvirtd usr/bin/virsh \
             usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
         (cd "$lv/root" && find usr/share/libvirt etc/libvirt -type f -o -type l 2>/dev/null)
+        python3 "$here/elfclosure.py" "$lv/root" usr/bin/dpkg usr/bin/dpkg-deb usr/bin/dpkg-split \
+            usr/bin/dpkg-query sbin/ldconfig
     } | sort -u | comm -23 - "$out/base.list" | (cd "$lv/root" && cpio --quiet -pdm "$e")
+    mkdir -p "$e"/var/lib/dpkg/{info,updates,triggers} "$e/etc/dpkg/dpkg.cfg.d" "$e/media/deb"
+    : > "$e/var/lib/dpkg/available"
+    declare -A listed=()
+    for d in $(ls -t "$out"/debs/*.deb "$lv"/debs/*.deb); do   # the newest of each package
+        n=$(dpkg-deb -f "$d" Package); [ -z "${listed[$n]:-}" ] || continue; listed[$n]=1
+        dpkg-deb -f "$d" Package Version Architecture Multi-Arch Maintainer Provides
+        printf 'Status: install ok installed\n\n'
+    done > "$e/var/lib/dpkg/status"
+    if [ -n "$hdeb" ]; then cp "$hdeb" "$e/media/deb/"; else log "no build/deb/hvmd_*_amd64.deb (make deb): the scenarios that install it will fail"; fi
     cpio_of "$e" "$out/dom0-libvirt.cpio"
     du -sh "$e" | sed 's/^/bed: libvirt extra /'
     rm -rf "$e"
@@ -196,6 +214,10 @@ echo $dom0_mods > "$o/etc/dom0-modules"
 cp "$top/tests/boot/lib.sh" "$o/etc/hvmd-lib.sh"
 cp "$top"/tests/boot/scenarios/*.sh "$o/scenarios/"
 cp "$here/guest/pattern" "$o/bin/hvmd-pattern"
+# README's "On your Xen host" xl.cfg snippet (the first code block after it names xl.cfg), as it
+# stands, for the scenario that boots a guest with it (hvmd-libvirt)
+sed -n '/^## On your Xen host/,/^## [^O]/p' "$top/README.md" |
+    awk '/xl\.cfg/ && !f { f = 1 } f && /^```/ { n++; if (n == 2) exit; next } f && n == 1' > "$o/etc/readme-xl-snippet"
 ${CC:-gcc} -O2 -static -o "$o/bin/hvmd-qmp" "$here/hvmd-qmp.c"   # QMP from dom0's scripts
 # the users dnsmasq drops to (nobody, group dip): hvmctl's NAT networks run it
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$o/etc/passwd"

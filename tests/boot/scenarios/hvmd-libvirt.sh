@@ -1,9 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: libvirt's libxl driver runs hvmd (issue 19): libvirtd in dom0 (Debian's libvirt-daemon-driver-xen), a domain XML with <emulator>/usr/lib/hvmd/hvmd</emulator>: virsh define and start boot the Linux ISO from hvmd's IDE CD-ROM to its marker (its serial console on the pty libvirt reports), virsh change-media ejects the CD and inserts another that the guest reads, virsh shutdown powers it off, and a second start ends with virsh destroy; nothing is left behind
+# about: hvmd on a Xen host as its package installs it (issue 19): dpkg installs the project's .deb (make deb) in place of the overlay's copies, the units' commands bring the example network.conf's networks up (hvmctl-network) and create the guest of /etc/hvmd/auto (hvmctl-guests) whose xl.cfg carries README's snippet unchanged, which boots from hvmd's CD-ROM; then libvirt's libxl driver runs the package's hvmd: libvirtd in dom0 (Debian's libvirt-daemon-driver-xen), a domain XML with <emulator>/usr/lib/hvmd/hvmd</emulator>: virsh define and start boot the Linux ISO to its marker (its serial console on the pty libvirt reports), virsh change-media ejects the CD and inserts another that the guest reads, virsh shutdown powers it off, and a second start ends with virsh destroy; dpkg --purge takes the networks down and leaves nothing of the package; dom0 is left as it was
 # option: dom0-extra = libvirt
 # (dom0's initramfs is 150 MB with libvirt: held and unpacked at once, it needs more than 512 MB)
 # option: dom0-mem = 768M
+# (Xen clears SEP on AMD CPUs and TCG has no VME, so libvirt 9.0 finds no CPU model its cpu_map
+# can decode from an AMD outer CPU's hw_caps, and its libxl driver does not start ('Cannot find
+# suitable CPU model for given data'); with an Intel vendor Xen keeps SEP and still uses SVM)
+# option: qemu-cpu = max,-xsave,vendor=GenuineIntel
 # option: manual = yes
+# step: deb-installed 60
+# step: networks-up 60
+# step: autostart-cd-boot 240
+# step: autostart-stopped 60
 # step: libvirtd-up 60
 # step: started 120
 # step: guest-up 420
@@ -13,7 +21,75 @@
 # step: new-medium 280
 # step: shutdown 180
 # step: destroyed 120
+# step: purged 60
 . /etc/hvmd-lib.sh
+info "xl info: $(xl info | grep -E 'hw_caps|virt_caps|xen_version' | tr -s ' ' | tr '\n' ' ')"
+
+# --- the Debian package, installed by dpkg over the bed's copies ---------------------------
+deb=$(ls /media/deb/hvmd_*_amd64.deb 2>/dev/null | head -1)
+[ -n "$deb" ] || fail "no /media/deb/hvmd_*_amd64.deb in dom0 (make deb, then make bed)"
+# dom0 as found, to give back at the end: the overlay's copies of the package's files set aside,
+# dpkg's database (the bed's packages, images/bed.sh) saved
+files=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./|/|' | grep -v '/$')
+aside=/tmp/deb-aside; mkdir -p "$aside"
+for f in $files; do
+    if [ -e "$f" ] || [ -L "$f" ]; then mkdir -p "$aside${f%/*}"; mv "$f" "$aside$f"; fi
+done
+cp -a /var/lib/dpkg /tmp/dpkg-before
+dpkg -i "$deb" > /tmp/dpkg-i.log 2>&1 || { cat /tmp/dpkg-i.log; fail "dpkg -i ${deb##*/}"; }
+dpkg -V hvmd || fail "dpkg -V hvmd: the installed files are not the package's"
+v=$(dpkg-query -W -f '${Version}' hvmd)
+[ "$(/usr/lib/hvmd/hvmd --version)" = "hvmd $v" ] || fail "hvmd --version: $(/usr/lib/hvmd/hvmd --version), not hvmd $v"
+[ "$(hvmctl --version)" = "hvmctl $v" ] || fail "hvmctl --version: $(hvmctl --version), not hvmctl $v"
+info "dpkg -i ${deb##*/}: hvmd $v, $(echo $files | wc -w) files, dependencies met by dom0's packages"
+step deb-installed
+
+# --- the units' commands, as systemd runs them at boot ----------------------------------------
+# unit_run UNIT KEY...: each KEY= command line of the package's UNIT, in order; each must succeed
+unit_run() {
+    local u=/lib/systemd/system/$1 k c; shift
+    [ -f "$u" ] || fail "no $u in the package"
+    for k in "$@"; do
+        while IFS= read -r c; do
+            info "${u##*/}: $k=$c"
+            $c || fail "${u##*/}: $k=$c failed"
+        done < <(sed -n "s/^$k=//p" "$u")
+    done
+}
+# the example network.conf as shipped (a bridge on eth0, a NAT network); eth0 stands in for the
+# NIC the bed's dom0 does not have
+ip tuntap add dev eth0 mode tap || fail "cannot make a tap for eth0"
+ip link set eth0 up
+ls /sys/class/net | sort > /tmp/net.before
+cp /usr/share/doc/hvmd/examples/network.conf /etc/hvmd/network.conf || fail "no example network.conf"
+unit_run hvmctl-network.service ExecStartPre ExecStart
+for b in xenbr0 nat0; do [ -d /sys/class/net/$b/bridge ] || fail "no bridge $b after hvmctl-network's commands"; done
+pids_of dnsmasq > /dev/null || fail "no dnsmasq for nat0"
+step networks-up
+# an autostart guest: the ISO guest whose xl.cfg switches to hvmd with README's lines as they are
+mkdir -p /etc/hvmd/auto
+{ hvm_cfg autoiso default 'serial = "file:/tmp/autoiso-serial.log"' 'on_poweroff = "destroy"' \
+      'on_reboot = "destroy"' 'on_crash = "destroy"' "$(cd_disks /media/linux.iso)"
+  cat /etc/readme-xl-snippet; } > /etc/hvmd/auto/autoiso.cfg
+grep -q . /etc/readme-xl-snippet || fail "no xl.cfg snippet in README's On your Xen host"
+info "README's lines: $(tr '\n' ' ' < /etc/readme-xl-snippet)"
+log=/tmp/autoiso-serial.log; t0=$(now)
+unit_run hvmctl-guests.service ExecStart
+d=$(domid autoiso) || fail "hvmctl-guests start did not create autoiso"
+pid=$(dm_pid "$d")
+[ "$(readlink /proc/$pid/exe)" = /usr/lib/hvmd/hvmd ] || fail "autoiso's device model is $(readlink /proc/$pid/exe)"
+[ "$(dpkg -S /usr/lib/hvmd/hvmd)" = "hvmd: /usr/lib/hvmd/hvmd" ] || fail "dpkg -S /usr/lib/hvmd/hvmd: $(dpkg -S /usr/lib/hvmd/hvmd 2>&1)"
+relay "$log" autoiso
+sercon_text "Booting from DVD/CD" 230 autostart_to_cd_boot_s || fail "autoiso did not boot from hvmd's CD-ROM"
+step autostart-cd-boot
+# the host going down: hvmctl-guests stop asks it to power off; in isolinux it cannot, so after
+# HVMCTL_GUESTS_TIMEOUT the power button, and after HVMCTL_GUESTS_BUTTON_TIMEOUT hvmctl destroy
+HVMCTL_GUESTS_TIMEOUT=2 HVMCTL_GUESTS_BUTTON_TIMEOUT=2 unit_run hvmctl-guests.service ExecStop
+wait_gone autoiso 10 || fail "autoiso is still there after hvmctl-guests stop"
+clean_after "hvmctl-guests stop"
+step autostart-stopped
+
+# --- libvirt's libxl driver with the package's hvmd -----------------------------------------
 # libvirtd serves on /run/libvirt, virsh looks in /var/run/libvirt (one place on a Debian host,
 # where /var/run is a link to /run; the bed's dom0 has a /var/run of its own)
 mkdir -p /run/libvirt /var/lib/libvirt/libxl /var/log/libvirt/libxl /etc/libvirt /var/cache/libvirt
@@ -101,3 +177,18 @@ wait_gone lv 30 || fail "virsh destroy left domain lv"
 V undefine lv || fail "virsh undefine lv"
 clean_after destroy
 step destroyed
+
+# --- purge: the networks come down with the package (its prerm), nothing of it is left --------
+rm -rf /etc/hvmd/auto /etc/hvmd/network.conf      # the administrator's files, not the package's
+dpkg --purge hvmd > /tmp/dpkg-purge.log 2>&1 || { cat /tmp/dpkg-purge.log; fail "dpkg --purge hvmd"; }
+cat /tmp/dpkg-purge.log
+left=$(for f in $files /etc/hvmd; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done)
+[ -z "$left" ] || fail "dpkg --purge left: $left"
+ip link del eth0
+ls /sys/class/net | sort > /tmp/net.after
+diff /tmp/net.before /tmp/net.after || fail "the network devices differ from before hvmctl-network"
+! pids_of dnsmasq > /dev/null || fail "dnsmasq still runs after the purge"
+# dom0 as it was: the bed's copies back, dpkg's database as the bed made it
+rm -rf /var/lib/dpkg /var/log/dpkg.log; mv /tmp/dpkg-before /var/lib/dpkg
+cp -a "$aside"/. / && rm -rf "$aside"
+step purged
