@@ -192,6 +192,11 @@ if newer "$out/dom0-libvirt.cpio" "$lv/root.stamp" "$out/dom0-base.cpio" "$here/
         python3 "$here/elfclosure.py" "$lv/root" usr/bin/dpkg usr/bin/dpkg-deb usr/bin/dpkg-split \
             usr/bin/dpkg-query sbin/ldconfig
     } | sort -u | comm -23 - "$out/base.list" | (cd "$lv/root" && cpio --quiet -pdm "$e")
+    # The bed's CPU (QEMU TCG) has no VME, and Xen clears SEP on AMD CPUs: libvirt 9.0 then finds
+    # no model in its cpu_map that the host's hw_caps hold (each x86 model names vme or sep), and
+    # its libxl driver does not start ("Cannot find suitable CPU model for given data"). Real
+    # CPUs have VME; the bed's copy of the map lists its oldest model, 486, without it.
+    sed -i "/<feature name='vme'\/>/d" "$e/usr/share/libvirt/cpu_map/x86_486.xml"
     mkdir -p "$e"/var/lib/dpkg/{info,updates,triggers} "$e/etc/dpkg/dpkg.cfg.d" "$e/media/deb"
     : > "$e/var/lib/dpkg/available"
     declare -A listed=()

@@ -3,10 +3,9 @@
 # option: dom0-extra = libvirt
 # (dom0's initramfs is 150 MB with libvirt: held and unpacked at once, it needs more than 512 MB)
 # option: dom0-mem = 768M
-# (Xen clears SEP on AMD CPUs and TCG has no VME, so libvirt 9.0 finds no CPU model its cpu_map
-# can decode from an AMD outer CPU's hw_caps, and its libxl driver does not start ('Cannot find
-# suitable CPU model for given data'); with an Intel vendor Xen keeps SEP and still uses SVM)
-# option: qemu-cpu = max,-xsave,vendor=GenuineIntel
+# (libvirt decodes the bed's CPU, TCG's without VME, only with the bed's copy of its cpu_map:
+# images/bed.sh; an Intel-vendor outer CPU starts libvirt too, but then Xen's SVM gives the HVM
+# guest an Intel CPU whose MSR_IA32_MISC_ENABLE it does not emulate, and Linux triple-faults)
 # option: manual = yes
 # step: deb-installed 60
 # step: networks-up 60
