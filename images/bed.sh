@@ -174,9 +174,10 @@ fi
 # need beyond dom0's base, and libvirt's data (schemas, CPU map).
 lv=$out/libvirt-pkgs
 "$here/fetch-debs" "$lv" libvirt-daemon-driver-xen libvirt-daemon libvirt-clients libvirt0 \
-    dpkg libc-bin
+    dpkg libc-bin tar
 # The same extra carries the project's Debian package (make deb) and dpkg to install it: dpkg,
-# dpkg-deb, dpkg-split, dpkg-query and ldconfig (dpkg wants it in PATH), and a dpkg database that
+# dpkg-deb, dpkg-split, dpkg-query, GNU tar (dpkg-deb runs it with options busybox's lacks) and
+# ldconfig (dpkg wants it in PATH), and a dpkg database that
 # lists the packages dom0 was made of (the bed's and this extra's), so that dpkg checks the
 # .deb's dependencies against them. Without build/deb's .deb, the scenarios that install it fail
 # and say so.
@@ -190,7 +191,7 @@ if newer "$out/dom0-libvirt.cpio" "$lv/root.stamp" "$out/dom0-base.cpio" "$here/
             usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
         (cd "$lv/root" && find usr/share/libvirt etc/libvirt -type f -o -type l 2>/dev/null)
         python3 "$here/elfclosure.py" "$lv/root" usr/bin/dpkg usr/bin/dpkg-deb usr/bin/dpkg-split \
-            usr/bin/dpkg-query sbin/ldconfig
+            usr/bin/dpkg-query sbin/ldconfig bin/tar
     } | sort -u | comm -23 - "$out/base.list" | (cd "$lv/root" && cpio --quiet -pdm "$e")
     # The bed's CPU (QEMU TCG) has no VME, and Xen clears SEP on AMD CPUs: libvirt 9.0 then finds
     # no model in its cpu_map that the host's hw_caps hold (each x86 model names vme or sep), and
