@@ -203,8 +203,11 @@ if newer "$out/dom0-libvirt.cpio" "$lv/root.stamp" "$out/dom0-base.cpio" "$here/
     declare -A listed=()
     for d in $(ls -t "$out"/debs/*.deb "$lv"/debs/*.deb); do   # the newest of each package
         n=$(dpkg-deb -f "$d" Package); [ -z "${listed[$n]:-}" ] || continue; listed[$n]=1
-        dpkg-deb -f "$d" Package Version Architecture Multi-Arch Maintainer Provides
+        dpkg-deb -f "$d" Package Version Architecture Multi-Arch Maintainer Provides Description
         printf 'Status: install ok installed\n\n'
+        # its files list: empty (dom0 holds only the files the bed needs of it)
+        if [ "$(dpkg-deb -f "$d" Multi-Arch)" = same ]; then n=$n:$(dpkg-deb -f "$d" Architecture); fi
+        : > "$e/var/lib/dpkg/info/$n.list"
     done > "$e/var/lib/dpkg/status"
     if [ -n "$hdeb" ]; then cp "$hdeb" "$e/media/deb/"; else log "no build/deb/hvmd_*_amd64.deb (make deb): the scenarios that install it will fail"; fi
     cpio_of "$e" "$out/dom0-libvirt.cpio"

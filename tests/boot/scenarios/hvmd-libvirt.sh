@@ -112,7 +112,9 @@ cat > /tmp/lv.xml <<'XML'
     <boot dev='cdrom'/>
   </os>
   <features><acpi/><apic/><pae/></features>
-  <clock offset='utc'/>
+  <clock offset='utc'>
+    <timer name='tsc' mode='native'/>
+  </clock>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
   <on_crash>destroy</on_crash>
