@@ -57,13 +57,13 @@ unit_run() {
 }
 # the example network.conf as shipped (a bridge on eth0, a NAT network); eth0 stands in for the
 # NIC the bed's dom0 does not have
+ls /sys/class/net | sort > /tmp/net.before
 ip tuntap add dev eth0 mode tap || fail "cannot make a tap for eth0"
 ip link set eth0 up
-ls /sys/class/net | sort > /tmp/net.before
 cp /usr/share/doc/hvmd/examples/network.conf /etc/hvmd/network.conf || fail "no example network.conf"
 unit_run hvmctl-network.service ExecStartPre ExecStart
 for b in xenbr0 nat0; do [ -d /sys/class/net/$b/bridge ] || fail "no bridge $b after hvmctl-network's commands"; done
-pids_of dnsmasq > /dev/null || fail "no dnsmasq for nat0"
+[ -n "$(pids_of '^[^ ]*dnsmasq ')" ] || fail "no dnsmasq for nat0"
 step networks-up
 # an autostart guest: the ISO guest whose xl.cfg switches to hvmd with README's lines as they are
 mkdir -p /etc/hvmd/auto
@@ -188,8 +188,13 @@ left=$(for f in $files /etc/hvmd; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; do
 ip link del eth0
 ls /sys/class/net | sort > /tmp/net.after
 diff /tmp/net.before /tmp/net.after || fail "the network devices differ from before hvmctl-network"
-! pids_of dnsmasq > /dev/null || fail "dnsmasq still runs after the purge"
-# dom0 as it was: the bed's copies back, dpkg's database as the bed made it
+[ -z "$(pids_of '^[^ ]*dnsmasq ')" ] || fail "dnsmasq still runs after the purge"
+# dom0 as it was: libvirtd stopped and its run-time state gone, the bed's copies back, dpkg's
+# database as the bed made it
+kill "$(cat /run/libvirtd.pid)" 2>/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -n "$(pids_of '^[^ ]*libvirtd ')" ] || break; sleep 0.5; done
+[ -z "$(pids_of '^[^ ]*libvirtd ')" ] || fail "libvirtd did not stop"
+rm -rf /run/libvirt /var/run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /run/libvirtd.pid
 rm -rf /var/lib/dpkg /var/log/dpkg.log; mv /tmp/dpkg-before /var/lib/dpkg
 cp -a "$aside"/. / && rm -rf "$aside"
 step purged
