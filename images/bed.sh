@@ -202,11 +202,13 @@ if newer "$out/dom0-libvirt.cpio" "$lv/root.stamp" "$out/dom0-base.cpio" "$here/
     : > "$e/var/lib/dpkg/available"
     declare -A listed=()
     for d in $(ls -t "$out"/debs/*.deb "$lv"/debs/*.deb); do   # the newest of each package
-        n=$(dpkg-deb -f "$d" Package); [ -z "${listed[$n]:-}" ] || continue; listed[$n]=1
-        dpkg-deb -f "$d" Package Version Architecture Multi-Arch Maintainer Provides Description
+        c=$(dpkg-deb -f "$d")
+        n=$(sed -n 's/^Package: //p' <<< "$c"); [ -z "${listed[$n]:-}" ] || continue; listed[$n]=1
+        awk '/^(Package|Version|Architecture|Multi-Arch|Maintainer|Provides|Description):/ { p = 1; print; next }
+             /^ / && p { print; next } { p = 0 }' <<< "$c"
         printf 'Status: install ok installed\n\n'
         # its files list: empty (dom0 holds only the files the bed needs of it)
-        if [ "$(dpkg-deb -f "$d" Multi-Arch)" = same ]; then n=$n:$(dpkg-deb -f "$d" Architecture); fi
+        grep -qx 'Multi-Arch: same' <<< "$c" && n=$n:$(sed -n 's/^Architecture: //p' <<< "$c")
         : > "$e/var/lib/dpkg/info/$n.list"
     done > "$e/var/lib/dpkg/status"
     if [ -n "$hdeb" ]; then cp "$hdeb" "$e/media/deb/"; else log "no build/deb/hvmd_*_amd64.deb (make deb): the scenarios that install it will fail"; fi
