@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The command line, as libxl 4.17 builds it for device_model_version="qemu-xen"
- * (../shared/LIBXL-DM.md): parsed into a struct config, with every option hvmd does not know
+ * (dm/LIBXL-DM.md): parsed into a struct config, with every option hvmd does not know
  * refused by name. Options that carry devices (-device, -drive, -netdev, -chardev) are kept
  * as key=value lists; the device that serves one marks it claimed, and the machine refuses
  * whatever no device claimed, naming it. */

@@ -36,9 +36,10 @@
 
 static const char usage[] =
 "Usage: hvmd -xen-domid D -m MiB [OPTION]...\n"
-"A device model for Xen HVM guests, started by libxl (xl) in place of qemu-xen:\n"
+"A device model for Xen HVM guests, started by libxl (xl) in place of qemu-xen with one\n"
+"line of the guest's xl.cfg (libxl's default device_model_version, qemu-xen, stays):\n"
 "  device_model_override = \"/usr/lib/hvmd/hvmd\"\n"
-"  device_model_version  = \"qemu-xen\"\n"
+"libvirt's libxl driver: <emulator>/usr/lib/hvmd/hvmd</emulator> in the domain XML.\n"
 "hvmctl starts it by default for HVM guests (device_model in /etc/hvmd/hvmctl.conf).\n"
 "It takes the command line libxl 4.17 builds for qemu-xen and refuses, naming it, any option\n"
 "it cannot serve.\n"

@@ -168,6 +168,55 @@ if newer "$out/dom0-base.cpio" "$root.stamp" "$here/bed.sh" "$here/elfclosure.py
     rm -rf "$b"
 fi
 
+# --- libvirt: an extra for the scenarios that run libvirtd's libxl driver ---------------------
+# (`# option: dom0-extra = libvirt`: the runner boots dom0.cpio + dom0-libvirt.cpio; the others
+# do not carry its 29 packages). libvirtd, virsh and the libxl connection driver with what they
+# need beyond dom0's base, and libvirt's data (schemas, CPU map).
+lv=$out/libvirt-pkgs
+"$here/fetch-debs" "$lv" libvirt-daemon-driver-xen libvirt-daemon libvirt-clients libvirt0 \
+    dpkg libc-bin tar
+# The same extra carries the project's Debian package (make deb) and dpkg to install it: dpkg,
+# dpkg-deb, dpkg-split, dpkg-query, GNU tar (dpkg-deb runs it with options busybox's lacks) and
+# ldconfig (dpkg wants it in PATH), and a dpkg database that
+# lists the packages dom0 was made of (the bed's and this extra's), so that dpkg checks the
+# .deb's dependencies against them. Without build/deb's .deb, the scenarios that install it fail
+# and say so.
+hdeb=$(ls -t "$top"/build/deb/hvmd_*_amd64.deb 2>/dev/null | head -1 || true)
+if newer "$out/dom0-libvirt.cpio" "$lv/root.stamp" "$out/dom0-base.cpio" "$here/bed.sh" $hdeb; then
+    log "dom0-libvirt.cpio"
+    cpio -t --quiet < "$out/dom0-base.cpio" | sed 's|^\./||' | sort > "$out/base.list"
+    e=$out/dom0-libvirt; rm -rf "$e"; mkdir -p "$e"
+    {
+        python3 "$here/elfclosure.py" "$lv/root" usr/sbin/libvirtd usr/bin/virsh \
+            usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
+        (cd "$lv/root" && find usr/share/libvirt etc/libvirt -type f -o -type l 2>/dev/null)
+        python3 "$here/elfclosure.py" "$lv/root" usr/bin/dpkg usr/bin/dpkg-deb usr/bin/dpkg-split \
+            usr/bin/dpkg-query sbin/ldconfig bin/tar
+    } | sort -u | comm -23 - "$out/base.list" | (cd "$lv/root" && cpio --quiet -pdm "$e")
+    # The bed's CPU (QEMU TCG) has no VME, and Xen clears SEP on AMD CPUs: libvirt 9.0 then finds
+    # no model in its cpu_map that the host's hw_caps hold (each x86 model names vme or sep), and
+    # its libxl driver does not start ("Cannot find suitable CPU model for given data"). Real
+    # CPUs have VME; the bed's copy of the map lists its oldest model, 486, without it.
+    sed -i "/<feature name='vme'\/>/d" "$e/usr/share/libvirt/cpu_map/x86_486.xml"
+    mkdir -p "$e"/var/lib/dpkg/{info,updates,triggers} "$e/etc/dpkg/dpkg.cfg.d" "$e/media/deb"
+    : > "$e/var/lib/dpkg/available"
+    declare -A listed=()
+    for d in $(ls -t "$out"/debs/*.deb "$lv"/debs/*.deb); do   # the newest of each package
+        c=$(dpkg-deb -f "$d")
+        n=$(sed -n 's/^Package: //p' <<< "$c"); [ -z "${listed[$n]:-}" ] || continue; listed[$n]=1
+        awk '/^(Package|Version|Architecture|Multi-Arch|Maintainer|Provides|Description):/ { p = 1; print; next }
+             /^ / && p { print; next } { p = 0 }' <<< "$c"
+        printf 'Status: install ok installed\n\n'
+        # its files list: empty (dom0 holds only the files the bed needs of it)
+        grep -qx 'Multi-Arch: same' <<< "$c" && n=$n:$(sed -n 's/^Architecture: //p' <<< "$c")
+        : > "$e/var/lib/dpkg/info/$n.list"
+    done > "$e/var/lib/dpkg/status"
+    if [ -n "$hdeb" ]; then cp "$hdeb" "$e/media/deb/"; else log "no build/deb/hvmd_*_amd64.deb (make deb): the scenarios that install it will fail"; fi
+    cpio_of "$e" "$out/dom0-libvirt.cpio"
+    du -sh "$e" | sed 's/^/bed: libvirt extra /'
+    rm -rf "$e"
+fi
+
 # --- overlay: the project's init, scenario scripts and binaries ------------------------------
 o=$out/overlay; rm -rf "$o"; mkdir -p "$o"/{scenarios,bin,etc}
 ln -s busybox "$o/bin/sh"
@@ -177,6 +226,10 @@ cp "$top/tests/boot/lib.sh" "$o/etc/hvmd-lib.sh"
 cp "$top/tests/boot/between.sh" "$o/etc/hvmd-between.sh"
 cp "$top"/tests/boot/scenarios/*.sh "$o/scenarios/"
 cp "$here/guest/pattern" "$o/bin/hvmd-pattern"
+# README's "On your Xen host" xl.cfg snippet (the first code block after it names xl.cfg), as it
+# stands, for the scenario that boots a guest with it (hvmd-libvirt)
+sed -n '/^## On your Xen host/,/^## [^O]/p' "$top/README.md" |
+    awk '/xl\.cfg/ && !f { f = 1 } f && /^```/ { n++; if (n == 2) exit; next } f && n == 1' > "$o/etc/readme-xl-snippet"
 ${CC:-gcc} -O2 -static -o "$o/bin/hvmd-qmp" "$here/hvmd-qmp.c"   # QMP from dom0's scripts
 # the users dnsmasq drops to (nobody, group dip): hvmctl's NAT networks run it
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$o/etc/passwd"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # tests/host/hvmctl-guests.sh: /usr/lib/hvmd/hvmctl-guests (the hvmctl-guests unit) with stand-ins
 # for hvmctl and xl that record what they are asked: start creates each /etc/hvmd/auto file's
-# guest, skips (and names) a file without a name and a guest whose create fails, leaves a running
+# guest (none, with a message and exit 1, while Xen is not up), skips (and names) a file without a name and a guest whose create fails, leaves a running
 # guest of the same name alone, and exits 0 so that systemd keeps the guests it did start; stop
 # asks only the guests it started to power off, then presses the power button of one that stays
 # and destroys it; a usage error exits 2.
@@ -16,9 +16,14 @@ pass() { echo "PASS $TEST/$1"; }
 bad() { echo "FAIL $TEST/$1: $2"; }
 mkdir -p "$T/auto" "$T/bin" "$T/run"
 # xl domid NAME: running if $T/running/NAME exists
+# xl info: fails while $T/noxen exists (Xen not up)
 cat > "$T/bin/xl" <<XL
 #!/bin/bash
-[ "\$1" = domid ] && [ -e "$T/running/\$2" ]
+case \$1 in
+    info) [ -e "$T/noxen" ] && { echo "xencall: error: Could not obtain handle on privileged command interface: No such file or directory" >&2; exit 1; }; exit 0 ;;
+    domid) [ -e "$T/running/\$2" ] ;;
+    *) exit 1 ;;
+esac
 XL
 # hvmctl: create FILE (fails for a file with "fail" in its name), shutdown [-F] -w --timeout S NAME
 # (a guest named "stubborn" stays up until destroyed), destroy NAME; each call is logged
@@ -43,6 +48,12 @@ touch "$T/running/already"
 run() { env PATH="$T/bin:$PATH" HVMCTL="$T/bin/hvmctl" HVMCTL_AUTO_DIR="$T/auto" HVMD_RUN_DIR="$T/run" \
         HVMCTL_GUESTS_TIMEOUT=5 bash "$SCRIPT" "$@" > "$T/out" 2> "$T/err"; }
 
+touch "$T/noxen"
+run start; rc=$?
+[ $rc = 1 ] && grep -q "Xen is not up (xl info: xencall: error: Could not obtain handle.*): no guest started" "$T/err" &&
+    [ ! -e "$T/calls" ] && [ ! -e "$T/run/autostarted" ] && pass start-without-xen ||
+    bad start-without-xen "exit $rc: $(cat "$T/err")"
+rm -f "$T/noxen"
 run start; rc=$?
 [ $rc = 0 ] && pass start-exit-0 || bad start-exit-0 "exit $rc"
 [ "$(tr '\n' ' ' < "$T/run/autostarted")" = "web stubborn " ] && pass start-records ||

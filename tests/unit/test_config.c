@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* dm/config: the command line libxl 4.17 builds for qemu-xen (../shared/LIBXL-DM.md), and
+/* dm/config: the command line libxl 4.17 builds for qemu-xen (dm/LIBXL-DM.md), and
  * clear refusals of what hvmd cannot do, each naming the option. */
 #include <stdarg.h>
 #include <stddef.h>
