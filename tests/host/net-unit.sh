@@ -27,7 +27,7 @@ check "$T/none.conf"; rc=$?
     bad missing-file "exit $rc: $(cat "$T/err")"
 # (the example bridges eth0, which check looks for on the host: in a network namespace of its
 # own that has one, so that the machine running the test needs none)
-HVMD_RUN_DIR="$T/run" unshare -n sh -c 'ip link add eth0 type dummy && exec "$0" network check -c toolstack/host/network.conf.example' \
+HVMD_RUN_DIR="$T/run" unshare -n sh -c 'ip link add eth0 type veth peer name eth0p && exec "$0" network check -c toolstack/host/network.conf.example' \
     "$HVMCTL" > "$T/out" 2> "$T/err"; rc=$?
 [ $rc = 0 ] && grep -q "network.conf.example: 2 networks, valid" "$T/out" && pass example-valid ||
     bad example-valid "exit $rc: $(cat "$T/out" "$T/err")"
