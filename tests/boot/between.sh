@@ -20,9 +20,10 @@ S=/run/.bed-snapshot
 # the processes of dom0 now: "PID COMM" for every user-space process (kernel threads have an
 # empty command line), less this script and the init's shell
 procs() {
-    local d c
+    local d c a
     for d in /proc/[0-9]*; do
-        [ -s "$d/cmdline" ] || continue
+        a=; IFS= read -r -d '' a < "$d/cmdline" 2>/dev/null   # (a file of /proc has size 0)
+        [ -n "$a" ] || continue
         read -r c < "$d/comm" 2>/dev/null || continue
         echo "${d#/proc/} $c"
     done | sort
