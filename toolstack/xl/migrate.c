@@ -64,6 +64,24 @@ static int open_xl(struct ts_xl *x, int verbose)
 
 /* ---- the sender ---- */
 
+/* Lets the guest run on after a failed send: resumed if it got as far as its suspend (a live
+ * send can fail while it still runs: then there is nothing to undo). Says which. */
+static const char *run_on(struct ts_xl *x, uint32_t domid)
+{
+    libxl_dominfo info;
+    bool suspended;
+
+    libxl_dominfo_init(&info);
+    suspended = !libxl_domain_info(x->ctx, &info, domid) && info.shutdown &&
+                info.shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND;
+    libxl_dominfo_dispose(&info);
+    if (!suspended)
+        return "it never stopped";
+    if (libxl_domain_resume(x->ctx, domid, 1, NULL))
+        return "but it did not resume: see hvmctl log";
+    return "resumed";
+}
+
 struct transport {
     pid_t pid;
     int to, from;       /* to the receiver (its stdin), from it (its stdout) */
@@ -244,19 +262,15 @@ int cmd_migrate(int argc, char **argv)
     rc = libxl_domain_suspend(x.ctx, domid, t.to, LIBXL_SUSPEND_LIVE, NULL);
     if (rc) {
         transport_end(&t);
-        if (rc != ERROR_GUEST_TIMEDOUT)
-            libxl_domain_resume(x.ctx, domid, 1, NULL);
-        ts_err("migrate %s: sending failed (%s); the guest runs on here%s", dom,
-               ts_libxl_strerror(rc),
-               rc == ERROR_GUEST_TIMEDOUT ? " (it never suspended)" : " (resumed)");
+        ts_err("migrate %s: sending failed (%s); the guest runs on here (%s)", dom,
+               ts_libxl_strerror(rc), run_on(&x, domid));
         goto out;
     }
     ts_info("sent in %.1f s; waiting for the receiver", now_s() - t0);
     if (ts_mig_expect(t.from, TS_MIG_READY, why, sizeof(why)) < 0) {
         transport_end(&t);
-        libxl_domain_resume(x.ctx, domid, 1, NULL);
         ts_err("migrate %s: the receiver failed to build the guest (%s); the guest runs on "
-               "here (resumed)", dom, why);
+               "here (%s)", dom, why, run_on(&x, domid));
         goto out;
     }
     /* before the receiver may run its copy, ours gives up the name */
@@ -264,9 +278,8 @@ int cmd_migrate(int argc, char **argv)
     rc = libxl_domain_rename(x.ctx, domid, name, away);
     if (rc) {
         transport_end(&t);
-        libxl_domain_resume(x.ctx, domid, 1, NULL);
-        ts_err("migrate %s: cannot rename it away (%s); the guest runs on here", dom,
-               ts_libxl_strerror(rc));
+        ts_err("migrate %s: cannot rename it away (%s); the guest runs on here (%s)", dom,
+               ts_libxl_strerror(rc), run_on(&x, domid));
         goto out;
     }
     if (ts_mig_send(t.to, TS_MIG_GO) < 0 ||
@@ -289,9 +302,8 @@ int cmd_migrate(int argc, char **argv)
             goto out;
         }
         libxl_domain_rename(x.ctx, domid, away, name);
-        libxl_domain_resume(x.ctx, domid, 1, NULL);
         ts_err("migrate %s: the receiver failed to start the guest (status %d) and removed its "
-               "copy; the guest runs on here (resumed)", dom, st);
+               "copy; the guest runs on here (%s)", dom, st, run_on(&x, domid));
         goto out;
     }
     transport_end(&t);
