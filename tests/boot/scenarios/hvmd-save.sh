@@ -18,7 +18,7 @@
 . /etc/hvmd-lib.sh
 check_disk /tmp/disk.img 64 save-io disk-pattern poweroff
 # (save-io's rounds: enough for every save, restore and migration below, ~2.5 s each)
-printf 'HVMD-CHECKS: save-io disk-pattern poweroff\nHVMD-SAVE-ROUNDS: 32\n' | dd of=/tmp/disk.img conv=notrunc 2>/dev/null
+printf 'HVMD-CHECKS: save-io disk-pattern poweroff\nHVMD-SAVE-ROUNDS: 30\n' | dd of=/tmp/disk.img conv=notrunc 2>/dev/null
 # 128 MB: dom0 (512 MB, all of it RAM) holds a saved image at a time in its tmpfs /tmp
 hvm_cfg sv hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' 'memory = 128' > /tmp/sv.cfg
 xl_start sv hvmd
