@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: xl save / xl restore / xl migrate (to this dom0, through `xl migrate -s ""`) of the Linux ISO guest under stock xl + hvmd while it writes and reads back its disk and reads its CD-ROM (in-guest check save-io): hvmd writes its device state through QMP xen-save-devices-state (add-fd), the restored hvmd loads it from -incoming fd:N, the guest's I/O loop and serial console carry on after each, its checks pass and the host image holds its pattern; a saved image of a newer format version and a truncated one are refused on xl restore with hvmd's message (a newer device version and a corrupted field: test_save, test_snapshot), leaving no domain or process
+# about: (the guest has no PV drivers, xen_platform_pci = 0: libxl pauses it for each save without telling it, so a disk or CD-ROM request can be in flight; hvmd completes it before it writes its state and says so) xl save / xl restore / xl migrate (to this dom0, through `xl migrate -s ""`) of the Linux ISO guest under stock xl + hvmd while it writes and reads back its disk and reads its CD-ROM (in-guest check save-io): hvmd writes its device state through QMP xen-save-devices-state (add-fd), the restored hvmd loads it from -incoming fd:N, the guest's I/O loop and serial console carry on after each, its checks pass and the host image holds its pattern; a saved image of a newer format version and a truncated one are refused on xl restore with hvmd's message (a newer device version and a corrupted field: test_save, test_snapshot), leaving no domain or process
 # step: dm-running 90
 # step: guest-up 360
 # step: io-running 200
@@ -20,7 +20,9 @@ check_disk /tmp/disk.img 64 save-io disk-pattern poweroff
 # (save-io's rounds: enough for every save, restore and migration below, ~2.5 s each)
 printf 'HVMD-CHECKS: save-io disk-pattern poweroff\nHVMD-SAVE-ROUNDS: 30\n' | dd of=/tmp/disk.img conv=notrunc 2>/dev/null
 # 128 MB: dom0 (512 MB, all of it RAM) holds a saved image at a time in its tmpfs /tmp
-hvm_cfg sv hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' 'memory = 128' > /tmp/sv.cfg
+# no PV drivers (no platform device): libxl suspends the guest through Xen without its notice,
+# in the middle of its I/O (with them, Linux quiesces its disks first)
+hvm_cfg sv hvmd "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' 'memory = 128' 'xen_platform_pci = 0' > /tmp/sv.cfg
 xl_start sv hvmd
 step dm-running
 guest_up 350; step guest-up
@@ -190,6 +192,9 @@ wait_gone sv 110 || fail "the restored guest was not destroyed after its powerof
 grep -q "domain $d shut down (poweroff): destroy" "$monlog" || { tail -5 "$monlog"; fail "the monitor did not carry out on_poweroff"; }
 info "monitor: $(grep "domain $d " "$monlog" | tail -2 | tr '\n' ' ')"
 image_kept /tmp/disk.img
+n=$(cat /var/log/xen/qemu-dm-sv*.log* 2>/dev/null | grep -c "in flight at the save")
+info "saves that found a disk or CD-ROM request in flight (completed first): $n of 4"
+metric saves_with_io_in_flight "$n"
 step host-image
 
 # --- bad saved images (hvmctl's, in xl's format): each refused by xl restore, nothing left
