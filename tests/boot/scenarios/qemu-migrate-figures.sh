@@ -6,6 +6,6 @@
 # step: guest-up 360
 # step: dm-state 120
 # step: migrated 400
-# step: end 120
+# step: cleaned 120
 MIG_DM=qemu-xen
 . "$(dirname "$0")/hvmd-migrate-figures.sh"
