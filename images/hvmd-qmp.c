@@ -28,7 +28,9 @@ static char *next_answer(int fd)
                 line[n - 1] = 0;
             memmove(buf, nl + 1, len - n - 1);
             len -= n + 1;
-            if (strncmp(line, "{\"event\"", 8) && strncmp(line, "{ \"event\"", 9))
+            /* an event: hvmd puts "event" first, QEMU "timestamp" */
+            if (strncmp(line, "{\"event\"", 8) && strncmp(line, "{ \"event\"", 9) &&
+                strncmp(line, "{\"timestamp\"", 12))
                 return line;
             continue;
         }

@@ -28,6 +28,8 @@ static const struct hvmctl_cmd commands[] = {
     { "destroy", cmd_destroy, "DOM", "end a guest at once" },
     { "save", cmd_save, "[-c] DOM FILE", "save a guest's memory and devices to FILE (xl's format)" },
     { "restore", cmd_restore, "[-p] FILE", "run the guest FILE holds where it was" },
+    { "migrate", cmd_migrate, "DOM HOST [-s SSH]", "move a running guest to another dom0 (xl's protocol)" },
+    { "migrate-receive", cmd_migrate_receive, "[-p]", "the receiving end of hvmctl/xl migrate" },
     { "cd-insert", cmd_cd_insert, "DOM VDEV FILE", "put an image into a guest's CD-ROM drive" },
     { "cd-eject", cmd_cd_eject, "DOM VDEV", "empty a guest's CD-ROM drive" },
     { "log", cmd_log, "DOM", "print a guest's device model log" },

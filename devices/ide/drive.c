@@ -938,6 +938,10 @@ void ide_bus_save(struct ide_bus *b, struct snap_writer *w)
         struct ide_drive *d = &b->drive[u];
         if (d->io_kept)
             kept_give_up(d);
+        /* (a save is the host's act, not the guest's: a line per drive per save at most) */
+        if (d->io_busy && d->blk)
+            log_info("ide: %s%u: a medium request was in flight at the save; it completes "
+                     "before the state is written", b->name, u);
         while (d->io_busy && d->blk)
             blk_drain(d->blk);
     }

@@ -108,6 +108,40 @@ int ts_guest_build(struct ts_guest *g, bool run)
     return 0;
 }
 
+int ts_guest_adopt(struct ts_guest *g, uint32_t domid)
+{
+    libxl_domain_config dc;
+    int rc;
+
+    libxl_domain_config_init(&dc);
+    rc = libxl_retrieve_domain_configuration(g->x.ctx, domid, &dc, NULL);
+    if (rc) {
+        libxl_domain_config_dispose(&dc);
+        return rc;
+    }
+    libxl_domain_config_dispose(&g->cfg.dc);
+    g->cfg.dc = dc;
+    g->domid = domid;
+    store_userdata(g, false);
+    return 0;
+}
+
+int ts_guest_refresh(struct ts_guest *g)
+{
+    libxl_domain_config dc;
+    int rc;
+
+    libxl_domain_config_init(&dc);
+    rc = libxl_retrieve_domain_configuration(g->x.ctx, g->domid, &dc, NULL);
+    if (rc) {
+        libxl_domain_config_dispose(&dc);
+        return rc;
+    }
+    libxl_domain_config_dispose(&g->cfg.dc);
+    g->cfg.dc = dc;
+    return 0;
+}
+
 int ts_guest_start(struct ts_guest *g)
 {
     int rc = libxl_domain_unpause(g->x.ctx, g->domid, NULL);

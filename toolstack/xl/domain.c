@@ -104,7 +104,9 @@ static int recreate(struct ts_guest *g)
     struct ts_diag d = { .out = stderr };
     int rc;
 
-    if (ts_guest_reload(g, &d)) {
+    /* an adopted guest (restored, migrated in) has no text: g->cfg.dc is libxl's view of it,
+     * taken before the old domain went (monitor) */
+    if (g->text && ts_guest_reload(g, &d)) {
         mlog("cannot restart: the configuration no longer parses");
         return -EINVAL;
     }
@@ -235,6 +237,36 @@ static int carry_out(struct ts_guest *g, libxl_action_on_shutdown action)
     }
 }
 
+/* A suspended domain (saved, migrating): 1 once it runs again (a save -c, a failed migration),
+ * 0 once it is gone (saved and destroyed, migrated away). */
+static int wait_resumed(struct ts_guest *g)
+{
+    libxl_dominfo info;
+
+    mlog("domain %u suspended (a save or a migration); waiting for its end or its resume",
+         g->domid);
+    for (;;) {
+        libxl_dominfo_init(&info);
+        int rc = libxl_domain_info(g->x.ctx, &info, g->domid);
+        bool down = info.shutdown;
+
+        libxl_dominfo_dispose(&info);
+        if (rc == ERROR_DOMAIN_NOTFOUND) {
+            mlog("domain %u is gone (saved or migrated away); the monitor ends", g->domid);
+            return 0;
+        }
+        if (rc) {
+            mlog("cannot see domain %u: %s", g->domid, ts_libxl_strerror(rc));
+            return -1;
+        }
+        if (!down) {
+            mlog("domain %u resumed; monitoring it again", g->domid);
+            return 1;
+        }
+        usleep(200 * 1000);
+    }
+}
+
 /* Wait for the domain's end; returns the monitor's exit status when it has nothing left to do. */
 static int monitor(struct ts_guest *g)
 {
@@ -248,10 +280,16 @@ static int monitor(struct ts_guest *g)
         if (rc <= 0)
             return rc < 0 ? 1 : 0;
         if (reason == LIBXL_SHUTDOWN_REASON_SUSPEND) {
-            mlog("domain %u suspended; left as it is", g->domid);
-            return 0;
+            /* a save or a migration: the saver destroys it, or resumes it if that failed */
+            rc = wait_resumed(g);
+            if (rc <= 0)
+                return rc < 0 ? 1 : 0;
+            continue;
         }
         action = action_for(&g->cfg.dc, reason);
+        if (!g->text && ts_guest_refresh(g))
+            mlog("cannot retrieve domain %u's configuration; restarting with the one it "
+                 "came with", g->domid);
         mlog("domain %u shut down (%s): %s", g->domid, reason_name(reason),
              ts_action_name(action));
         rc = carry_out(g, action);
@@ -500,6 +538,76 @@ out:
     close(pipefd[0]);
     free(logpath);
     return status;
+}
+
+/* ---- a monitor for a domain built elsewhere (restore, migrate-receive) ---------------------- */
+
+int ts_monitor_adopt(const struct ts_settings *s, uint32_t domid, const char *name, int verbose)
+{
+    char *logpath = ts_asprintf("%s/hvmctl-%s.log", s->log_dir, name);
+    struct create_result res = { .rc = ERROR_FAIL, .domid = domid };
+    int pipefd[2], rc;
+    ssize_t n;
+    pid_t child;
+
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        ts_err("pipe: %s", strerror(errno));
+        free(logpath);
+        return -errno;
+    }
+    fflush(NULL);
+    child = fork();
+    if (child == 0) {
+        struct ts_guest g;
+        pid_t gc;
+
+        close(pipefd[0]);
+        setsid();
+        gc = fork();
+        if (gc != 0)
+            _exit(gc < 0 ? 1 : 0);
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        ts_guest_init(&g, s, NULL, 0);
+        to_log(s->log_dir, logpath);
+        if (ts_xl_open(&g.x, NULL, verbose) == 0)
+            res.rc = ts_guest_adopt(&g, domid);
+        send_result(pipefd[1], &res);
+        close(pipefd[1]);
+        if (res.rc)
+            _exit(1);
+        mlog("took on domain %u (%s), built by hvmctl restore or a migration", domid, name);
+        rc = monitor(&g);
+        ts_guest_free(&g);
+        _exit(rc);
+    }
+    close(pipefd[1]);
+    rc = -ECHILD;
+    if (child < 0) {
+        rc = -errno;
+        ts_err("fork: %s", strerror(errno));
+        goto out;
+    }
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
+    do
+        n = read(pipefd[0], &res, sizeof(res));
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(res)) {
+        ts_err("%s: the monitor process died before it reported (see %s)", name, logpath);
+        goto out;
+    }
+    if (res.rc) {
+        ts_err("%s: the monitor cannot take on domain %u: %s (see %s)", name, domid,
+               ts_libxl_strerror(res.rc), logpath);
+        goto out;
+    }
+    ts_info("%s (domain %u): its monitor logs to %s", name, domid, logpath);
+    rc = 0;
+out:
+    close(pipefd[0]);
+    free(logpath);
+    return rc;
 }
 
 /* load, lock, check (create.c), then build as asked */

@@ -20,6 +20,16 @@ int cmd_reboot(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
 int cmd_save(int argc, char **argv);      /* xl/saverestore.c */
 int cmd_restore(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);   /* xl/migrate.c */
+int cmd_migrate_receive(int argc, char **argv);
+/* the libxl JSON configuration at fd's saved-image header into dc: 0, or a negative errno
+ * with the reason in why (xl/saverestore.c) */
+int ts_read_config(struct ts_xl *x, int fd, libxl_domain_config *dc, char *why, size_t whylen);
+/* Forks a monitor (as hvmctl create's) for DOMID, a domain built here by restore or a
+ * migration: it carries out on_poweroff / on_reboot / on_crash and logs to
+ * LOG_DIR/hvmctl-NAME.log. 0 once it watches the domain, or a negative errno (said). No libxl
+ * context may be open in the caller across this call. (xl/domain.c) */
+int ts_monitor_adopt(const struct ts_settings *s, uint32_t domid, const char *name, int verbose);
 int cmd_cd_insert(int argc, char **argv);
 int cmd_cd_eject(int argc, char **argv);
 int cmd_log(int argc, char **argv);

@@ -14,6 +14,7 @@
  */
 #include "toolstack/xl/xl.h"
 #include "toolstack/xl/domains.h"
+#include "toolstack/xl/image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,49 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char magic[32] = "Xen saved domain, xl format\n \0 \r";
-#define BYTEORDER 0x01020304u
-#define FLAG_JSON (1u << 0)
-#define FLAG_STREAMV2 (1u << 1)
-#define CONFIG_MAX (16u << 20)
-
-struct hdr {
-    char magic[32];
-    uint32_t byteorder, mandatory, optional, optional_len;
-};
-
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? -errno : -EIO;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int read_all(int fd, void *p, size_t n)
-{
-    char *c = p;
-    while (n) {
-        ssize_t r = read(fd, c, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -errno;
-        if (r == 0)
-            return -ENODATA;
-        c += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
 
 /* libxc's progress lines on stderr, libxl's errors too */
 static int open_xl(struct ts_xl *x, int verbose)
@@ -133,15 +91,7 @@ int cmd_save(int argc, char **argv)
         ts_err("save %s: cannot create %s: %s", dom, file, strerror(errno));
         goto out;
     }
-    uint32_t clen = (uint32_t)strlen(json) + 1;
-    struct hdr h;
-    memcpy(h.magic, magic, sizeof(h.magic));
-    h.byteorder = BYTEORDER;
-    h.mandatory = FLAG_JSON | FLAG_STREAMV2;
-    h.optional = 0;
-    h.optional_len = 4 + clen;
-    if (write_all(fd, &h, sizeof(h)) < 0 || write_all(fd, &clen, 4) < 0 ||
-        write_all(fd, json, clen) < 0) {
+    if (ts_image_write_header(fd, json) < 0) {
         ts_err("save %s: writing %s: %s", dom, file, strerror(errno));
         goto fail;
     }
@@ -186,64 +136,40 @@ out:
 
 /* ---- restore ---- */
 
+int ts_read_config(struct ts_xl *x, int fd, libxl_domain_config *dc, char *why, size_t whylen)
+{
+    char *json;
+    int rc = ts_image_read_header(fd, &json, why, whylen);
+
+    if (rc < 0)
+        return rc;
+    rc = libxl_domain_config_from_json(x->ctx, dc, json);
+    free(json);
+    if (rc)
+        return ts_fail(why, whylen, true, -EINVAL, "its configuration does not parse (%s)",
+                       ts_libxl_strerror(rc));
+    return 0;
+}
+
 /* Read FILE's header and configuration into DC; the descriptor at the start of libxl's
  * stream, or a negative errno (said). */
 static int open_image(struct ts_xl *x, const char *file, libxl_domain_config *dc)
 {
-    struct hdr h;
-    uint32_t clen;
-    char *json = NULL, *opt = NULL;
+    char why[200];
     int fd = open(file, O_RDONLY | O_CLOEXEC), rc;
+
     if (fd < 0) {
         rc = -errno;
         ts_err("restore: cannot open %s: %s", file, strerror(errno));
         return rc;
     }
-    rc = read_all(fd, &h, sizeof(h));
-    if (rc < 0 || memcmp(h.magic, magic, sizeof(magic))) {
-        ts_err("restore: %s is not a saved domain (no xl saved-image header)", file);
-        goto bad;
+    rc = ts_read_config(x, fd, dc, why, sizeof(why));
+    if (rc < 0) {
+        ts_err("restore: %s: %s", file, why);
+        close(fd);
+        return rc;
     }
-    if (h.byteorder != BYTEORDER) {
-        ts_err("restore: %s was saved on a host of another byte order", file);
-        goto bad;
-    }
-    if (h.mandatory & ~(FLAG_JSON | FLAG_STREAMV2)) {
-        ts_err("restore: %s needs features this hvmctl lacks (flags %#x)", file, h.mandatory);
-        goto bad;
-    }
-    if (!(h.mandatory & FLAG_JSON) || !(h.mandatory & FLAG_STREAMV2)) {
-        ts_err("restore: %s is an old-format image (no JSON configuration or stream v1)", file);
-        goto bad;
-    }
-    if (h.optional_len < 4 || h.optional_len > CONFIG_MAX + 4) {
-        ts_err("restore: %s: configuration of %u bytes: damaged image", file, h.optional_len);
-        goto bad;
-    }
-    opt = malloc(h.optional_len + 1);
-    if (!opt || read_all(fd, opt, h.optional_len) < 0) {
-        ts_err("restore: %s: truncated in its configuration", file);
-        goto bad;
-    }
-    memcpy(&clen, opt, 4);
-    if (clen < 1 || clen > h.optional_len - 4) {
-        ts_err("restore: %s: configuration length %u: damaged image", file, clen);
-        goto bad;
-    }
-    json = opt + 4;
-    json[clen - 1] = '\0';
-    rc = libxl_domain_config_from_json(x->ctx, dc, json);
-    if (rc) {
-        ts_err("restore: %s: its configuration does not parse (%s)", file,
-               ts_libxl_strerror(rc));
-        goto bad;
-    }
-    free(opt);
     return fd;
-bad:
-    free(opt);
-    close(fd);
-    return -EINVAL;
 }
 
 int cmd_restore(int argc, char **argv)
@@ -256,9 +182,9 @@ int cmd_restore(int argc, char **argv)
     };
     const char *usage =
         "usage: hvmctl restore [-p] [-v] FILE\n"
-        "Build the guest FILE holds (hvmctl save or xl save wrote it) and run it where it was.\n"
-        "No monitor process stays with it (as hvmctl create's): its on_poweroff / on_reboot\n"
-        "actions are not carried out; hvmctl destroy removes a guest that shut down.\n"
+        "Build the guest FILE holds (hvmctl save or xl save wrote it) and run it where it was,\n"
+        "with a monitor process beside it, as hvmctl create's: on_poweroff, on_reboot and\n"
+        "on_crash are carried out (its log: /var/log/xen/hvmctl-NAME.log).\n"
         "  -p   leave it paused (hvmctl unpause runs it)\n"
         "  -v   libxl's messages too\n";
     bool paused = false;
@@ -281,16 +207,17 @@ int cmd_restore(int argc, char **argv)
         return ts_usage(usage, 2);
     const char *file = argv[optind];
     /* a file that is no saved image is refused before Xen is asked anything */
-    struct hdr h;
+    char why[200], *json;
     int pre = open(file, O_RDONLY | O_CLOEXEC);
     if (pre < 0) {
         ts_err("restore: cannot open %s: %s", file, strerror(errno));
         return 1;
     }
-    rc = read_all(pre, &h, sizeof(h));
+    rc = ts_image_read_header(pre, &json, why, sizeof(why));
     close(pre);
-    if (rc < 0 || memcmp(h.magic, magic, sizeof(magic))) {
-        ts_err("restore: %s is not a saved domain (no xl saved-image header)", file);
+    free(json);
+    if (rc < 0) {
+        ts_err("restore: %s: %s", file, why);
         return 1;
     }
     libxl_domain_config_init(&dc);
@@ -320,17 +247,37 @@ int cmd_restore(int argc, char **argv)
                ts_libxl_strerror(rc), dc.c_info.name ? dc.c_info.name : "NAME");
         goto out;
     }
+    /* the monitor takes the domain on before it runs (no libxl context crosses its fork) */
+    char *name = ts_strdup(dc.c_info.name ? dc.c_info.name : "guest");
+    ts_xl_close(&x);
+    struct ts_settings s;
+    struct ts_diag d = { .out = stderr };
+    rc = ts_settings_load(&s, NULL, &d);
+    if (rc == 0)
+        rc = ts_monitor_adopt(&s, domid, name, verbose);
+    ts_settings_free(&s);
+    if (open_xl(&x, verbose) < 0) {
+        free(name);
+        goto out;
+    }
+    if (rc < 0) {
+        ts_err("restore: %s has no monitor: destroyed", name);
+        libxl_domain_destroy(x.ctx, domid, NULL);
+        free(name);
+        goto out;
+    }
     if (!paused) {
         rc = libxl_domain_unpause(x.ctx, domid, NULL);
         if (rc) {
             ts_err("restore: domain %u restored but does not run (%s): destroyed", domid,
                    ts_libxl_strerror(rc));
             libxl_domain_destroy(x.ctx, domid, NULL);
+            free(name);
             goto out;
         }
     }
-    ts_info("restored %s as domain %u%s", dc.c_info.name ? dc.c_info.name : "the guest", domid,
-            paused ? " (paused)" : "");
+    ts_info("restored %s as domain %u%s", name, domid, paused ? " (paused)" : "");
+    free(name);
     status = 0;
 out:
     libxl_domain_restore_params_dispose(&params);

@@ -137,6 +137,12 @@ void ts_guest_unlock(struct ts_guest *g);
 /* Builds the domain, paused, and stores hvmctl's userdata ("run": true for `hvmctl run`).
  * Returns 0, or a libxl error (ERROR_*) with nothing of the domain left. */
 int ts_guest_build(struct ts_guest *g, bool run) TS_MUST_CHECK;
+/* Takes on DOMID, a domain built elsewhere (hvmctl restore, a migration's receiver): its
+ * configuration from libxl (libxl_retrieve_domain_configuration) into g->cfg.dc, hvmctl's
+ * userdata. g->text stays NULL: a restart rebuilds from g->cfg.dc. 0 or a libxl error. */
+int ts_guest_adopt(struct ts_guest *g, uint32_t domid) TS_MUST_CHECK;
+/* g->cfg.dc from libxl's view of the domain now (a restart of an adopted guest): 0 or ERROR_* */
+int ts_guest_refresh(struct ts_guest *g) TS_MUST_CHECK;
 /* lets a built domain run: 0, or a libxl error after destroying it */
 int ts_guest_start(struct ts_guest *g) TS_MUST_CHECK;
 void ts_guest_free(struct ts_guest *g);
