@@ -1094,6 +1094,7 @@ static const struct xb_ops qd_ops = {
     .connect = qd_connect,
     .disconnect = qd_disconnect,
     .release = qd_release,
+    .reoffer = 1,
 };
 
 static void qd_destroy(void *state)
