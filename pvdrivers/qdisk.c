@@ -29,8 +29,12 @@
  *  - persistent grants (feature-persistent, when the frontend says so too): the data grants a
  *    queue sees are mapped once, writable, and kept (at most QD_PGNT_MAX per queue; past that,
  *    or for a grant that does not map, grant copy as without the feature), all unmapped at
- *    disconnect. Data is still copied between the mapping and a private buffer: the image
- *    never sees a page the frontend can change during the I/O.
+ *    disconnect. The image is read into and written from the mappings themselves (preadv /
+ *    pwritev over them, dm/block.c's iov requests): the frontend can change such a page
+ *    during the I/O, which changes only what it reads or writes of its own raw disk (as with
+ *    a kernel backend); no image metadata passes through them. An indirect request's
+ *    descriptors are copied out of a mapped indirect page once, then checked, as from a
+ *    grant copy.
  * Data otherwise moves by grant copy into a private buffer.
  *
  * Hostile frontends: every request is copied once out of the ring and checked; an unknown
