@@ -545,10 +545,12 @@ static int prepare_data(struct qd_queue *qq, struct qd_req *r, uint64_t sector)
         q->bytes += r->len;
         r->held = r->len;
     }
-    if (mapped && qq->iovs) {
+    if (mapped && qq->iovs && !blk_direct(q->blk)) {
         /* the image reads into and writes from the frontend's mapped pages (the frontend can
          * change them during the I/O, as with a kernel backend: it changes only what it reads
-         * or writes of its own disk); adjacent pieces of the buffer are one */
+         * or writes of its own disk); adjacent pieces of the buffer are one. Through the page
+         * cache only (qdisk opens its image writeback): O_DIRECT would need the kernel to pin
+         * gntdev's pages (get_user_pages), which a PV dom0's grant mappings may refuse */
         struct iovec *v = qq->iovs + (size_t)(r - qq->slots) * QD_MAX_SEGS;
         unsigned n = 0;
         size_t at = 0;
