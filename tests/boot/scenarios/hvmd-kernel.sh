@@ -31,10 +31,12 @@ if [ $extras = 1 ]; then
     # new connection (hvmd offers the device again to the unbound frontend)
     check_disk /tmp/kern-qd.img 64 disk-pattern disk-reopen
     qd='disk = [ "format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=/tmp/kern-qd.img" ]'
-else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; fi
+    # libxl's default (hvm_cfg's is destroy): the reboot below builds the guest again
+    rbt='on_reboot = "restart"'
+else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; rbt='memory = 256'; fi
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
     'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
-    "$chan" "$qd" "$vkb" "$rst" > /tmp/kern.cfg
+    "$chan" "$qd" "$vkb" "$rst" "$rbt" > /tmp/kern.cfg
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
 # when the device model's xenstore state turns "running" (to time exec -> running)
