@@ -33,7 +33,7 @@ if [ $extras = 1 ]; then
     qd='disk = [ "format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=/tmp/kern-qd.img" ]'
     # libxl's default (hvm_cfg's is destroy): the reboot below builds the guest again
     rbt='on_reboot = "restart"'
-else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; rbt='memory = 256'; fi
+else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; rbt='on_crash = "destroy"'; fi
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
     'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
     "$chan" "$qd" "$vkb" "$rst" "$rbt" > /tmp/kern.cfg
