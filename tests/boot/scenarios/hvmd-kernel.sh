@@ -114,7 +114,7 @@ if [ $extras = 1 ]; then
         [ -n "$d2" ] && [ "$d2" != "$d" ] && break
         sleep 0.5
     done
-    [ -n "$d2" ] && [ "$d2" != "$d" ] || fail "kern was not built again after its reboot (domid ${d2:-none})"
+    [ -n "$d2" ] && [ "$d2" != "$d" ] || { xl list; tail -30 /var/log/xen/xl-kern.log; tail -20 "$dmlog"; fail "kern was not built again after its reboot (domid ${d2:-none})"; }
     within 120 xenstore-read "/local/domain/$d2/serial/0/tty" > /dev/null || fail "no serial tty for the rebuilt domain $d2"
     pid2=$(dm_pid "$d2")
     [ -n "$pid2" ] && [ "$pid2" != "$pid" ] || fail "the rebuilt domain $d2 has no new device model (${pid2:-none})"
