@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0 (read on the pty named in device/console/1/tty), and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; then (with the qdisk disk) it reboots under xl's on_reboot = "restart": its reset reaches Xen through hvmd, libxl builds a new domain with a new hvmd, whose qdisk the new blkfront connects to and on which the pattern check passes again; before it, the guest unloads and loads xen-blkfront (its disk closed and opened again without a reboot: hvmd offers the device again) and reads the pattern back; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
+# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0 (read on the pty named in device/console/1/tty), and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; the guest unloads and loads xen-blkfront (its disk closed and opened again without a reboot: hvmd offers the device again) and reads the pattern back; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
 # step: dm-running 90
 # step: guest-up 300
-# step: rebooted 240
+# step: rebooted 30
 # step: poweroff 120
 . /etc/hvmd-lib.sh
 # hvmd-kernel-qemu runs this same script with KERNEL_DM=qemu-xen: the same guest, Debian's qemu-xen
@@ -16,6 +16,9 @@ dm=${KERNEL_DM:-hvmd}
 # (hvmd-kernel-vkb0 runs it with KERNEL_VKB0=1: vkb_device = 0 and none of these, the figure
 # from before hvmd served the PV keyboard)
 extras=0; [ "$dm" = hvmd ] && [ -z "${KERNEL_VKB0:-}" ] && extras=1
+# (hvmd-kernel-reboot runs it with KERNEL_REBOOT=1: after the checks a reboot under xl's
+# on_reboot = "restart", and the pattern check again through the new domain's hvmd)
+reboot=0; [ $extras = 1 ] && [ -n "${KERNEL_REBOOT:-}" ] && reboot=1
 vkb='tsc_mode = "native"'; [ -n "${KERNEL_VKB0:-}" ] && vkb='vkb_device = 0'
 # (hvmd-kernel-restrict runs it with KERNEL_RESTRICT=1: the same under dm_restrict = 1)
 rst='vcpus = 1'; [ -n "${KERNEL_RESTRICT:-}" ] && rst='dm_restrict = 1'
@@ -24,15 +27,16 @@ if [ $extras = 1 ]; then
     # index), so libxl refuses the first as console 0 ("Primary console has invalid
     # configuration", logged; the domain is built anyway) and only the second is console 1
     chan='channel = [ "name=org.hvmd.lost,connection=pty", "name=org.hvmd.test,connection=pty" ]'
-    # (no poweroff on the command line: the first boot waits for the reboot below, and the
-    # second finds poweroff in the disk's check line, which the scenario adds before it)
-    checks=channel
+    # (with the reboot no poweroff on the command line: the first boot waits for the reboot
+    # below, and the second finds poweroff in the disk's check line, which the scenario adds
+    # before it)
+    checks=channel,poweroff; [ $reboot = 1 ] && checks=channel
     # disk-reopen: xen-blkfront unloaded and loaded again, the pattern read back through the
     # new connection (hvmd offers the device again to the unbound frontend)
     check_disk /tmp/kern-qd.img 64 disk-pattern disk-reopen
     qd='disk = [ "format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=/tmp/kern-qd.img" ]'
     # libxl's default (hvm_cfg's is destroy): the reboot below builds the guest again
-    rbt='on_reboot = "restart"'
+    rbt='on_crash = "destroy"'; [ $reboot = 1 ] && rbt='on_reboot = "restart"'
 else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; rbt='on_crash = "destroy"'; fi
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
     'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
@@ -98,7 +102,7 @@ if [ $extras = 1 ]; then
     [ "$(grep -c "backend/qdisk/$d/51712: connected" "$dmlog")" -ge 2 ] || fail "blkfront did not connect a second time"
 fi
 step guest-up
-if [ $extras = 1 ]; then
+if [ $reboot = 1 ]; then
     # a reboot under stock xl (on_reboot = "restart", libxl's default): xl reboot asks the guest
     # (control/shutdown); Linux resets the machine (no reboot_cmd in the initramfs: kernel_restart),
     # which hvmd hands to Xen as the domain's reboot; xl destroys the domain (its hvmd goes) and
@@ -114,7 +118,7 @@ if [ $extras = 1 ]; then
         [ -n "$d2" ] && [ "$d2" != "$d" ] && break
         sleep 0.5
     done
-    [ -n "$d2" ] && [ "$d2" != "$d" ] || { xl list; tail -30 /var/log/xen/xl-kern.log; tail -20 "$dmlog"; fail "kern was not built again after its reboot (domid ${d2:-none})"; }
+    [ -n "$d2" ] && [ "$d2" != "$d" ] || { { xl list; tail -40 /var/log/xen/xl-kern.log; ls -l /var/log/xen; tail -20 "$dmlog"; } 2>&1 | sed 's/^/== /'; fail "kern was not built again after its reboot (domid ${d2:-none})"; }
     within 120 xenstore-read "/local/domain/$d2/serial/0/tty" > /dev/null || fail "no serial tty for the rebuilt domain $d2"
     pid2=$(dm_pid "$d2")
     [ -n "$pid2" ] && [ "$pid2" != "$pid" ] || fail "the rebuilt domain $d2 has no new device model (${pid2:-none})"
