@@ -274,24 +274,42 @@ static void flying_del(struct blk *b, struct blk_req *req)
     }
 }
 
-/* Synchronous read / write of the whole request. Bytes, or a negative errno. */
+/* Synchronous read / write of the whole request, from byte DONE on. Bytes, or a negative
+ * errno. */
 static int rw_sync(struct blk *b, struct blk_req *req, size_t done)
 {
-    uint8_t *p = req->buf;
     int fd = b->fd;
     int flags = req->op == BLK_WRITE && (req->fua || write_through(b)) ? RWF_DSYNC : 0;
+    struct iovec one = { req->buf, req->len };
+    const struct iovec *all = req->iov ? req->iov : &one;
+    unsigned cnt = req->iov ? req->iovcnt : 1;
     while (done < req->len) {
-        struct iovec iov = { p + done, req->len - done };
-        ssize_t n = req->op == BLK_READ ? preadv2(fd, &iov, 1, (off_t)(req->off + done), 0)
-                                        : pwritev2(fd, &iov, 1, (off_t)(req->off + done), flags);
-        if (n < 0) {
+        /* the pieces from DONE on (the first one cut), at most BLK_MAX_IOV */
+        struct iovec v[BLK_MAX_IOV];
+        unsigned n = 0;
+        size_t skip = done;
+        for (unsigned i = 0; i < cnt; i++) {
+            if (skip >= all[i].iov_len) {
+                skip -= all[i].iov_len;
+                continue;
+            }
+            v[n].iov_base = (uint8_t *)all[i].iov_base + skip;
+            v[n].iov_len = all[i].iov_len - skip;
+            skip = 0;
+            n++;
+        }
+        if (!n)
+            return -EIO;
+        ssize_t r = req->op == BLK_READ ? preadv2(fd, v, (int)n, (off_t)(req->off + done), 0)
+                                        : pwritev2(fd, v, (int)n, (off_t)(req->off + done), flags);
+        if (r < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;
         }
-        if (n == 0)
+        if (r == 0)
             return -EIO; /* the file shrank under us */
-        done += (size_t)n;
+        done += (size_t)r;
     }
     return (int)req->len;
 }
@@ -431,10 +449,16 @@ static int kernel_submit(struct blk *b, struct blk_req *req)
     memset(&req->iocb, 0, sizeof(req->iocb));
     switch (req->op) {
     case BLK_READ:
-        io_prep_pread(&req->iocb, b->fd, req->buf, req->len, (long long)req->off);
+        if (req->iov)
+            io_prep_preadv(&req->iocb, b->fd, req->iov, (int)req->iovcnt, (long long)req->off);
+        else
+            io_prep_pread(&req->iocb, b->fd, req->buf, req->len, (long long)req->off);
         break;
     case BLK_WRITE:
-        io_prep_pwrite(&req->iocb, b->fd, req->buf, req->len, (long long)req->off);
+        if (req->iov)
+            io_prep_pwritev(&req->iocb, b->fd, req->iov, (int)req->iovcnt, (long long)req->off);
+        else
+            io_prep_pwrite(&req->iocb, b->fd, req->buf, req->len, (long long)req->off);
         if (req->fua || write_through(b))
             req->iocb.aio_rw_flags = RWF_DSYNC;
         break;
@@ -551,9 +575,23 @@ int blk_submit(struct blk *b, struct blk_req *req)
     }
     if (req->op != BLK_READ && req->op != BLK_WRITE)
         return -EINVAL;
-    if (req->len == 0 || req->len > BLK_MAX_REQ || !req->buf || req->off > b->size ||
+    if (req->len == 0 || req->len > BLK_MAX_REQ || req->off > b->size ||
         req->len > b->size - req->off)
         return -EINVAL;
+    if (req->iov) {
+        size_t sum = 0;
+        if (req->iovcnt == 0 || req->iovcnt > BLK_MAX_IOV)
+            return -EINVAL;
+        for (unsigned i = 0; i < req->iovcnt; i++) {
+            if (!req->iov[i].iov_base || req->iov[i].iov_len > BLK_MAX_REQ)
+                return -EINVAL;
+            sum += req->iov[i].iov_len;
+        }
+        if (sum != req->len)
+            return -EINVAL;
+    } else if (!req->buf) {
+        return -EINVAL;
+    }
     if (req->op == BLK_WRITE && b->readonly)
         return -EROFS;
     int inj = injected(b, req->op);
@@ -565,8 +603,12 @@ int blk_submit(struct blk *b, struct blk_req *req)
     }
 
     if (b->direct) {
-        int aligned = (req->off % BLK_SECTOR) == 0 && (req->len % BLK_SECTOR) == 0 &&
-                      ((uintptr_t)req->buf % BLK_BUF_ALIGN) == 0;
+        int aligned = (req->off % BLK_SECTOR) == 0 && (req->len % BLK_SECTOR) == 0;
+        if (!req->iov)
+            aligned = aligned && ((uintptr_t)req->buf % BLK_BUF_ALIGN) == 0;
+        for (unsigned i = 0; req->iov && aligned && i < req->iovcnt; i++)
+            aligned = ((uintptr_t)req->iov[i].iov_base % BLK_SECTOR) == 0 &&
+                      (req->iov[i].iov_len % BLK_SECTOR) == 0;
         if (aligned) {
             int r = kernel_submit(b, req);
             if (r == 0)
@@ -584,7 +626,8 @@ int blk_submit(struct blk *b, struct blk_req *req)
     size_t done = 0;
     if (req->op == BLK_READ && b->nowait_ok) {
         struct iovec iov = { req->buf, req->len };
-        ssize_t n = preadv2(b->fd, &iov, 1, (off_t)req->off, RWF_NOWAIT);
+        ssize_t n = req->iov ? preadv2(b->fd, req->iov, (int)req->iovcnt, (off_t)req->off, RWF_NOWAIT)
+                             : preadv2(b->fd, &iov, 1, (off_t)req->off, RWF_NOWAIT);
         if (n > 0)
             done = (size_t)n;
         else if (n < 0 && errno == EOPNOTSUPP)

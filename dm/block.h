@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <libaio.h>
 #include "dm/loop.h"
 #include "dm/util.h"
@@ -120,6 +121,12 @@ struct blk_req {
     uint64_t off;         /* bytes; READ / WRITE */
     void *buf;            /* BLK_BUF_ALIGN-aligned if the medium is direct */
     size_t len;           /* > 0, <= BLK_MAX_REQ */
+    /* READ / WRITE scattered over IOVCNT (1..BLK_MAX_IOV) pieces instead of BUF (NULL then),
+     * whose lengths add up to LEN; on a direct medium each piece's address and length a
+     * multiple of BLK_SECTOR goes to the kernel as it is, anything else through the page
+     * cache synchronously. The array must stay untouched until the request completes. */
+    const struct iovec *iov;
+    unsigned iovcnt;
     int fua;              /* WRITE: durable when it completes */
     blk_done_fn *done;
     void *opaque;
@@ -131,6 +138,7 @@ struct blk_req {
     struct blk_req *next;
 };
 #define BLK_MAX_REQ (64u << 20)
+#define BLK_MAX_IOV 1024
 
 /* Start REQ. Returns 1 if it completed at once (REQ->ret holds the result, DONE is not
  * called), 0 if it is in flight (DONE runs later from the loop, or from blk_drain), or a

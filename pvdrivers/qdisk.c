@@ -29,8 +29,12 @@
  *  - persistent grants (feature-persistent, when the frontend says so too): the data grants a
  *    queue sees are mapped once, writable, and kept (at most QD_PGNT_MAX per queue; past that,
  *    or for a grant that does not map, grant copy as without the feature), all unmapped at
- *    disconnect. Data is still copied between the mapping and a private buffer: the image
- *    never sees a page the frontend can change during the I/O.
+ *    disconnect. The image is read into and written from the mappings themselves (preadv /
+ *    pwritev over them, dm/block.c's iov requests): the frontend can change such a page
+ *    during the I/O, which changes only what it reads or writes of its own raw disk (as with
+ *    a kernel backend); no image metadata passes through them. An indirect request's
+ *    descriptors are copied out of a mapped indirect page once, then checked, as from a
+ *    grant copy.
  * Data otherwise moves by grant copy into a private buffer.
  *
  * Hostile frontends: every request is copied once out of the ring and checked; an unknown
@@ -57,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <xen/xen.h>
 #include <xen/io/blkif.h>
 #include <xen/io/protocols.h>
@@ -150,6 +155,10 @@ struct qd_req {
     size_t held;          /* counted in the disk's bytes in flight */
     unsigned nseg;
     struct qd_seg *seg;   /* QD_MAX_SEGS */
+    /* niov > 0: the data moves between the image and the persistent mappings themselves
+     * (iov[], QD_MAX_SEGS), through buf only for the segments that are not mapped */
+    struct iovec *iov;
+    unsigned niov;
     uint8_t *buf;
     size_t cap;
     /* the host failed it and the disk's policy said stop: kept until QMP cont (dm/vm.h) */
@@ -176,6 +185,7 @@ struct qd_queue {
     struct qd_req *barrier; /* a barrier in progress: nothing more is taken until it is done */
     struct qd_req *slots;   /* QD_SLOTS */
     struct qd_seg *segs;    /* QD_SLOTS * QD_MAX_SEGS */
+    struct iovec *iovs;     /* QD_SLOTS * QD_MAX_SEGS, with persistent grants */
     struct qd_pgnt *pg;     /* QD_PGNT_HASH buckets, with persistent grants */
     unsigned npg;
     uint64_t events, done, errors, notifies;
@@ -331,7 +341,9 @@ static int move_data(struct qd_queue *qq, struct qd_req *r, int to_guest)
     size_t at = 0;
     for (unsigned i = 0; i < r->nseg; i++) {
         struct qd_seg *s = &r->seg[i];
-        if (s->map) {
+        if (s->map && r->niov) {
+            /* the image's data went straight to or from the mapping */
+        } else if (s->map) {
             if (to_guest)
                 memcpy(s->map + s->off, r->buf + at, s->len);
             else
@@ -443,7 +455,12 @@ static void submit(struct qd_req *r, enum blk_op op)
     memset(&r->br, 0, sizeof(r->br));
     r->br.op = op;
     r->br.off = r->off;
-    r->br.buf = op == BLK_READ || op == BLK_WRITE ? r->buf : NULL;
+    if ((op == BLK_READ || op == BLK_WRITE) && r->niov) {
+        r->br.iov = r->iov;
+        r->br.iovcnt = r->niov;
+    } else {
+        r->br.buf = op == BLK_READ || op == BLK_WRITE ? r->buf : NULL;
+    }
     r->br.len = op == BLK_FLUSH ? 0 : r->len;
     r->br.fua = op == BLK_WRITE && r->fua;
     r->br.done = blk_done;
@@ -510,19 +527,45 @@ static int prepare_data(struct qd_queue *qq, struct qd_req *r, uint64_t sector)
     if (r->to_disk && q->readonly)
         return -EROFS;
     r->off = sector * BLK_SECTOR;
-    if (r->cap < r->len) {
-        free(r->buf);
-        r->cap = 0;
-        r->buf = blk_buf_alloc(r->len);
-        if (!r->buf)
-            return -ENOMEM;
-        r->cap = r->len;
-    }
-    q->bytes += r->len;
-    r->held = r->len;
+    r->niov = 0;
+    unsigned mapped = 0;
     if (q->persistent)
         for (unsigned i = 0; i < r->nseg; i++)
-            r->seg[i].map = pgnt_get(qq, r->seg[i].ref);
+            mapped += (r->seg[i].map = pgnt_get(qq, r->seg[i].ref)) != NULL;
+    /* a buffer for what is not mapped (at the segment's place in the request) */
+    if (mapped < r->nseg) {
+        if (r->cap < r->len) {
+            free(r->buf);
+            r->cap = 0;
+            r->buf = blk_buf_alloc(r->len);
+            if (!r->buf)
+                return -ENOMEM;
+            r->cap = r->len;
+        }
+        q->bytes += r->len;
+        r->held = r->len;
+    }
+    if (mapped && qq->iovs && !blk_direct(q->blk)) {
+        /* the image reads into and writes from the frontend's mapped pages (the frontend can
+         * change them during the I/O, as with a kernel backend: it changes only what it reads
+         * or writes of its own disk); adjacent pieces of the buffer are one. Through the page
+         * cache only (qdisk opens its image writeback): O_DIRECT would need the kernel to pin
+         * gntdev's pages (get_user_pages), which a PV dom0's grant mappings may refuse */
+        struct iovec *v = qq->iovs + (size_t)(r - qq->slots) * QD_MAX_SEGS;
+        unsigned n = 0;
+        size_t at = 0;
+        for (unsigned i = 0; i < r->nseg; i++) {
+            struct qd_seg *sg = &r->seg[i];
+            uint8_t *base = sg->map ? sg->map + sg->off : r->buf + at;
+            if (n && !sg->map && !r->seg[i - 1].map)
+                v[n - 1].iov_len += sg->len;
+            else
+                v[n++] = (struct iovec){ base, sg->len };
+            at += sg->len;
+        }
+        r->iov = v;
+        r->niov = n;
+    }
     if (r->to_disk && move_data(qq, r, 0) < 0)
         return -EIO;
     return 0;
@@ -534,19 +577,28 @@ static int take_indirect(struct qd_queue *qq, struct qd_req *r, const uint8_t *e
     struct qdisk_dev *q = qq->q;
     uint8_t raw[QD_MAX_SEGS * QD_SEG_BYTES];
     struct pvhost_copy c[(QD_MAX_SEGS + QD_SEGS_PER_PAGE - 1) / QD_SEGS_PER_PAGE];
-    unsigned npages = (nseg + QD_SEGS_PER_PAGE - 1) / QD_SEGS_PER_PAGE;
+    unsigned npages = (nseg + QD_SEGS_PER_PAGE - 1) / QD_SEGS_PER_PAGE, n = 0;
     memset(c, 0, sizeof(c));
     for (unsigned i = 0; i < npages; i++) {
         unsigned here = MIN(nseg - i * QD_SEGS_PER_PAGE, (unsigned)QD_SEGS_PER_PAGE);
-        c[i].domid = q->d->fe_domid;
-        c[i].ref = get32(e + q->abi->ind_grefs + 4 * i);
-        c[i].offset = 0;
-        c[i].len = (uint16_t)(here * QD_SEG_BYTES);
-        c[i].local = raw + (size_t)i * PVHOST_PAGE;
+        uint32_t ref = get32(e + q->abi->ind_grefs + 4 * i);
+        /* a persistently granted indirect page (Linux's blkfront grants them from its pool):
+         * its descriptors copied out of the mapping once, as from a grant copy */
+        const uint8_t *m = pgnt_get(qq, ref);
+        if (m) {
+            memcpy(raw + (size_t)i * PVHOST_PAGE, m, (size_t)here * QD_SEG_BYTES);
+            continue;
+        }
+        c[n].domid = q->d->fe_domid;
+        c[n].ref = ref;
+        c[n].offset = 0;
+        c[n].len = (uint16_t)(here * QD_SEG_BYTES);
+        c[n].local = raw + (size_t)i * PVHOST_PAGE;
+        n++;
     }
-    if (q->d->pv->ops->copy(q->d->pv->be, c, npages) < 0)
+    if (n && q->d->pv->ops->copy(q->d->pv->be, c, n) < 0)
         return -EIO;
-    for (unsigned i = 0; i < npages; i++) {
+    for (unsigned i = 0; i < n; i++) {
         if (c[i].status < 0) {
             log_guest(&q->d->rl, "qdisk", "request %llu: indirect page %u (grant %u) does not copy",
                       (unsigned long long)r->id, i, c[i].ref);
@@ -578,6 +630,7 @@ static void dispatch(struct qd_queue *qq, const uint8_t *e)
     r->fua = 0;
     r->to_disk = 0;
     r->nseg = 0;
+    r->niov = 0;
     r->len = 0;
     r->off = 0;
     qq->inflight++;
@@ -856,8 +909,10 @@ static void queue_free(struct qd_queue *qq)
             free(qq->slots[i].buf);
     free(qq->slots);
     free(qq->segs);
+    free(qq->iovs);
     qq->slots = NULL;
     qq->segs = NULL;
+    qq->iovs = NULL;
 }
 
 /* Queue I's ring (NPAGES pages) and event channel, from the frontend's DIR ("" or "queue-I/"). */
@@ -896,9 +951,11 @@ static int queue_connect(struct qdisk_dev *q, unsigned i, const char *dir, unsig
     }
     qq->slots = calloc(QD_SLOTS, sizeof(*qq->slots));
     qq->segs = calloc((size_t)QD_SLOTS * QD_MAX_SEGS, sizeof(*qq->segs));
-    if (q->persistent)
+    if (q->persistent) {
         qq->pg = calloc(QD_PGNT_HASH, sizeof(*qq->pg));
-    if (!qq->slots || !qq->segs || (q->persistent && !qq->pg)) {
+        qq->iovs = calloc((size_t)QD_SLOTS * QD_MAX_SEGS, sizeof(*qq->iovs));
+    }
+    if (!qq->slots || !qq->segs || (q->persistent && (!qq->pg || !qq->iovs))) {
         queue_free(qq);
         return -ENOMEM;
     }
@@ -1043,6 +1100,7 @@ static const struct xb_ops qd_ops = {
     .connect = qd_connect,
     .disconnect = qd_disconnect,
     .release = qd_release,
+    .reoffer = 1,
 };
 
 static void qd_destroy(void *state)

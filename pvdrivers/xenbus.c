@@ -124,9 +124,11 @@ static void evaluate(struct xb_dev *d)
     } else {
         fe = (enum xb_state)v;
     }
+    enum xb_state prev = d->fe_state;
     d->fe_state = fe;
 
     if (!d->online) {
+        d->reoffered = 0;
         disconnect(d);
         if (fe == XB_CONNECTED || fe == XB_INITIALISED || fe == XB_CLOSING)
             set_state(d, XB_CLOSING);
@@ -138,7 +140,10 @@ static void evaluate(struct xb_dev *d)
     switch (fe) {
     case XB_UNKNOWN:
         /* no frontend (yet, or any more) */
-        if (d->connected) {
+        if (d->reoffered) {
+            d->reoffered = 0;
+            set_state(d, XB_CLOSED);
+        } else if (d->connected) {
             disconnect(d);
             set_state(d, XB_CLOSED);
         } else if (d->be_state == XB_CLOSING) {
@@ -148,6 +153,7 @@ static void evaluate(struct xb_dev *d)
     case XB_INITIALISING:
     case XB_INITWAIT:
         /* a frontend (re)starting: after a close, offer the device again */
+        d->reoffered = 0;
         if (d->connected) {
             disconnect(d);
         }
@@ -165,9 +171,10 @@ static void evaluate(struct xb_dev *d)
     case XB_CONNECTED:
         if (d->connected || d->be_state == XB_CLOSING || d->be_state == XB_CLOSED)
             break; /* connected already, or closing: wait for the frontend to restart */
-        if (d->be_state != XB_INITWAIT)
+        if (d->be_state != XB_INITWAIT && !d->reoffered)
             set_state(d, XB_INITWAIT);
         r = b->ops->connect(b->opaque, d);
+        d->reoffered = 0;
         if (r < 0) {
             xb_fail(d, "cannot connect (%s): closing the device", strerror(-r));
             break;
@@ -178,10 +185,24 @@ static void evaluate(struct xb_dev *d)
         log_info("%s: connected to %s", d->be_path, d->fe_path);
         break;
     case XB_CLOSING:
+        d->reoffered = 0;
         disconnect(d);
         set_state(d, XB_CLOSING);
         break;
     case XB_CLOSED:
+        if (d->reoffered)
+            break; /* offered again already: waiting for the frontend's driver */
+        if (b->ops->reoffer && prev == XB_CONNECTED && d->connected &&
+            d->be_state == XB_CONNECTED) {
+            /* unbound in the guest (see xb_ops.reoffer): Closed, then offered again */
+            disconnect(d);
+            set_state(d, XB_CLOSED);
+            d->reoffered = 1;
+            set_state(d, XB_CONNECTED);
+            log_info("%s: the frontend closed without Closing (its driver unbound): offered "
+                     "again", d->be_path);
+            break;
+        }
         disconnect(d);
         set_state(d, XB_CLOSED);
         break;

@@ -49,6 +49,8 @@ struct xb_dev {
     int fe_watch;                /* pvhost watch handle, -1: none */
     int seen;                    /* scan mark */
     unsigned connects;           /* times connected (a frontend that restarts: > 1) */
+    int reoffered;               /* Connected offered again after the frontend's unbind
+                                    (xb_ops.reoffer), no connection yet */
     int late;                    /* appeared after xenbus_new (hvmd may be sandboxed: a type
                                     that must open a file for it cannot) */
     struct ratelimit rl;
@@ -72,6 +74,14 @@ struct xb_ops {
     void (*disconnect)(void *opaque, struct xb_dev *d);
     /* The device is going away (after disconnect if it was connected). May be NULL. */
     void (*release)(void *opaque, struct xb_dev *d);
+    /* A connected frontend that drops straight to Closed (no Closing first) while the device
+     * stays online: its driver was unbound or unloaded in the guest (Linux: blkfront's module
+     * removed). Linux's frontend drivers write no state when bound again and reconnect only
+     * to a backend they see Connected, so with REOFFER set the backend, after its Closed,
+     * goes Connected again without a connection (the nodes of the last one still there) and
+     * connects when the frontend comes back with Initialised or Connected. A frontend that
+     * comes back through Initialising is served as ever (InitWait). */
+    int reoffer;
 };
 
 /* Serve OPS->type for VM's domain on VM->pv: write device-model/D/backends/TYPE, take the

@@ -1134,6 +1134,79 @@ static void test_frontend_restarts(void **state)
     assert_true(all_bytes(fx_pv_page(b->fp, DATA0 + 2), PVHOST_PAGE, 0x72));
 }
 
+/* Linux's blkfront unbound or its module unloaded, then loaded again (no reboot): the frontend
+ * drops from Connected straight to Closed; the backend answers Closed and offers the device
+ * again (Connected, no connection); the rebound blkfront writes a new ring and event channel,
+ * Initialised then Connected, without going through Initialising; the data written before is
+ * read back. A shutdown's Closing then Closed is not offered again. */
+static void test_frontend_rebinds(void **state)
+{
+    struct bed *b = *state;
+    fe_connect_mq(b, NULL, 0, 1, 1);
+    fx_pv_write(b->fp, FE "/state", "4");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CONNECTED);
+    int g = fx_pv_grant(b->fp, DATA0, 1);
+    memset(fx_pv_page(b->fp, DATA0), 0x5b, PVHOST_PAGE);
+    struct rq r = rw(BLKIF_OP_WRITE, 1, 80, 1, &g, 0, 7);
+    push(b, &r);
+    assert_int_equal(response(b, 1), BLKIF_RSP_OKAY);
+    /* unbind: Connected -> Closed */
+    fx_pv_write(b->fp, FE "/state", "6");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CONNECTED); /* (Closed, then offered again) */
+    assert_int_equal(b->fp->maps_live, 0);
+    assert_int_equal(b->fp->binds_live, 0);
+    fx_pv_revoke(b->fp, g);
+    fx_pv_revoke(b->fp, b->q[0].refs[0]);
+    /* another change of the frontend's directory while it is unbound changes nothing */
+    fx_pv_write(b->fp, FE "/state", "6");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CONNECTED);
+    assert_int_equal(b->fp->maps_live, 0);
+    /* bound again: talk_to_blkback (Initialised), then Connected at once */
+    fe_connect_mq(b, NULL, 0, 1, 1);
+    fx_pv_write(b->fp, FE "/state", "4");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CONNECTED);
+    assert_int_equal(b->fp->binds_live, 1);
+    int g2 = fx_pv_grant(b->fp, DATA0 + 1, 1);
+    memset(fx_pv_page(b->fp, DATA0 + 1), 0, PVHOST_PAGE);
+    r = rw(BLKIF_OP_READ, 2, 80, 1, &g2, 0, 7);
+    push(b, &r);
+    assert_int_equal(response(b, 2), BLKIF_RSP_OKAY);
+    assert_true(all_bytes(fx_pv_page(b->fp, DATA0 + 1), PVHOST_PAGE, 0x5b));
+    /* a shutdown: Closing, then Closed: the backend stays Closed */
+    fx_pv_write(b->fp, FE "/state", "5");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CLOSING);
+    fx_pv_write(b->fp, FE "/state", "6");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CLOSED);
+    assert_int_equal(b->fp->maps_live, 0);
+    assert_int_equal(b->fp->binds_live, 0);
+    /* back through Initialising, unbound, then removed by the toolstack (online 0, state
+     * Closing, as libxl writes them): Closed */
+    fx_pv_revoke(b->fp, g2);
+    fx_pv_revoke(b->fp, b->q[0].refs[0]);
+    fx_pv_write(b->fp, FE "/state", "1");
+    settle(b);
+    assert_int_equal(be_state(b), XB_INITWAIT);
+    fe_connect_mq(b, NULL, 0, 1, 0);
+    fx_pv_write(b->fp, FE "/state", "4");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CONNECTED);
+    fx_pv_write(b->fp, FE "/state", "6");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CONNECTED);
+    assert_int_equal(b->fp->binds_live, 0);
+    fx_pv_write(b->fp, BE "/online", "0");
+    fx_pv_write(b->fp, BE "/state", "5");
+    settle(b);
+    assert_int_equal(be_state(b), XB_CLOSED);
+    assert_int_equal(b->fp->maps_live, 0);
+}
+
 static void test_producer_ahead_closes(void **state)
 {
     struct bed *b = *state;
@@ -1342,6 +1415,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_too_many_queues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistent_grants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frontend_restarts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frontend_rebinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_producer_ahead_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_producer_behind_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_ring_then_close, setup, teardown),

@@ -3,6 +3,7 @@
 # option: manual = yes
 # step: dm-running 90
 # step: guest-up 300
+# step: rebooted 30
 # step: poweroff 120
 KERNEL_VKB0=1
 . "$(dirname "$0")/hvmd-kernel.sh"

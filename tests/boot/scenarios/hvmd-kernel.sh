@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0 (read on the pty named in device/console/1/tty), and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
+# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0 (read on the pty named in device/console/1/tty), and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; the guest unloads and loads xen-blkfront (its disk closed and opened again without a reboot: hvmd offers the device again) and reads the pattern back; then it reboots under xl's on_reboot = "restart": its reset reaches Xen through hvmd, xl builds a new domain with a new hvmd, whose qdisk the new blkfront connects to and on which the pattern check passes again; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
 # step: dm-running 90
 # step: guest-up 300
+# step: rebooted 240
 # step: poweroff 120
 . /etc/hvmd-lib.sh
 # hvmd-kernel-qemu runs this same script with KERNEL_DM=qemu-xen: the same guest, Debian's qemu-xen
@@ -15,6 +16,9 @@ dm=${KERNEL_DM:-hvmd}
 # (hvmd-kernel-vkb0 runs it with KERNEL_VKB0=1: vkb_device = 0 and none of these, the figure
 # from before hvmd served the PV keyboard)
 extras=0; [ "$dm" = hvmd ] && [ -z "${KERNEL_VKB0:-}" ] && extras=1
+# with them, after the checks, a reboot under xl's on_reboot = "restart" and the pattern check
+# again through the new domain's hvmd (not under hvmd-kernel-restrict: not tried there)
+reboot=0; [ $extras = 1 ] && [ -z "${KERNEL_RESTRICT:-}" ] && reboot=1
 vkb='tsc_mode = "native"'; [ -n "${KERNEL_VKB0:-}" ] && vkb='vkb_device = 0'
 # (hvmd-kernel-restrict runs it with KERNEL_RESTRICT=1: the same under dm_restrict = 1)
 rst='vcpus = 1'; [ -n "${KERNEL_RESTRICT:-}" ] && rst='dm_restrict = 1'
@@ -23,13 +27,20 @@ if [ $extras = 1 ]; then
     # index), so libxl refuses the first as console 0 ("Primary console has invalid
     # configuration", logged; the domain is built anyway) and only the second is console 1
     chan='channel = [ "name=org.hvmd.lost,connection=pty", "name=org.hvmd.test,connection=pty" ]'
-    checks=channel,poweroff
-    check_disk /tmp/kern-qd.img 64 disk-pattern
+    # (with the reboot no poweroff on the command line: the first boot waits for the reboot
+    # below, and the second finds poweroff in the disk's check line, which the scenario adds
+    # before it)
+    checks=channel,poweroff; [ $reboot = 1 ] && checks=channel
+    # disk-reopen: xen-blkfront unloaded and loaded again, the pattern read back through the
+    # new connection (hvmd offers the device again to the unbound frontend)
+    check_disk /tmp/kern-qd.img 64 disk-pattern disk-reopen
     qd='disk = [ "format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=/tmp/kern-qd.img" ]'
-else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; fi
+    # libxl's default (hvm_cfg's is destroy): the reboot below builds the guest again
+    rbt='on_crash = "destroy"'; [ $reboot = 1 ] && rbt='on_reboot = "restart"'
+else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; rbt='on_crash = "destroy"'; fi
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
     'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
-    "$chan" "$qd" "$vkb" "$rst" > /tmp/kern.cfg
+    "$chan" "$qd" "$vkb" "$rst" "$rbt" > /tmp/kern.cfg
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
 # when the device model's xenstore state turns "running" (to time exec -> running)
@@ -90,8 +101,46 @@ if [ $extras = 1 ]; then
     guest_checks_passed "$con" disk-pattern || { grep -i qdisk "$dmlog" | tail; fail "the disk-pattern check on the qdisk disk failed"; }
     grep -q "HVMD-CHECK disk-pattern PASS /dev/xvda" "$con" || fail "the pattern was not checked on /dev/xvda (blkfront)"
     grep -q "backend/qdisk/$d/51712: connected" "$dmlog" || fail "hvmd's qdisk did not log its connection to vbd 51712"
+    wait_re "$con" "HVMD-CHECK disk-reopen" 60 || fail "no disk-reopen check"
+    guest_checks_passed "$con" disk-reopen || { grep -i qdisk "$dmlog" | tail; fail "the qdisk disk did not come back with the pattern after xen-blkfront was unloaded and loaded"; }
+    grep -q "backend/qdisk/$d/51712: the frontend closed without Closing" "$dmlog" || fail "hvmd did not see blkfront's unbind"
+    [ "$(grep -c "backend/qdisk/$d/51712: connected" "$dmlog")" -ge 2 ] || fail "blkfront did not connect a second time"
 fi
 step guest-up
+if [ $reboot = 1 ]; then
+    # a reboot under stock xl (on_reboot = "restart", libxl's default): xl reboot asks the guest
+    # (control/shutdown); Linux resets the machine (no reboot_cmd in the initramfs: kernel_restart),
+    # which hvmd hands to Xen as the domain's reboot; xl destroys the domain (its hvmd goes) and
+    # builds a new one with a new hvmd. The new blkfront connects to the new hvmd's qdisk and the
+    # pattern check passes again, on the same image; this boot also powers off (its check line)
+    wait_re "$con" HVMD-GUEST-DONE 60 || fail "the first boot did not finish its checks"
+    printf 'HVMD-CHECKS: %s\n' "disk-pattern poweroff" | dd of=/tmp/kern-qd.img conv=notrunc 2>/dev/null
+    t1=$(now)
+    xl reboot kern || fail "xl reboot kern"
+    d2=
+    for (( i = 0; i < 240; i++ )); do
+        d2=$(domid kern)
+        [ -n "$d2" ] && [ "$d2" != "$d" ] && break
+        sleep 0.5
+    done
+    [ -n "$d2" ] && [ "$d2" != "$d" ] || { { xl list; tail -40 /var/log/xen/xl-kern.log; ls -l /var/log/xen; tail -20 "$dmlog"; } 2>&1 | sed 's/^/== /'; fail "kern was not built again after its reboot (domid ${d2:-none})"; }
+    within 120 xenstore-read "/local/domain/$d2/serial/0/tty" > /dev/null || fail "no serial tty for the rebuilt domain $d2"
+    pid2=$(dm_pid "$d2")
+    [ -n "$pid2" ] && [ "$pid2" != "$pid" ] || fail "the rebuilt domain $d2 has no new device model (${pid2:-none})"
+    info "kern rebooted: domain $d -> $d2, $dm pid $pid -> $pid2"
+    within 41 gone "$pid" || fail "the old domain's $dm (pid $pid) still runs after the reboot"
+    con2=/tmp/kern-console2.log
+    xl console -t serial kern > "$con2" 2>&1 &
+    relay "$con2" kern2
+    wait_re "$con2" HVMD-GUEST-UP 200 || fail "no HVMD-GUEST-UP from the rebuilt guest"
+    metric reboot_to_marker_s "$(elapsed "$t1")" s
+    wait_re "$con2" "HVMD-CHECK disk-pattern" 120 || fail "no disk-pattern check after the reboot"
+    guest_checks_passed "$con2" disk-pattern || { grep -i qdisk "$dmlog" | tail; fail "the disk-pattern check on the qdisk disk failed after the reboot"; }
+    grep -q "HVMD-CHECK disk-pattern PASS /dev/xvda" "$con2" || fail "after the reboot the pattern was not checked on /dev/xvda (blkfront)"
+    grep -q "backend/qdisk/$d2/51712: connected" "$dmlog" || fail "the new hvmd's qdisk did not log its connection to domain $d2's vbd 51712"
+    d=$d2; pid=$pid2; con=$con2
+fi
+step rebooted
 wait_gone kern 115 || fail "the guest did not power off (ACPI S5 through $dm's PIIX4)"
 # libxl sends the device model SIGHUP as it destroys the domain: time how long it lingers
 g0=$(now); end=$(( $(secs) + 60 ))

@@ -8,6 +8,9 @@
 # step: hvm-ide 240
 . /etc/hvmd-lib.sh
 img=/tmp/pvd.img
+# probe: seconds dom0 takes for a fixed loop now, before each boot: the bed's load (other beds
+# share the machine); figures of boots whose probes differ much do not compare
+probe() { local t i; t=$(now); for (( i = 0; i < 100000; i++ )); do :; done; elapsed "$t"; }
 # run NAME ROUND: boot the PV guest with the disk served by NAME (hvmd | qemu | blkback), measure
 run() {
     local be=$1 name=pvd-$1$2 log=/var/log/xen/console/guest-pvd-$1$2.log line req kv k v
@@ -21,6 +24,8 @@ run() {
         blkback) extra+=("disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=phy,target=$img\" ]") ;;
     esac
     pv_cfg "$name" quiet "${extra[@]}" > "/tmp/$name.cfg"
+    line=$(probe); info "$be round $2: dom0 load probe $line s"
+    eval "M_${be}_probe=\"\${M_${be}_probe} $line\""
     rm -f "$log"
     xl create "/tmp/$name.cfg" || fail "xl create $name"
     d=$(domid "$name")
@@ -56,7 +61,7 @@ run blkback 2; run qemu 2; run hvmd 2; step round-2
 mean() { echo "$@" | tr ' ' '\n' | grep . | awk '{ s += $1; n++ } END { if (n) printf "%.2f", s / n }'; }
 for be in hvmd qemu blkback; do
     for kv in seq_read_mb_s:MB/s rand_read_iops:IO/s rand_read_qd32_iops:IO/s seq_write_mb_s:MB/s \
-              requests: requests_per_irq: requests_per_event:; do
+              requests: requests_per_irq: requests_per_event: probe:s; do
         k=${kv%%:*}; eval "v=\${M_${be}_$k:-}"
         [ -n "$v" ] || continue
         info "$be $k:$v"
@@ -68,6 +73,11 @@ for k in seq_read_mb_s rand_read_iops rand_read_qd32_iops seq_write_mb_s; do
     eval "h=\$A_hvmd_$k q=\$A_qemu_$k b=\$A_blkback_$k"
     metric "hvmd_over_qemu_$k" "$(awk -v a="$h" -v b="$q" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
     metric "hvmd_over_blkback_$k" "$(awk -v a="$h" -v b="$b" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
+    # each round's own ratio (hvmd and qemu-xen ran next to each other in both rounds)
+    eval "h=\$M_hvmd_$k q=\$M_qemu_$k"
+    for r in 1 2; do
+        metric "hvmd_over_qemu_${k}_round$r" "$(echo "$h" "$q" | awk -v r="$r" '{ n = NF / 2; a = $(r); b = $(n + r); printf "%.2f", b ? a / b : 0 }')"
+    done
 done
 
 # the same HVM boot (direct kernel, hvmd) to its disk-pattern check: PV disk against emulated IDE
@@ -79,6 +89,7 @@ hvm_boot() {
     hvm_cfg "$name" hvmd 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' 'ramdisk = "/media/guest-initrd.gz"' \
         "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=poweroff$unplug\"" "$qd" 'vkb_device = 0' > "/tmp/$name.cfg"
     con=/tmp/$name-console.log
+    info "$kind: dom0 load probe $(probe) s"
     t0=$(now)
     xl create "/tmp/$name.cfg" || fail "xl create $name"
     xl console -t serial "$name" > "$con" 2>&1 &
