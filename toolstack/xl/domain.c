@@ -412,6 +412,20 @@ static void send_result(int fd, const struct create_result *res)
         mlog("the create command went away");
 }
 
+/* The parent's side of send_result: waits for the first child (it exits once the monitor is
+ * forked off) and reads the monitor's report; -1 if it died before it reported */
+static int read_report(pid_t child, int fd, struct create_result *res)
+{
+    ssize_t n;
+
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
+    do
+        n = read(fd, res, sizeof(*res));
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof(*res) ? 0 : -1;
+}
+
 /* from here on the monitor talks to its log, not to the terminal */
 static void to_log(const char *dir, const char *path)
 {
@@ -492,7 +506,6 @@ static int create_daemon(struct ts_guest *g, const struct create_args *a)
     struct create_result res = { .rc = -1, .domid = INVALID_DOMID };
     char *logpath = ts_asprintf("%s/hvmctl-%s.log", g->s->log_dir, g->cfg.dc.c_info.name);
     int pipefd[2], status = 1;
-    ssize_t n;
     pid_t child;
 
     /* the monitor gets a libxl context of its own: none may cross the fork */
@@ -513,12 +526,7 @@ static int create_daemon(struct ts_guest *g, const struct create_args *a)
         ts_err("fork: %s", strerror(errno));
         goto out;
     }
-    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-        ;
-    do
-        n = read(pipefd[0], &res, sizeof(res));
-    while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof(res)) {
+    if (read_report(child, pipefd[0], &res) < 0) {
         ts_err("%s: the monitor process died before it reported (see %s)", a->file, logpath);
         goto out;
     }
@@ -547,7 +555,6 @@ int ts_monitor_adopt(const struct ts_settings *s, uint32_t domid, const char *na
     char *logpath = ts_asprintf("%s/hvmctl-%s.log", s->log_dir, name);
     struct create_result res = { .rc = ERROR_FAIL, .domid = domid };
     int pipefd[2], rc;
-    ssize_t n;
     pid_t child;
 
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -588,12 +595,7 @@ int ts_monitor_adopt(const struct ts_settings *s, uint32_t domid, const char *na
         ts_err("fork: %s", strerror(errno));
         goto out;
     }
-    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-        ;
-    do
-        n = read(pipefd[0], &res, sizeof(res));
-    while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof(res)) {
+    if (read_report(child, pipefd[0], &res) < 0) {
         ts_err("%s: the monitor process died before it reported (see %s)", name, logpath);
         goto out;
     }

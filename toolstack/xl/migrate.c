@@ -49,19 +49,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int open_xl(struct ts_xl *x, int verbose)
-{
-    int rc = ts_xl_open(x, NULL, verbose);
-
-    if (rc < 0)
-        return rc;
-    /* libxc's "Saving memory" / "Restoring" progress on stderr */
-    xtl_stdiostream_adjust_flags(x->log, 0, XTL_STDIOSTREAM_HIDE_PROGRESS);
-    if (!verbose)
-        xtl_stdiostream_set_minlevel(x->log, XTL_PROGRESS);
-    return 0;
-}
-
 /* ---- the sender ---- */
 
 /* Lets the guest run on after a failed send: resumed if it got as far as its suspend (a live
@@ -216,7 +203,7 @@ int cmd_migrate(int argc, char **argv)
         return 2;
     }
     libxl_domain_config_init(&dc);
-    if (open_xl(&x, verbose) < 0)
+    if (ts_xl_open_progress(&x, verbose) < 0)
         goto out;
     if (ts_find_domain(&x, dom, &domid) < 0)
         goto out;
@@ -380,7 +367,7 @@ int cmd_migrate_receive(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     libxl_domain_config_init(&dc);
     libxl_domain_restore_params_init(&params);
-    if (open_xl(&x, verbose) < 0)
+    if (ts_xl_open_progress(&x, verbose) < 0)
         goto out;
     ts_info("migrate-receive: ready");
     if (ts_mig_send(1, TS_MIG_BANNER) < 0) {
@@ -431,7 +418,7 @@ int cmd_migrate_receive(int argc, char **argv)
     if (rc == 0)
         rc = ts_monitor_adopt(&s, domid, name, verbose);
     ts_settings_free(&s);
-    if (open_xl(&x, verbose) < 0) {
+    if (ts_xl_open_progress(&x, verbose) < 0) {
         /* no libxl: the sender keeps its copy suspended (no report) */
         goto out;
     }

@@ -24,18 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* libxc's progress lines on stderr, libxl's errors too */
-static int open_xl(struct ts_xl *x, int verbose)
-{
-    int rc = ts_xl_open(x, NULL, verbose);
-    if (rc < 0)
-        return rc;
-    xtl_stdiostream_adjust_flags(x->log, 0, XTL_STDIOSTREAM_HIDE_PROGRESS);
-    if (!verbose)
-        xtl_stdiostream_set_minlevel(x->log, XTL_PROGRESS);
-    return 0;
-}
-
 /* ---- save ---- */
 
 int cmd_save(int argc, char **argv)
@@ -72,7 +60,7 @@ int cmd_save(int argc, char **argv)
         return ts_usage(usage, 2);
     const char *dom = argv[optind], *file = argv[optind + 1];
     libxl_domain_config_init(&dc);
-    if (open_xl(&x, verbose) < 0)
+    if (ts_xl_open_progress(&x, verbose) < 0)
         goto out;
     if (ts_find_domain(&x, dom, &domid) < 0)
         goto out;
@@ -222,7 +210,7 @@ int cmd_restore(int argc, char **argv)
     }
     libxl_domain_config_init(&dc);
     libxl_domain_restore_params_init(&params);
-    if (open_xl(&x, verbose) < 0)
+    if (ts_xl_open_progress(&x, verbose) < 0)
         goto out;
     fd = open_image(&x, file, &dc);
     if (fd < 0)
@@ -256,7 +244,7 @@ int cmd_restore(int argc, char **argv)
     if (rc == 0)
         rc = ts_monitor_adopt(&s, domid, name, verbose);
     ts_settings_free(&s);
-    if (open_xl(&x, verbose) < 0) {
+    if (ts_xl_open_progress(&x, verbose) < 0) {
         free(name);
         goto out;
     }

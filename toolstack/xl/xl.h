@@ -92,6 +92,9 @@ struct ts_xl {
 };
 /* level: XTL_ERROR normally, XTL_DEBUG with -v */
 int ts_xl_open(struct ts_xl *x, FILE *logto, int verbose) TS_MUST_CHECK;
+/* the same on stderr with libxc's progress lines ("Saving memory", "Restoring"): save, restore,
+ * migrate */
+int ts_xl_open_progress(struct ts_xl *x, int verbose) TS_MUST_CHECK;
 void ts_xl_close(struct ts_xl *x);
 /* DOM is a name or a domid; prints the error and returns -ENOENT if there is no such domain */
 int ts_find_domain(struct ts_xl *x, const char *dom, uint32_t *domid) TS_MUST_CHECK;

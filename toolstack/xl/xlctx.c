@@ -42,6 +42,18 @@ int ts_xl_open(struct ts_xl *x, FILE *logto, int verbose)
     return 0;
 }
 
+int ts_xl_open_progress(struct ts_xl *x, int verbose)
+{
+    int rc = ts_xl_open(x, NULL, verbose);
+
+    if (rc < 0)
+        return rc;
+    xtl_stdiostream_adjust_flags(x->log, 0, XTL_STDIOSTREAM_HIDE_PROGRESS);
+    if (!verbose)
+        xtl_stdiostream_set_minlevel(x->log, XTL_PROGRESS);
+    return 0;
+}
+
 void ts_xl_close(struct ts_xl *x)
 {
     if (x->ctx)
