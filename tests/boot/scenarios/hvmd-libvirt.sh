@@ -6,7 +6,6 @@
 # (libvirt decodes the bed's CPU, TCG's without VME, only with the bed's copy of its cpu_map:
 # images/bed.sh; an Intel-vendor outer CPU starts libvirt too, but then Xen's SVM gives the HVM
 # guest an Intel CPU whose MSR_IA32_MISC_ENABLE it does not emulate, and Linux triple-faults)
-# option: manual = yes
 # step: deb-installed 60
 # step: networks-up 60
 # step: autostart-cd-boot 240
