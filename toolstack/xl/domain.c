@@ -447,13 +447,12 @@ static void to_log(const char *dir, const char *path)
         close(nul);
 }
 
-/* the first child: a session of its own, then the monitor as a grandchild; never returns */
-static void monitor_child(struct ts_guest *g, const struct create_args *a, const char *logpath,
-                          int wfd)
+/* In the first child: a session of its own, then the monitor goes on as a grandchild (the
+ * first child exits here, which the parent waits for), deaf to its terminal's hang-up and to
+ * a closed pipe */
+static void detach_monitor(void)
 {
-    struct create_result res = { .rc = ERROR_FAIL, .domid = INVALID_DOMID };
     pid_t gc;
-    int rc;
 
     setsid();
     gc = fork();
@@ -461,6 +460,16 @@ static void monitor_child(struct ts_guest *g, const struct create_args *a, const
         _exit(gc < 0 ? 1 : 0);
     signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+}
+
+/* the first child: a session of its own, then the monitor as a grandchild; never returns */
+static void monitor_child(struct ts_guest *g, const struct create_args *a, const char *logpath,
+                          int wfd)
+{
+    struct create_result res = { .rc = ERROR_FAIL, .domid = INVALID_DOMID };
+    int rc;
+
+    detach_monitor();
     if (ts_xl_open(&g->x, NULL, a->verbose) < 0) {
         send_result(wfd, &res);
         _exit(1);
@@ -566,15 +575,9 @@ int ts_monitor_adopt(const struct ts_settings *s, uint32_t domid, const char *na
     child = fork();
     if (child == 0) {
         struct ts_guest g;
-        pid_t gc;
 
         close(pipefd[0]);
-        setsid();
-        gc = fork();
-        if (gc != 0)
-            _exit(gc < 0 ? 1 : 0);
-        signal(SIGHUP, SIG_IGN);
-        signal(SIGPIPE, SIG_IGN);
+        detach_monitor();
         ts_guest_init(&g, s, NULL, 0);
         to_log(s->log_dir, logpath);
         if (ts_xl_open(&g.x, NULL, verbose) == 0)

@@ -205,19 +205,10 @@ int cmd_migrate(int argc, char **argv)
     libxl_domain_config_init(&dc);
     if (ts_xl_open_progress(&x, verbose) < 0)
         goto out;
-    if (ts_find_domain(&x, dom, &domid) < 0)
+    json = ts_domain_config_json(&x, "migrate", dom, &domid, &dc);
+    if (!json)
         goto out;
-    rc = libxl_retrieve_domain_configuration(x.ctx, domid, &dc, NULL);
-    if (rc) {
-        ts_err("migrate %s: cannot retrieve its configuration (%s)", dom, ts_libxl_strerror(rc));
-        goto out;
-    }
-    json = libxl_domain_config_to_json(x.ctx, &dc);
     name = ts_strdup(dc.c_info.name ? dc.c_info.name : dom);
-    if (!json) {
-        ts_err("migrate %s: cannot write its configuration as JSON", dom);
-        goto out;
-    }
     recv_cmd = paused ? ts_asprintf("%s -p", receiver) : ts_strdup(receiver);
     t.rune = ts_mig_rune(ssh, host, recv_cmd);
     signal(SIGPIPE, SIG_IGN);   /* a receiver that dies is an error to report, not our end */

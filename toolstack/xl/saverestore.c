@@ -24,6 +24,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+char *ts_domain_config_json(struct ts_xl *x, const char *verb, const char *dom, uint32_t *domid,
+                            libxl_domain_config *dc)
+{
+    char *json;
+    int rc;
+
+    if (ts_find_domain(x, dom, domid) < 0)
+        return NULL;
+    rc = libxl_retrieve_domain_configuration(x->ctx, *domid, dc, NULL);
+    if (rc) {
+        ts_err("%s %s: cannot retrieve its configuration (%s)", verb, dom, ts_libxl_strerror(rc));
+        return NULL;
+    }
+    json = libxl_domain_config_to_json(x->ctx, dc);
+    if (!json)
+        ts_err("%s %s: cannot write its configuration as JSON", verb, dom);
+    return json;
+}
+
 /* ---- save ---- */
 
 int cmd_save(int argc, char **argv)
@@ -62,18 +81,9 @@ int cmd_save(int argc, char **argv)
     libxl_domain_config_init(&dc);
     if (ts_xl_open_progress(&x, verbose) < 0)
         goto out;
-    if (ts_find_domain(&x, dom, &domid) < 0)
+    json = ts_domain_config_json(&x, "save", dom, &domid, &dc);
+    if (!json)
         goto out;
-    rc = libxl_retrieve_domain_configuration(x.ctx, domid, &dc, NULL);
-    if (rc) {
-        ts_err("save %s: cannot retrieve its configuration (%s)", dom, ts_libxl_strerror(rc));
-        goto out;
-    }
-    json = libxl_domain_config_to_json(x.ctx, &dc);
-    if (!json) {
-        ts_err("save %s: cannot write its configuration as JSON", dom);
-        goto out;
-    }
     fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         ts_err("save %s: cannot create %s: %s", dom, file, strerror(errno));

@@ -95,6 +95,11 @@ int ts_xl_open(struct ts_xl *x, FILE *logto, int verbose) TS_MUST_CHECK;
 /* the same on stderr with libxc's progress lines ("Saving memory", "Restoring"): save, restore,
  * migrate */
 int ts_xl_open_progress(struct ts_xl *x, int verbose) TS_MUST_CHECK;
+/* DOM's id and the configuration libxl keeps for it (into DC, which the caller initialised and
+ * disposes of), as JSON: the saved image's and the migration stream's header (save, migrate);
+ * NULL after an error that starts with VERB and DOM */
+char *ts_domain_config_json(struct ts_xl *x, const char *verb, const char *dom, uint32_t *domid,
+                            libxl_domain_config *dc);
 void ts_xl_close(struct ts_xl *x);
 /* DOM is a name or a domid; prints the error and returns -ENOENT if there is no such domain */
 int ts_find_domain(struct ts_xl *x, const char *dom, uint32_t *domid) TS_MUST_CHECK;
