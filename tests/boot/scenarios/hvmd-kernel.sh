@@ -26,7 +26,7 @@ reboot=0; [ $extras = 1 ] && [ -z "${KERNEL_RESTRICT:-}" ] && reboot=1
 # KERNEL_MIGRATE=1) then also xl migrate to this dom0
 save=$reboot
 # 96 MB (all variants, so that hvmd-kernel-qemu stays the same guest): dom0 (512 MB, all RAM)
-# holds the saved image in its tmpfs /tmp, and the save and restore take ~1 s per 12 MB
+# holds the saved image in its tmpfs /tmp, and the save and restore move less memory
 mem='memory = 96'
 vkb='tsc_mode = "native"'; [ -n "${KERNEL_VKB0:-}" ] && vkb='vkb_device = 0'
 # (hvmd-kernel-restrict runs it with KERNEL_RESTRICT=1: the same under dm_restrict = 1)
