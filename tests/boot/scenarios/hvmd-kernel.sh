@@ -25,9 +25,10 @@ reboot=0; [ $extras = 1 ] && [ -z "${KERNEL_RESTRICT:-}" ] && reboot=1
 # its requests, the guest's blkfront resuming on the new hvmd); hvmd-kernel-migrate (manual,
 # KERNEL_MIGRATE=1) then also xl migrate to this dom0
 save=$reboot
-# 96 MB (all variants, so that hvmd-kernel-qemu stays the same guest): dom0 (512 MB, all RAM)
-# holds the saved image in its tmpfs /tmp, and the save and restore move less memory
-mem='memory = 96'
+# 128 MB (all variants, so that hvmd-kernel-qemu stays the same guest): dom0 (512 MB, all RAM)
+# holds the saved image in its tmpfs /tmp (at 96 MB the guest's disk-pattern check was killed:
+# out of memory)
+mem='memory = 128'
 vkb='tsc_mode = "native"'; [ -n "${KERNEL_VKB0:-}" ] && vkb='vkb_device = 0'
 # (hvmd-kernel-restrict runs it with KERNEL_RESTRICT=1: the same under dm_restrict = 1)
 rst='vcpus = 1'; [ -n "${KERNEL_RESTRICT:-}" ] && rst='dm_restrict = 1'
