@@ -166,7 +166,7 @@ if [ $save = 1 ]; then
     info "after the restore: round $r1 (xl save began in round $r0)"
     [ "$r1" -gt "$r0" ] || fail "the guest's loop started over (round $r1 after round $r0)"
     if [ -n "${KERNEL_MIGRATE:-}" ]; then
-        # (hvmd-kernel-migrate, manual: ~45 s more) xl migrate to this dom0 (-s "": the host
+        # (hvmd-kernel-migrate, manual: its step took 23-48 s in the bed) xl migrate to this dom0 (-s "": the host
         # argument is the receiver's command)
         step saved-restored
         wait_re "$con" "HVMD-SAVE-IO round $((r1 + 1))" 30 || fail "the restored guest's loop stalled at round $r1"
