@@ -492,6 +492,7 @@ static void cmd_cont(struct qmp_req *r)
         q->ops->cont(q->opaque);
     q->vm->running = 1;
     q->launched = 1; /* a guest in S3 stays "suspended" until system_wakeup (QEMU >= 9) */
+    vm_cont(q->vm); /* devices that hold still after a save take up their work (dm/vm.h) */
     if (io_error) {
         /* retry the requests the stop policy kept (dm/vm.h); one that fails again stops the
          * guest again (run state io-error, STOP) */

@@ -20,7 +20,8 @@ struct savestate_stats {
 
 /* Write the state of M to FD from its start (truncating it first if it is a regular file),
  * complete before returning. In-flight guest I/O completes first (each device's save hook
- * drains it). 0, or a negative errno with ERR set (the file then holds no valid stream: it is
+ * drains it; a PV backend then takes nothing more from its rings until QMP cont, vm_on_cont:
+ * pvdrivers/qdisk.c). 0, or a negative errno with ERR set (the file then holds no valid stream: it is
  * truncated to nothing where it can be). ST (may be NULL) gets the figures. */
 int savestate_write(struct machine *m, int fd, struct savestate_stats *st, char *err,
                     size_t errlen) WUR;

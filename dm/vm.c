@@ -46,6 +46,11 @@ void vm_fini(struct vm *vm)
         vm->unplug_hooks = h->next;
         free(h);
     }
+    while (vm->cont_hooks) {
+        struct vm_hook *h = vm->cont_hooks;
+        vm->cont_hooks = h->next;
+        free(h);
+    }
     memset(vm, 0, sizeof(*vm));
 }
 
@@ -80,6 +85,38 @@ void vm_unplug(struct vm *vm, unsigned mask)
                 mask);
     for (struct vm_hook *h = vm->unplug_hooks; h; h = h->next)
         h->fn(h->opaque, mask);
+}
+
+int vm_on_cont(struct vm *vm, void (*fn)(void *opaque, unsigned arg), void *opaque)
+{
+    struct vm_hook *h = calloc(1, sizeof(*h)), **p = &vm->cont_hooks;
+    if (!h)
+        return -ENOMEM;
+    h->fn = fn;
+    h->opaque = opaque;
+    while (*p) /* in the order registered */
+        p = &(*p)->next;
+    *p = h;
+    return 0;
+}
+
+void vm_off_cont(struct vm *vm, void *opaque)
+{
+    for (struct vm_hook **p = &vm->cont_hooks; *p;) {
+        struct vm_hook *h = *p;
+        if (h->opaque == opaque) {
+            *p = h->next;
+            free(h);
+        } else {
+            p = &h->next;
+        }
+    }
+}
+
+void vm_cont(struct vm *vm)
+{
+    for (struct vm_hook *h = vm->cont_hooks; h; h = h->next)
+        h->fn(h->opaque, 0);
 }
 
 int vm_add_chardev(struct vm *vm, struct chardev *c)

@@ -70,6 +70,7 @@ struct vm {
     enum hv_shutdown shutdown;   /* what the guest last asked for, when shutdown_requested */
     int shutdown_requested;
     struct vm_hook *unplug_hooks;
+    struct vm_hook *cont_hooks;  /* QMP cont (vm_on_cont) */
     struct chardev *chardevs[VM_MAX_CHARDEVS]; /* the guest's character devices, for QMP */
     unsigned n_chardevs;
     struct qmp *qmp;             /* where devices register QMP commands and send events (or NULL) */
@@ -112,6 +113,13 @@ void vm_unplug(struct vm *vm, unsigned mask);
 void vm_io_stop(struct vm *vm, struct vm_kept *k);
 void vm_io_forget(struct vm *vm, struct vm_kept *k);
 void vm_io_resume(struct vm *vm, int handover);
+
+/* FN(OPAQUE, 0) runs at each QMP cont, after the run state is running again (the guest runs
+ * on after a save that did not end it: a failed migration, xl save -c; or -S's first cont).
+ * vm_off_cont removes every hook of OPAQUE (a device going away). */
+int vm_on_cont(struct vm *vm, void (*fn)(void *opaque, unsigned arg), void *opaque) WUR;
+void vm_off_cont(struct vm *vm, void *opaque);
+void vm_cont(struct vm *vm);
 
 /* List C among the guest's character devices (QMP query-chardev), or take it off. */
 int vm_add_chardev(struct vm *vm, struct chardev *c) WUR;

@@ -53,8 +53,15 @@
  * ordered against writes still in flight on an O_DIRECT image (the guest's block layer does
  * not order them either); -machine xenpv.
  *
- * State: none saved (a blkfront reconnects and resubmits after restore); a save completes
- * the requests in flight first (qd_save). */
+ * State: none saved. A save (qd_save) completes the requests in flight first and then takes
+ * nothing more from the rings until QMP cont: what the host did is all done before the state
+ * is written, and nothing is done behind it. The guest (Linux's blkfront, suspended through
+ * control/shutdown) either resumes on a new hvmd after a restore or migration, where it
+ * connects a new ring and sends again every request it has not seen answered (blkfront_resume
+ * and blkif_recover: a write done before the save is done again, with the same data, before
+ * the guest learns it was done; a request still waiting in the old ring is done then, once),
+ * or it resumes here after a cancelled suspend (a failed migration, xl save -c) on the same
+ * ring, finding the answers on it, and libxl's cont lets qdisk take the rest. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -210,6 +217,7 @@ struct qdisk_dev {
 struct qdisk {
     struct vm *vm;
     struct xenbus *bus;
+    int frozen;           /* saved: no request is taken from a ring until QMP cont */
 };
 
 static void process(struct qd_queue *qq);
@@ -756,7 +764,7 @@ static int room(struct qd_queue *qq)
 static void process(struct qd_queue *qq)
 {
     struct qdisk_dev *q = qq->q;
-    if (!qq->page || q->draining || q->failing || qq->processing)
+    if (!qq->page || q->draining || q->failing || qq->processing || q->owner->frozen)
         return;
     qq->processing = 1;
     unsigned budget = QD_BUDGET;
@@ -1103,11 +1111,14 @@ static const struct xb_ops qd_ops = {
     .reoffer = 1,
 };
 
+static void qd_on_cont(void *opaque, unsigned arg);
+
 static void qd_destroy(void *state)
 {
     struct qdisk *s = state;
     if (!s)
         return;
+    vm_off_cont(s->vm, s);
     xenbus_free(s->bus);
     free(s);
 }
@@ -1127,25 +1138,81 @@ static int qd_create(struct vm *vm, void **state)
         free(s);
         return r < 0 ? r : -EIO;
     }
+    if (vm_on_cont(vm, qd_on_cont, s) < 0) {
+        xenbus_free(s->bus);
+        free(s);
+        return -ENOMEM;
+    }
     *state = s;
     return 0;
 }
 
-/* Nothing in flight in a saved stream (xen-save-devices-state runs before Xen's last memory
- * pass): every disk's requests complete now, their data and responses in guest memory, so
- * none completes later behind the restored guest's back (on a localhost migration the new
- * hvmd has the same image open). A response the suspended blkfront did not consume is lost
- * with its ring at reconnect and the request resubmitted: done again with the same data. */
+/* The rings again after a save (QMP cont): what waited is taken, from the loop. */
+static void qd_thaw(struct qdisk *s)
+{
+    if (!s->frozen)
+        return;
+    s->frozen = 0;
+    for (unsigned i = 0; i < xenbus_count(s->bus); i++) {
+        struct xb_dev *d = xenbus_dev(s->bus, i);
+        struct qdisk_dev *q = d ? d->priv : NULL;
+        if (q && q->kick && q->nq)
+            loop_timer_arm(q->kick, 1);
+    }
+}
+
+static void qd_on_cont(void *opaque, unsigned arg)
+{
+    (void)arg;
+    qd_thaw(opaque);
+}
+
+/* Nothing in flight in a saved stream (xen-save-devices-state runs once the guest has
+ * suspended, before Xen's last memory pass): the rings are frozen (nothing more is taken from
+ * them, not even by a completion that frees a slot), then every request the host has
+ * completes now, its data and response in guest memory, so none completes later behind the
+ * restored guest's back (after a localhost migration the new hvmd has the same image open).
+ * What a resumed blkfront did not see answered it sends again to the new hvmd (see the top);
+ * a request kept for the stop policy stays kept (retried at cont, or sent again by the
+ * resumed frontend). The rings stay frozen until QMP cont, unless the guest was running at
+ * the save (a save without stop: the guest runs on, as QEMU's save restarts it). Each
+ * connected disk says what the save found. */
 static int qd_save(void *state, struct snap_writer *w)
 {
     struct qdisk *s = state;
     (void)w;
-    for (unsigned i = 0; s && i < xenbus_count(s->bus); i++) {
+    if (!s)
+        return 0;
+    s->frozen = 1;
+    for (unsigned i = 0; i < xenbus_count(s->bus); i++) {
         struct xb_dev *d = xenbus_dev(s->bus, i);
         struct qdisk_dev *q = d ? d->priv : NULL;
-        for (unsigned n = 0; q && q->blk && blk_inflight(q->blk) && n < 4 * QD_SLOTS; n++)
-            blk_drain(q->blk); /* (a completion may start a request that waited for a slot) */
+        if (!q || !q->blk || !q->nq)
+            continue;
+        unsigned busy = 0, kept = 0, waiting = 0;
+        for (unsigned k = 0; k < q->nq; k++) {
+            struct qd_queue *qq = &q->qs[k];
+            for (unsigned j = 0; qq->slots && j < QD_SLOTS; j++)
+                kept += qq->slots[j].used && qq->slots[j].kept.listed;
+            busy += qq->inflight;
+            if (qq->page) /* (the frontend's index: only counted, never used) */
+                waiting += sr_load(qq, SR_REQ_PROD) - qq->req_cons;
+        }
+        busy -= kept;
+        /* a completion may start a request's second stage (a flush's data): a few rounds */
+        for (unsigned n = 0; blk_inflight(q->blk) && n < 8; n++)
+            blk_drain(q->blk);
+        log_info("%s: at the save: %u request(s) in flight, %s; %u kept for cont, %u not yet "
+                 "taken from the ring (left to the frontend)", d->be_path, busy,
+                 busy ? "completed and answered before the state was written"
+                      : "nothing to complete",
+                 kept, waiting);
+        if (blk_inflight(q->blk))
+            log_warn("%s: %u request(s) still in flight after the save", d->be_path,
+                     blk_inflight(q->blk));
     }
+    if (s->vm->running)
+        qd_thaw(s);
     return 0;
 }
 static int qd_load(void *state, struct snap_reader *r, int commit) { return 0; }

@@ -4,7 +4,8 @@
  * requests of any operation (read, write, flush, barrier, discard, indirect, unknown) with
  * any segment count, sector, grant and sector range, indirect pages of any content,
  * scribbles the shared rings' indexes, revokes grants, writes hostile values to its nodes,
- * flips states, restarts and reconnects, over a small raw image. Every request gets an
+ * flips states, restarts and reconnects, saves (xen-save-devices-state, after stop or not)
+ * and conts, over a small raw image. Every request gets an
  * answer or the device closes; at the end nothing of the frontend's stays mapped or bound
  * and the image has not grown (nothing was written outside it).
  *
@@ -238,7 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.iref = fx_pv_grant(fp, IPAGE, 0);
     connect(&f, &in);
     for (unsigned ops = 0; in.left && ops < 300; ops++) {
-        switch (pvf_byte(&in) % 12) {
+        switch (pvf_byte(&in) % 13) {
         case 0:
         case 1:
         case 2:
@@ -279,6 +280,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fx_pv_write(fp, QBE "/online", "0");
             fx_pv_write(fp, QBE "/state", "5");
             break;
+        case 11: { /* a save (after libxl's stop, or not), then perhaps cont */
+            struct snap_writer w;
+            fx->vm.running = pvf_byte(&in) & 1;
+            snap_writer_init(&w);
+            if (pv_qdisk.save(dev, &w) < 0)
+                abort();
+            snap_writer_free(&w);
+            if (!fx->vm.running && (pvf_byte(&in) & 1)) {
+                fx->vm.running = 1;
+                vm_cont(&fx->vm);
+            }
+            break;
+        }
         default: /* the frontend restarts (a reboot, a module reload) */
             fx_pv_write(fp, QFE "/state", "6");
             fx_pv_run(fp, 0);

@@ -509,6 +509,66 @@ static void test_save_completes_in_flight(void **state)
     assert_true(all_bytes(buf, sizeof(buf), 0x5e));
 }
 
+/* A save takes nothing more from the ring: a request that waited there (behind a barrier in
+ * flight) is not done by the saving hvmd, before or after the state is written (the resumed
+ * blkfront sends it again to the new hvmd; done here too it would be done twice, and maybe
+ * after the new hvmd's writes). QMP cont (a cancelled suspend: the guest runs on here, on the
+ * same ring) takes it. A save while the guest runs (no stop first) leaves the rings as they
+ * were. */
+static void test_save_takes_nothing_more_until_cont(void **state)
+{
+    struct bed *b = *state;
+    struct vm *vm = &b->fx->vm;
+    fe_connect(b, NULL);
+    int refs[2] = { fx_pv_grant(b->fp, 1 + DATA0, 0), fx_pv_grant(b->fp, 2 + DATA0, 0) };
+    memset(fx_pv_page(b->fp, 1 + DATA0), 0x3c, PVHOST_PAGE);
+    memset(fx_pv_page(b->fp, 2 + DATA0), 0x4d, PVHOST_PAGE);
+    struct rq r = rw(BLKIF_OP_WRITE_BARRIER, 31, 60, 1, refs, 0, 7);
+    push(b, &r);
+    fx_pv_run(b->fp, 0); /* the barrier's flush goes to the kernel */
+    r = rw(BLKIF_OP_WRITE, 32, 80, 1, refs + 1, 0, 7);
+    push(b, &r);
+    fx_pv_run(b->fp, 0); /* 32 waits behind the barrier */
+    struct blk *blk = qdisk_blk(xenbus_dev(qdisk_bus(b->dev), 0));
+    assert_true(blk_inflight(blk) > 0);
+    vm->running = 0; /* libxl's QMP stop */
+    struct snap_writer w;
+    snap_writer_init(&w);
+    assert_int_equal(pv_qdisk.save(b->dev, &w), 0);
+    snap_writer_free(&w);
+    assert_int_equal(blk_inflight(blk), 0);
+    assert_int_equal(response(b, 31), BLKIF_RSP_OKAY); /* done, flush and data */
+    uint8_t buf[4096];
+    file_read(b, buf, sizeof(buf), 60 * 512);
+    assert_true(all_bytes(buf, sizeof(buf), 0x3c));
+    /* 32 stays in the ring: not at the save, nor from the loop after it, nor on an event */
+    settle(b);
+    fx_pv_notify(b->fp, b->q[0].port);
+    settle(b);
+    assert_false(has_response(b, 0));
+    assert_int_equal(b->q[0].nheld, 0);
+    assert_int_equal(blk_stats(blk)->writes, 1);
+    file_read(b, buf, sizeof(buf), 80 * 512);
+    assert_true(all_bytes(buf, sizeof(buf), 0));
+    /* cont: the guest runs on here; 32 is taken and done once */
+    vm->running = 1;
+    vm_cont(vm);
+    assert_int_equal(response(b, 32), BLKIF_RSP_OKAY);
+    file_read(b, buf, sizeof(buf), 80 * 512);
+    assert_true(all_bytes(buf, sizeof(buf), 0x4d));
+    assert_int_equal(blk_stats(blk)->writes, 2);
+    /* a save while running (no stop): the rings are not frozen after it */
+    snap_writer_init(&w);
+    assert_int_equal(pv_qdisk.save(b->dev, &w), 0);
+    snap_writer_free(&w);
+    memset(fx_pv_page(b->fp, 1 + DATA0), 0x5a, PVHOST_PAGE);
+    r = rw(BLKIF_OP_WRITE, 33, 90, 1, refs, 0, 7);
+    push(b, &r);
+    assert_int_equal(response(b, 33), BLKIF_RSP_OKAY);
+    file_read(b, buf, sizeof(buf), 90 * 512);
+    assert_true(all_bytes(buf, sizeof(buf), 0x5a));
+}
+
 static void test_bad_requests_get_errors(void **state)
 {
     struct bed *b = *state;
@@ -1399,6 +1459,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_offers_and_connects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_read_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_completes_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_takes_nothing_more_until_cont, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests_get_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readonly_disk, setup_ro, teardown),
         cmocka_unit_test_setup_teardown(test_discard_punches_a_hole, setup, teardown),

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0 (read on the pty named in device/console/1/tty), and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; the guest unloads and loads xen-blkfront (its disk closed and opened again without a reboot: hvmd offers the device again) and reads the pattern back; then it reboots under xl's on_reboot = "restart": its reset reaches Xen through hvmd, xl builds a new domain with a new hvmd, whose qdisk the new blkfront connects to and on which the pattern check passes again; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
+# about: an HVM guest with kernel=/ramdisk= (direct boot through hvmd's fw_cfg DMA) reaches its marker, its console on hvmd's 16550 read through xl console, and its default PV keyboard (no vkb_device line) is connected to hvmd's vkbd backend without the 25 s wait, a channel (PV console 1) carries a line from the guest to dom0 (read on the pty named in device/console/1/tty), and a backendtype=qdisk disk served by hvmd's qdisk passes the guest's pattern check on /dev/xvda; the guest unloads and loads xen-blkfront (its disk closed and opened again without a reboot: hvmd offers the device again) and reads the pattern back; while it then writes and reads back its qdisk disk in a loop (check save-io), xl save and xl restore: hvmd's qdisk completes what it has in flight at the save and takes nothing more from the ring (its log says how many requests it found), the resumed blkfront connects to the restored hvmd's qdisk and sends again what it had not seen answered, the loop carries on, its check passes and the image holds the pattern; then it reboots under xl's on_reboot = "restart": its reset reaches Xen through hvmd, xl builds a new domain with a new hvmd, whose qdisk the new blkfront connects to and on which the pattern check passes again; its ACPI power-off reaches Xen through hvmd's PIIX4 and leaves nothing behind
 # step: dm-running 90
 # step: guest-up 300
+# step: saved-restored 150
 # step: rebooted 240
 # step: poweroff 120
 . /etc/hvmd-lib.sh
@@ -19,6 +20,15 @@ extras=0; [ "$dm" = hvmd ] && [ -z "${KERNEL_VKB0:-}" ] && extras=1
 # with them, after the checks, a reboot under xl's on_reboot = "restart" and the pattern check
 # again through the new domain's hvmd (not under hvmd-kernel-restrict: not tried there)
 reboot=0; [ $extras = 1 ] && [ -z "${KERNEL_RESTRICT:-}" ] && reboot=1
+# and before the reboot, while the guest writes and reads back its qdisk disk in a loop (its
+# check save-io), xl save and xl restore (issue 17: a PV disk served by hvmd's qdisk saved with
+# its requests, the guest's blkfront resuming on the new hvmd); hvmd-kernel-migrate (manual,
+# KERNEL_MIGRATE=1) then also xl migrate to this dom0
+save=$reboot
+# 128 MB (all variants, so that hvmd-kernel-qemu stays the same guest): dom0 (512 MB, all RAM)
+# holds the saved image in its tmpfs /tmp (at 96 MB the guest's disk-pattern check was killed:
+# out of memory)
+mem='memory = 128'
 vkb='tsc_mode = "native"'; [ -n "${KERNEL_VKB0:-}" ] && vkb='vkb_device = 0'
 # (hvmd-kernel-restrict runs it with KERNEL_RESTRICT=1: the same under dm_restrict = 1)
 rst='vcpus = 1'; [ -n "${KERNEL_RESTRICT:-}" ] && rst='dm_restrict = 1'
@@ -33,14 +43,21 @@ if [ $extras = 1 ]; then
     checks=channel,poweroff; [ $reboot = 1 ] && checks=channel
     # disk-reopen: xen-blkfront unloaded and loaded again, the pattern read back through the
     # new connection (hvmd offers the device again to the unbound frontend)
-    check_disk /tmp/kern-qd.img 64 disk-pattern disk-reopen
+    if [ $save = 1 ]; then
+        # save-io's rounds: a cap; the scenario ends the loop (HVMD-SAVE-STOP in sector 1)
+        check_disk /tmp/kern-qd.img 64 disk-pattern disk-reopen save-io
+        printf 'HVMD-CHECKS: disk-pattern disk-reopen save-io\nHVMD-SAVE-ROUNDS: 200\n' |
+            dd of=/tmp/kern-qd.img conv=notrunc 2>/dev/null
+    else
+        check_disk /tmp/kern-qd.img 64 disk-pattern disk-reopen
+    fi
     qd='disk = [ "format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=/tmp/kern-qd.img" ]'
     # libxl's default (hvm_cfg's is destroy): the reboot below builds the guest again
     rbt='on_crash = "destroy"'; [ $reboot = 1 ] && rbt='on_reboot = "restart"'
 else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; rbt='on_crash = "destroy"'; fi
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
     'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
-    "$chan" "$qd" "$vkb" "$rst" "$rbt" > /tmp/kern.cfg
+    "$chan" "$qd" "$vkb" "$rst" "$rbt" "$mem" > /tmp/kern.cfg
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
 # when the device model's xenstore state turns "running" (to time exec -> running)
@@ -107,6 +124,82 @@ if [ $extras = 1 ]; then
     [ "$(grep -c "backend/qdisk/$d/51712: connected" "$dmlog")" -ge 2 ] || fail "blkfront did not connect a second time"
 fi
 step guest-up
+if [ $save = 1 ]; then
+    # --- xl save / xl restore in the middle of the guest's qdisk I/O loop. The guest has PV
+    # drivers: libxl asks it to suspend (control/shutdown = suspend); Linux freezes its tasks
+    # (a task waiting for its disk I/O is frozen only once that I/O is done) and suspends
+    # without quiescing blkfront, so requests can still be in hvmd's hands: hvmd's save
+    # completes them, takes nothing more from the ring and says how many it found. On resume
+    # blkfront connects to the new hvmd's qdisk and sends again every request it did not see
+    # answered; the loop goes on, its check passes and the image holds the pattern.
+    round() { grep -o "HVMD-SAVE-IO round [0-9]*" "$1" 2>/dev/null | tail -1 | awk '{ print $3 + 0 }'; }
+    wait_re "$con" "HVMD-SAVE-IO round 1" 60 || { tail -5 "$con"; fail "the guest's save-io loop on the qdisk disk did not start"; }
+    r0=$(round "$con")
+    t=$(now)
+    xl save kern /tmp/kern.save > /tmp/kern-save.log 2>&1 || { tail -20 /tmp/kern-save.log; tail -20 "$dmlog"; fail "xl save kern failed"; }
+    metric save_s "$(elapsed "$t")" s
+    line=$(grep -o "device state saved.*" "$dmlog" | tail -1)
+    [ -n "$line" ] || { tail -20 "$dmlog"; fail "hvmd did not say it saved its device state"; }
+    qsave=$(grep -o "backend/qdisk/$d/51712: at the save.*" "$dmlog" | tail -1)
+    [ -n "$qsave" ] || { grep -i qdisk "$dmlog" | tail; fail "hvmd's qdisk said nothing at the save"; }
+    info "hvmd: $line; $qsave (the guest was in round $r0 when xl save began)"
+    set -- $qsave; metric qdisk_in_flight_at_save "$5"
+    wait_gone kern 30 || fail "the saved domain is still there"
+    clean_after "xl save"
+    t=$(now)
+    xl restore /tmp/kern.save > /tmp/kern-restore.log 2>&1 || { tail -20 /tmp/kern-restore.log; tail -20 "$dmlog"; fail "xl restore failed"; }
+    metric restore_s "$(elapsed "$t")" s
+    rm -f /tmp/kern.save
+    d2=$(domid kern); pid2=$(dm_pid "$d2")
+    [ -n "$d2" ] && [ -n "$pid2" ] && [ "$d2" != "$d" ] || fail "no restored domain kern with a device model"
+    grep -q "device state loaded" "$dmlog" || { tail -20 "$dmlog"; fail "the restored hvmd did not load the device state"; }
+    d=$d2; pid=$pid2
+    # (the console anew: hvmd opens the pty anew, as QEMU)
+    con=/tmp/kern-console-r.log
+    xl console -t serial kern > "$con" 2>&1 &
+    relay "$con" kern-r
+    # a round that begins after the restore: the one in progress at the save finished
+    # through the new hvmd
+    wait_re "$con" "HVMD-SAVE-IO round" 60 || { tail -20 "$dmlog"; xl dmesg | grep "(d$d)" | tail; fail "no I/O round on the console after the restore"; }
+    grep -q "backend/qdisk/$d/51712: connected" "$dmlog" || fail "blkfront did not connect to the restored hvmd's qdisk"
+    r1=$(round "$con")
+    info "after the restore: round $r1 (xl save began in round $r0)"
+    [ "$r1" -gt "$r0" ] || fail "the guest's loop started over (round $r1 after round $r0)"
+    if [ -n "${KERNEL_MIGRATE:-}" ]; then
+        # (hvmd-kernel-migrate, manual: its step took 23-48 s in the bed) xl migrate to this dom0 (-s "": the host
+        # argument is the receiver's command)
+        step saved-restored
+        wait_re "$con" "HVMD-SAVE-IO round $((r1 + 1))" 30 || fail "the restored guest's loop stalled at round $r1"
+        r2=$(round "$con")
+        t=$(now)
+        xl migrate -s "" kern "xl migrate-receive" > /tmp/kern-migrate.log 2>&1 || { tail -20 /tmp/kern-migrate.log; tail -20 "$dmlog"; fail "xl migrate kern failed"; }
+        metric migrate_s "$(elapsed "$t")" s
+        # (the receiver's hvmd logs into qemu-dm-kern--incoming.log: xl names the domain so
+        # until the sender's is gone)
+        qsave=$(grep -h -o "backend/qdisk/$d/51712: at the save.*" /var/log/xen/qemu-dm-kern*.log* 2>/dev/null | tail -1)
+        [ -n "$qsave" ] || fail "the sending hvmd's qdisk said nothing at the save"
+        info "sending hvmd: $qsave (the migration began in round $r2)"
+        set -- $qsave; metric qdisk_in_flight_at_migrate "$5"
+        d2=$(domid kern); pid2=$(dm_pid "$d2")
+        [ -n "$d2" ] && [ -n "$pid2" ] && [ "$d2" != "$d" ] || fail "after the migration no new domain kern (was $d)"
+        within 40 gone "$pid" || fail "the sender's hvmd (pid $pid) still runs after the migration"
+        d=$d2; pid=$pid2
+        con=/tmp/kern-console-m.log
+        xl console -t serial kern > "$con" 2>&1 &
+        relay "$con" kern-m
+        wait_re "$con" "HVMD-SAVE-IO round" 60 || { tail -20 "$dmlog"; fail "no I/O round on the console after the migration"; }
+        grep -qh "backend/qdisk/$d/51712: connected" /var/log/xen/qemu-dm-kern*.log* || fail "blkfront did not connect to the migrated-to hvmd's qdisk"
+        r3=$(round "$con")
+        info "after the migration: round $r3 (the migration began in round $r2)"
+        [ "$r3" -gt "$r2" ] || fail "the guest's loop started over (round $r3 after round $r2)"
+    fi
+    # the loop's end: a line in the disk's second sector, which save-io reads after each round
+    printf 'HVMD-SAVE-STOP\n' | dd of=/tmp/kern-qd.img bs=512 seek=1 conv=notrunc 2>/dev/null
+    wait_re "$con" "HVMD-CHECK save-io" 60 || fail "the save-io loop did not end"
+    guest_checks_passed "$con" save-io || { grep -i qdisk "$dmlog" | tail; fail "the guest's save-io check on the qdisk disk failed across the save and restore"; }
+    pattern_on_image /tmp/kern-qd.img || fail "the guest's pattern is not in the qdisk image after the save-io loop"
+    if [ -n "${KERNEL_MIGRATE:-}" ]; then step migrated; else step saved-restored; fi
+fi
 if [ $reboot = 1 ]; then
     # a reboot under stock xl (on_reboot = "restart", libxl's default): xl reboot asks the guest
     # (control/shutdown); Linux resets the machine (no reboot_cmd in the initramfs: kernel_restart),

@@ -17,7 +17,8 @@
 # step: refused 300
 . /etc/hvmd-lib.sh
 check_disk /tmp/disk.img 64 save-io disk-pattern poweroff
-# (save-io's rounds: enough for every save, restore and migration below, ~2.5 s each)
+# (save-io's rounds: enough for every save, restore and migration below, ~2.5 s each; the
+# scenario ends the loop after the last restore)
 printf 'HVMD-CHECKS: save-io disk-pattern poweroff\nHVMD-SAVE-ROUNDS: 30\n' | dd of=/tmp/disk.img conv=notrunc 2>/dev/null
 # 128 MB: dom0 (512 MB, all of it RAM) holds a saved image at a time in its tmpfs /tmp
 # no PV drivers (no platform device): libxl suspends the guest through Xen without its notice,
@@ -179,6 +180,9 @@ wait_re "$log" "HVMD-SAVE-IO round" 190 || fail "no I/O round on the console aft
 r5=$(round "$log")
 info "after hvmctl restore: round $r5 (saved in round $r4)"
 [ "$r5" -ge "$r4" ] || fail "the guest started over (round $r5 after round $r4)"
+# the loop's end: a line in the disk's second sector, which save-io reads after each round
+# (the rounds left would cost ~2.5 s each)
+printf 'HVMD-SAVE-STOP\n' | dd of=/tmp/disk.img bs=512 seek=1 conv=notrunc 2>/dev/null
 # bad input: a file that is no saved image, a missing file; nothing is built
 hvmctl restore /etc/hvmd-lib.sh > /tmp/sv-hvmctl-bad.log 2>&1 && fail "hvmctl restore of a shell script succeeded"
 grep -q "not a saved domain" /tmp/sv-hvmctl-bad.log || { cat /tmp/sv-hvmctl-bad.log; fail "hvmctl restore of a non-image: unclear error"; }
