@@ -7,8 +7,10 @@
 # step: s3-loop 1500
 # step: destroy 120
 . /etc/hvmd-lib.sh
-n=30
-for w in $(cat /proc/cmdline); do case $w in hvmd.s3loop=*) n=${w#hvmd.s3loop=} ;; esac; done
+n=30; times=0   # hvmd.s3loop=N, hvmd.s3loop-times=1 (each device's PM call on the console: slow)
+for w in $(cat /proc/cmdline); do
+    case $w in hvmd.s3loop=*) n=${w#hvmd.s3loop=} ;; hvmd.s3loop-times=*) times=${w#*=} ;; esac
+done
 checks="vcpu-hotplug usb-tablet s3-loop"
 cat > /tmp/xs3.cfg <<CFG
 name = "xs3"
@@ -26,7 +28,7 @@ serial = "pty"
 usbdevice = "tablet"
 kernel = "/media/guest-vmlinuz"
 ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=ttyS0,115200 quiet no_console_suspend hvmd.s3loop=$n hvmd.checks=${checks// /,}"
+cmdline = "console=ttyS0,115200 quiet no_console_suspend hvmd.s3loop=$n hvmd.s3loop-times=$times hvmd.checks=${checks// /,}"
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
