@@ -8,15 +8,17 @@
  * Emulated: the header (8086:7113, class 0680), PMBA and PMREGMISC (hvmloader writes 0xb001
  * and 1); PM1a_CNT at PMBA + 4 once PM I/O is enabled: SCI_EN reads 1; SLP_EN with SLP_TYP 0
  * (Xen's \_S5 and \_S4 both use 0) asks Xen to power the domain off, with SLP_TYP 1 (Xen's
- * \_S3) puts the domain into S3: CMOS 0x0F = 0xFE (SeaBIOS's resume path reads it), Xen's
- * HVM_PARAM_ACPI_S_STATE = 3, QMP run state "suspended" until system_wakeup;
+ * \_S3) puts the domain into S3: CMOS 0x0F = 0x0A and the OS's waking vector (from the FACS) at
+ * 40:67, so SeaBIOS jumps there at once on wake-up (0xFE, SeaBIOS's own S3 path, without a
+ * vector: see s3_resume_mode), Xen's HVM_PARAM_ACPI_S_STATE = 3, QMP run state "suspended"
+ * until system_wakeup;
  * the GPE0 block at 0xafe0 (status write-1-to-clear, enable read/write; bit 2 is CPU hot-plug,
  * SCI = ISA IRQ 9 while a status bit is set and enabled), the PCI hotplug registers at 0xae00
  * (no slot ever changes: reads 0) and the vCPU map at 0xaf00 (bit i: vCPU i present) that the
  * DSDT's \_GPE._E02 compares with the MADT; QMP device_add of a CPU sets its bit and GPE bit 2.
  * CMOS: Xen's vRTC keeps indices 0-13 and forwards index writes >= 14 and their data
  * accesses; hvmd keeps those 114 bytes (0xff at start, as when nobody answered; 0x0F 0;
- * 0x10 0, no floppy drive; 0x5F the domain's vCPUs - 1, which SeaBIOS's S3 resume counts).
+ * 0x10 0, no floppy drive; 0x5F the domain's vCPUs - 1, which SeaBIOS's own S3 path counts).
  * Xen itself emulates PM1a_STS/PM1a_EN and the PM timer (0xb000, 0xb008) and raises the SCI
  * for the power button, so those stay out of here.
  * Left out: S1, S2 (logged and ignored), SMBus, device monitors, CPU hot-unplug (no libxl

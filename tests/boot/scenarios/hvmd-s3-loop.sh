@@ -54,8 +54,9 @@ step tablet
 
 dump() {
     xl dmesg | grep "(d$d)" | tail -20; xl vcpu-list xs3
-    # each vCPU's local APIC (ISR at 0x100, IRR at 0x200) and Xen's view of its event upcall
-    xen-hvmctx "$d" 2>&1 | grep -vE '^ +(MTRR|mtrr|CPU_MSR|msr)' | head -400
+    # each vCPU's local APIC (ISR at 0x100, IRR at 0x200), where the bed's dom0 has xen-hvmctx
+    # (it has not so far); Xen's 'q' shows each vCPU's upcall_pend
+    ! command -v xen-hvmctx > /dev/null || xen-hvmctx "$d" 2>&1 | grep -vE '^ +(MTRR|mtrr|CPU_MSR|msr)' | head -400
     xl debug-keys q; xl debug-keys v; sleep 1; xl dmesg | tail -120
     xl sysrq xs3 w; sleep 5; xl sysrq xs3 q; sleep 5; xl sysrq xs3 l; sleep 5; xl vcpu-list xs3
     grep -vE "^.{13}hvmd info: guest: debugcon" "$dmlog" | tail -30
