@@ -8,15 +8,17 @@
  * Emulated: the header (8086:7113, class 0680), PMBA and PMREGMISC (hvmloader writes 0xb001
  * and 1); PM1a_CNT at PMBA + 4 once PM I/O is enabled: SCI_EN reads 1; SLP_EN with SLP_TYP 0
  * (Xen's \_S5 and \_S4 both use 0) asks Xen to power the domain off, with SLP_TYP 1 (Xen's
- * \_S3) puts the domain into S3: CMOS 0x0F = 0xFE (SeaBIOS's resume path reads it), Xen's
- * HVM_PARAM_ACPI_S_STATE = 3, QMP run state "suspended" until system_wakeup;
+ * \_S3) puts the domain into S3: CMOS 0x0F = 0x0A and the OS's waking vector (from the FACS) at
+ * 40:67, so SeaBIOS jumps there at once on wake-up (0xFE, SeaBIOS's own S3 path, without a
+ * vector: see s3_resume_mode), Xen's HVM_PARAM_ACPI_S_STATE = 3, QMP run state "suspended"
+ * until system_wakeup;
  * the GPE0 block at 0xafe0 (status write-1-to-clear, enable read/write; bit 2 is CPU hot-plug,
  * SCI = ISA IRQ 9 while a status bit is set and enabled), the PCI hotplug registers at 0xae00
  * (no slot ever changes: reads 0) and the vCPU map at 0xaf00 (bit i: vCPU i present) that the
  * DSDT's \_GPE._E02 compares with the MADT; QMP device_add of a CPU sets its bit and GPE bit 2.
  * CMOS: Xen's vRTC keeps indices 0-13 and forwards index writes >= 14 and their data
  * accesses; hvmd keeps those 114 bytes (0xff at start, as when nobody answered; 0x0F 0;
- * 0x10 0, no floppy drive; 0x5F the domain's vCPUs - 1, which SeaBIOS's S3 resume counts).
+ * 0x10 0, no floppy drive; 0x5F the domain's vCPUs - 1, which SeaBIOS's own S3 path counts).
  * Xen itself emulates PM1a_STS/PM1a_EN and the PM timer (0xb000, 0xb008) and raises the SCI
  * for the power button, so those stay out of here.
  * Left out: S1, S2 (logged and ignored), SMBus, device monitors, CPU hot-unplug (no libxl
@@ -27,6 +29,7 @@
 #include "dm/config.h"
 #include "dm/device.h"
 #include "dm/log.h"
+#include "dm/mem.h"
 #include "dm/qmp.h"
 
 #define PMBA 0x40
@@ -68,6 +71,100 @@ static void update_sci(struct piix4_acpi *s)
 
 /* ---- S3 ---- */
 
+/* The OS's real-mode waking vector (ACPI 1.0 5.2.6, the FACS's Firmware_Waking_Vector), found
+ * as SeaBIOS finds it at resume: the RSDP in the BIOS area (0xe0000-0xfffff, 16-byte aligned,
+ * checksummed), its XSDT (revision >= 2) or RSDT, the FADT ("FACP") there, its FIRMWARE_CTRL
+ * (X_FIRMWARE_CTRL if that is 0), the FACS. 0 if any step fails. Guest memory is hostile:
+ * every read is bounded, at most 64 table entries are looked at. */
+static uint32_t waking_vector(struct vm *vm)
+{
+    struct mem *mem = vm->mem;
+    uint8_t b[MEM_FW_MAX], h[36];
+    uint64_t rsdp = 0;
+    if (!mem)
+        return 0;
+    for (uint64_t at = 0xe0000; at < 0x100000 && !rsdp; at += sizeof(b)) {
+        if (mem_read_firmware(mem, at, b, sizeof(b)) < 0)
+            continue;
+        for (size_t o = 0; o + 36 <= sizeof(b); o += 16) {
+            uint8_t sum = 0;
+            if (memcmp(b + o, "RSD PTR ", 8))
+                continue;
+            for (unsigned i = 0; i < 20; i++)
+                sum = (uint8_t)(sum + b[o + i]);
+            if (sum == 0) {
+                memcpy(h, b + o, 36);
+                rsdp = at + o;
+                break;
+            }
+        }
+    }
+    if (!rsdp)
+        return 0;
+    uint64_t sdt = h[15] >= 2 ? ld64(h + 24) : 0;
+    unsigned esize = 8;
+    if (!sdt) {
+        sdt = ld32(h + 16);
+        esize = 4;
+    }
+    if (mem_read_firmware(mem, sdt, h, 36) < 0 || memcmp(h, esize == 8 ? "XSDT" : "RSDT", 4))
+        return 0;
+    uint32_t len = ld32(h + 4);
+    if (len < 36)
+        return 0;
+    uint32_t n = (len - 36) / esize;
+    for (uint32_t i = 0; i < n && i < 64; i++) {
+        uint8_t e[8] = { 0 }, f[140];
+        if (mem_read_firmware(mem, sdt + 36 + (uint64_t)i * esize, e, esize) < 0)
+            return 0;
+        uint64_t t = esize == 8 ? ld64(e) : ld32(e);
+        if (mem_read_firmware(mem, t, f, 8) < 0 || memcmp(f, "FACP", 4))
+            continue;
+        uint32_t flen = ld32(f + 4);
+        if (flen < 40 || mem_read_firmware(mem, t, f, flen < sizeof(f) ? flen : sizeof(f)) < 0)
+            return 0;
+        uint64_t facs = ld32(f + 36);
+        if (!facs && flen >= 140)
+            facs = ld64(f + 132);
+        if (!facs || mem_read_firmware(mem, facs, f, 16) < 0 || memcmp(f, "FACS", 4))
+            return 0;
+        return ld32(f + 12);
+    }
+    return 0;
+}
+
+/* How the firmware will resume the guest (CMOS 0x0F, the shutdown status byte SeaBIOS reads at
+ * the reset vector, where Xen starts vCPU 0 on wake-up). Not SeaBIOS's own S3 path (0xFE):
+ * that enables vCPU 0's local APIC (smp_resume) and then opens an interrupt window in real mode
+ * (yield: sti; nop; cli) before it jumps to the waking vector. A Xen event-channel upcall
+ * pending over S3 (an event that came while the guest had its interrupts off on the way down,
+ * or while it slept) is injected by Xen as soon as the APIC is software-enabled, so SeaBIOS
+ * takes the guest's upcall vector (Linux: 0xf3) through its real-mode IVT, whose default
+ * handler returns without an EOI: the vector stays in service, and every interrupt of vCPU 0
+ * (timer, xenstore, IPIs) is blocked after resume; the guest idles for ever (hvmd-xl-qmp's
+ * flake; the manual hvmd-s3-loop shows it). Instead: status 0x0A, "jump via 40:67" (the
+ * PC's warm-start protocol, which SeaBIOS serves at once in real mode with interrupts off),
+ * with 40:67 holding the OS's waking vector. The OS then enables its APIC itself, Xen injects
+ * the pending upcall there, and the OS's handler takes it and sends the EOI. The other vCPUs
+ * stay down (the OS starts them with INIT/SIPI, as at boot). Without a waking vector below
+ * 1 MiB: 0xFE, SeaBIOS's path, as before. */
+#define CMOS_WARM_JUMP 0x0a
+#define CMOS_S3_RESUME 0xfe
+#define BDA_JUMP 0x467
+
+static uint8_t s3_resume_mode(struct vm *vm)
+{
+    uint32_t v = waking_vector(vm);
+    if (!v || v >= 0x100000)
+        return CMOS_S3_RESUME;
+    uint8_t jmp[4];
+    st16(jmp, (uint16_t)(v & 0xf));      /* offset */
+    st16(jmp + 2, (uint16_t)(v >> 4));   /* segment */
+    if (mem_write(vm->mem, BDA_JUMP, jmp, sizeof(jmp)) < 0)
+        return CMOS_S3_RESUME;
+    return CMOS_WARM_JUMP;
+}
+
 /* After the guest's PM1a_CNT write is answered (its vCPU is then spinning on WAK_STS): Xen
  * resets the vCPUs in hvm_s3_suspend, so the request that asked must be complete first. */
 static void s3_enter(void *opaque)
@@ -76,7 +173,7 @@ static void s3_enter(void *opaque)
     struct vm *vm = s->base.vm;
     if (s->suspended)
         return;
-    s->cmos[CMOS_SHUTDOWN] = 0xfe;
+    s->cmos[CMOS_SHUTDOWN] = s3_resume_mode(vm);
     int r = vm->hv.ops->set_s_state(vm->hv.be, 3);
     if (r < 0) {
         log_limited(&s->rl, LOG_ERR, "piix4-acpi: the guest asks for S3 (suspend to RAM), but Xen "

@@ -216,6 +216,36 @@ int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len)
     return r;
 }
 
+int mem_read_firmware(struct mem *mem, uint64_t gpa, void *buf, size_t len)
+{
+    if (len > MEM_FW_MAX)
+        return -EFAULT;
+    if (mem_is_ram(mem, gpa, len))
+        return mem_read(mem, gpa, buf, len);
+    if (len == 0 || gpa < MEM_FW_BASE || gpa + len > MEM_4G) {
+        mem->st.faults++;
+        return -EFAULT;
+    }
+    uint64_t first = gpa >> MEM_PAGE_SHIFT, last = (gpa + len - 1) >> MEM_PAGE_SHIFT;
+    size_t n = (size_t)(last - first + 1); /* at most 2 */
+    int err[2] = { 0, 0 };
+    void *va;
+    if (mem->hv.ops->map_gfn(mem->hv.be, first, n, &va, err) < 0) {
+        mem->st.faults++;
+        return -EFAULT;
+    }
+    int r = 0;
+    for (size_t i = 0; i < n; i++)
+        if (err[i])
+            r = -EFAULT;
+    if (r == 0)
+        memcpy(buf, (uint8_t *)va + (gpa & (MEM_PAGE_SIZE - 1)), len);
+    else
+        mem->st.faults++;
+    mem->hv.ops->unmap_gfn(mem->hv.be, va, n);
+    return r;
+}
+
 int mem_pin(struct mem *mem, uint64_t gpa, size_t len, struct mem_pin *pin)
 {
     memset(pin, 0, sizeof(*pin));

@@ -35,6 +35,13 @@ void mem_free(struct mem *mem);
  * (then nothing is copied for a read... and for a write, nothing written). */
 int mem_read(struct mem *mem, uint64_t gpa, void *buf, size_t len) WUR;
 int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len) WUR;
+/* Read LEN (at most MEM_FW_MAX) bytes of the firmware's tables at GPA: guest RAM as mem_read,
+ * or the region hvmloader keeps its ACPI tables in, [MEM_FW_BASE, 4 GiB), which is not RAM to
+ * mem_read (no device may DMA there). Read-only, for the PIIX4 at S3 (the OS's waking vector
+ * in the FACS). 0 or -EFAULT. */
+#define MEM_FW_BASE 0xfc000000ull
+#define MEM_FW_MAX 4096
+int mem_read_firmware(struct mem *mem, uint64_t gpa, void *buf, size_t len) WUR;
 /* Is [GPA, GPA+LEN) inside guest RAM? (Bounds only; mapping may still fail.) */
 int mem_is_ram(const struct mem *mem, uint64_t gpa, size_t len);
 

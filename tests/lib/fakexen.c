@@ -107,6 +107,13 @@ static int fx_map_gfn(void *be, uint64_t gfn, size_t n, void **addr, int *err)
             return 0;
         }
     }
+    if (fx->fw && gfn >= fx->fw_gfn && n <= fx->fw_n && gfn - fx->fw_gfn <= fx->fw_n - n) {
+        for (size_t i = 0; i < n; i++)
+            err[i] = 0;
+        *addr = fx->fw + ((gfn - fx->fw_gfn) << MEM_PAGE_SHIFT);
+        fx->maps++;
+        return 0;
+    }
     if (gfn >= pages || n > pages - gfn)
         return -EINVAL; /* callers never ask beyond the allocation (mem.c checks RAM first) */
     for (size_t i = 0; i < n; i++) {
@@ -338,6 +345,7 @@ static void release(struct fakexen *fx)
         free(fx->vram_more[i].mem);
         free(fx->vram_more[i].dirty);
     }
+    free(fx->fw);
     free(fx->bufpage);
     free(fx->iopage);
     free(fx->hole);

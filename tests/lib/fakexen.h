@@ -85,6 +85,11 @@ struct fakexen {
     } vram;                      /* the first vram_alloc (the VGA's video RAM) */
     struct fx_vram vram_more[3]; /* later ones (the VGA's text window pages), in order */
     int vram_refuse;             /* what vram_alloc fails with (e.g. -ENOSYS), 0: it works */
+    /* guest pages outside RAM that map_gfn maps (hvmloader's ACPI tables at 0xfc000000):
+     * FW_N pages from frame FW_GFN, set by the test (calloc'd; freed with the source) */
+    uint8_t *fw;
+    uint64_t fw_gfn;
+    size_t fw_n;
     unsigned vram_moves;
     unsigned hold_busy;          /* hold fails with -EAGAIN this many more times */
     int held;                    /* holds not yet let go */

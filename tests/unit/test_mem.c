@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "dm/log.h"
 #include "tests/lib/fakexen.h"
@@ -53,6 +54,38 @@ static void test_bounds(void **state)
     assert_true(mem_is_ram(m, 0, 4 * MiB));
     assert_int_equal(mem_stats(m)->faults, 5);
     fx_free(fx);
+}
+
+/* The firmware's tables: RAM as mem_read, or hvmloader's region [0xfc000000, 4 GiB) mapped for
+ * the read and let go at once; nothing else (the MMIO hole, the APIC page, beyond 4 GiB). */
+static void test_read_firmware(void **state)
+{
+    struct fakexen *fx = fx_new(4 * MiB);
+    struct mem *m = fx->vm.mem;
+    uint8_t buf[MEM_FW_MAX + 1];
+    fx->fw = calloc(4, 4096);
+    fx->fw_gfn = MEM_FW_BASE >> 12;
+    fx->fw_n = 4;
+    memcpy(fx->fw + 4096 - 2, "FACS", 4); /* across a page boundary */
+    memcpy(fx->ram + 0xf5b30, "RSD PTR ", 8);
+    assert_int_equal(mem_read_firmware(m, 0xf5b30, buf, 8), 0);
+    assert_memory_equal(buf, "RSD PTR ", 8);
+    unsigned maps = fx->maps, unmaps = fx->unmaps;
+    assert_int_equal(mem_read_firmware(m, MEM_FW_BASE + 4096 - 2, buf, 4), 0);
+    assert_memory_equal(buf, "FACS", 4);
+    assert_int_equal(fx->maps, maps + 1);
+    assert_int_equal(fx->unmaps, unmaps + 1);
+    assert_int_equal(mem_read_firmware(m, MEM_FW_BASE, buf, MEM_FW_MAX), 0);
+    assert_int_equal(mem_read_firmware(m, MEM_FW_BASE, buf, MEM_FW_MAX + 1), -EFAULT);
+    assert_int_equal(mem_read_firmware(m, 0xfee00000, buf, 4), -EFAULT); /* in the region, not mapped */
+    assert_int_equal(mem_read_firmware(m, MEM_FW_BASE - 2, buf, 4), -EFAULT);
+    assert_int_equal(mem_read_firmware(m, 0xf0000000, buf, 4), -EFAULT);
+    assert_int_equal(mem_read_firmware(m, 0xfffffffeull, buf, 4), -EFAULT);
+    assert_int_equal(mem_read_firmware(m, 0x100000000ull, buf, 4), -EFAULT);
+    /* the accessor for devices still refuses the region */
+    assert_int_equal(mem_read(m, MEM_FW_BASE, buf, 4), -EFAULT);
+    fx_free(fx);
+    (void)state;
 }
 
 static void test_hole_fails_whole_access(void **state)
@@ -174,6 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_write_roundtrip),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_read_firmware),
         cmocka_unit_test(test_hole_fails_whole_access),
         cmocka_unit_test(test_cache_maps_once_and_invalidates),
         cmocka_unit_test(test_cache_evicts_least_recent),

@@ -274,6 +274,126 @@ static void test_s3(void **state)
     (void)state;
 }
 
+/* ---- the waking vector: hvmloader's tables as SeaBIOS leaves them ---- */
+
+#define FW_GFN 0xfc000ull
+#define FW_PAGES 16
+#define RSDP_AT 0xf5b30u
+#define WAKE 0x991f0u
+
+static void put_sdt(uint8_t *t, const char *sig, uint32_t len)
+{
+    memcpy(t, sig, 4);
+    memcpy(t + 4, &len, 4);
+}
+
+/* An RSDP (revision REV: 2 points at an XSDT, 0 at an RSDT) in the BIOS area, the RSDT/XSDT,
+ * an SSDT, the FADT and the FACS with VECTOR: in hvmloader's region (XSDT) or in RAM (RSDT). */
+static void put_tables(struct bed *b, int rev, uint32_t vector)
+{
+    uint8_t *ram = b->fx->ram, *rsdp = ram + RSDP_AT, sum = 0;
+    b->fx->fw = calloc(FW_PAGES, 4096);
+    b->fx->fw_gfn = FW_GFN;
+    b->fx->fw_n = FW_PAGES;
+    uint8_t *base = rev >= 2 ? b->fx->fw : ram + 0x200000;
+    uint64_t gbase = rev >= 2 ? FW_GFN << 12 : 0x200000;
+    uint8_t *sdt = base + 0x1100, *ssdt = base + 0x1040, *fadt = base + 0x2000,
+            *facs = base + 0x3000;
+    uint64_t a_sdt = gbase + (uint64_t)(sdt - base), a_ssdt = gbase + 0x1040,
+             a_fadt = gbase + 0x2000, a_facs = gbase + 0x3000;
+    memcpy(rsdp, "RSD PTR ", 8);
+    rsdp[15] = (uint8_t)rev;
+    uint32_t r32 = (uint32_t)a_sdt;
+    memcpy(rsdp + 16, &r32, 4);
+    if (rev >= 2)
+        memcpy(rsdp + 24, &a_sdt, 8);
+    for (int i = 0; i < 20; i++)
+        sum = (uint8_t)(sum + rsdp[i]);
+    rsdp[8] = (uint8_t)-sum;
+    unsigned esize = rev >= 2 ? 8 : 4;
+    put_sdt(sdt, rev >= 2 ? "XSDT" : "RSDT", 36 + 2 * esize);
+    memcpy(sdt + 36, &a_ssdt, esize); /* another table first */
+    memcpy(sdt + 36 + esize, &a_fadt, esize);
+    put_sdt(ssdt, "SSDT", 36);
+    put_sdt(fadt, "FACP", 244);
+    uint32_t f32 = rev >= 2 ? 0 : (uint32_t)a_facs; /* ACPI 2.0: X_FIRMWARE_CTRL only */
+    memcpy(fadt + 36, &f32, 4);
+    if (rev >= 2)
+        memcpy(fadt + 132, &a_facs, 8);
+    put_sdt(facs, "FACS", 64);
+    memcpy(facs + 12, &vector, 4);
+}
+
+static void enter_s3(struct bed *b)
+{
+    fx_out(b->fx, PMBASE + 4, 2, SLP_EN | 1 << 10 | 1);
+    for (int i = 0; i < 5 && b->fx->s_state != 3; i++)
+        loop_run_once(b->fx->loop, 20);
+    assert_int_equal(b->fx->s_state, 3);
+}
+
+static unsigned cmos(struct bed *b, unsigned idx)
+{
+    fx_out(b->fx, 0x70, 1, 0x80 | idx);
+    return (unsigned)fx_in(b->fx, 0x71, 1);
+}
+
+/* SeaBIOS's S3 path (CMOS 0x0F = 0xFE) enables vCPU 0's APIC and opens an interrupt window in
+ * real mode before it jumps to the waking vector; an event-channel upcall pending over S3 is
+ * taken there and never EOId, and the resumed guest gets no interrupt again (hvmd-s3-loop).
+ * With the OS's waking vector at hand, hvmd asks for the warm jump via 40:67 instead. */
+static void test_s3_waking_vector(void **state)
+{
+    for (int rev = 0; rev <= 2; rev += 2) {
+        struct bed *b = bed_up("1,maxcpus=2", 0, 2);
+        put_tables(b, rev, WAKE);
+        enter_s3(b);
+        assert_int_equal(cmos(b, 0x0f), 0x0a);                 /* jump via 40:67 */
+        assert_int_equal(ld16(b->fx->ram + 0x467), WAKE & 0xf); /* offset */
+        assert_int_equal(ld16(b->fx->ram + 0x469), WAKE >> 4);  /* segment */
+        has(qmp(b, "{\"execute\":\"system_wakeup\"}"), "{\"return\":{}}");
+        /* the guest moved its wake-up code: the next S3 jumps there */
+        uint8_t *facs = (rev >= 2 ? b->fx->fw : b->fx->ram + 0x200000) + 0x3000;
+        uint32_t v = 0x9a000;
+        memcpy(facs + 12, &v, 4);
+        enter_s3(b);
+        assert_int_equal(cmos(b, 0x0f), 0x0a);
+        assert_int_equal(ld16(b->fx->ram + 0x469), 0x9a00);
+        assert_int_equal(ld16(b->fx->ram + 0x467), 0);
+        has(qmp(b, "{\"execute\":\"system_wakeup\"}"), "{\"return\":{}}");
+        bed_down(b);
+    }
+    (void)state;
+}
+
+/* No usable waking vector: SeaBIOS's own S3 path (0xFE), 40:67 untouched. Tables are guest
+ * memory: a bad RSDP checksum, a FACS without its signature, a vector above 1 MiB (not
+ * reachable in real mode), an RSDT whose length claims more entries than anyone looks at. */
+static void test_s3_no_waking_vector(void **state)
+{
+    for (int c = 0; c < 5; c++) {
+        struct bed *b = bed_up("1", 0, 1);
+        if (c > 0)
+            put_tables(b, 2, c == 3 ? 0x100000u : WAKE);
+        if (c == 1)
+            b->fx->ram[RSDP_AT + 8]++;
+        if (c == 2)
+            b->fx->fw[0x3000] = 'X';
+        if (c == 4) {
+            uint32_t huge = 0xfffffff0u;                  /* the XSDT's length */
+            memcpy(b->fx->fw + 0x1100 + 4, &huge, 4);
+            memset(b->fx->fw + 0x1100 + 36, 0, 16); /* entries: nothing */
+        }
+        st32(b->fx->ram + 0x467, 0x12345678);
+        enter_s3(b);
+        assert_int_equal(cmos(b, 0x0f), 0xfe);
+        assert_int_equal(ld32(b->fx->ram + 0x467), 0x12345678);
+        has(qmp(b, "{\"execute\":\"system_wakeup\"}"), "{\"return\":{}}");
+        bed_down(b);
+    }
+    (void)state;
+}
+
 /* SeaBIOS's S3 resume waits for max(fw_cfg NB_CPUS, CMOS 0x5F + 1) CPUs to answer its SIPI,
  * and Xen starts every vCPU of the domain (maxcpus), plugged or not: 0x5F says maxcpus - 1. */
 static void test_s3_cpu_count(void **state)
@@ -550,6 +670,8 @@ int main(void)
         cmocka_unit_test(test_cpus_from_hypervisor),
         cmocka_unit_test(test_s3),
         cmocka_unit_test(test_s3_cpu_count),
+        cmocka_unit_test(test_s3_waking_vector),
+        cmocka_unit_test(test_s3_no_waking_vector),
         cmocka_unit_test(test_power_and_status),
         cmocka_unit_test(test_hmp),
         cmocka_unit_test(test_bad_input),
