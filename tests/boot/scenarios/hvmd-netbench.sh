@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: network figures for make bench: the Linux ISO guest with model=rtl8139 on a plain dom0 bridge under stock xl (hvmd; NET_DM=qemu-xen: Debian's qemu-xen, the qemu-netbench half of the pair): DHCP, ping, 64 MiB each way over TCP (the guest check net), with the device model's round trips per MB and its CPU
+# about: network figures for make bench: the Linux ISO guest with model=rtl8139 (NET_MODEL=e1000: the e1000, hvmd-netbench-e1000) on a plain dom0 bridge under stock xl (hvmd; NET_DM=qemu-xen: Debian's qemu-xen, the qemu-netbench half of the pair): DHCP, ping, 64 MiB each way over TCP (the guest check net), with the device model's round trips per MB and its CPU
 # option: manual = yes
 # (a make bench figure, run by tests/bench/run; make check leaves it out for time)
 # step: bridge-up 60
@@ -9,12 +9,13 @@
 NET_MB=64
 . /etc/hvmd-lib.sh
 dm=${NET_DM:-hvmd}
+model=${NET_MODEL:-rtl8139}
 plain_bridge
 net_serve
 step bridge-up
 check_disk /tmp/disk.img 16 net poweroff
 hvm_cfg netbench "$dm" "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' \
-    'vif = [ "mac=00:16:3e:00:09:05,model=rtl8139,bridge=xenbr0" ]' > /tmp/netbench.cfg
+    "vif = [ \"mac=00:16:3e:00:09:05,model=$model,bridge=xenbr0\" ]" > /tmp/netbench.cfg
 xl_start netbench
 guest_up 350
 step guest-up
