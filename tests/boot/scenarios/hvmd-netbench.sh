@@ -19,13 +19,27 @@ hvm_cfg netbench "$dm" "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"'
 xl_start netbench
 guest_up 350
 step guest-up
+# the download and the upload apart: the guest says "down in" between them. Frames counted on
+# dom0's side of the tap (its rx: the guest's frames, its tx: dom0's), the same for both models
+tap=/sys/class/net/vif$d.0-emu/statistics
 ev0=$(dm_events); cpu0=$(dm_cpu_s "$pid"); t=$(now)
+wait_fast "$log" "HVMD-NET .*down in" 390 || info "no 'down in' from the guest"
+ev1=$(dm_events); g1=$(cat $tap/rx_packets); h1=$(cat $tap/tx_packets)
 guest_done 390 net
-ev=$(( $(dm_events) - ev0 ))
+ev2=$(dm_events); g2=$(cat $tap/rx_packets); h2=$(cat $tap/tx_packets)
+ev=$(( ev2 - ev0 ))
 net_checked "$log" net
+metric net_down_ioreqs_per_MB "$(awk -v e="$(( ev1 - ev0 ))" 'BEGIN { printf "%.0f", e / 64 }')"
+metric net_up_ioreqs_per_MB "$(awk -v e="$(( ev2 - ev1 ))" 'BEGIN { printf "%.0f", e / 64 }')"
+# per frame the guest sent while uploading, and how many of its frames dom0 answered with one
+metric net_up_ioreqs_per_frame "$(awk -v e="$(( ev2 - ev1 ))" -v n="$(( g2 - g1 ))" 'BEGIN { printf "%.2f", e / (n ? n : 1) }')"
+metric net_up_bytes_per_frame "$(awk -v n="$(( g2 - g1 ))" 'BEGIN { printf "%.0f", 64 * 1048576 / (n ? n : 1) }')" B
+metric net_up_frames_per_ack "$(awk -v n="$(( g2 - g1 ))" -v a="$(( h2 - h1 ))" 'BEGIN { printf "%.2f", n / (a ? a : 1) }')"
 metric net_ioreqs_per_MB "$(awk -v e="$ev" 'BEGIN { printf "%.0f", e / 128 }')"
 metric net_dm_cpu_ms_per_MB "$(awk -v a="$cpu0" -v b="$(dm_cpu_s "$pid")" 'BEGIN { printf "%.1f", (b - a) * 1000 / 128 }')" ms
 step measured
 powers_off netbench 110
+# hvmd's own counts (its exit log): requests per register, frames
+grep -aE "rtl8139|e1000|82540EM|requests served|mmio.*reads" "$dmlog" 2>/dev/null | tail -40 | sed 's/^/== /'
 clean_after poweroff
 step poweroff
