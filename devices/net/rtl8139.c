@@ -50,7 +50,7 @@
 /* C+ transmit completions (TxOK) are held back this long at most: they ride on the next
  * interrupt for another cause (a received frame, mostly the ACK of what was sent), or on the
  * guest's next read of ISR, so a TCP sender costs one interrupt run per ACK instead of two. */
-#define TOK_HOLD_NS 2000000ull
+#define TOK_HOLD_NS 5000000ull
 
 /* registers */
 #define IDR0 0x00
