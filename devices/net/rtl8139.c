@@ -47,10 +47,17 @@
 #define ETH_MIN 60
 #define ROM_NAME "pxe-rtl8139.rom"
 #define ROM_FALLBACK_DIR "/usr/lib/ipxe/qemu" /* Debian's ipxe-qemu, when -L does not say */
-/* C+ transmit completions (TxOK) are held back this long at most: they ride on the next
- * interrupt for another cause (a received frame, mostly the ACK of what was sent), or on the
- * guest's next read of ISR, so a TCP sender costs one interrupt run per ACK instead of two. */
+/* C+ transmit completions (TxOK) are held back: they ride on the next interrupt for another
+ * cause (a received frame, mostly the ACK of what was sent) or on the guest's next read of ISR,
+ * so a TCP sender costs one interrupt run per ACK instead of two. While the guest keeps
+ * sending they wait up to TOK_HOLD_NS; once it has sent nothing for TOK_IDLE_NS (it may be
+ * waiting for them: TCP small queues, BQL) they come at once. */
+#ifndef TOK_HOLD_NS
 #define TOK_HOLD_NS 5000000ull
+#endif
+#ifndef TOK_IDLE_NS
+#define TOK_IDLE_NS 1000000ull
+#endif
 
 /* registers */
 #define IDR0 0x00
@@ -210,6 +217,7 @@ struct rtl_nic {
     int busy;             /* inside a register access (no re-entry from the backend) */
     uint16_t held;        /* C+: interrupt causes not yet in ISR (TxOK; see hold_tok) */
     uint64_t held_ns;     /* when the first of them was held */
+    uint64_t sent_ns;     /* when the last one was held */
     struct loop_timer *t_tok;
     int tok_armed;
     int line;             /* the INTx level last driven */
@@ -260,21 +268,22 @@ static void raise(struct rtl_nic *s, uint16_t bits)
 }
 
 /* A C+ transmit completed: its TxOK waits for the next interrupt of another cause, the guest's
- * next ISR read, or TOK_HOLD_NS, whichever comes first. The descriptors are already the
+ * next ISR read, TOK_IDLE_NS without another transmit or TOK_HOLD_NS, whichever comes first. The descriptors are already the
  * driver's (OWN clear), as on a chip that signals completions late. Without a timer (none could
  * be made) it is raised at once. */
 static void hold_tok(struct rtl_nic *s)
 {
-    if (!s->t_tok) {
+    if (!s->t_tok || !TOK_HOLD_NS) {
         raise(s, INT_TOK);
         return;
     }
+    s->sent_ns = now_ns();
     if (!s->held)
-        s->held_ns = now_ns();
+        s->held_ns = s->sent_ns;
     s->held |= INT_TOK;
     if (!s->tok_armed) {
         s->tok_armed = 1;
-        loop_timer_arm(s->t_tok, TOK_HOLD_NS);
+        loop_timer_arm(s->t_tok, MIN(TOK_IDLE_NS, TOK_HOLD_NS));
     }
 }
 
@@ -284,10 +293,10 @@ static void tok_fire(void *opaque)
     s->tok_armed = 0;
     if (!s->held)
         return;
-    uint64_t age = now_ns() - s->held_ns;
-    if (age < TOK_HOLD_NS) { /* held after the timer was armed for an earlier one */
+    uint64_t now = now_ns(), due = MIN(s->held_ns + TOK_HOLD_NS, s->sent_ns + TOK_IDLE_NS);
+    if (now < due) { /* the guest sent more since the timer was armed */
         s->tok_armed = 1;
-        loop_timer_arm(s->t_tok, TOK_HOLD_NS - age);
+        loop_timer_arm(s->t_tok, due - now);
         return;
     }
     raise(s, 0);

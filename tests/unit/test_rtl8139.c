@@ -476,7 +476,7 @@ static void test_cplus_tx_completion(void **state)
     assert_int_equal(in(b, 0x3e, 2) & 1, 1);
     assert_false(ld32(b->fx->ram + DESC + 16) & (1u << 31));
     out(b, 0x3e, 2, 0xffff);
-    /* alone, it comes within its hold time (5 ms) */
+    /* alone, it comes when the guest has sent nothing for 1 ms */
     put_desc(b, tx + 32, (1u << 31) | (3u << 28) | (uint32_t)len, 0, TXB);
     out(b, 0xd9, 1, 0x40);
     assert_false(intx(b));

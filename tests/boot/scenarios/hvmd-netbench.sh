@@ -30,8 +30,9 @@ ev0=$(dm_events); cpu0=$(dm_cpu_s "$pid"); t=$(now)
 wait_fast "$log" "HVMD-NET .*down in" 390 || info "no 'down in' from the guest"
 ev1=$(dm_events); g1=$(cat $tap/rx_packets); h1=$(cat $tap/tx_packets)
 guest_done 390 net
-ev2=$(dm_events); g2=$(cat $tap/rx_packets); h2=$(cat $tap/tx_packets)
+ev2=$(dm_events); g2=$(cat $tap/rx_packets); h2=$(cat $tap/tx_packets); cpu2=$(dm_cpu_s "$pid")
 ev=$(( ev2 - ev0 ))
+info "requests $ev0 $ev1 $ev2, the guest's frames $g1 $g2, dom0's $h1 $h2"
 net_checked "$log" net
 metric net_down_ioreqs_per_MB "$(awk -v e="$(( ev1 - ev0 ))" -v m="$NET_MB" 'BEGIN { printf "%.0f", e / m }')"
 metric net_up_ioreqs_per_MB "$(awk -v e="$(( ev2 - ev1 ))" -v m="$NET_MB" 'BEGIN { printf "%.0f", e / m }')"
@@ -40,10 +41,11 @@ metric net_up_ioreqs_per_frame "$(awk -v e="$(( ev2 - ev1 ))" -v n="$(( g2 - g1 
 metric net_up_bytes_per_frame "$(awk -v n="$(( g2 - g1 ))" -v m="$NET_MB" 'BEGIN { printf "%.0f", m * 1048576 / (n ? n : 1) }')" B
 metric net_up_frames_per_ack "$(awk -v n="$(( g2 - g1 ))" -v a="$(( h2 - h1 ))" 'BEGIN { printf "%.2f", n / (a ? a : 1) }')"
 metric net_ioreqs_per_MB "$(awk -v e="$ev" -v m="$NET_MB" 'BEGIN { printf "%.0f", e / (2 * m) }')"
-metric net_dm_cpu_ms_per_MB "$(awk -v m="$NET_MB" -v a="$cpu0" -v b="$(dm_cpu_s "$pid")" 'BEGIN { printf "%.1f", (b - a) * 1000 / (2 * m) }')" ms
+metric net_dm_cpu_ms_per_MB "$(awk -v m="$NET_MB" -v a="$cpu0" -v b="$cpu2" 'BEGIN { printf "%.1f", (b - a) * 1000 / (2 * m) }')" ms
 step measured
 powers_off netbench 110
 # hvmd's own counts (its exit log): requests per register, frames
 grep -aE "rtl8139|e1000|82540EM|requests served|mmio.*reads" "$dmlog" 2>/dev/null | tail -40 | sed 's/^/== /'
 clean_after poweroff
+plain_bridge_down
 step poweroff
