@@ -29,8 +29,10 @@ tap=/sys/class/net/vif$d.0-emu/statistics
 ev0=$(dm_events); cpu0=$(dm_cpu_s "$pid"); t=$(now)
 wait_fast "$log" "HVMD-NET .*down in" 390 || info "no 'down in' from the guest"
 ev1=$(dm_events); g1=$(cat $tap/rx_packets); h1=$(cat $tap/tx_packets)
-guest_done 390 net
+# (counted when the upload ends: the guest powers off right after its checks, its tap goes)
+wait_fast "$log" "HVMD-NET up in" 390 || info "no 'up in' from the guest"
 ev2=$(dm_events); g2=$(cat $tap/rx_packets); h2=$(cat $tap/tx_packets); cpu2=$(dm_cpu_s "$pid")
+guest_done 390 net
 ev=$(( ev2 - ev0 ))
 info "requests $ev0 $ev1 $ev2, the guest's frames $g1 $g2, dom0's $h1 $h2"
 net_checked "$log" net
