@@ -195,17 +195,6 @@
 /* Bounded work: one turn of the transmit ring handles at most this many descriptors or bytes,
  * then continues from the loop. */
 #define TX_TURN_DESCS 256
-/* A delayed transmit interrupt (descriptors with IDE) waits at least TXDW_IDLE_NS after the last
- * such write-back (TIDV's role) and at most TXDW_HOLD_NS (TADV's), whatever smaller TIDV / TADV
- * the driver set (Linux: 8 and 32 us, less than one round trip to a nested device model), and
- * rides on the next interrupt of another cause (the ACK of what was sent) or the guest's ICR
- * read: a TCP sender then costs one interrupt per ACK instead of two. */
-#ifndef TXDW_IDLE_NS
-#define TXDW_IDLE_NS 1000000ull
-#endif
-#ifndef TXDW_HOLD_NS
-#define TXDW_HOLD_NS 5000000ull
-#endif
 #define TX_TURN_BYTES (1u << 20)
 /* The smallest TSO segment taken (Linux's TCP_MIN_MSS is 88): fewer than 16,384 segments per
  * descriptor of up to 1 MiB. A smaller MSS is refused with the packet. */
@@ -336,14 +325,11 @@ static void disarm(struct loop_timer *t, int *armed)
     }
 }
 
-static void tx_fold(struct e1000 *s);
-
 static void rx_intr_now(struct e1000 *s)
 {
     s->rx_pending = 0;
     loop_timer_arm(s->t_rdtr, 0);
     disarm(s->t_radv, &s->radv_armed);
-    tx_fold(s);
     set_ics(s, ICR_RXT0);
 }
 
@@ -387,17 +373,6 @@ static void tx_intr_now(struct e1000 *s)
     set_ics(s, ICR_TXDW);
 }
 
-/* A held TXDW into ICR without raising the line: it goes with what the caller raises next. */
-static void tx_fold(struct e1000 *s)
-{
-    if (!s->tx_pending)
-        return;
-    s->tx_pending = 0;
-    loop_timer_arm(s->t_tidv, 0);
-    disarm(s->t_tadv, &s->tadv_armed);
-    wr(s, ICR, rd(s, ICR) | ICR_TXDW);
-}
-
 static void tidv_fire(void *opaque)
 {
     struct e1000 *s = opaque;
@@ -422,10 +397,10 @@ static void tx_intr(struct e1000 *s, int delayed)
         return;
     }
     s->tx_pending = 1;
-    loop_timer_arm(s->t_tidv, MAX((uint64_t)tidv * 1024, TXDW_IDLE_NS));
-    if (!s->tadv_armed) {
+    loop_timer_arm(s->t_tidv, (uint64_t)tidv * 1024);
+    if (tadv && !s->tadv_armed) {
         s->tadv_armed = 1;
-        loop_timer_arm(s->t_tadv, MAX((uint64_t)tadv * 1024, TXDW_HOLD_NS));
+        loop_timer_arm(s->t_tadv, (uint64_t)tadv * 1024);
     }
 }
 
@@ -1192,11 +1167,6 @@ static uint32_t reg_read(struct e1000 *s, unsigned off)
     case EECD:
         return eecd_read(s);
     case ICR:
-        /* what already happened is in the answer: frames waiting in dom0's queue, a held
-         * TXDW (the handler serves them in this run) */
-        if (s->net && !s->unplugged)
-            net_poll(s->net);
-        tx_fold(s);
         v = rd(s, ICR);
         wr(s, ICR, 0);
         update_irq(s);

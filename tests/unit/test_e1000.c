@@ -54,8 +54,6 @@
 #define RDH 0x2810
 #define RDT 0x2818
 #define RDTR 0x2820
-#define TIDV 0x3820
-#define TADV 0x382c
 #define TDBAL 0x3800
 #define TDBAH 0x3804
 #define TDLEN 0x3808
@@ -360,16 +358,31 @@ static void test_itr_throttle(void **state)
     struct bed *b = *state;
     ww(b, ITR, 39063); /* 10 ms between interrupts (256 ns units) */
     ww(b, IMS, 0x4);
-    ww(b, ICS, 0x4);
-    assert_int_equal(irq(b), 1);
-    (void)rr(b, ICR);
-    uint64_t t0 = mono_ms();
-    ww(b, ICS, 0x4);
-    assert_int_equal(irq(b), 0); /* held back */
-    while (!irq(b) && mono_ms() - t0 < 1000)
+    /* A second cause within the 10 ms after an interrupt is held back until they are over.
+     * The window is wall time: a try in which this process lost the CPU for most of it (a
+     * loaded machine) shows nothing and is made again; 20 such tries in a row fail. */
+    int tries = 0, held = 0;
+    uint64_t ta, tb;
+    for (;;) {
+        assert_true(++tries <= 20);
+        ta = mono_ms();
+        ww(b, ICS, 0x4);
+        assert_int_equal(irq(b), 1);
+        (void)rr(b, ICR);
+        ww(b, ICS, 0x4);
+        held = irq(b) == 0;
+        tb = mono_ms();
+        if (tb - ta < 5)
+            break;
+        while (!irq(b) && mono_ms() - ta < 1000) /* a late try: end its window */
+            loop_run_once(b->fx->loop, 20);
+        (void)rr(b, ICR);
+    }
+    assert_true(held);
+    while (!irq(b) && mono_ms() - ta < 1000)
         loop_run_once(b->fx->loop, 20);
     assert_int_equal(irq(b), 1);
-    assert_true(mono_ms() - t0 >= 5);
+    assert_true(mono_ms() - ta >= 5); /* not before the window is (nearly) over */
     (void)rr(b, ICR);
     ww(b, ITR, 0);
 }
@@ -714,50 +727,6 @@ static void test_rx_delay_timer(void **state)
     ww(b, RDTR, 0);
 }
 
-/* A delayed TXDW (IDE) waits for the next interrupt of another cause (the ACK of what was sent)
- * or the guest's ICR read, at least 1 ms even with Linux's TIDV of 8 us: one interrupt per TCP
- * segment and ACK. An ICR read also takes in frames waiting in dom0's queue. */
-static void test_tx_delay_rides_on_rx(void **state)
-{
-    struct bed *b = *state;
-    uint8_t f[100], got[200];
-    rx_ring(b, 8, 0x2 | 0x8000 | 0x04000000);
-    tx_ring(b, 8);
-    ww(b, TIDV, 8);
-    ww(b, TADV, 32);
-    ww(b, IMS, 0x81);
-    (void)rr(b, ICR);
-    memset(ram(b, BUFS + 0x10000), 0x5a, 60);
-    legacy_desc(b, 0, BUFS + 0x10000, 60, 0x8b); /* IDE | RS | IFCS | EOP */
-    ww(b, TDT, 1);
-    assert_int_equal(peer_recv(b, got, sizeof(got)), 60);
-    assert_int_equal(ram(b, TXRING + 12)[0] & 1, 1);
-    pump(b, 0);
-    assert_int_equal(irq(b), 0);
-    size_t n = make_frame(f, MAC, 60, 1);
-    assert_int_equal(send(b->peer, f, n, 0), (ssize_t)n);
-    pump(b, 0);
-    assert_int_equal(irq(b), 1);
-    assert_int_equal(rr(b, ICR) & 0x81, 0x81);
-    assert_int_equal(irq(b), 0);
-    /* the ICR read sees a held TXDW, and a frame the loop has not read yet */
-    legacy_desc(b, 1, BUFS + 0x10000, 60, 0x8b);
-    ww(b, TDT, 2);
-    assert_int_equal(peer_recv(b, got, sizeof(got)), 60);
-    assert_int_equal(send(b->peer, f, n, 0), (ssize_t)n);
-    assert_int_equal(rr(b, ICR) & 0x81, 0x81);
-    /* alone, it comes once the guest has sent nothing for a while */
-    legacy_desc(b, 2, BUFS + 0x10000, 60, 0x8b);
-    ww(b, TDT, 3);
-    uint64_t t0 = mono_ms();
-    while (!irq(b) && mono_ms() - t0 < 1000)
-        loop_run_once(b->fx->loop, 10);
-    assert_int_equal(irq(b), 1);
-    assert_int_equal(rr(b, ICR) & 0x1, 0x1);
-    ww(b, TIDV, 0);
-    ww(b, TADV, 0);
-}
-
 /* ---- hostile rings ---- */
 
 static void test_hostile_tx(void **state)
@@ -1060,7 +1029,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rx_wrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_long_and_small_buffers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_delay_timer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tx_delay_rides_on_rx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_rx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
