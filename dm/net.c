@@ -145,6 +145,12 @@ void net_rx_ready(struct net *n)
         log_guest(&n->rl, n->id, "cannot watch its fd");
 }
 
+void net_poll(struct net *n)
+{
+    if (n->watching && !n->rx_blocked && n->ops)
+        pump(n);
+}
+
 int net_send(struct net *n, const struct iovec *iov, int niov)
 {
     size_t len = 0;

@@ -438,6 +438,62 @@ static void test_cplus_tx(void **state)
     assert_int_equal(segs, (65536 - 54 + 1447) / 1448);
 }
 
+/* C+ transmit completions wait for the next interrupt of another cause (the ACK of what was
+ * sent), the guest's ISR read, or their timer: one interrupt run per TCP segment and ACK
+ * (8139cp's upload). A status read also takes in frames already waiting in dom0's queue. */
+static void test_cplus_tx_completion(void **state)
+{
+    struct bed *b = *state;
+    static uint8_t p[2000], g[2000];
+    uint64_t tx = DESC + 0x1000;
+    cplus_setup(b, 4);
+    size_t len = make_ip(p, 1, 1000);
+    memcpy(b->fx->ram + TXB, p, len);
+    /* a segment: out at once, its descriptor the driver's, but no interrupt yet */
+    put_desc(b, tx, (1u << 31) | (3u << 28) | (uint32_t)len, 0, TXB);
+    out(b, 0xd9, 1, 0x40);
+    assert_int_equal(recv_frame(b, g, sizeof(g)), (ssize_t)len);
+    assert_false(ld32(b->fx->ram + tx) & (1u << 31));
+    assert_false(intx(b));
+    /* the ACK comes: one interrupt with both causes */
+    uint8_t f[100];
+    make_frame(f, mac, 60, 1);
+    send_frame(b, f, 60);
+    pump(b);
+    assert_true(intx(b));
+    assert_int_equal(in(b, 0x3e, 2) & 5, 5);
+    out(b, 0x3e, 2, 0xffff);
+    assert_false(intx(b));
+    /* the guest's status read sees a held completion */
+    put_desc(b, tx + 16, (1u << 31) | (3u << 28) | (uint32_t)len, 0, TXB);
+    out(b, 0xd9, 1, 0x40);
+    assert_int_equal(recv_frame(b, g, sizeof(g)), (ssize_t)len);
+    assert_false(intx(b));
+    assert_int_equal(in(b, 0x3e, 2) & 5, 4);
+    out(b, 0x3e, 2, 0xffff);
+    /* ... and takes in a frame that waits in dom0's queue (the loop has not run) */
+    send_frame(b, f, 60);
+    assert_int_equal(in(b, 0x3e, 2) & 1, 1);
+    assert_false(ld32(b->fx->ram + DESC + 16) & (1u << 31));
+    out(b, 0x3e, 2, 0xffff);
+    /* alone, it comes when the guest has sent nothing for 1 ms */
+    put_desc(b, tx + 32, (1u << 31) | (3u << 28) | (uint32_t)len, 0, TXB);
+    out(b, 0xd9, 1, 0x40);
+    assert_false(intx(b));
+    for (unsigned i = 0; i < 50 && !intx(b); i++)
+        loop_run_once(b->fx->loop, 10);
+    assert_true(intx(b));
+    /* a transmit error is at once, with the held completion */
+    put_desc(b, tx + 48, (1u << 31) | (3u << 28) | (uint32_t)len, 0, TXB);
+    out(b, 0xd9, 1, 0x40);
+    out(b, 0x3e, 2, 0xffff);
+    assert_false(intx(b));
+    put_desc(b, tx + 64, (1u << 31) | (1u << 28) | 10, 0, TXB); /* continues no packet */
+    out(b, 0xd9, 1, 0x40);
+    assert_true(intx(b));
+    assert_int_equal(in(b, 0x3e, 2) & 0xc, 0xc);
+}
+
 static void test_cplus_rx(void **state)
 {
     struct bed *b = *state;
@@ -600,6 +656,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_normal_rx_ring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cplus_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cplus_rx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cplus_tx_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unplug, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state, setup, teardown),

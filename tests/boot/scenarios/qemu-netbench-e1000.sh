@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# about: the same e1000 network figures under Debian's qemu-xen (the anchor device model), for the hvmd-netbench-e1000 / qemu-netbench-e1000 pair
+# option: manual = yes
+# (a make bench figure, run by tests/bench/run; make check leaves it out for time)
+# step: bridge-up 60
+# step: guest-up 360
+# step: measured 400
+# step: poweroff 120
+NET_DM=qemu-xen
+NET_MODEL=e1000
+. "$(dirname "$0")/hvmd-netbench.sh"
