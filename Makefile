@@ -77,7 +77,7 @@ ASAN_BINS := $(patsubst tests/unit/%.c,$(B)/asan/%,$(UNIT_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: fuzz-long
-.PHONY: all deps check check-unit check-fuzz check-host check-boot bed boot demo bench install deb clean distclean
+.PHONY: all deps deps-bed check check-unit check-fuzz check-host check-boot bed boot demo bench install deb clean distclean
 all: $(BINS)
 
 # ---- objects: one tree per flavour (plain, asan) ------------------------------------------
@@ -126,6 +126,12 @@ $(filter-out $(FUZZ_TS_BINS),$(FUZZ_BINS)): $(B)/fuzz/%: $(B)/fuzz-obj/tests/fuz
 deps:
 	@images/deps all
 
+# make bed (and what boots only the bed: boot, demo, bench, tests/boot/guest's users) needs the
+# build and bed packages, not the web console's browser or the package tools: a CI runner that
+# boots its kernel (README) installs only these
+deps-bed:
+	@images/deps build && images/deps bed
+
 check-unit: deps
 	@$(MAKE) -s -j$(NPROC) $(UNIT_BINS) $(ASAN_BINS)
 	@tests/check unit
@@ -151,7 +157,7 @@ $(B)/vncfake: $(B)/obj/tests/tools/vncfake.o $(patsubst %.c,$(B)/obj/%.o,$(LIB_S
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(HVMD_LIBS)
 
 # the bed's overlay carries the project's binaries, installed as `make install` would
-bed: deps
+bed: deps-bed
 	@$(MAKE) -s all $(B)/vnctype
 	@rm -rf $(B)/stage && $(MAKE) -s install DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
 	@install -D -m 755 $(B)/vnctype $(B)/stage/usr/lib/hvmd/tests/vnctype
