@@ -170,23 +170,19 @@ boot: bed
 	@tests/boot/run $(S)
 
 # The bed's Debian part (downloads, dom0's base, the guest media: images/bed.sh without the
-# project's binaries) and the Debian package (make deb: hvmd-libvirt installs it in dom0, and
-# make bed puts it into the libvirt extra) are built while the project's programs compile; then
-# the bed's overlay with the binaries (make bed, HVMD_BED_BUILD), and the boot scenarios start.
-# The unit tests' and fuzz targets' builds (HVMD_TEST_BUILD) and runs go beside the boot
-# scenarios at nice 19 (tests/check all).
+# project's binaries) is built while the project compiles; its overlay with the binaries
+# (make bed, then quick) while the unit tests and fuzz targets run (tests/check all,
+# HVMD_BED_BUILD). The Debian package (make deb) is built meanwhile too: hvmd-libvirt installs
+# it in dom0, and make bed puts it into the libvirt extra.
 check: deps
 	@mkdir -p $(B); rm -f $(B)/bed-base.rc $(B)/deb.rc; \
 	 { images/bed.sh > $(B)/bed-base.log 2>&1; echo $$? > $(B)/bed-base.rc; } & bp=$$!; \
 	 { $(MAKE) -s deb > $(B)/deb.log 2>&1; echo $$? > $(B)/deb.rc; } & dp=$$!; \
-	 s=$$(date +%s); \
-	 $(MAKE) -s -j$(NPROC) all $(B)/vnctype $(B)/vncfake || \
+	 $(MAKE) -s -j$(NPROC) all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS) $(B)/vnctype $(B)/vncfake || \
 	     { kill $$bp $$dp 2>/dev/null; wait; exit 1; }; \
-	 echo "time: the programs built in $$(( $$(date +%s) - s )) s"; \
 	 HVMD_BED_BUILD='wait_base() { while [ ! -s $(B)/bed-base.rc ] || [ ! -s $(B)/deb.rc ]; do sleep 1; done; \
 	     cat $(B)/bed-base.log $(B)/deb.log; [ "$$(cat $(B)/bed-base.rc)" = 0 ] && [ "$$(cat $(B)/deb.rc)" = 0 ]; }; \
 	     wait_base && $(MAKE) -s bed' \
-	 HVMD_TEST_BUILD='$(MAKE) -s -j$(NPROC) $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS)' \
 	     tests/check all $(S)
 
 demo: bed
