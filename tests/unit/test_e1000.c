@@ -377,6 +377,9 @@ static void test_itr_throttle(void **state)
         while (!irq(b) && mono_ms() - ta < 1000) /* a late try: end its window */
             loop_run_once(b->fx->loop, 20);
         (void)rr(b, ICR);
+        uint64_t tw = mono_ms(); /* and the window of the interrupt that just came */
+        while (mono_ms() - tw < 15)
+            loop_run_once(b->fx->loop, 5);
     }
     assert_true(held);
     while (!irq(b) && mono_ms() - ta < 1000)
