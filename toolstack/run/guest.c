@@ -53,6 +53,7 @@ struct guest {
     uint32_t domid;
     bool created;
     long dm_pid;
+    char *reboot_left;      /* what a domain destroyed at a followed reboot left, or NULL */
     char *dm_log_path;
     FILE *log[RUN_NSRC];
     FILE *all;
@@ -363,24 +364,25 @@ static void add_left(char **left, const char *fmt, ...)
     *left = joined;
 }
 
-/* what of domid is still there (NULL: nothing) */
-static char *leftovers(struct guest *g)
+/* what of domain domid (whose device model was dm_pid, 0 if none) is still there (NULL:
+ * nothing) */
+static char *leftovers(struct guest *g, uint32_t domid, long dm_pid)
 {
     char path[96], **types;
     unsigned int i, n = 0;
     char *left = NULL, *v;
     glob_t gl;
 
-    if (libxl_domain_info(g->tg.x.ctx, NULL, g->domid) != ERROR_DOMAIN_NOTFOUND)
-        add_left(&left, "domain %u", g->domid);
-    if (g->dm_pid > 0 && ts_pid_alive(g->dm_pid))
-        add_left(&left, "device model pid %ld", g->dm_pid);
-    snprintf(path, sizeof(path), "/local/domain/0/device-model/%u", g->domid);
+    if (libxl_domain_info(g->tg.x.ctx, NULL, domid) != ERROR_DOMAIN_NOTFOUND)
+        add_left(&left, "domain %u", domid);
+    if (dm_pid > 0 && ts_pid_alive(dm_pid))
+        add_left(&left, "device model pid %ld", dm_pid);
+    snprintf(path, sizeof(path), "/local/domain/0/device-model/%u", domid);
     if ((v = xs_read(g->xs, XBT_NULL, path, &i)) != NULL) {
         free(v);
         add_left(&left, "xenstore %s", path);
     }
-    snprintf(path, sizeof(path), "/local/domain/%u", g->domid);
+    snprintf(path, sizeof(path), "/local/domain/%u", domid);
     if ((v = xs_read(g->xs, XBT_NULL, path, &i)) != NULL) {
         free(v);
         add_left(&left, "xenstore %s", path);
@@ -389,14 +391,14 @@ static char *leftovers(struct guest *g)
     for (i = 0; types && i < n; i++) {
         unsigned int l;
 
-        snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", types[i], g->domid);
+        snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", types[i], domid);
         if ((v = xs_read(g->xs, XBT_NULL, path, &l)) != NULL) {
             free(v);
             add_left(&left, "xenstore %s", path);
         }
     }
     free(types);
-    snprintf(path, sizeof(path), "/sys/class/net/vif%u.*", g->domid);
+    snprintf(path, sizeof(path), "/sys/class/net/vif%u.*", domid);
     if (glob(path, 0, NULL, &gl) == 0) {
         for (i = 0; i < gl.gl_pathc; i++)
             add_left(&left, "network interface %s", strrchr(gl.gl_pathv[i], '/') + 1);
@@ -405,26 +407,44 @@ static char *leftovers(struct guest *g)
     return left;
 }
 
+/* after libxl_domain_destroy of domid: what of it is still there once libxl is done and
+ * the backends' hotplug scripts, which may trail a little, have had 15 s (NULL: nothing) */
+static char *leftovers_after_destroy(struct guest *g, uint32_t domid, long dm_pid)
+{
+    double end = run_now() + 15;
+    char *left = NULL;
+
+    for (;;) {
+        free(left);
+        left = leftovers(g, domid, dm_pid);
+        if (!left || run_now() >= end)
+            return left;
+        usleep(100 * 1000);
+    }
+}
+
 static void teardown(struct guest *g)
 {
     struct run_result *r = g->r;
-    double t0 = run_now(), end;
+    double t0 = run_now();
     char *left = NULL;
     int rc;
 
-    if (!g->created)
+    if (!g->created && !g->reboot_left)
         return;
-    rc = libxl_domain_destroy(g->tg.x.ctx, g->domid, NULL);
-    if (rc && rc != ERROR_DOMAIN_NOTFOUND)
-        ts_err("run: %s: libxl_domain_destroy: %s", r->name, ts_libxl_strerror(rc));
-    /* destroy returns when libxl is done; backends' hotplug scripts may trail a little */
-    end = run_now() + 15;
-    for (;;) {
+    if (g->created) {
+        rc = libxl_domain_destroy(g->tg.x.ctx, g->domid, NULL);
+        if (rc && rc != ERROR_DOMAIN_NOTFOUND)
+            ts_err("run: %s: libxl_domain_destroy: %s", r->name, ts_libxl_strerror(rc));
+        left = leftovers_after_destroy(g, g->domid, g->dm_pid);
+    }
+    if (g->reboot_left) {
+        /* what the domains before a followed reboot left counts as well */
+        char *both = left ? ts_asprintf("%s, %s", g->reboot_left, left)
+                          : ts_strdup(g->reboot_left);
+
         free(left);
-        left = leftovers(g);
-        if (!left || run_now() >= end)
-            break;
-        usleep(100 * 1000);
+        left = both;
     }
     r->teardown_s = run_now() - t0;
     r->teardown_ok = left == NULL;
@@ -928,7 +948,7 @@ static void follow_all(struct guest *g)
  * an error. */
 static int guest_reboot(struct guest *g, struct run_engine *e, double t)
 {
-    char buf[4096];
+    char buf[4096], *left;
     int i, rc;
 
     for (i = 0; i < g->nfds; i++) {
@@ -953,6 +973,21 @@ static int guest_reboot(struct guest *g, struct run_engine *e, double t)
     if (rc && rc != ERROR_DOMAIN_NOTFOUND)
         ts_err("run: %s: libxl_domain_destroy: %s", g->r->name, ts_libxl_strerror(rc));
     g->created = false;
+    /* each domain of the run is checked for leftovers, not only the last one: what this one
+     * left is reported with the teardown's verdict (its dm.log artifact keeps the last) */
+    left = leftovers_after_destroy(g, g->domid, g->dm_pid);
+    if (left) {
+        char *all = ts_asprintf("%s%s%s (domain %u, before reboot %d)",
+                                g->reboot_left ? g->reboot_left : "",
+                                g->reboot_left ? ", " : "", left, g->domid, e->n_reboots);
+
+        ts_err("run: %s: domain %u, destroyed at reboot %d, left: %s", g->r->name, g->domid,
+               e->n_reboots, left);
+        free(left);
+        free(g->reboot_left);
+        g->reboot_left = all;
+    }
+    g->dm_pid = 0;
     rc = ts_guest_build(&g->tg, true);
     if (rc) {
         run_engine_decide(e, RUN_ERROR, "reboot", t, "the guest rebooted at %.1f s and could not "
@@ -1017,6 +1052,7 @@ static void guest_close(struct guest *g)
         fclose(g->all);
     g->all = NULL;
     free(g->con_part);
+    free(g->reboot_left);
     free(g->dm_log_path);
     if (g->xch)
         xc_interface_close(g->xch);
