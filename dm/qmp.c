@@ -1342,6 +1342,35 @@ static void hmp_sendkey(struct hmp *h, const char *rest)
     send_keys(h->q->vm, codes, n);
 }
 
+/* x-text-screen: the cells a text mode shows now (from the CRTC's start address on, as the
+ * display draws them, not the text window at 0xb8000, which Linux's console leaves behind when
+ * it scrolls by moving the start address), printed as `xp /Nhx` prints memory, the address
+ * column counting from 0: hvmctl run reads it in the same way (toolstack/run/vga.c). */
+static void hmp_text_screen(struct hmp *h)
+{
+    struct display *d = display_of(h->q->vm);
+    struct display_text *t = calloc(1, sizeof(*t));
+    if (!t) {
+        hmp_printf(h, "Error: x-text-screen: out of memory\r\n");
+        return;
+    }
+    if (!d || display_text(d, t) < 0) {
+        hmp_printf(h, "Error: x-text-screen: %s\r\n",
+                   d ? "the display is not in a text mode" : "no display");
+    } else if (t->cols * t->rows > 3200) {   /* ~10 bytes a cell: within HMP_MAX_OUT */
+        hmp_printf(h, "Error: x-text-screen: %ux%u cells, more than this command answers\r\n",
+                   t->cols, t->rows);
+    } else {
+        unsigned n = t->cols * t->rows;
+        for (unsigned i = 0; i < n; i++) {
+            if (i % 8 == 0)
+                hmp_printf(h, "%016x:", i * 2);
+            hmp_printf(h, " 0x%04x%s", t->cells[i], i % 8 == 7 || i + 1 == n ? "\r\n" : "");
+        }
+    }
+    free(t);
+}
+
 /* screendump FILENAME [-f FORMAT] (QEMU 7's HMP order; the format also before the name) */
 static void hmp_screendump(struct hmp *h, const char *args)
 {
@@ -1378,7 +1407,8 @@ static const char hmp_help[] =
     "info cpus -- show infos for each CPU\r\n"
     "screendump filename [-f ppm|png] -- save screen as an image\r\n"
     "sendkey keys -- send keys to the VM (QKeyCode names joined by '-': ctrl-alt-delete)\r\n"
-    "xp /fmt addr -- physical memory dump starting at 'addr'\r\n";
+    "xp /fmt addr -- physical memory dump starting at 'addr'\r\n"
+    "x-text-screen -- the cells a text mode shows, as xp /hx prints them (hvmd)\r\n";
 
 static void hmp_run(struct hmp *h, const char *line)
 {
@@ -1421,6 +1451,8 @@ static void hmp_run(struct hmp *h, const char *line)
         hmp_screendump(h, rest);
     } else if (IS("sendkey")) {
         hmp_sendkey(h, rest);
+    } else if (IS("x-text-screen")) {
+        hmp_text_screen(h);
     } else {
         hmp_printf(h, "unknown command: '%.*s'\r\n", (int)MIN(n, (size_t)64), line);
     }

@@ -506,7 +506,7 @@ static void test_vram_fallback(void **state)
     config_free(&cfg);
 }
 
-static char qmp_out[4096];
+static char qmp_out[65536];
 static void collect(void *opaque, const char *data, size_t n)
 {
     size_t l = strlen(qmp_out);
@@ -570,6 +570,23 @@ static void test_screendump(void **state)
     assert_int_equal(access(ppm, F_OK), 0);
     assert_non_null(strstr(qmp_say(c, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"xp /4xb 0xb8000\"}}"),
                            "00000000000b8000: 0x4f 0x07 0x4b 0x07"));
+    /* x-text-screen: the cells shown, from the CRTC's start address on (xp's format, the
+     * address column counting cells x 2 from 0): 80x25, 250 lines of 8 */
+    const char *ts = "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"x-text-screen\"}}";
+    const char *out = qmp_say(c, ts);
+    assert_non_null(strstr(out, "{\"return\":\"0000000000000000: 0x074f 0x074b 0x0"));
+    assert_non_null(strstr(out, "\\r\\n0000000000000f90: 0x"));     /* cell 1992 */
+    assert_null(strstr(out, "0000000000000fa0:"));
+    /* Linux's console scrolls by moving the start address: row 1 at the top now */
+    fx_mmio_write(fx, 0xb8000 + 160, 4, 0x07490748); /* "HI" */
+    fx_out(fx, 0x3d4, 2, 0x000c);
+    fx_out(fx, 0x3d4, 2, 0x500d);   /* start address 80 */
+    out = qmp_say(c, ts);
+    assert_non_null(strstr(out, "{\"return\":\"0000000000000000: 0x0748 0x0749 0x0"));
+    /* (xp still reads the window itself) */
+    assert_non_null(strstr(qmp_say(c, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"xp /2xh 0xb8000\"}}"),
+                           "00000000000b8000: 0x074f 0x074b"));
+    fx_out(fx, 0x3d4, 2, 0x000d);
     qmp_conn_free(c);
     qmp_free(q);
     unlink(ppm);
