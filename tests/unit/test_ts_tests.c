@@ -338,6 +338,123 @@ static void test_login_and_write(void **state)
     run_spec_free(&spec);
 }
 
+/* --login-on screen: prompts read from the text screen are answered (typed on the display by
+ * the owner); the consoles' are not, unless named too. --login-on's bad names are refused. */
+static void test_login_on_screen(void **state)
+{
+    struct run_spec spec;
+    struct run_engine e;
+    struct sent sent = { .n = 0 };
+    char err[300];
+
+    (void)state;
+    run_spec_init(&spec);
+    assert_false(run_spec_wants_screen(&spec));
+    assert_int_equal(run_spec_set_login_srcs(&spec, "screan", err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "'screan' is not one of serial, pv, console, screen"));
+    assert_int_equal(run_spec_set_login_srcs(&spec, "xen", err, sizeof(err)), -EINVAL);
+    assert_int_equal(run_spec_set_login_srcs(&spec, "", err, sizeof(err)), -EINVAL);
+    assert_int_equal(run_spec_set_login_srcs(&spec, "serial,,pv", err, sizeof(err)), -EINVAL);
+    assert_int_equal(run_spec_set_login_srcs(&spec, "screen,serial", err, sizeof(err)), 0);
+    assert_int_equal(spec.login_srcs, RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_SERIAL));
+    assert_int_equal(run_spec_set_login_srcs(&spec, "screen", err, sizeof(err)), 0);
+    assert_false(run_spec_wants_screen(&spec));     /* no --login yet */
+    assert_int_equal(run_spec_set_login(&spec, "root:pw", err, sizeof(err)), 0);
+    assert_true(run_spec_wants_screen(&spec));
+    assert_int_equal(run_spec_add_expect(&spec, "screen:^# typed$", 0, err, sizeof(err)), 0);
+    assert_int_equal(run_engine_init(&e, &spec, NULL, NULL), 0);
+    e.on_send = on_send;
+    e.opaque = &sent;
+    /* a prompt on the serial port: not answered (screen only) */
+    feed(&e, RUN_SRC_SERIAL, "box login: ", 0.1);
+    assert_int_equal(sent.n, 0);
+    run_engine_line(&e, RUN_SRC_SCREEN, "Debian GNU/Linux 12 box tty1", 28, 0.5);
+    run_engine_line(&e, RUN_SRC_SCREEN, "box login:", 10, 0.5);
+    assert_int_equal(sent.n, 1);
+    assert_int_equal(sent.i[0], RUN_SEND_LOGIN_USER);
+    assert_int_equal(sent.src[0], RUN_SRC_SCREEN);
+    run_engine_line(&e, RUN_SRC_SCREEN, "box login: root", 15, 1.0);
+    run_engine_line(&e, RUN_SRC_SCREEN, "Password:", 9, 1.0);
+    assert_int_equal(sent.n, 2);
+    assert_int_equal(sent.i[1], RUN_SEND_LOGIN_PASS);
+    run_engine_line(&e, RUN_SRC_SCREEN, "# typed", 7, 1.5);
+    assert_int_equal(e.verdict, RUN_PASS);
+    run_engine_free(&e);
+    run_spec_free(&spec);
+    /* a pattern naming screen: makes a run read it; one without a prefix does not */
+    run_spec_init(&spec);
+    assert_int_equal(run_spec_add_expect(&spec, "login:", 0, err, sizeof(err)), 0);
+    assert_false(run_spec_wants_screen(&spec));
+    assert_int_equal(run_spec_add_expect(&spec, "screen:login:", 0, err, sizeof(err)), 0);
+    assert_true(run_spec_wants_screen(&spec));
+    /* (a mistyped prefix is refused, screen among the names) */
+    assert_int_equal(run_spec_add_expect(&spec, "scren:login:", 0, err, sizeof(err)), -EINVAL);
+    run_spec_free(&spec);
+}
+
+struct rows {
+    char got[8][90];
+    int n;
+};
+
+static void add_row(void *opaque, const char *row, size_t len)
+{
+    struct rows *r = opaque;
+
+    if (r->n < 8 && len < 90) {
+        memcpy(r->got[r->n], row, len);
+        r->got[r->n++][len] = 0;
+    }
+}
+
+static void diff(const char *prev, const char *cur, struct rows *r)
+{
+    memset(r, 0, sizeof(*r));
+    run_screen_diff(prev, cur, add_row, r);
+}
+
+/* the screen as lines: what is new after a scroll, a row that grew, a redraw */
+static void test_screen_diff(void **state)
+{
+    struct rows r;
+
+    (void)state;
+    diff(NULL, "SeaBIOS\n\nBooting\n", &r);             /* the first look: every row */
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.got[0], "SeaBIOS");
+    assert_string_equal(r.got[1], "Booting");
+    diff("a\nb\n", "a\nb\n", &r);                        /* nothing new */
+    assert_int_equal(r.n, 0);
+    diff("a\nlogin:\n", "a\nlogin: root\n", &r);          /* the last row grew */
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.got[0], "login: root");
+    diff("a\nlogin: root\n", "a\nlogin: root\nPassword:\n", &r);  /* a row below */
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.got[0], "Password:");
+    /* a full screen scrolled by two rows: the two new ones */
+    {
+        char prev[25 * 4 + 1] = "", cur[25 * 4 + 1] = "";
+        int i;
+
+        for (i = 0; i < 25; i++)
+            sprintf(prev + strlen(prev), "%02d\n", i);
+        for (i = 2; i < 27; i++)
+            sprintf(cur + strlen(cur), "%02d\n", i);
+        diff(prev, cur, &r);
+        assert_int_equal(r.n, 2);
+        assert_string_equal(r.got[0], "25");
+        assert_string_equal(r.got[1], "26");
+    }
+    /* a redraw (cleared, new text): all of it */
+    diff("x\ny\nz\n", "menu\n\n  item\n", &r);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.got[0], "menu");
+    assert_string_equal(r.got[1], "  item");
+    /* a cleared screen: nothing */
+    diff("x\n", "", &r);
+    assert_int_equal(r.n, 0);
+}
+
 static void test_reboots(void **state)
 {
     struct run_spec spec;
@@ -386,6 +503,8 @@ int main(void)
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_login_and_write),
+        cmocka_unit_test(test_login_on_screen),
+        cmocka_unit_test(test_screen_diff),
         cmocka_unit_test(test_reboots),
     };
 

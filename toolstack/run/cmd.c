@@ -29,12 +29,12 @@ static const char run_usage[] =
     "                  [--no-check NAME[,NAME...]] [--no-checks] [--artifacts DIR]\n"
     "                  [--send [SRC:]REGEX TEXT]... [--json FILE] [--junit FILE] [-j N] [-q] [-v]\n"
     "                  [--tests tap,ltp] [--test [SRC:]REGEX]... [--write [SRC:]REGEX TEXT]...\n"
-    "                  [--login USER[:PASS]] [--reboots N]\n"
+    "                  [--login USER[:PASS]] [--login-on SRC[,SRC]] [--reboots N]\n"
     "Boot a guest from an xl.cfg file, follow its consoles, and decide: pass (exit 0), fail (1),\n"
     "or infrastructure error (2: bad config, no Xen, cannot create, interrupted, teardown left\n"
     "something). The guest is always destroyed at the end, and nothing of it is left.\n"
     "  --expect [SRC:]REGEX  a step: REGEX (POSIX extended) must appear, after the step before;\n"
-    "                   SRC limits it to serial, pv, console (serial or pv), xen or dm\n"
+    "                   SRC limits it to serial, pv, console (serial or pv), xen, dm or screen\n"
     "  --fail [SRC:]REGEX    fail at once when REGEX appears\n"
     "  --send [SRC:]REGEX TEXT  once REGEX appears (after the --send before this one has typed),\n"
     "                   type TEXT on the guest's display keyboard (HVM with a display: the device\n"
@@ -44,6 +44,9 @@ static const char run_usage[] =
     "                   (SRC serial:, pv: or console:); \\n is Enter (a carriage return)\n"
     "  --login USER[:PASS]  answer every login prompt on a console (... login: ) with USER, and\n"
     "                   the password prompt after it with PASS\n"
+    "  --login-on SRC[,SRC]  where --login answers: serial, pv, console (the default) or screen\n"
+    "                   (the prompt read from the display's text screen, the answer typed on\n"
+    "                   its keyboard: a guest whose getty runs on tty1 only)\n"
     "  --reboots N      follow up to N reboots of the guest (each is re-created, as xl does; the\n"
     "                   step waited for is timed from the reboot); one more fails the run\n"
     "  --tests tap,ltp  per-test results: TAP/KTAP lines (ok N name, not ok N name # SKIP;\n"
@@ -68,7 +71,9 @@ static const char run_usage[] =
     "  -v, --verbose    libxl's messages too\n"
     "  KEY=VALUE        set or override a key of every config, as hvmctl create does\n"
     "Sources: serial (an HVM guest's UART, serial = \"pty\"), pv (the PV console), xen (Xen's\n"
-    "console lines of the domain: hvmloader, SeaBIOS), dm (the device model's log).\n"
+    "console lines of the domain: hvmloader, SeaBIOS), dm (the device model's log), screen (an\n"
+    "HVM guest's text screen, its rows as they appear or change, read twice a second while a\n"
+    "pattern names screen: or --login-on does; a pattern without SRC matches it too then).\n"
     "See hvmctl(1), BOOT TESTS, and toolstack/RUN.md.\n";
 
 /* ---- signals ------------------------------------------------------------------------------- */
@@ -381,7 +386,8 @@ static int no_check(struct run_spec *spec, const char *arg)
 }
 
 enum { O_EXPECT = 256, O_FAIL, O_STEP, O_TIMEOUT, O_POWEROFF, O_NOCHECK, O_NOCHECKS, O_ART,
-       O_JSON, O_JUNIT, O_LIST, O_TESTS, O_TEST, O_LOGIN, O_REBOOTS };
+       O_JSON, O_JUNIT, O_LIST, O_TESTS, O_TEST, O_LOGIN, O_REBOOTS,
+       O_LOGIN_ON };
 
 /* one option: -1 to go on, else the exit status */
 static int run_option(int opt, const char *arg, struct run_args *a)
@@ -410,6 +416,12 @@ static int run_option(int opt, const char *arg, struct run_args *a)
         return -1;
     case O_LOGIN:
         if (run_spec_set_login(&a->spec, arg, err, sizeof(err)) < 0) {
+            ts_err("run: %s", err);
+            return 2;
+        }
+        return -1;
+    case O_LOGIN_ON:
+        if (run_spec_set_login_srcs(&a->spec, arg, err, sizeof(err)) < 0) {
             ts_err("run: %s", err);
             return 2;
         }
@@ -517,6 +529,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         { "test", required_argument, NULL, O_TEST },
         { "login", required_argument, NULL, O_LOGIN },
         { "reboots", required_argument, NULL, O_REBOOTS },
+        { "login-on", required_argument, NULL, O_LOGIN_ON },
         { "jobs", required_argument, NULL, 'j' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },

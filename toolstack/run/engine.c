@@ -29,27 +29,27 @@
 
 static const struct run_check_info checks[RUN_NCHECKS] = {
     [RUN_CHECK_PANIC] = { "panic", "Kernel panic", "Kernel panic - not syncing",
-                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
                           "Linux: Kernel panic - not syncing" },
     /* KASAN and UBSAN before BUG: "BUG: KASAN: ..." is a KASAN report */
     [RUN_CHECK_KASAN] = { "kasan", "KASAN report", "BUG: KASAN: |KASAN: [a-z-]+ in ",
-                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
                           "Linux: a KASAN report (BUG: KASAN: ...)" },
     [RUN_CHECK_UBSAN] = { "ubsan", "UBSAN report", "(^|[^A-Za-z_])UBSAN: ",
-                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
                           "Linux: an UBSAN report (UBSAN: ...)" },
     [RUN_CHECK_BUG] = { "bug", "BUG", "(^|[^A-Za-z_])BUG: |kernel BUG at ",
-                        RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                        RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
                         "Linux: BUG: ... and kernel BUG at ..." },
     [RUN_CHECK_OOPS] = { "oops", "Oops", "(^|[^A-Za-z_])Oops: |: [0-9a-f]{4} \\[#[0-9]+\\]",
-                         RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                         RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
                          "Linux: an oops (Oops: ..., or any die() banner: ... [#1])" },
     [RUN_CHECK_WARNING] = { "warning", "kernel WARNING",
                             "WARNING: CPU: [0-9]+ PID: [0-9]+ at |WARNING: at [^ ]",
-                            RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                            RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
                             "Linux: WARNING: CPU: N PID: N at FILE:LINE" },
     [RUN_CHECK_NO_BOOT] = { "no-boot-device", "No bootable device", "No bootable device",
-                            RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_XEN),
+                            RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
                             "SeaBIOS: No bootable device" },
     [RUN_CHECK_TRIPLE_FAULT] = { "triple-fault", "triple fault", "[Tt]riple fault",
                                  RUN_SRC_BIT(RUN_SRC_XEN),
@@ -80,6 +80,7 @@ const char *run_src_name(enum run_src s)
     case RUN_SRC_PV: return "pv";
     case RUN_SRC_XEN: return "xen";
     case RUN_SRC_DM: return "dm";
+    case RUN_SRC_SCREEN: return "screen";
     default: return "?";
     }
 }
@@ -146,6 +147,7 @@ static const struct {
     { "console", RUN_SRC_CONSOLES },
     { "xen", RUN_SRC_BIT(RUN_SRC_XEN) },
     { "dm", RUN_SRC_BIT(RUN_SRC_DM) },
+    { "screen", RUN_SRC_BIT(RUN_SRC_SCREEN) },
     { "any", RUN_SRC_ALL },
 };
 
@@ -421,6 +423,62 @@ int run_spec_set_login(struct run_spec *s, const char *arg, char *err, size_t er
     return 0;
 }
 
+int run_spec_set_login_srcs(struct run_spec *s, const char *arg, char *err, size_t errlen)
+{
+    unsigned mask = 0;
+    const char *p = arg;
+
+    while (*p) {
+        size_t n = strcspn(p, ","), i;
+        unsigned bit = 0;
+
+        for (i = 0; i < sizeof(src_prefixes) / sizeof(src_prefixes[0]); i++)
+            if (strlen(src_prefixes[i].name) == n && !strncmp(p, src_prefixes[i].name, n))
+                bit = src_prefixes[i].mask;
+        if (!bit || (bit & ~(RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN)))) {
+            snprintf(err, errlen, "--login-on '%s': '%.*s' is not one of serial, pv, console, "
+                     "screen", arg, (int)(n > 40 ? 40 : n), p);
+            return -EINVAL;
+        }
+        mask |= bit;
+        p += n;
+        if (*p == ',' && *++p == '\0')
+            break;
+    }
+    if (!mask) {
+        snprintf(err, errlen, "--login-on '%s': name serial, pv, console or screen", arg);
+        return -EINVAL;
+    }
+    s->login_srcs = mask;
+    return 0;
+}
+
+static bool names_screen(const struct run_pattern *p)
+{
+    return p->srcs == RUN_SRC_BIT(RUN_SRC_SCREEN);
+}
+
+bool run_spec_wants_screen(const struct run_spec *s)
+{
+    int i;
+
+    if (s->login_user && (s->login_srcs & RUN_SRC_BIT(RUN_SRC_SCREEN)))
+        return true;
+    for (i = 0; i < s->n_expects; i++)
+        if (names_screen(&s->expects[i]))
+            return true;
+    for (i = 0; i < s->n_fails; i++)
+        if (names_screen(&s->fails[i]))
+            return true;
+    for (i = 0; i < s->n_sends; i++)
+        if (names_screen(&s->sends[i].pat))
+            return true;
+    for (i = 0; i < s->n_test_pats; i++)
+        if (names_screen(&s->test_pats[i]))
+            return true;
+    return false;
+}
+
 char *run_text_bytes(const char *text)
 {
     char why[200], **keys = run_keys_of(text, why, sizeof(why));
@@ -626,8 +684,10 @@ static size_t match_sends(struct run_engine *e, enum run_src src, char *line, si
 /* --login: a login prompt (then a password prompt) at the end of a console's line */
 static void match_login(struct run_engine *e, enum run_src src, struct run_line *l, double t)
 {
+    unsigned srcs = e->spec->login_srcs ? e->spec->login_srcs : RUN_SRC_CONSOLES;
+
     if (!e->login_compiled || l->login_done || e->verdict != RUN_RUNNING ||
-        !(RUN_SRC_CONSOLES & RUN_SRC_BIT(src)))
+        !(srcs & RUN_SRC_BIT(src)))
         return;
     l->buf[l->len] = '\0';
     if (e->login_stage == 1 && regexec(&e->login_re[1], l->buf, 0, NULL, 0) == 0) {

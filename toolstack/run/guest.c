@@ -54,6 +54,9 @@ struct guest {
     bool created;
     long dm_pid;
     char *reboot_left;      /* what a domain destroyed at a followed reboot left, or NULL */
+    bool screen;            /* the text screen is a source (run_spec_wants_screen) */
+    double screen_next;     /* when to read it next */
+    char *screen_prev;      /* what it showed last (NULL: nothing read yet) */
     char *dm_log_path;
     FILE *log[RUN_NSRC];
     FILE *all;
@@ -66,7 +69,7 @@ struct guest {
 
 static const char *const artifact_files[] = {
     "serial.log", "pv.log", "xen.log", "dm.log", "console.log", "result.json", "junit.xml",
-    "domain.json", "vga.txt", "screen.png", NULL,
+    "domain.json", "vga.txt", "screen.png", "screen.log", NULL,
 };
 
 /* a run's folder: made, and cleared of what an earlier run left in it (our files only) */
@@ -130,7 +133,8 @@ static void on_line(void *opaque, enum run_src src, double t, const char *line, 
 
 static void follow_source(struct guest *g, enum run_src src, int fd, bool follow, const char *what)
 {
-    static const char *const files[RUN_NSRC] = { "serial.log", "pv.log", "xen.log", "dm.log" };
+    static const char *const files[RUN_NSRC] = { "serial.log", "pv.log", "xen.log", "dm.log",
+                                                  "screen.log" };
 
     g->r->followed[src] = true;
     free(g->r->console_files[src]);
@@ -289,6 +293,37 @@ static long dm_pid_of(struct guest *g)
     return pid;
 }
 
+/* ---- the text screen as a source ----------------------------------------------------------------- */
+
+struct screen_feed {
+    struct run_engine *e;
+    double t;
+};
+
+static void screen_row(void *opaque, const char *row, size_t len)
+{
+    struct screen_feed *f = opaque;
+
+    run_engine_line(f->e, RUN_SRC_SCREEN, row, len, f->t);
+}
+
+/* twice a second: the rows the screen shows that it did not show before. Before the device
+ * model's monitor is up, or in a graphics mode, there is nothing to read: tried again. */
+static void screen_poll(struct guest *g, struct run_engine *e, double t)
+{
+    struct screen_feed f = { e, t };
+    char why[200], *text;
+
+    if (!g->screen || t < g->screen_next || e->verdict != RUN_RUNNING)
+        return;
+    g->screen_next = t + 0.5;
+    if (run_vga_text(g->domid, &text, why, sizeof(why)) < 0)
+        return;
+    run_screen_diff(g->screen_prev, text, screen_row, &f);
+    free(g->screen_prev);
+    g->screen_prev = text;
+}
+
 /* ---- the hook: Xen console, domain state, device model ------------------------------------------ */
 
 static void follow_all(struct guest *g);
@@ -301,6 +336,7 @@ static void hook_poll(void *opaque, struct run_engine *e, double t, struct run_d
     int rc;
 
     xen_console_poll(g, e, t);
+    screen_poll(g, e, t);
     libxl_dominfo_init(&info);
     rc = libxl_domain_info(g->tg.x.ctx, &info, g->domid);
     if (rc == ERROR_DOMAIN_NOTFOUND || (rc == 0 && info.dying)) {
@@ -638,6 +674,35 @@ static void console_send(struct guest *g, const char *what, const char *bytes, e
     g->r->n_sent++;
 }
 
+/* --login on the screen: WORD and Return on the display keyboard */
+static void screen_login(struct guest *g, const char *what, const char *word, double t)
+{
+    size_t n = strlen(word), i, o = 0;
+    char *text = malloc(2 * n + 3), **keys, why[300];
+
+    if (!text) {
+        run_engine_decide(g->engine, RUN_ERROR, "send", t, "%s: out of memory", what);
+        return;
+    }
+    for (i = 0; i < n; i++) {      /* run_keys_of's escapes: a backslash is typed as one */
+        if (word[i] == '\\')
+            text[o++] = '\\';
+        text[o++] = word[i];
+    }
+    memcpy(text + o, "\\n", 3);
+    keys = run_keys_of(text, why, sizeof(why));
+    free(text);
+    if (!keys) {
+        run_engine_decide(g->engine, RUN_ERROR, "send", t, "%s: cannot be typed: %s", what, why);
+        return;
+    }
+    if (run_vga_type(g->domid, keys, why, sizeof(why)) < 0)
+        run_engine_decide(g->engine, RUN_ERROR, "send", t, "%s: typing failed: %s", what, why);
+    else
+        g->r->n_sent++;
+    run_keys_free(keys);
+}
+
 /* a --send whose pattern was seen: its keys, now (or --write's, --login's text) */
 static void on_send(void *opaque, int i, enum run_src src, double t)
 {
@@ -647,6 +712,16 @@ static void on_send(void *opaque, int i, enum run_src src, double t)
     const libxl_domain_config *dc = &g->tg.cfg.dc;
     char why[300];
 
+    if (i < 0 && src == RUN_SRC_SCREEN) {
+        bool pass = i == RUN_SEND_LOGIN_PASS;
+
+        screen_login(g, pass ? "--login (the password)" : "--login",
+                     pass ? spec->login_pass : spec->login_user, t);
+        if (g->o->live_prefix)
+            ts_info("run: %s: %s prompt on the screen at %.1f s: typed %s", g->r->name,
+                    pass ? "password" : "login", t, pass ? "the password" : spec->login_user);
+        return;
+    }
     if (i < 0) {
         bool pass = i == RUN_SEND_LOGIN_PASS;
         char *text = ts_asprintf("%s\r", pass ? spec->login_pass : spec->login_user);
@@ -790,6 +865,18 @@ static int guest_prepare_diag(struct guest *g, const char *cfg_file, struct run_
         *engine = true;
         g->engine = e;
         e->on_send = on_send;
+        if (run_spec_wants_screen(g->o->spec)) {
+            const libxl_domain_config *dc = &g->tg.cfg.dc;
+
+            if (dc->c_info.type != LIBXL_DOMAIN_TYPE_HVM ||
+                dc->b_info.u.hvm.vga.kind == LIBXL_VGA_INTERFACE_TYPE_NONE) {
+                set_error(r, "config", "%s: a screen: pattern or --login-on screen needs a "
+                          "text screen to read, and this guest has no display (an HVM guest "
+                          "with vga other than \"none\" has one)", cfg_file);
+                return -EINVAL;
+            }
+            g->screen = true;
+        }
         stage = ts_guest_prepare(&g->tg, g->o->verbose > 0 ? g->o->verbose : 0, dp);
     }
     switch (stage) {
@@ -928,6 +1015,12 @@ static void follow_all(struct guest *g)
     } else if (dc->c_info.type == LIBXL_DOMAIN_TYPE_HVM) {
         ts_info("run: %s: serial is not a pty in the config: not followed", g->r->name);
     }
+    if (g->screen) {
+        follow_source(g, RUN_SRC_SCREEN, -1, false, "the display's text screen, twice a second");
+        free(g->screen_prev);
+        g->screen_prev = NULL;
+        g->screen_next = 0;
+    }
     g->dm_pid = dm_pid_of(g);
     if (g->dm_pid > 0) {
         int fd;
@@ -1053,6 +1146,7 @@ static void guest_close(struct guest *g)
     g->all = NULL;
     free(g->con_part);
     free(g->reboot_left);
+    free(g->screen_prev);
     free(g->dm_log_path);
     if (g->xch)
         xc_interface_close(g->xch);

@@ -240,6 +240,8 @@ static const char *srcs_name(unsigned mask)
         return "xen";
     if (mask == RUN_SRC_BIT(RUN_SRC_DM))
         return "dm";
+    if (mask == RUN_SRC_BIT(RUN_SRC_SCREEN))
+        return "screen";
     return "some";
 }
 

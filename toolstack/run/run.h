@@ -31,6 +31,9 @@ enum run_src {
     RUN_SRC_XEN,        /* Xen's console: the domain's (dN) lines (hvmloader, SeaBIOS), and
                            Xen's own lines about it (dNvM ..., triple fault) */
     RUN_SRC_DM,         /* the device model's log */
+    RUN_SRC_SCREEN,     /* the display's text screen (an HVM guest with a display): its rows as
+                           they appear or change, read twice a second through the device
+                           model's monitor while a pattern names screen: or --login-on does */
     RUN_NSRC
 };
 #define RUN_SRC_BIT(s) (1u << (s))
@@ -88,6 +91,8 @@ struct run_spec {
     int reboots;            /* --reboots N: reboots the guest may make (each a step boundary) */
     char *login_user;       /* --login USER[:PASS]: answers every login prompt on a console */
     char *login_pass;       /* NULL: no password prompt expected */
+    unsigned login_srcs;    /* --login-on: the sources whose prompts are answered (RUN_SRC_BIT
+                               mask; 0: the consoles) */
     struct run_pattern *expects;
     int n_expects;
     struct run_pattern *fails;
@@ -416,8 +421,20 @@ int run_vga_decode(const char *xp, char **text);
  * with the reason in err */
 int run_qmp_hmp(const char *path, const char *cmdline, double timeout_s, char **out, char *err,
                 size_t errlen);
-/* the text screen of domid's device model: 0 and the text, or negative errno and why */
+/* the text screen of domid's device model: 0 and the text, or negative errno and why. The
+ * screen the display shows (hvmd's x-text-screen, which follows the CRTC's start address),
+ * else the text window at 0xb8000 (xp, as qemu-xen answers it). */
 int run_vga_text(uint32_t domid, char **text, char *why, size_t whylen);
+/* The rows of text screen CUR (run_vga_decode's text) that are new against PREV, the screen
+ * seen before (NULL: none), top to bottom, each given to fn: after a scroll the rows below
+ * what PREV showed, and its last row again if it changed (a prompt being answered); a screen
+ * redrawn other than by scrolling gives all its rows. Empty rows are skipped. */
+void run_screen_diff(const char *prev, const char *cur,
+                     void (*fn)(void *opaque, const char *row, size_t len), void *opaque);
+/* --login-on SRC[,SRC...]: serial, pv, console or screen */
+int run_spec_set_login_srcs(struct run_spec *s, const char *arg, char *err, size_t errlen);
+/* whether a run of spec reads the text screen (a pattern names screen:, or --login-on) */
+bool run_spec_wants_screen(const struct run_spec *s);
 /* a PNG screendump of domid's screen into path (absolute), by the device model: 0 or
  * negative errno and why */
 int run_vga_screendump(uint32_t domid, const char *path, char *why, size_t whylen);

@@ -335,6 +335,15 @@ int run_vga_text(uint32_t domid, char **text, char *why, size_t whylen)
         snprintf(path, sizeof(path), "/var/run/xen/%s-%u", socks[i], domid);
         if (access(path, F_OK) < 0)
             continue;
+        /* hvmd: the screen shown; another device model (or a mode that is not 80x25 text):
+         * its answer does not decode, and the text window is read instead */
+        rc = run_qmp_hmp(path, "x-text-screen", 5.0, &xp, err, sizeof(err));
+        if (rc == 0 && run_vga_decode(xp, text) == 0) {
+            free(xp);
+            return 0;
+        }
+        free(xp);
+        xp = NULL;
         rc = run_qmp_hmp(path, "xp /2000hx 0xb8000", 5.0, &xp, err, sizeof(err));
         if (rc == 0)
             break;
@@ -409,4 +418,55 @@ int run_vga_type(uint32_t domid, char *const *keys, char *why, size_t whylen)
         usleep(20000);
     }
     return 0;
+}
+
+/* ---- the screen as a source of lines ------------------------------------------------------------ */
+
+/* TEXT's rows (at most VGA_ROWS): starts and lengths; returns how many */
+static int screen_rows(const char *text, const char **row, size_t *len)
+{
+    int n = 0;
+
+    while (text && *text && n < VGA_ROWS) {
+        size_t l = strcspn(text, "\n");
+
+        row[n] = text;
+        len[n++] = l;
+        text += l;
+        if (*text == '\n')
+            text++;
+    }
+    return n;
+}
+
+static bool row_eq(const char *a, size_t la, const char *b, size_t lb)
+{
+    return la == lb && !memcmp(a, b, la);
+}
+
+void run_screen_diff(const char *prev, const char *cur,
+                     void (*fn)(void *opaque, const char *row, size_t len), void *opaque)
+{
+    const char *p[VGA_ROWS], *c[VGA_ROWS];
+    size_t pl[VGA_ROWS], cl[VGA_ROWS];
+    int np = screen_rows(prev, p, pl), nc = screen_rows(cur, c, cl), k, i, from = 0;
+    int last = np - 1;  /* the text's last row is its last non-empty one */
+
+    if (np > 0) {
+        /* the smallest scroll k under which the rows above PREV's last one are still there
+         * (its last row may have grown: a prompt, a line being typed); k = last always fits */
+        for (k = 0; k < last; k++) {
+            for (i = 0; i + k < last; i++)
+                if (!row_eq(i < nc ? c[i] : "", i < nc ? cl[i] : 0, p[i + k], pl[i + k]))
+                    break;
+            if (i + k == last)
+                break;
+        }
+        from = last - k;
+        if (from < nc && row_eq(c[from], cl[from], p[last], pl[last]))
+            from++;
+    }
+    for (i = from; i < nc; i++)
+        if (cl[i])
+            fn(opaque, c[i], cl[i]);
 }

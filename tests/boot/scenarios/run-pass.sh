@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: hvmctl run passes a PV guest (two ordered markers on its PV console, then its own poweroff) and an HVM guest booting the test ISO under hvmd, hvmctl's default device model (SeaBIOS on Xen's console, then isolinux and two markers on its emulated serial port; the VGA BIOS's debug-port lines in the device model's log; --send types a line on the display keyboard that the guest reads from tty0; isolinux's banner and the typed line on hvmd's VGA text screen, the last screen as screen.png); exit 0, the JSON and JUnit files hold each step's time and parse on the host; nothing is left
+# about: hvmctl run passes a PV guest (two ordered markers on its PV console, then its own poweroff) and an HVM guest booting the test ISO under hvmd, hvmctl's default device model (SeaBIOS on Xen's console, then isolinux and two markers on its emulated serial port; the VGA BIOS's debug-port lines in the device model's log; a login asked on tty0 only (a getty on the display) answered by --login-on screen from the prompts it reads on the text screen; --send types a line on the display keyboard that the guest reads from tty0; isolinux's banner and the typed line on hvmd's VGA text screen, the last screen as screen.png); exit 0, the JSON and JUnit files hold each step's time and parse on the host; nothing is left
 # step: pv-pass 240
 # step: hvm-pass 1000
 # step: reports 30
@@ -29,12 +29,15 @@ step pv-pass
 # hvmd logs ("guest: debugcon: ...", the dm source).
 # The guest's typed check asks for a line on its VGA console (tty0) with HVMD-TYPE-NOW: hvmctl
 # run --send types it on the display keyboard (hvmd's sendkey into the i8042).
-check_disk /tmp/runhvm-checks.img 1 typed
+# Before it, the screen-login check asks for a login on tty0 only (a getty on the display):
+# --login-on screen reads its prompts from the text screen and types the answers.
+check_disk /tmp/runhvm-checks.img 1 screen-login typed
 hvm_cfg runhvm default "$(cd_disks /media/linux.iso /tmp/runhvm-checks.img)" 'boot = "d"' 'serial = "pty"' > /tmp/runhvm.cfg
 # (generous timeouts: on a loaded 2-core machine this boot has taken 6 minutes under qemu-xen)
 hvmctl_run /tmp/hvm.out /tmp/runhvm.cfg --timeout 900 --step-timeout 120 \
     --expect 'xen:^SeaBIOS \(version' --step-timeout 300 --expect 'serial:^ISOLINUX' \
     --step-timeout 600 --expect 'serial:^HVMD-GUEST-UP kernel' \
+    --login root:s3cret --login-on screen --step-timeout 150 --expect 'screen:^HVMD-SCREEN-LOGIN root ok$' \
     --send 'serial:^HVMD-TYPE-NOW' 'echo hvmd-typed_OK! \\\n' \
     --step-timeout 150 --expect 'serial:^HVMD-TYPED echo hvmd-typed_OK! \\$' \
     --step-timeout 200 --expect 'serial:^HVMD-GUEST-DONE$' --artifacts /tmp/art \
@@ -42,7 +45,10 @@ hvmctl_run /tmp/hvm.out /tmp/runhvm.cfg --timeout 900 --step-timeout 120 \
 [ "$RC" = 0 ] || fail "hvmctl run of the HVM guest exited with $RC, not 0: $(tail -1 /tmp/hvm.out)"
 grep -q '"verdict": "pass"' /tmp/hvm.json || fail "hvm.json has no pass verdict"
 grep -q '"device_model": "/usr/lib/hvmd/hvmd (' /tmp/hvm.json || fail "hvm.json does not say hvmd"
-[ "$(grep -c '"status": "pass", "at_s": ' /tmp/hvm.json)" = 5 ] || fail "hvm.json: not 5 timed steps"
+[ "$(grep -c '"status": "pass", "at_s": ' /tmp/hvm.json)" = 6 ] || fail "hvm.json: not 6 timed steps"
+grep -q "HVMD-CHECK screen-login PASS logged in as root on try 1" /tmp/art/runhvm/serial.log || fail "the guest's screen-login check did not pass on its first try"
+grep -q '"screen": {"followed": true' /tmp/hvm.json || fail "hvm.json: the screen is not a followed source"
+grep -q 'hvmdguest login: root$' /tmp/art/runhvm/screen.log || fail "screen.log lacks the answered login prompt"
 grep -q "HVMD-CHECK typed PASS" /tmp/art/runhvm/serial.log || fail "the guest's typed check did not pass"
 grep -q '"source": "xen", "line": "SeaBIOS (version' /tmp/hvm.json || fail "step 1 did not come from Xen's console"
 grep -q '"source": "serial", "line": "HVMD-GUEST-UP' /tmp/hvm.json || fail "step 3 did not come from the serial port"
