@@ -455,6 +455,37 @@ static void test_screen_diff(void **state)
     assert_int_equal(r.n, 0);
 }
 
+/* a console that floods: its artifact log keeps MAX bytes, then one line saying so */
+static void test_log_limit(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    unsigned long long bytes = 0;
+    int i;
+
+    (void)state;
+    assert_non_null(f);
+    for (i = 0; i < 1000; i++)
+        run_log_printf(f, &bytes, 100, "pv.log", "[%9.3f] %s\n", i * 0.001, "flood");
+    fclose(f);
+    assert_int_equal(bytes, 100);
+    /* 6 lines of 18 bytes crossed 100; then the notice, and nothing after it */
+    assert_int_equal(strncmp(buf + 6 * 18, "[hvmctl run: pv.log reached 0 MiB", 33), 0);
+    assert_non_null(strstr(buf, "(they are still judged)]\n"));
+    assert_int_equal(strlen(strstr(buf, "(they are still judged)]\n")), 25);
+    free(buf);
+    /* no file: nothing; max 0: no limit */
+    run_log_printf(NULL, &bytes, 100, "x", "%s", "y");
+    bytes = 0;
+    f = open_memstream(&buf, &len);
+    for (i = 0; i < 100; i++)
+        run_log_printf(f, &bytes, 0, "x", "%s\n", "0123456789");
+    fclose(f);
+    assert_int_equal(len, 1100);
+    free(buf);
+}
+
 static void test_reboots(void **state)
 {
     struct run_spec spec;
@@ -505,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_login_and_write),
         cmocka_unit_test(test_login_on_screen),
         cmocka_unit_test(test_screen_diff),
+        cmocka_unit_test(test_log_limit),
         cmocka_unit_test(test_reboots),
     };
 

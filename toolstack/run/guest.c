@@ -60,6 +60,7 @@ struct guest {
     char *dm_log_path;
     FILE *log[RUN_NSRC];
     FILE *all;
+    unsigned long long log_bytes[RUN_NSRC], all_bytes;   /* written into them (RUN_LOG_MAX) */
     struct run_fd fds[RUN_NSRC];
     int nfds;
     struct run_engine *engine;
@@ -103,15 +104,20 @@ static FILE *open_artifact(struct guest *g, const char *file)
     return f;
 }
 
+/* each source's artifact log */
+static const char *const src_files[RUN_NSRC] = { "serial.log", "pv.log", "xen.log", "dm.log",
+                                                 "screen.log" };
+
 /* each finished line: its source's file, the merged console.log, and the live output */
 static void on_line(void *opaque, enum run_src src, double t, const char *line, size_t len)
 {
     struct guest *g = opaque;
 
-    if (g->log[src])
-        fprintf(g->log[src], "[%9.3f] %s\n", t, line);
-    if (g->all)
-        fprintf(g->all, "[%9.3f] %-6s| %s\n", t, run_src_name(src), line);
+
+    run_log_printf(g->log[src], &g->log_bytes[src], RUN_LOG_MAX, src_files[src],
+                   "[%9.3f] %s\n", t, line);
+    run_log_printf(g->all, &g->all_bytes, RUN_LOG_MAX, "console.log", "[%9.3f] %-6s| %s\n", t,
+                   run_src_name(src), line);
     if (g->o->live_prefix) {
         char *out = ts_asprintf("%s[%8.3f %-6s] %s\n", g->o->live_prefix, t, run_src_name(src),
                                 line);
@@ -133,14 +139,12 @@ static void on_line(void *opaque, enum run_src src, double t, const char *line, 
 
 static void follow_source(struct guest *g, enum run_src src, int fd, bool follow, const char *what)
 {
-    static const char *const files[RUN_NSRC] = { "serial.log", "pv.log", "xen.log", "dm.log",
-                                                  "screen.log" };
 
     g->r->followed[src] = true;
     free(g->r->console_files[src]);
-    g->r->console_files[src] = ts_strdup(files[src]);
+    g->r->console_files[src] = ts_strdup(src_files[src]);
     if (!g->log[src])
-        g->log[src] = open_artifact(g, files[src]);
+        g->log[src] = open_artifact(g, src_files[src]);
     if (fd >= 0) {
         g->fds[g->nfds].fd = fd;
         g->fds[g->nfds].src = src;

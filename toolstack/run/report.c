@@ -12,6 +12,7 @@
 #include "toolstack/ts.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -841,4 +842,24 @@ int run_report_write_own(const struct run_result *r, const char *dir)
     rc2 = report_file(NULL, p, own_junit, r);
     free(p);
     return rc ? rc : rc2;
+}
+
+void run_log_printf(FILE *f, unsigned long long *bytes, unsigned long long max, const char *name,
+                    const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (!f || (max && *bytes >= max))
+        return;
+    va_start(ap, fmt);
+    n = vfprintf(f, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *bytes += (unsigned long long)n;
+    if (max && *bytes >= max) {
+        fprintf(f, "[hvmctl run: %s reached %llu MiB: the run's later lines are not kept in it "
+                "(they are still judged)]\n", name, max >> 20);
+        *bytes = max;
+    }
 }

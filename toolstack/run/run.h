@@ -188,6 +188,12 @@ enum run_event {
 #define RUN_MAX_REBOOTS 64
 #define RUN_MAX_REBOOTS 64
 #define RUN_TAIL 40         /* the last lines kept for the failure report */
+#define RUN_LOG_MAX (64ull << 20)   /* bytes kept in each artifact log (a console that floods) */
+
+/* one printf-formatted line into artifact log F (NAME), of which *BYTES were written: past
+ * MAX bytes in all, one line saying so and nothing more (the lines are still judged) */
+void run_log_printf(FILE *f, unsigned long long *bytes, unsigned long long max, const char *name,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 struct run_line {
     char buf[RUN_LINE_MAX + 1];
