@@ -113,7 +113,6 @@ static void on_line(void *opaque, enum run_src src, double t, const char *line, 
 {
     struct guest *g = opaque;
 
-
     run_log_printf(g->log[src], &g->log_bytes[src], RUN_LOG_MAX, src_files[src],
                    "[%9.3f] %s\n", t, line);
     run_log_printf(g->all, &g->all_bytes, RUN_LOG_MAX, "console.log", "[%9.3f] %-6s| %s\n", t,
@@ -139,7 +138,6 @@ static void on_line(void *opaque, enum run_src src, double t, const char *line, 
 
 static void follow_source(struct guest *g, enum run_src src, int fd, bool follow, const char *what)
 {
-
     g->r->followed[src] = true;
     free(g->r->console_files[src]);
     g->r->console_files[src] = ts_strdup(src_files[src]);
@@ -297,7 +295,7 @@ static long dm_pid_of(struct guest *g)
     return pid;
 }
 
-/* ---- the text screen as a source ----------------------------------------------------------------- */
+/* ---- the text screen as a source ---------------------------------------------------------------- */
 
 struct screen_feed {
     struct run_engine *e;
