@@ -27,29 +27,32 @@
 #include <stdint.h>
 #include <string.h>
 
+/* where a kernel's or the firmware's messages show: the consoles, the screen, Xen's console */
+#define RUN_SRC_TEXT (RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN))
+
 static const struct run_check_info checks[RUN_NCHECKS] = {
     [RUN_CHECK_PANIC] = { "panic", "Kernel panic", "Kernel panic - not syncing",
-                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
+                          RUN_SRC_TEXT,
                           "Linux: Kernel panic - not syncing" },
     /* KASAN and UBSAN before BUG: "BUG: KASAN: ..." is a KASAN report */
     [RUN_CHECK_KASAN] = { "kasan", "KASAN report", "BUG: KASAN: |KASAN: [a-z-]+ in ",
-                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
+                          RUN_SRC_TEXT,
                           "Linux: a KASAN report (BUG: KASAN: ...)" },
     [RUN_CHECK_UBSAN] = { "ubsan", "UBSAN report", "(^|[^A-Za-z_])UBSAN: ",
-                          RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
+                          RUN_SRC_TEXT,
                           "Linux: an UBSAN report (UBSAN: ...)" },
     [RUN_CHECK_BUG] = { "bug", "BUG", "(^|[^A-Za-z_])BUG: |kernel BUG at ",
-                        RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
+                        RUN_SRC_TEXT,
                         "Linux: BUG: ... and kernel BUG at ..." },
     [RUN_CHECK_OOPS] = { "oops", "Oops", "(^|[^A-Za-z_])Oops: |: [0-9a-f]{4} \\[#[0-9]+\\]",
-                         RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
+                         RUN_SRC_TEXT,
                          "Linux: an oops (Oops: ..., or any die() banner: ... [#1])" },
     [RUN_CHECK_WARNING] = { "warning", "kernel WARNING",
                             "WARNING: CPU: [0-9]+ PID: [0-9]+ at |WARNING: at [^ ]",
-                            RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
+                            RUN_SRC_TEXT,
                             "Linux: WARNING: CPU: N PID: N at FILE:LINE" },
     [RUN_CHECK_NO_BOOT] = { "no-boot-device", "No bootable device", "No bootable device",
-                            RUN_SRC_CONSOLES | RUN_SRC_BIT(RUN_SRC_SCREEN) | RUN_SRC_BIT(RUN_SRC_XEN),
+                            RUN_SRC_TEXT,
                             "SeaBIOS: No bootable device" },
     [RUN_CHECK_TRIPLE_FAULT] = { "triple-fault", "triple fault", "[Tt]riple fault",
                                  RUN_SRC_BIT(RUN_SRC_XEN),
