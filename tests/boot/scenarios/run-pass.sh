@@ -49,6 +49,7 @@ grep -q '"device_model": "/usr/lib/hvmd/hvmd (' /tmp/hvm.json || fail "hvm.json 
 grep -q "HVMD-CHECK screen-login PASS logged in as root on try 1" /tmp/art/runhvm/serial.log || fail "the guest's screen-login check did not pass on its first try"
 grep -q '"screen": {"followed": true' /tmp/hvm.json || fail "hvm.json: the screen is not a followed source"
 grep -q 'hvmdguest login: root$' /tmp/art/runhvm/screen.log || fail "screen.log lacks the answered login prompt"
+! grep -q 's3cret' /tmp/art/runhvm/screen.log || fail "the password shows on the screen"
 grep -q "HVMD-CHECK typed PASS" /tmp/art/runhvm/serial.log || fail "the guest's typed check did not pass"
 grep -q '"source": "xen", "line": "SeaBIOS (version' /tmp/hvm.json || fail "step 1 did not come from Xen's console"
 grep -q '"source": "serial", "line": "HVMD-GUEST-UP' /tmp/hvm.json || fail "step 3 did not come from the serial port"
