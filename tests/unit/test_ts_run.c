@@ -1086,9 +1086,12 @@ static void make_result(struct run_result *res, struct run *r, const char *name,
 static void test_reports_validate(void **state)
 {
     /* a pass and a failure with hostile console text, combined as -j would */
+    /* (the second piece comes well after the first: a loop that first looks after both were
+     * written reads serial before pv, and the steps would come in the wrong order; 0.1 s
+     * apart failed once in a loaded make check) */
     const struct piece pass[] = {
         { RUN_SRC_PV, 0.0, "HVMD-GUEST-UP kernel 6.1\n" },
-        { RUN_SRC_SERIAL, 0.1, "HVMD-GUEST-DONE\n" },
+        { RUN_SRC_SERIAL, 0.8, "HVMD-GUEST-DONE\n" },
     };
     const struct piece bad[] = {
         { RUN_SRC_PV, 0.0, "HVMD-GUEST-UP \"q\" <x> & \xff\xfe bad utf8 \xc3\x28 \x01\x02 caf\xc3\xa9\n" },
