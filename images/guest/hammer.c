@@ -30,7 +30,10 @@
  *   - PIIX4 PM function (8086:7113) config 0x40-0x43 (PMBA): moving the PM block would put
  *     PM1a_CNT where the rule above does not look;
  *   - 0xe9 (Xen's own debug console, not the device model's: random bytes would flood Xen's
- *     console, where the scenario reads the domain's last words).
+ *     console, where the scenario reads the domain's last words);
+ *   - the first MiB of the Xen platform device's BAR 1 (5853:0001), where Linux has Xen map
+ *     the guest's grant table: RAM that never reaches the device model, whose corruption
+ *     only takes the guest's PV drivers down.
  * The UART at 0x3f8 carries the guest's console: after every access that touches it its
  * LCR, divisor, IER and MCR are put back as they were (random writes to it are still made).
  * Freestanding (x86-64 Linux system calls, no libc), as hvmd-diskbench. Built by images/bed.sh;
@@ -330,12 +333,13 @@ static void *map(const char *path, u64 off, u64 len)
     return (void *)p;
 }
 
-static void add_region(const char *res, u64 phys, u64 len)
+/* the LEN bytes at PHYS, mapped from RES (a sysfs resourceN file) at OFF, else /dev/mem */
+static void add_region(const char *res, u64 off, u64 phys, u64 len)
 {
     if (nregions >= 64 || !len)
         return;
     u64 mlen = (len + 4095) & ~4095ul;
-    void *p = res ? map(res, 0, mlen) : 0;
+    void *p = res ? map(res, off, mlen) : 0;
     if (!p)
         p = map("/dev/mem", phys & ~4095ul, mlen);
     if (!p)
@@ -413,14 +417,22 @@ static void scan_pci(void)
                 if (bar == 6) {
                     d->rom_start = start;
                     d->rom_len = end - start + 1;
-                    add_region(0, start, end - start + 1);
+                    add_region(0, 0, start, end - start + 1);
                 } else if (flags & 0x100) {
                     add_ports(start, end - start + 1);
                 } else if (flags & 0x200) {
                     char *r = str(str(str(path, "/sys/bus/pci/devices/"), d->name), "/resource");
                     *r++ = (char)('0' + bar);
                     *r = 0;
-                    add_region(path, start, end - start + 1);
+                    if (d->id == 0x58530001 && bar == 1) {
+                        /* the platform device's BAR 1: Linux has Xen map its grant table
+                         * at the start (up to 64 frames); those pages are RAM that never
+                         * reaches the device model, so the first MiB is left alone */
+                        if (end - start + 1 > 0x100000)
+                            add_region(path, 0x100000, start + 0x100000, end - start + 1 - 0x100000);
+                        continue;
+                    }
+                    add_region(path, 0, start, end - start + 1);
                 }
             }
             ndevs++;
@@ -671,7 +683,7 @@ int cmain(long *sp)
         buf[i] = (unsigned char)i;
     scan_ioports();
     scan_pci();
-    add_region(0, 0xa0000, 0x20000); /* the legacy VGA window */
+    add_region(0, 0, 0xa0000, 0x20000); /* the legacy VGA window */
     p = num(str(line, "HVMD-HAMMER start seed="), (long)seed);
     p = num(str(p, " secs="), secs);
     p = num(str(p, " pci_devices="), ndevs);
