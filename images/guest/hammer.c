@@ -7,7 +7,8 @@
  * the option ROM BARs (through /dev/mem, and read through sysfs rom files), the legacy VGA
  * window 0xa0000-0xbffff, and PCI configuration space through 0xcf8/0xcfc (the devices
  * present and random ones; BARs, command and ROM BAR are put back after a few hundred
- * operations, so that BARs move while the devices are hammered).
+ * operations, so that BARs move while the devices are hammered; so are the PIIX3's PIRQ
+ * routes, which would leave device interrupts on the timer's line).
  *   hvmd-hammer SECONDS [SEED]      (SEED: decimal, default from the clock)
  *   hvmd-hammer scan                (what it would hammer: devices, MMIO regions, port ranges)
  * Reports on the kernel log (/dev/kmsg at level 2, so that it reaches the console through
@@ -31,6 +32,12 @@
  *     PM1a_CNT where the rule above does not look;
  *   - 0xe9 (Xen's own debug console, not the device model's: random bytes would flood Xen's
  *     console, where the scenario reads the domain's last words);
+ *   - the PIT (0x40-0x43), the PICs (0x20-0x21, 0xa0-0xa1) and ELCR (0x4d0-0x4d1): Xen
+ *     emulates them, no write there reaches the device model, and the guest's clock and
+ *     interrupts hang on them (a PIT at 1 MHz starves it); reads are still made;
+ *   - the RTC's registers 0-13 (Xen's vRTC: a periodic interrupt storm): a write to 0x70
+ *     selects an index of 14 or more (the CMOS bytes hvmd's PIIX4 keeps), and a write to
+ *     0x71 is preceded by such an index (rep outs there are not made);
  *   - the first MiB of the Xen platform device's BAR 1 (5853:0001), where Linux has Xen map
  *     the guest's grant table: RAM that never reaches the device model, whose corruption
  *     only takes the guest's PV drivers down.
@@ -175,7 +182,7 @@ static void rep_out(u32 port, int size, const void *buf, u64 n)
 }
 
 static u32 pm1a_cnt = 0xb004;
-static int uart_touched;
+static int uart_touched, cmos_data;
 
 /* the skip list (see the top of the file): 0 if the write of VAL (SIZE bytes at PORT) is not
  * made, else 1 with *VAL changed where a byte would reset or end the guest */
@@ -188,6 +195,13 @@ static int filt(u32 port, int size, u64 *val)
             return 0;
         if (p == 0xe9)
             return 0;
+        if ((p >= 0x40 && p <= 0x43) || p == 0x20 || p == 0x21 || p == 0xa0 || p == 0xa1 ||
+            p == 0x4d0 || p == 0x4d1)
+            return 0;
+        if (p == 0x70 && (b & 0x7f) < 14)
+            nb = (b & 0x80) | (14 + (b & 0x7f) % 114);
+        if (p == 0x71)
+            cmos_data = 1;
         if (p == 0x92)
             nb &= ~1ul;
         if (p == 0x64 && (b == 0xd1 || b >= 0xf0))
@@ -248,10 +262,14 @@ static void port_op(u32 port)
         pin(port, size);
     } else {
         u64 v = rnd();
-        if (filt(port, size, &v))
+        cmos_data = 0;
+        if (filt(port, size, &v)) {
+            if (cmos_data && port != 0x70)
+                pout(0x70, 1, 14 + rnd() % 114);
             pout(port, size, v);
-        else
+        } else {
             n_skip++;
+        }
     }
     if (uart_touched && !before)
         uart_restore();
@@ -277,7 +295,8 @@ static void rep_op(u32 port)
             u64 v = 0;
             for (int k = 0; k < size; k++)
                 v |= (u64)buf[i * (u64)size + (u64)k] << (8 * k);
-            if (!filt(port, size, &v)) {
+            cmos_data = 0;
+            if (!filt(port, size, &v) || cmos_data) {
                 n_skip++;
                 goto out;
             }
@@ -551,8 +570,9 @@ static void cfg_op(void)
         n_skip++;
         return;
     }
-    /* command, BARs, ROM BAR: put back later */
-    if ((reg < 0x08 && reg + (u32)size > 0x04) || (reg >= 0x10 && reg < 0x28) || (reg >= 0x30 && reg < 0x34)) {
+    /* command, BARs, ROM BAR, the PIIX3's PIRQ routes: put back later */
+    if ((reg < 0x08 && reg + (u32)size > 0x04) || (reg >= 0x10 && reg < 0x28) || (reg >= 0x30 && reg < 0x34) ||
+        (id == 0x80867000 && reg >= 0x60 && reg < 0x64)) {
         if (npending < 16) {
             pending[npending].addr = a;
             pending[npending].val = (u32)pin(0xcfc, 4);
@@ -592,6 +612,9 @@ static void rom_op(void)
     long fd = xopen(path, O_RDWR);
     if (fd < 0)
         return;
+    char line[96];
+    *str(str(line, "HVMD-HAMMER reading the ROM of "), d->name) = 0;
+    say(line); /* (rare: a ROM read is a long stretch in the kernel) */
     if (xwrite(fd, "1", 1) == 1) {
         sys4(8, fd, 0, 0, 0); /* lseek to 0 */
         for (int i = 0; i < 16 && xread(fd, buf, sizeof(buf)) > 0; i++)
