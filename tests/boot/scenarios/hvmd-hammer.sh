@@ -82,6 +82,7 @@ while [ "$hammered" -lt "$total" ]; do
     if [ -d "/proc/$pid" ]; then
         info "hvmd pid $pid: $(awk '{ print "state " $3 }' "/proc/$pid/stat"), cpu $(dm_cpu_s "$pid") s, rss $(dm_mem_kb "$pid" | cut -d' ' -f1) kB"
         dm_metrics "$pid"
+        metric dm_cpu_s "$(dm_cpu_s "$pid")" s
     fi
     xl destroy hammer 2>/dev/null
     within 40 gone "$pid" || fail "lifetime $lives: hvmd (pid $pid) still runs 20 s after xl destroy"
@@ -94,6 +95,11 @@ while [ "$hammered" -lt "$total" ]; do
         fail "lifetime $lives: hvmd's log shows an assert, a sanitizer report or a crash"
     fi
     grep -a "requests served" "$dmlog" | tail -1 | sed 's/^/== hvmd: /'
+    # what fills the log: its lines by kind (numbers folded), and the first refused requests
+    info "lifetime $lives: hvmd's log lines $(wc -l < "$dmlog"), by kind (the 12 commonest):"
+    sed -E 's/^[0-9:.]+ hvmd //; s/0x[0-9a-f]+/N/g; s/[0-9]+/N/g' "$dmlog" | sort | uniq -c | sort -rn |
+        head -12 | sed 's/^/== hvmd-log: /'
+    grep -a "request refused" "$dmlog" | head -3 | sed 's/^/== hvmd: /'
     # the guest's console: how much it printed (the UART is hammered too)
     info "lifetime $lives: guest console $(wc -c < "$log") bytes"
     stop_relays
