@@ -152,6 +152,11 @@ check-host: deps
 $(B)/vnctype: tests/tools/vnctype.c
 	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(shell pkg-config --libs libvncclient)
 
+# the floor ioreq server make bench measures hvmd's per-access cost against (tests/bench/floor.c)
+$(B)/hvmd-floor: tests/bench/floor.c
+	@mkdir -p $(B)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags xencontrol xendevicemodel xenevtchn xenforeignmemory) $< -o $@ $(shell pkg-config --libs xendevicemodel xenevtchn xenforeignmemory)
+
 # hvmd's VNC server on a fakexen machine (the browser console test)
 $(B)/vncfake: $(B)/obj/tests/tools/vncfake.o $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(HVMD_LIBS)
@@ -161,6 +166,7 @@ bed: deps-bed
 	@$(MAKE) -s all $(B)/vnctype
 	@rm -rf $(B)/stage && $(MAKE) -s install DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
 	@install -D -m 755 $(B)/vnctype $(B)/stage/usr/lib/hvmd/tests/vnctype
+	@$(MAKE) -s $(B)/hvmd-floor && install -D -m 755 $(B)/hvmd-floor $(B)/stage/usr/lib/hvmd/tests/hvmd-floor
 	@images/bed.sh $(CURDIR)/$(B)/stage
 
 check-boot: bed
