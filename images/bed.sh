@@ -86,6 +86,7 @@ cp -u "$root/boot/vmlinuz-$kver" "$out/vmlinuz"
 media=$out/media
 mkdir -p "$media"
 guest_src=("$here/guest/init" "$here/guest/pattern" "$here/guest/diskbench.c" "$here/guest/vgabench.c" "$here/guest/freestanding.h" "$here/guest/checks"/* "$here/bed.sh" "$root.stamp")
+guest_src+=("$here/guest/portbench.c")
 if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     log "guest initramfs"
     g=$out/guest-root; rm -rf "$g"; mkdir -p "$g"/{bin,sbin,etc,proc,sys,dev,tmp,checks}
@@ -97,6 +98,8 @@ if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
         -fno-tree-loop-distribute-patterns -fno-pie -no-pie -o "$g/bin/hvmd-diskbench" "$here/guest/diskbench.c"
     ${CC:-gcc} -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-builtin \
         -fno-tree-loop-distribute-patterns -fno-pie -no-pie -o "$g/bin/hvmd-vgabench" "$here/guest/vgabench.c"
+    ${CC:-gcc} -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-builtin \
+        -fno-tree-loop-distribute-patterns -fno-pie -no-pie -o "$g/bin/hvmd-portbench" "$here/guest/portbench.c"
     cp "$here/guest/checks"/* "$g/checks/"
     guest_mods="ata_piix sd_mod sr_mod e1000 8139cp 8139too xen-blkfront xen-netfront"
     echo "$guest_mods" > "$g/etc/modules"
