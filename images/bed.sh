@@ -149,6 +149,8 @@ dom0_bins=(bin/busybox bin/bash usr/bin/flock sbin/losetup bin/ip usr/sbin/dnsma
     usr/bin/xenstore-exists usr/bin/xenstore-list usr/bin/xenstore-chmod usr/bin/xenstore-watch
     usr/bin/xenstore
     usr/libexec/xen-qemu-system-i386)
+# xenalyze: make profile's summary of a xentrace of the guest's exits (tests/bench/profile)
+dom0_bins+=(usr/bin/xenalyze)
 dom0_mods="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs bridge tun loop xen-blkback
     xen-netback virtio_pci virtio_blk crc32c_generic nf_tables nft_chain_nat nft_masq nft_nat
     nft_fib_ipv4"
