@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# about: make profile's hvmd half (qemu-profile: the same under qemu-xen): the Linux ISO guest boots from the CD-ROM under xentrace, one trace per phase (firmware: xl create to SeaBIOS's "Booting from 0000:7c00" on Xen's console; boot loader: to Linux's first Xen upcall registration, "dNv0: upcall vector"; kernel: to HVMD-GUEST-UP), each summarised in dom0 by xenalyze (the guest's exits per I/O port and MMIO address, with the time spent in them) and exported; under hvmd also its own round-trip counters (QMP x-hvmd-io-stats) at each boundary; metrics: each phase's wall time
+# option: manual = yes
+# (make profile runs it with qemu-profile and prints the table; make check leaves it out)
+# step: dm-running 90
+# step: firmware 120
+# step: loader 300
+# step: kernel 300
+# step: poweroff 120
+. /etc/hvmd-lib.sh
+dm=${PROFILE_DM:-hvmd}
+name=prof; vga=
+[ "$dm" = hvmd ] || { name=qprof; vga='vga ='; }
+check_disk /tmp/$name.img 16 poweroff
+hvm_cfg $name "$dm" "$(cd_disks /media/linux.iso /tmp/$name.img)" 'boot = "d"' ${vga:+"$vga"} > /tmp/$name.cfg
+hz=$(xl info | awk '$1 == "cpu_mhz" { printf "%d", $3 * 1000000 }')
+info "cpu_mhz from xl info: $hz Hz"
+# xentrace: the HVM class only (exits, their handlers: I/O ports and MMIO with addresses),
+# 256 pages per CPU, read every 50 ms
+tpid=
+trace_start() { xentrace -D -e 0x0008f000 -S 256 -s 50 "/tmp/$name-$1.trace" 2> "/tmp/$name-$1.xentrace.log" & tpid=$!; sleep 0.3; }
+trace_stop() { [ -n "$tpid" ] && kill -INT "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null; tpid=; }
+snap() { [ "$dm" = hvmd ] && dm_qmp "$d" '{"execute":"x-hvmd-io-stats"}' > "/tmp/$name-stats-$1.json" 2>&1; true; }
+# dmesg_wait REGEX SECS: REGEX in xl dmesg within SECS (polled every 0.2 s)
+dmesg_wait() {
+    local end
+    _deadline "$2"; end=$END
+    while _before "$end"; do
+        xl dmesg | grep -qE "$1" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+trap 'trace_stop; stop_relays' EXIT
+trace_start firmware
+xl_start $name
+step dm-running
+dmesg_wait "\\(d$d\\) Booting from 0000:7c00" 115 || fail "no 'Booting from 0000:7c00' on Xen's console"
+t1=$(now); trace_stop; snap firmware; trace_start loader
+step firmware
+dmesg_wait "d${d}v0: upcall vector" 295 || fail "Linux never registered its upcall vector"
+t2=$(now); trace_stop; snap loader; trace_start kernel
+step loader
+guest_up 295
+t3=$(now); trace_stop; snap kernel
+step kernel
+metric firmware_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" s
+metric loader_s "$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", b - a }')" s
+metric kernel_s "$(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.2f", b - a }')" s
+powers_off $name 110
+for ph in firmware loader kernel; do
+    ls -l "/tmp/$name-$ph.trace" | sed 's/^/== /'
+    sed 's/^/== xentrace: /' "/tmp/$name-$ph.xentrace.log" | tail -3
+    xenalyze --svm-mode --cpu-hz="$hz" --summary --with-pio-enumeration --with-mmio-enumeration \
+        "/tmp/$name-$ph.trace" > "/tmp/$name-$ph.txt" 2> "/tmp/$name-$ph.err" || { tail -5 "/tmp/$name-$ph.err"; fail "xenalyze failed on the $ph trace"; }
+    info "$ph: xenalyze $(wc -l < "/tmp/$name-$ph.txt") lines"
+    export_file "/tmp/$name-$ph.txt" "xenalyze-$ph.txt"
+    rm -f "/tmp/$name-$ph.trace"
+    [ "$dm" = hvmd ] && export_file "/tmp/$name-stats-$ph.json" "stats-$ph.json"
+done
+[ "$dm" = hvmd ] && grep -E "requests served|round trips" "$dmlog" | sed 's/^/== /'
+sleep 1
+nothing_left || fail "poweroff left something behind"
+step poweroff
