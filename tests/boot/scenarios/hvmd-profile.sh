@@ -15,10 +15,14 @@ check_disk /tmp/$name.img 16 poweroff
 hvm_cfg $name "$dm" "$(cd_disks /media/linux.iso /tmp/$name.img)" 'boot = "d"' ${vga:+"$vga"} > /tmp/$name.cfg
 hz=$(xl info | awk '$1 == "cpu_mhz" { printf "%d", $3 * 1000000 }')
 info "cpu_mhz from xl info: $hz Hz"
-# xentrace: the HVM class only (exits, their handlers: I/O ports and MMIO with addresses),
-# 256 pages per CPU, read every 50 ms
-tpid=
-trace_start() { xentrace -D -e 0x0008f000 -S 256 -s 50 "/tmp/$name-$1.trace" 2> "/tmp/$name-$1.xentrace.log" & tpid=$!; sleep 0.3; }
+# xentrace: the HVM class (exits, their handlers: I/O ports and MMIO with addresses) and the
+# scheduler's (which vCPU runs: xenalyze needs it to name the domain), read every 50 ms; the
+# buffers' size (256 pages per CPU) set once: Xen refuses to set it again
+tpid=; tsize="-S 256"
+trace_start() {
+    xentrace -D -e 0x000af000 $tsize -s 50 "/tmp/$name-$1.trace" 2> "/tmp/$name-$1.xentrace.log" & tpid=$!
+    tsize=; sleep 0.3
+}
 trace_stop() { [ -n "$tpid" ] && kill -INT "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null; tpid=; }
 snap() { [ "$dm" = hvmd ] && dm_qmp "$d" '{"execute":"x-hvmd-io-stats"}' > "/tmp/$name-stats-$1.json" 2>&1; true; }
 # dmesg_wait REGEX SECS: REGEX in xl dmesg within SECS (polled every 0.2 s)
@@ -51,7 +55,7 @@ powers_off $name 110
 for ph in firmware loader kernel; do
     ls -l "/tmp/$name-$ph.trace" | sed 's/^/== /'
     sed 's/^/== xentrace: /' "/tmp/$name-$ph.xentrace.log" | tail -3
-    xenalyze --svm-mode --cpu-hz="$hz" --summary --with-pio-enumeration --with-mmio-enumeration \
+    xenalyze --svm-mode --cpu-hz="$hz" --summary --show-default-domain-summary --with-pio-enumeration --with-mmio-enumeration \
         "/tmp/$name-$ph.trace" > "/tmp/$name-$ph.txt" 2> "/tmp/$name-$ph.err" || { tail -5 "/tmp/$name-$ph.err"; fail "xenalyze failed on the $ph trace"; }
     info "$ph: xenalyze $(wc -l < "/tmp/$name-$ph.txt") lines"
     export_file "/tmp/$name-$ph.txt" "xenalyze-$ph.txt"
