@@ -3,7 +3,7 @@
 # option: manual = yes
 # (a make bench figure, run by tests/bench/run; make check leaves it out for time)
 # step: dm-running 90
-# step: guest-up 360
+# step: guest-up 620
 # step: measured 240
 # step: poweroff 120
 . /etc/hvmd-lib.sh
@@ -26,7 +26,7 @@ step dm-running
 sleep 1
 cat /tmp/$name-floor.log | sed 's/^/== /'
 gone $fpid && fail "hvmd-floor did not start"
-guest_up 350; step guest-up
+guest_up 600; step guest-up
 wait_fast "$log" "hvmd-portbench: start" 200 || { kill $fpid; fail "the port-speed check did not start"; }
 c0=$(dm_cpu_s "$pid"); f0=$(dm_cpu_s "$fpid")
 wait_fast "$log" "HVMD-CHECK port-speed (PASS|FAIL)" 230 || { kill $fpid; fail "the port-speed check did not finish"; }

@@ -4,7 +4,7 @@
 # (make profile runs it with qemu-profile and prints the table; make check leaves it out)
 # step: dm-running 90
 # step: firmware 120
-# step: loader 300
+# step: loader 600
 # step: kernel 300
 # step: poweroff 120
 . /etc/hvmd-lib.sh
@@ -42,7 +42,7 @@ step dm-running
 dmesg_wait "\\(d$d\\) Booting from 0000:7c00" 115 || fail "no 'Booting from 0000:7c00' on Xen's console"
 t1=$(now); trace_stop; snap firmware; trace_start loader
 step firmware
-dmesg_wait "d${d}v0: upcall vector" 295 || fail "Linux never registered its upcall vector"
+dmesg_wait "d${d}v0: upcall vector" 595 || fail "Linux never registered its upcall vector"
 t2=$(now); trace_stop; snap loader; trace_start kernel
 step loader
 guest_up 295

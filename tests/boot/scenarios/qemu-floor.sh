@@ -3,7 +3,7 @@
 # option: manual = yes
 # (a make bench figure, run by tests/bench/run; make check leaves it out for time)
 # step: dm-running 90
-# step: guest-up 360
+# step: guest-up 620
 # step: measured 240
 # step: poweroff 120
 FLOOR_DM=qemu-xen

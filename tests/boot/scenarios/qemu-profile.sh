@@ -4,7 +4,7 @@
 # (make profile runs it with hvmd-profile and prints the table; make check leaves it out)
 # step: dm-running 90
 # step: firmware 120
-# step: loader 300
+# step: loader 600
 # step: kernel 300
 # step: poweroff 120
 PROFILE_DM=qemu-xen
