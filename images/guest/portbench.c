@@ -10,7 +10,8 @@
  * probe). First it writes 0xa5 there and reads it back (proof that the device model, not Xen,
  * answers), then waits up to WAIT_S seconds (default 120) for FLOOR_PORT to read 0x5a (the
  * floor server is started by dom0 after xl create). Then ROUNDS rounds (default 7) of N
- * (default 400) inb of DM_PORT, N inb of FLOOR_PORT, N outb of each. Prints one line:
+ * (default 400) inb of DM_PORT, N inb of FLOOR_PORT, N outb of each, in blocks of 25
+ * alternating between the ports (a bed's load drifts within a second). Prints one line:
  *   dm_in_ns=M(lo-hi) floor_in_ns=M(lo-hi) dm_out_ns=M(lo-hi) floor_out_ns=M(lo-hi)
  *   in_ratio=R(lo-hi) out_ratio=R(lo-hi) rounds=K n=N
  * (medians over the rounds with their range; a ratio is the median of the rounds' own
@@ -20,6 +21,7 @@
 #include "freestanding.h"
 
 #define MAX_ROUNDS 31
+#define BLOCK 25 /* accesses in a row to one port */
 
 static long now_ns(void)
 {
@@ -127,24 +129,34 @@ int cmain(long *sp)
     long din[MAX_ROUNDS], fin[MAX_ROUNDS], dout[MAX_ROUNDS], fout[MAX_ROUNDS];
     long rin[MAX_ROUNDS], rout[MAX_ROUNDS];
     unsigned bad = 0;
+    /* each round: N accesses of each kind, in blocks of BLOCK alternating between the two
+     * ports, so that both see the same moments of a bed whose load moves by the second */
     for (int r = 0; r < rounds; r++) {
-        long t0 = now_ns();
-        for (long i = 0; i < n; i++)
-            bad += inb(dm) != 0xa5;
-        long t1 = now_ns();
-        for (long i = 0; i < n; i++)
-            bad += inb(fl) != 0x5a;
-        long t2 = now_ns();
-        for (long i = 0; i < n; i++)
-            outb(0xa5, dm);
-        long t3 = now_ns();
-        for (long i = 0; i < n; i++)
-            outb(0xa5, fl);
-        long t4 = now_ns();
-        din[r] = (t1 - t0) / n;
-        fin[r] = (t2 - t1) / n;
-        dout[r] = (t3 - t2) / n;
-        fout[r] = (t4 - t3) / n;
+        long t_din = 0, t_fin = 0, t_dout = 0, t_fout = 0;
+        for (long done = 0; done < n; done += BLOCK) {
+            long m = n - done < BLOCK ? n - done : BLOCK;
+            long t0 = now_ns();
+            for (long i = 0; i < m; i++)
+                bad += inb(dm) != 0xa5;
+            long t1 = now_ns();
+            for (long i = 0; i < m; i++)
+                bad += inb(fl) != 0x5a;
+            long t2 = now_ns();
+            for (long i = 0; i < m; i++)
+                outb(0xa5, dm);
+            long t3 = now_ns();
+            for (long i = 0; i < m; i++)
+                outb(0xa5, fl);
+            long t4 = now_ns();
+            t_din += t1 - t0;
+            t_fin += t2 - t1;
+            t_dout += t3 - t2;
+            t_fout += t4 - t3;
+        }
+        din[r] = t_din / n;
+        fin[r] = t_fin / n;
+        dout[r] = t_dout / n;
+        fout[r] = t_fout / n;
         rin[r] = fin[r] ? din[r] * 1000 / fin[r] : 0;
         rout[r] = fout[r] ? dout[r] * 1000 / fout[r] : 0;
     }
