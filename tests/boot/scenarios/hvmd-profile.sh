@@ -16,22 +16,23 @@ hvm_cfg $name "$dm" "$(cd_disks /media/linux.iso /tmp/$name.img)" 'boot = "d"' $
 hz=$(xl info | awk '$1 == "cpu_mhz" { printf "%d", $3 * 1000000 }')
 info "cpu_mhz from xl info: $hz Hz"
 # xentrace: the HVM class (exits, their handlers: I/O ports and MMIO with addresses) and the
-# scheduler's (which vCPU runs: xenalyze needs it to name the domain), read every 50 ms; the
-# buffers' size (256 pages per CPU) set once: Xen refuses to set it again
-tpid=; tsize="-S 256"
+# scheduler's (which vCPU runs, and its blocks: xenalyze names the domain and counts them),
+# 1024 pages per CPU read every 200 ms (dom0 shares the bed's one physical CPU with the guest:
+# the tracer's own work shows up as the guest's wait); the same size each time (Xen refuses
+# another once one is set, and xentrace without -S asks for 32)
+tpid=
 trace_start() {
-    xentrace -D -e 0x000af000 $tsize -s 50 "/tmp/$name-$1.trace" 2> "/tmp/$name-$1.xentrace.log" & tpid=$!
-    tsize=; sleep 0.3
+    xentrace -D -e 0x000af000 -S 1024 -s 200 "/tmp/$name-$1.trace" 2> "/tmp/$name-$1.xentrace.log" & tpid=$!
+    sleep 0.3
 }
-trace_stop() { [ -n "$tpid" ] && kill -INT "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null; tpid=; }
 snap() { [ "$dm" = hvmd ] && dm_qmp "$d" '{"execute":"x-hvmd-io-stats"}' > "/tmp/$name-stats-$1.json" 2>&1; true; }
-# dmesg_wait REGEX SECS: REGEX in xl dmesg within SECS (polled every 0.2 s)
+# dmesg_wait REGEX SECS: REGEX in xl dmesg within SECS (polled every second)
 dmesg_wait() {
     local end
     _deadline "$2"; end=$END
     while _before "$end"; do
         xl dmesg | grep -qE "$1" && return 0
-        sleep 0.2
+        sleep 1 # (each xl costs the nested dom0 a fork and libxl's start: the guest waits on dom0)
     done
     return 1
 }
