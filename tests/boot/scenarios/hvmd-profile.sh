@@ -25,6 +25,22 @@ trace_start() {
     xentrace -D -e 0x000af000 -S 1024 -s 200 "/tmp/$name-$1.trace" 2> "/tmp/$name-$1.xentrace.log" & tpid=$!
     sleep 0.3
 }
+# trace_stop: xentrace ends on SIGINT after its next read of the buffers; wait until it has
+# gone (a new one started before fails to bind its VIRQ, "File exists"), then check that none
+# failed
+trace_stop() {
+    local i=0
+    [ -n "$tpid" ] || return 0
+    kill -INT "$tpid" 2>/dev/null
+    # (exited: no /proc entry, or a zombie until the wait below)
+    while [ -d "/proc/$tpid" ] && ! grep -q '^State:.*Z' "/proc/$tpid/status" 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    [ $i -lt 50 ] || kill -KILL "$tpid" 2>/dev/null
+    wait "$tpid" 2>/dev/null
+    tpid=
+    ! grep -q ERROR /tmp/$name-*.xentrace.log || { cat /tmp/$name-*.xentrace.log; fail "xentrace failed"; }
+}
 snap() { [ "$dm" = hvmd ] && dm_qmp "$d" '{"execute":"x-hvmd-io-stats"}' > "/tmp/$name-stats-$1.json" 2>&1; true; }
 # dmesg_wait REGEX SECS: REGEX in xl dmesg within SECS (polled every second)
 dmesg_wait() {
