@@ -12,6 +12,7 @@
 #   make boot S="a b"    boot scenarios on the bed (default: all)
 #   make demo            boot an HVM guest from an ISO on real Xen nested in QEMU, live
 #   make bench           the figures (hvmd / qemu-xen ratios) into build/bench
+#   make profile         round trips per port and phase of one ISO boot, hvmd and qemu-xen
 #   make install         PREFIX=/usr/local DESTDIR=
 # Sources are found by directory, one folder deep: dm/ devices/ firmware/ pvdrivers/ make hvmd
 # (dm/main.c holds main), toolstack/ makes hvmctl (toolstack/hvmctl.c holds main); tests/lib/ is
@@ -77,7 +78,7 @@ ASAN_BINS := $(patsubst tests/unit/%.c,$(B)/asan/%,$(UNIT_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: fuzz-long
-.PHONY: all deps deps-bed check check-unit check-fuzz check-host check-boot bed boot demo bench install deb clean distclean
+.PHONY: all deps deps-bed check check-unit check-fuzz check-host check-boot bed boot demo bench profile install deb clean distclean
 all: $(BINS)
 
 # ---- objects: one tree per flavour (plain, asan) ------------------------------------------
@@ -152,6 +153,11 @@ check-host: deps
 $(B)/vnctype: tests/tools/vnctype.c
 	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(shell pkg-config --libs libvncclient)
 
+# the floor ioreq server make bench measures hvmd's per-access cost against (tests/bench/floor.c)
+$(B)/hvmd-floor: tests/bench/floor.c
+	@mkdir -p $(B)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags xencontrol xendevicemodel xenevtchn xenforeignmemory) $< -o $@ $(shell pkg-config --libs xendevicemodel xenevtchn xenforeignmemory)
+
 # hvmd's VNC server on a fakexen machine (the browser console test)
 $(B)/vncfake: $(B)/obj/tests/tools/vncfake.o $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(HVMD_LIBS)
@@ -161,6 +167,8 @@ bed: deps-bed
 	@$(MAKE) -s all $(B)/vnctype
 	@rm -rf $(B)/stage && $(MAKE) -s install DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
 	@install -D -m 755 $(B)/vnctype $(B)/stage/usr/lib/hvmd/tests/vnctype
+	@$(MAKE) -s $(B)/hvmd-floor && install -D -m 755 $(B)/hvmd-floor $(B)/stage/usr/lib/hvmd/tests/hvmd-floor
+	@$(if $(MAIN_HVMD),install -D -m 755 $(MAIN_HVMD) $(B)/stage/usr/lib/hvmd/tests/hvmd-main)
 	@images/bed.sh $(CURDIR)/$(B)/stage
 
 check-boot: bed
@@ -190,6 +198,11 @@ demo: bed
 
 bench: bed
 	@tests/bench/run $(S)
+
+# the round trips of one ISO boot per phase, hvmd against qemu-xen (tests/bench/profile;
+# P=--no-run prints the last run's table again)
+profile: bed
+	@tests/bench/profile $(P)
 
 # PREFIX=/usr is the layout every document and xl.cfg snippet names (/usr/lib/hvmd/hvmd) and the
 # Debian package's (make deb); UNITDIR: systemd's system units (Debian 12: /lib/systemd/system)

@@ -30,7 +30,13 @@ struct io_region {
     const struct io_ops *ops;
     void *opaque;
     uint64_t reads, writes; /* accesses served (a rep counts once) */
+    /* round trips: synchronous requests Xen handed hvmd whose first byte is in this region
+     * (ioreq_serve_slot; buffered writes are not round trips), in all and, for the first
+     * IO_REGION_PORTS ports of a port region, per port and direction ([0] reads, [1] writes) */
+    uint64_t trips;
+    uint32_t port_trips[2][16];
 };
+#define IO_REGION_PORTS 16
 
 struct bus;
 

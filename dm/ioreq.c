@@ -220,6 +220,30 @@ int ioreq_handle(struct vm *vm, ioreq_t *req)
     }
 }
 
+/* One round trip of REQ (a synchronous request) counted where make profile reads it: in the
+ * region that holds its first byte (per port for a port region's first IO_REGION_PORTS
+ * ports), else as unclaimed. Plain counters: the index is bounded by the region's length. */
+static void count_trip(struct vm *vm, const ioreq_t *req)
+{
+    if (req->type != IOREQ_TYPE_PIO && req->type != IOREQ_TYPE_COPY)
+        return;
+    struct io_region *r = NULL;
+    if (req->type == IOREQ_TYPE_PIO) {
+        if (req->addr <= 0xffff)
+            r = bus_find_pio(vm->bus, (uint16_t)req->addr);
+    } else {
+        r = bus_find_mmio(vm->bus, req->addr);
+    }
+    if (!r) {
+        vm->ioreq.unclaimed++;
+        return;
+    }
+    r->trips++;
+    uint64_t off = req->addr - r->base;
+    if (r->space == HV_PIO && off < IO_REGION_PORTS)
+        r->port_trips[req->dir == IOREQ_WRITE][off]++;
+}
+
 int ioreq_serve_slot(struct vm *vm, ioreq_t *slot)
 {
     ioreq_t req;
@@ -232,6 +256,7 @@ int ioreq_serve_slot(struct vm *vm, ioreq_t *slot)
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     memcpy(&req, slot, sizeof(req));
     slot->state = STATE_IOREQ_INPROCESS;
+    count_trip(vm, &req);
     ioreq_handle(vm, &req);
     /* Answer: data first, then the state, with a barrier between (Xen reads state first). */
     slot->data = req.data;

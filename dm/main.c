@@ -284,10 +284,10 @@ static void on_signal(void *opaque, uint32_t events)
 static void log_region(void *opaque, const struct io_region *r)
 {
     if (r->reads || r->writes)
-        log_info("  %-20s %s %#llx+%#llx: %llu reads, %llu writes", r->name,
+        log_info("  %-20s %s %#llx+%#llx: %llu reads, %llu writes, %llu round trips", r->name,
                  r->space == HV_PIO ? "port" : "mmio", (unsigned long long)r->base,
                  (unsigned long long)r->len, (unsigned long long)r->reads,
-                 (unsigned long long)r->writes);
+                 (unsigned long long)r->writes, (unsigned long long)r->trips);
 }
 
 static void log_pci(void *opaque, struct pci_dev *d)

@@ -3,6 +3,7 @@
  * strings and nesting to find its end, refusing more than QMP_MAX_DEPTH levels or
  * QMP_MAX_INPUT bytes, then yajl parses it (yajl_tree) and replies are built with yajl_gen. */
 #include "dm/qmp.h"
+#include "dm/bus.h"
 #include "dm/chardev.h"
 #include "dm/config.h"
 #include "dm/input.h"
@@ -467,6 +468,83 @@ static void cmd_capabilities(struct qmp_req *r)
     req_error(r, "CommandNotFound", "Capabilities negotiation is already complete, command ignored");
 }
 
+/* x-hvmd-io-stats: hvmd's request counters so far (make profile reads them at the phases of
+ * a boot): requests by type, and per bus region its round trips (synchronous requests whose
+ * first byte it holds), per port for a port region's first IO_REGION_PORTS ports, and the
+ * accesses its device served; per PCI function its config accesses. Regions with no access
+ * are left out. */
+static void gen_region_stats(void *opaque, const struct io_region *rg)
+{
+    yajl_gen g = opaque;
+    if (!rg->trips && !rg->reads && !rg->writes)
+        return;
+    yajl_gen_map_open(g);
+    gkv_str(g, "name", rg->name);
+    gkv_str(g, "space", rg->space == HV_PIO ? "port" : "mmio");
+    gkv_int(g, "base", (long long)rg->base);
+    gkv_int(g, "len", (long long)rg->len);
+    gkv_int(g, "trips", (long long)rg->trips);
+    gkv_int(g, "reads", (long long)rg->reads);
+    gkv_int(g, "writes", (long long)rg->writes);
+    if (rg->space == HV_PIO) {
+        gstr(g, "ports");
+        yajl_gen_array_open(g);
+        for (unsigned i = 0; i < IO_REGION_PORTS && i < rg->len; i++) {
+            if (!rg->port_trips[0][i] && !rg->port_trips[1][i])
+                continue;
+            yajl_gen_map_open(g);
+            gkv_int(g, "port", (long long)(rg->base + i));
+            gkv_int(g, "in", rg->port_trips[0][i]);
+            gkv_int(g, "out", rg->port_trips[1][i]);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+    }
+    yajl_gen_map_close(g);
+}
+
+static void gen_pci_stats(void *opaque, struct pci_dev *d)
+{
+    yajl_gen g = opaque;
+    if (!d->cfg_reads && !d->cfg_writes)
+        return;
+    yajl_gen_map_open(g);
+    gkv_str(g, "name", d->name);
+    gkv_int(g, "slot", PCI_SLOT(d->devfn));
+    gkv_int(g, "function", PCI_FN(d->devfn));
+    gkv_int(g, "config-reads", (long long)d->cfg_reads);
+    gkv_int(g, "config-writes", (long long)d->cfg_writes);
+    yajl_gen_map_close(g);
+}
+
+static void gen_io_stats(struct qmp_req *r, yajl_gen g)
+{
+    struct vm *vm = r->c->q->vm;
+    const struct ioreq_stats *s = &vm->ioreq;
+    yajl_gen_map_open(g);
+    gkv_int(g, "pio", (long long)s->pio);
+    gkv_int(g, "mmio", (long long)s->mmio);
+    gkv_int(g, "pci-config", (long long)s->pci_config);
+    gkv_int(g, "invalidate", (long long)s->invalidate);
+    gkv_int(g, "timeoffset", (long long)s->timeoffset);
+    gkv_int(g, "buffered", (long long)s->buffered);
+    gkv_int(g, "rep-items", (long long)s->rep_items);
+    gkv_int(g, "refused", (long long)s->bad);
+    gkv_int(g, "unclaimed", (long long)s->unclaimed);
+    gstr(g, "regions");
+    yajl_gen_array_open(g);
+    if (vm->bus)
+        bus_for_each(vm->bus, gen_region_stats, g);
+    yajl_gen_array_close(g);
+    gstr(g, "pci");
+    yajl_gen_array_open(g);
+    if (vm->pci)
+        pci_for_each(vm->pci, gen_pci_stats, g);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+}
+
+static void cmd_io_stats(struct qmp_req *r) { req_return(r, gen_io_stats); }
 static void cmd_query_status(struct qmp_req *r) { req_return(r, gen_status); }
 static void cmd_query_chardev(struct qmp_req *r) { req_return(r, gen_chardevs); }
 static void cmd_query_vnc(struct qmp_req *r) { req_return(r, gen_vnc); }
@@ -1609,6 +1687,7 @@ static const struct builtin {
 } builtins[] = {
     { "qmp_capabilities", cmd_capabilities, 0, "enable?:a" },
     { "query-status", cmd_query_status, 0, "" },
+    { "x-hvmd-io-stats", cmd_io_stats, 0, "" },
     { "stop", cmd_stop, 0, "" },
     { "cont", cmd_cont, 0, "" },
     { "query-chardev", cmd_query_chardev, 0, "" },

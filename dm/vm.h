@@ -37,6 +37,7 @@ struct ioreq_stats {
     uint64_t buffered;    /* of which came through the buffered ring */
     uint64_t rep_items;   /* items moved by rep requests */
     uint64_t bad;         /* malformed requests refused */
+    uint64_t unclaimed;   /* port or MMIO round trips to no region of the bus */
 };
 
 /* A medium request a device keeps under the stop policy (see vm_io_stop). The device embeds

@@ -409,19 +409,21 @@ unsigned xen_vcpus(const struct xen *x) { return x->nr_vcpus; }
 
 /* ---- serving requests ---- */
 
+/* One pending port per wake-up, unmasked after its answer: the guest's vCPU resumes after
+ * epoll_wait, the read of the port and the notify, where it waited for the unmask too, and no
+ * read ends in EAGAIN after each request (make bench's hvmd-floor: four system calls per round
+ * trip instead of five). The fd is level-triggered: another pending port wakes the loop again.
+ * Unmasking after the notify loses nothing: an event that came while the port was masked is
+ * still pending and is delivered at the unmask. */
 static void on_event(void *opaque, uint32_t events)
 {
     struct xen *x = opaque;
-    for (;;) {
-        xenevtchn_port_or_error_t port = xenevtchn_pending(x->xce);
-        if (port < 0)
-            return; /* nothing more (the fd is non-blocking) */
-        if (xenevtchn_unmask(x->xce, (evtchn_port_t)port) < 0)
-            log_warn("unmasking event channel %d: %s", port, strerror(errno));
-        if (x->buffered && ioreq_serve_buffered(x->vm, x->buffered) < 0)
-            log_err("the buffered ioreq ring is corrupt; requests in it are lost");
-        if (x->buf_bound && (evtchn_port_t)port == x->buf_port)
-            continue;
+    xenevtchn_port_or_error_t port = xenevtchn_pending(x->xce);
+    if (port < 0)
+        return; /* nothing (the fd is non-blocking) */
+    if (x->buffered && ioreq_serve_buffered(x->vm, x->buffered) < 0)
+        log_err("the buffered ioreq ring is corrupt; requests in it are lost");
+    if (!(x->buf_bound && (evtchn_port_t)port == x->buf_port)) {
         for (unsigned i = 0; i < x->nr_vcpus; i++) {
             if (x->local_port[i] != (evtchn_port_t)port)
                 continue;
@@ -431,6 +433,8 @@ static void on_event(void *opaque, uint32_t events)
             break;
         }
     }
+    if (xenevtchn_unmask(x->xce, (evtchn_port_t)port) < 0)
+        log_warn("unmasking event channel %d: %s", port, strerror(errno));
 }
 
 int xen_attach(struct xen *x, struct vm *vm, struct loop *loop)

@@ -86,6 +86,7 @@ cp -u "$root/boot/vmlinuz-$kver" "$out/vmlinuz"
 media=$out/media
 mkdir -p "$media"
 guest_src=("$here/guest/init" "$here/guest/pattern" "$here/guest/diskbench.c" "$here/guest/vgabench.c" "$here/guest/hammer.c" "$here/guest/freestanding.h" "$here/guest/checks"/* "$here/bed.sh" "$root.stamp")
+guest_src+=("$here/guest/portbench.c")
 if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     log "guest initramfs"
     g=$out/guest-root; rm -rf "$g"; mkdir -p "$g"/{bin,sbin,etc,proc,sys,dev,tmp,checks}
@@ -100,6 +101,9 @@ if newer "$media/guest-initrd.gz" "${guest_src[@]}"; then
     # issue 16's hostile guest (the check "hammer", the manual scenario hvmd-hammer)
     ${CC:-gcc} -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-builtin \
         -fno-tree-loop-distribute-patterns -fno-pie -no-pie -o "$g/bin/hvmd-hammer" "$here/guest/hammer.c"
+    # issue 20's port timer (the check "port-speed", make bench's hvmd-floor / qemu-floor)
+    ${CC:-gcc} -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-builtin \
+        -fno-tree-loop-distribute-patterns -fno-pie -no-pie -o "$g/bin/hvmd-portbench" "$here/guest/portbench.c"
     cp "$here/guest/checks"/* "$g/checks/"
     guest_mods="ata_piix sd_mod sr_mod e1000 8139cp 8139too xen-blkfront xen-netfront"
     echo "$guest_mods" > "$g/etc/modules"
@@ -149,6 +153,8 @@ dom0_bins=(bin/busybox bin/bash usr/bin/flock sbin/losetup bin/ip usr/sbin/dnsma
     usr/bin/xenstore-exists usr/bin/xenstore-list usr/bin/xenstore-chmod usr/bin/xenstore-watch
     usr/bin/xenstore
     usr/libexec/xen-qemu-system-i386)
+# xenalyze: make profile's summary of a xentrace of the guest's exits (tests/bench/profile)
+dom0_bins+=(usr/bin/xenalyze)
 dom0_mods="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs bridge tun loop xen-blkback
     xen-netback virtio_pci virtio_blk crc32c_generic nf_tables nft_chain_nat nft_masq nft_nat
     nft_fib_ipv4"

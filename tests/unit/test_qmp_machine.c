@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "dm/bus.h"
 #include "dm/config.h"
 #include "dm/log.h"
 #include "dm/machine.h"
@@ -455,6 +456,37 @@ static void test_power_and_status(void **state)
     (void)state;
 }
 
+/* x-hvmd-io-stats (make profile): round trips per region and per port, in and out, and the
+ * config accesses per PCI function, as the guest made them */
+static uint64_t wide_read(void *o, uint64_t off, unsigned size) { (void)o; (void)size; return off; }
+static void wide_write(void *o, uint64_t off, unsigned size, uint64_t v) { (void)o; (void)off; (void)size; (void)v; }
+static const struct io_ops wide_ops = { .read = wide_read, .write = wide_write };
+
+static void test_io_stats(void **state)
+{
+    struct bed *b = bed_up("1", 0, 1);
+    fx_out(b->fx, 0xcf8, 4, 0x80000000);
+    (void)fx_in(b->fx, 0xcf8, 4);
+    /* a region of 32 ports: its first 16 are counted one by one, the rest only in its total */
+    struct io_region *wide;
+    assert_int_equal(bus_add_pio(b->fx->vm.bus, "wide", 0x600, 32, &wide_ops, NULL, &wide), 0);
+    assert_int_equal(fx_in(b->fx, 0x600 + 15, 1), 15);
+    assert_int_equal(fx_in(b->fx, 0x600 + 20, 1), 20);
+    fx_out(b->fx, 0x600 + 31, 1, 1);
+    const char *o = qmp(b, "{\"execute\":\"x-hvmd-io-stats\"}");
+    /* hvmloader's two config writes in bed_up went through 0xcf8 too (and 00:01.3's config) */
+    has(o, "\"name\":\"pci-cf8\",\"space\":\"port\",\"base\":3320,\"len\":4,\"trips\":4,");
+    has(o, "\"ports\":[{\"port\":3320,\"in\":1,\"out\":3}]");
+    has(o, "\"name\":\"wide\",\"space\":\"port\",\"base\":1536,\"len\":32,\"trips\":3,\"reads\":2,"
+           "\"writes\":1,\"ports\":[{\"port\":1551,\"in\":1,\"out\":0}]}");
+    has(o, "\"pci-config\":2,");
+    has(o, "\"unclaimed\":0");
+    has(o, "{\"name\":\"piix4-acpi\",\"slot\":1,\"function\":3,\"config-reads\":0,\"config-writes\":2}");
+    bus_del(b->fx->vm.bus, wide);
+    bed_down(b);
+    (void)state;
+}
+
 static const char *hmp(struct bed *b, const char *line)
 {
     char json[512];
@@ -674,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_s3_no_waking_vector),
         cmocka_unit_test(test_power_and_status),
         cmocka_unit_test(test_hmp),
+        cmocka_unit_test(test_io_stats),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_client_vanishes),
     };
