@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: network figures for make bench: the Linux ISO guest with model=rtl8139 (NET_MODEL=e1000: the e1000, hvmd-netbench-e1000) on a plain dom0 bridge under stock xl (hvmd; NET_DM=qemu-xen: Debian's qemu-xen, the qemu-netbench half of the pair): DHCP, ping, then in one boot 24 MiB down (dom0 to guest) three times and 1 MiB up three times over TCP (the guest check net; the medians and the slowest and fastest round), with the device model's round trips per MB and per frame, its CPU and all of dom0's per MB
+# about: network figures for make bench: the Linux ISO guest with model=rtl8139 (NET_MODEL=e1000: the e1000, hvmd-netbench-e1000) on a plain dom0 bridge under stock xl (hvmd; NET_DM=qemu-xen: Debian's qemu-xen, the qemu-netbench half of the pair): DHCP, ping, then in one boot 16 MiB down (dom0 to guest) three times and 1 MiB up three times over TCP (the guest check net; the medians and the slowest and fastest round), with the device model's round trips per MB and per frame, its CPU and all of dom0's per MB
 # option: manual = yes
 # (a make bench figure, run by tests/bench/run; make check leaves it out for time)
 # step: bridge-up 60
@@ -12,7 +12,7 @@
 # lasted 2.5-11 s and moved 2x between beds); qemu-xen's rtl8139 uploads at ~0.03 MB/s, so
 # the upload is small
 NET_MB=${NET_MB:-8}
-NET_DOWN_MB=${NET_DOWN_MB:-24}
+NET_DOWN_MB=${NET_DOWN_MB:-16}
 NET_UP_MB=${NET_UP_MB:-1}
 NET_ROUNDS=${NET_ROUNDS:-3}
 NET_TIMEOUT=${NET_TIMEOUT:-600}
