@@ -494,6 +494,28 @@ static void test_cplus_tx_completion(void **state)
     assert_int_equal(in(b, 0x3e, 2) & 0xc, 0xc);
 }
 
+/* HVMD_RTL8139_TOK_HOLD=0 (make bench's before figure, hvmd-netbench-nohold): a C+ transmit
+ * completion interrupts at once */
+static void test_cplus_tx_no_hold(void **state)
+{
+    struct bed *b = *state;
+    static uint8_t p[2000], g[2000];
+    uint64_t tx = DESC + 0x1000;
+    bed_down(b);
+    setenv("HVMD_RTL8139_TOK_HOLD", "0", 1);
+    int r = bed_up(b, "", NULL);
+    unsetenv("HVMD_RTL8139_TOK_HOLD");
+    assert_int_equal(r, 0);
+    cplus_setup(b, 4);
+    size_t len = make_ip(p, 1, 1000);
+    memcpy(b->fx->ram + TXB, p, len);
+    put_desc(b, tx, (1u << 31) | (3u << 28) | (uint32_t)len, 0, TXB);
+    out(b, 0xd9, 1, 0x40);
+    assert_int_equal(recv_frame(b, g, sizeof(g)), (ssize_t)len);
+    assert_true(intx(b));
+    assert_int_equal(in(b, 0x3e, 2) & 5, 4);
+}
+
 static void test_cplus_rx(void **state)
 {
     struct bed *b = *state;
@@ -657,6 +679,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cplus_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cplus_rx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cplus_tx_completion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cplus_tx_no_hold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unplug, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state, setup, teardown),
