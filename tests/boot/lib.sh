@@ -352,16 +352,24 @@ plain_bridge() {
 }
 plain_bridge_down() { kill "$(cat /tmp/dnsmasq-br.pid)" 2>/dev/null; ip link del xenbr0; }
 # net_serve: dom0's side: NET_MB MiB behind httpd on port 8000 (/down, /down.md5, /up.mb) and
-# a listener on 5001 for the guest's NET_MB MiB (into /tmp/up.bin)
+# a listener on 5001 for the guest's NET_MB MiB (into /tmp/up.bin). Figures: NET_DOWN_MB and
+# NET_UP_MB size each way apart, NET_ROUNDS times each (listeners on 5001..5000+NET_ROUNDS,
+# into /tmp/up.bin, /tmp/up.2, ...), NET_TIMEOUT the guest's seconds per transfer
 net_serve() {
+    local down_mb=${NET_DOWN_MB:-$NET_MB} r=${NET_ROUNDS:-1} i
     mkdir -p /tmp/www
-    [ -f /tmp/www/down ] || dd if=/dev/urandom of=/tmp/www/down bs=1M count="$NET_MB" 2>/dev/null
+    [ "$(stat -c %s /tmp/www/down 2>/dev/null)" = $((down_mb << 20)) ] ||
+        dd if=/dev/urandom of=/tmp/www/down bs=1M count="$down_mb" 2>/dev/null
     md5sum < /tmp/www/down > /tmp/www/down.md5
-    echo "$NET_MB" > /tmp/www/up.mb
+    if [ "$r" = 1 ] && [ -z "${NET_TIMEOUT:-}" ]; then echo "${NET_UP_MB:-$NET_MB}"
+    else echo "${NET_UP_MB:-$NET_MB} $r ${NET_TIMEOUT:-400}"; fi > /tmp/www/up.mb
     [ -n "$(pids_of 'httpd -p 8000')" ] || busybox httpd -p 8000 -h /tmp/www || fail "httpd"
-    rm -f /tmp/up.bin
+    rm -f /tmp/up.bin /tmp/up.[0-9]*
     # (a background job's stdin is /dev/null: nc would half-close at once and the guest's nc stop)
     (sleep 100000 | busybox nc -l -p 5001 > /tmp/up.bin) &
+    for (( i = 2; i <= r; i++ )); do
+        (sleep 100000 | busybox nc -l -p $((5000 + i)) > /tmp/up.$i) &
+    done
 }
 # net_done SECS: the guest's checks done within SECS (else what dom0 saw of the network, and fail)
 net_done() {
@@ -374,19 +382,34 @@ net_done() {
 }
 # net_checked LOG LABEL [DRV]: the guest's net check passed (over a driver DRV matches, a regex, if
 # given) and dom0
-# got the md5 it sent; metrics LABEL_down_MBps and LABEL_up_MBps
+# got the md5 it sent; metrics LABEL_down_MBps and LABEL_up_MBps (with NET_ROUNDS: each
+# round's upload checked, the medians, and LABEL_down_MBps_min/_max, LABEL_up_MBps_min/_max)
 net_checked() {
-    local line up got k s
+    local line up got k s f r=${NET_ROUNDS:-1} i mb list
+    local down_mb=${NET_DOWN_MB:-$NET_MB} up_mb=${NET_UP_MB:-$NET_MB} label=$2
     line=$(grep -a "HVMD-CHECK net PASS" "$1" | head -1)
     info "$2: ${line#*PASS }"
     [ -z "${3:-}" ] || echo "$line" | grep -Eq "drv=($3) " || fail "$2: the guest's check did not run over $3: $line"
     up=$(echo "$line" | grep -o 'up_md5=[0-9a-f]*' | cut -d= -f2)
-    within 60 no_process 'nc -l -p 5001' || fail "$2: dom0's listener is still waiting"
-    got=$(md5sum < /tmp/up.bin | cut -d' ' -f1)
-    [ -n "$up" ] && [ "$up" = "$got" ] || fail "$2: dom0 received md5 $got ($(wc -c < /tmp/up.bin) bytes), the guest sent $up"
-    [ "$(wc -c < /tmp/up.bin)" = $((NET_MB << 20)) ] || fail "$2: dom0 received $(wc -c < /tmp/up.bin) bytes, not $NET_MB MiB"
+    within 60 no_process 'nc -l -p 50[0-9][0-9]' || fail "$2: dom0's listener is still waiting"
+    for (( i = 1; i <= r; i++ )); do
+        f=/tmp/up.$i; [ "$i" = 1 ] && f=/tmp/up.bin
+        got=$(md5sum < "$f" | cut -d' ' -f1)
+        [ -n "$up" ] && [ "$up" = "$got" ] || fail "$2: dom0 received md5 $got ($(wc -c < "$f") bytes), the guest sent $up"
+        [ "$(wc -c < "$f")" = $((up_mb << 20)) ] || fail "$2: dom0 received $(wc -c < "$f") bytes, not $up_mb MiB"
+    done
     for k in down_s up_s; do
+        mb=$down_mb; [ "$k" = up_s ] && mb=$up_mb
+        list=$(echo "$line" | grep -o " ${k%_s}s=[0-9.,]*" | cut -d= -f2)
+        if [ -n "$list" ]; then
+            # MB/s of each round: the median, the slowest and the fastest
+            set -- $(echo "$list" | tr ',' '\n' | awk -v m="$mb" '{ print m / ($1 > 0 ? $1 : 0.1) }' | sort -g)
+            metric "${label}_${k%_s}_MBps" "$(awk -v a="$(eval echo \${$(( ($# + 1) / 2 ))})" -v b="$(eval echo \${$(( $# / 2 + 1 ))})" 'BEGIN { printf "%.3f", (a + b) / 2 }')" MB/s
+            metric "${label}_${k%_s}_MBps_min" "$(printf %.3f "$1")" MB/s
+            metric "${label}_${k%_s}_MBps_max" "$(eval printf %.3f \${$#})" MB/s
+            continue
+        fi
         s=$(echo "$line" | grep -o "$k=[0-9.]*" | cut -d= -f2)
-        [ -n "$s" ] && metric "${2}_${k%_s}_MBps" "$(awk -v s="$s" -v m="$NET_MB" 'BEGIN { printf "%.2f", m / (s > 0 ? s : 0.1) }')" MB/s
+        [ -n "$s" ] && metric "${label}_${k%_s}_MBps" "$(awk -v s="$s" -v m="$mb" 'BEGIN { printf "%.2f", m / (s > 0 ? s : 0.1) }')" MB/s
     done
 }

@@ -4,7 +4,7 @@
 # (a make bench figure, run by tests/bench/run; make check leaves it out for time)
 # step: bridge-up 60
 # step: guest-up 360
-# step: measured 400
+# step: measured 900
 # step: poweroff 120
 NET_MODEL=e1000
 . "$(dirname "$0")/hvmd-netbench.sh"
