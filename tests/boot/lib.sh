@@ -351,6 +351,73 @@ plain_bridge() {
         --dhcp-leasefile=/tmp/dnsmasq-br.leases || fail "dnsmasq on xenbr0"
 }
 plain_bridge_down() { kill "$(cat /tmp/dnsmasq-br.pid)" 2>/dev/null; ip link del xenbr0; }
+# median FORMAT N...: the median of the numbers N (sorted by the caller), printf'd with FORMAT
+median() {
+    local f=$1; shift
+    awk -v a="$(eval echo \${$(( ($# + 1) / 2 ))})" -v b="$(eval echo \${$(( $# / 2 + 1 ))})" -v f="$f" \
+        'BEGIN { printf f, (a + b) / 2 }'
+}
+# hotplug_guest NAME CHECKS: hvmd-xl-qmp's guest under stock xl + hvmd (the bed's kernel and
+# initrd, vcpus=1 maxvcpus=2, a USB tablet, no VGA, serial on a pty) running the in-guest
+# CHECKS (their kernel arguments too, e.g. "hvmd.s3loop=5 hvmd.checks=s3-loop"); sets d, pid,
+# dmlog and con (its serial console's log, followed)
+hotplug_guest() {
+    local n=$1 args=$2
+    cat > "/tmp/$n.cfg" <<CFG
+name = "$n"
+type = "hvm"
+memory = 256
+vcpus = 1
+maxvcpus = 2
+tsc_mode = "native"
+cpuid = "host,family=0x17"
+device_model_version = "qemu-xen"
+device_model_override = "/usr/lib/hvmd/hvmd"
+vga = "none"
+vnc = 0
+serial = "pty"
+usbdevice = "tablet"
+kernel = "/media/guest-vmlinuz"
+ramdisk = "/media/guest-initrd.gz"
+cmdline = "console=ttyS0,115200 quiet no_console_suspend $args"
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+CFG
+    dmlog=/var/log/xen/qemu-dm-$n.log
+    con=/tmp/$n-console.log
+    xl create "/tmp/$n.cfg" || { cat "$dmlog"; fail "xl create /tmp/$n.cfg"; }
+    d=$(domid "$n"); pid=$(dm_pid "$d")
+    relay "$dmlog" hvmd
+    xl console -t serial "$n" > "$con" 2>&1 &
+    relay "$con" "$n"
+}
+# pxe_network_up CHECKS: the NAT network nat0 (10.0.100.1/24) whose dnsmasq hands out
+# /tmp/pxe/boot.ipxe by DHCP + TFTP (boot-dir, boot-file); the script fetches the bed's guest
+# kernel and initrd over HTTP from dom0 (/tmp/www on port 8000: the caller starts httpd) and
+# boots them with hvmd.checks=CHECKS
+pxe_network_up() {
+    mkdir -p /tmp/pxe /tmp/www
+    cp /media/guest-vmlinuz /tmp/www/vmlinuz && cp /media/guest-initrd.gz /tmp/www/initrd.gz && chmod -R a+rX /tmp/www
+    cat > /tmp/pxe/boot.ipxe <<IPXE
+#!ipxe
+echo hvmd-net: iPXE script from the network's boot-dir
+kernel http://10.0.100.1:8000/vmlinuz console=ttyS0,115200 xen_emul_unplug=never quiet hvmd.checks=$1
+initrd http://10.0.100.1:8000/initrd.gz
+boot
+IPXE
+    chmod -R a+rX /tmp/pxe
+    cat > /etc/hvmd/network.conf <<CONF
+[nat0]
+mode = nat
+subnet = 10.0.100.1/24
+boot-dir = /tmp/pxe
+boot-file = boot.ipxe
+CONF
+    hvmctl network up || fail "hvmctl network up"
+    hvmctl network show | sed 's/^/    /'
+    [ -n "$(pids_of 'dnsmasq.*--tftp-root=/tmp/pxe')" ] || fail "the network's dnsmasq serves no TFTP"
+}
 # net_serve: dom0's side: NET_MB MiB behind httpd on port 8000 (/down, /down.md5, /up.mb) and
 # a listener on 5001 for the guest's NET_MB MiB (into /tmp/up.bin). Figures: NET_DOWN_MB and
 # NET_UP_MB size each way apart, NET_ROUNDS times each (listeners on 5001..5000+NET_ROUNDS,
@@ -404,7 +471,7 @@ net_checked() {
         if [ -n "$list" ]; then
             # MB/s of each round: the median, the slowest and the fastest
             set -- $(echo "$list" | tr ',' '\n' | awk -v m="$mb" '{ print m / ($1 > 0 ? $1 : 0.1) }' | sort -g)
-            metric "${label}_${k%_s}_MBps" "$(awk -v a="$(eval echo \${$(( ($# + 1) / 2 ))})" -v b="$(eval echo \${$(( $# / 2 + 1 ))})" 'BEGIN { printf "%.3f", (a + b) / 2 }')" MB/s
+            metric "${label}_${k%_s}_MBps" "$(median %.3f "$@")" MB/s
             metric "${label}_${k%_s}_MBps_min" "$(printf %.3f "$1")" MB/s
             metric "${label}_${k%_s}_MBps_max" "$(eval printf %.3f \${$#})" MB/s
             continue

@@ -9,26 +9,7 @@
 # The network's dnsmasq hands out the script by DHCP + TFTP (boot-dir, boot-file); the script
 # fetches the kernel and initrd over HTTP from dom0, as iPXE deployments do (TFTP moves one
 # block per round trip: the 11 MB took iPXE 130 s here; HTTP rides TCP's window)
-mkdir -p /tmp/pxe /tmp/www
-cp /media/guest-vmlinuz /tmp/www/vmlinuz && cp /media/guest-initrd.gz /tmp/www/initrd.gz && chmod -R a+rX /tmp/www
-cat > /tmp/pxe/boot.ipxe <<'IPXE'
-#!ipxe
-echo hvmd-net: iPXE script from the network's boot-dir
-kernel http://10.0.100.1:8000/vmlinuz console=ttyS0,115200 xen_emul_unplug=never quiet hvmd.checks=net,poweroff
-initrd http://10.0.100.1:8000/initrd.gz
-boot
-IPXE
-chmod -R a+rX /tmp/pxe
-cat > /etc/hvmd/network.conf <<CONF
-[nat0]
-mode = nat
-subnet = 10.0.100.1/24
-boot-dir = /tmp/pxe
-boot-file = boot.ipxe
-CONF
-hvmctl network up || fail "hvmctl network up"
-hvmctl network show | sed 's/^/    /'
-[ -n "$(pids_of 'dnsmasq.*--tftp-root=/tmp/pxe')" ] || fail "the network's dnsmasq serves no TFTP"
+pxe_network_up net,poweroff
 net_serve
 step nat-up
 

@@ -8,25 +8,7 @@
 . /etc/hvmd-lib.sh
 dm=${PXE_DM:-hvmd}
 rounds=${PXE_ROUNDS:-3}
-mkdir -p /tmp/pxe /tmp/www
-cp /media/guest-vmlinuz /tmp/www/vmlinuz && cp /media/guest-initrd.gz /tmp/www/initrd.gz && chmod -R a+rX /tmp/www
-cat > /tmp/pxe/boot.ipxe <<'IPXE'
-#!ipxe
-echo hvmd-net: iPXE script from the network's boot-dir
-kernel http://10.0.100.1:8000/vmlinuz console=ttyS0,115200 xen_emul_unplug=never quiet hvmd.checks=poweroff
-initrd http://10.0.100.1:8000/initrd.gz
-boot
-IPXE
-chmod -R a+rX /tmp/pxe
-cat > /etc/hvmd/network.conf <<CONF
-[nat0]
-mode = nat
-subnet = 10.0.100.1/24
-boot-dir = /tmp/pxe
-boot-file = boot.ipxe
-CONF
-hvmctl network up || fail "hvmctl network up"
-[ -n "$(pids_of 'dnsmasq.*--tftp-root=/tmp/pxe')" ] || fail "the network's dnsmasq serves no TFTP"
+pxe_network_up poweroff
 [ -n "$(pids_of 'httpd -p 8000')" ] || busybox httpd -p 8000 -h /tmp/www || fail "httpd"
 step nat-up
 
@@ -52,7 +34,7 @@ for (( i = 1; i <= rounds; i++ )); do
 done
 step pxe-boots
 set -- $(printf '%s\n' $times | sort -g)
-metric pxe_create_to_marker_s "$(awk -v a="$(eval echo \${$(( ($# + 1) / 2 ))})" -v b="$(eval echo \${$(( $# / 2 + 1 ))})" 'BEGIN { printf "%.2f", (a + b) / 2 }')" s
+metric pxe_create_to_marker_s "$(median %.2f "$@")" s
 metric pxe_create_to_marker_s_min "$1" s
 metric pxe_create_to_marker_s_max "$(eval echo \${$#})" s
 info "create to marker, each round:$times"

@@ -12,34 +12,7 @@ for w in $(cat /proc/cmdline); do
     case $w in hvmd.s3loop=*) n=${w#hvmd.s3loop=} ;; hvmd.s3loop-times=*) times=${w#*=} ;; esac
 done
 checks="vcpu-hotplug usb-tablet s3-loop"
-cat > /tmp/xs3.cfg <<CFG
-name = "xs3"
-type = "hvm"
-memory = 256
-vcpus = 1
-maxvcpus = 2
-tsc_mode = "native"
-cpuid = "host,family=0x17"
-device_model_version = "qemu-xen"
-device_model_override = "/usr/lib/hvmd/hvmd"
-vga = "none"
-vnc = 0
-serial = "pty"
-usbdevice = "tablet"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=ttyS0,115200 quiet no_console_suspend hvmd.s3loop=$n hvmd.s3loop-times=$times hvmd.checks=${checks// /,}"
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
-dmlog=/var/log/xen/qemu-dm-xs3.log
-con=/tmp/xs3-console.log
-xl create /tmp/xs3.cfg || { cat "$dmlog"; fail "xl create /tmp/xs3.cfg"; }
-d=$(domid xs3); pid=$(dm_pid "$d")
-relay "$dmlog" hvmd
-xl console -t serial xs3 > "$con" 2>&1 &
-relay "$con" xs3
+hotplug_guest xs3 "hvmd.s3loop=$n hvmd.s3loop-times=$times hvmd.checks=${checks// /,}"
 wait_re "$con" HVMD-GUEST-UP 295 || fail "no HVMD-GUEST-UP on the serial console"
 step guest-up
 wait_re "$con" HVMD-VCPU-PLUG-NOW 350 || fail "the guest's vcpu-hotplug check did not start"

@@ -13,34 +13,7 @@
 # step: destroy 120
 . /etc/hvmd-lib.sh
 checks="vcpu-hotplug usb-tablet s3"
-cat > /tmp/xq.cfg <<CFG
-name = "xq"
-type = "hvm"
-memory = 256
-vcpus = 1
-maxvcpus = 2
-tsc_mode = "native"
-cpuid = "host,family=0x17"
-device_model_version = "qemu-xen"
-device_model_override = "/usr/lib/hvmd/hvmd"
-vga = "none"
-vnc = 0
-serial = "pty"
-usbdevice = "tablet"
-kernel = "/media/guest-vmlinuz"
-ramdisk = "/media/guest-initrd.gz"
-cmdline = "console=ttyS0,115200 quiet no_console_suspend hvmd.checks=${checks// /,}"
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-CFG
-dmlog=/var/log/xen/qemu-dm-xq.log
-con=/tmp/xq-console.log
-xl create /tmp/xq.cfg || { cat "$dmlog"; fail "xl create /tmp/xq.cfg"; }
-d=$(domid xq); pid=$(dm_pid "$d")
-relay "$dmlog" hvmd
-xl console -t serial xq > "$con" 2>&1 &
-relay "$con" xq
+hotplug_guest xq "hvmd.checks=${checks// /,}"
 step dm-running
 wait_re "$con" HVMD-GUEST-UP 295 || fail "no HVMD-GUEST-UP on the serial console"
 step guest-up
