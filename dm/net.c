@@ -2,6 +2,7 @@
 /* Network backends (see net.h): a tap in dom0 that libxl's vif script puts on a bridge, or
  * any packet fd a test hands in. */
 #include "dm/net.h"
+#include "dm/net_offload.h"
 #include "dm/config.h"
 #include "dm/log.h"
 #include "dm/loop.h"
@@ -17,7 +18,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define RX_BATCH 64 /* frames read per wake-up at most: bounded work, fair to the guest */
+#define RX_BATCH 64 /* reads per wake-up at most: bounded work, fair to the guest */
+#define TX_MAX_IOV 8
 
 struct net {
     struct vm *vm;
@@ -28,11 +30,14 @@ struct net {
     int watching;                /* the fd is on the loop */
     int rx_blocked;              /* not reading: the NIC has no room */
     int link_up;
+    int vnet;                    /* the fd carries a virtio-net header each way (a tap with offloads) */
+    int pumping;
+    struct net_offload off;      /* what is left of the last frame read (a GSO segment) */
     const struct net_client_ops *ops;
     void *opaque;
     struct net_stats stats;
     struct ratelimit rl;
-    uint8_t buf[NET_MAX_FRAME];
+    uint8_t buf[NET_VNET_HDR_LEN + NET_MAX_FRAME + 32]; /* header, frame (a VLAN tag beyond 64 KiB) */
 };
 
 struct net *net_find(struct vm *vm, const char *id)
@@ -53,20 +58,74 @@ static void set_link(struct net *n, int up)
         n->ops->link(n->opaque, up);
 }
 
-/* Read frames while the NIC takes them, at most RX_BATCH. */
+static void block(struct net *n)
+{
+    n->rx_blocked = 1;
+    if (loop_mod_fd(n->vm->loop, n->fd, 0) < 0)
+        log_guest(&n->rl, n->id, "cannot stop watching its fd");
+}
+
+/* Give the NIC the frames left of the last one read while it takes them: 1 when all went, 0
+ * when it is full. */
+static int give(struct net *n)
+{
+    struct iovec iov[2];
+    int cnt;
+    while (n->off.active) {
+        if (!n->ops || !n->ops->can_receive(n->opaque))
+            return 0;
+        size_t len = net_offload_next(&n->off, iov, &cnt);
+        if (!len)
+            break;
+        n->stats.rx_frames++;
+        n->stats.rx_bytes += (uint64_t)len;
+        n->ops->receive(n->opaque, iov, cnt, len);
+    }
+    return 1;
+}
+
+/* A frame as read: with a virtio-net header, checked and taken apart for give(); else given. */
+static void take(struct net *n, size_t len)
+{
+    if (!n->vnet) {
+        struct iovec iov = { n->buf, len };
+        n->stats.rx_frames++;
+        n->stats.rx_bytes += (uint64_t)len;
+        n->ops->receive(n->opaque, &iov, 1, len);
+        return;
+    }
+    const char *why = "shorter than its virtio-net header";
+    if (len < NET_VNET_HDR_LEN ||
+        net_offload_start(&n->off, n->buf, n->buf + NET_VNET_HDR_LEN, len - NET_VNET_HDR_LEN, &why) < 0) {
+        n->stats.rx_refused++;
+        log_guest(&n->rl, n->id, "a frame of %zu bytes from dom0 refused: %s", len, why);
+        return;
+    }
+    if (!n->off.whole)
+        n->stats.rx_gso++;
+}
+
+/* Read frames while the NIC takes them, at most RX_BATCH reads. */
 static void pump(struct net *n)
 {
-    for (unsigned i = 0; i < RX_BATCH; i++) {
+    if (n->pumping)
+        return;
+    n->pumping = 1;
+    for (unsigned i = 0;; i++) {
+        if (!give(n)) {
+            block(n);
+            break;
+        }
+        if (i == RX_BATCH)
+            break;
         if (!n->ops || !n->ops->can_receive(n->opaque)) {
-            n->rx_blocked = 1;
-            if (loop_mod_fd(n->vm->loop, n->fd, 0) < 0)
-                log_guest(&n->rl, n->id, "cannot stop watching its fd");
-            return;
+            block(n);
+            break;
         }
         ssize_t len = read(n->fd, n->buf, sizeof(n->buf));
         n->stats.reads++;
         if (len < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
+            break;
         if (len <= 0) {
             /* EBADFD / EIO: the tap was deleted in dom0; 0: a socket's peer went. Stop
              * watching (the fd would stay readable); the link is down. */
@@ -74,14 +133,13 @@ static void pump(struct net *n)
                       len < 0 ? strerror(errno) : "the other end is gone");
             loop_del_fd(n->vm->loop, n->fd);
             n->watching = 0;
+            n->off.active = 0;
             set_link(n, 0);
-            return;
+            break;
         }
-        struct iovec iov = { n->buf, (size_t)len };
-        n->stats.rx_frames++;
-        n->stats.rx_bytes += (uint64_t)len;
-        n->ops->receive(n->opaque, &iov, 1, (size_t)len);
+        take(n, (size_t)len);
     }
+    n->pumping = 0;
 }
 
 static void on_readable(void *opaque, uint32_t events)
@@ -129,6 +187,7 @@ int net_attach(struct net *n, const struct net_client_ops *ops, void *opaque)
 
 void net_detach(struct net *n)
 {
+    n->off.active = 0;
     n->ops = NULL;
     n->opaque = NULL;
     if (n->watching && loop_mod_fd(n->vm->loop, n->fd, 0) < 0)
@@ -139,6 +198,9 @@ void net_detach(struct net *n)
 void net_rx_ready(struct net *n)
 {
     if (!n->watching || !n->rx_blocked || !n->ops)
+        return;
+    /* frames of a segment already read go first; the fd is watched again once they went */
+    if (n->off.active && (n->pumping || !give(n)))
         return;
     n->rx_blocked = 0;
     if (loop_mod_fd(n->vm->loop, n->fd, EPOLLIN) < 0)
@@ -160,6 +222,19 @@ int net_send(struct net *n, const struct iovec *iov, int niov)
         n->stats.tx_dropped++;
         return len > NET_MAX_FRAME ? -EMSGSIZE : -ENETDOWN;
     }
+    static const uint8_t no_offload[NET_VNET_HDR_LEN]; /* a whole frame, its checksums done */
+    struct iovec v[1 + TX_MAX_IOV];
+    if (n->vnet) {
+        if (niov > TX_MAX_IOV) {
+            n->stats.tx_dropped++;
+            return -EMSGSIZE;
+        }
+        v[0].iov_base = (void *)no_offload;
+        v[0].iov_len = sizeof(no_offload);
+        memcpy(v + 1, iov, (size_t)niov * sizeof(*iov));
+        iov = v;
+        niov++;
+    }
     ssize_t w;
     do
         w = writev(n->fd, iov, niov);
@@ -177,6 +252,7 @@ int net_send(struct net *n, const struct iovec *iov, int niov)
     return 0;
 }
 
+void net_use_vnet_hdr(struct net *n) { n->vnet = 1; }
 int net_link_up(const struct net *n) { return n->link_up; }
 const char *net_ifname(const struct net *n) { return n->ifname; }
 const struct net_stats *net_stats(const struct net *n) { return &n->stats; }
@@ -197,16 +273,22 @@ void net_free_all(struct vm *vm)
         struct net *n = vm->nets;
         vm->nets = n->next;
         if (n->stats.rx_frames || n->stats.tx_frames)
-            log_info("net %s: %llu frames in (%llu dropped), %llu out (%llu dropped)", n->id,
-                     (unsigned long long)n->stats.rx_frames, (unsigned long long)n->stats.rx_dropped,
-                     (unsigned long long)n->stats.tx_frames, (unsigned long long)n->stats.tx_dropped);
+            log_info("net %s: %llu frames in (%llu reads, %llu of them GSO segments, %llu refused), "
+                     "%llu out (%llu dropped)", n->id, (unsigned long long)n->stats.rx_frames,
+                     (unsigned long long)n->stats.reads, (unsigned long long)n->stats.rx_gso,
+                     (unsigned long long)n->stats.rx_refused, (unsigned long long)n->stats.tx_frames,
+                     (unsigned long long)n->stats.tx_dropped);
         net_free(n);
     }
 }
 
-/* Open the tap IFNAME (created if it does not exist; libxl's hotplug script then bridges it). */
-static int open_tap(const char *ifname, char *err, size_t errlen)
+/* Open the tap IFNAME (created if it does not exist; libxl's hotplug script then bridges it),
+ * with a virtio-net header and TCP offloads unless HVMD_TAP_OFFLOAD=0 (*VNET set when it has
+ * the header). */
+static int open_tap(const char *ifname, int *vnet, char *err, size_t errlen)
 {
+    const char *knob = getenv("HVMD_TAP_OFFLOAD");
+    *vnet = !(knob && !strcmp(knob, "0"));
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
@@ -216,7 +298,7 @@ static int open_tap(const char *ifname, char *err, size_t errlen)
     }
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (*vnet ? IFF_VNET_HDR : 0));
     snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         int e = errno;
@@ -224,6 +306,20 @@ static int open_tap(const char *ifname, char *err, size_t errlen)
                  strerror(e));
         close(fd);
         return -e;
+    }
+    if (*vnet) {
+        int sz = NET_VNET_HDR_LEN;
+        if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0) {
+            int e = errno;
+            snprintf(err, errlen, "-netdev tap ifname=%s: cannot size its virtio-net header: %s",
+                     ifname, strerror(e));
+            close(fd);
+            return -e;
+        }
+        /* without offloads (an old kernel) the header stays, always empty */
+        if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) < 0)
+            log_warn("tap %s: no TCP offloads (%s): dom0 segments every frame", ifname,
+                     strerror(errno));
     }
     return fd;
 }
@@ -269,15 +365,17 @@ static int create_one(struct vm *vm, struct cfg_opt *o, char *err, size_t errlen
     if ((s && strcmp(s, "no")) || (ds && strcmp(ds, "no")))
         return fail(err, errlen, -EINVAL, "-netdev %s: hvmd runs no scripts (script=no, "
                     "downscript=no; libxl's hotplug script bridges the tap)", o->raw);
-    int fd = open_tap(ifname, err, errlen);
+    int vnet;
+    int fd = open_tap(ifname, &vnet, err, errlen);
     if (fd < 0)
         return fd;
     struct net *n = net_new_fd(vm, id, fd);
     if (!n)
         return fail(err, errlen, -ENOMEM, "-netdev %s: out of memory", o->raw);
     snprintf(n->ifname, sizeof(n->ifname), "%s", ifname);
+    n->vnet = vnet;
     o->claimed = 1;
-    log_info("net %s: tap %s", id, ifname);
+    log_info("net %s: tap %s%s", id, ifname, vnet ? " (TCP segmentation and checksums offloaded)" : "");
     return 0;
 }
 

@@ -6,7 +6,13 @@
  * Flow control: a backend reads from its fd only while its NIC says it can take a frame
  * (can_receive); a NIC whose ring was full calls net_rx_ready when the guest gave it room.
  * A frame the NIC cannot take when it arrives stays in the fd's queue in dom0, never copied
- * twice. Transmit is synchronous: net_send writes the frame or drops it (counted). */
+ * twice. Transmit is synchronous: net_send writes the frame or drops it (counted).
+ *
+ * A tap is opened with a virtio-net header and TCP segmentation and checksum offloads
+ * (dm/net_offload.h): dom0 hands over TCP segments of up to 64 KiB, which the backend cuts into
+ * frames as the NIC takes them; a segment the NIC has no room for stays here (one at most) and
+ * goes first when net_rx_ready says there is room. HVMD_TAP_OFFLOAD=0 in hvmd's environment
+ * opens taps without (a measurement knob). */
 #ifndef HVMD_NET_H
 #define HVMD_NET_H
 #include <stddef.h>
@@ -34,6 +40,8 @@ struct net_stats {
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
     uint64_t rx_dropped, tx_dropped; /* the NIC refused; dom0 refused or the link was down */
     uint64_t reads, writes;          /* system calls, for the round-trip figures */
+    uint64_t rx_gso;                 /* reads that were GSO segments (cut into rx_frames) */
+    uint64_t rx_refused;             /* reads whose virtio-net header did not fit the frame */
 };
 
 /* The backend -netdev id=ID, or NULL. Backends are created from the command line by
@@ -63,4 +71,7 @@ void net_free_all(struct vm *vm);
 /* A backend over FD (a tap, or one end of a SOCK_SEQPACKET / SOCK_DGRAM pair in tests), id
  * ID, owning FD from now on. NULL on failure (FD closed). */
 struct net *net_new_fd(struct vm *vm, const char *id, int fd);
+/* N's fd carries a virtio-net header (NET_VNET_HDR_LEN bytes) before every frame both ways, as
+ * a tap with IFF_VNET_HDR does (the taps hvmd opens; tests and fuzzers over a socket pair). */
+void net_use_vnet_hdr(struct net *n);
 #endif

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include "dm/net_offload.h"
 #include "dm/pci.h"
 
 int nic_model(const char *model)
@@ -25,18 +26,6 @@ int nic_slot(struct vm *vm, const struct cfg_opt *o)
     return -ENOSPC;
 }
 
-uint32_t nic_csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
+uint32_t nic_csum_add(uint32_t sum, const uint8_t *p, size_t len) { return net_csum_add(sum, p, len); }
 
-uint16_t nic_csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
+uint16_t nic_csum_fold(uint32_t sum) { return net_csum_fold(sum); }
