@@ -9,7 +9,8 @@
  *   0  register write: u32 offset (modulo 128 KiB), u32 value
  *   1  register read: u32 offset
  *   2  guest RAM: u32 offset, u8 len, then len bytes
- *   3  a frame from dom0: u16 len (modulo 9000), then min(len, rest) bytes, padded with a
+ *   3  a frame from dom0 (its first 10 bytes the tap's virtio-net header: GSO segments and
+ *      partial checksums, dm/net_offload): u16 len (modulo 9000), then min(len, rest) bytes, padded with a
  *      pattern; then one turn of the loop
  *   4  one turn of the loop, and dom0 reads what the NIC sent
  *   5  a narrow or I/O access: u8 kind, u32 offset, u32 value (kind bit 0-1: size 1/2/4/8,
@@ -55,10 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
         goto out;
-    if (!net_new_fd(&fx->vm, "net0", sv[0])) {
+    struct net *net = net_new_fd(&fx->vm, "net0", sv[0]);
+    if (!net) {
         close(sv[1]);
         goto out;
     }
+    net_use_vnet_hdr(net); /* as hvmd's taps: each frame from dom0 starts with a virtio-net header */
     if (machine_create(&m, &fx->vm, err, sizeof(err)) < 0) {
         close(sv[1]);
         goto out;

@@ -3,7 +3,9 @@
  * (dom0's end in the fuzzer's hands), driven by whatever the input makes of its registers (any
  * offset, size, value; through BAR 0), of the guest memory its rings and buffers live in
  * (descriptors that loop, point at the ring itself, outside RAM, zero and huge lengths, offload
- * bits on packets whose headers lie), of frames arriving from dom0 (any length), and of unplug
+ * bits on packets whose headers lie), of frames arriving from dom0 (any length, each after the
+ * tap's virtio-net header: GSO segments cut and partial checksums finished by dm/net_offload,
+ * headers that lie), and of unplug
  * and a save / load round trip in between. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,8 +62,10 @@ static void one_input(struct in *in)
         abort();
     struct fakexen *fx = fx_new(RAM);
     fx->vm.cfg = &cfg;
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || !net_new_fd(&fx->vm, "net0", sv[0]))
+    struct net *net;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || !(net = net_new_fd(&fx->vm, "net0", sv[0])))
         abort();
+    net_use_vnet_hdr(net); /* as hvmd's taps: each frame from dom0 starts with a virtio-net header */
     if (machine_create(&m, &fx->vm, err, sizeof(err)) < 0)
         abort();
     fx_cfg_write(fx, DF, PCI_BAR0, 4, IO);
