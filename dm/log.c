@@ -3,6 +3,7 @@
 #include "dm/log.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static enum log_level cur_level = LOG_INFO;
@@ -50,11 +51,64 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-static uint64_t now_ms(void)
+static uint64_t mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t (*clock_fn)(void) = mono_ms;
+static uint64_t now_ms(void) { return clock_fn(); }
+
+/* The budget all rate-limited lines share (log.h). */
+static struct {
+    int init, spent_said;
+    unsigned tokens;
+    uint64_t last_ms;
+    unsigned long long dropped;
+} budget;
+
+void log_test_clock(uint64_t (*fn)(void))
+{
+    clock_fn = fn ? fn : mono_ms;
+    memset(&budget, 0, sizeof(budget));
+}
+
+/* May one more rate-limited line go out? A line the budget drops is counted, and the count is
+ * said with the next line it allows. */
+static int budget_take(enum log_level level)
+{
+    uint64_t t = now_ms();
+    if (!budget.init) {
+        budget.init = 1;
+        budget.tokens = LOG_BUDGET_BURST;
+        budget.last_ms = t;
+    }
+    uint64_t add = (t - budget.last_ms) / LOG_BUDGET_REFILL_MS;
+    if (budget.tokens >= LOG_BUDGET_BURST)
+        budget.last_ms = t;
+    else if (add) {
+        budget.tokens = add >= LOG_BUDGET_BURST - budget.tokens ? LOG_BUDGET_BURST
+                                                                : budget.tokens + (unsigned)add;
+        budget.last_ms += add * LOG_BUDGET_REFILL_MS;
+    }
+    if (!budget.tokens) {
+        if (!budget.spent_said) {
+            budget.spent_said = 1;
+            log_msg(LOG_WARN, "the log's budget for lines a guest can cause is spent (%u lines): "
+                    "one more every %u s from now on, the rest counted", LOG_BUDGET_BURST,
+                    LOG_BUDGET_REFILL_MS / 1000);
+        }
+        budget.dropped++;
+        return 0;
+    }
+    budget.tokens--;
+    if (budget.dropped) {
+        log_msg(level, "(%llu lines a guest caused were dropped by the log's budget)", budget.dropped);
+        budget.dropped = 0;
+    }
+    return 1;
 }
 
 /* May one more line go through RL now? A new window first reports what the last one dropped
@@ -64,7 +118,9 @@ static int rl_take(struct ratelimit *rl, enum log_level level, const char *dev)
     uint64_t t = now_ms();
 
     if (t - rl->window_start_ms >= LOG_WINDOW_MS || rl->window_start_ms == 0) {
-        if (rl->dropped && dev)
+        if (rl->dropped && !budget_take(level))
+            budget.dropped += rl->dropped - 1; /* the summary's own drop is counted */
+        else if (rl->dropped && dev)
             log_msg(level, "guest: %s: %u more messages dropped", dev, rl->dropped);
         else if (rl->dropped)
             log_msg(level, "(%u more lines like the last one dropped by the rate limit)",
@@ -78,7 +134,7 @@ static int rl_take(struct ratelimit *rl, enum log_level level, const char *dev)
         return 0;
     }
     rl->printed++;
-    return 1;
+    return budget_take(level);
 }
 
 static void guest_v(struct ratelimit *rl, enum log_level level, const char *dev, const char *fmt,

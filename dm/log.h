@@ -28,6 +28,14 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap) __attribute__((
  * LOG_WINDOW_MS, then one line saying how many were dropped. Zero-initialise it. */
 #define LOG_BURST 10
 #define LOG_WINDOW_MS 5000
+/* And all of them together, however many sources a guest finds: LOG_BUDGET_BURST lines, then
+ * one more every LOG_BUDGET_REFILL_MS (about 8,600 lines a day), the rest counted and the count
+ * said with the next line let through; a guest that trips every check there is cannot grow the
+ * log by more than about a megabyte a day. */
+#define LOG_BUDGET_BURST 2000
+#define LOG_BUDGET_REFILL_MS 10000
+/* Tests: the clock the limits read (NULL: CLOCK_MONOTONIC), and a full budget again. */
+void log_test_clock(uint64_t (*fn)(void));
 struct ratelimit {
     uint64_t window_start_ms;
     unsigned printed;
