@@ -79,6 +79,7 @@ static int give(struct net *n)
             break;
         n->stats.rx_frames++;
         n->stats.rx_bytes += (uint64_t)len;
+        n->stats.rx_gso_frames += !n->off.whole;
         n->ops->receive(n->opaque, iov, cnt, len);
     }
     return 1;
@@ -273,9 +274,10 @@ void net_free_all(struct vm *vm)
         struct net *n = vm->nets;
         vm->nets = n->next;
         if (n->stats.rx_frames || n->stats.tx_frames)
-            log_info("net %s: %llu frames in (%llu reads, %llu of them GSO segments, %llu refused), "
-                     "%llu out (%llu dropped)", n->id, (unsigned long long)n->stats.rx_frames,
-                     (unsigned long long)n->stats.reads, (unsigned long long)n->stats.rx_gso,
+            log_info("net %s: %llu frames in (%llu reads, %llu GSO segments cut into %llu frames, "
+                     "%llu refused), %llu out (%llu dropped)", n->id,
+                     (unsigned long long)n->stats.rx_frames, (unsigned long long)n->stats.reads,
+                     (unsigned long long)n->stats.rx_gso, (unsigned long long)n->stats.rx_gso_frames,
                      (unsigned long long)n->stats.rx_refused, (unsigned long long)n->stats.tx_frames,
                      (unsigned long long)n->stats.tx_dropped);
         net_free(n);

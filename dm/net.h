@@ -40,7 +40,8 @@ struct net_stats {
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
     uint64_t rx_dropped, tx_dropped; /* the NIC refused; dom0 refused or the link was down */
     uint64_t reads, writes;          /* system calls, for the round-trip figures */
-    uint64_t rx_gso;                 /* reads that were GSO segments (cut into rx_frames) */
+    uint64_t rx_gso;                 /* reads that were GSO segments */
+    uint64_t rx_gso_frames;          /* the frames cut from them (part of rx_frames) */
     uint64_t rx_refused;             /* reads whose virtio-net header did not fit the frame */
 };
 

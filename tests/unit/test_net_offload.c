@@ -350,6 +350,7 @@ static void backend_gives_segments_as_room_allows(void **st)
     const struct net_stats *s = net_stats(n);
     assert_int_equal(s->rx_frames, 4);
     assert_int_equal(s->rx_gso, 1);
+    assert_int_equal(s->rx_gso_frames, 3);
     assert_int_equal(s->reads >= 2, 1);
     /* a header that lies: refused and counted, the next frame still comes */
     vh(msg, 1, 0, 0, 0, 9000, 0);
