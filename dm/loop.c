@@ -29,6 +29,7 @@ struct loop {
     int epfd;
     struct watch *watches;
     int in_dispatch;
+    int reap_due; /* a watch was removed during the current batch */
     int quit;
     int code;
 };
@@ -120,7 +121,9 @@ void loop_del_fd(struct loop *loop, int fd)
         return;
     epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
     w->dead = 1;
-    if (!loop->in_dispatch)
+    if (loop->in_dispatch)
+        loop->reap_due = 1;
+    else
         reap(loop);
 }
 
@@ -187,7 +190,10 @@ int loop_run_once(struct loop *loop, int timeout_ms)
         w->fn(w->opaque, evs[i].events);
     }
     loop->in_dispatch = 0;
-    reap(loop);
+    if (loop->reap_due) { /* nothing else per batch: the guest may be running already */
+        loop->reap_due = 0;
+        reap(loop);
+    }
     return n;
 }
 

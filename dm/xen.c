@@ -409,32 +409,40 @@ unsigned xen_vcpus(const struct xen *x) { return x->nr_vcpus; }
 
 /* ---- serving requests ---- */
 
-/* One pending port per wake-up, unmasked after its answer: the guest's vCPU resumes after
- * epoll_wait, the read of the port and the notify, where it waited for the unmask too, and no
- * read ends in EAGAIN after each request (make bench's hvmd-floor: four system calls per round
- * trip instead of five). The fd is level-triggered: another pending port wakes the loop again.
- * Unmasking after the notify loses nothing: an event that came while the port was masked is
- * still pending and is delivered at the unmask. */
+/* One pending port per wake-up, unmasked before the answer is signalled: the guest's vCPU
+ * resumes after epoll_wait, the read of the port, the unmask and the notify, and nothing but
+ * the return to epoll_wait follows the notify. That matters in a bed where dom0 and the guest
+ * share one physical CPU and dom0 is PV (every system call is a trip through Xen): whatever
+ * dom0 does after the notify is time the woken vCPU waits to run. No read ends in EAGAIN after
+ * each request (make bench's hvmd-floor: four system calls per round trip instead of five).
+ * The fd is level-triggered: another pending port wakes the loop again. Unmasking before the
+ * notify loses nothing: the vCPU that raised the port is blocked until it is notified, so
+ * nothing can raise it meanwhile, and an event that came while it was masked is still pending
+ * and is delivered at the unmask. The buffered ring is drained before the slot: its writes
+ * came first. */
 static void on_event(void *opaque, uint32_t events)
 {
     struct xen *x = opaque;
+    (void)events;
     xenevtchn_port_or_error_t port = xenevtchn_pending(x->xce);
     if (port < 0)
         return; /* nothing (the fd is non-blocking) */
     if (x->buffered && ioreq_serve_buffered(x->vm, x->buffered) < 0)
         log_err("the buffered ioreq ring is corrupt; requests in it are lost");
+    int vcpu = -1;
     if (!(x->buf_bound && (evtchn_port_t)port == x->buf_port)) {
         for (unsigned i = 0; i < x->nr_vcpus; i++) {
             if (x->local_port[i] != (evtchn_port_t)port)
                 continue;
-            if (ioreq_serve_slot(x->vm, &x->shared->vcpu_ioreq[i]) == 1 &&
-                xenevtchn_notify(x->xce, x->local_port[i]) < 0)
-                log_err("notifying vCPU %u: %s", i, strerror(errno));
+            if (ioreq_serve_slot(x->vm, &x->shared->vcpu_ioreq[i]) == 1)
+                vcpu = (int)i;
             break;
         }
     }
     if (xenevtchn_unmask(x->xce, (evtchn_port_t)port) < 0)
         log_warn("unmasking event channel %d: %s", port, strerror(errno));
+    if (vcpu >= 0 && xenevtchn_notify(x->xce, (evtchn_port_t)port) < 0)
+        log_err("notifying vCPU %d: %s", vcpu, strerror(errno));
 }
 
 int xen_attach(struct xen *x, struct vm *vm, struct loop *loop)

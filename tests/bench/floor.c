@@ -7,7 +7,10 @@
  * or qemu-xen), claims the single I/O port PORT, answers every read of it with VALUE (default
  * 0x5a, in every byte of the access) and drops every write. Anything else Xen hands it (the map
  * cache invalidations every ioreq server receives) is answered at once. It does nothing else
- * per request: block in xenevtchn_pending, copy the slot, answer, notify, unmask. The guest's
+ * per request: block in xenevtchn_pending, unmask, copy the slot, answer, notify. The order is
+ * the best one for a bed where dom0 and the guest share a CPU (hvmd's dm/xen.c on_event keeps
+ * it too): the unmask before the notify, so that nothing but the blocking read follows the
+ * notify while the woken vCPU waits to run. The guest's
  * hvmd-portbench (images/guest/portbench.c) times accesses to PORT against accesses to a port
  * of the device model, in the same boot (make bench's hvmd-floor / qemu-floor).
  *
