@@ -30,6 +30,7 @@ struct loop {
     struct watch *watches;
     int in_dispatch;
     int reap_due; /* a watch was removed during the current batch */
+    uint64_t timer_wakeups; /* timer callbacks run: hvmd's own wake-ups */
     int quit;
     int code;
 };
@@ -134,6 +135,7 @@ static void timer_fire(void *opaque, uint32_t events)
     (void)events;
     if (read(t->fd, &n, sizeof(n)) != sizeof(n))
         return; /* spurious wake-up or disarmed meanwhile */
+    t->loop->timer_wakeups++;
     t->fn(t->opaque);
 }
 
@@ -216,3 +218,5 @@ void loop_quit(struct loop *loop, int code)
 }
 
 int loop_quitting(const struct loop *loop) { return loop->quit; }
+
+uint64_t loop_timer_wakeups(const struct loop *loop) { return loop->timer_wakeups; }
