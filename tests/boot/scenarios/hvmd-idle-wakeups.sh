@@ -24,13 +24,15 @@ wakeups() { dm_qmp "$d" '{"execute":"x-hvmd-io-stats"}' | grep -o '"timer-wakeup
 requests() { dm_qmp "$d" '{"execute":"x-hvmd-io-stats"}' | grep -o '"\(pio\|mmio\|pci-config\|buffered\)":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'; }
 ctxt() { awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { s += $2 } END { print s + 0 }' "/proc/$pid/status"; }
 run_ns() { awk '{ print $1 }' "/proc/$pid/schedstat"; }
-# measure TAG: the figures over IDLE_S seconds of the guest's idle time
+# measure TAG: the figures over IDLE_S seconds of the guest's idle time (the context switches
+# and CPU without the QMP queries that take the counters)
 measure() {
     local tag=$1 w0 w1 r0 r1 c0 c1 n0 n1 t0m s
     w0=$(wakeups); r0=$(requests); c0=$(ctxt); n0=$(run_ns); t0m=$(now)
     [ -n "$w0" ] || [ -n "${IDLE_DM_BIN:-}" ] || fail "x-hvmd-io-stats has no timer-wakeups"
     sleep "$IDLE_S"
-    w1=$(wakeups); r1=$(requests); c1=$(ctxt); n1=$(run_ns); s=$(elapsed "$t0m")
+    c1=$(ctxt); n1=$(run_ns); s=$(elapsed "$t0m") # before the QMP queries, which wake hvmd
+    w1=$(wakeups); r1=$(requests)
     grep -q "HVMD-IDLE-END" "$log" && fail "the guest's idle time ended before the measurement did"
     [ -z "$w0" ] || metric "${tag}_timer_wakeups_per_s" "$(awk -v a="$w0" -v b="$w1" -v s="$s" 'BEGIN { printf "%.2f", (b - a) / s }')" /s
     metric "${tag}_ctxt_switches_per_s" "$(awk -v a="$c0" -v b="$c1" -v s="$s" 'BEGIN { printf "%.2f", (b - a) / s }')" /s
