@@ -409,17 +409,19 @@ unsigned xen_vcpus(const struct xen *x) { return x->nr_vcpus; }
 
 /* ---- serving requests ---- */
 
-/* One pending port per wake-up, unmasked before the answer is signalled: the guest's vCPU
- * resumes after epoll_wait, the read of the port, the unmask and the notify, and nothing but
- * the return to epoll_wait follows the notify. That matters in a bed where dom0 and the guest
- * share one physical CPU and dom0 is PV (every system call is a trip through Xen): whatever
- * dom0 does after the notify is time the woken vCPU waits to run. No read ends in EAGAIN after
- * each request (make bench's hvmd-floor: four system calls per round trip instead of five).
- * The fd is level-triggered: another pending port wakes the loop again. Unmasking before the
- * notify loses nothing: the vCPU that raised the port is blocked until it is notified, so
- * nothing can raise it meanwhile, and an event that came while it was masked is still pending
- * and is delivered at the unmask. The buffered ring is drained before the slot: its writes
- * came first. */
+/* One pending port per wake-up, unmasked after its answer: the guest's vCPU resumes after
+ * epoll_wait, the read of the port and the notify; the unmask follows, and no read ends in
+ * EAGAIN after each request (make bench's hvmd-floor: four system calls per round trip instead
+ * of five). The fd is level-triggered: another pending port wakes the loop again. Unmasking
+ * after the notify loses nothing: an event that came while the port was masked is still
+ * pending and is delivered at the unmask. The buffered ring is drained before the slot: its
+ * writes came first.
+ * The unmask before the notify (so that only the return to epoll_wait follows it) was tried
+ * in session 10 and measured worse, not better: 1.19 and 1.21 of the floor in and out against
+ * 1.14 and 1.13 for this order (three bed runs each, README's issue 20 section). With one
+ * physical CPU the unmask costs the same wherever it runs; after the notify, Xen may run the
+ * woken vCPU at once and dom0 finishes the unmask when the guest blocks again, still running,
+ * instead of blocking in epoll_wait and being woken. */
 static void on_event(void *opaque, uint32_t events)
 {
     struct xen *x = opaque;
@@ -429,20 +431,18 @@ static void on_event(void *opaque, uint32_t events)
         return; /* nothing (the fd is non-blocking) */
     if (x->buffered && ioreq_serve_buffered(x->vm, x->buffered) < 0)
         log_err("the buffered ioreq ring is corrupt; requests in it are lost");
-    int vcpu = -1;
     if (!(x->buf_bound && (evtchn_port_t)port == x->buf_port)) {
         for (unsigned i = 0; i < x->nr_vcpus; i++) {
             if (x->local_port[i] != (evtchn_port_t)port)
                 continue;
-            if (ioreq_serve_slot(x->vm, &x->shared->vcpu_ioreq[i]) == 1)
-                vcpu = (int)i;
+            if (ioreq_serve_slot(x->vm, &x->shared->vcpu_ioreq[i]) == 1 &&
+                xenevtchn_notify(x->xce, x->local_port[i]) < 0)
+                log_err("notifying vCPU %u: %s", i, strerror(errno));
             break;
         }
     }
     if (xenevtchn_unmask(x->xce, (evtchn_port_t)port) < 0)
         log_warn("unmasking event channel %d: %s", port, strerror(errno));
-    if (vcpu >= 0 && xenevtchn_notify(x->xce, (evtchn_port_t)port) < 0)
-        log_err("notifying vCPU %d: %s", vcpu, strerror(errno));
 }
 
 int xen_attach(struct xen *x, struct vm *vm, struct loop *loop)
