@@ -28,7 +28,8 @@ run_ns() { awk '{ print $1 }' "/proc/$pid/schedstat"; }
 # and CPU without the QMP queries that take the counters)
 measure() {
     local tag=$1 w0 w1 r0 r1 c0 c1 n0 n1 t0m s
-    w0=$(wakeups); r0=$(requests); c0=$(ctxt); n0=$(run_ns); t0m=$(now)
+    w0=$(wakeups); r0=$(requests); sleep 1 # hvmd done with the queries' connections
+    c0=$(ctxt); n0=$(run_ns); t0m=$(now)
     [ -n "$w0" ] || [ -n "${IDLE_DM_BIN:-}" ] || fail "x-hvmd-io-stats has no timer-wakeups"
     sleep "$IDLE_S"
     c1=$(ctxt); n1=$(run_ns); s=$(elapsed "$t0m") # before the QMP queries, which wake hvmd
