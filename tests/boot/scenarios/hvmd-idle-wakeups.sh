@@ -28,16 +28,17 @@ run_ns() { awk '{ print $1 }' "/proc/$pid/schedstat"; }
 # and CPU without the QMP queries that take the counters)
 measure() {
     local tag=$1 w0 w1 r0 r1 c0 c1 n0 n1 t0m s
-    w0=$(wakeups); r0=$(requests); sleep 1 # hvmd done with the queries' connections
+    local q0 sq
+    q0=$(now); w0=$(wakeups); r0=$(requests); sleep 1 # hvmd done with the queries' connections
     c0=$(ctxt); n0=$(run_ns); t0m=$(now)
     [ -n "$w0" ] || [ -n "${IDLE_DM_BIN:-}" ] || fail "x-hvmd-io-stats has no timer-wakeups"
     sleep "$IDLE_S"
     c1=$(ctxt); n1=$(run_ns); s=$(elapsed "$t0m") # before the QMP queries, which wake hvmd
-    w1=$(wakeups); r1=$(requests)
+    w1=$(wakeups); r1=$(requests); sq=$(elapsed "$q0") # the counters' own span
     grep -q "HVMD-IDLE-END" "$log" && fail "the guest's idle time ended before the measurement did"
-    [ -z "$w0" ] || metric "${tag}_timer_wakeups_per_s" "$(awk -v a="$w0" -v b="$w1" -v s="$s" 'BEGIN { printf "%.2f", (b - a) / s }')" /s
+    [ -z "$w0" ] || metric "${tag}_timer_wakeups_per_s" "$(awk -v a="$w0" -v b="$w1" -v s="$sq" 'BEGIN { printf "%.2f", (b - a) / s }')" /s
     metric "${tag}_ctxt_switches_per_s" "$(awk -v a="$c0" -v b="$c1" -v s="$s" 'BEGIN { printf "%.2f", (b - a) / s }')" /s
-    metric "${tag}_guest_requests_per_s" "$(awk -v a="$r0" -v b="$r1" -v s="$s" 'BEGIN { printf "%.2f", (b - a) / s }')" /s
+    metric "${tag}_guest_requests_per_s" "$(awk -v a="$r0" -v b="$r1" -v s="$sq" 'BEGIN { printf "%.2f", (b - a) / s }')" /s
     metric "${tag}_dm_cpu_ms_per_s" "$(awk -v a="$n0" -v b="$n1" -v s="$s" 'BEGIN { printf "%.3f", (b - a) / s / 1e6 }')" ms/s
     info "$tag: over $s s: timer wake-ups $w0 -> $w1, context switches $c0 -> $c1, requests $r0 -> $r1"
 }
