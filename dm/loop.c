@@ -29,6 +29,8 @@ struct loop {
     int epfd;
     struct watch *watches;
     int in_dispatch;
+    int reap_due; /* a watch was removed during the current batch */
+    uint64_t timer_wakeups; /* timer callbacks run: hvmd's own wake-ups */
     int quit;
     int code;
 };
@@ -120,7 +122,9 @@ void loop_del_fd(struct loop *loop, int fd)
         return;
     epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
     w->dead = 1;
-    if (!loop->in_dispatch)
+    if (loop->in_dispatch)
+        loop->reap_due = 1;
+    else
         reap(loop);
 }
 
@@ -131,6 +135,7 @@ static void timer_fire(void *opaque, uint32_t events)
     (void)events;
     if (read(t->fd, &n, sizeof(n)) != sizeof(n))
         return; /* spurious wake-up or disarmed meanwhile */
+    t->loop->timer_wakeups++;
     t->fn(t->opaque);
 }
 
@@ -187,7 +192,10 @@ int loop_run_once(struct loop *loop, int timeout_ms)
         w->fn(w->opaque, evs[i].events);
     }
     loop->in_dispatch = 0;
-    reap(loop);
+    if (loop->reap_due) { /* nothing else per batch: the guest may be running already */
+        loop->reap_due = 0;
+        reap(loop);
+    }
     return n;
 }
 
@@ -210,3 +218,5 @@ void loop_quit(struct loop *loop, int code)
 }
 
 int loop_quitting(const struct loop *loop) { return loop->quit; }
+
+uint64_t loop_timer_wakeups(const struct loop *loop) { return loop->timer_wakeups; }

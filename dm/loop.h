@@ -37,5 +37,8 @@ int loop_run_once(struct loop *loop, int timeout_ms);
 int loop_run(struct loop *loop);
 void loop_quit(struct loop *loop, int code);
 int loop_quitting(const struct loop *loop);
+/* Timer expirations served so far (each one a wake-up of hvmd's own, not the guest's or a
+ * peer's): QMP x-hvmd-io-stats' timer-wakeups. */
+uint64_t loop_timer_wakeups(const struct loop *loop);
 
 #endif

@@ -471,8 +471,9 @@ static void cmd_capabilities(struct qmp_req *r)
 /* x-hvmd-io-stats: hvmd's request counters so far (make profile reads them at the phases of
  * a boot): requests by type, and per bus region its round trips (synchronous requests whose
  * first byte it holds), per port for a port region's first IO_REGION_PORTS ports, and the
- * accesses its device served; per PCI function its config accesses. Regions with no access
- * are left out. */
+ * accesses its device served; per PCI function its config accesses; and timer-wakeups, the
+ * loop's timer expirations (hvmd waking itself, as while the guest idles). Regions with no
+ * access are left out. */
 static void gen_region_stats(void *opaque, const struct io_region *rg)
 {
     yajl_gen g = opaque;
@@ -531,6 +532,7 @@ static void gen_io_stats(struct qmp_req *r, yajl_gen g)
     gkv_int(g, "rep-items", (long long)s->rep_items);
     gkv_int(g, "refused", (long long)s->bad);
     gkv_int(g, "unclaimed", (long long)s->unclaimed);
+    gkv_int(g, "timer-wakeups", vm->loop ? (long long)loop_timer_wakeups(vm->loop) : 0);
     gstr(g, "regions");
     yajl_gen_array_open(g);
     if (vm->bus)

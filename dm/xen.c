@@ -410,14 +410,22 @@ unsigned xen_vcpus(const struct xen *x) { return x->nr_vcpus; }
 /* ---- serving requests ---- */
 
 /* One pending port per wake-up, unmasked after its answer: the guest's vCPU resumes after
- * epoll_wait, the read of the port and the notify, where it waited for the unmask too, and no
- * read ends in EAGAIN after each request (make bench's hvmd-floor: four system calls per round
- * trip instead of five). The fd is level-triggered: another pending port wakes the loop again.
- * Unmasking after the notify loses nothing: an event that came while the port was masked is
- * still pending and is delivered at the unmask. */
+ * epoll_wait, the read of the port and the notify; the unmask follows, and no read ends in
+ * EAGAIN after each request (make bench's hvmd-floor: four system calls per round trip instead
+ * of five). The fd is level-triggered: another pending port wakes the loop again. Unmasking
+ * after the notify loses nothing: an event that came while the port was masked is still
+ * pending and is delivered at the unmask. The buffered ring is drained before the slot: its
+ * writes came first.
+ * The unmask before the notify (so that only the return to epoll_wait follows it) was tried
+ * in session 10 and measured worse, not better: 1.19 and 1.21 of the floor in and out against
+ * 1.14 and 1.13 for this order (three bed runs each, README's issue 20 section). With one
+ * physical CPU the unmask costs the same wherever it runs; after the notify, Xen may run the
+ * woken vCPU at once and dom0 finishes the unmask when the guest blocks again, still running,
+ * instead of blocking in epoll_wait and being woken. */
 static void on_event(void *opaque, uint32_t events)
 {
     struct xen *x = opaque;
+    (void)events;
     xenevtchn_port_or_error_t port = xenevtchn_pending(x->xce);
     if (port < 0)
         return; /* nothing (the fd is non-blocking) */

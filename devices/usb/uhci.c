@@ -17,8 +17,16 @@
  * (a HID tablet with nothing to say) or is empty; a function with news (a tablet report)
  * brings the 1 ms pace back at once, and a FRNUM read runs the frames that are due first. So
  * FRNUM never runs ahead of the schedule (a guest that unlinks a QH and waits for FRNUM to
- * move may free it), and an idle guest costs about 30 short wake-ups a second while the
- * controller runs (none when it is stopped or suspended). Within a pass, a frame ends at a QH
+ * move may free it). At the slow pace, a guest that reads the registers itself parks the timer
+ * altogether: Linux's uhci-hcd, while its root hub runs, has usbcore poll the root hub's status
+ * every 250 ms (HCD_FLAG_POLL_RH, set when the root hub starts), and each poll scans the
+ * schedule, reading FRNUM first, then PORTSC; a FRNUM read runs the frames that are due, so a
+ * TD the guest queued meanwhile runs within that poll. Parked, the timer is a safety net only,
+ * pushed UHCI_PARK_MS past each register read: a guest that stops reading (or never read)
+ * gets the 32 ms pace back, so one that queues TDs without touching a register waits at most
+ * UHCI_PARK_MS once. A register write, a function with news or a FRNUM read that completes a
+ * TD brings the 1 ms pace back. An idle Linux guest with the tablet thus costs no wake-up of
+ * hvmd's own (none either when the controller is stopped or suspended). Within a pass, a frame ends at a QH
  * the pass met before with nothing done since (the schedule every frame shares is walked once
  * a pass, not once a frame).
  * Guest input is bounded: a frame follows at most UHCI_MAX_LINKS link pointers (a QH met again
@@ -49,6 +57,8 @@
 #define UHCI_MAX_LINKS 256     /* link pointers followed per frame */
 #define UHCI_MAX_CATCHUP 64    /* frames run per pass; frames further behind are skipped */
 #define UHCI_IDLE_MS 32        /* the slowest pace, while nothing completes */
+#define UHCI_PARK_MS 600       /* parked: the safety pass this long after the last register read
+                                * (Linux reads every 250 ms) */
 #define UHCI_SEEN 32           /* QHs remembered per pass */
 #define FRAME_NS 1000000ull
 #define MAX_XFER 1280          /* the longest TD (MaxLen 0x4ff) */
@@ -134,13 +144,16 @@ struct uhci {
     struct loop_timer *timer;
     uint64_t frame_time;               /* when frame FRNUM starts (CLOCK_MONOTONIC ns) */
     unsigned poll_ms;                  /* the pace now: 1 .. UHCI_IDLE_MS */
+    int parked;                        /* idle, the guest reads registers: no pace at all */
+    uint64_t last_read;                /* the last register read (ns), 0: none yet */
+    uint64_t safety_due;               /* parked: when the safety pass is armed for (ns) */
     int in_pass;
     /* the QHs this pass met, and how far the pass had got then */
     struct { uint32_t addr; uint64_t progress; } seen[UHCI_SEEN];
     unsigned n_seen;
     struct ratelimit rl;
     uint64_t progress;                 /* TDs whose state changed */
-    uint64_t frames, skipped, passes, links, naks, overruns, errors;
+    uint64_t frames, skipped, passes, links, naks, overruns, errors, parks, safety_passes;
 };
 
 static uint64_t now_ns(void)
@@ -170,7 +183,25 @@ static void arm(struct uhci *s)
 {
     if (!s->timer)
         return;
-    loop_timer_arm(s->timer, running(s) ? (uint64_t)s->poll_ms * FRAME_NS : 0);
+    uint64_t ns = 0;
+    if (running(s) && s->parked) {
+        uint64_t now = now_ns();
+        s->safety_due = s->last_read + (uint64_t)UHCI_PARK_MS * FRAME_NS;
+        ns = s->safety_due > now ? s->safety_due - now : 1;
+    } else if (running(s)) {
+        ns = (uint64_t)s->poll_ms * FRAME_NS;
+    }
+    loop_timer_arm(s->timer, ns);
+}
+
+/* Back to the 1 ms pace (news, a register write, a TD completed). */
+static void fast(struct uhci *s)
+{
+    int was = s->poll_ms == 1 && !s->parked;
+    s->parked = 0;
+    s->poll_ms = 1;
+    if (!was)
+        arm(s);
 }
 
 static void halt(struct uhci *s)
@@ -409,12 +440,20 @@ static void catch_up(struct uhci *s, uint64_t now)
 static void tick(void *opaque)
 {
     struct uhci *s = opaque;
-    uint64_t before = s->progress;
-    catch_up(s, now_ns());
-    if (s->progress != before)
+    uint64_t now = now_ns(), before = s->progress;
+    if (s->parked) { /* the safety pass: the guest read no register for UHCI_PARK_MS */
+        s->parked = 0;
+        s->safety_passes++;
+    }
+    catch_up(s, now);
+    if (s->progress != before) {
         s->poll_ms = 1;
-    else
+    } else if (s->poll_ms < UHCI_IDLE_MS) {
         s->poll_ms = MIN(s->poll_ms * 2, (unsigned)UHCI_IDLE_MS);
+    } else if (s->last_read && now - s->last_read < (uint64_t)UHCI_PARK_MS * FRAME_NS / 2) {
+        s->parked = 1; /* the guest polls the registers: its reads run the frames from now */
+        s->parks++;
+    }
     arm(s);
 }
 
@@ -435,10 +474,8 @@ static void wakeup(void *opaque)
         s->sts |= STS_RD;
         update_irq(s);
     }
-    if (s->poll_ms > 1 && running(s)) {
-        s->poll_ms = 1;
-        arm(s);
-    }
+    if ((s->poll_ms > 1 || s->parked) && running(s))
+        fast(s);
 }
 
 /* ---- ports and reset ---- */
@@ -460,6 +497,7 @@ static void hc_reset(struct uhci *s)
     s->flbase = 0;
     s->sofmod = 0x40;
     s->poll_ms = 1;
+    s->parked = 0;
     for (unsigned i = 0; i < UHCI_PORTS; i++)
         port_attach(s, i);
     arm(s);
@@ -484,9 +522,10 @@ static void write_cmd(struct uhci *s, uint16_t val)
         s->sts |= STS_HCH;
     if (running(s) && !was) {
         s->frame_time = now_ns(); /* the frame at FRNUM starts now */
-        s->poll_ms = 1;
         catch_up(s, s->frame_time);
     }
+    s->poll_ms = 1;
+    s->parked = 0;
     arm(s);
     update_irq(s);
 }
@@ -513,9 +552,13 @@ static uint16_t read_word(struct uhci *s, unsigned off)
     case USBCMD: return s->cmd;
     case USBSTS: return s->sts;
     case USBINTR: return s->intr;
-    case FRNUM:
+    case FRNUM: {
+        uint64_t before = s->progress;
         catch_up(s, now_ns());
+        if (s->progress != before)
+            fast(s);
         return s->frnum;
+    }
     case FLBASEADD: return (uint16_t)s->flbase;
     case FLBASEADD + 2: return (uint16_t)(s->flbase >> 16);
     case SOFMOD: return s->sofmod;
@@ -579,6 +622,10 @@ static uint64_t uhci_read(void *opaque, uint64_t off, unsigned size)
 {
     struct uhci *s = opaque;
     uint64_t v = 0;
+    s->last_read = now_ns();
+    /* the safety pass moves on while the guest reads; at most one timer call per half period */
+    if (s->parked && s->last_read + (uint64_t)UHCI_PARK_MS * FRAME_NS / 2 > s->safety_due)
+        arm(s);
     for (unsigned i = 0; i < size; i += 2) {
         unsigned o = (unsigned)(off + i) & ~1u;
         v |= (uint64_t)read_word(s, o) << (8 * i);
@@ -591,6 +638,8 @@ static uint64_t uhci_read(void *opaque, uint64_t off, unsigned size)
 static void uhci_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
     struct uhci *s = opaque;
+    if (s->parked || s->poll_ms > 1)
+        fast(s); /* the guest is at work: frames at the 1 ms pace again */
     if (size == 1) {
         unsigned o = (unsigned)off & ~1u;
         if (o == SOFMOD && !(off & 1)) {
@@ -684,6 +733,7 @@ static int uhci_load(void *state, struct snap_reader *r, int commit)
     memcpy(s->portsc, portsc, sizeof(portsc));
     s->frame_time = now_ns();
     s->poll_ms = 1;
+    s->parked = 0;
     arm(s);
     update_irq(s);
     return 0;
@@ -704,10 +754,12 @@ static void uhci_destroy(void *state)
     if (!s)
         return;
     log_info("uhci: %llu frames run in %llu passes (%llu skipped), %llu links followed, %llu NAKs, "
-             "%llu overlong frames, %llu errors", (unsigned long long)s->frames,
-             (unsigned long long)s->passes, (unsigned long long)s->skipped,
-             (unsigned long long)s->links, (unsigned long long)s->naks,
-             (unsigned long long)s->overruns, (unsigned long long)s->errors);
+             "%llu overlong frames, %llu errors, parked %llu times (%llu safety passes)",
+             (unsigned long long)s->frames, (unsigned long long)s->passes,
+             (unsigned long long)s->skipped, (unsigned long long)s->links,
+             (unsigned long long)s->naks, (unsigned long long)s->overruns,
+             (unsigned long long)s->errors, (unsigned long long)s->parks,
+             (unsigned long long)s->safety_passes);
     if (s->timer)
         loop_timer_free(s->timer);
     for (unsigned i = 0; i < UHCI_PORTS; i++)

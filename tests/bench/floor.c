@@ -7,7 +7,9 @@
  * or qemu-xen), claims the single I/O port PORT, answers every read of it with VALUE (default
  * 0x5a, in every byte of the access) and drops every write. Anything else Xen hands it (the map
  * cache invalidations every ioreq server receives) is answered at once. It does nothing else
- * per request: block in xenevtchn_pending, copy the slot, answer, notify, unmask. The guest's
+ * per request: block in xenevtchn_pending, unmask, copy the slot, answer, notify (with
+ * HVMD_FLOOR_UNMASK=late in its environment: the unmask after the notify, hvmd's order, for
+ * hvmd-floor-late: which order is the least in this bed). The guest's
  * hvmd-portbench (images/guest/portbench.c) times accesses to PORT against accesses to a port
  * of the device model, in the same boot (make bench's hvmd-floor / qemu-floor).
  *
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
         return 2;
     }
     uint64_t answer = (uint64_t)value * 0x0101010101010101ull;
+    const char *order = getenv("HVMD_FLOOR_UNMASK");
+    int late = order && !strcmp(order, "late");
 
     xendevicemodel_handle *dmod = xendevicemodel_open(NULL, 0);
     xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
@@ -102,8 +106,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal; /* no SA_RESTART: the blocking read returns EINTR */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    fprintf(stderr, "hvmd-floor: ioreq server %u for domain %u claims port 0x%lx (reads 0x%02lx)\n",
-            id, domid, port, value);
+    fprintf(stderr, "hvmd-floor: ioreq server %u for domain %u claims port 0x%lx (reads 0x%02lx, "
+            "unmask %s the notify)\n", id, domid, port, value, late ? "after" : "before");
 
     unsigned long reads = 0, writes = 0, other = 0;
     while (!stop) {
@@ -114,7 +118,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "hvmd-floor: xenevtchn_pending: %s\n", strerror(errno));
             break;
         }
-        xenevtchn_unmask(xce, (evtchn_port_t)p);
+        if (!late)
+            xenevtchn_unmask(xce, (evtchn_port_t)p);
         for (unsigned i = 0; i < nr; i++) {
             if (local[i] != (evtchn_port_t)p)
                 continue;
@@ -138,6 +143,8 @@ int main(int argc, char **argv)
             xenevtchn_notify(xce, local[i]);
             break;
         }
+        if (late)
+            xenevtchn_unmask(xce, (evtchn_port_t)p);
     }
     rc = 0;
 out:

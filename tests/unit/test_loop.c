@@ -102,14 +102,17 @@ static void test_timer_and_quit(void **state)
     struct loop_timer *t = loop_timer_new(c.loop, on_timer, &c);
     assert_non_null(t);
     loop_timer_arm(t, 1000000); /* 1 ms */
+    assert_int_equal(loop_timer_wakeups(c.loop), 0);
     assert_int_equal(loop_run(c.loop), 42);
     assert_int_equal(c.timer_hits, 1);
+    assert_int_equal(loop_timer_wakeups(c.loop), 1); /* x-hvmd-io-stats' timer-wakeups */
     assert_true(loop_quitting(c.loop));
     /* disarmed timers do not fire */
     loop_timer_arm(t, 1000000);
     loop_timer_arm(t, 0);
     assert_int_equal(loop_run_once(c.loop, 20), 0);
     assert_int_equal(c.timer_hits, 1);
+    assert_int_equal(loop_timer_wakeups(c.loop), 1); /* a disarmed timer is no wake-up */
     loop_timer_free(t);
     loop_free(c.loop);
 }

@@ -487,6 +487,35 @@ static void test_io_stats(void **state)
     (void)state;
 }
 
+/* x-hvmd-io-stats' timer-wakeups: the loop's timer expirations (the idle scenario
+ * hvmd-idle-wakeups reads it; test_loop counts them exactly) */
+static long long timer_wakeups(struct bed *b)
+{
+    const char *o = qmp(b, "{\"execute\":\"x-hvmd-io-stats\"}");
+    const char *p = strstr(o, "\"timer-wakeups\":");
+    assert_non_null(p);
+    return strtoll(p + strlen("\"timer-wakeups\":"), NULL, 10);
+}
+
+static void on_tick(void *opaque) { ++*(int *)opaque; }
+
+static void test_io_stats_timer_wakeups(void **state)
+{
+    struct bed *b = bed_up("1", 0, 1);
+    int ticks = 0;
+    struct loop_timer *t = loop_timer_new(b->fx->loop, on_tick, &ticks);
+    assert_non_null(t);
+    long long before = timer_wakeups(b);
+    loop_timer_arm(t, 1000); /* 1 us */
+    for (int i = 0; i < 100 && !ticks; i++)
+        loop_run_once(b->fx->loop, 20);
+    assert_int_equal(ticks, 1);
+    assert_true(timer_wakeups(b) >= before + 1); /* the bed's own devices may add theirs */
+    loop_timer_free(t);
+    bed_down(b);
+    (void)state;
+}
+
 static const char *hmp(struct bed *b, const char *line)
 {
     char json[512];
@@ -707,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_power_and_status),
         cmocka_unit_test(test_hmp),
         cmocka_unit_test(test_io_stats),
+        cmocka_unit_test(test_io_stats_timer_wakeups),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_client_vanishes),
     };

@@ -370,6 +370,132 @@ static void test_idle_pace(void **state)
     assert_true(ms < 50);
 }
 
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Serve the loop for MS milliseconds; as Linux's root-hub poll does (usbcore every 250 ms:
+ * uhci_scan_schedule reads FRNUM, then PORTSC), read FRNUM and the ports every POLL_MS (0:
+ * never). Returns the loop's timer wake-ups meanwhile. */
+static uint64_t idle_for(struct bed *b, long ms, long poll_ms)
+{
+    struct timespec t0, last;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    last = t0;
+    uint64_t w0 = loop_timer_wakeups(FX(b)->loop);
+    while (ms_since(&t0) < ms) {
+        loop_run_once(FX(b)->loop, 10);
+        if (poll_ms && ms_since(&last) >= poll_ms) {
+            clock_gettime(CLOCK_MONOTONIC, &last);
+            (void)rd(b, 0x06);
+            (void)rd(b, 0x10);
+            (void)rd(b, 0x12);
+        }
+    }
+    return loop_timer_wakeups(FX(b)->loop) - w0;
+}
+
+/* A guest that polls the registers as Linux does (every 250 ms) while the tablet NAKs: the
+ * timer parks, no wake-up of hvmd's own; the poll's FRNUM read runs the frames that are due
+ * (FRNUM counts milliseconds, a TD queued meanwhile runs at the next poll), input comes at
+ * once, a register write brings the 1 ms pace back. */
+static void test_idle_parked(void **state)
+{
+    struct bed *b = *state;
+    bring_up(b);
+    enumerate(b);
+    td(b, INT_TD, T, ACTIVE | CERR3 | IOC, token(0x69, 1, 1, 0, 8), INT_BUF);
+    w32(b, QH_INT + 4, INT_TD);
+    (void)rd(b, 0x06);
+    uint64_t settle = idle_for(b, 300, 250); /* the back-off: 1, 2, 4, 8, 16, 32 ms, parked */
+    uint16_t f0 = rd(b, 0x06);
+    uint64_t idle = idle_for(b, 1500, 250);
+    uint16_t f1 = rd(b, 0x06);
+    print_message("parked: %llu wake-ups settling, %llu in 1.5 s polled, FRNUM %u -> %u\n",
+                  (unsigned long long)settle, (unsigned long long)idle, f0, f1);
+    assert_true(settle <= 10);
+    assert_true(idle <= 1); /* 0; one safety pass if this process stalled for 350 ms (32 ms pace: ~47) */
+    unsigned frames = (unsigned)((f1 - f0) & 0x7ff);
+    assert_true(frames >= 1400 && frames <= 2000);     /* FRNUM still counts milliseconds */
+    assert_true(r32(b, INT_TD + 4) & ACTIVE);
+    assert_true(r32(b, INT_TD + 4) & NAKBIT);
+    /* input while parked: delivered within a few frames */
+    struct timespec t0;
+    input_abs(&FX(b)->vm, 5, 6, 0, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_true(wait_for(b, td_inactive, INT_TD));
+    print_message("report delivered %ld ms after the input while parked\n", ms_since(&t0));
+    assert_true(ms_since(&t0) < 50);
+    assert_int_equal(FX(b)->ram[INT_BUF + 1], 5);
+    wr(b, 0x02, 0x3f);
+    /* parked again; a control transfer queued in memory alone runs at the guest's next poll */
+    w32(b, QH_INT + 4, T);
+    (void)idle_for(b, 300, 250);
+    uint64_t w0 = loop_timer_wakeups(FX(b)->loop);
+    uint8_t setup[8] = { 0x80, 8, 0, 0, 0, 0, 1, 0 }; /* GET_CONFIGURATION */
+    memcpy(FX(b)->ram + SETUP_BUF, setup, 8);
+    td(b, TDS, (TDS + 32) | VF, ACTIVE | CERR3, token(0x2d, 1, 0, 0, 8), SETUP_BUF);
+    td(b, TDS + 32, (TDS + 64) | VF, ACTIVE | CERR3, token(0x69, 1, 0, 1, 1), DATA_BUF);
+    td(b, TDS + 64, T, ACTIVE | CERR3 | IOC, token(0xe1, 1, 0, 1, 0), 0);
+    w32(b, QH_CTL + 4, TDS);
+    for (int i = 0; i < 5; i++)
+        loop_run_once(FX(b)->loop, 10);
+    assert_true(r32(b, TDS + 4) & ACTIVE);              /* nothing ran: parked */
+    assert_int_equal(loop_timer_wakeups(FX(b)->loop), w0);
+    (void)rd(b, 0x06);                                   /* the poll */
+    assert_false(r32(b, TDS + 4) & ACTIVE);             /* the due frames ran the SETUP */
+    assert_true(wait_for(b, qh_idle, QH_CTL));          /* and the 1 ms pace the rest */
+    assert_true(r32(b, QH_CTL + 4) & T);
+    assert_int_equal(FX(b)->ram[DATA_BUF], 1);
+    assert_true(rd(b, 0x02) & 0x01);
+    wr(b, 0x02, 0x3f);
+    /* a register write: the 1 ms pace at once */
+    (void)idle_for(b, 300, 250);
+    w0 = loop_timer_wakeups(FX(b)->loop);
+    wr(b, 0x04, 0x000f);
+    loop_run_once(FX(b)->loop, 20);
+    assert_int_equal(loop_timer_wakeups(FX(b)->loop), w0 + 1);
+}
+
+/* A guest that stops reading the registers (or never polls them): the parked timer's safety
+ * pass comes UHCI_PARK_MS after the last read, then the 32 ms pace of before, so a TD queued
+ * in memory alone still runs. */
+static void test_park_safety(void **state)
+{
+    struct bed *b = *state;
+    bring_up(b);
+    enumerate(b);
+    (void)rd(b, 0x06);
+    (void)idle_for(b, 200, 0); /* parked: the last read was recent */
+    uint8_t setup[8] = { 0x80, 8, 0, 0, 0, 0, 1, 0 };
+    memcpy(FX(b)->ram + SETUP_BUF, setup, 8);
+    FX(b)->ram[DATA_BUF] = 0;
+    td(b, TDS, (TDS + 32) | VF, ACTIVE | CERR3, token(0x2d, 1, 0, 0, 8), SETUP_BUF);
+    td(b, TDS + 32, (TDS + 64) | VF, ACTIVE | CERR3, token(0x69, 1, 0, 1, 1), DATA_BUF);
+    td(b, TDS + 64, T, ACTIVE | CERR3 | IOC, token(0xe1, 1, 0, 1, 0), 0);
+    w32(b, QH_CTL + 4, TDS);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct timespec t;
+    do {
+        loop_run_once(FX(b)->loop, 10);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while (!(r32(b, QH_CTL + 4) & T) && ms_since(&t0) < 2000);
+    long ms = ms_since(&t0);
+    print_message("a TD queued while parked ran %ld ms later with no register access\n", ms);
+    assert_true(r32(b, QH_CTL + 4) & T);
+    assert_int_equal(FX(b)->ram[DATA_BUF], 1);
+    assert_true(ms <= 1000); /* UHCI_PARK_MS (600) after the last read, less the 200 ms idle */
+    /* no reads: not parked again, the 32 ms pace goes on (about 30 wake-ups a second) */
+    uint64_t n = idle_for(b, 500, 0);
+    print_message("unpolled idle: %llu wake-ups in 500 ms\n", (unsigned long long)n);
+    assert_true(n >= 5 && n <= 40);
+    (void)t;
+}
+
 /* S3 wake-up (machine_reset): the controller as after power-on, the tablet unconfigured. */
 static void test_reset_hook(void **state)
 {
@@ -632,6 +758,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_enumerate_and_report, setup_bed, teardown_bed),
         cmocka_unit_test_setup_teardown(test_idle_pace, setup_bed, teardown_bed),
+        cmocka_unit_test_setup_teardown(test_idle_parked, setup_bed, teardown_bed),
+        cmocka_unit_test_setup_teardown(test_park_safety, setup_bed, teardown_bed),
         cmocka_unit_test_setup_teardown(test_bad_schedules, setup_bed, teardown_bed),
         cmocka_unit_test_setup_teardown(test_registers_by_byte_and_word, setup_bed, teardown_bed),
         cmocka_unit_test_setup_teardown(test_state_round_trip, setup_bed, teardown_bed),

@@ -22,7 +22,8 @@ fi
 xl_start $name
 step dm-running
 # the floor's ioreq server beside the device model, for the whole boot (the guest waits for it)
-/usr/lib/hvmd/tests/hvmd-floor "$d" 0x600 2> /tmp/$name-floor.log & fpid=$!
+# FLOOR_UNMASK=late: the floor unmasks after its notify (hvmd-floor-late)
+HVMD_FLOOR_UNMASK=${FLOOR_UNMASK:-} /usr/lib/hvmd/tests/hvmd-floor "$d" 0x600 2> /tmp/$name-floor.log & fpid=$!
 sleep 1
 cat /tmp/$name-floor.log | sed 's/^/== /'
 gone $fpid && fail "hvmd-floor did not start"
