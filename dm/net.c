@@ -201,8 +201,15 @@ void net_rx_ready(struct net *n)
     if (!n->watching || !n->rx_blocked || !n->ops)
         return;
     /* frames of a segment already read go first; the fd is watched again once they went */
-    if (n->off.active && (n->pumping || !give(n)))
-        return;
+    if (n->off.active) {
+        if (n->pumping)
+            return;
+        n->pumping = 1; /* a NIC that polls from its receive path does not re-enter give() */
+        int all = give(n);
+        n->pumping = 0;
+        if (!all)
+            return;
+    }
     n->rx_blocked = 0;
     if (loop_mod_fd(n->vm->loop, n->fd, EPOLLIN) < 0)
         log_guest(&n->rl, n->id, "cannot watch its fd");
