@@ -9,21 +9,24 @@
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 SOURCE-DIR-OR-TARBALL [OUT]" >&2; exit 2; }
 src=$1 out=$(realpath -m "${2:-tiny-kernel}")
-for t in make gcc flex bison bc; do
-    command -v "$t" > /dev/null || { echo "tiny-kernel: $t is missing (apt-get install make gcc flex bison bc libelf-dev)" >&2; exit 2; }
-done
+# what SOURCE is first (a wrong path is named as such whatever the machine lacks), then the tools
 if [ -d "$src" ]; then
     [ -f "$src/Makefile" ] && [ -d "$src/arch/x86" ] || { echo "tiny-kernel: $src is not a Linux source tree" >&2; exit 2; }
     tree=$(realpath "$src")
 elif [ -f "$src" ]; then
-    mkdir -p "$out"
     top=$( (tar tf "$src" 2>/dev/null || true) | head -1 | cut -d/ -f1)
     [ -n "$top" ] || { echo "tiny-kernel: $src is not a tarball" >&2; exit 2; }
+else
+    echo "tiny-kernel: $src: no such file or directory" >&2; exit 2
+fi
+for t in make gcc flex bison bc; do
+    command -v "$t" > /dev/null || { echo "tiny-kernel: $t is missing (apt-get install make gcc flex bison bc libelf-dev)" >&2; exit 2; }
+done
+if [ -f "$src" ]; then
+    mkdir -p "$out"
     [ -f "$out/$top/Makefile" ] || tar xf "$src" -C "$out"
     tree=$out/$top
     [ -d "$tree/arch/x86" ] || { echo "tiny-kernel: $src holds no Linux source tree" >&2; exit 2; }
-else
-    echo "tiny-kernel: $src: no such file or directory" >&2; exit 2
 fi
 mkdir -p "$out/build"
 make -s -C "$tree" O="$out/build" tinyconfig
