@@ -4,8 +4,8 @@
  * RFC 9293 (TCP header, checksum pseudo-headers), RFC 1071 (the checksum). */
 #include "dm/net_offload.h"
 
-#include <endian.h>
 #include <string.h>
+#include "dm/util.h"
 
 /* struct virtio_net_hdr, as the tap writes it (little-endian on x86, the tap's default) */
 #define VH_F_NEEDS_CSUM 1
@@ -18,19 +18,6 @@
 #define TCP_FIN 0x01
 #define TCP_PSH 0x08
 #define TCP_CWR 0x80
-
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
 
 uint32_t net_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
@@ -91,7 +78,7 @@ static int finish_csum(struct net_offload *o, uint8_t *f, size_t len, size_t sta
     if (start >= len || offset > len - start || len - start - offset < 2)
         return refuse(o, why, "checksum position outside the frame");
     uint16_t c = net_csum_fold(net_csum_add(0, f + start, len - start));
-    put16(f + start + offset, c ? c : 0xffff);
+    put_be16(f + start + offset, c ? c : 0xffff);
     return 0;
 }
 
@@ -100,8 +87,8 @@ int net_offload_start(struct net_offload *o, const uint8_t *vh, uint8_t *f, size
 {
     memset(o, 0, offsetof(struct net_offload, hdr));
     uint8_t flags = vh[0], type = (uint8_t)(vh[1] & ~VH_GSO_ECN);
-    unsigned gso_size = le16(vh + 4);
-    size_t cstart = le16(vh + 6), coff = le16(vh + 8);
+    unsigned gso_size = ld16(vh + 4);
+    size_t cstart = ld16(vh + 6), coff = ld16(vh + 8);
     o->pkt = f;
     o->len = len;
     if (type == VH_GSO_NONE) {
@@ -116,10 +103,10 @@ int net_offload_start(struct net_offload *o, const uint8_t *vh, uint8_t *f, size
     size_t l3 = ETH_HLEN;
     if (len < l3 + 4)
         return refuse(o, why, "GSO frame shorter than its Ethernet header");
-    uint16_t proto = be16(f + 12);
+    uint16_t proto = get_be16(f + 12);
     if (proto == 0x8100) {
         l3 += 4;
-        proto = be16(f + 16);
+        proto = get_be16(f + 16);
     }
     o->v6 = type == VH_GSO_TCPV6;
     size_t l4;
@@ -127,7 +114,7 @@ int net_offload_start(struct net_offload *o, const uint8_t *vh, uint8_t *f, size
         if (proto != 0x0800 || len < l3 + 20 || f[l3] >> 4 != 4 || (f[l3] & 15) < 5 || f[l3 + 9] != 6)
             return refuse(o, why, "GSO TCPv4 frame without an IPv4 header carrying TCP");
         l4 = l3 + (size_t)(f[l3] & 15) * 4;
-        o->ip_id = be16(f + l3 + 4);
+        o->ip_id = get_be16(f + l3 + 4);
     } else {
         if (proto != 0x86dd || len < l3 + 40 || f[l3] >> 4 != 6 || f[l3 + 6] != 6)
             return refuse(o, why, "GSO TCPv6 frame without an IPv6 header carrying TCP");
@@ -146,7 +133,7 @@ int net_offload_start(struct net_offload *o, const uint8_t *vh, uint8_t *f, size
     o->l4 = l4;
     o->hdrs = hdrs;
     o->mss = gso_size;
-    o->seq = be32(f + l4 + 4);
+    o->seq = get_be32(f + l4 + 4);
     o->active = 1;
     return 0;
 }
@@ -176,28 +163,28 @@ size_t net_offload_next(struct net_offload *o, struct iovec iov[2], int *n)
     uint32_t sum;
     if (!o->v6) {
         size_t ihl = l4 - l3;
-        put16(h + l3 + 2, (uint16_t)(ihl + tcplen));
-        put16(h + l3 + 4, (uint16_t)(o->ip_id + o->idx));
-        put16(h + l3 + 10, 0);
-        put16(h + l3 + 10, net_csum_fold(net_csum_add(0, h + l3, ihl)));
+        put_be16(h + l3 + 2, (uint16_t)(ihl + tcplen));
+        put_be16(h + l3 + 4, (uint16_t)(o->ip_id + o->idx));
+        put_be16(h + l3 + 10, 0);
+        put_be16(h + l3 + 10, net_csum_fold(net_csum_add(0, h + l3, ihl)));
         sum = net_csum_add(0, h + l3 + 12, 8); /* source and destination */
         sum += 6 + (uint32_t)tcplen;
     } else {
-        put16(h + l3 + 4, (uint16_t)tcplen);
+        put_be16(h + l3 + 4, (uint16_t)tcplen);
         sum = net_csum_add(0, h + l3 + 8, 32);
         sum += 6 + (uint32_t)(tcplen >> 16) + (uint32_t)(tcplen & 0xffff);
     }
-    put32(h + l4 + 4, o->seq + (uint32_t)o->off);
+    put_be32(h + l4 + 4, o->seq + (uint32_t)o->off);
     uint8_t fl = h[l4 + 13];
     if (!last)
         fl &= (uint8_t)~(TCP_FIN | TCP_PSH);
     if (!first)
         fl &= (uint8_t)~TCP_CWR;
     h[l4 + 13] = fl;
-    put16(h + l4 + 16, 0);
+    put_be16(h + l4 + 16, 0);
     sum = net_csum_add(sum, h + l4, o->hdrs - l4);
     sum = net_csum_add(sum, data, seg);
-    put16(h + l4 + 16, net_csum_fold(sum));
+    put_be16(h + l4 + 16, net_csum_fold(sum));
     o->off += seg;
     o->idx++;
     if (last)

@@ -27,6 +27,19 @@ static inline void st16(void *p, uint16_t v) { memcpy(p, &v, 2); }
 static inline void st32(void *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline void st64(void *p, uint64_t v) { memcpy(p, &v, 8); }
 
+/* Network (big-endian) byte order: frames, SCSI/ATAPI command blocks. */
+static inline uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+    put_be16(p, (uint16_t)(v >> 16));
+    put_be16(p + 2, (uint16_t)v);
+}
+
 /* Load / store SIZE (1..8) bytes little-endian (the host is x86, as is the guest). */
 static inline uint64_t ldn(const void *p, unsigned size)
 {

@@ -18,6 +18,7 @@
  * writing, CSS keys (REPORT / SEND KEY), changers, asynchronous event notification. */
 #include "devices/ide/drive.h"
 #include "dm/log.h"
+#include "dm/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -48,20 +49,6 @@
 /* Above this many sectors the medium is a DVD (a CD holds at most about 80 minutes). */
 #define CD_MAX_SECTORS (80u * 60 * 75)
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* An address as READ TOC gives it: MSF (minutes, seconds, frames, 2 s lead-in) or LBA. */
 static void put_addr(uint8_t *p, uint32_t lba, int msf)
 {
@@ -72,7 +59,7 @@ static void put_addr(uint8_t *p, uint32_t lba, int msf)
         p[2] = (uint8_t)((f / 75) % 60);
         p[3] = (uint8_t)(f % 75);
     } else {
-        put32(p, lba);
+        put_be32(p, lba);
     }
 }
 
@@ -174,7 +161,7 @@ static void reply(struct ide_drive *d, size_t len, size_t alloc);
 /* The same for a structure whose first two bytes give the length of the rest. */
 static void reply_sized(struct ide_drive *d, size_t len, size_t alloc)
 {
-    put16(d->buf, (uint16_t)(len - 2));
+    put_be16(d->buf, (uint16_t)(len - 2));
     reply(d, len, alloc);
 }
 
@@ -206,7 +193,7 @@ static void inquiry(struct ide_drive *d, const uint8_t *cdb)
     memcpy(b + 8, "HVMD    ", 8);
     memcpy(b + 16, "DVD-ROM         ", 16);
     memcpy(b + 32, "1.0 ", 4);
-    reply(d, 36, be16(cdb + 3));
+    reply(d, 36, get_be16(cdb + 3));
 }
 
 static void request_sense(struct ide_drive *d, const uint8_t *cdb)
@@ -234,8 +221,8 @@ static void read_capacity(struct ide_drive *d, const uint8_t *cdb)
     /* the last LBA; a present medium has a sector at least (medium_sectors), and 0xffffffff
      * would say "too large: ask READ CAPACITY (16)", which MMC devices lack: a medium beyond
      * 8 TiB (past what 32-bit LBAs reach anyway) reports the last LBA they reach */
-    put32(d->buf, (uint32_t)MIN(d->sectors - 1, (uint64_t)UINT32_MAX - 1));
-    put32(d->buf + 4, CD_SECTOR);
+    put_be32(d->buf, (uint32_t)MIN(d->sectors - 1, (uint64_t)UINT32_MAX - 1));
+    put_be32(d->buf + 4, CD_SECTOR);
     reply(d, 8, 8);
 }
 
@@ -274,7 +261,7 @@ static void read_cd(struct ide_drive *d, const uint8_t *cdb)
             cmd_ok(d);
         return;
     case 0x10: /* user data */
-        read_sectors(d, be32(cdb + 2), count);
+        read_sectors(d, get_be32(cdb + 2), count);
         return;
     default:
         illegal(d, ASC_INVALID_FIELD);
@@ -321,10 +308,10 @@ static size_t mode_pages(struct ide_drive *d, uint8_t *p, unsigned page, unsigne
             q[2] = 0x3b;   /* reads CD-R, CD-RW, DVD-ROM, DVD-R, DVD-RAM */
             q[4] = 0x71;   /* multi-session, mode 2 form 1 and 2, audio play */
             q[6] = (uint8_t)(0x29 | (d->locked ? 0x02 : 0)); /* tray, eject, lock */
-            put16(q + 8, 2816);    /* maximum read speed, kB/s (16x) */
-            put16(q + 10, 256);    /* volume levels */
-            put16(q + 12, 512);    /* buffer, kB */
-            put16(q + 14, 2816);   /* current read speed */
+            put_be16(q + 8, 2816);    /* maximum read speed, kB/s (16x) */
+            put_be16(q + 10, 256);    /* volume levels */
+            put_be16(q + 12, 512);    /* buffer, kB */
+            put_be16(q + 14, 2816);   /* current read speed */
         }
     }
     if (n == 0)
@@ -335,7 +322,7 @@ static size_t mode_pages(struct ide_drive *d, uint8_t *p, unsigned page, unsigne
 static void mode_sense(struct ide_drive *d, const uint8_t *cdb, int ten)
 {
     unsigned pc = cdb[2] >> 6, page = cdb[2] & 0x3f;
-    size_t alloc = ten ? be16(cdb + 7) : cdb[4];
+    size_t alloc = ten ? get_be16(cdb + 7) : cdb[4];
     size_t hdr = ten ? 8 : 4;
     uint8_t *b = d->buf;
     int ok;
@@ -352,7 +339,7 @@ static void mode_sense(struct ide_drive *d, const uint8_t *cdb, int ten)
     uint8_t type = d->tray_open ? 0x71 : d->blk ? 0x01 : 0x70;
     memset(b, 0, hdr);
     if (ten) {
-        put16(b, (uint16_t)(hdr + n - 2));
+        put_be16(b, (uint16_t)(hdr + n - 2));
         b[2] = type;
     } else {
         b[0] = (uint8_t)(hdr + n - 1);
@@ -363,7 +350,7 @@ static void mode_sense(struct ide_drive *d, const uint8_t *cdb, int ten)
 
 static void mode_select(struct ide_drive *d, const uint8_t *cdb, int ten)
 {
-    size_t len = ten ? be16(cdb + 7) : cdb[4];
+    size_t len = ten ? get_be16(cdb + 7) : cdb[4];
     if (len == 0) {
         cmd_ok(d);
         return;
@@ -464,7 +451,7 @@ static void read_toc(struct ide_drive *d, const uint8_t *cdb)
         illegal(d, ASC_INVALID_FIELD);
         return;
     }
-    reply_sized(d, n, be16(cdb + 7));
+    reply_sized(d, n, get_be16(cdb + 7));
 }
 
 static void disc_info(struct ide_drive *d, const uint8_t *cdb)
@@ -477,13 +464,13 @@ static void disc_info(struct ide_drive *d, const uint8_t *cdb)
     if (!medium_ready(d))
         return;
     memset(b, 0, 34);
-    put16(b, 32);
+    put_be16(b, 32);
     b[2] = 0x0e;  /* last session complete, disc complete */
     b[3] = 1;     /* first track */
     b[4] = 1;     /* sessions */
     b[5] = 1;     /* first track of the last session */
     b[6] = 1;     /* last track of the last session */
-    reply(d, 34, be16(cdb + 7));
+    reply(d, 34, get_be16(cdb + 7));
 }
 
 /* READ TRACK INFORMATION: the one data track (by LBA inside it, by track 1, or session 1). */
@@ -491,7 +478,7 @@ static void track_info(struct ide_drive *d, const uint8_t *cdb)
 {
     uint8_t *b = d->buf;
     unsigned type = cdb[1] & 3;
-    uint32_t v = be32(cdb + 2);
+    uint32_t v = get_be32(cdb + 2);
     if (!medium_ready(d))
         return;
     if ((type == 0 && v >= d->sectors) || (type != 0 && v != 1) || type == 3) {
@@ -500,14 +487,14 @@ static void track_info(struct ide_drive *d, const uint8_t *cdb)
     }
     uint32_t n = (uint32_t)MIN(d->sectors, (uint64_t)UINT32_MAX);
     memset(b, 0, 36);
-    put16(b, 34);
+    put_be16(b, 34);
     b[2] = 1;      /* track */
     b[3] = 1;      /* session */
     b[5] = 0x04;   /* data track, recorded uninterrupted */
     b[6] = 0x01;   /* data mode 1 */
-    put32(b + 24, n);          /* track size */
-    put32(b + 28, n - 1);      /* last recorded address */
-    reply(d, 36, be16(cdb + 7));
+    put_be32(b + 24, n);          /* track size */
+    put_be32(b + 28, n - 1);      /* last recorded address */
+    reply(d, 36, get_be16(cdb + 7));
 }
 
 /* READ DVD STRUCTURE: the physical format, copyright and manufacturing structures of a
@@ -540,8 +527,8 @@ static void dvd_structure(struct ide_drive *d, const uint8_t *cdb)
         b[4] = 0x01;   /* DVD-ROM, part version 1 */
         b[5] = 0x0f;   /* 120 mm, maximum rate not specified */
         b[6] = 0x01;   /* one layer, embossed (read-only) */
-        put32(b + 8, first);
-        put32(b + 12, last);
+        put_be32(b + 8, first);
+        put_be32(b + 12, last);
         n = 4 + 2048;
         break;
     }
@@ -560,7 +547,7 @@ static void dvd_structure(struct ide_drive *d, const uint8_t *cdb)
             uint8_t *e = b + 4 + 4 * i;
             e[0] = list[i][0];
             e[1] = 0x40; /* readable with READ DVD STRUCTURE */
-            put16(e + 2, list[i][0] == 0x01 ? 4 : list[i][0] == 0xff ? 16 : 2048 + 4);
+            put_be16(e + 2, list[i][0] == 0x01 ? 4 : list[i][0] == 0xff ? 16 : 2048 + 4);
         }
         n = 4 + 4 * ARRAY_SIZE(list);
         break;
@@ -569,13 +556,13 @@ static void dvd_structure(struct ide_drive *d, const uint8_t *cdb)
         illegal(d, ASC_INVALID_FIELD);
         return;
     }
-    reply_sized(d, n, be16(cdb + 8));
+    reply_sized(d, n, get_be16(cdb + 8));
 }
 
 /* GET CONFIGURATION: the features of a read-only CD/DVD drive. */
 static size_t feature(uint8_t *p, uint16_t code, int current, const uint8_t *data, size_t len)
 {
-    put16(p, code);
+    put_be16(p, code);
     p[2] = (uint8_t)(0x02 | (current ? 0x01 : 0)); /* persistent where it applies, current */
     p[3] = (uint8_t)len;
     memcpy(p + 4, data, len);
@@ -584,7 +571,7 @@ static size_t feature(uint8_t *p, uint16_t code, int current, const uint8_t *dat
 
 static void get_configuration(struct ide_drive *d, const uint8_t *cdb)
 {
-    unsigned rt = cdb[1] & 3, sfn = be16(cdb + 2);
+    unsigned rt = cdb[1] & 3, sfn = get_be16(cdb + 2);
     uint8_t *b = d->buf;
     int dvd = present(d) && is_dvd(d), cd = present(d) && !is_dvd(d);
     size_t n = 8;
@@ -602,7 +589,7 @@ static void get_configuration(struct ide_drive *d, const uint8_t *cdb)
     f[nf++] = (typeof(f[0])){ 0x001e, cd, { 0, 0, 0, 0 }, 4 };            /* CD read */
     f[nf++] = (typeof(f[0])){ 0x001f, dvd, { 0, 0, 0, 0 }, 4 };           /* DVD read */
     memset(b, 0, 8);
-    put16(b + 6, dvd ? 0x0010 : cd ? 0x0008 : 0x0000); /* current profile */
+    put_be16(b + 6, dvd ? 0x0010 : cd ? 0x0008 : 0x0000); /* current profile */
     for (unsigned i = 0; i < nf; i++) {
         if (f[i].code < sfn)
             continue;
@@ -612,8 +599,8 @@ static void get_configuration(struct ide_drive *d, const uint8_t *cdb)
             continue;
         n += feature(b + n, f[i].code, f[i].current, f[i].data, f[i].len);
     }
-    put32(b, (uint32_t)(n - 4));
-    reply(d, n, be16(cdb + 7));
+    put_be32(b, (uint32_t)(n - 4));
+    reply(d, n, get_be16(cdb + 7));
 }
 
 static void event_status(struct ide_drive *d, const uint8_t *cdb)
@@ -636,7 +623,7 @@ static void event_status(struct ide_drive *d, const uint8_t *cdb)
         b[2] = 0x80; /* no event available of the classes asked for */
         n = 4;
     }
-    reply_sized(d, n, be16(cdb + 7));
+    reply_sized(d, n, get_be16(cdb + 7));
 }
 
 static void mechanism_status(struct ide_drive *d, const uint8_t *cdb)
@@ -644,7 +631,7 @@ static void mechanism_status(struct ide_drive *d, const uint8_t *cdb)
     uint8_t *b = d->buf;
     memset(b, 0, 8);
     b[1] = d->tray_open ? 0x10 : 0;
-    reply(d, 8, be16(cdb + 8));
+    reply(d, 8, get_be16(cdb + 8));
 }
 
 static void packet(struct ide_drive *d, int err)
@@ -680,8 +667,8 @@ static void packet(struct ide_drive *d, int err)
         cmd_ok(d);
         return;
     case 0x25: read_capacity(d, cdb); return;
-    case 0x28: read_sectors(d, be32(cdb + 2), be16(cdb + 7)); return;  /* READ (10) */
-    case 0xa8: read_sectors(d, be32(cdb + 2), be32(cdb + 6)); return;  /* READ (12) */
+    case 0x28: read_sectors(d, get_be32(cdb + 2), get_be16(cdb + 7)); return;  /* READ (10) */
+    case 0xa8: read_sectors(d, get_be32(cdb + 2), get_be32(cdb + 6)); return;  /* READ (12) */
     case 0xbe: read_cd(d, cdb); return;
     case 0x2b: /* SEEK (10) */
     case 0x2f: /* VERIFY (10) */

@@ -831,7 +831,7 @@ static void insert_csum(struct e1000 *s, uint8_t *f, size_t len, unsigned start,
                   start, end, at, len);
         return;
     }
-    uint16_t c = nic_csum_fold(nic_csum_add(extra, f + start, stop - start));
+    uint16_t c = net_csum_fold(net_csum_add(extra, f + start, stop - start));
     if (udp && c == 0)
         c = 0xffff;
     put_be16(f + at, c);

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include "dm/net_offload.h"
 #include "dm/pci.h"
 
 int nic_model(const char *model)
@@ -25,7 +24,3 @@ int nic_slot(struct vm *vm, const struct cfg_opt *o)
             return (int)slot;
     return -ENOSPC;
 }
-
-uint32_t nic_csum_add(uint32_t sum, const uint8_t *p, size_t len) { return net_csum_add(sum, p, len); }
-
-uint16_t nic_csum_fold(uint32_t sum) { return net_csum_fold(sum); }

@@ -734,7 +734,7 @@ static int find_ipv4(const uint8_t *p, size_t len, struct ipv4 *h)
 static void ip_checksum(uint8_t *p, const struct ipv4 *h)
 {
     put_be16(p + h->ip + 10, 0);
-    put_be16(p + h->ip + 10, nic_csum_fold(nic_csum_add(0, p + h->ip, h->ihl)));
+    put_be16(p + h->ip + 10, net_csum_fold(net_csum_add(0, p + h->ip, h->ihl)));
 }
 
 /* The TCP or UDP checksum of the packet at H, over the pseudo-header. */
@@ -750,7 +750,7 @@ static void l4_checksum(uint8_t *p, const struct ipv4 *h, uint8_t proto)
     pseudo[9] = proto;
     put_be16(pseudo + 10, (uint16_t)l4len);
     put_be16(p + l4 + field, 0);
-    uint16_t c = nic_csum_fold(nic_csum_add(nic_csum_add(0, pseudo, 12), p + l4, l4len));
+    uint16_t c = net_csum_fold(net_csum_add(net_csum_add(0, pseudo, 12), p + l4, l4len));
     if (proto == 17 && c == 0)
         c = 0xffff;
     put_be16(p + l4 + field, c);
