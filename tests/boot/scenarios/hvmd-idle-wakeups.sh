@@ -43,6 +43,19 @@ measure() {
     info "$tag: over $s s: timer wake-ups $w0 -> $w1, context switches $c0 -> $c1, requests $r0 -> $r1"
 }
 
+# Once the guest's idle-screen check says it idles: the measurement as TAG, then DOMAIN destroyed,
+# its hvmd gone, and its log's lines matching PATTERN shown.
+idle_then_destroy() {
+    local tag=$1 dom=$2 pattern=$3
+    wait_re "$log" "HVMD-IDLE-NOW|HVMD-CHECK idle-screen FAIL" 100 || fail "the guest's idle-screen check did not start"
+    grep -q "HVMD-CHECK idle-screen FAIL" "$log" && { grep "idle-screen" "$log"; fail "idle-screen failed"; }
+    sleep 2
+    measure "$tag"
+    xl destroy "$dom" || fail "xl destroy $dom"
+    within 11 gone "$pid" || fail "hvmd (pid $pid) still runs after xl destroy"
+    grep -E "$pattern" "$dmlog" | sed 's/^/== /'
+}
+
 # (a) libxl's defaults with a NIC
 check_disk /tmp/disk-a.img 16 idle-screen poweroff
 hvm_cfg idlea hvmd "$(cd_disks /media/linux.iso /tmp/disk-a.img)" 'boot = "d"' 'vga = "cirrus"' \
@@ -51,13 +64,7 @@ usebin /tmp/idlea.cfg
 xl_start idlea
 guest_up 350
 step a-guest-up
-wait_re "$log" "HVMD-IDLE-NOW|HVMD-CHECK idle-screen FAIL" 100 || fail "the guest's idle-screen check did not start"
-grep -q "HVMD-CHECK idle-screen FAIL" "$log" && { grep "idle-screen" "$log"; fail "idle-screen failed"; }
-sleep 2
-measure idle_a
-xl destroy idlea || fail "xl destroy idlea"
-within 11 gone "$pid" || fail "hvmd (pid $pid) still runs after xl destroy"
-grep -E "rtl8139|vga|requests served" "$dmlog" | sed 's/^/== /'
+idle_then_destroy idle_a idlea "rtl8139|vga|requests served"
 step a-idle
 
 # (b) the standard VGA and the USB tablet, its driver polling
@@ -75,12 +82,6 @@ dm_qmp "$d" '{"execute": "input-send-event", "arguments": {"events": [{"type": "
 wait_re "$log" "HVMD-CHECK usb-tablet" 60 || fail "the usb-tablet check did not finish"
 guest_checks_passed "$log" usb-tablet || fail "in-guest usb-tablet check failed"
 step b-tablet
-wait_re "$log" "HVMD-IDLE-NOW|HVMD-CHECK idle-screen FAIL" 100 || fail "the guest's idle-screen check did not start"
-grep -q "HVMD-CHECK idle-screen FAIL" "$log" && { grep "idle-screen" "$log"; fail "idle-screen failed"; }
-sleep 2
-measure idle_b
-xl destroy idleb || fail "xl destroy idleb"
-within 11 gone "$pid" || fail "hvmd (pid $pid) still runs after xl destroy"
-grep -E "uhci|usb|requests served" "$dmlog" | sed 's/^/== /'
+idle_then_destroy idle_b idleb "uhci|usb|requests served"
 plain_bridge_down
 step b-idle
