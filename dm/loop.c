@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The epoll loop. Watches live in a list; a removed watch is marked dead and freed only after
  * the current batch of events, so an event for it that is still in the batch is skipped
- * instead of calling freed memory. */
+ * instead of calling freed memory. The loop's lock is released only inside epoll_wait: a
+ * watch removed by another thread then (it holds the lock) is freed after the batch that
+ * wait returns, since that batch may name it. */
 #include "dm/loop.h"
 #include "dm/log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -26,9 +29,10 @@ struct loop_timer {
 };
 
 struct loop {
+    pthread_mutex_t lock;
     int epfd;
     struct watch *watches;
-    int in_dispatch;
+    int in_dispatch; /* waiting (lock released) or running a batch's callbacks */
     int reap_due; /* a watch was removed during the current batch */
     uint64_t timer_wakeups; /* timer callbacks run: hvmd's own wake-ups */
     int quit;
@@ -45,6 +49,8 @@ struct loop *loop_new(void)
         free(loop);
         return NULL;
     }
+    pthread_mutex_init(&loop->lock, NULL);
+    pthread_mutex_lock(&loop->lock); /* the creating thread is the loop's */
     return loop;
 }
 
@@ -70,6 +76,8 @@ void loop_free(struct loop *loop)
         w->dead = 1;
     reap(loop);
     close(loop->epfd);
+    pthread_mutex_unlock(&loop->lock);
+    pthread_mutex_destroy(&loop->lock);
     free(loop);
 }
 
@@ -178,13 +186,19 @@ void loop_timer_free(struct loop_timer *t)
     free(t);
 }
 
+void loop_lock(struct loop *loop) { pthread_mutex_lock(&loop->lock); }
+void loop_unlock(struct loop *loop) { pthread_mutex_unlock(&loop->lock); }
+
 int loop_run_once(struct loop *loop, int timeout_ms)
 {
     struct epoll_event evs[32];
+    loop->in_dispatch = 1; /* from here a removed watch waits for reap() */
+    pthread_mutex_unlock(&loop->lock);
     int n = epoll_wait(loop->epfd, evs, (int)ARRAY_SIZE(evs), timeout_ms);
+    int err = errno;
+    pthread_mutex_lock(&loop->lock);
     if (n < 0)
-        return errno == EINTR ? 0 : -errno;
-    loop->in_dispatch = 1;
+        n = err == EINTR ? 0 : -err;
     for (int i = 0; i < n; i++) {
         struct watch *w = evs[i].data.ptr;
         if (w->dead)

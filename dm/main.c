@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 {
     struct app a;
     char err[512];
-    int rc = 1, sfd = -1;
+    int rc = 1, sfd = -1, r;
 
     memset(&a, 0, sizeof(a));
     a.cleaner_fd = -1;
@@ -416,10 +416,6 @@ int main(int argc, char **argv)
         log_err("%s", err);
         goto out;
     }
-    if (!cfg_xenpv(&a.cfg) && xen_attach(a.xen, &a.vm, a.loop) < 0) {
-        log_err("watching the event channels: %s", strerror(errno));
-        goto out;
-    }
     if (a.cfg.sandbox != SANDBOX_OFF && sockets_removed_at_exit(&a, err, sizeof(err)) < 0) {
         log_err("%s", err);
         goto out;
@@ -444,6 +440,12 @@ int main(int argc, char **argv)
     }
     if (sandbox_enter((enum sandbox_mode)a.cfg.sandbox, err, sizeof(err)) < 0) {
         log_err("%s", err);
+        goto out;
+    }
+    /* last, in the sandbox: the thread that serves requests starts with the credentials,
+     * root and filter the process has now (capabilities are a thread's own) */
+    if (!cfg_xenpv(&a.cfg) && (r = xen_attach(a.xen, &a.vm, a.loop)) < 0) {
+        log_err("starting the thread that serves the guest's requests: %s", strerror(-r));
         goto out;
     }
     if (a.cfg.start_stopped) {

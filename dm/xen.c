@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096
@@ -46,6 +48,8 @@ struct xen {
     int buf_bound;
     struct vm *vm;
     struct loop *loop;
+    pthread_t server;               /* serving requests (xen_attach) */
+    int server_up;
     struct hv hv;
     int helper_fd;                  /* the privileged helper's socket, -1: none */
     pid_t helper_pid;
@@ -409,40 +413,67 @@ unsigned xen_vcpus(const struct xen *x) { return x->nr_vcpus; }
 
 /* ---- serving requests ---- */
 
-/* One pending port per wake-up, unmasked after its answer: the guest's vCPU resumes after
- * epoll_wait, the read of the port and the notify; the unmask follows, and no read ends in
- * EAGAIN after each request (make bench's hvmd-floor: four system calls per round trip instead
- * of five). The fd is level-triggered: another pending port wakes the loop again. Unmasking
- * after the notify loses nothing: an event that came while the port was masked is still
+/* Requests are served by a thread of hvmd's own that blocks in the event channel's read, not
+ * by the loop: a round trip costs the read, the notify and the unmask (the floor's three
+ * system calls, make bench's hvmd-floor), where the loop's epoll_wait before the read made
+ * four. The thread takes the loop's lock for each event (loop.h), so devices see one thread
+ * at a time as before; the loop's thread holds it except while it waits. One pending port
+ * per read, unmasked after its answer: an event that came while the port was masked is still
  * pending and is delivered at the unmask. The buffered ring is drained before the slot: its
  * writes came first.
- * The unmask before the notify (so that only the return to epoll_wait follows it) was tried
- * in session 10 and measured worse, not better: 1.19 and 1.21 of the floor in and out against
- * 1.14 and 1.13 for this order (three bed runs each, README's issue 20 section). With one
- * physical CPU the unmask costs the same wherever it runs; after the notify, Xen may run the
- * woken vCPU at once and dom0 finishes the unmask when the guest blocks again, still running,
- * instead of blocking in epoll_wait and being woken. */
-static void on_event(void *opaque, uint32_t events)
+ * The unmask before the notify was tried in session 10 and measured worse (1.19 and 1.21 of
+ * the floor in and out against 1.14 and 1.13, three bed runs each, README's issue 20
+ * section): with one physical CPU, after the notify Xen may run the woken vCPU at once and
+ * dom0 finishes the unmask when the guest blocks again. */
+static void serve_port(struct xen *x, evtchn_port_t port)
 {
-    struct xen *x = opaque;
-    (void)events;
-    xenevtchn_port_or_error_t port = xenevtchn_pending(x->xce);
-    if (port < 0)
-        return; /* nothing (the fd is non-blocking) */
     if (x->buffered && ioreq_serve_buffered(x->vm, x->buffered) < 0)
         log_err("the buffered ioreq ring is corrupt; requests in it are lost");
-    if (!(x->buf_bound && (evtchn_port_t)port == x->buf_port)) {
-        for (unsigned i = 0; i < x->nr_vcpus; i++) {
-            if (x->local_port[i] != (evtchn_port_t)port)
+    if (x->buf_bound && port == x->buf_port)
+        return;
+    for (unsigned i = 0; i < x->nr_vcpus; i++) {
+        if (x->local_port[i] != port)
+            continue;
+        if (ioreq_serve_slot(x->vm, &x->shared->vcpu_ioreq[i]) == 1 &&
+            xenevtchn_notify(x->xce, port) < 0)
+            log_err("notifying vCPU %u: %s", i, strerror(errno));
+        return;
+    }
+}
+
+static void *server_main(void *opaque)
+{
+    struct xen *x = opaque;
+    static struct ratelimit read_rl, unmask_rl;
+    int old;
+    /* the read is the thread's only cancellation point (xen_stop): never inside a device */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    for (;;) {
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+        xenevtchn_port_or_error_t port = xenevtchn_pending(x->xce);
+        int err = errno;
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+        if (port < 0) {
+            if (err == EINTR || err == EAGAIN)
                 continue;
-            if (ioreq_serve_slot(x->vm, &x->shared->vcpu_ioreq[i]) == 1 &&
-                xenevtchn_notify(x->xce, x->local_port[i]) < 0)
-                log_err("notifying vCPU %u: %s", i, strerror(errno));
-            break;
+            loop_lock(x->loop);
+            log_limited(&read_rl, LOG_ERR, "reading the event channels: %s", strerror(err));
+            loop_unlock(x->loop);
+            struct timespec ts = { 0, 10 * 1000 * 1000 }; /* bounded: no spinning on an error */
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        loop_lock(x->loop);
+        serve_port(x, (evtchn_port_t)port);
+        loop_unlock(x->loop);
+        if (xenevtchn_unmask(x->xce, (evtchn_port_t)port) < 0) {
+            err = errno;
+            loop_lock(x->loop);
+            log_limited(&unmask_rl, LOG_WARN, "unmasking event channel %d: %s", port, strerror(err));
+            loop_unlock(x->loop);
         }
     }
-    if (xenevtchn_unmask(x->xce, (evtchn_port_t)port) < 0)
-        log_warn("unmasking event channel %d: %s", port, strerror(errno));
+    return NULL;
 }
 
 int xen_attach(struct xen *x, struct vm *vm, struct loop *loop)
@@ -450,8 +481,13 @@ int xen_attach(struct xen *x, struct vm *vm, struct loop *loop)
     x->vm = vm;
     x->loop = loop;
     int fd = xenevtchn_fd(x->xce);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return loop_add_fd(loop, fd, EPOLLIN, on_event, x);
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+        return -errno;
+    int r = pthread_create(&x->server, NULL, server_main, x);
+    if (r)
+        return -r;
+    x->server_up = 1;
+    return 0;
 }
 
 int xen_set_enabled(struct xen *x, int enabled)
@@ -506,8 +542,13 @@ void xen_stop(struct xen *x)
 {
     if (!x || x->dead)
         return;
-    if (x->loop && x->xce)
-        loop_del_fd(x->loop, xenevtchn_fd(x->xce));
+    if (x->server_up) { /* the caller holds the loop's lock: the thread may wait for it */
+        pthread_cancel(x->server);
+        loop_unlock(x->loop);
+        pthread_join(x->server, NULL);
+        loop_lock(x->loop);
+        x->server_up = 0;
+    }
     x->loop = NULL;
     if (x->have_server) {
         if (xendevicemodel_destroy_ioreq_server(x->dmod, (domid_t)x->domid, x->id) < 0 &&

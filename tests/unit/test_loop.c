@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* dm/loop: fd callbacks, removal from inside a callback, one-shot timers, quit. */
+/* dm/loop: fd callbacks, removal from inside a callback, one-shot timers, quit, and another
+ * thread (the ioreq server's) working under the loop's lock while the loop waits. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,6 +8,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include "dm/log.h"
 #include "dm/loop.h"
@@ -117,12 +120,69 @@ static void test_timer_and_quit(void **state)
     loop_free(c.loop);
 }
 
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+    nanosleep(&ts, NULL);
+}
+
+struct other_thread {
+    struct ctx *c;
+    struct loop_timer *t;
+    int ok;
+};
+
+/* While the loop waits (its lock released): make the watched fd ready, let the loop's
+ * epoll_wait return with it, and remove the watch before the loop gets the lock back. The
+ * loop must skip it and free it only after that batch (ASan sees a use after free
+ * otherwise). Then arm a timer: the waiting loop must wake for it. */
+static void *other_main(void *opaque)
+{
+    struct other_thread *o = opaque;
+    struct ctx *c = o->c;
+    sleep_ms(20);
+    loop_lock(c->loop); /* the loop is in epoll_wait: the lock is free */
+    o->ok = write(c->fds[1], "x", 1) == 1;
+    sleep_ms(50); /* the loop's epoll_wait returns now and waits for the lock */
+    loop_del_fd(c->loop, c->fds[0]);
+    loop_unlock(c->loop);
+    sleep_ms(20);
+    loop_lock(c->loop);
+    loop_timer_arm(o->t, 1000000);
+    loop_unlock(c->loop);
+    return NULL;
+}
+
+static void test_other_thread(void **state)
+{
+    struct ctx c = { 0 };
+    c.loop = loop_new();
+    assert_int_equal(pipe(c.fds), 0);
+    assert_int_equal(loop_add_fd(c.loop, c.fds[0], EPOLLIN, on_read, &c), 0);
+    struct other_thread o = { &c, loop_timer_new(c.loop, on_timer, &c), 0 };
+    assert_non_null(o.t);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, other_main, &o), 0);
+    assert_int_equal(loop_run_once(c.loop, 5000), 1); /* the fd's event, its watch dead */
+    assert_int_equal(c.hits, 0);
+    assert_int_equal(loop_run(c.loop), 42); /* the timer armed by the other thread */
+    assert_int_equal(c.timer_hits, 1);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_true(o.ok);
+    assert_int_equal(loop_mod_fd(c.loop, c.fds[0], EPOLLIN), -ENOENT);
+    loop_timer_free(o.t);
+    close(c.fds[0]);
+    close(c.fds[1]);
+    loop_free(c.loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fd_callbacks),
         cmocka_unit_test(test_delete_inside_batch),
         cmocka_unit_test(test_timer_and_quit),
+        cmocka_unit_test(test_other_thread),
     };
     log_set_level(LOG_ERR);
     return cmocka_run_group_tests(tests, NULL, NULL);
