@@ -28,7 +28,7 @@
 #include "tests/lib/machine.h"
 
 enum act { ACT_STEADY, ACT_EXEC, ACT_INET, ACT_OPEN, ACT_FORK, ACT_UNIX, ACT_CONNECT,
-           ACT_IOCTL, ACT_UNLINK, ACT_CANCEL };
+           ACT_IOCTL, ACT_UNLINK, ACT_CANCEL, ACT_SERVER };
 
 static char scratch[96]; /* a file (ACT_UNLINK) or a listening socket (ACT_CONNECT) */
 
@@ -38,6 +38,28 @@ static void *blocked_reader(void *arg)
     char b;
     while (read(*(int *)arg, &b, 1) != 0)
         ;
+    return NULL;
+}
+
+/* the ioreq server's thread (dm/xen.c), started inside the filter: cancellable only in its
+ * blocking read, each byte served under a lock the starting thread shares */
+static pthread_mutex_t server_lock = PTHREAD_MUTEX_INITIALIZER;
+static int served;
+static void *server_thread(void *arg)
+{
+    int old;
+    char b;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    for (;;) {
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+        ssize_t n = read(*(int *)arg, &b, 1);
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+        if (n != 1)
+            continue;
+        pthread_mutex_lock(&server_lock);
+        served++;
+        pthread_mutex_unlock(&server_lock);
+    }
     return NULL;
 }
 
@@ -98,6 +120,26 @@ static int run_child(enum sandbox_mode m, enum act act)
             if (pthread_cancel(reader) == 0 && pthread_join(reader, NULL) == 0)
                 _exit(0);
             _exit(28);
+        }
+        case ACT_SERVER: {
+            /* xen_attach after sandbox_enter: clone, the thread's stack and its set-up; a
+             * byte served; at exit xen_stop cancels it in its read and joins it */
+            pthread_t server;
+            char b = 'x';
+            if (pthread_create(&server, NULL, server_thread, &p[0]) != 0 || write(p[1], &b, 1) != 1)
+                _exit(29);
+            for (int i = 0; i < 2000; i++) {
+                pthread_mutex_lock(&server_lock);
+                int done = served;
+                pthread_mutex_unlock(&server_lock);
+                if (done)
+                    break;
+                struct timespec ts = { 0, 1000000 };
+                nanosleep(&ts, NULL);
+            }
+            if (!served || pthread_cancel(server) != 0 || pthread_join(server, NULL) != 0)
+                _exit(31);
+            _exit(0);
         }
         case ACT_EXEC:
             execl("/bin/true", "true", (char *)NULL);
@@ -173,6 +215,14 @@ static void test_thread_cancel_allowed(void **state)
 {
     (void)state;
     int st = run_child(SANDBOX_ON, ACT_CANCEL);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_server_thread_allowed(void **state)
+{
+    (void)state;
+    int st = run_child(SANDBOX_ON, ACT_SERVER);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
 }
@@ -334,6 +384,7 @@ int main(void)
         /* (not under ASan: its own thread teardown opens /proc/self/maps, and it links
          * libgcc_s from the start; hvmd is never run under ASan) */
         cmocka_unit_test(test_thread_cancel_allowed),
+        cmocka_unit_test(test_server_thread_allowed),
 #endif
         cmocka_unit_test(test_cleaner_removes_own_sockets),
         cmocka_unit_test(test_screendump_under_filter),
