@@ -64,6 +64,26 @@ wait_re() {
     done
     return 1
 }
+# save_io_round FILE: the last round of the guest's save-io check on FILE's complete lines
+# (empty if none). A line the serial console is still writing ("HVMD-SAVE-IO round " before
+# its digits, or half of them) does not count: read as round 0, it failed hvmd-kernel once
+# ("the guest's loop started over (round 0 after round 3)").
+save_io_round() {
+    local n
+    [ -f "$1" ] || return 0
+    n=$(wc -l < "$1")
+    head -n "$n" "$1" | grep -oE "HVMD-SAVE-IO round [0-9]+" | tail -1 | awk '{ print $3 + 0 }'
+}
+# wait_save_io_round FILE SECS: until FILE has a complete save-io round line
+wait_save_io_round() {
+    local end
+    _deadline "$2"; end=$END
+    while _before "$end"; do
+        [ -n "$(save_io_round "$1")" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
 # relay FILE PREFIX: copy FILE's lines to the console as they come, prefixed, in the background
 relay() {
     touch "$1"

@@ -132,8 +132,8 @@ if [ $save = 1 ]; then
     # completes them, takes nothing more from the ring and says how many it found. On resume
     # blkfront connects to the new hvmd's qdisk and sends again every request it did not see
     # answered; the loop goes on, its check passes and the image holds the pattern.
-    round() { grep -o "HVMD-SAVE-IO round [0-9]*" "$1" 2>/dev/null | tail -1 | awk '{ print $3 + 0 }'; }
-    wait_re "$con" "HVMD-SAVE-IO round 1" 60 || { tail -5 "$con"; fail "the guest's save-io loop on the qdisk disk did not start"; }
+    round() { save_io_round "$1"; }
+    { wait_re "$con" "HVMD-SAVE-IO round 1" 60 && wait_save_io_round "$con" 10; } || { tail -5 "$con"; fail "the guest's save-io loop on the qdisk disk did not start"; }
     r0=$(round "$con")
     t=$(now)
     xl save kern /tmp/kern.save > /tmp/kern-save.log 2>&1 || { tail -20 /tmp/kern-save.log; tail -20 "$dmlog"; fail "xl save kern failed"; }
@@ -160,7 +160,7 @@ if [ $save = 1 ]; then
     relay "$con" kern-r
     # a round that begins after the restore: the one in progress at the save finished
     # through the new hvmd
-    wait_re "$con" "HVMD-SAVE-IO round" 60 || { tail -20 "$dmlog"; xl dmesg | grep "(d$d)" | tail; fail "no I/O round on the console after the restore"; }
+    wait_save_io_round "$con" 60 || { tail -20 "$dmlog"; xl dmesg | grep "(d$d)" | tail; fail "no I/O round on the console after the restore"; }
     grep -q "backend/qdisk/$d/51712: connected" "$dmlog" || fail "blkfront did not connect to the restored hvmd's qdisk"
     r1=$(round "$con")
     info "after the restore: round $r1 (xl save began in round $r0)"
@@ -187,7 +187,7 @@ if [ $save = 1 ]; then
         con=/tmp/kern-console-m.log
         xl console -t serial kern > "$con" 2>&1 &
         relay "$con" kern-m
-        wait_re "$con" "HVMD-SAVE-IO round" 60 || { tail -20 "$dmlog"; fail "no I/O round on the console after the migration"; }
+        wait_save_io_round "$con" 60 || { tail -20 "$dmlog"; fail "no I/O round on the console after the migration"; }
         grep -qh "backend/qdisk/$d/51712: connected" /var/log/xen/qemu-dm-kern*.log* || fail "blkfront did not connect to the migrated-to hvmd's qdisk"
         r3=$(round "$con")
         info "after the migration: round $r3 (the migration began in round $r2)"

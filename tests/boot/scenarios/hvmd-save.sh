@@ -29,8 +29,8 @@ step dm-running
 guest_up 350; step guest-up
 
 # the I/O rounds as they come; N: the last round on the console so far
-round() { grep -o "HVMD-SAVE-IO round [0-9]*" "$1" 2>/dev/null | tail -1 | awk '{ print $3 + 0 }'; }
-wait_re "$log" "HVMD-SAVE-IO round 2" 190 || { tail -20 "$log"; fail "the guest's save-io check did not start"; }
+round() { save_io_round "$1"; }
+{ wait_re "$log" "HVMD-SAVE-IO round 2" 190 && wait_save_io_round "$log" 10; } || { tail -20 "$log"; fail "the guest's save-io check did not start"; }
 step io-running
 
 # --- xl save: the guest suspends, hvmd writes its state into libxl's file (add-fd), the
