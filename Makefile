@@ -13,6 +13,7 @@
 #   make demo            boot an HVM guest from an ISO on real Xen nested in QEMU, live
 #   make bench           the figures (hvmd / qemu-xen ratios) into build/bench
 #   make profile         round trips per port and phase of one ISO boot, hvmd and qemu-xen
+#                        (BOOT=kernel: of one direct kernel boot)
 #   make install         PREFIX=/usr/local DESTDIR=
 # Sources are found by directory, one folder deep: dm/ devices/ firmware/ pvdrivers/ make hvmd
 # (dm/main.c holds main), toolstack/ makes hvmctl (toolstack/hvmctl.c holds main); tests/lib/ is
@@ -200,9 +201,9 @@ bench: bed
 	@tests/bench/run $(S)
 
 # the round trips of one ISO boot per phase, hvmd against qemu-xen (tests/bench/profile;
-# P=--no-run prints the last run's table again)
+# BOOT=kernel: of one direct kernel boot; P=--no-run prints the last run's table again)
 profile: bed
-	@tests/bench/profile $(P)
+	@tests/bench/profile $(if $(BOOT),--boot $(BOOT)) $(P)
 
 # PREFIX=/usr is the layout every document and xl.cfg snippet names (/usr/lib/hvmd/hvmd) and the
 # Debian package's (make deb); UNITDIR: systemd's system units (Debian 12: /lib/systemd/system)

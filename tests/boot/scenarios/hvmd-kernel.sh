@@ -58,6 +58,9 @@ else chan='vcpus = 1'; checks=poweroff; qd='memory = 256'; rbt='on_crash = "dest
 hvm_cfg kern "$dm" 'serial = "pty"' 'kernel = "/media/guest-vmlinuz"' \
     'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=ttyS0,115200 quiet hvmd.checks=$checks\"" \
     "$chan" "$qd" "$vkb" "$rst" "$rbt" "$mem" > /tmp/kern.cfg
+# (hvmd-kernel-profile and qemu-kernel-profile source this script with KERNEL_CFG_ONLY=1 for
+# this guest's xl.cfg and qdisk image, and boot it themselves)
+[ -z "${KERNEL_CFG_ONLY:-}" ] || return 0
 dmlog=/var/log/xen/qemu-dm-kern.log
 con=/tmp/kern-console.log
 # when the device model's xenstore state turns "running" (to time exec -> running)

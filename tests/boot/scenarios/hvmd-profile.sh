@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# about: make profile's hvmd half (qemu-profile: the same under qemu-xen): the Linux ISO guest boots from the CD-ROM under xentrace, one trace per phase (firmware: xl create to SeaBIOS's "Booting from 0000:7c00" on Xen's console; boot loader: to Linux's first Xen upcall registration, "dNv0: upcall vector"; kernel: to HVMD-GUEST-UP), each summarised in dom0 by xenalyze (the guest's exits per I/O port and MMIO address, with the time spent in them) and exported; under hvmd also its own round-trip counters (QMP x-hvmd-io-stats) at each boundary; metrics: each phase's wall time
+# about: make profile's hvmd half (qemu-profile: the same under qemu-xen): the Linux ISO guest boots from the CD-ROM under xentrace, one trace per phase (firmware: xl create to SeaBIOS's "Booting from 0000:7c00" on Xen's console; boot loader: to Linux's first Xen upcall registration, "dNv0: upcall vector"; kernel: to HVMD-GUEST-UP), each summarised in dom0 by xenalyze (the guest's exits per I/O port and MMIO address, with the time spent in them; its vCPU's runstates) and exported; under hvmd also its own round-trip counters (QMP x-hvmd-io-stats) at each boundary; metrics: each phase's wall time (PROFILE_BOOT=kernel: hvmd-kernel-profile's direct kernel boot)
 # option: manual = yes
 # (make profile runs it with qemu-profile and prints the table; make check leaves it out)
 # step: dm-running 90
@@ -9,10 +9,24 @@
 # step: poweroff 120
 . /etc/hvmd-lib.sh
 dm=${PROFILE_DM:-hvmd}
-name=prof; vga=
-[ "$dm" = hvmd ] || { name=qprof; vga='vga ='; }
-check_disk /tmp/$name.img 16 poweroff
-hvm_cfg $name "$dm" "$(cd_disks /media/linux.iso /tmp/$name.img)" 'boot = "d"' ${vga:+"$vga"} > /tmp/$name.cfg
+# PROFILE_BOOT: iso (this scenario, qemu-profile) or kernel (hvmd-kernel-profile,
+# qemu-kernel-profile: direct kernel boot)
+boot=${PROFILE_BOOT:-iso}
+if [ "$boot" = kernel ]; then
+    # the guest of make bench's pair hvmd-kernel / hvmd-kernel-qemu, as hvmd-kernel.sh writes
+    # it (its xl.cfg and, under hvmd, its qdisk image; KERNEL_CFG_ONLY: it stops there): its
+    # serial port on a pty, read through xl console as there; SeaBIOS hands over to the kernel
+    # loader option ROM (linuxboot_dma.bin, fw_cfg DMA) with "Booting from SEG:OFF"
+    KERNEL_DM=$dm; KERNEL_CFG_ONLY=1
+    . "$(dirname "$0")/hvmd-kernel.sh"
+    name=kern; handover='[0-9a-f]{4}:[0-9a-f]{4}'
+else
+    name=prof; vga=
+    [ "$dm" = hvmd ] || { name=qprof; vga='vga ='; }
+    check_disk /tmp/$name.img 16 poweroff
+    hvm_cfg $name "$dm" "$(cd_disks /media/linux.iso /tmp/$name.img)" 'boot = "d"' ${vga:+"$vga"} > /tmp/$name.cfg
+    handover=0000:7c00
+fi
 hz=$(xl info | awk '$1 == "cpu_mhz" { printf "%d", $3 * 1000000 }')
 info "cpu_mhz from xl info: $hz Hz"
 # xentrace: the HVM class (exits, their handlers: I/O ports and MMIO with addresses) and the
@@ -55,8 +69,11 @@ dmesg_wait() {
 trap 'trace_stop; stop_relays' EXIT
 trace_start firmware
 xl_start $name
+# (direct boot: the console as hvmd-kernel reads it, xl console on the pty, into the file
+# guest_up waits on)
+[ "$boot" = kernel ] && { xl console -t serial $name > "$log" 2>&1 & }
 step dm-running
-dmesg_wait "\\(d$d\\) Booting from 0000:7c00" 115 || fail "no 'Booting from 0000:7c00' on Xen's console"
+dmesg_wait "\\(d$d\\) Booting from $handover" 115 || fail "no 'Booting from $handover' on Xen's console"
 t1=$(now); trace_stop; snap firmware; trace_start loader
 step firmware
 dmesg_wait "d${d}v0: upcall vector" 595 || fail "Linux never registered its upcall vector"
@@ -68,7 +85,16 @@ step kernel
 metric firmware_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" s
 metric loader_s "$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", b - a }')" s
 metric kernel_s "$(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.2f", b - a }')" s
-powers_off $name 110
+metric create_to_marker_s "$(awk -v a="$t0" -v b="$t3" 'BEGIN { printf "%.2f", b - a }')" s
+if [ "$boot" = kernel ]; then
+    # (hvmd-kernel's guest goes on to its checks and waits for a reboot: the profile ends at the
+    # marker)
+    xl destroy $name || fail "xl destroy $name"
+    wait_gone $name 110 || fail "$name is still there after xl destroy"
+    rm -f /tmp/kern-qd.img
+else
+    powers_off $name 110
+fi
 for ph in firmware loader kernel; do
     ls -l "/tmp/$name-$ph.trace" | sed 's/^/== /'
     sed 's/^/== xentrace: /' "/tmp/$name-$ph.xentrace.log" | tail -3
