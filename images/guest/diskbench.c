@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* hvmd-diskbench DEV [qd32]: disk throughput inside the test guest, with O_DIRECT (no page
+/* hvmd-diskbench DEV [qd32] [gap]: disk throughput inside the test guest, with O_DIRECT (no page
  * cache): sequential reads of 1 MiB, random reads of 4 KiB (one at a time: queue depth 1),
  * sequential writes of 1 MiB at 16 MiB (then fsync). Prints one line:
  *   seq_read_mb_s=N.N rand_read_iops=N seq_write_mb_s=N.N
  * With qd32 also random reads of 4 KiB with 32 in flight (Linux AIO: io_submit/io_getevents on
  * the O_DIRECT descriptor, so the block layer has 32 requests to hand the driver at once), and
- * the line ends with " rand_read_qd32_iops=N".
+ * the line ends with " rand_read_qd32_iops=N". With gap, after each phase a line on the console
+ * ("hvmd-diskbench: seq-read done", "rand-read done", "seq-write done") and 2 s of sleep, outside
+ * the timed parts: dom0 reads the device model's counters per phase in that quiet gap.
  * Freestanding (x86-64 Linux system calls, no libc) so that it adds a few KiB to the guest's
  * initramfs and not a static libc. Built by images/bed.sh. */
 
@@ -51,6 +53,26 @@ static char *dec1(char *p, long tenths)
     return p;
 }
 
+static int con_gap;
+
+/* the end of a phase: said on the console, then 2 s for dom0's counters (with gap) */
+static void phase_done(const char *what)
+{
+    char l[64], *p = l;
+    if (!con_gap)
+        return;
+    p = str(p, "hvmd-diskbench: ");
+    p = str(p, what);
+    p = str(p, " done\n");
+    long con = sys3(2, "/dev/console", 01 /* O_WRONLY */, 0);
+    if (con >= 0) {
+        sys3(1, con, l, p - l);
+        sys3(3, con, 0, 0);
+    }
+    struct ts t = { 2, 0 };
+    sys3(35, &t, 0, 0); /* nanosleep */
+}
+
 static void die(const char *what)
 {
     out("hvmd-diskbench: ");
@@ -66,8 +88,18 @@ int cmain(long *sp)
     unsigned long size = 0;
     char line[160], *p = line;
 
-    if (argc != 2 && argc != 3)
-        die("usage: hvmd-diskbench DEV [qd32];");
+    int qd32 = 0;
+    if (argc < 2 || argc > 4)
+        die("usage: hvmd-diskbench DEV [qd32] [gap];");
+    for (long i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == 'q' && a[1] == 'd' && a[2] == '3' && a[3] == '2' && !a[4])
+            qd32 = 1;
+        else if (a[0] == 'g' && a[1] == 'a' && a[2] == 'p' && !a[3])
+            con_gap = 1;
+        else
+            die("usage: hvmd-diskbench DEV [qd32] [gap];");
+    }
     long fd = sys3(2, argv[1], O_RDWR | O_DIRECT, 0);
     if (fd < 0)
         die("open");
@@ -88,6 +120,7 @@ int cmain(long *sp)
         if (sys4(17, fd, buf, MIB, i * MIB) != MIB)
             die("sequential read");
     long seq = now_us() - t0;
+    phase_done("seq-read");
 
     /* random read: 4 KiB at 512 places in the first 48 MiB */
     unsigned long x = 12345;
@@ -99,6 +132,7 @@ int cmain(long *sp)
             die("random read");
     }
     long rnd = now_us() - t0;
+    phase_done("rand-read");
 
     /* sequential write: 16 MiB at 16 MiB, then fsync (FLUSH CACHE) */
     for (long i = 0; i < MIB; i++)
@@ -110,10 +144,11 @@ int cmain(long *sp)
     if (sys3(74, fd, 0, 0) < 0)
         die("fsync");
     long wr = now_us() - t0;
+    phase_done("seq-write");
 
     /* random read at queue depth 32: QD_READS of 4 KiB in the first 48 MiB, 32 in flight */
     long q32 = 0;
-    if (argc == 3) {
+    if (qd32) {
         unsigned long ctx = 0;
         long submitted = 0, completed = 0;
         if (sys3(206, QD, &ctx, 0) < 0) /* io_setup */
@@ -163,7 +198,7 @@ int cmain(long *sp)
     for (const char *s = " seq_write_mb_s="; *s; s++)
         *p++ = *s;
     p = dec1(p, wr ? 16L * 10 * 1000000 / wr : 0);
-    if (argc == 3) {
+    if (qd32) {
         p = str(p, " rand_read_qd32_iops=");
         p = num(p, q32 ? (long)QD_READS * 1000000 / q32 : 0);
     }
