@@ -33,6 +33,8 @@ struct ide_stats {
     uint64_t irqs;                       /* interrupts raised */
     uint64_t errors;                     /* commands ended with an error */
     uint64_t direct_bytes;               /* of dma_bytes, moved straight between medium and guest */
+    uint64_t bm_runs, bm_ns;             /* bus master starts that ran a transfer, the time
+                                          * spent in them (the guest's access waits for it) */
 };
 
 /* The tray of a CD-ROM moved (QMP DEVICE_TRAY_MOVED): ID is the drive's QMP name. */

@@ -62,7 +62,7 @@ powers_off $name 110
 sleep 1
 if [ "$dm" = hvmd ]; then
     sed -n '/requests served/,/guest memory/p' "$dmlog" | sed 's/^/== /'
-    grep -E "ide: [0-9]+ ATA" "$dmlog" | sed 's/^/== /'
+    grep -E "ide: [0-9]+ ATA|ide: [0-9]+ bus master|ide trace" "$dmlog" | sed 's/^/== /'
     n=$(sed -n 's/.*requests served: \([0-9]*\) pio, \([0-9]*\) mmio, \([0-9]*\) pci-config.*/\1 \2 \3/p' "$dmlog" | awk '{ print $1 + $2 + $3 }')
     metric dm_requests "$n"
 fi
