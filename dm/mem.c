@@ -18,13 +18,7 @@ struct bucket {
     uint8_t *va;       /* NULL: slot free */
     uint64_t last_use;
     uint64_t bad[MEM_BUCKET_PAGES / 64]; /* bit set: page not mapped */
-    int in_batch;      /* handed out by mem_map_iov in the open batch: never evicted */
 };
-
-/* a batch's pages written through its mappings, for the dirty log (merged when contiguous) */
-#define MEM_BATCH_RANGES 64
-/* buckets a batch may hold: the rest stay for the copies made meanwhile (a PRD entry) */
-#define MEM_BATCH_BUCKETS (MEM_MAX_BUCKETS - 4)
 
 struct mem {
     struct hv hv;
@@ -37,10 +31,6 @@ struct mem {
     void *hook_opaque;
     struct ratelimit rl;    /* a failed mapping: the guest chooses the addresses it DMAs to */
     int dirty_log;          /* QMP xen-set-global-dirty-log */
-    int batch;              /* mem_batch_begin .. mem_batch_end */
-    unsigned batch_buckets; /* buckets with in_batch set */
-    unsigned nwr;           /* ranges written in the batch, under the dirty log */
-    struct { uint64_t first, n; } wr[MEM_BATCH_RANGES]; /* pages */
 };
 
 void mem_set_dirty_log(struct mem *mem, int on) { mem->dirty_log = on; }
@@ -75,10 +65,6 @@ static void drop(struct mem *mem, struct bucket *b)
         return;
     mem->hv.ops->unmap_gfn(mem->hv.be, b->va, MEM_BUCKET_PAGES);
     b->va = NULL;
-    if (b->in_batch) {
-        b->in_batch = 0;
-        mem->batch_buckets--;
-    }
     if (mem->last == b)
         mem->last = NULL;
 }
@@ -119,8 +105,6 @@ static struct bucket *lookup(struct mem *mem, uint64_t idx)
         b = &mem->b[i];
         if (b->va && b->idx == idx)
             goto hit;
-        if (b->in_batch)
-            continue; /* a batch's mapping stays until mem_batch_end */
         if (!b->va) {
             if (!victim || victim->va)
                 victim = b; /* a free slot beats any mapped one */
@@ -175,7 +159,7 @@ static int walk(struct mem *mem, uint64_t gpa, uint8_t *buf, size_t len, int wri
         size_t off = gpa & ((1u << MEM_BUCKET_SHIFT) - 1);
         size_t n = MIN(len, (size_t)(1u << MEM_BUCKET_SHIFT) - off);
         struct bucket *b = lookup(mem, idx);
-        if (b && !covers(b, off, n) && !*remapped && !b->in_batch) {
+        if (b && !covers(b, off, n) && !*remapped) {
             /* mapped when a page here was not RAM: ask the hypervisor again */
             *remapped = 1;
             drop(mem, b);
@@ -230,99 +214,6 @@ int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len)
         modified(mem, gpa >> MEM_PAGE_SHIFT,
                  (size_t)(((gpa + len - 1) >> MEM_PAGE_SHIFT) - (gpa >> MEM_PAGE_SHIFT) + 1));
     return r;
-}
-
-int mem_batch_begin(struct mem *mem)
-{
-    if (mem->batch)
-        return -EBUSY;
-    mem->batch = 1;
-    mem->nwr = 0;
-    return 0;
-}
-
-/* Remember pages [FIRST, FIRST+N) as written in the batch. 0, or -EAGAIN: no room. */
-static int batch_written(struct mem *mem, uint64_t first, uint64_t n)
-{
-    if (mem->nwr && mem->wr[mem->nwr - 1].first + mem->wr[mem->nwr - 1].n >= first &&
-        mem->wr[mem->nwr - 1].first <= first) {
-        uint64_t end = MAX(mem->wr[mem->nwr - 1].first + mem->wr[mem->nwr - 1].n, first + n);
-        mem->wr[mem->nwr - 1].n = end - mem->wr[mem->nwr - 1].first;
-        return 0;
-    }
-    if (mem->nwr == MEM_BATCH_RANGES)
-        return -EAGAIN;
-    mem->wr[mem->nwr].first = first;
-    mem->wr[mem->nwr].n = n;
-    mem->nwr++;
-    return 0;
-}
-
-int mem_map_iov(struct mem *mem, uint64_t gpa, size_t len, int write, struct iovec *iov,
-                unsigned max, unsigned *cnt)
-{
-    unsigned c = *cnt;
-    if (!mem->batch)
-        return -EINVAL;
-    if (len == 0)
-        return 0;
-    if (!mem_is_ram(mem, gpa, len)) {
-        mem->st.faults++;
-        return -EFAULT;
-    }
-    if (mem->hook)
-        mem->hook(mem->hook_opaque, gpa, len, write);
-    for (uint64_t a = gpa, left = len; left;) {
-        uint64_t idx = a >> MEM_BUCKET_SHIFT;
-        size_t off = a & ((1u << MEM_BUCKET_SHIFT) - 1);
-        size_t n = MIN(left, (uint64_t)(1u << MEM_BUCKET_SHIFT) - off);
-        struct bucket *b = NULL;
-        if (c == max)
-            goto again;
-        if (!(mem->last && mem->last->va && mem->last->idx == idx && mem->last->in_batch)) {
-            /* a bucket new to the batch: only while the batch leaves room for copies */
-            int known = 0;
-            for (unsigned i = 0; i < MEM_MAX_BUCKETS; i++)
-                if (mem->b[i].va && mem->b[i].idx == idx && mem->b[i].in_batch)
-                    known = 1;
-            if (!known && mem->batch_buckets >= MEM_BATCH_BUCKETS)
-                goto again;
-        }
-        b = lookup(mem, idx);
-        if (!b || !covers(b, off, n))
-            goto again; /* (the copy path maps it again or reports the fault) */
-        if (!b->in_batch) {
-            b->in_batch = 1;
-            mem->batch_buckets++;
-        }
-        iov[c].iov_base = b->va + off;
-        iov[c].iov_len = n;
-        c++;
-        a += n;
-        left -= n;
-    }
-    if (write && mem->dirty_log &&
-        batch_written(mem, gpa >> MEM_PAGE_SHIFT,
-                      ((gpa + len - 1) >> MEM_PAGE_SHIFT) - (gpa >> MEM_PAGE_SHIFT) + 1) < 0)
-        return -EAGAIN; /* (the pieces appended stay unused: *CNT is unchanged) */
-    mem->st.direct += c - *cnt;
-    *cnt = c;
-    return 0;
-again:
-    return -EAGAIN;
-}
-
-void mem_batch_end(struct mem *mem)
-{
-    if (!mem->batch)
-        return;
-    for (unsigned i = 0; i < MEM_MAX_BUCKETS; i++)
-        mem->b[i].in_batch = 0;
-    mem->batch_buckets = 0;
-    for (unsigned i = 0; i < mem->nwr; i++)
-        modified(mem, mem->wr[i].first, (size_t)mem->wr[i].n);
-    mem->nwr = 0;
-    mem->batch = 0;
 }
 
 int mem_read_firmware(struct mem *mem, uint64_t gpa, void *buf, size_t len)

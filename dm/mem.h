@@ -14,7 +14,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/uio.h>
 #include "dm/hv.h"
 #include "dm/util.h"
 
@@ -45,21 +44,6 @@ int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len) WUR;
 int mem_read_firmware(struct mem *mem, uint64_t gpa, void *buf, size_t len) WUR;
 /* Is [GPA, GPA+LEN) inside guest RAM? (Bounds only; mapping may still fail.) */
 int mem_is_ram(const struct mem *mem, uint64_t gpa, size_t len);
-
-/* Direct access for a device's DMA (a host read or write of a disk image straight into or out
- * of guest memory, no copy through a buffer of hvmd's): between mem_batch_begin and
- * mem_batch_end, mem_map_iov appends the map cache's own mappings of [GPA, GPA+LEN) to IOV (a
- * piece per bucket; *CNT of at most MAX in use) and they stay valid until mem_batch_end: no
- * bucket used in the batch is evicted or mapped again meanwhile (nothing else may use this
- * mem in between: the loop's thread runs the batch to its end). 0 (appended), -EFAULT (not
- * guest RAM: the caller's copy path reports it), or -EAGAIN (nothing appended: IOV is full,
- * the batch holds every bucket it can, or a page of the range was not mapped; the caller
- * ends the batch and copies, or starts another batch). WRITE: the device writes the range;
- * mem_batch_end reports those pages modified under the dirty log. */
-int mem_batch_begin(struct mem *mem) WUR;       /* 0, or -EBUSY: a batch is open */
-int mem_map_iov(struct mem *mem, uint64_t gpa, size_t len, int write, struct iovec *iov,
-                unsigned max, unsigned *cnt) WUR;
-void mem_batch_end(struct mem *mem);
 
 /* Drop every cached mapping (IOREQ_TYPE_INVALIDATE). Pins stay valid. */
 void mem_invalidate(struct mem *mem);
@@ -94,7 +78,6 @@ struct mem_stats {
     uint64_t remaps;     /* buckets mapped again for a page that was not mapped before */
     uint64_t faults;     /* accesses refused */
     uint64_t modified;   /* pages reported modified under the dirty log */
-    uint64_t direct;     /* pieces handed out for direct access (mem_map_iov) */
 };
 const struct mem_stats *mem_stats(const struct mem *mem);
 

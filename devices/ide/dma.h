@@ -8,16 +8,12 @@
  * DRQ), then, whenever dma_ready says the engine may move data, it fills or empties its buffer
  * from the medium and calls dma_rw to move bytes between the buffer and guest memory;
  * dma_end tells the controller the transfer is over. The controller calls ide_dma_run(d) when
- * its engine starts, and ide_dma_cancel(d) when the guest stops it mid-transfer.
- * A controller with dma_map lets the drive skip its buffer where the medium completes at once
- * (the page cache): the drive maps the next stretch of the scatter list and reads or writes
- * the medium straight into or out of guest memory, then calls dma_unmap. */
+ * its engine starts, and ide_dma_cancel(d) when the guest stops it mid-transfer. */
 #ifndef HVMD_IDE_DMA_H
 #define HVMD_IDE_DMA_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/uio.h>
 
 struct ide_bus;
 struct ide_drive;
@@ -27,7 +23,6 @@ enum ide_dma_result {
     IDE_DMA_OK,     /* moved all that was asked */
     IDE_DMA_END,    /* the scatter list ended first: the engine stopped, the drive waits */
     IDE_DMA_FAULT,  /* the list or a buffer is not guest RAM: the engine flagged an error */
-    IDE_DMA_AGAIN,  /* dma_map only: no more can be mapped now; dma_rw goes on from there */
 };
 
 struct ide_ctrl_ops {
@@ -44,16 +39,6 @@ struct ide_ctrl_ops {
      * controller's scatter list; *N becomes what moved. */
     enum ide_dma_result (*dma_rw)(void *ctrl, struct ide_drive *d, uint8_t *buf, size_t *n,
                                   int to_mem);
-    /* Optional. Map up to *N bytes of the scatter list, from where it stands, as pieces of
-     * guest memory appended to IOV (*CNT used of MAX), moving the list past them; *N becomes
-     * what was mapped. OK, END and FAULT as dma_rw (what was mapped before an END or FAULT
-     * counts), or AGAIN: nothing more can be mapped now (dma_rw carries on where the list
-     * stands). The pieces stay valid until dma_unmap, which the drive calls when its host
-     * I/O on them is over, before anything else reaches the controller. TO_MEM: device to
-     * host. */
-    enum ide_dma_result (*dma_map)(void *ctrl, struct ide_drive *d, struct iovec *iov,
-                                   unsigned max, unsigned *cnt, size_t *n, int to_mem);
-    void (*dma_unmap)(void *ctrl, struct ide_drive *d);
     /* D's transfer is over (for every transfer, PIO too). DONE: a DMA transfer moved its
      * last byte (the controller may retire its scatter list); 0: it failed or was dropped. */
     void (*dma_end)(void *ctrl, struct ide_drive *d, int done);

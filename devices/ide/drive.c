@@ -501,123 +501,6 @@ void ide_flush(struct ide_drive *d, ide_end_fn *end)
 
 /* ---- DMA, with the controller's engine ---- */
 
-/* Direct DMA (dma.h: dma_map): the medium read or written straight into or out of guest
- * memory, without the drive's buffer. Only where the medium completes a request inside the
- * call (the page cache: a libaio request would outlive the mappings) and its error policy
- * never keeps a request for a later retry (stop, enospc: the retry would find the mappings
- * gone), for a transfer of the medium's data. */
-static int direct_ok(const struct ide_drive *d)
-{
-    const struct ide_xfer *x = &d->x;
-    if (!d->bus->ops->dma_map || !d->dma_iov || !d->blk || !x->medium || blk_direct(d->blk))
-        return 0;
-    enum blk_policy p = x->out ? blk_werror(d->blk) : blk_rerror(d->blk);
-    return p == BLK_POLICY_REPORT || p == BLK_POLICY_IGNORE;
-}
-
-static void direct_done(struct ide_drive *d, int ret) { d->direct_ret = ret; }
-
-/* Read or write N bytes of the medium at POS through the CNT pieces in d->dma_iov. The
- * result (bytes or a negative errno, after the error policy) in d->direct_ret. */
-static void direct_io(struct ide_drive *d, int out, uint64_t pos, size_t n, unsigned cnt)
-{
-    memset(&d->req, 0, sizeof(d->req));
-    d->req.op = out ? BLK_WRITE : BLK_READ;
-    d->req.off = pos;
-    d->req.iov = d->dma_iov;
-    d->req.iovcnt = cnt;
-    d->req.len = n;
-    d->req.fua = out && (d->x.fua || !d->wce);
-    d->direct_ret = -EIO;
-    io_submit_req(d, direct_done);
-    if (d->io_busy) /* (never for the page cache: the pieces must not outlive this call) */
-        blk_drain(d->blk);
-}
-
-/* A direct read of the next stretch. 1: the loop goes on, -1: it ends, 0: nothing mapped
- * (the buffer's path carries on from where the scatter list stands). */
-static int direct_in(struct ide_drive *d)
-{
-    const struct ide_ctrl_ops *ops = d->bus->ops;
-    void *ctrl = d->bus->ctrl;
-    struct ide_xfer *x = &d->x;
-    uint64_t size = blk_size(d->blk);
-    size_t n = (size_t)MIN(x->unloaded, (uint64_t)IDE_DIRECT_MAX);
-    unsigned cnt = 0;
-    /* a CD-ROM's last sector may run past the image (zeros): the buffer's path */
-    if (x->pos >= size || n > size - x->pos)
-        return 0;
-    enum ide_dma_result r = ops->dma_map(ctrl, d, d->dma_iov, IDE_DMA_IOV, &cnt, &n, 1);
-    if (n == 0 && r != IDE_DMA_END && r != IDE_DMA_FAULT) {
-        ops->dma_unmap(ctrl, d);
-        return 0;
-    }
-    if (n > 0) {
-        direct_io(d, 0, x->pos, n, cnt);
-        ops->dma_unmap(ctrl, d);
-        if (d->direct_ret < 0) {
-            xfer_fail(d, d->direct_ret);
-            return -1;
-        }
-        x->pos += n;
-        x->unloaded -= n;
-        x->remain -= n;
-        d->bus->st->dma_bytes += n;
-        d->bus->st->direct_bytes += n;
-    } else {
-        ops->dma_unmap(ctrl, d);
-    }
-    if (r == IDE_DMA_FAULT) {
-        xfer_fail(d, -EFAULT);
-        return -1;
-    }
-    if (r == IDE_DMA_END && x->remain > 0) {
-        ide_guest_error(d, "DMA: the scatter list ended %llu bytes before the transfer",
-                        (unsigned long long)x->remain);
-        return -1;
-    }
-    return 1;
-}
-
-/* A direct write of the buffer's next stretch (the buffer empty). 1: written (the loop goes
- * on), 0: not all of it could be mapped: what was, or what dma_rw moved if nothing was, is in
- * the buffer now (*N bytes, *R the scatter list's answer: the caller goes on as after
- * dma_rw). */
-static int direct_out(struct ide_drive *d, size_t *n, enum ide_dma_result *r)
-{
-    const struct ide_ctrl_ops *ops = d->bus->ops;
-    void *ctrl = d->bus->ctrl;
-    struct ide_xfer *x = &d->x;
-    size_t want = (size_t)MIN((uint64_t)x->len, x->remain);
-    unsigned cnt = 0;
-    *n = want;
-    *r = ops->dma_map(ctrl, d, d->dma_iov, IDE_DMA_IOV, &cnt, n, 0);
-    if (*r == IDE_DMA_OK && *n == want) {
-        x->cur = want;
-        x->remain -= want;
-        d->bus->st->dma_bytes += want;
-        d->bus->st->direct_bytes += want;
-        /* medium_done moves the transfer on as after the buffer's store */
-        direct_io(d, 1, x->pos, want, cnt);
-        ops->dma_unmap(ctrl, d);
-        medium_done(d, d->direct_ret);
-        return 1;
-    }
-    /* part of it: into the buffer, where the rest will follow by dma_rw */
-    size_t at = 0;
-    for (unsigned i = 0; i < cnt && at < *n; i++) {
-        size_t k = MIN(d->dma_iov[i].iov_len, *n - at);
-        memcpy(d->buf + x->cur + at, d->dma_iov[i].iov_base, k);
-        at += k;
-    }
-    ops->dma_unmap(ctrl, d);
-    if (*n == 0 && *r == IDE_DMA_AGAIN) {
-        *n = want;
-        *r = ops->dma_rw(ctrl, d, d->buf + x->cur, n, 0);
-    }
-    return 0;
-}
-
 void ide_dma_run(struct ide_drive *d)
 {
     const struct ide_ctrl_ops *ops = d->bus->ops;
@@ -635,22 +518,11 @@ void ide_dma_run(struct ide_drive *d)
             break;
         }
         if (!x->out && x->cur == x->len) {
-            int k = direct_ok(d) ? direct_in(d) : 0;
-            if (k < 0)
-                break;
-            if (k == 0)
-                load(d); /* done: the loop goes on; in flight: io_busy ends it */
+            load(d); /* done: the loop goes on; in flight: io_busy ends it */
             continue;
         }
-        size_t n;
-        enum ide_dma_result r;
-        if (x->out && x->cur == 0 && direct_ok(d)) {
-            if (direct_out(d, &n, &r))
-                continue;
-        } else {
-            n = (size_t)MIN((uint64_t)(x->len - x->cur), x->remain);
-            r = ops->dma_rw(ctrl, d, d->buf + x->cur, &n, !x->out);
-        }
+        size_t n = (size_t)MIN((uint64_t)(x->len - x->cur), x->remain);
+        enum ide_dma_result r = ops->dma_rw(ctrl, d, d->buf + x->cur, &n, !x->out);
         x->cur += n;
         x->remain -= n;
         d->bus->st->dma_bytes += n;
@@ -972,8 +844,7 @@ int ide_drive_init(struct ide_bus *b, unsigned unit, const struct ide_drive_conf
         return -EINVAL;
     }
     d->buf = blk_buf_alloc(IDE_BUF_SIZE);
-    d->dma_iov = calloc(IDE_DMA_IOV, sizeof(*d->dma_iov));
-    if (!d->buf || !d->dma_iov) {
+    if (!d->buf) {
         snprintf(err, errlen, "ide: out of memory");
         return -ENOMEM;
     }
@@ -990,8 +861,6 @@ void ide_drive_free(struct ide_drive *d)
     d->blk = NULL;
     free(d->buf);
     d->buf = NULL;
-    free(d->dma_iov);
-    d->dma_iov = NULL;
 }
 
 /* ---- state (dm/snapshot.h) ---- */
@@ -1244,12 +1113,10 @@ void ide_bus_commit(struct ide_bus *b, const struct ide_bus *t)
         unsigned gen = d->gen;
         struct blk *blk = d->blk;
         uint8_t *buf = d->buf;
-        struct iovec *dma_iov = d->dma_iov;
         *d = t->drive[u];
         d->bus = b;
         d->blk = blk;
         d->buf = buf;
-        d->dma_iov = dma_iov;
         d->gen = gen;
         d->io_busy = d->reset_pending = d->dma_running = 0;
         d->io_kept = 0;

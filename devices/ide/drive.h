@@ -32,7 +32,6 @@ struct ide_stats {
     uint64_t sync_io, async_io;          /* medium requests done inside the guest's access / later */
     uint64_t irqs;                       /* interrupts raised */
     uint64_t errors;                     /* commands ended with an error */
-    uint64_t direct_bytes;               /* of dma_bytes, moved straight between medium and guest */
     uint64_t bm_runs, bm_ns;             /* bus master starts that ran a transfer, the time
                                           * spent in them (the guest's access waits for it) */
 };
@@ -41,9 +40,6 @@ struct ide_stats {
 typedef void ide_tray_fn(void *opaque, const char *id, int open);
 
 #define IDE_BUF_SIZE (256u * 1024)  /* per drive; a multiple of every DRQ block size */
-/* direct DMA (dma.h: dma_map): a read's stretch at most, and the pieces of one stretch */
-#define IDE_DIRECT_MAX (1024u * 1024)
-#define IDE_DMA_IOV 320
 #define ATA_SECTOR 512
 #define CD_SECTOR 2048
 
@@ -128,8 +124,6 @@ struct ide_drive {
     /* the current transfer and its buffer */
     struct ide_xfer x;
     uint8_t *buf;           /* IDE_BUF_SIZE, BLK_BUF_ALIGN-aligned */
-    struct iovec *dma_iov;  /* IDE_DMA_IOV pieces of guest memory for direct DMA */
-    int direct_ret;         /* the result of a direct DMA's host read or write */
     struct blk_req req;
     ide_io_fn *io_cont;     /* what to do when req completes */
     int io_busy;

@@ -323,12 +323,11 @@ static void dev_ide_destroy(void *state)
     if (!s)
         return;
     const struct ide_stats *st = piix_ide_stats(s->ide);
-    log_info("ide: %llu ATA commands, %llu ATAPI packets, %llu bytes by PIO, %llu by DMA "
-             "(%llu of them straight between medium and guest); medium requests: %llu done at "
-             "once, %llu asynchronously; %llu interrupts, %llu errors",
+    log_info("ide: %llu ATA commands, %llu ATAPI packets, %llu bytes by PIO, %llu by DMA; "
+             "medium requests: %llu done at once, %llu asynchronously; %llu interrupts, "
+             "%llu errors",
              (unsigned long long)st->commands, (unsigned long long)st->packets,
              (unsigned long long)st->pio_bytes, (unsigned long long)st->dma_bytes,
-             (unsigned long long)st->direct_bytes,
              (unsigned long long)st->sync_io, (unsigned long long)st->async_io,
              (unsigned long long)st->irqs, (unsigned long long)st->errors);
     log_info("ide: %llu bus master starts ran a transfer, %llu us inside them",

@@ -88,17 +88,14 @@ static int piix_dma_ready(void *ctrl, struct ide_drive *d)
     return ch->dma_drive == d && (ch->bm_status & BM_ST_ACTIVE);
 }
 
-/* The PRD walk of dma_rw and dma_map: up to WANT bytes from where the table stands, a stretch
- * of one entry at a time handed to MOVE(CTX, guest address, bytes walked before it, length),
- * which answers 0 (done: the table moves past it), -EFAULT (not guest RAM) or -EAGAIN (stop
- * here, no error: the table stays before it). *N becomes what was walked. */
-typedef int prd_move_fn(void *ctx, uint64_t gpa, size_t done, size_t len);
-
-static enum ide_dma_result prd_walk(struct piix_channel *ch, struct ide_drive *d, size_t want,
-                                    size_t *n, prd_move_fn *move, void *ctx)
+/* Move up to *N bytes between BUF and the memory the PRD table describes (TO_MEM: device to
+ * host). *N becomes what moved. */
+static enum ide_dma_result piix_dma_rw(void *ctrl, struct ide_drive *d, uint8_t *buf, size_t *n,
+                                       int to_mem)
 {
+    struct piix_channel *ch = ctrl;
     struct mem *mem = ch->s->vm->mem;
-    size_t moved = 0;
+    size_t want = *n, moved = 0;
     enum ide_dma_result r = IDE_DMA_OK;
     /* Bus mastering off (PCI command bit 2): the engine gets no memory cycle, neither for
      * the PRD table nor for the data; the transfer ends in error, as a master abort. */
@@ -133,11 +130,8 @@ static enum ide_dma_result prd_walk(struct piix_channel *ch, struct ide_drive *d
             r = IDE_DMA_FAULT;
             break;
         }
-        int e = move(ctx, ch->prd_addr, moved, k);
-        if (e == -EAGAIN) {
-            r = IDE_DMA_AGAIN;
-            break;
-        }
+        int e = to_mem ? mem_write(mem, ch->prd_addr, buf + moved, k)
+                       : mem_read(mem, ch->prd_addr, buf + moved, k);
         if (e < 0) {
             r = IDE_DMA_FAULT;
             break;
@@ -158,62 +152,6 @@ static enum ide_dma_result prd_walk(struct piix_channel *ch, struct ide_drive *d
     return r;
 }
 
-struct copy_ctx {
-    struct mem *mem;
-    uint8_t *buf;
-    int to_mem;
-};
-
-static int copy_move(void *opaque, uint64_t gpa, size_t done, size_t len)
-{
-    struct copy_ctx *c = opaque;
-    int e = c->to_mem ? mem_write(c->mem, gpa, c->buf + done, len)
-                      : mem_read(c->mem, gpa, c->buf + done, len);
-    return e < 0 ? -EFAULT : 0;
-}
-
-/* Move up to *N bytes between BUF and the memory the PRD table describes (TO_MEM: device to
- * host). *N becomes what moved. */
-static enum ide_dma_result piix_dma_rw(void *ctrl, struct ide_drive *d, uint8_t *buf, size_t *n,
-                                       int to_mem)
-{
-    struct piix_channel *ch = ctrl;
-    struct copy_ctx c = { ch->s->vm->mem, buf, to_mem };
-    return prd_walk(ch, d, *n, n, copy_move, &c);
-}
-
-struct map_ctx {
-    struct mem *mem;
-    struct iovec *iov;
-    unsigned max, *cnt;
-    int to_mem;
-};
-
-static int map_move(void *opaque, uint64_t gpa, size_t done, size_t len)
-{
-    struct map_ctx *c = opaque;
-    return mem_map_iov(c->mem, gpa, len, c->to_mem, c->iov, c->max, c->cnt);
-}
-
-/* The same walk handing out guest memory instead of copying (dma.h: dma_map). */
-static enum ide_dma_result piix_dma_map(void *ctrl, struct ide_drive *d, struct iovec *iov,
-                                        unsigned max, unsigned *cnt, size_t *n, int to_mem)
-{
-    struct piix_channel *ch = ctrl;
-    struct map_ctx c = { ch->s->vm->mem, iov, max, cnt, to_mem };
-    if (mem_batch_begin(c.mem) < 0) {
-        *n = 0;
-        return IDE_DMA_AGAIN;
-    }
-    return prd_walk(ch, d, *n, n, map_move, &c);
-}
-
-static void piix_dma_unmap(void *ctrl, struct ide_drive *d)
-{
-    struct piix_channel *ch = ctrl;
-    mem_batch_end(ch->s->vm->mem);
-}
-
 static void piix_dma_end(void *ctrl, struct ide_drive *d, int done)
 {
     struct piix_channel *ch = ctrl;
@@ -228,8 +166,7 @@ static void piix_dma_end(void *ctrl, struct ide_drive *d, int done)
 static const struct ide_ctrl_ops piix_ctrl_ops = {
     .intr = piix_intr, .irq = piix_irq,
     .dma_start = piix_dma_start, .dma_ready = piix_dma_ready,
-    .dma_rw = piix_dma_rw, .dma_map = piix_dma_map, .dma_unmap = piix_dma_unmap,
-    .dma_end = piix_dma_end,
+    .dma_rw = piix_dma_rw, .dma_end = piix_dma_end,
 };
 
 /* ---- the bus master registers ---- */

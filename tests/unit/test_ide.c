@@ -235,67 +235,6 @@ static void test_dma_prd_tables(void **state)
     ideg_status(g, PRI);
 }
 
-/* Through the page cache the medium is read and written straight into and out of guest memory
- * (no copy through the drive's buffer): a read over a page the hypervisor will not map
- * delivers what comes before it and fails with the bus master's error, as the copy does; a
- * read under migration's dirty log reports its pages only once the data is there; writes
- * that span a table of odd pieces reach the disk as they are. */
-static void test_dma_direct(void **state)
-{
-    struct ideg *g = *state;
-    uint8_t *ram = g->fx->ram;
-    const struct ide_stats *st = piix_ide_stats(g->ide);
-    ideg_out(g, PRI_CTL, 0);
-
-    struct ideg_prd e1[] = { { G_BUF, 4096, 0 }, { G_BUF + 0x3000, 4096, 1 } };
-    fx_set_hole(g->fx, (G_BUF + 0x3000) >> 12);
-    memset(ram + G_BUF, 0, 0x4000);
-    uint64_t direct = st->direct_bytes;
-    uint8_t s = dma_read(g, 40, 16, e1, 2);
-    assert_int_equal(s & 0x89, 0x01);
-    assert_int_equal(ideg_bm_status(g, 0) & 0x07, 0x06);
-    assert_int_equal(ideg_check(ram + G_BUF, 40, 8, 512, 0), 0);
-    assert_int_equal(st->direct_bytes, direct + 4096);
-    ideg_bm_stop(g, 0);
-    ideg_status(g, PRI);
-    g->fx->hole[(G_BUF + 0x3000) >> 12] = 0;
-
-    mem_set_dirty_log(g->fx->vm.mem, 1);
-    uint64_t pages = g->fx->modified_pages;
-    struct ideg_prd e2[] = { { G_BUF + 0x10800, 0x1000, 0 }, { G_BUF + 0x30000, 0x1000, 1 } };
-    assert_int_equal(dma_read(g, 7, 16, e2, 2), 0x50);
-    assert_int_equal(g->fx->modified_pages, pages + 3); /* 0x10, 0x11 and 0x30 */
-    assert_int_equal(ideg_check(ram + G_BUF + 0x10800, 7, 8, 512, 0), 0);
-    assert_int_equal(ideg_check(ram + G_BUF + 0x30000, 15, 8, 512, 0), 0);
-    mem_set_dirty_log(g->fx->vm.mem, 0);
-    ideg_bm_stop(g, 0);
-    ideg_status(g, PRI);
-
-    /* WRITE DMA from odd pieces, read back from the file */
-    struct ideg_prd e3[] = { { G_BUF + 0x40000 - 512, 1536, 0 }, { G_BUF + 0x7000, 512, 0 },
-                             { G_BUF + 0x90000, 0x800, 1 } };
-    for (unsigned i = 0; i < 3; i++)
-        ideg_fill(ram + G_BUF + 0x40000 - 512 + 512 * i, 500 + i, 512, 9);
-    ideg_fill(ram + G_BUF + 0x7000, 503, 512, 9);
-    for (unsigned i = 0; i < 4; i++)
-        ideg_fill(ram + G_BUF + 0x90000 + 512 * i, 504 + i, 512, 9);
-    direct = st->direct_bytes;
-    ideg_prd_table(g, G_PRD, e3, 3);
-    ideg_bm_setup(g, 0, G_PRD, 0);
-    ideg_lba28(g, PRI, 0, 500, 8);
-    ideg_out(g, PRI + 7, 0xca);
-    ideg_bm_start(g, 0, 0);
-    assert_int_equal(ideg_wait(g, PRI), 0x50);
-    assert_int_equal(st->direct_bytes, direct + 4096);
-    ideg_bm_stop(g, 0);
-    ideg_status(g, PRI);
-    uint8_t sec[4096];
-    int fd = open(g->disk, O_RDONLY);
-    assert_int_equal(pread(fd, sec, sizeof(sec), 500 * 512), (ssize_t)sizeof(sec));
-    close(fd);
-    assert_int_equal(ideg_check(sec, 500, 8, 512, 9), 0);
-}
-
 static void test_dma_prd_short_and_endless(void **state)
 {
     struct ideg *g = *state;
@@ -624,7 +563,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_registers_latch_and_hob, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupts_and_nien, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_prd_tables, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dma_direct, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_prd_short_and_endless, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_prd_outside_ram, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_bus_master_off, setup, teardown),

@@ -202,84 +202,6 @@ static void test_page_back_after_hole(void **state)
     fx_free(fx);
 }
 
-/* Direct access for DMA (mem_map_iov): pieces per bucket that stay mapped until the batch ends
- * (copies meanwhile evict other buckets, never the batch's), a batch that leaves room for
- * copies, a full IOV, holes and non-RAM, and the dirty log reported at the batch's end only. */
-static void test_batch_map_iov(void **state)
-{
-    struct fakexen *fx = fx_new((MEM_MAX_BUCKETS + 8) * MiB);
-    struct mem *m = fx->vm.mem;
-    struct iovec iov[MEM_MAX_BUCKETS + 8];
-    unsigned cnt = 0;
-    uint8_t v;
-    assert_int_equal(mem_map_iov(m, 0, 16, 1, iov, 4, &cnt), -EINVAL); /* no batch */
-    assert_int_equal(mem_batch_begin(m), 0);
-    assert_int_equal(mem_batch_begin(m), -EBUSY);
-    /* one range over a bucket boundary: two pieces */
-    assert_int_equal(mem_map_iov(m, MiB - 100, 300, 1, iov, 8, &cnt), 0);
-    assert_int_equal(cnt, 2);
-    assert_ptr_equal(iov[0].iov_base, fx->ram + MiB - 100);
-    assert_int_equal(iov[0].iov_len, 100);
-    assert_ptr_equal(iov[1].iov_base, fx->ram + MiB);
-    assert_int_equal(iov[1].iov_len, 200);
-    /* a full IOV: nothing appended */
-    assert_int_equal(mem_map_iov(m, 3 * MiB - 4, 8, 0, iov, 3, &cnt), -EAGAIN);
-    assert_int_equal(cnt, 2);
-    /* not RAM */
-    assert_int_equal(mem_map_iov(m, (MEM_MAX_BUCKETS + 8) * MiB - 4, 8, 0, iov, 8, &cnt), -EFAULT);
-    assert_int_equal(cnt, 2);
-    /* a bucket per piece until the batch holds all it may (four buckets stay for copies) */
-    unsigned b = 2;
-    while (mem_map_iov(m, (uint64_t)b * MiB, 64, 0, iov, MEM_MAX_BUCKETS + 8, &cnt) == 0)
-        b++;
-    assert_int_equal(b, MEM_MAX_BUCKETS - 4);
-    assert_int_equal(cnt, MEM_MAX_BUCKETS - 4);
-    /* copies of other buckets meanwhile evict only buckets outside the batch */
-    for (unsigned i = MEM_MAX_BUCKETS - 4; i < MEM_MAX_BUCKETS + 8; i++)
-        assert_int_equal(mem_read(m, (uint64_t)i * MiB, &v, 1), 0);
-    for (unsigned i = 0; i < cnt; i++)
-        memset(iov[i].iov_base, 0x5a, iov[i].iov_len);
-    assert_int_equal(fx->ram[MiB - 100], 0x5a);
-    assert_int_equal(fx->ram[MiB + 199], 0x5a);
-    assert_int_equal(fx->ram[(size_t)(MEM_MAX_BUCKETS - 5) * MiB + 63], 0x5a);
-    mem_batch_end(m);
-    /* after it, the buckets go as any other */
-    assert_int_equal(mem_batch_begin(m), 0);
-    cnt = 0;
-    assert_int_equal(mem_map_iov(m, (uint64_t)(MEM_MAX_BUCKETS + 2) * MiB, 64, 0, iov, 8, &cnt), 0);
-    /* a page the hypervisor refuses: -EAGAIN (the copy path maps it again or faults) */
-    fx_set_hole(fx, (5 * MiB >> 12) + 1);
-    mem_invalidate(m);
-    cnt = 0;
-    assert_int_equal(mem_map_iov(m, 5 * MiB, 8192, 1, iov, 8, &cnt), -EAGAIN);
-    assert_int_equal(cnt, 0);
-    assert_int_equal(mem_map_iov(m, 5 * MiB, 4096, 1, iov, 8, &cnt), 0);
-    mem_batch_end(m);
-    mem_batch_end(m); /* (once more: nothing) */
-    fx_free(fx);
-}
-
-static void test_batch_dirty_log(void **state)
-{
-    struct fakexen *fx = fx_new(8 * MiB);
-    struct mem *m = fx->vm.mem;
-    struct iovec iov[8];
-    unsigned cnt = 0;
-    mem_set_dirty_log(m, 1);
-    assert_int_equal(mem_batch_begin(m), 0);
-    /* pages 0x100-0x102 and 0x300: two ranges; read pieces are not reported */
-    assert_int_equal(mem_map_iov(m, 0x100000, 4096, 1, iov, 8, &cnt), 0);
-    assert_int_equal(mem_map_iov(m, 0x101000, 8192, 1, iov, 8, &cnt), 0);
-    assert_int_equal(mem_map_iov(m, 0x300800, 16, 1, iov, 8, &cnt), 0);
-    assert_int_equal(mem_map_iov(m, 0x500000, 4096, 0, iov, 8, &cnt), 0);
-    assert_int_equal(fx->modified_pages, 0); /* not before the data is there */
-    mem_batch_end(m);
-    assert_int_equal(fx->modified_pages, 4);
-    assert_int_equal(fx->modified_last, 0x300);
-    assert_int_equal(mem_stats(m)->direct, 4);
-    fx_free(fx);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,8 +213,6 @@ int main(void)
         cmocka_unit_test(test_cache_evicts_least_recent),
         cmocka_unit_test(test_pin_survives_invalidate),
         cmocka_unit_test(test_page_back_after_hole),
-        cmocka_unit_test(test_batch_map_iov),
-        cmocka_unit_test(test_batch_dirty_log),
     };
     log_set_level(LOG_ERR);
     return cmocka_run_group_tests(tests, NULL, NULL);
