@@ -32,6 +32,8 @@ struct ide_stats {
     uint64_t sync_io, async_io;          /* medium requests done inside the guest's access / later */
     uint64_t irqs;                       /* interrupts raised */
     uint64_t errors;                     /* commands ended with an error */
+    uint64_t bm_runs, bm_ns;             /* bus master starts that ran a transfer, the time
+                                          * spent in them (the guest's access waits for it) */
 };
 
 /* The tray of a CD-ROM moved (QMP DEVICE_TRAY_MOVED): ID is the drive's QMP name. */

@@ -330,6 +330,8 @@ static void dev_ide_destroy(void *state)
              (unsigned long long)st->pio_bytes, (unsigned long long)st->dma_bytes,
              (unsigned long long)st->sync_io, (unsigned long long)st->async_io,
              (unsigned long long)st->irqs, (unsigned long long)st->errors);
+    log_info("ide: %llu bus master starts ran a transfer, %llu us inside them",
+             (unsigned long long)st->bm_runs, (unsigned long long)st->bm_ns / 1000);
     if (s->vm->qmp)
         qmp_block_unregister(s->vm->qmp, s);
     loop_timer_free(s->ev_timer);

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define IDE_PRD_MAX 8192
 /* bus master registers */
@@ -177,8 +178,15 @@ static void bm_start(struct piix_channel *ch)
     ch->prd_count = 0;
     ch->prd_left = 0;
     ch->prd_eot = 0;
-    if (ch->dma_drive)
+    if (ch->dma_drive) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         ide_dma_run(ch->dma_drive);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ch->s->st.bm_runs++;
+        ch->s->st.bm_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000ll +
+                                      (t1.tv_nsec - t0.tv_nsec));
+    }
 }
 
 static void bm_stop(struct piix_channel *ch)

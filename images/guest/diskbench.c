@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* hvmd-diskbench DEV [qd32]: disk throughput inside the test guest, with O_DIRECT (no page
+/* hvmd-diskbench DEV [qd32] [gap]: disk throughput inside the test guest, with O_DIRECT (no page
  * cache): sequential reads of 1 MiB, random reads of 4 KiB (one at a time: queue depth 1),
  * sequential writes of 1 MiB at 16 MiB (then fsync). Prints one line:
  *   seq_read_mb_s=N.N rand_read_iops=N seq_write_mb_s=N.N
  * With qd32 also random reads of 4 KiB with 32 in flight (Linux AIO: io_submit/io_getevents on
  * the O_DIRECT descriptor, so the block layer has 32 requests to hand the driver at once), and
- * the line ends with " rand_read_qd32_iops=N".
+ * the line ends with " rand_read_qd32_iops=N". With gap, after each phase a line on the console
+ * ("hvmd-diskbench: seq-read done", "rand-read done", "seq-write done") and 2 s of sleep, outside
+ * the timed parts: dom0 reads the device model's counters per phase in that quiet gap.
  * Freestanding (x86-64 Linux system calls, no libc) so that it adds a few KiB to the guest's
  * initramfs and not a static libc. Built by images/bed.sh. */
 
@@ -16,7 +18,14 @@
 #define BLKGETSIZE64 0x80081272
 #define MIB (1L << 20)
 
-static unsigned char buf[MIB] __attribute__((aligned(4096)));
+/* The 1 MiB buffer of the sequential and random parts: in a transparent huge page where the
+ * kernel gives one (2 MiB aligned, MADV_HUGEPAGE), so that it is physically contiguous and
+ * the block layer makes the same requests of it on every boot (a buffer of scattered 4 KiB
+ * pages became one ATA command a 1 MiB read on some boots and two on others: ata_piix takes
+ * 128 PRD entries a command); the bss one where the kernel will not. The line says how many
+ * physically contiguous runs it had (buf_runs, from /proc/self/pagemap: 1 for a huge page). */
+static unsigned char bss_buf[MIB] __attribute__((aligned(4096)));
+static unsigned char *buf = bss_buf;
 
 /* Linux AIO (linux/aio_abi.h, x86-64 little-endian layout) */
 struct iocb {
@@ -51,6 +60,77 @@ static char *dec1(char *p, long tenths)
     return p;
 }
 
+static int con_gap;
+
+/* Write S to the file PATH, if it is there. */
+static void put_file(const char *path, const char *s)
+{
+    long fd = sys3(2, path, 01 /* O_WRONLY */, 0), n = 0;
+    while (s[n])
+        n++;
+    if (fd >= 0) {
+        sys3(1, fd, s, n);
+        sys3(3, fd, 0, 0);
+    }
+}
+
+/* A 1 MiB buffer in a huge page if the kernel gives one, touched (faulted in) either way.
+ * (Linux turns transparent huge pages off on a machine under 512 MiB, as the test guest's
+ * 256: they are asked for where MADV_HUGEPAGE says so.) */
+static void buf_setup(void)
+{
+    put_file("/sys/kernel/mm/transparent_hugepage/enabled", "madvise\n");
+    put_file("/sys/kernel/mm/transparent_hugepage/defrag", "madvise\n");
+    long m = sys6(9, 0, 4 * MIB, 3 /* PROT_READ | PROT_WRITE */,
+                  0x22 /* MAP_PRIVATE | MAP_ANONYMOUS */, -1, 0); /* mmap */
+    if (m > 0 || m < -4095) {
+        unsigned char *p = (unsigned char *)(((unsigned long)m + 2 * MIB - 1) & ~(2 * MIB - 1));
+        sys3(28, p, 2 * MIB, 14 /* MADV_HUGEPAGE */); /* (refused: 4 KiB pages, as the bss) */
+        buf = p;
+    }
+    for (long i = 0; i < MIB; i += 4096)
+        buf[i] = 0;
+}
+
+/* The buffer's physically contiguous runs of pages (0: the frames are not readable). */
+static long buf_runs(void)
+{
+    unsigned long pm[256];
+    long fd = sys3(2, "/proc/self/pagemap", 0, 0), runs = 0;
+    if (fd < 0)
+        return 0;
+    long n = sys4(17, fd, pm, sizeof(pm), ((unsigned long)buf >> 12) * 8);
+    sys3(3, fd, 0, 0);
+    if (n != (long)sizeof(pm))
+        return 0;
+    for (int i = 0; i < 256; i++) {
+        unsigned long pfn = pm[i] & ((1ul << 55) - 1);
+        if (!(pm[i] >> 63) || !pfn)
+            return 0;
+        if (i == 0 || pfn != (pm[i - 1] & ((1ul << 55) - 1)) + 1)
+            runs++;
+    }
+    return runs;
+}
+
+/* the end of a phase: said on the console, then 2 s for dom0's counters (with gap) */
+static void phase_done(const char *what)
+{
+    char l[64], *p = l;
+    if (!con_gap)
+        return;
+    p = str(p, "hvmd-diskbench: ");
+    p = str(p, what);
+    p = str(p, " done\n");
+    long con = sys3(2, "/dev/console", 01 /* O_WRONLY */, 0);
+    if (con >= 0) {
+        sys3(1, con, l, p - l);
+        sys3(3, con, 0, 0);
+    }
+    struct ts t = { 2, 0 };
+    sys3(35, &t, 0, 0); /* nanosleep */
+}
+
 static void die(const char *what)
 {
     out("hvmd-diskbench: ");
@@ -66,13 +146,26 @@ int cmain(long *sp)
     unsigned long size = 0;
     char line[160], *p = line;
 
-    if (argc != 2 && argc != 3)
-        die("usage: hvmd-diskbench DEV [qd32];");
+    int qd32 = 0;
+    if (argc < 2 || argc > 4)
+        die("usage: hvmd-diskbench DEV [qd32] [gap];");
+    for (long i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == 'q' && a[1] == 'd' && a[2] == '3' && a[3] == '2' && !a[4])
+            qd32 = 1;
+        else if (a[0] == 'g' && a[1] == 'a' && a[2] == 'p' && !a[3])
+            con_gap = 1;
+        else
+            die("usage: hvmd-diskbench DEV [qd32] [gap];");
+    }
     long fd = sys3(2, argv[1], O_RDWR | O_DIRECT, 0);
     if (fd < 0)
         die("open");
     if (sys3(16, fd, BLKGETSIZE64, &size) < 0 || size < 48 * MIB)
         die("size (48 MiB at least)");
+
+    buf_setup();
+    long runs = buf_runs();
 
     /* the host side counts the device model's requests from here to the result line: say so
      * on the console at once (init hands the check's own output over only when it ends) */
@@ -88,6 +181,7 @@ int cmain(long *sp)
         if (sys4(17, fd, buf, MIB, i * MIB) != MIB)
             die("sequential read");
     long seq = now_us() - t0;
+    phase_done("seq-read");
 
     /* random read: 4 KiB at 512 places in the first 48 MiB */
     unsigned long x = 12345;
@@ -99,6 +193,7 @@ int cmain(long *sp)
             die("random read");
     }
     long rnd = now_us() - t0;
+    phase_done("rand-read");
 
     /* sequential write: 16 MiB at 16 MiB, then fsync (FLUSH CACHE) */
     for (long i = 0; i < MIB; i++)
@@ -110,10 +205,11 @@ int cmain(long *sp)
     if (sys3(74, fd, 0, 0) < 0)
         die("fsync");
     long wr = now_us() - t0;
+    phase_done("seq-write");
 
     /* random read at queue depth 32: QD_READS of 4 KiB in the first 48 MiB, 32 in flight */
     long q32 = 0;
-    if (argc == 3) {
+    if (qd32) {
         unsigned long ctx = 0;
         long submitted = 0, completed = 0;
         if (sys3(206, QD, &ctx, 0) < 0) /* io_setup */
@@ -163,7 +259,9 @@ int cmain(long *sp)
     for (const char *s = " seq_write_mb_s="; *s; s++)
         *p++ = *s;
     p = dec1(p, wr ? 16L * 10 * 1000000 / wr : 0);
-    if (argc == 3) {
+    p = str(p, " buf_runs=");
+    p = num(p, runs);
+    if (qd32) {
         p = str(p, " rand_read_qd32_iops=");
         p = num(p, q32 ? (long)QD_READS * 1000000 / q32 : 0);
     }

@@ -14,13 +14,38 @@ name=disk; vga=
 [ "$dm" = hvmd ] || { name=qdisk; vga='vga ='; }
 check_disk /tmp/$name.img 64 disk-speed poweroff
 hvm_cfg $name "$dm" "$(cd_disks /media/linux.iso /tmp/$name.img)" 'boot = "d"' ${vga:+"$vga"} > /tmp/$name.cfg
+# DISK_DM_BIN: another hvmd binary in dom0 (hvmd-disk-main: an older or main's build, for a
+# before / after comparison in one bed; make bed MAIN_HVMD=PATH puts it there)
+if [ -n "${DISK_DM_BIN:-}" ]; then
+    [ -x "$DISK_DM_BIN" ] || fail "no $DISK_DM_BIN in dom0 (make bed MAIN_HVMD=/path/to/main/build/hvmd)"
+    sed -i "s|/usr/lib/hvmd/hvmd\"|$DISK_DM_BIN\"|" /tmp/$name.cfg
+fi
 xl_start $name
 step dm-running
 guest_up 350; step guest-up
 wait_fast "$log" "hvmd-diskbench: start" 200 || fail "the disk-speed check did not start"
 e0=$(dm_events); t0=$(now)
+# each phase's device-model requests (dom0's count of its event channels) and, under hvmd, its
+# own counters per port (QMP x-hvmd-io-stats, exported): read in the guest's quiet gap after the
+# phase (the guest check's gap), not while it measures
+snap() { [ "$dm" = hvmd ] && dm_qmp "$d" '{"execute":"x-hvmd-io-stats"}' > "/tmp/$name-stats-$1.json" 2>&1; true; }
+snap start
+ep=$e0
+for ph in seq-read rand-read seq-write; do
+    wait_fast "$log" "hvmd-diskbench: $ph done" 290 || fail "the disk-speed check did not finish $ph"
+    e=$(dm_events); snap "$ph"
+    info "device-model requests in $ph: $((e - ep))"
+    metric "dm_requests_${ph//-/_}" $((e - ep))
+    ep=$e
+done
 wait_fast "$log" "HVMD-CHECK disk-speed (PASS|FAIL)" 290 || fail "the disk-speed check did not finish"
 e1=$(dm_events); dt=$(elapsed "$t0")
+if [ "$dm" = hvmd ]; then
+    for ph in start seq-read rand-read seq-write; do
+        # (an hvmd without x-hvmd-io-stats, hvmd-disk-main's older build, answers an error)
+        grep -q '"return"' "/tmp/$name-stats-$ph.json" && export_file "/tmp/$name-stats-$ph.json" "stats-$ph.json"
+    done
+fi
 grep 'evtchn:' /proc/interrupts | sed 's/^/== /'
 info "device-model requests during the measurement: $((e1 - e0)) in $dt s"
 [ $((e1 - e0)) -gt 1000 ] || fail "too few device-model requests counted ($((e1 - e0))): is /proc/interrupts naming the device model's event channels?"
@@ -36,7 +61,8 @@ step measured
 powers_off $name 110
 sleep 1
 if [ "$dm" = hvmd ]; then
-    grep -E "requests served|ide: [0-9]+ ATA" "$dmlog" | sed 's/^/== /'
+    sed -n '/requests served/,/guest memory/p' "$dmlog" | sed 's/^/== /'
+    grep -E "ide: [0-9]+ ATA|ide: [0-9]+ bus master|ide trace" "$dmlog" | sed 's/^/== /'
     n=$(sed -n 's/.*requests served: \([0-9]*\) pio, \([0-9]*\) mmio, \([0-9]*\) pci-config.*/\1 \2 \3/p' "$dmlog" | awk '{ print $1 + $2 + $3 }')
     metric dm_requests "$n"
 fi
