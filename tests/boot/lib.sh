@@ -136,6 +136,14 @@ pv_cfg() {
         'ramdisk = "/media/guest-initrd.gz"' "cmdline = \"console=hvc0${args:+ $args}\"" \
         'memory = 256' 'vcpus = 1' 'tsc_mode = "native"' -- "$@"
 }
+# dm_bin CFG BIN: make xl.cfg CFG run the hvmd binary BIN (in dom0) instead of the installed
+# one; nothing if BIN is empty (the *-main scenarios' before / after comparisons in one bed:
+# make bed MAIN_HVMD=PATH puts main's build at /usr/lib/hvmd/tests/hvmd-main)
+dm_bin() {
+    [ -n "$2" ] || return 0
+    [ -x "$2" ] || fail "no $2 in dom0 (make bed MAIN_HVMD=/path/to/main/build/hvmd)"
+    sed -i "s|/usr/lib/hvmd/hvmd\"|$2\"|" "$1"
+}
 # hvm_cfg NAME DM [LINE...]: the HVM test guest NAME, 256 MB, 1 vCPU, no VNC. DM hvmd: under
 # stock xl with hvmd (device_model_override); qemu-xen: Debian's qemu-xen; for both no VGA, the
 # serial port into /tmp/NAME-serial.log, destroyed on poweroff, reboot and crash. DM default:

@@ -16,10 +16,7 @@ check_disk /tmp/$name.img 64 disk-speed poweroff
 hvm_cfg $name "$dm" "$(cd_disks /media/linux.iso /tmp/$name.img)" 'boot = "d"' ${vga:+"$vga"} > /tmp/$name.cfg
 # DISK_DM_BIN: another hvmd binary in dom0 (hvmd-disk-main: an older or main's build, for a
 # before / after comparison in one bed; make bed MAIN_HVMD=PATH puts it there)
-if [ -n "${DISK_DM_BIN:-}" ]; then
-    [ -x "$DISK_DM_BIN" ] || fail "no $DISK_DM_BIN in dom0 (make bed MAIN_HVMD=/path/to/main/build/hvmd)"
-    sed -i "s|/usr/lib/hvmd/hvmd\"|$DISK_DM_BIN\"|" /tmp/$name.cfg
-fi
+dm_bin /tmp/$name.cfg "${DISK_DM_BIN:-}"
 xl_start $name
 step dm-running
 guest_up 350; step guest-up

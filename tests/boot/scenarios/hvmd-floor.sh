@@ -15,10 +15,7 @@ check_disk /tmp/$name.img 16 port-speed poweroff
 hvm_cfg $name "$dm" "$(cd_disks /media/linux.iso /tmp/$name.img)" 'boot = "d"' ${vga:+"$vga"} > /tmp/$name.cfg
 # FLOOR_DM_BIN: another hvmd binary in dom0 (hvmd-floor-main: main's, for a before / after
 # comparison in one bed; make bed MAIN_HVMD=PATH puts it there)
-if [ -n "${FLOOR_DM_BIN:-}" ]; then
-    [ -x "$FLOOR_DM_BIN" ] || fail "no $FLOOR_DM_BIN in dom0 (make bed MAIN_HVMD=/path/to/main/build/hvmd)"
-    sed -i "s|/usr/lib/hvmd/hvmd\"|$FLOOR_DM_BIN\"|" /tmp/$name.cfg
-fi
+dm_bin /tmp/$name.cfg "${FLOOR_DM_BIN:-}"
 xl_start $name
 step dm-running
 # the floor's ioreq server beside the device model, for the whole boot (the guest waits for it)

@@ -12,11 +12,6 @@
 IDLE_S=${IDLE_S:-10}
 # IDLE_DM_BIN: another hvmd binary in dom0 (hvmd-idle-wakeups-main: main's, before the UHCI's
 # parked timer and the timer-wakeups counter: its wake-ups are then not reported)
-usebin() {
-    [ -n "${IDLE_DM_BIN:-}" ] || return 0
-    [ -x "$IDLE_DM_BIN" ] || fail "no $IDLE_DM_BIN in dom0 (make bed MAIN_HVMD=/path/to/main/build/hvmd)"
-    sed -i "s|/usr/lib/hvmd/hvmd\"|$IDLE_DM_BIN\"|" "$1"
-}
 plain_bridge
 step bridge-up
 
@@ -60,7 +55,7 @@ idle_then_destroy() {
 check_disk /tmp/disk-a.img 16 idle-screen poweroff
 hvm_cfg idlea hvmd "$(cd_disks /media/linux.iso /tmp/disk-a.img)" 'boot = "d"' 'vga = "cirrus"' \
     'vnc = 1' 'vif = [ "mac=00:16:3e:00:09:21,bridge=xenbr0" ]' > /tmp/idlea.cfg
-usebin /tmp/idlea.cfg
+dm_bin /tmp/idlea.cfg "${IDLE_DM_BIN:-}"
 xl_start idlea
 guest_up 350
 step a-guest-up
@@ -71,7 +66,7 @@ step a-idle
 check_disk /tmp/disk-b.img 16 usb-tablet idle-screen poweroff
 hvm_cfg idleb hvmd "$(cd_disks /media/linux.iso /tmp/disk-b.img)" 'boot = "d"' 'vga = "stdvga"' \
     'usbdevice = "tablet"' > /tmp/idleb.cfg
-usebin /tmp/idleb.cfg
+dm_bin /tmp/idleb.cfg "${IDLE_DM_BIN:-}"
 xl_start idleb
 guest_up 350
 step b-guest-up

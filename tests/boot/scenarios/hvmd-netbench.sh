@@ -26,7 +26,7 @@ check_disk /tmp/disk.img 16 net poweroff
 hvm_cfg netbench "$dm" "$(cd_disks /media/linux.iso /tmp/disk.img)" 'boot = "d"' \
     "vif = [ \"mac=00:16:3e:00:09:05,model=$model,bridge=xenbr0\" ]" > /tmp/netbench.cfg
 # NET_DM_BIN: another hvmd binary in dom0 (a before / after comparison in one bed)
-[ -z "${NET_DM_BIN:-}" ] || sed -i "s|/usr/lib/hvmd/hvmd\"|$NET_DM_BIN\"|" /tmp/netbench.cfg
+dm_bin /tmp/netbench.cfg "${NET_DM_BIN:-}"
 xl_start netbench
 guest_up 350
 step guest-up
