@@ -421,10 +421,10 @@ unsigned xen_vcpus(const struct xen *x) { return x->nr_vcpus; }
  * per read, unmasked after its answer: an event that came while the port was masked is still
  * pending and is delivered at the unmask. The buffered ring is drained before the slot: its
  * writes came first.
- * The unmask before the notify was tried in session 10 and measured worse (1.19 and 1.21 of
- * the floor in and out against 1.14 and 1.13, three bed runs each, README's issue 20
- * section): with one physical CPU, after the notify Xen may run the woken vCPU at once and
- * dom0 finishes the unmask when the guest blocks again. */
+ * The unmask before the notify (the floor's order) measured worse when the loop served the
+ * requests (session 10: 1.19 and 1.21 of the floor in and out against 1.14 and 1.13) and the
+ * same on this thread (session 11, two bed runs each, README's issue 20 section), so it
+ * stays after the notify. */
 static void serve_port(struct xen *x, evtchn_port_t port)
 {
     if (x->buffered && ioreq_serve_buffered(x->vm, x->buffered) < 0)
